@@ -1,0 +1,89 @@
+// The backend API served next to the backend's authorization server (see backend.mjs).
+//
+//   GET /landed   a plain "signed in" page, used as credgate's post-login redirect.
+//   GET /stats    JSON counters: token endpoint requests and errors by grant type, client
+//                 authentication methods, refresh token reuse rejections, API requests.
+//   anything else requires `Authorization: Bearer <access token>` issued by the authorization
+//                 server and not expired, and returns JSON
+//                 {"user", "client_id", "scope", "method", "path", "query", "headers", "body"};
+//                 otherwise 401 with a JSON error and WWW-Authenticate (RFC 6750 §3).
+
+import { createServer } from 'node:http';
+
+const kMaxBodyBytes = 64 * 1024;
+
+// Creates the API server (not yet listening). `provider` is the oidc-provider instance whose
+// access tokens are accepted; `stats` is the counter object that GET /stats returns and that
+// this server updates.
+export function createApiServer({ provider, stats }) {
+  return createServer((req, res) => {
+    handle(req, res, provider, stats).catch((error) => {
+      process.stderr.write(`backend api: ${req.method} ${req.url} failed: ${error.stack}\n`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: error.message });
+      else res.destroy();
+    });
+  });
+}
+
+async function handle(req, res, provider, stats) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+
+  if (req.method === 'GET' && url.pathname === '/landed') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!DOCTYPE html><title>Signed in</title><h1>signed in</h1>');
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/stats') {
+    sendJson(res, 200, stats);
+    return;
+  }
+
+  const body = await readBody(req);
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
+  if (match === null) {
+    stats.apiRequests.unauthorized += 1;
+    sendUnauthorized(res, 'invalid_request', 'missing "Authorization: Bearer <token>" header');
+    return;
+  }
+
+  // find() returns undefined for unknown, malformed or expired tokens.
+  const token = await provider.AccessToken.find(match[1]);
+  if (token === undefined || token.isExpired) {
+    stats.apiRequests.unauthorized += 1;
+    sendUnauthorized(res, 'invalid_token', 'access token is unknown, revoked or expired');
+    return;
+  }
+
+  stats.apiRequests.authorized += 1;
+  sendJson(res, 200, {
+    user: token.accountId,
+    client_id: token.clientId,
+    scope: token.scope,
+    method: req.method,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers: req.headers,
+    body,
+  });
+}
+
+async function readBody(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > kMaxBodyBytes) throw new Error(`request body larger than ${kMaxBodyBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function sendUnauthorized(res, error, description) {
+  res.setHeader('www-authenticate', `Bearer error="${error}", error_description="${description}"`);
+  sendJson(res, 401, { error, error_description: description });
+}
+
+function sendJson(res, status, value) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(value));
+}
