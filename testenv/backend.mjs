@@ -12,7 +12,8 @@
 // expire after --access-token-ttl seconds. Sign-in is oidc-provider's development login form
 // (any login name and any password; the login name becomes the account id) and consent page.
 //
-// API (http://127.0.0.1:<api-port>): see backend_api.mjs. Prints one JSON line
+// API (http://127.0.0.1:<api-port>): see backend_api.mjs. Test servers only: the API also
+// returns every token issued so far. Prints one JSON line
 // {"ready":true,"issuer":...,"apiUrl":...} on stdout once both servers listen.
 
 import { createServer } from 'node:http';
@@ -77,6 +78,10 @@ const stats = {
   apiRequests: { authorized: 0, unauthorized: 0 },
 };
 
+// Every token the token endpoint issued, for tests that check credgate stores none in plaintext.
+// GET /issued-tokens on the API port returns them.
+const issued = { accessTokens: [], refreshTokens: [] };
+
 const provider = new Provider(issuer, {
   clients: [
     {
@@ -133,7 +138,7 @@ provider.on('server_error', (ctx, error) => {
 });
 
 const oauthServer = createServer(provider.callback());
-const apiServer = createApiServer({ provider, stats });
+const apiServer = createApiServer({ provider, stats, issued });
 await listenOnLoopback(oauthServer, oauthPort);
 await listenOnLoopback(apiServer, apiPort);
 closeOnSignals([oauthServer, apiServer]);
@@ -176,7 +181,12 @@ async function countTokenRequests(ctx, next) {
   ctx.req.body = params.toString();
 
   await next();
-  if (ctx.status >= 400) increment(stats.tokenErrors, grantType);
+  if (ctx.status >= 400) {
+    increment(stats.tokenErrors, grantType);
+  } else if (ctx.body?.access_token) {
+    issued.accessTokens.push(ctx.body.access_token);
+    if (ctx.body.refresh_token) issued.refreshTokens.push(ctx.body.refresh_token);
+  }
 }
 
 async function readBody(stream) {

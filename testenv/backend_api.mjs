@@ -3,6 +3,8 @@
 //   GET /landed   a plain "signed in" page, used as credgate's post-login redirect.
 //   GET /stats    JSON counters: token endpoint requests and errors by grant type, client
 //                 authentication methods, refresh token reuse rejections, API requests.
+//   GET /issued-tokens  {"accessTokens":[...],"refreshTokens":[...]}: every token issued so
+//                 far, so that tests can search credgate's database for them.
 //   anything else requires `Authorization: Bearer <access token>` issued by the authorization
 //                 server and not expired, and returns JSON
 //                 {"user", "client_id", "scope", "method", "path", "query", "headers", "body"};
@@ -13,11 +15,11 @@ import { createServer } from 'node:http';
 const kMaxBodyBytes = 64 * 1024;
 
 // Creates the API server (not yet listening). `provider` is the oidc-provider instance whose
-// access tokens are accepted; `stats` is the counter object that GET /stats returns and that
-// this server updates.
-export function createApiServer({ provider, stats }) {
+// access tokens are accepted. `stats` is the counter object that GET /stats returns and that
+// this server updates, and `issued` is the object that GET /issued-tokens returns.
+export function createApiServer({ provider, stats, issued }) {
   return createServer((req, res) => {
-    handle(req, res, provider, stats).catch((error) => {
+    handle(req, res, provider, stats, issued).catch((error) => {
       process.stderr.write(`backend api: ${req.method} ${req.url} failed: ${error.stack}\n`);
       if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: error.message });
       else res.destroy();
@@ -25,7 +27,7 @@ export function createApiServer({ provider, stats }) {
   });
 }
 
-async function handle(req, res, provider, stats) {
+async function handle(req, res, provider, stats, issued) {
   const url = new URL(req.url, 'http://127.0.0.1');
 
   if (req.method === 'GET' && url.pathname === '/landed') {
@@ -35,6 +37,10 @@ async function handle(req, res, provider, stats) {
   }
   if (req.method === 'GET' && url.pathname === '/stats') {
     sendJson(res, 200, stats);
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/issued-tokens') {
+    sendJson(res, 200, issued);
     return;
   }
 

@@ -189,6 +189,9 @@ describe('backend', { timeout: 120000 }, () => {
     assert.equal(tokens.state, 'state-1');
     assert.ok(tokens.json.refresh_token, 'code exchange returned no refresh token');
     assert.equal(tokens.json.expires_in, 3);
+    const issued = (await fetchJson(`${backend.apiUrl}/issued-tokens`)).json;
+    assert.ok(issued.refreshTokens.includes(tokens.json.refresh_token));
+    assert.ok(issued.accessTokens.includes(tokens.json.access_token));
   });
 
   test('API names the signed-in user', async () => {
