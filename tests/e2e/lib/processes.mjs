@@ -41,6 +41,7 @@ export class Child {
     });
     mkdirSync(kOutputDir, { recursive: true });
     this.log = createWriteStream(join(kOutputDir, `${name}.log`), { flags: 'a' });
+    this.log.write(`--- ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
     this.process = spawn(command, args, {
       cwd: kRepoRoot,
       env: { ...process.env, ...env },
