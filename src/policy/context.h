@@ -1,0 +1,88 @@
+// PolicyContext: the state of one request as policy statements see and change it. The gateway
+// fills the request, api and operation parts before running inbound, fills `response` from the
+// backend before running outbound, and reads `response` back when a section returns
+// ExecutionOutcome::kRespond. Not thread-safe: one request owns one context.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "policy/header_map.h"
+#include "policy/value.h"
+
+namespace credgate::policy {
+
+struct RequestState {
+  std::string method;  // "GET"
+  std::string scheme;  // "https"
+  std::string host;    // Host without the port.
+  int port = 0;
+  std::string path;          // Percent-encoded path, starting with '/'.
+  std::string query_string;  // Without the '?'.
+  HeaderMap headers;
+  std::string body;
+  std::string ip_address;  // Client address as text.
+  // Values of the operation's URL template parameters, for example {"id", "42"}.
+  std::vector<std::pair<std::string, std::string>> matched_parameters;
+};
+
+struct ApiState {
+  std::string id;
+  std::string name;
+  std::string path;  // The API's URL suffix.
+};
+
+struct OperationState {
+  std::string id;
+  std::string name;
+  std::string method;
+  std::string url_template;
+};
+
+struct ResponseState {
+  int status_code = 200;
+  std::string reason;
+  HeaderMap headers;
+  std::string body;
+};
+
+// context.LastError as APIM defines it: the statement that failed and why.
+struct LastErrorState {
+  std::string source;   // Statement name, for example "get-authorization-context".
+  std::string reason;   // Machine-readable reason, for example "ExpressionValueEvaluationFailure".
+  std::string message;  // Text for people.
+  std::string scope;    // "global", "api" or "operation".
+  std::string section;  // "inbound", "backend", "outbound" or "on-error".
+  std::string path;     // Statement path in its section, for example "choose[1]/when[1]/...".
+  std::string policy_id;  // The statement's id attribute, or "".
+};
+
+// What forward-request asked the gateway to do with the backend call.
+struct ForwardState {
+  bool requested = false;
+  std::chrono::milliseconds timeout{300'000};
+  bool buffer_request_body = false;
+  bool buffer_response = true;
+  bool follow_redirects = false;
+  bool fail_on_error_status_code = false;
+};
+
+struct PolicyContext {
+  RequestState request;
+  std::string request_id;
+  ApiState api;
+  OperationState operation;
+  std::unordered_map<std::string, Value> variables;
+  ResponseState response;
+  std::optional<LastErrorState> last_error;
+  ForwardState forward;
+  // Set when return-response or an error produced `response`; the gateway then skips the
+  // backend and the remaining inbound statements.
+  bool response_ready = false;
+};
+
+}  // namespace credgate::policy

@@ -1,0 +1,93 @@
+// Policy expressions: the C# subset that Azure API Management accepts in attribute values and
+// element text, either a single expression "@(expr)" or a block "@{ ... return x; }".
+//
+// An Expression is compiled once, when its policy is saved: names of context members, String
+// methods and block variables are resolved then, so evaluation walks a tree and never re-parses.
+// A compiled Expression is immutable and Evaluate() may run on many threads at once.
+//
+// Supported now: string (with C# escapes and verbatim @"..."), integer, real, bool and null
+// literals; + - * / %; == != < > <= >=; && || !; ?: and ??; member access with . and ?.;
+// method calls; indexers; casts (string)x (int)x (bool)x (double)x (Authorization)x; the
+// `context` root (see context_fields.h); String methods (see string_methods.h);
+// string.IsNullOrEmpty and string.IsNullOrWhiteSpace; in blocks, var and typed declarations,
+// assignment, if/else and return.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "policy/context.h"
+#include "policy/value.h"
+
+namespace credgate::policy {
+
+namespace internal {
+class Node;
+class BlockStatement;
+}  // namespace internal
+
+// Reason set on every runtime failure of an expression, as APIM names it in context.LastError.
+inline constexpr std::string_view kExpressionFailureReason = "ExpressionValueEvaluationFailure";
+
+// Returns whether `text` is an expression rather than a literal: it starts with "@(" or "@{".
+bool IsExpression(std::string_view text);
+
+class Expression {
+ public:
+  Expression(const Expression&) = delete;
+  Expression& operator=(const Expression&) = delete;
+  ~Expression();
+
+  // Evaluates the expression against `context`. Errors: kInvalidArgument with reason
+  // kExpressionFailureReason on a null dereference without ?., an invalid cast, a wrong operand
+  // type, a missing dictionary key read through the indexer, or an out-of-range index. The
+  // message names the column inside the expression.
+  Result<Value> Evaluate(const PolicyContext& context) const;
+
+  std::string_view source() const { return source_; }
+
+ private:
+  friend Result<std::shared_ptr<const Expression>> CompileExpression(std::string_view text,
+                                                                     size_t* error_offset);
+  Expression();
+
+  std::string source_;
+  std::unique_ptr<const internal::Node> root_;             // For "@(...)".
+  std::unique_ptr<const internal::BlockStatement> block_;  // For "@{...}".
+  size_t local_count_ = 0;
+};
+
+// Compiles `text`, which must start with "@(" or "@{". Errors: kInvalidArgument for bad syntax,
+// an unknown identifier, member or method, a wrong argument count or a block that can finish
+// without return. The message names the column (1-based, in bytes) inside `text`, and
+// `*error_offset`, when given, receives the same position as a 0-based byte offset.
+Result<std::shared_ptr<const Expression>> CompileExpression(std::string_view text,
+                                                            size_t* error_offset = nullptr);
+
+// An attribute value or element text: a literal string or a compiled expression.
+class ValueTemplate {
+ public:
+  ValueTemplate() = default;
+  explicit ValueTemplate(std::string literal) : literal_(std::move(literal)) {}
+  explicit ValueTemplate(std::shared_ptr<const Expression> expression)
+      : expression_(std::move(expression)) {}
+
+  bool is_expression() const { return expression_ != nullptr; }
+  const std::string& literal() const { return literal_; }
+
+  // Returns the literal as a string Value, or the expression's value.
+  Result<Value> Evaluate(const PolicyContext& context) const;
+  // Same, converted as C#'s Convert.ToString() would (null becomes "").
+  Result<std::string> EvaluateString(const PolicyContext& context) const;
+
+ private:
+  std::string literal_;
+  std::shared_ptr<const Expression> expression_;
+};
+
+// Compiles `text` into a literal when it is not an expression. Errors as CompileExpression.
+Result<ValueTemplate> CompileValueTemplate(std::string_view text, size_t* error_offset = nullptr);
+
+}  // namespace credgate::policy

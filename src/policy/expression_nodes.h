@@ -1,0 +1,285 @@
+// The compiled form of a policy expression: a tree of nodes whose names were resolved by the
+// parser (context members to ContextField, string methods to StringMethod, locals to slots).
+// Nodes are immutable after construction and evaluate without allocation beyond the values
+// they produce. Internal to the policy module.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "policy/context.h"
+#include "policy/context_fields.h"
+#include "policy/string_methods.h"
+#include "policy/value.h"
+
+namespace credgate::policy::internal {
+
+struct EvalFrame {
+  const PolicyContext& context;
+  std::vector<Value>& locals;
+};
+
+class Node {
+ public:
+  Node(size_t offset, StaticType type) : offset_(offset), type_(type) {}
+  virtual ~Node() = default;
+  virtual Result<Value> Evaluate(EvalFrame& frame) const = 0;
+
+  size_t offset() const { return offset_; }
+  StaticType type() const { return type_; }
+
+  // Returns a runtime error that names the node's column in the expression.
+  Error Fail(const std::string& what) const;
+
+ private:
+  size_t offset_;
+  StaticType type_;
+};
+
+using NodePtr = std::unique_ptr<const Node>;
+
+class LiteralNode final : public Node {
+ public:
+  LiteralNode(size_t offset, StaticType type, Value value)
+      : Node(offset, type), value_(std::move(value)) {}
+  Result<Value> Evaluate(EvalFrame&) const override { return value_; }
+
+ private:
+  Value value_;
+};
+
+class LocalNode final : public Node {
+ public:
+  LocalNode(size_t offset, size_t slot, StaticType type) : Node(offset, type), slot_(slot) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override { return frame.locals[slot_]; }
+
+ private:
+  size_t slot_;
+};
+
+class ContextValueNode final : public Node {
+ public:
+  ContextValueNode(size_t offset, ContextField field, bool null_conditional)
+      : Node(offset, InfoOf(field).type), field_(field), null_conditional_(null_conditional) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  ContextField field_;
+  bool null_conditional_;
+};
+
+class ContextCallNode final : public Node {
+ public:
+  ContextCallNode(size_t offset, ContextField field, DictionaryMethod method,
+                  std::vector<NodePtr> args, StaticType type)
+      : Node(offset, type), field_(field), method_(method), args_(std::move(args)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  ContextField field_;
+  DictionaryMethod method_;
+  std::vector<NodePtr> args_;
+};
+
+// target.Name, target?.Name
+class MemberNode final : public Node {
+ public:
+  MemberNode(size_t offset, StaticType type, NodePtr target, std::string name,
+             bool null_conditional)
+      : Node(offset, type),
+        target_(std::move(target)),
+        name_(std::move(name)),
+        null_conditional_(null_conditional) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  NodePtr target_;
+  std::string name_;
+  bool null_conditional_;
+};
+
+// target.Name(args), target?.Name(args); `string_method` is set when Name is a String method.
+class MethodNode final : public Node {
+ public:
+  MethodNode(size_t offset, StaticType type, NodePtr target, std::string name,
+             const StringMethodInfo* string_method, std::vector<NodePtr> args,
+             bool null_conditional)
+      : Node(offset, type),
+        target_(std::move(target)),
+        name_(std::move(name)),
+        string_method_(string_method),
+        args_(std::move(args)),
+        null_conditional_(null_conditional) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  NodePtr target_;
+  std::string name_;
+  const StringMethodInfo* string_method_;
+  std::vector<NodePtr> args_;
+  bool null_conditional_;
+};
+
+// target[args], target?[args]
+class IndexNode final : public Node {
+ public:
+  IndexNode(size_t offset, NodePtr target, std::vector<NodePtr> args, bool null_conditional)
+      : Node(offset, {}),
+        target_(std::move(target)),
+        args_(std::move(args)),
+        null_conditional_(null_conditional) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  NodePtr target_;
+  std::vector<NodePtr> args_;
+  bool null_conditional_;
+};
+
+enum class StaticStringMethod { kIsNullOrEmpty, kIsNullOrWhiteSpace };
+
+class StaticStringCallNode final : public Node {
+ public:
+  StaticStringCallNode(size_t offset, StaticStringMethod method, NodePtr arg)
+      : Node(offset, {StaticKind::kBool}), method_(method), arg_(std::move(arg)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  StaticStringMethod method_;
+  NodePtr arg_;
+};
+
+// (Type)operand. `type` is kString, kInt, kBool, kDouble, kAny (object) or kObject (a named
+// object type such as Authorization).
+class CastNode final : public Node {
+ public:
+  CastNode(size_t offset, StaticType type, NodePtr operand)
+      : Node(offset, type), operand_(std::move(operand)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  NodePtr operand_;
+};
+
+enum class UnaryOperator { kNot, kNegate };
+
+class UnaryNode final : public Node {
+ public:
+  UnaryNode(size_t offset, StaticType type, UnaryOperator op, NodePtr operand)
+      : Node(offset, type), op_(op), operand_(std::move(operand)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  UnaryOperator op_;
+  NodePtr operand_;
+};
+
+enum class BinaryOperator {
+  kAdd,
+  kSubtract,
+  kMultiply,
+  kDivide,
+  kRemainder,
+  kEqual,
+  kNotEqual,
+  kLess,
+  kGreater,
+  kLessOrEqual,
+  kGreaterOrEqual,
+  kAnd,
+  kOr,
+  kCoalesce,
+};
+
+class BinaryNode final : public Node {
+ public:
+  BinaryNode(size_t offset, StaticType type, BinaryOperator op, NodePtr left, NodePtr right)
+      : Node(offset, type), op_(op), left_(std::move(left)), right_(std::move(right)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  Result<Value> Arithmetic(const Value& left, const Value& right) const;
+  Result<Value> Compare(const Value& left, const Value& right) const;
+
+  BinaryOperator op_;
+  NodePtr left_;
+  NodePtr right_;
+};
+
+// condition ? when_true : when_false
+class ConditionalNode final : public Node {
+ public:
+  ConditionalNode(size_t offset, StaticType type, NodePtr condition, NodePtr when_true,
+                  NodePtr when_false)
+      : Node(offset, type),
+        condition_(std::move(condition)),
+        when_true_(std::move(when_true)),
+        when_false_(std::move(when_false)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  NodePtr condition_;
+  NodePtr when_true_;
+  NodePtr when_false_;
+};
+
+// A statement of a @{ ... } block. Run() returns true once a return statement ran, with the
+// returned value in *result.
+class BlockStatement {
+ public:
+  virtual ~BlockStatement() = default;
+  virtual Result<bool> Run(EvalFrame& frame, Value* result) const = 0;
+};
+
+using BlockStatementPtr = std::unique_ptr<const BlockStatement>;
+
+// `var x = value;` and `x = value;`
+class AssignStatement final : public BlockStatement {
+ public:
+  AssignStatement(size_t slot, NodePtr value) : slot_(slot), value_(std::move(value)) {}
+  Result<bool> Run(EvalFrame& frame, Value* result) const override;
+
+ private:
+  size_t slot_;
+  NodePtr value_;
+};
+
+class IfStatement final : public BlockStatement {
+ public:
+  IfStatement(NodePtr condition, BlockStatementPtr then_branch, BlockStatementPtr else_branch)
+      : condition_(std::move(condition)),
+        then_branch_(std::move(then_branch)),
+        else_branch_(std::move(else_branch)) {}
+  Result<bool> Run(EvalFrame& frame, Value* result) const override;
+
+ private:
+  NodePtr condition_;
+  BlockStatementPtr then_branch_;
+  BlockStatementPtr else_branch_;  // May be null.
+};
+
+class ReturnStatement final : public BlockStatement {
+ public:
+  explicit ReturnStatement(NodePtr value) : value_(std::move(value)) {}
+  Result<bool> Run(EvalFrame& frame, Value* result) const override;
+
+ private:
+  NodePtr value_;
+};
+
+class CompoundStatement final : public BlockStatement {
+ public:
+  explicit CompoundStatement(std::vector<BlockStatementPtr> statements)
+      : statements_(std::move(statements)) {}
+  Result<bool> Run(EvalFrame& frame, Value* result) const override;
+
+ private:
+  std::vector<BlockStatementPtr> statements_;
+};
+
+// Requires `value` to be a Boolean, as C# conditions do.
+Result<bool> ToCondition(const Value& value, const Node& node);
+
+}  // namespace credgate::policy::internal

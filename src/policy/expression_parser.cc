@@ -1,0 +1,599 @@
+#include "policy/expression_parser.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "policy/expression_lexer.h"
+#include "policy/static_types.h"
+
+namespace credgate::policy::internal {
+
+namespace {
+
+// Declares `name` from a Result-returning expression, or returns its error.
+#define POLICY_ASSIGN_OR_RETURN(name, expr)              \
+  auto name##_result = (expr);                           \
+  if (!name##_result.ok()) return name##_result.error(); \
+  auto name = std::move(name##_result).value()
+
+constexpr StaticType kAnyType{};
+constexpr StaticType kBoolType{StaticKind::kBool};
+
+bool IsNumeric(StaticType type) {
+  return type.kind == StaticKind::kInt || type.kind == StaticKind::kDouble;
+}
+
+class Parser {
+ public:
+  Parser(std::vector<Token> tokens, size_t* error_offset)
+      : tokens_(std::move(tokens)), error_offset_(error_offset) {}
+
+  Result<ParsedExpression> ParseRoot() {
+    ParsedExpression parsed;
+    if (Accept("(")) {
+      POLICY_ASSIGN_OR_RETURN(root, ParseExpression());
+      CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the expression"));
+      parsed.root = std::move(root);
+    } else if (Peek().text == "{") {
+      size_t offset = Peek().offset;
+      POLICY_ASSIGN_OR_RETURN(block, ParseCompound());
+      if (!always_returns_) {
+        return Fail(offset,
+                    "the block can finish without a return statement; end it with "
+                    "'return value;'");
+      }
+      parsed.block = std::move(block);
+      parsed.local_count = local_types_.size();
+    } else {
+      return Fail(Peek().offset, "an expression starts with '@(' or '@{'");
+    }
+    if (Peek().kind != TokenKind::kEnd) {
+      return Fail(Peek().offset,
+                  "unexpected '" + std::string(Peek().text) + "' after the end of the expression");
+    }
+    return parsed;
+  }
+
+ private:
+  // ---- Token helpers.
+
+  const Token& Peek(size_t ahead = 0) const {
+    return tokens_[std::min(position_ + ahead, tokens_.size() - 1)];
+  }
+  bool IsPunctuator(const Token& token, std::string_view text) const {
+    return token.kind == TokenKind::kPunctuator && token.text == text;
+  }
+  bool IsKeyword(const Token& token, std::string_view text) const {
+    return token.kind == TokenKind::kIdentifier && token.text == text;
+  }
+  bool Accept(std::string_view punctuator) {
+    if (!IsPunctuator(Peek(), punctuator)) return false;
+    ++position_;
+    return true;
+  }
+  const Token& Next() {
+    const Token& token = Peek();
+    if (position_ < tokens_.size() - 1) ++position_;
+    return token;
+  }
+  Status Expect(std::string_view punctuator, std::string_view purpose) {
+    if (Accept(punctuator)) return OkStatus();
+    return Fail(Peek().offset, "expected '" + std::string(punctuator) + "' " +
+                                   std::string(purpose) + ", found " + Describe(Peek()));
+  }
+  std::string Describe(const Token& token) const {
+    if (token.kind == TokenKind::kEnd) return "the end of the expression";
+    return "'" + std::string(token.text) + "'";
+  }
+  Error Fail(size_t offset, const std::string& what) {
+    if (error_offset_ != nullptr) *error_offset_ = offset;
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + " at column " + std::to_string(offset + 1) + " of the expression");
+  }
+
+  // ---- Block statements.
+
+  Result<BlockStatementPtr> ParseCompound() {
+    CREDGATE_RETURN_IF_ERROR(Expect("{", "to open the block"));
+    scopes_.emplace_back();
+    std::vector<BlockStatementPtr> statements;
+    bool returns = false;
+    while (!IsPunctuator(Peek(), "}")) {
+      if (Peek().kind == TokenKind::kEnd) return Fail(Peek().offset, "missing '}' of the block");
+      if (returns) return Fail(Peek().offset, "unreachable statement after return");
+      POLICY_ASSIGN_OR_RETURN(statement, ParseStatement());
+      returns = always_returns_;
+      statements.push_back(std::move(statement));
+    }
+    Next();
+    scopes_.pop_back();
+    always_returns_ = returns;
+    return BlockStatementPtr(std::make_unique<CompoundStatement>(std::move(statements)));
+  }
+
+  Result<BlockStatementPtr> ParseStatement() {
+    const Token& token = Peek();
+    always_returns_ = false;
+    if (IsPunctuator(token, "{")) return ParseCompound();
+    if (IsKeyword(token, "return")) {
+      Next();
+      POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
+      CREDGATE_RETURN_IF_ERROR(Expect(";", "after the return value"));
+      always_returns_ = true;
+      return BlockStatementPtr(std::make_unique<ReturnStatement>(std::move(value)));
+    }
+    if (IsKeyword(token, "if")) return ParseIf();
+    if (token.kind == TokenKind::kIdentifier && Peek(1).kind == TokenKind::kIdentifier &&
+        (IsKeyword(token, "var") || TypeForName(token.text))) {
+      return ParseDeclaration();
+    }
+    if (token.kind == TokenKind::kIdentifier && IsPunctuator(Peek(1), "=")) {
+      const size_t* slot = FindLocal(token.text);
+      if (slot == nullptr) {
+        return Fail(token.offset, "unknown variable '" + std::string(token.text) +
+                                      "'; declare it first with 'var " + std::string(token.text) +
+                                      " = ...;'");
+      }
+      size_t target = *slot;
+      Next();
+      Next();
+      POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
+      CREDGATE_RETURN_IF_ERROR(Expect(";", "after the assignment"));
+      local_types_[target] = kAnyType;
+      return BlockStatementPtr(std::make_unique<AssignStatement>(target, std::move(value)));
+    }
+    return Fail(token.offset, "expected a statement (var, if, return or an assignment), found " +
+                                  Describe(token));
+  }
+
+  Result<BlockStatementPtr> ParseIf() {
+    Next();
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after 'if'"));
+    POLICY_ASSIGN_OR_RETURN(condition, ParseExpression());
+    CREDGATE_RETURN_IF_ERROR(CheckBoolean(*condition, "an if condition"));
+    CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the if condition"));
+    POLICY_ASSIGN_OR_RETURN(then_branch, ParseStatement());
+    bool then_returns = always_returns_;
+    BlockStatementPtr else_branch;
+    bool else_returns = false;
+    if (IsKeyword(Peek(), "else")) {
+      Next();
+      POLICY_ASSIGN_OR_RETURN(parsed_else, ParseStatement());
+      else_branch = std::move(parsed_else);
+      else_returns = always_returns_;
+    }
+    always_returns_ = then_returns && else_returns;
+    return BlockStatementPtr(std::make_unique<IfStatement>(
+        std::move(condition), std::move(then_branch), std::move(else_branch)));
+  }
+
+  Result<BlockStatementPtr> ParseDeclaration() {
+    std::optional<StaticType> declared = TypeForName(Next().text);
+    const Token& name = Next();
+    if (FindLocal(name.text) != nullptr) {
+      return Fail(name.offset, "the variable '" + std::string(name.text) +
+                                   "' is already declared; choose another name");
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect("=", "after the variable name"));
+    POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
+    CREDGATE_RETURN_IF_ERROR(Expect(";", "after the declaration"));
+    size_t slot = local_types_.size();
+    local_types_.push_back(declared ? *declared : value->type());
+    scopes_.back().emplace_back(std::string(name.text), slot);
+    always_returns_ = false;
+    return BlockStatementPtr(std::make_unique<AssignStatement>(slot, std::move(value)));
+  }
+
+  const size_t* FindLocal(std::string_view name) const {
+    for (auto scope = scopes_.rbegin(); scope != scopes_.rend(); ++scope) {
+      for (const auto& [local, slot] : *scope) {
+        if (local == name) return &slot;
+      }
+    }
+    return nullptr;
+  }
+
+  Status CheckBoolean(const Node& node, std::string_view what) {
+    StaticKind kind = node.type().kind;
+    if (kind == StaticKind::kAny || kind == StaticKind::kBool) return OkStatus();
+    return Fail(node.offset(), std::string(what) + " must be a Boolean, not " +
+                                   std::string(StaticTypeName(node.type())));
+  }
+
+  // ---- Expressions, lowest precedence first (C# operator precedence).
+
+  Result<NodePtr> ParseExpression() {
+    POLICY_ASSIGN_OR_RETURN(condition, ParseCoalesce());
+    if (!IsPunctuator(Peek(), "?")) return condition;
+    size_t offset = Next().offset;
+    CREDGATE_RETURN_IF_ERROR(CheckBoolean(*condition, "the condition of '?:'"));
+    POLICY_ASSIGN_OR_RETURN(when_true, ParseExpression());
+    CREDGATE_RETURN_IF_ERROR(Expect(":", "in the conditional operator"));
+    POLICY_ASSIGN_OR_RETURN(when_false, ParseExpression());
+    StaticType type =
+        when_true->type().kind == when_false->type().kind ? when_true->type() : kAnyType;
+    return NodePtr(std::make_unique<ConditionalNode>(offset, type, std::move(condition),
+                                                     std::move(when_true), std::move(when_false)));
+  }
+
+  Result<NodePtr> ParseCoalesce() {
+    POLICY_ASSIGN_OR_RETURN(left, ParseOr());
+    if (!IsPunctuator(Peek(), "??")) return left;
+    size_t offset = Next().offset;
+    POLICY_ASSIGN_OR_RETURN(right, ParseCoalesce());
+    StaticType type = left->type().kind == right->type().kind ? left->type() : kAnyType;
+    return NodePtr(std::make_unique<BinaryNode>(offset, type, BinaryOperator::kCoalesce,
+                                                std::move(left), std::move(right)));
+  }
+
+  struct OperatorEntry {
+    std::string_view text;
+    BinaryOperator op;
+  };
+
+  // Parses a left-associative chain of the operators in `entries` over `operand`.
+  template <typename OperandParser>
+  Result<NodePtr> ParseChain(std::initializer_list<OperatorEntry> entries, OperandParser operand) {
+    POLICY_ASSIGN_OR_RETURN(left, (this->*operand)());
+    while (true) {
+      const OperatorEntry* match = nullptr;
+      for (const auto& entry : entries) {
+        if (IsPunctuator(Peek(), entry.text)) match = &entry;
+      }
+      if (match == nullptr) return left;
+      size_t offset = Next().offset;
+      POLICY_ASSIGN_OR_RETURN(right, (this->*operand)());
+      POLICY_ASSIGN_OR_RETURN(type, ResultType(match->op, *left, *right, offset));
+      left =
+          std::make_unique<BinaryNode>(offset, type, match->op, std::move(left), std::move(right));
+    }
+  }
+
+  Result<StaticType> ResultType(BinaryOperator op, const Node& left, const Node& right,
+                                size_t offset) {
+    StaticType a = left.type();
+    StaticType b = right.type();
+    switch (op) {
+      case BinaryOperator::kAnd:
+      case BinaryOperator::kOr:
+        CREDGATE_RETURN_IF_ERROR(CheckBoolean(left, "an operand of '&&' and '||'"));
+        CREDGATE_RETURN_IF_ERROR(CheckBoolean(right, "an operand of '&&' and '||'"));
+        return kBoolType;
+      case BinaryOperator::kEqual:
+      case BinaryOperator::kNotEqual:
+      case BinaryOperator::kLess:
+      case BinaryOperator::kGreater:
+      case BinaryOperator::kLessOrEqual:
+      case BinaryOperator::kGreaterOrEqual:
+        return kBoolType;
+      case BinaryOperator::kAdd:
+        if (a.kind == StaticKind::kString || b.kind == StaticKind::kString) {
+          return StaticType{StaticKind::kString};
+        }
+        [[fallthrough]];
+      default:
+        if (a.kind == StaticKind::kBool || b.kind == StaticKind::kBool) {
+          return Fail(offset, "arithmetic operators do not apply to Boolean operands");
+        }
+        if (a.kind == StaticKind::kInt && b.kind == StaticKind::kInt) return a;
+        if (IsNumeric(a) && IsNumeric(b)) return StaticType{StaticKind::kDouble};
+        return kAnyType;
+    }
+  }
+
+  Result<NodePtr> ParseOr() { return ParseChain({{"||", BinaryOperator::kOr}}, &Parser::ParseAnd); }
+  Result<NodePtr> ParseAnd() {
+    return ParseChain({{"&&", BinaryOperator::kAnd}}, &Parser::ParseEquality);
+  }
+  Result<NodePtr> ParseEquality() {
+    return ParseChain({{"==", BinaryOperator::kEqual}, {"!=", BinaryOperator::kNotEqual}},
+                      &Parser::ParseRelational);
+  }
+  Result<NodePtr> ParseRelational() {
+    return ParseChain({{"<", BinaryOperator::kLess},
+                       {">", BinaryOperator::kGreater},
+                       {"<=", BinaryOperator::kLessOrEqual},
+                       {">=", BinaryOperator::kGreaterOrEqual}},
+                      &Parser::ParseAdditive);
+  }
+  Result<NodePtr> ParseAdditive() {
+    return ParseChain({{"+", BinaryOperator::kAdd}, {"-", BinaryOperator::kSubtract}},
+                      &Parser::ParseMultiplicative);
+  }
+  Result<NodePtr> ParseMultiplicative() {
+    return ParseChain({{"*", BinaryOperator::kMultiply},
+                       {"/", BinaryOperator::kDivide},
+                       {"%", BinaryOperator::kRemainder}},
+                      &Parser::ParseUnary);
+  }
+
+  // Returns the cast type when the tokens at the cursor read "(Type)" followed by an operand.
+  std::optional<StaticType> CastAhead() const {
+    if (!IsPunctuator(Peek(), "(") || Peek(1).kind != TokenKind::kIdentifier ||
+        !IsPunctuator(Peek(2), ")")) {
+      return std::nullopt;
+    }
+    std::optional<StaticType> type = TypeForName(Peek(1).text);
+    if (!type) return std::nullopt;
+    const Token& after = Peek(3);
+    bool operand_follows = after.kind == TokenKind::kIdentifier ||
+                           after.kind == TokenKind::kString || after.kind == TokenKind::kInteger ||
+                           after.kind == TokenKind::kReal || IsPunctuator(after, "(") ||
+                           IsPunctuator(after, "!");
+    return operand_follows ? type : std::nullopt;
+  }
+
+  Result<NodePtr> ParseUnary() {
+    const Token& token = Peek();
+    if (IsPunctuator(token, "!") || IsPunctuator(token, "-")) {
+      Next();
+      bool is_not = token.text == "!";
+      POLICY_ASSIGN_OR_RETURN(operand, ParseUnary());
+      if (is_not) CREDGATE_RETURN_IF_ERROR(CheckBoolean(*operand, "the operand of '!'"));
+      StaticType type = is_not ? kBoolType : operand->type();
+      return NodePtr(std::make_unique<UnaryNode>(
+          token.offset, type, is_not ? UnaryOperator::kNot : UnaryOperator::kNegate,
+          std::move(operand)));
+    }
+    if (std::optional<StaticType> cast = CastAhead()) {
+      size_t offset = token.offset;
+      position_ += 3;
+      POLICY_ASSIGN_OR_RETURN(operand, ParseUnary());
+      return NodePtr(std::make_unique<CastNode>(offset, *cast, std::move(operand)));
+    }
+    POLICY_ASSIGN_OR_RETURN(primary, ParsePrimary());
+    return ParsePostfix(std::move(primary));
+  }
+
+  Result<std::vector<NodePtr>> ParseArguments(std::string_view close) {
+    std::vector<NodePtr> args;
+    if (Accept(close)) return args;
+    while (true) {
+      POLICY_ASSIGN_OR_RETURN(arg, ParseExpression());
+      args.push_back(std::move(arg));
+      if (Accept(close)) return args;
+      CREDGATE_RETURN_IF_ERROR(Expect(",", "between arguments"));
+    }
+  }
+
+  // Parses "<Type>" after a generic method name, as in GetValueOrDefault<string>(...).
+  Result<std::optional<StaticType>> ParseGenericArgument() {
+    if (!IsPunctuator(Peek(), "<") || Peek(1).kind != TokenKind::kIdentifier ||
+        !IsPunctuator(Peek(2), ">") || !IsPunctuator(Peek(3), "(")) {
+      return std::optional<StaticType>();
+    }
+    const Token& name = Peek(1);
+    std::optional<StaticType> type = TypeForName(name.text);
+    if (!type) {
+      return Fail(name.offset, "unknown type '" + std::string(name.text) +
+                                   "'; use string, int, long, bool, double, object or "
+                                   "Authorization");
+    }
+    position_ += 3;
+    return type;
+  }
+
+  NodePtr WrapGeneric(NodePtr node, std::optional<StaticType> generic) {
+    if (!generic) return node;
+    size_t offset = node->offset();
+    return std::make_unique<CastNode>(offset, *generic, std::move(node));
+  }
+
+  Result<NodePtr> ParsePostfix(NodePtr target) {
+    bool conditional_chain = false;  // Set after ?. so the rest of the chain short-circuits.
+    while (true) {
+      const Token& token = Peek();
+      bool conditional = IsPunctuator(token, "?.");
+      if (IsPunctuator(token, "[")) {
+        Next();
+        POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
+        target = std::make_unique<IndexNode>(token.offset, std::move(target), std::move(args),
+                                             conditional_chain);
+        continue;
+      }
+      if (!conditional && !IsPunctuator(token, ".")) return target;
+      Next();
+      conditional_chain = conditional_chain || conditional;
+      const Token& name = Next();
+      if (name.kind != TokenKind::kIdentifier) {
+        return Fail(name.offset, "expected a member name after '" + std::string(token.text) +
+                                     "', found " + Describe(name));
+      }
+      POLICY_ASSIGN_OR_RETURN(generic, ParseGenericArgument());
+      if (!IsPunctuator(Peek(), "(")) {
+        std::string error;
+        std::optional<StaticType> type = MemberType(target->type(), name.text, &error);
+        if (!type) return Fail(name.offset, error);
+        target = std::make_unique<MemberNode>(name.offset, *type, std::move(target),
+                                              std::string(name.text), conditional_chain);
+        continue;
+      }
+      Next();
+      POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+      POLICY_ASSIGN_OR_RETURN(
+          node, MakeMethod(std::move(target), name, std::move(args), conditional_chain));
+      target = WrapGeneric(std::move(node), generic);
+    }
+  }
+
+  Result<NodePtr> MakeMethod(NodePtr target, const Token& name, std::vector<NodePtr> args,
+                             bool conditional) {
+    const StringMethodInfo* string_method = FindStringMethod(name.text);
+    StaticType type = kAnyType;
+    if (target->type().kind == StaticKind::kString) {
+      if (string_method == nullptr) {
+        return Fail(name.offset, "unknown method '" + std::string(name.text) +
+                                     "' on String; String has: " + StringMethodNames());
+      }
+      if (args.size() < string_method->min_args || args.size() > string_method->max_args) {
+        return Fail(name.offset, "String." + std::string(name.text) + " takes " +
+                                     std::to_string(string_method->min_args) +
+                                     (string_method->max_args != string_method->min_args
+                                          ? " to " + std::to_string(string_method->max_args)
+                                          : std::string()) +
+                                     " argument(s), not " + std::to_string(args.size()));
+      }
+      type = string_method->result;
+    } else {
+      std::string error;
+      std::optional<StaticType> found = MethodType(target->type(), name.text, args.size(), &error);
+      if (!found) return Fail(name.offset, error);
+      type = *found;
+    }
+    return NodePtr(std::make_unique<MethodNode>(name.offset, type, std::move(target),
+                                                std::string(name.text), string_method,
+                                                std::move(args), conditional));
+  }
+
+  Result<NodePtr> ParsePrimary() {
+    const Token& token = Next();
+    switch (token.kind) {
+      case TokenKind::kString:
+        return NodePtr(std::make_unique<LiteralNode>(token.offset, StaticType{StaticKind::kString},
+                                                     Value(token.string_value)));
+      case TokenKind::kInteger:
+        return NodePtr(std::make_unique<LiteralNode>(token.offset, StaticType{StaticKind::kInt},
+                                                     Value(token.integer_value)));
+      case TokenKind::kReal:
+        return NodePtr(std::make_unique<LiteralNode>(token.offset, StaticType{StaticKind::kDouble},
+                                                     Value(token.real_value)));
+      case TokenKind::kEnd:
+        return Fail(token.offset, "unexpected end of the expression; a value is missing");
+      case TokenKind::kPunctuator:
+        if (token.text == "(") {
+          POLICY_ASSIGN_OR_RETURN(inner, ParseExpression());
+          CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the parenthesis"));
+          return inner;
+        }
+        return Fail(token.offset, "expected a value, found '" + std::string(token.text) + "'");
+      case TokenKind::kIdentifier:
+        break;
+    }
+    std::string_view name = token.text;
+    if (name == "true" || name == "false") {
+      return NodePtr(std::make_unique<LiteralNode>(token.offset, kBoolType, Value(name == "true")));
+    }
+    if (name == "null") {
+      return NodePtr(
+          std::make_unique<LiteralNode>(token.offset, StaticType{StaticKind::kNull}, Value()));
+    }
+    if (name == "context") return ParseContext(token.offset);
+    if (name == "string" || name == "String") return ParseStaticString(token);
+    if (const size_t* slot = FindLocal(name)) {
+      return NodePtr(std::make_unique<LocalNode>(token.offset, *slot, local_types_[*slot]));
+    }
+    return Fail(token.offset, "unknown identifier '" + std::string(name) +
+                                  "'; an expression starts from 'context', a literal or a "
+                                  "variable declared in the block");
+  }
+
+  Result<NodePtr> ParseStaticString(const Token& token) {
+    CREDGATE_RETURN_IF_ERROR(Expect(".", "after 'string'"));
+    const Token& name = Next();
+    StaticStringMethod method;
+    if (IsKeyword(name, "IsNullOrEmpty")) {
+      method = StaticStringMethod::kIsNullOrEmpty;
+    } else if (IsKeyword(name, "IsNullOrWhiteSpace")) {
+      method = StaticStringMethod::kIsNullOrWhiteSpace;
+    } else {
+      return Fail(name.offset, "unknown method 'string." + std::string(name.text) +
+                                   "'; use string.IsNullOrEmpty or string.IsNullOrWhiteSpace");
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
+    POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+    if (args.size() != 1) {
+      return Fail(name.offset, "string." + std::string(name.text) + " takes 1 argument, not " +
+                                   std::to_string(args.size()));
+    }
+    return NodePtr(
+        std::make_unique<StaticStringCallNode>(token.offset, method, std::move(args[0])));
+  }
+
+  // Resolves context.A.B... to a ContextField at compile time.
+  Result<NodePtr> ParseContext(size_t offset) {
+    ContextField field = ContextField::kRoot;
+    bool conditional = false;
+    while (IsPunctuator(Peek(), ".") || IsPunctuator(Peek(), "?.")) {
+      const Token& name = Peek(1);
+      if (name.kind != TokenKind::kIdentifier) break;
+      const ContextFieldInfo* member = FindContextMember(field, name.text);
+      if (member == nullptr) {
+        if (InfoOf(field).shape != FieldShape::kGroup) break;
+        return Fail(name.offset, "unknown member '" + std::string(name.text) + "' of " +
+                                     PathOf(field) + "; its members are: " + MemberNamesOf(field));
+      }
+      conditional = conditional || IsPunctuator(Peek(), "?.");
+      position_ += 2;
+      field = member->field;
+      offset = name.offset;
+      if (member->shape == FieldShape::kDictionary) return ParseContextDictionary(field, offset);
+    }
+    if (InfoOf(field).shape == FieldShape::kGroup) {
+      return Fail(offset, PathOf(field) +
+                              " is not a value; use one of its members: " + MemberNamesOf(field));
+    }
+    return NodePtr(std::make_unique<ContextValueNode>(offset, field, conditional));
+  }
+
+  Result<NodePtr> ParseContextDictionary(ContextField field, size_t offset) {
+    StaticType value_type =
+        field == ContextField::kVariables ? kAnyType : StaticType{StaticKind::kString};
+    if (IsPunctuator(Peek(), "[")) {
+      size_t index_offset = Next().offset;
+      POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
+      if (args.size() != 1) return Fail(index_offset, "the indexer takes one key");
+      return NodePtr(std::make_unique<ContextCallNode>(
+          index_offset, field, DictionaryMethod::kIndexer, std::move(args), value_type));
+    }
+    if (IsPunctuator(Peek(), ".") && Peek(1).kind == TokenKind::kIdentifier) {
+      const Token& name = Peek(1);
+      std::optional<DictionaryMethod> method;
+      if (name.text == "GetValueOrDefault") method = DictionaryMethod::kGetValueOrDefault;
+      if (name.text == "ContainsKey") method = DictionaryMethod::kContainsKey;
+      if (method) {
+        position_ += 2;
+        POLICY_ASSIGN_OR_RETURN(generic, ParseGenericArgument());
+        CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
+        POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+        size_t max_args = *method == DictionaryMethod::kGetValueOrDefault ? 2 : 1;
+        if (args.empty() || args.size() > max_args) {
+          return Fail(name.offset, PathOf(field) + "." + std::string(name.text) + " takes " +
+                                       (max_args == 2 ? "1 or 2" : "1") + " argument(s), not " +
+                                       std::to_string(args.size()));
+        }
+        StaticType type = *method == DictionaryMethod::kContainsKey ? kBoolType : value_type;
+        if (*method == DictionaryMethod::kGetValueOrDefault && args.size() == 2 &&
+            args[1]->type().kind != value_type.kind) {
+          type = kAnyType;
+        }
+        NodePtr call =
+            std::make_unique<ContextCallNode>(name.offset, field, *method, std::move(args), type);
+        return WrapGeneric(std::move(call), generic);
+      }
+    }
+    return NodePtr(std::make_unique<ContextValueNode>(offset, field, false));
+  }
+
+  std::vector<Token> tokens_;
+  size_t position_ = 0;
+  size_t* error_offset_;
+  std::vector<std::vector<std::pair<std::string, size_t>>> scopes_;
+  std::vector<StaticType> local_types_;
+  bool always_returns_ = false;  // Whether the statement parsed last always returns.
+};
+
+}  // namespace
+
+Result<ParsedExpression> ParseExpression(std::string_view text, size_t* error_offset) {
+  if (!text.starts_with("@(") && !text.starts_with("@{")) {
+    if (error_offset != nullptr) *error_offset = 0;
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "an expression starts with '@(' or '@{' at column 1 of the expression");
+  }
+  POLICY_ASSIGN_OR_RETURN(tokens, Tokenize(text, /*start=*/1, error_offset));
+  Parser parser(std::move(tokens), error_offset);
+  return parser.ParseRoot();
+}
+
+}  // namespace credgate::policy::internal

@@ -1,0 +1,273 @@
+#include "policy/value.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+
+#include "common/secret.h"
+#include "policy/text.h"
+
+namespace credgate::policy {
+
+namespace {
+
+Error UnknownMember(std::string_view type, std::string_view name) {
+  return MakeError(ErrorCode::kNotFound,
+                   "'" + std::string(type) + "' has no member '" + std::string(name) + "'");
+}
+
+Error WrongArguments(std::string_view type, std::string_view method, size_t count) {
+  return MakeError(ErrorCode::kInvalidArgument, "'" + std::string(type) + "." +
+                                                    std::string(method) + "' does not take " +
+                                                    std::to_string(count) + " argument(s)");
+}
+
+class Dictionary final : public Object {
+ public:
+  Dictionary(Entries entries, bool ignore_case) : ignore_case_(ignore_case) {
+    entries_.reserve(entries.size());
+    for (auto& entry : entries) {
+      if (Find(entry.first) == nullptr) entries_.push_back(std::move(entry));
+    }
+  }
+
+  std::string_view TypeName() const override { return "IReadOnlyDictionary"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "Count") return Value(static_cast<int64_t>(entries_.size()));
+    if (name == "Keys") {
+      std::vector<Value> keys;
+      keys.reserve(entries_.size());
+      for (const auto& entry : entries_) keys.emplace_back(entry.first);
+      return Value(MakeList(std::move(keys)));
+    }
+    return UnknownMember(TypeName(), name);
+  }
+
+  Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
+    if (name == "GetValueOrDefault" || name == "ContainsKey" || name == kIndexerMethod) {
+      if (args.empty() || args.size() > 2 || (args.size() == 2 && name != "GetValueOrDefault")) {
+        return WrongArguments(TypeName(), name, args.size());
+      }
+      const std::string key = args[0].ToString();
+      const Value* found = Find(key);
+      if (name == "ContainsKey") return Value(found != nullptr);
+      if (found != nullptr) return *found;
+      if (name == "GetValueOrDefault") return args.size() == 2 ? args[1] : Value();
+      return MakeError(ErrorCode::kNotFound,
+                       "the key '" + key + "' is not present in the dictionary");
+    }
+    return UnknownMember(TypeName(), name);
+  }
+
+ private:
+  const Value* Find(std::string_view key) const {
+    for (const auto& entry : entries_) {
+      if (ignore_case_ ? EqualsIgnoreCase(entry.first, key) : entry.first == key) {
+        return &entry.second;
+      }
+    }
+    return nullptr;
+  }
+
+  Entries entries_;
+  bool ignore_case_;
+};
+
+class List final : public Object {
+ public:
+  explicit List(std::vector<Value> items) : items_(std::move(items)) {}
+
+  std::string_view TypeName() const override { return "Array"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "Length" || name == "Count") return Value(static_cast<int64_t>(items_.size()));
+    return UnknownMember(TypeName(), name);
+  }
+
+  Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
+    if (args.size() != 1) return WrongArguments(TypeName(), name, args.size());
+    if (name == kIndexerMethod) {
+      if (!args[0].is_int() || args[0].AsInt() < 0 ||
+          static_cast<uint64_t>(args[0].AsInt()) >= items_.size()) {
+        return MakeError(ErrorCode::kInvalidArgument, "index " + args[0].ToString() +
+                                                          " is outside the array of length " +
+                                                          std::to_string(items_.size()));
+      }
+      return items_[static_cast<size_t>(args[0].AsInt())];
+    }
+    if (name == "Contains") {
+      for (const auto& item : items_) {
+        if (ValuesEqual(item, args[0])) return Value(true);
+      }
+      return Value(false);
+    }
+    return UnknownMember(TypeName(), name);
+  }
+
+ private:
+  std::vector<Value> items_;
+};
+
+class Authorization final : public Object {
+ public:
+  Authorization(std::string access_token, Entries claims)
+      : access_token_(std::move(access_token)),
+        claims_(MakeDictionary(std::move(claims), /*ignore_case=*/false)) {}
+
+  std::string_view TypeName() const override { return "Authorization"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "AccessToken") return Value(access_token_.Expose());
+    if (name == "Claims") return Value(claims_);
+    return UnknownMember(TypeName(), name);
+  }
+
+ private:
+  Secret access_token_;
+  std::shared_ptr<const Object> claims_;
+};
+
+Entries EntriesFromJson(const boost::json::object& object) {
+  Entries entries;
+  entries.reserve(object.size());
+  for (const auto& member : object) {
+    entries.emplace_back(std::string(member.key()), ValueFromJson(member.value()));
+  }
+  return entries;
+}
+
+}  // namespace
+
+void Value::AppendTo(std::string& out) const {
+  switch (kind()) {
+    case Kind::kNull:
+      return;
+    case Kind::kBool:
+      out += AsBool() ? "True" : "False";
+      return;
+    case Kind::kInt: {
+      char buffer[24];
+      auto end = std::to_chars(buffer, buffer + sizeof(buffer), AsInt()).ptr;
+      out.append(buffer, end);
+      return;
+    }
+    case Kind::kDouble: {
+      char buffer[32];
+      auto end = std::to_chars(buffer, buffer + sizeof(buffer), AsDouble()).ptr;
+      out.append(buffer, end);
+      return;
+    }
+    case Kind::kString:
+      out += AsString();
+      return;
+    case Kind::kObject:
+      out += AsObject().ToString();
+      return;
+  }
+}
+
+std::string Value::ToString() const {
+  if (is_string()) return AsString();
+  std::string out;
+  AppendTo(out);
+  return out;
+}
+
+std::string_view Value::TypeName() const {
+  switch (kind()) {
+    case Kind::kNull:
+      return "null";
+    case Kind::kBool:
+      return "Boolean";
+    case Kind::kInt:
+      return "Int64";
+    case Kind::kDouble:
+      return "Double";
+    case Kind::kString:
+      return "String";
+    case Kind::kObject:
+      return AsObject().TypeName();
+  }
+  return "null";
+}
+
+bool ValuesEqual(const Value& a, const Value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (a.is_int() && b.is_int()) return a.AsInt() == b.AsInt();
+    return a.AsNumber() == b.AsNumber();
+  }
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Value::Kind::kNull:
+      return true;
+    case Value::Kind::kBool:
+      return a.AsBool() == b.AsBool();
+    case Value::Kind::kString:
+      return a.AsString() == b.AsString();
+    case Value::Kind::kObject:
+      return a.object() == b.object();
+    default:
+      return false;
+  }
+}
+
+bool Object::IsInstanceOf(std::string_view type_name) const {
+  return type_name == TypeName() || type_name == "object";
+}
+
+Result<Value> Object::GetMember(std::string_view name) const {
+  return UnknownMember(TypeName(), name);
+}
+
+Result<Value> Object::CallMethod(std::string_view name, std::span<const Value>) const {
+  return UnknownMember(TypeName(), name);
+}
+
+std::shared_ptr<const Object> MakeAuthorization(std::string access_token, Entries claims) {
+  return std::make_shared<const Authorization>(std::move(access_token), std::move(claims));
+}
+
+std::shared_ptr<const Object> MakeAuthorization(std::string access_token,
+                                                const boost::json::object& claims) {
+  return MakeAuthorization(std::move(access_token), EntriesFromJson(claims));
+}
+
+std::shared_ptr<const Object> MakeDictionary(Entries entries, bool ignore_case) {
+  return std::make_shared<const Dictionary>(std::move(entries), ignore_case);
+}
+
+std::shared_ptr<const Object> MakeList(std::vector<Value> items) {
+  return std::make_shared<const List>(std::move(items));
+}
+
+Value ValueFromJson(const boost::json::value& json) {
+  switch (json.kind()) {
+    case boost::json::kind::null:
+      return Value();
+    case boost::json::kind::bool_:
+      return Value(json.get_bool());
+    case boost::json::kind::int64:
+      return Value(json.get_int64());
+    case boost::json::kind::uint64:
+      if (json.get_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+        return Value(static_cast<int64_t>(json.get_uint64()));
+      }
+      return Value(static_cast<double>(json.get_uint64()));
+    case boost::json::kind::double_:
+      return Value(json.get_double());
+    case boost::json::kind::string:
+      return Value(std::string_view(json.get_string()));
+    case boost::json::kind::array: {
+      std::vector<Value> items;
+      items.reserve(json.get_array().size());
+      for (const auto& item : json.get_array()) items.push_back(ValueFromJson(item));
+      return Value(MakeList(std::move(items)));
+    }
+    case boost::json::kind::object:
+      return Value(MakeDictionary(EntriesFromJson(json.get_object()), /*ignore_case=*/false));
+  }
+  return Value();
+}
+
+}  // namespace credgate::policy

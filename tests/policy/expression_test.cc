@@ -1,0 +1,252 @@
+#include "policy/expression.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace credgate::policy {
+namespace {
+
+class ExpressionTest : public ::testing::Test {
+ protected:
+  ExpressionTest() {
+    context_.request.method = "GET";
+    context_.request.scheme = "https";
+    context_.request.host = "api.example.com";
+    context_.request.port = 8443;
+    context_.request.path = "/orders/42";
+    context_.request.query_string = "page=2&tag=a&tag=b";
+    context_.request.headers.Append("Authorization", "Bearer abc.def");
+    context_.request.headers.Append("X-Multi", "one");
+    context_.request.headers.Append("x-multi", "two");
+    context_.request.ip_address = "127.0.0.1";
+    context_.request.matched_parameters = {{"id", "42"}};
+    context_.request_id = "req-1";
+    context_.api = {"orders-api", "Orders", "orders"};
+    context_.operation = {"get-order", "Get order", "GET", "/orders/{id}"};
+    context_.variables["auth-context"] =
+        Value(MakeAuthorization("token-1", Entries{{"sub", Value("alice")}}));
+    context_.variables["count"] = Value(3);
+  }
+
+  // Compiles and evaluates `text`; fails the test when either step fails.
+  Value Eval(const std::string& text) {
+    auto expression = CompileExpression(text);
+    EXPECT_TRUE(expression.ok()) << text << ": " << expression.error().message;
+    if (!expression.ok()) return Value();
+    auto value = (*expression)->Evaluate(context_);
+    EXPECT_TRUE(value.ok()) << text << ": " << value.error().message;
+    return value.ok() ? *value : Value();
+  }
+
+  std::string EvalString(const std::string& text) { return Eval(text).ToString(); }
+
+  // Returns the compile error message of `text`, or "" when it compiles.
+  std::string CompileError(const std::string& text, size_t* offset = nullptr) {
+    auto expression = CompileExpression(text, offset);
+    return expression.ok() ? "" : expression.error().message;
+  }
+
+  // Returns the runtime error of `text`, which must compile.
+  Error RuntimeError(const std::string& text) {
+    auto expression = CompileExpression(text);
+    EXPECT_TRUE(expression.ok()) << expression.error().message;
+    if (!expression.ok()) return {};
+    auto value = (*expression)->Evaluate(context_);
+    EXPECT_FALSE(value.ok()) << text << " evaluated to " << value->ToString();
+    return value.ok() ? Error{} : value.error();
+  }
+
+  PolicyContext context_;
+};
+
+TEST_F(ExpressionTest, CanonicalBearerInjection) {
+  EXPECT_EQ(EvalString("@(\"Bearer \" + ((Authorization)context.Variables.GetValueOrDefault("
+                       "\"auth-context\"))?.AccessToken)"),
+            "Bearer token-1");
+}
+
+TEST_F(ExpressionTest, CanonicalIdentityFromHeader) {
+  EXPECT_EQ(EvalString("@(context.Request.Headers.GetValueOrDefault(\"Authorization\",\"\")"
+                       ".Replace(\"Bearer \",\"\"))"),
+            "abc.def");
+}
+
+TEST_F(ExpressionTest, NullConditionalOnMissingVariable) {
+  context_.variables.erase("auth-context");
+  EXPECT_EQ(EvalString("@(\"Bearer \" + ((Authorization)context.Variables.GetValueOrDefault("
+                       "\"auth-context\"))?.AccessToken)"),
+            "Bearer ");
+}
+
+struct EvalCase {
+  std::string text;
+  std::string expected;  // Value::ToString() of the result.
+};
+
+class ExpressionEvalTest : public ExpressionTest, public ::testing::WithParamInterface<EvalCase> {};
+
+TEST_P(ExpressionEvalTest, Evaluates) {
+  EXPECT_EQ(EvalString(GetParam().text), GetParam().expected) << GetParam().text;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Operators, ExpressionEvalTest,
+    ::testing::Values(
+        EvalCase{R"(@("a\tb\"c\\d\u0041"))", "a\tb\"c\\dA"},
+        EvalCase{R"(@(@"C:\path ""q"""))", "C:\\path \"q\""}, EvalCase{"@('x')", "x"},
+        EvalCase{"@(1 + 2 * 3)", "7"}, EvalCase{"@((1 + 2) * 3)", "9"}, EvalCase{"@(7 / 2)", "3"},
+        EvalCase{"@(7 % 4)", "3"}, EvalCase{"@(7.5 - 0.5)", "7"}, EvalCase{"@(-3 + 1)", "-2"},
+        EvalCase{"@(\"n=\" + 5)", "n=5"}, EvalCase{"@(5 + \"x\" + true)", "5xTrue"},
+        EvalCase{"@(\"a\" + null)", "a"}, EvalCase{"@(1 == 1)", "True"},
+        EvalCase{"@(1 == 1.0)", "True"}, EvalCase{"@(\"a\" != \"b\")", "True"},
+        EvalCase{"@(null == null)", "True"}, EvalCase{"@(1 < 2)", "True"},
+        EvalCase{"@(2 > 2)", "False"}, EvalCase{"@(2 <= 2)", "True"},
+        EvalCase{"@(1 >= 2)", "False"}, EvalCase{"@(true && false)", "False"},
+        EvalCase{"@(false || true)", "True"}, EvalCase{"@(!true)", "False"},
+        EvalCase{"@(false && (1 / 0 == 0))", "False"},
+        EvalCase{"@(1 < 2 ? \"yes\" : \"no\")", "yes"},
+        EvalCase{"@(null ?? \"fallback\")", "fallback"},
+        EvalCase{"@(\"set\" ?? \"fallback\")", "set"}, EvalCase{"@(context.Request.Method)", "GET"},
+        EvalCase{"@(context.Request.Url.Path)", "/orders/42"},
+        EvalCase{"@(context.Request.Url.Host)", "api.example.com"},
+        EvalCase{"@(context.Request.Url.Scheme)", "https"},
+        EvalCase{"@(context.Request.Url.Port)", "8443"},
+        EvalCase{"@(context.Request.Url.QueryString)", "page=2&tag=a&tag=b"},
+        EvalCase{"@(context.Request.Url.Query.GetValueOrDefault(\"tag\", \"\"))", "a,b"},
+        EvalCase{"@(context.Request.Url.ToString())",
+                 "https://api.example.com:8443/orders/42?page=2&tag=a&tag=b"},
+        EvalCase{"@(context.Request.Headers.GetValueOrDefault(\"x-multi\", \"\"))", "one,two"},
+        EvalCase{"@(context.Request.Headers.ContainsKey(\"AUTHORIZATION\"))", "True"},
+        EvalCase{"@(context.Request.Headers.GetValueOrDefault(\"Missing\", \"none\"))", "none"},
+        EvalCase{"@(context.Request.IpAddress)", "127.0.0.1"},
+        EvalCase{"@(context.Request.MatchedParameters[\"id\"])", "42"},
+        EvalCase{"@(context.RequestId)", "req-1"},
+        EvalCase{"@(context.Api.Id + \"/\" + context.Api.Name + \"/\" + context.Api.Path)",
+                 "orders-api/Orders/orders"},
+        EvalCase{"@(context.Operation.Id + \" \" + context.Operation.Method + \" \" + "
+                 "context.Operation.UrlTemplate)",
+                 "get-order GET /orders/{id}"},
+        EvalCase{"@(context.Response.StatusCode)", "200"},
+        EvalCase{"@(context.LastError?.Message ?? \"none\")", "none"},
+        EvalCase{"@((int)context.Variables[\"count\"] + 1)", "4"},
+        EvalCase{"@(context.Variables.GetValueOrDefault<int>(\"count\", 0) * 2)", "6"},
+        EvalCase{"@(context.Variables.ContainsKey(\"count\"))", "True"},
+        EvalCase{"@(((Authorization)context.Variables[\"auth-context\"]).Claims"
+                 ".GetValueOrDefault(\"sub\", \"\"))",
+                 "alice"},
+        EvalCase{"@(((Authorization)context.Variables[\"auth-context\"]).Claims[\"sub\"])",
+                 "alice"},
+        EvalCase{"@(((Authorization)context.Variables[\"auth-context\"]).Claims"
+                 ".ContainsKey(\"aud\"))",
+                 "False"},
+        EvalCase{"@(\"a,b,c\".Split(',')[1])", "b"},
+        EvalCase{"@(\"a,b,c\".Split(',').Length)", "3"},
+        EvalCase{"@(\"abcdef\".Substring(2))", "cdef"},
+        EvalCase{"@(\"abcdef\".Substring(1, 3))", "bcd"},
+        EvalCase{"@(\"abc\".Contains(\"b\"))", "True"},
+        EvalCase{"@(\"abc\".StartsWith(\"ab\"))", "True"},
+        EvalCase{"@(\"abc\".EndsWith(\"bc\"))", "True"}, EvalCase{"@(\"AbC\".ToLower())", "abc"},
+        EvalCase{"@(\"AbC\".ToUpper())", "ABC"}, EvalCase{"@(\"  x \".Trim())", "x"},
+        EvalCase{"@(\"abcabc\".IndexOf(\"c\"))", "2"}, EvalCase{"@(\"abc\".IndexOf(\"z\"))", "-1"},
+        EvalCase{"@(\"abc\".Length)", "3"}, EvalCase{"@(42.ToString())", "42"},
+        EvalCase{"@(string.IsNullOrEmpty(\"\"))", "True"},
+        EvalCase{"@(string.IsNullOrEmpty(context.Variables.GetValueOrDefault(\"nope\")))", "True"},
+        EvalCase{"@((string)context.Variables.GetValueOrDefault(\"nope\") ?? \"null\")", "null"},
+        EvalCase{"@{ var x = 2; var y = x * 5; return \"v\" + y; }", "v10"},
+        EvalCase{"@{ if (context.Request.Method == \"GET\") { return \"read\"; } else { return "
+                 "\"write\"; } }",
+                 "read"},
+        EvalCase{"@{ string s = \"a\"; if (false) return \"no\"; s = s + \"b\"; return s; }",
+                 "ab"}));
+
+struct CompileErrorCase {
+  std::string text;
+  size_t offset;
+  std::string message_part;
+};
+
+class ExpressionCompileErrorTest : public ExpressionTest,
+                                   public ::testing::WithParamInterface<CompileErrorCase> {};
+
+TEST_P(ExpressionCompileErrorTest, Rejects) {
+  size_t offset = 9999;
+  std::string message = CompileError(GetParam().text, &offset);
+  EXPECT_NE(message.find(GetParam().message_part), std::string::npos)
+      << GetParam().text << " -> " << message;
+  EXPECT_EQ(offset, GetParam().offset) << GetParam().text << " -> " << message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, ExpressionCompileErrorTest,
+    ::testing::Values(
+        CompileErrorCase{"@(contxt.Request)", 2, "unknown identifier 'contxt'"},
+        CompileErrorCase{"@(context.Requst.Method)", 10, "unknown member 'Requst' of context"},
+        CompileErrorCase{"@(context.Request)", 10, "context.Request is not a value"},
+        CompileErrorCase{"@(\"a\".Replce(\"a\", \"b\"))", 6, "unknown method 'Replce'"},
+        CompileErrorCase{"@(\"a\".Replace(\"a\"))", 6, "takes 2"},
+        CompileErrorCase{"@(1 +)", 5, "expected a value"},
+        CompileErrorCase{"@(\"abc)", 2, "unterminated string"},
+        CompileErrorCase{"@(\"\\q\")", 3, "invalid escape"},
+        CompileErrorCase{"@(1 2)", 4, "expected ')'"},
+        CompileErrorCase{"@(1) x", 5, "after the end of the expression"},
+        CompileErrorCase{"@{ var x = 1; }", 1, "without a return"},
+        CompileErrorCase{"@{ return 1; return 2; }", 13, "unreachable"},
+        CompileErrorCase{"@{ y = 1; return y; }", 3, "unknown variable 'y'"},
+        CompileErrorCase{"@(!\"a\")", 3, "must be a Boolean"},
+        CompileErrorCase{"@(((Authorization)context.Variables[\"a\"]).AccesToken)", 42,
+                         "Authorization has no member 'AccesToken'"},
+        CompileErrorCase{"@(context.Variables.GetValueOrDefault<Foo>(\"a\"))", 38,
+                         "unknown type 'Foo'"},
+        CompileErrorCase{"(1)", 0, "starts with '@('"}));
+
+TEST_F(ExpressionTest, NullDereferenceFails) {
+  context_.variables.erase("auth-context");
+  Error error = RuntimeError(
+      "@(((Authorization)context.Variables.GetValueOrDefault(\"auth-context\")).AccessToken)");
+  EXPECT_EQ(error.reason, kExpressionFailureReason);
+  EXPECT_NE(error.message.find("null reference"), std::string::npos) << error.message;
+}
+
+TEST_F(ExpressionTest, BadCastFails) {
+  Error error = RuntimeError("@((Authorization)context.Variables[\"count\"])");
+  EXPECT_EQ(error.reason, kExpressionFailureReason);
+  EXPECT_NE(error.message.find("invalid cast from Int64 to Authorization"), std::string::npos)
+      << error.message;
+}
+
+TEST_F(ExpressionTest, MissingVariableIndexerFails) {
+  Error error = RuntimeError("@(context.Variables[\"absent\"])");
+  EXPECT_NE(error.message.find("'absent' is not present"), std::string::npos) << error.message;
+}
+
+TEST_F(ExpressionTest, LastErrorWithoutErrorFails) {
+  Error error = RuntimeError("@(context.LastError.Message)");
+  EXPECT_NE(error.message.find("context.LastError is null"), std::string::npos) << error.message;
+}
+
+TEST_F(ExpressionTest, DivisionByZeroFails) {
+  Error error = RuntimeError("@(1 / (context.Response.StatusCode - 200))");
+  EXPECT_NE(error.message.find("division by zero"), std::string::npos) << error.message;
+}
+
+TEST_F(ExpressionTest, LiteralTemplateIsNotParsed) {
+  auto value = CompileValueTemplate("plain @( text");
+  ASSERT_TRUE(value.ok());
+  EXPECT_FALSE(value->is_expression());
+  EXPECT_EQ(*value->EvaluateString(context_), "plain @( text");
+}
+
+TEST_F(ExpressionTest, CompiledOnceEvaluatesMany) {
+  auto expression = CompileExpression("@(context.Request.Method + context.RequestId)");
+  ASSERT_TRUE(expression.ok());
+  for (const char* method : {"GET", "POST", "PUT"}) {
+    context_.request.method = method;
+    auto value = (*expression)->Evaluate(context_);
+    ASSERT_TRUE(value.ok());
+    EXPECT_EQ(value->AsString(), std::string(method) + "req-1");
+  }
+}
+
+}  // namespace
+}  // namespace credgate::policy

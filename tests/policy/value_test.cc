@@ -1,0 +1,72 @@
+#include "policy/value.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+#include "policy/header_map.h"
+
+namespace credgate::policy {
+namespace {
+
+TEST(ValueTest, ToStringFollowsDotNet) {
+  EXPECT_EQ(Value().ToString(), "");
+  EXPECT_EQ(Value(true).ToString(), "True");
+  EXPECT_EQ(Value(false).ToString(), "False");
+  EXPECT_EQ(Value(-12).ToString(), "-12");
+  EXPECT_EQ(Value(1.5).ToString(), "1.5");
+  EXPECT_EQ(Value("s").ToString(), "s");
+}
+
+TEST(ValueTest, EqualityAcrossNumbers) {
+  EXPECT_TRUE(ValuesEqual(Value(2), Value(2.0)));
+  EXPECT_FALSE(ValuesEqual(Value(2), Value("2")));
+  EXPECT_TRUE(ValuesEqual(Value(), Value()));
+}
+
+TEST(ValueTest, AuthorizationFromJsonClaims) {
+  boost::json::object claims =
+      boost::json::parse(R"({"sub":"alice","roles":["a","b"],"n":7})").as_object();
+  Value authorization(MakeAuthorization("tok", claims));
+  EXPECT_EQ(authorization.TypeName(), "Authorization");
+  EXPECT_TRUE(authorization.AsObject().IsInstanceOf("Authorization"));
+  auto token = authorization.AsObject().GetMember("AccessToken");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->AsString(), "tok");
+
+  auto claims_value = authorization.AsObject().GetMember("Claims");
+  ASSERT_TRUE(claims_value.ok());
+  const Object& dictionary = claims_value->AsObject();
+  Value key("n");
+  auto n = dictionary.CallMethod("GetValueOrDefault", std::span<const Value>(&key, 1));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(n->AsInt(), 7);
+  Value roles_key("roles");
+  auto roles = dictionary.CallMethod(kIndexerMethod, std::span<const Value>(&roles_key, 1));
+  ASSERT_TRUE(roles.ok());
+  auto length = roles->AsObject().GetMember("Length");
+  ASSERT_TRUE(length.ok());
+  EXPECT_EQ(length->AsInt(), 2);
+  Value missing("missing");
+  EXPECT_FALSE(dictionary.CallMethod(kIndexerMethod, std::span<const Value>(&missing, 1)).ok());
+}
+
+TEST(HeaderMapTest, CaseInsensitiveOperations) {
+  HeaderMap headers{{"Accept", "a"}, {"X-Id", "1"}, {"accept", "b"}};
+  EXPECT_EQ(*headers.Get("ACCEPT"), "a");
+  EXPECT_EQ(*headers.GetJoined("accept"), "a,b");
+  EXPECT_EQ(headers.Count("Accept"), 2u);
+
+  headers.Set("accept", "c");
+  EXPECT_EQ(headers.Count("Accept"), 1u);
+  EXPECT_EQ(headers.fields()[0].second, "c");
+
+  headers.Append("X-Id", "2");
+  EXPECT_EQ(*headers.GetJoined("x-id"), "1,2");
+  EXPECT_EQ(headers.Remove("X-ID"), 2u);
+  EXPECT_FALSE(headers.Contains("x-id"));
+  EXPECT_FALSE(headers.Get("x-id").has_value());
+}
+
+}  // namespace
+}  // namespace credgate::policy
