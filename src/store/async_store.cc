@@ -1,0 +1,9 @@
+#include "store/async_store.h"
+
+namespace credgate::store {
+
+AsyncStore::AsyncStore(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+
+AsyncStore::~AsyncStore() { thread_.join(); }
+
+}  // namespace credgate::store

@@ -1,0 +1,373 @@
+#include "store/sqlite_store.h"
+
+#include <array>
+
+namespace credgate::store {
+
+namespace {
+
+constexpr std::string_view kResourceColumns =
+    "kind, key, parent_key, body_json, version, updated_at";
+
+ResourceRecord ReadResource(const SqliteStatement& row) {
+  return ResourceRecord{row.ColumnText(0), row.ColumnText(1),  row.ColumnText(2),
+                        row.ColumnText(3), row.ColumnInt64(4), row.ColumnInt64(5)};
+}
+
+TokenRecord ReadTokens(const SqliteStatement& row) {
+  return TokenRecord{row.ColumnText(0), row.ColumnBlob(1), row.ColumnInt64(2), row.ColumnInt64(3),
+                     row.ColumnInt64(4)};
+}
+
+AdminKeyRecord ReadAdminKey(const SqliteStatement& row) {
+  return AdminKeyRecord{row.ColumnText(0), row.ColumnText(1), row.ColumnText(2),
+                        row.ColumnInt64(3)};
+}
+
+std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+Status ValidateResource(const ResourceRecord& record) {
+  if (record.kind.empty() || record.key.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "resource record needs a kind and a key; got kind " + Quoted(record.kind) +
+                         " and key " + Quoted(record.key));
+  }
+  // DeleteTree finds children by key prefix, so a child's key must start with its parent's.
+  if (!record.parent_key.empty() && !record.key.starts_with(record.parent_key + "/")) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "resource key " + Quoted(record.key) + " is not under its parent key " +
+                         Quoted(record.parent_key) + "; a child key must start with parent_key/");
+  }
+  return OkStatus();
+}
+
+// Keys under `key` sort between `key + "/"` (inclusive) and `key + "0"` (exclusive), because '0'
+// is the byte after '/' and SQLite compares TEXT bytewise under its default BINARY collation.
+// NOTE: a PostgreSQL store must compare these columns with COLLATE "C" for the same result.
+std::array<std::string, 2> SubtreeRange(std::string_view key) {
+  return {std::string(key) + "/", std::string(key) + "0"};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
+  auto database = SqliteDatabase::Open(options.path, options.busy_timeout);
+  if (!database.ok()) return database.error();
+  auto version = ApplyMigrations(**database, options.migrations);
+  if (!version.ok()) return version.error();
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(*database), *version));
+}
+
+Result<ResourceRecord> SqliteStore::Put(const ResourceRecord& record) {
+  CREDGATE_RETURN_IF_ERROR(ValidateResource(record));
+  std::lock_guard lock(mutex_);
+  auto statement = database_->Prepare(
+      "INSERT INTO resources (kind, key, parent_key, body_json, version, updated_at) "
+      "VALUES (?1, ?2, ?3, ?4, 1, ?5) "
+      "ON CONFLICT (kind, key) DO UPDATE SET parent_key = excluded.parent_key, "
+      "body_json = excluded.body_json, version = resources.version + 1, "
+      "updated_at = excluded.updated_at "
+      "RETURNING version",
+      "Put");
+  if (!statement.ok()) return statement.error();
+  SqliteStatement& put = **statement;
+  put.BindText(1, record.kind);
+  put.BindText(2, record.key);
+  put.BindText(3, record.parent_key);
+  put.BindText(4, record.body_json);
+  put.BindInt64(5, record.updated_at);
+
+  std::string operation = "Put of resource " + Quoted(record.key);
+  auto row = put.Step(operation);
+  if (!row.ok()) return row.error();
+  ResourceRecord stored = record;
+  stored.version = put.ColumnInt64(0);
+  CREDGATE_RETURN_IF_ERROR(put.Run(operation));
+  return stored;
+}
+
+Result<ResourceRecord> SqliteStore::Get(std::string_view kind, std::string_view key) {
+  std::array<std::string_view, 2> params = {kind, key};
+  auto found = QueryResources("WHERE kind = ?1 AND key = ?2", "Get", params);
+  if (!found.ok()) return found.error();
+  if (found->empty()) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no " + std::string(kind) + " resource with key " + Quoted(key));
+  }
+  return std::move(found->front());
+}
+
+Result<std::vector<ResourceRecord>> SqliteStore::List(std::string_view kind,
+                                                      std::string_view parent_key) {
+  std::array<std::string_view, 2> params = {kind, parent_key};
+  return QueryResources("WHERE kind = ?1 AND parent_key = ?2 ORDER BY key", "List", params);
+}
+
+Result<std::vector<ResourceRecord>> SqliteStore::ListAll() {
+  return QueryResources("ORDER BY key, kind", "ListAll", {});
+}
+
+Result<std::vector<ResourceRecord>> SqliteStore::QueryResources(
+    std::string_view sql, std::string_view operation, std::span<const std::string_view> params) {
+  std::lock_guard lock(mutex_);
+  std::string full_sql =
+      "SELECT " + std::string(kResourceColumns) + " FROM resources " + std::string(sql);
+  auto statement = database_->Prepare(full_sql, operation);
+  if (!statement.ok()) return statement.error();
+  for (size_t i = 0; i < params.size(); ++i) {
+    (*statement)->BindText(static_cast<int>(i) + 1, params[i]);
+  }
+
+  std::vector<ResourceRecord> records;
+  while (true) {
+    auto row = (*statement)->Step(operation);
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    records.push_back(ReadResource(**statement));
+  }
+  return records;
+}
+
+Result<int64_t> SqliteStore::DeleteTree(std::string_view key) {
+  if (key.empty()) {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "DeleteTree needs a non-empty resource key; to delete everything, delete each top-level "
+        "resource");
+  }
+  std::string operation = "DeleteTree of " + Quoted(key);
+  auto [low, high] = SubtreeRange(key);
+  std::lock_guard lock(mutex_);
+  auto transaction = SqliteTransaction::Begin(*database_, operation);
+  if (!transaction.ok()) return transaction.error();
+
+  int64_t deleted = 0;
+  {
+    auto resources = database_->Prepare(
+        "DELETE FROM resources WHERE key = ?1 OR (key >= ?2 AND key < ?3) RETURNING 1", operation);
+    if (!resources.ok()) return resources.error();
+    (*resources)->BindText(1, key);
+    (*resources)->BindText(2, low);
+    (*resources)->BindText(3, high);
+    while (true) {
+      auto row = (*resources)->Step(operation);
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      ++deleted;
+    }
+  }
+  {
+    auto tokens = database_->Prepare(
+        "DELETE FROM tokens WHERE connection_key = ?1 OR "
+        "(connection_key >= ?2 AND connection_key < ?3)",
+        operation);
+    if (!tokens.ok()) return tokens.error();
+    (*tokens)->BindText(1, key);
+    (*tokens)->BindText(2, low);
+    (*tokens)->BindText(3, high);
+    CREDGATE_RETURN_IF_ERROR((*tokens)->Run(operation));
+  }
+  CREDGATE_RETURN_IF_ERROR((*transaction)->Commit());
+  return deleted;
+}
+
+Result<TokenRecord> SqliteStore::GetTokens(std::string_view connection_key) {
+  std::lock_guard lock(mutex_);
+  auto statement = database_->Prepare(
+      "SELECT connection_key, sealed_tokens, version, expires_at, updated_at FROM tokens "
+      "WHERE connection_key = ?1",
+      "GetTokens");
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, connection_key);
+  auto row = (*statement)->Step("GetTokens of " + Quoted(connection_key));
+  if (!row.ok()) return row.error();
+  if (!*row) {
+    return MakeError(ErrorCode::kNotFound,
+                     "no token record for connection " + Quoted(connection_key));
+  }
+  return ReadTokens(**statement);
+}
+
+Result<TokenRecord> SqliteStore::PutTokens(const TokenRecord& record,
+                                           std::optional<int64_t> expected_version) {
+  if (record.connection_key.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "token record needs a connection key");
+  }
+  std::lock_guard lock(mutex_);
+  if (expected_version) return CompareAndSwapTokens(record, *expected_version);
+
+  std::string operation = "PutTokens of " + Quoted(record.connection_key);
+  auto statement = database_->Prepare(
+      "INSERT INTO tokens (connection_key, sealed_tokens, version, expires_at, updated_at) "
+      "VALUES (?1, ?2, 1, ?3, ?4) "
+      "ON CONFLICT (connection_key) DO UPDATE SET sealed_tokens = excluded.sealed_tokens, "
+      "version = tokens.version + 1, expires_at = excluded.expires_at, "
+      "updated_at = excluded.updated_at "
+      "RETURNING version",
+      operation);
+  if (!statement.ok()) return statement.error();
+  SqliteStatement& put = **statement;
+  put.BindText(1, record.connection_key);
+  put.BindBlob(2, record.sealed_tokens);
+  put.BindInt64(3, record.expires_at);
+  put.BindInt64(4, record.updated_at);
+  auto row = put.Step(operation);
+  if (!row.ok()) return row.error();
+  TokenRecord stored = record;
+  stored.version = put.ColumnInt64(0);
+  CREDGATE_RETURN_IF_ERROR(put.Run(operation));
+  return stored;
+}
+
+// Runs with mutex_ held. The version check and the write are one statement, so the swap is
+// atomic against other processes too. The later read only builds the error message.
+Result<TokenRecord> SqliteStore::CompareAndSwapTokens(const TokenRecord& record,
+                                                      int64_t expected_version) {
+  std::string operation = "PutTokens of " + Quoted(record.connection_key);
+  auto statement =
+      expected_version == 0
+          ? database_->Prepare(
+                "INSERT INTO tokens (connection_key, sealed_tokens, version, expires_at, "
+                "updated_at) VALUES (?1, ?2, 1, ?3, ?4) "
+                "ON CONFLICT (connection_key) DO NOTHING RETURNING version",
+                operation)
+          : database_->Prepare(
+                "UPDATE tokens SET sealed_tokens = ?2, version = version + 1, expires_at = ?3, "
+                "updated_at = ?4 WHERE connection_key = ?1 AND version = ?5 RETURNING version",
+                operation);
+  if (!statement.ok()) return statement.error();
+  SqliteStatement& put = **statement;
+  put.BindText(1, record.connection_key);
+  put.BindBlob(2, record.sealed_tokens);
+  put.BindInt64(3, record.expires_at);
+  put.BindInt64(4, record.updated_at);
+  if (expected_version != 0) put.BindInt64(5, expected_version);
+
+  auto row = put.Step(operation);
+  if (!row.ok()) return row.error();
+  if (*row) {
+    TokenRecord stored = record;
+    stored.version = put.ColumnInt64(0);
+    CREDGATE_RETURN_IF_ERROR(put.Run(operation));
+    return stored;
+  }
+
+  auto stored_version = StoredTokenVersion(record.connection_key);
+  if (!stored_version.ok()) return stored_version.error();
+  std::string found =
+      *stored_version ? "version " + std::to_string(**stored_version) : std::string("no record");
+  return MakeError(ErrorCode::kConflict,
+                   "token record for connection " + Quoted(record.connection_key) + " has " +
+                       found + ", expected version " + std::to_string(expected_version) +
+                       "; another writer changed it, so reload the tokens and retry");
+}
+
+Result<std::optional<int64_t>> SqliteStore::StoredTokenVersion(std::string_view connection_key) {
+  auto statement =
+      database_->Prepare("SELECT version FROM tokens WHERE connection_key = ?1", "PutTokens");
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, connection_key);
+  auto row = (*statement)->Step("PutTokens");
+  if (!row.ok()) return row.error();
+  if (!*row) return std::optional<int64_t>();
+  return std::optional<int64_t>((*statement)->ColumnInt64(0));
+}
+
+Result<bool> SqliteStore::DeleteTokens(std::string_view connection_key) {
+  std::lock_guard lock(mutex_);
+  std::string operation = "DeleteTokens of " + Quoted(connection_key);
+  auto statement =
+      database_->Prepare("DELETE FROM tokens WHERE connection_key = ?1 RETURNING 1", operation);
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, connection_key);
+  auto row = (*statement)->Step(operation);
+  if (!row.ok()) return row.error();
+  bool deleted = *row;
+  CREDGATE_RETURN_IF_ERROR((*statement)->Run(operation));
+  return deleted;
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::ListAllTokens() {
+  std::lock_guard lock(mutex_);
+  auto statement = database_->Prepare(
+      "SELECT connection_key, sealed_tokens, version, expires_at, updated_at FROM tokens "
+      "ORDER BY connection_key",
+      "ListAllTokens");
+  if (!statement.ok()) return statement.error();
+  std::vector<TokenRecord> records;
+  while (true) {
+    auto row = (*statement)->Step("ListAllTokens");
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    records.push_back(ReadTokens(**statement));
+  }
+  return records;
+}
+
+Status SqliteStore::PutAdminKey(const AdminKeyRecord& record) {
+  if (record.id.empty() || record.key_hash.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "admin key record needs an id and a key hash");
+  }
+  std::lock_guard lock(mutex_);
+  std::string operation = "PutAdminKey of " + Quoted(record.id);
+  auto statement = database_->Prepare(
+      "INSERT INTO admin_keys (id, key_hash, role, created_at) VALUES (?1, ?2, ?3, ?4)", operation);
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, record.id);
+  (*statement)->BindText(2, record.key_hash);
+  (*statement)->BindText(3, record.role);
+  (*statement)->BindInt64(4, record.created_at);
+  Status status = (*statement)->Run(operation);
+  if (!status.ok() && status.error().code == ErrorCode::kAlreadyExists) {
+    return MakeError(ErrorCode::kAlreadyExists,
+                     "admin key " + Quoted(record.id) +
+                         " was not stored: its id or key hash is already taken; generate a new "
+                         "key with a new id");
+  }
+  return status;
+}
+
+Result<AdminKeyRecord> SqliteStore::FindAdminKeyByHash(std::string_view key_hash) {
+  std::lock_guard lock(mutex_);
+  auto statement = database_->Prepare(
+      "SELECT id, key_hash, role, created_at FROM admin_keys WHERE key_hash = ?1",
+      "FindAdminKeyByHash");
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, key_hash);
+  auto row = (*statement)->Step("FindAdminKeyByHash");
+  if (!row.ok()) return row.error();
+  // The message leaves the hash out: it identifies a credential.
+  if (!*row) return MakeError(ErrorCode::kNotFound, "no admin key has the presented hash");
+  return ReadAdminKey(**statement);
+}
+
+Result<std::vector<AdminKeyRecord>> SqliteStore::ListAdminKeys() {
+  std::lock_guard lock(mutex_);
+  auto statement = database_->Prepare(
+      "SELECT id, key_hash, role, created_at FROM admin_keys ORDER BY id", "ListAdminKeys");
+  if (!statement.ok()) return statement.error();
+  std::vector<AdminKeyRecord> records;
+  while (true) {
+    auto row = (*statement)->Step("ListAdminKeys");
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    records.push_back(ReadAdminKey(**statement));
+  }
+  return records;
+}
+
+Result<bool> SqliteStore::DeleteAdminKey(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  std::string operation = "DeleteAdminKey of " + Quoted(id);
+  auto statement =
+      database_->Prepare("DELETE FROM admin_keys WHERE id = ?1 RETURNING 1", operation);
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, id);
+  auto row = (*statement)->Step(operation);
+  if (!row.ok()) return row.error();
+  bool deleted = *row;
+  CREDGATE_RETURN_IF_ERROR((*statement)->Run(operation));
+  return deleted;
+}
+
+}  // namespace credgate::store

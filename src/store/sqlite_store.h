@@ -1,0 +1,72 @@
+// SqliteStore: the Store on one SQLite file, normally `<data dir>/credgate.db`.
+//
+// Open creates the file with mode 0600, enables WAL journaling with synchronous=FULL (every
+// commit is on disk before the call returns, which matters most for rotated refresh tokens),
+// sets a busy timeout for other processes holding the lock, and applies schema migrations
+// (migrations.h). Statements are prepared once and reused. Every method is thread-safe, and one
+// mutex serializes them, so calls never overlap inside one process.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+
+#include "store/migrations.h"
+#include "store/sqlite_database.h"
+#include "store/store.h"
+
+namespace credgate::store {
+
+struct SqliteStoreOptions {
+  std::string path;  // The database file; its folder must exist.
+  // How long a call waits for a lock that another process holds before failing with
+  // kUnavailable.
+  std::chrono::milliseconds busy_timeout{5000};
+  // The schema to migrate to. Tests replace it to check upgrades; everything else keeps the
+  // default.
+  std::span<const Migration> migrations = SqliteMigrations();
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database. Fails as SqliteDatabase::Open and ApplyMigrations do.
+  static Result<std::unique_ptr<SqliteStore>> Open(const SqliteStoreOptions& options);
+
+  // The schema version after migrations ran.
+  int schema_version() const { return schema_version_; }
+
+  // Store:
+  Result<ResourceRecord> Put(const ResourceRecord& record) override;
+  Result<ResourceRecord> Get(std::string_view kind, std::string_view key) override;
+  Result<std::vector<ResourceRecord>> List(std::string_view kind,
+                                           std::string_view parent_key) override;
+  Result<std::vector<ResourceRecord>> ListAll() override;
+  Result<int64_t> DeleteTree(std::string_view key) override;
+  Result<TokenRecord> GetTokens(std::string_view connection_key) override;
+  Result<TokenRecord> PutTokens(const TokenRecord& record,
+                                std::optional<int64_t> expected_version) override;
+  Result<bool> DeleteTokens(std::string_view connection_key) override;
+  Result<std::vector<TokenRecord>> ListAllTokens() override;
+  Status PutAdminKey(const AdminKeyRecord& record) override;
+  Result<AdminKeyRecord> FindAdminKeyByHash(std::string_view key_hash) override;
+  Result<std::vector<AdminKeyRecord>> ListAdminKeys() override;
+  Result<bool> DeleteAdminKey(std::string_view id) override;
+
+ private:
+  SqliteStore(std::unique_ptr<SqliteDatabase> database, int schema_version)
+      : database_(std::move(database)), schema_version_(schema_version) {}
+
+  Result<std::vector<ResourceRecord>> QueryResources(std::string_view sql,
+                                                     std::string_view operation,
+                                                     std::span<const std::string_view> params);
+  Result<std::optional<int64_t>> StoredTokenVersion(std::string_view connection_key);
+  Result<TokenRecord> CompareAndSwapTokens(const TokenRecord& record, int64_t expected_version);
+
+  std::mutex mutex_;
+  std::unique_ptr<SqliteDatabase> database_;  // Guarded by mutex_.
+  int schema_version_;
+};
+
+}  // namespace credgate::store
