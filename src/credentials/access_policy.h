@@ -1,0 +1,37 @@
+// Access policy matching: decides whether a caller, identified by the claims of its validated
+// JWT, may use a connection.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "credentials/model.h"
+
+namespace credgate::credentials {
+
+// The claims of a validated caller token (Entra ID names in brackets).
+struct CallerClaims {
+  std::string object_id;            // [oid]
+  std::string tenant_id;            // [tid]
+  std::vector<std::string> groups;  // [groups] object ids.
+  // False when the token carries a groups overage claim (_claim_names) instead of the list.
+  bool groups_known = true;
+  std::string app_id;  // [appid] or [azp]
+};
+
+// Returns the id of the first policy in `policies` that matches `caller`, where a policy
+// matches when its tenant_id equals the caller's tenant id, its object_id equals the caller's
+// object id or (when groups are known) one of its groups, and its app_ids, when non-empty,
+// contain the caller's app id. Ids compare ASCII case-insensitively.
+//
+// Errors: kPermissionDenied with reason "AccessDenied" and a message naming the caller, its
+// tenant and `connection_key` ("provider/connection"); the message adds that groups were not
+// checked when groups_known is false.
+Result<std::string> MatchAccessPolicy(const CallerClaims& caller,
+                                      std::span<const AccessPolicy> policies,
+                                      std::string_view connection_key);
+
+}  // namespace credgate::credentials
