@@ -1,0 +1,102 @@
+#include "policy/document.h"
+
+#include <pugixml.hpp>
+
+#include "policy/compile_support.h"
+#include "policy/statement_compilers.h"
+#include "policy/xml_source.h"
+
+namespace credgate::policy {
+
+namespace {
+
+constexpr Section kSections[] = {Section::kInbound, Section::kBackend, Section::kOutbound,
+                                 Section::kOnError};
+
+Error FailAtOffset(const internal::XmlSource& source, size_t offset, const std::string& what) {
+  internal::SourcePosition at = source.PositionOf(offset);
+  return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
+                                                    std::to_string(at.column) + ": " + what);
+}
+
+}  // namespace
+
+std::string_view ScopeName(PolicyScope scope) {
+  switch (scope) {
+    case PolicyScope::kGlobal:
+      return "global";
+    case PolicyScope::kApi:
+      return "api";
+    case PolicyScope::kOperation:
+      return "operation";
+  }
+  return "global";
+}
+
+std::string_view SectionName(Section section) {
+  switch (section) {
+    case Section::kInbound:
+      return "inbound";
+    case Section::kBackend:
+      return "backend";
+    case Section::kOutbound:
+      return "outbound";
+    case Section::kOnError:
+      return "on-error";
+  }
+  return "inbound";
+}
+
+Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope) {
+  internal::XmlSource source(xml);
+  pugi::xml_document document;
+  // Comments and processing instructions are skipped by the default flags.
+  pugi::xml_parse_result parsed = document.load_buffer(source.text().data(), source.text().size(),
+                                                       pugi::parse_default, pugi::encoding_utf8);
+  if (!parsed) {
+    return FailAtOffset(source, static_cast<size_t>(parsed.offset),
+                        std::string("malformed XML: ") + parsed.description());
+  }
+
+  pugi::xml_node root = document.document_element();
+  if (!root) return FailAtOffset(source, 0, "the document is empty; it needs a <policies> root");
+  internal::CompileScope root_scope{source, scope, Section::kInbound};
+  internal::ElementReader root_reader(root, root_scope);
+  if (root_reader.name() != "policies") {
+    return root_reader.Fail("the root element is <" + std::string(root_reader.name()) +
+                            ">; a policy document's root is <policies>");
+  }
+  CREDGATE_RETURN_IF_ERROR(root_reader.CheckAttributes({}));
+
+  CompiledDocument compiled;
+  compiled.scope = scope;
+  for (pugi::xml_node child : root.children()) {
+    if (child.type() != pugi::node_element) continue;
+    internal::ElementReader element(child, root_scope);
+    const Section* section = nullptr;
+    for (const Section& candidate : kSections) {
+      if (element.name() == SectionName(candidate)) section = &candidate;
+    }
+    if (section == nullptr) {
+      std::string message = "unknown section <" + std::string(element.name()) + ">";
+      std::string closest =
+          internal::ClosestName(element.name(), {"inbound", "backend", "outbound", "on-error"});
+      message += closest.empty() ? "; use inbound, backend, outbound or on-error"
+                                 : "; did you mean <" + closest + ">?";
+      return element.Fail(message);
+    }
+    auto& slot = compiled.sections[static_cast<size_t>(*section)];
+    if (slot) {
+      return element.Fail("repeated section <" + std::string(element.name()) +
+                          ">; a document has each section at most once");
+    }
+    CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({}));
+    internal::CompileScope section_scope{source, scope, *section};
+    auto statements = internal::CompileStatements(child, section_scope, "", /*allow_base=*/true);
+    if (!statements.ok()) return statements.error();
+    slot = std::move(statements).value();
+  }
+  return compiled;
+}
+
+}  // namespace credgate::policy

@@ -1,0 +1,36 @@
+// Policy documents: the <policies> XML of Azure API Management, compiled once when saved.
+//
+// A document has up to four sections (inbound, backend, outbound, on-error), each at most once
+// and each optional. Compilation checks every statement, attribute and expression and rejects
+// the document with an error that names the line and column, so nothing is parsed per request.
+// Expressions inside attribute values may contain unescaped double quotes and '<', as APIM
+// accepts, for example identity="@(x.Replace("Bearer ",""))".
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string_view>
+
+#include "common/result.h"
+#include "policy/statement.h"
+
+namespace credgate::policy {
+
+struct CompiledDocument {
+  PolicyScope scope = PolicyScope::kGlobal;
+  // nullopt for an absent section, which inherits the enclosing scope's section unchanged.
+  std::array<std::optional<StatementList>, kSectionCount> sections;
+
+  const std::optional<StatementList>& section(Section s) const {
+    return sections[static_cast<size_t>(s)];
+  }
+};
+
+// Compiles `xml` as a document of `scope`. Errors: kInvalidArgument with a message that starts
+// "line L, column C: " for malformed XML, a root other than <policies>, an unknown or repeated
+// section, an unknown statement or attribute (with the closest valid name suggested), a statement
+// outside the sections that allow it, a missing required attribute, an invalid enum or number,
+// an invalid expression, or <base/> in a global-scope document or below a section.
+Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope);
+
+}  // namespace credgate::policy

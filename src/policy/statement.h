@@ -1,0 +1,108 @@
+// The compiled statements of a policy document section. Every statement keeps its source
+// position and its path in the section, so that an error raised while it runs can fill
+// context.LastError. Statements are immutable once compiled.
+//
+// To add a statement: add its spec struct to StatementSpec, its compiler to the table in
+// statement_compilers.cc and its execution to executor.cc.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "policy/expression.h"
+
+namespace credgate::policy {
+
+enum class PolicyScope { kGlobal, kApi, kOperation };
+enum class Section { kInbound, kBackend, kOutbound, kOnError };
+inline constexpr size_t kSectionCount = 4;
+
+// Returns "global", "api" or "operation".
+std::string_view ScopeName(PolicyScope scope);
+// Returns "inbound", "backend", "outbound" or "on-error".
+std::string_view SectionName(Section section);
+
+enum class IdentityType { kManaged, kJwt };
+enum class ExistsAction { kOverride, kSkip, kAppend, kDelete };
+
+struct Statement;
+using StatementList = std::vector<Statement>;
+
+// <base/>: the enclosing scope's section is inserted here when the pipeline is composed.
+struct BaseSpec {};
+
+struct GetAuthorizationContextSpec {
+  ValueTemplate provider_id;
+  ValueTemplate authorization_id;
+  std::string context_variable_name;
+  IdentityType identity_type = IdentityType::kManaged;
+  std::optional<ValueTemplate> identity;  // Absent: the caller's bearer token when kJwt.
+  bool ignore_error = false;
+};
+
+struct SetHeaderSpec {
+  std::string name;
+  ExistsAction exists_action = ExistsAction::kOverride;
+  std::vector<ValueTemplate> values;
+};
+
+struct SetVariableSpec {
+  std::string name;
+  ValueTemplate value;  // An expression keeps the type of its result; a literal is a string.
+};
+
+struct SetBodySpec {
+  ValueTemplate body;
+};
+
+struct SetStatusSpec {
+  ValueTemplate code;  // Evaluates to an integer from 100 to 599.
+  ValueTemplate reason;
+};
+
+struct WhenClause {
+  std::shared_ptr<const Expression> condition;
+  StatementList statements;
+};
+
+struct ChooseSpec {
+  std::vector<WhenClause> when;
+  std::optional<StatementList> otherwise;
+};
+
+struct ReturnResponseSpec {
+  std::string response_variable_name;  // NOTE: accepted, but a response object is not read yet.
+  std::optional<SetStatusSpec> status;
+  std::vector<SetHeaderSpec> headers;
+  std::optional<SetBodySpec> body;
+};
+
+struct ForwardRequestSpec {
+  std::chrono::milliseconds timeout{300'000};
+  bool buffer_request_body = false;
+  bool buffer_response = true;
+  bool follow_redirects = false;
+  bool fail_on_error_status_code = false;
+};
+
+using StatementSpec =
+    std::variant<BaseSpec, GetAuthorizationContextSpec, SetHeaderSpec, SetVariableSpec, SetBodySpec,
+                 SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec>;
+
+struct Statement {
+  std::string name;  // Element name, for example "set-header".
+  std::string id;    // The optional id attribute, reported as context.LastError.PolicyId.
+  std::string path;  // Position in its section, for example "choose[1]/when[2]/set-header[1]".
+  int line = 0;      // 1-based position of the element name in the document.
+  int column = 0;
+  // Whether running the statement may suspend, so the executor needs a coroutine for it.
+  bool is_async = false;
+  StatementSpec spec;
+};
+
+}  // namespace credgate::policy
