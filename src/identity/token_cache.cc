@@ -1,0 +1,60 @@
+#include "identity/token_cache.h"
+
+#include <algorithm>
+
+#include "common/hash.h"
+
+namespace credgate::identity {
+
+TokenCache::TokenCache(size_t max_entries)
+    : max_entries_per_shard_(std::max<size_t>(1, max_entries / kShards)) {}
+
+TokenCache::Shard& TokenCache::ShardFor(const std::string& digest) {
+  return shards_[static_cast<unsigned char>(digest[0]) % kShards];
+}
+
+std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, TimePoint now) {
+  const std::string digest = Sha256String(token);
+  Shard& shard = ShardFor(digest);
+  std::lock_guard lock(shard.mutex);
+  auto found = shard.index.find(digest);
+  if (found == shard.index.end()) return nullptr;
+
+  if (now >= found->second->identity->expires_at) {
+    shard.lru.erase(found->second);
+    shard.index.erase(found);
+    return nullptr;
+  }
+  shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
+  return found->second->identity;
+}
+
+void TokenCache::Insert(std::string_view token, std::shared_ptr<const CallerIdentity> identity,
+                        TimePoint now) {
+  if (now >= identity->expires_at) return;
+  std::string digest = Sha256String(token);
+  Shard& shard = ShardFor(digest);
+  std::lock_guard lock(shard.mutex);
+  if (auto found = shard.index.find(digest); found != shard.index.end()) {
+    found->second->identity = std::move(identity);
+    shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
+    return;
+  }
+  if (shard.lru.size() >= max_entries_per_shard_) {
+    shard.index.erase(shard.lru.back().digest);
+    shard.lru.pop_back();
+  }
+  shard.lru.push_front(Entry{digest, std::move(identity)});
+  shard.index.emplace(std::move(digest), shard.lru.begin());
+}
+
+size_t TokenCache::size() const {
+  size_t total = 0;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    total += shard.lru.size();
+  }
+  return total;
+}
+
+}  // namespace credgate::identity

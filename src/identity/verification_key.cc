@@ -1,0 +1,272 @@
+#include "identity/verification_key.h"
+
+#include <fmt/format.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/err.h>
+#include <openssl/param_build.h>
+#include <openssl/rsa.h>
+
+#include "common/encoding.h"
+#include "identity/identity_errors.h"
+
+namespace credgate::identity {
+namespace {
+
+constexpr int kMinRsaBits = 2048;
+constexpr size_t kP256CoordinateBytes = 32;
+
+struct BignumDeleter {
+  void operator()(BIGNUM* bn) const { BN_free(bn); }
+};
+using BignumPtr = std::unique_ptr<BIGNUM, BignumDeleter>;
+
+struct ParamBuildDeleter {
+  void operator()(OSSL_PARAM_BLD* bld) const { OSSL_PARAM_BLD_free(bld); }
+};
+struct ParamDeleter {
+  void operator()(OSSL_PARAM* params) const { OSSL_PARAM_free(params); }
+};
+struct PkeyCtxDeleter {
+  void operator()(EVP_PKEY_CTX* ctx) const { EVP_PKEY_CTX_free(ctx); }
+};
+struct MdCtxDeleter {
+  void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
+};
+struct EcdsaSigDeleter {
+  void operator()(ECDSA_SIG* sig) const { ECDSA_SIG_free(sig); }
+};
+
+Error KeyError(std::string_view kid, std::string_view problem) {
+  return MakeError(ErrorCode::kInvalidArgument, fmt::format("JWK '{}': {}", kid, problem));
+}
+
+// Returns the base64url-decoded string member `name`, or nullopt when missing or malformed.
+std::optional<std::string> DecodedMember(const boost::json::object& jwk, std::string_view name) {
+  const boost::json::value* value = jwk.if_contains(name);
+  if (value == nullptr || !value->is_string()) return std::nullopt;
+  const std::string_view text = value->as_string();
+  if (text.empty() || text.find('=') != std::string_view::npos) return std::nullopt;
+  return Base64UrlDecode(text);
+}
+
+BignumPtr ToBignum(std::string_view bytes) {
+  return BignumPtr(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                             static_cast<int>(bytes.size()), nullptr));
+}
+
+// Runs EVP_PKEY_fromdata for a public key of `key_type` ("RSA" or "EC") built from `bld`.
+EvpPkeyPtr KeyFromParams(const char* key_type, OSSL_PARAM_BLD* bld) {
+  std::unique_ptr<OSSL_PARAM, ParamDeleter> params(OSSL_PARAM_BLD_to_param(bld));
+  if (!params) return nullptr;
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, key_type, nullptr));
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) return nullptr;
+  EVP_PKEY* key = nullptr;
+  if (EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()) <= 0) return nullptr;
+  return EvpPkeyPtr(key);
+}
+
+Result<EvpPkeyPtr> RsaKeyFromJwk(const boost::json::object& jwk, std::string_view kid) {
+  std::optional<std::string> n = DecodedMember(jwk, "n");
+  if (!n) return KeyError(kid, "'n' is missing or not base64url");
+  std::optional<std::string> e = DecodedMember(jwk, "e");
+  if (!e) return KeyError(kid, "'e' is missing or not base64url");
+
+  BignumPtr modulus = ToBignum(*n);
+  BignumPtr exponent = ToBignum(*e);
+  if (!modulus || !exponent) return KeyError(kid, "'n' or 'e' could not be decoded");
+  const int bits = BN_num_bits(modulus.get());
+  if (bits < kMinRsaBits) {
+    return KeyError(
+        kid, fmt::format("RSA modulus has {} bits, fewer than the minimum {}", bits, kMinRsaBits));
+  }
+
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBuildDeleter> bld(OSSL_PARAM_BLD_new());
+  if (!bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, modulus.get()) ||
+      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, exponent.get())) {
+    return KeyError(kid, "RSA parameters could not be built");
+  }
+  EvpPkeyPtr key = KeyFromParams("RSA", bld.get());
+  if (!key) return KeyError(kid, "OpenSSL rejected the RSA public key");
+  return key;
+}
+
+Result<EvpPkeyPtr> EcKeyFromJwk(const boost::json::object& jwk, std::string_view kid) {
+  const boost::json::value* crv = jwk.if_contains("crv");
+  if (crv == nullptr || !crv->is_string() || crv->as_string() != "P-256") {
+    return KeyError(kid, "'crv' is missing or not 'P-256', the only supported curve");
+  }
+  std::optional<std::string> x = DecodedMember(jwk, "x");
+  std::optional<std::string> y = DecodedMember(jwk, "y");
+  if (!x || !y || x->size() != kP256CoordinateBytes || y->size() != kP256CoordinateBytes) {
+    return KeyError(kid, "'x' and 'y' must be 32-byte base64url values");
+  }
+
+  // The uncompressed SEC 1 point encoding: 0x04 || X || Y.
+  std::string point = "\x04" + *x + *y;
+  std::unique_ptr<OSSL_PARAM_BLD, ParamBuildDeleter> bld(OSSL_PARAM_BLD_new());
+  if (!bld ||
+      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+      !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                        point.size())) {
+    return KeyError(kid, "EC parameters could not be built");
+  }
+  EvpPkeyPtr key = KeyFromParams("EC", bld.get());
+  if (!key) return KeyError(kid, "'x' and 'y' are not a point on P-256");
+
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> check(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+    return KeyError(kid, "'x' and 'y' are not a valid P-256 public key");
+  }
+  return key;
+}
+
+// Converts a JWS ES256 signature (R || S, 32 bytes each, RFC 7518 §3.4) to the DER ECDSA-Sig-Value
+// that EVP_DigestVerify expects. Returns "" when the length is wrong.
+std::string RawEcdsaToDer(std::string_view raw) {
+  if (raw.size() != 2 * kP256CoordinateBytes) return {};
+  std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
+  BignumPtr r = ToBignum(raw.substr(0, kP256CoordinateBytes));
+  BignumPtr s = ToBignum(raw.substr(kP256CoordinateBytes));
+  if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
+  // ECDSA_SIG_set0 took ownership of r and s.
+  r.release();
+  s.release();
+
+  unsigned char* der = nullptr;
+  const int length = i2d_ECDSA_SIG(sig.get(), &der);
+  if (length <= 0) return {};
+  std::string result(reinterpret_cast<char*>(der), static_cast<size_t>(length));
+  OPENSSL_free(der);
+  return result;
+}
+
+}  // namespace
+
+std::optional<JwsAlgorithm> ParseJwsAlgorithm(std::string_view name) {
+  if (name == "RS256") return JwsAlgorithm::kRs256;
+  if (name == "PS256") return JwsAlgorithm::kPs256;
+  if (name == "ES256") return JwsAlgorithm::kEs256;
+  return std::nullopt;
+}
+
+std::string_view JwsAlgorithmName(JwsAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwsAlgorithm::kRs256:
+      return "RS256";
+    case JwsAlgorithm::kPs256:
+      return "PS256";
+    case JwsAlgorithm::kEs256:
+      return "ES256";
+  }
+  return "unknown";
+}
+
+VerificationKey::VerificationKey(std::string kid, KeyType type,
+                                 std::optional<JwsAlgorithm> algorithm, EvpPkeyPtr key)
+    : kid_(std::move(kid)), type_(type), algorithm_(algorithm), key_(std::move(key)) {}
+
+Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromJwk(
+    const boost::json::object& jwk) {
+  std::string kid;
+  if (const boost::json::value* value = jwk.if_contains("kid")) {
+    if (!value->is_string()) return KeyError("", "'kid' is not a string");
+    kid = value->as_string();
+  }
+
+  std::optional<JwsAlgorithm> algorithm;
+  if (const boost::json::value* value = jwk.if_contains("alg")) {
+    if (!value->is_string()) return KeyError(kid, "'alg' is not a string");
+    algorithm = ParseJwsAlgorithm(value->as_string());
+    if (!algorithm) {
+      return KeyError(kid, fmt::format("'alg' {} is not supported (RS256, PS256, ES256 are)",
+                                       std::string_view(value->as_string())));
+    }
+  }
+
+  const boost::json::value* kty = jwk.if_contains("kty");
+  if (kty == nullptr || !kty->is_string()) return KeyError(kid, "'kty' is missing");
+
+  KeyType type;
+  Result<EvpPkeyPtr> key = KeyError(kid, "unreachable");
+  if (kty->as_string() == "RSA") {
+    type = KeyType::kRsa;
+    key = RsaKeyFromJwk(jwk, kid);
+  } else if (kty->as_string() == "EC") {
+    type = KeyType::kEcP256;
+    key = EcKeyFromJwk(jwk, kid);
+  } else {
+    return KeyError(kid, fmt::format("'kty' {} is not supported (RSA and EC are)",
+                                     std::string_view(kty->as_string())));
+  }
+  if (!key.ok()) return key.error();
+
+  auto result = std::make_shared<const VerificationKey>(std::move(kid), type, algorithm,
+                                                        std::move(key).value());
+  if (algorithm && !result->Permits(*algorithm)) {
+    return KeyError(result->kid(),
+                    fmt::format("'alg' {} does not fit 'kty' {}", JwsAlgorithmName(*algorithm),
+                                std::string_view(kty->as_string())));
+  }
+  return std::shared_ptr<const VerificationKey>(std::move(result));
+}
+
+bool VerificationKey::Permits(JwsAlgorithm algorithm) const {
+  if (algorithm_ && *algorithm_ != algorithm) return false;
+  switch (algorithm) {
+    case JwsAlgorithm::kRs256:
+    case JwsAlgorithm::kPs256:
+      return type_ == KeyType::kRsa;
+    case JwsAlgorithm::kEs256:
+      return type_ == KeyType::kEcP256;
+  }
+  return false;
+}
+
+Status VerificationKey::Verify(JwsAlgorithm algorithm, std::string_view signing_input,
+                               std::string_view signature) const {
+  if (!Permits(algorithm)) {
+    return JwtError(
+        fmt::format("alg {} is not allowed for key '{}'", JwsAlgorithmName(algorithm), kid_),
+        kReasonAlgorithmMismatch);
+  }
+  const Error invalid = JwtError(fmt::format("JWT signature does not verify with key '{}'", kid_),
+                                 kReasonInvalidSignature);
+
+  std::string der;
+  if (algorithm == JwsAlgorithm::kEs256) {
+    der = RawEcdsaToDer(signature);
+    if (der.empty()) return invalid;
+    signature = der;
+  }
+
+  std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> md_ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pkey_ctx = nullptr;  // Owned by md_ctx.
+  if (!md_ctx ||
+      EVP_DigestVerifyInit(md_ctx.get(), &pkey_ctx, EVP_sha256(), nullptr, key_.get()) != 1) {
+    return MakeError(ErrorCode::kInternal, "EVP_DigestVerifyInit failed for key '" + kid_ + "'");
+  }
+  if (algorithm == JwsAlgorithm::kPs256) {
+    // RFC 7518 §3.5: the salt is as long as the SHA-256 digest, and MGF1 uses SHA-256 as well.
+    if (EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+        EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pkey_ctx, EVP_sha256()) != 1) {
+      return MakeError(ErrorCode::kInternal, "PSS parameters failed for key '" + kid_ + "'");
+    }
+  }
+
+  const int verified = EVP_DigestVerify(
+      md_ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
+      reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size());
+  if (verified != 1) {
+    // A failed verification leaves entries in this thread's OpenSSL error queue.
+    ERR_clear_error();
+    return invalid;
+  }
+  return OkStatus();
+}
+
+}  // namespace credgate::identity

@@ -1,0 +1,52 @@
+#include "identity/token_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace credgate::identity {
+namespace {
+
+const TimePoint kNow = FromUnixSeconds(1'800'000'000);
+
+std::shared_ptr<const CallerIdentity> IdentityExpiringAt(TimePoint expires_at) {
+  auto identity = std::make_shared<CallerIdentity>();
+  identity->object_id = "object-1";
+  identity->expires_at = expires_at;
+  return identity;
+}
+
+TEST(TokenCache, FindsInsertedIdentity) {
+  TokenCache cache(100);
+  auto identity = IdentityExpiringAt(kNow + std::chrono::seconds(60));
+  cache.Insert("token-a", identity, kNow);
+  EXPECT_EQ(cache.Find("token-a", kNow), identity);
+  EXPECT_EQ(cache.Find("token-b", kNow), nullptr);
+}
+
+TEST(TokenCache, DropsEntryAtExpiry) {
+  TokenCache cache(100);
+  cache.Insert("token-a", IdentityExpiringAt(kNow + std::chrono::seconds(60)), kNow);
+  EXPECT_NE(cache.Find("token-a", kNow + std::chrono::seconds(59)), nullptr);
+  EXPECT_EQ(cache.Find("token-a", kNow + std::chrono::seconds(60)), nullptr);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(TokenCache, SkipsExpiredInsert) {
+  TokenCache cache(100);
+  cache.Insert("token-a", IdentityExpiringAt(kNow), kNow);
+  EXPECT_EQ(cache.size(), 0u);
+}
+
+TEST(TokenCache, StaysWithinBound) {
+  TokenCache cache(TokenCache::kShards * 4);
+  for (int i = 0; i < 1000; ++i) {
+    cache.Insert("token-" + std::to_string(i), IdentityExpiringAt(kNow + std::chrono::hours(1)),
+                 kNow);
+  }
+  EXPECT_LE(cache.size(), TokenCache::kShards * 4);
+  EXPECT_NE(cache.Find("token-999", kNow), nullptr);
+}
+
+}  // namespace
+}  // namespace credgate::identity
