@@ -1,0 +1,305 @@
+#include "policy/executor.h"
+
+#include <boost/json.hpp>
+#include <optional>
+
+#include "policy/text.h"
+
+namespace credgate::policy {
+
+namespace {
+
+enum class Step { kNext, kRespond, kFailed };
+
+struct Failure {
+  int status = 500;
+  std::string reason;
+  std::string message;
+};
+
+class Runner {
+ public:
+  Runner(PolicyContext& context, PolicyServices& services, Section section)
+      : context_(context), services_(services), section_(section) {}
+
+  boost::asio::awaitable<Step> RunPipeline(const std::vector<PipelineStatement>& statements) {
+    for (const PipelineStatement& entry : statements) {
+      scope_ = entry.scope;
+      Step step = entry.statement->is_async ? co_await RunAsync(*entry.statement)
+                                            : RunSync(*entry.statement);
+      if (step != Step::kNext) co_return step;
+    }
+    co_return Step::kNext;
+  }
+
+  // Records the failure of the statement that ran last in context.last_error and sets the
+  // default error response.
+  void RecordFailure() {
+    const Failure& failure = *failure_;
+    context_.last_error = LastErrorState{failed_->name,
+                                         failure.reason,
+                                         failure.message,
+                                         std::string(ScopeName(failed_scope_)),
+                                         std::string(SectionName(section_)),
+                                         failed_->path,
+                                         failed_->id};
+    boost::json::object body;
+    body["statusCode"] = failure.status;
+    body["message"] = failure.message;
+    context_.response = ResponseState{};
+    context_.response.status_code = failure.status;
+    context_.response.headers.Set("Content-Type", "application/json");
+    context_.response.body = boost::json::serialize(body);
+    context_.response_ready = true;
+  }
+
+ private:
+  Step Fail(const Statement& statement, Failure failure) {
+    failure_ = std::move(failure);
+    failed_ = &statement;
+    failed_scope_ = scope_;
+    return Step::kFailed;
+  }
+  Step FailExpression(const Statement& statement, const Error& error) {
+    return Fail(statement, Failure{500, std::string(kExpressionFailureReason), error.message});
+  }
+
+  Step RunList(const StatementList& statements) {
+    for (const Statement& statement : statements) {
+      Step step = RunSync(statement);
+      if (step != Step::kNext) return step;
+    }
+    return Step::kNext;
+  }
+
+  boost::asio::awaitable<Step> RunListAsync(const StatementList& statements) {
+    for (const Statement& statement : statements) {
+      Step step = statement.is_async ? co_await RunAsync(statement) : RunSync(statement);
+      if (step != Step::kNext) co_return step;
+    }
+    co_return Step::kNext;
+  }
+
+  // Returns the branch of `choose` to run, nullptr when none applies, or a failure in *step.
+  const StatementList* PickBranch(const Statement& statement, const ChooseSpec& choose,
+                                  Step* step) {
+    *step = Step::kNext;
+    for (const WhenClause& when : choose.when) {
+      auto value = when.condition->Evaluate(context_);
+      if (!value.ok()) {
+        *step = FailExpression(statement, value.error());
+        return nullptr;
+      }
+      if (!value->is_bool()) {
+        *step = FailExpression(
+            statement, MakeError(ErrorCode::kInvalidArgument, "a when condition returned " +
+                                                                  std::string(value->TypeName()) +
+                                                                  ", not a Boolean"));
+        return nullptr;
+      }
+      if (value->AsBool()) return &when.statements;
+    }
+    return choose.otherwise ? &*choose.otherwise : nullptr;
+  }
+
+  HeaderMap& TargetHeaders() {
+    bool request = section_ == Section::kInbound || section_ == Section::kBackend;
+    return request ? context_.request.headers : context_.response.headers;
+  }
+
+  Step ApplySetHeader(const Statement& statement, const SetHeaderSpec& spec, HeaderMap& headers) {
+    if (spec.exists_action == ExistsAction::kDelete) {
+      headers.Remove(spec.name);
+      return Step::kNext;
+    }
+    if (spec.exists_action == ExistsAction::kSkip && headers.Contains(spec.name)) {
+      return Step::kNext;
+    }
+    if (spec.exists_action == ExistsAction::kOverride) headers.Remove(spec.name);
+    if (spec.values.empty() && spec.exists_action == ExistsAction::kOverride) {
+      headers.Append(spec.name, "");
+    }
+    for (const ValueTemplate& value : spec.values) {
+      auto text = value.EvaluateString(context_);
+      if (!text.ok()) return FailExpression(statement, text.error());
+      headers.Append(spec.name, std::move(text).value());
+    }
+    return Step::kNext;
+  }
+
+  Step ApplySetStatus(const Statement& statement, const SetStatusSpec& spec) {
+    auto code = spec.code.Evaluate(context_);
+    if (!code.ok()) return FailExpression(statement, code.error());
+    int64_t status = 0;
+    if (code->is_int()) {
+      status = code->AsInt();
+    } else if (code->is_string()) {
+      status = std::strtoll(code->AsString().c_str(), nullptr, 10);
+    }
+    if (status < 100 || status > 599) {
+      return FailExpression(statement, MakeError(ErrorCode::kInvalidArgument,
+                                                 "set-status code '" + code->ToString() +
+                                                     "' is not an integer from 100 to 599"));
+    }
+    auto reason = spec.reason.EvaluateString(context_);
+    if (!reason.ok()) return FailExpression(statement, reason.error());
+    context_.response.status_code = static_cast<int>(status);
+    context_.response.reason = std::move(reason).value();
+    return Step::kNext;
+  }
+
+  Step ApplyReturnResponse(const Statement& statement, const ReturnResponseSpec& spec) {
+    context_.response = ResponseState{};
+    if (spec.status) {
+      Step step = ApplySetStatus(statement, *spec.status);
+      if (step != Step::kNext) return step;
+    }
+    for (const SetHeaderSpec& header : spec.headers) {
+      Step step = ApplySetHeader(statement, header, context_.response.headers);
+      if (step != Step::kNext) return step;
+    }
+    if (spec.body) {
+      auto body = spec.body->body.EvaluateString(context_);
+      if (!body.ok()) return FailExpression(statement, body.error());
+      context_.response.body = std::move(body).value();
+    }
+    context_.response_ready = true;
+    return Step::kRespond;
+  }
+
+  Step RunSync(const Statement& statement) {
+    if (const auto* spec = std::get_if<SetHeaderSpec>(&statement.spec)) {
+      return ApplySetHeader(statement, *spec, TargetHeaders());
+    }
+    if (const auto* spec = std::get_if<SetVariableSpec>(&statement.spec)) {
+      auto value = spec->value.Evaluate(context_);
+      if (!value.ok()) return FailExpression(statement, value.error());
+      context_.variables[spec->name] = std::move(value).value();
+      return Step::kNext;
+    }
+    if (const auto* spec = std::get_if<SetBodySpec>(&statement.spec)) {
+      auto body = spec->body.EvaluateString(context_);
+      if (!body.ok()) return FailExpression(statement, body.error());
+      bool request = section_ == Section::kInbound || section_ == Section::kBackend;
+      (request ? context_.request.body : context_.response.body) = std::move(body).value();
+      return Step::kNext;
+    }
+    if (const auto* spec = std::get_if<SetStatusSpec>(&statement.spec)) {
+      return ApplySetStatus(statement, *spec);
+    }
+    if (const auto* spec = std::get_if<ChooseSpec>(&statement.spec)) {
+      Step step;
+      const StatementList* branch = PickBranch(statement, *spec, &step);
+      if (branch == nullptr) return step;
+      return RunList(*branch);
+    }
+    if (const auto* spec = std::get_if<ReturnResponseSpec>(&statement.spec)) {
+      return ApplyReturnResponse(statement, *spec);
+    }
+    if (const auto* spec = std::get_if<ForwardRequestSpec>(&statement.spec)) {
+      context_.forward = ForwardState{true,
+                                      spec->timeout,
+                                      spec->buffer_request_body,
+                                      spec->buffer_response,
+                                      spec->follow_redirects,
+                                      spec->fail_on_error_status_code};
+      return Step::kNext;
+    }
+    // <base/> never reaches a composed pipeline; asynchronous statements go through RunAsync.
+    return Step::kNext;
+  }
+
+  boost::asio::awaitable<Step> RunAsync(const Statement& statement) {
+    if (const auto* spec = std::get_if<ChooseSpec>(&statement.spec)) {
+      Step step;
+      const StatementList* branch = PickBranch(statement, *spec, &step);
+      if (branch == nullptr) co_return step;
+      co_return co_await RunListAsync(*branch);
+    }
+    if (const auto* spec = std::get_if<GetAuthorizationContextSpec>(&statement.spec)) {
+      co_return co_await RunGetAuthorizationContext(statement, *spec);
+    }
+    co_return RunSync(statement);
+  }
+
+  boost::asio::awaitable<Step> RunGetAuthorizationContext(const Statement& statement,
+                                                          const GetAuthorizationContextSpec& spec) {
+    AuthorizationContextRequest request;
+    request.identity_type = spec.identity_type;
+    auto provider = spec.provider_id.EvaluateString(context_);
+    if (!provider.ok()) co_return FailExpression(statement, provider.error());
+    auto authorization = spec.authorization_id.EvaluateString(context_);
+    if (!authorization.ok()) co_return FailExpression(statement, authorization.error());
+    request.provider_id = std::move(provider).value();
+    request.authorization_id = std::move(authorization).value();
+    if (spec.identity_type == IdentityType::kJwt) {
+      if (spec.identity) {
+        auto identity = spec.identity->EvaluateString(context_);
+        if (!identity.ok()) co_return FailExpression(statement, identity.error());
+        request.identity_token = std::move(identity).value();
+      } else {
+        request.identity_token = BearerToken(context_.request.headers);
+      }
+    }
+
+    Result<Value> result = co_await services_.GetAuthorizationContext(request, context_);
+    if (result.ok()) {
+      context_.variables[spec.context_variable_name] = std::move(result).value();
+      co_return Step::kNext;
+    }
+    if (spec.ignore_error) {
+      context_.variables[spec.context_variable_name] = Value();
+      co_return Step::kNext;
+    }
+    const Error& error = result.error();
+    std::string reason =
+        error.reason.empty() ? std::string(ErrorCodeName(error.code)) : error.reason;
+    co_return Fail(statement, Failure{HttpStatusFor(error.code), std::move(reason), error.message});
+  }
+
+  // Returns the token of "Authorization: Bearer <token>" (RFC 6750 §2.1), or "".
+  static std::string BearerToken(const HeaderMap& headers) {
+    std::optional<std::string_view> value = headers.Get("Authorization");
+    constexpr std::string_view kScheme = "Bearer ";
+    if (!value || value->size() <= kScheme.size() ||
+        !EqualsIgnoreCase(value->substr(0, kScheme.size()), kScheme)) {
+      return "";
+    }
+    std::string_view token = value->substr(kScheme.size());
+    size_t first = token.find_first_not_of(' ');
+    return first == std::string_view::npos ? "" : std::string(token.substr(first));
+  }
+
+  PolicyContext& context_;
+  PolicyServices& services_;
+  Section section_;
+  PolicyScope scope_ = PolicyScope::kGlobal;
+  std::optional<Failure> failure_;
+  const Statement* failed_ = nullptr;
+  PolicyScope failed_scope_ = PolicyScope::kGlobal;
+};
+
+}  // namespace
+
+boost::asio::awaitable<ExecutionOutcome> Execute(const CompiledPipeline& pipeline, Section section,
+                                                 PolicyContext& context, PolicyServices& services) {
+  Runner runner(context, services, section);
+  Step step = co_await runner.RunPipeline(pipeline.section(section));
+  if (step == Step::kNext) {
+    co_return section == Section::kOnError ? ExecutionOutcome::kRespond
+                                           : ExecutionOutcome::kContinue;
+  }
+  if (step == Step::kRespond) co_return ExecutionOutcome::kRespond;
+
+  runner.RecordFailure();
+  if (section == Section::kOnError) co_return ExecutionOutcome::kRespond;
+
+  // on-error may change the error response; a failure inside it replaces LastError and the
+  // response with its own, and ends the request.
+  Runner on_error(context, services, Section::kOnError);
+  Step handled = co_await on_error.RunPipeline(pipeline.section(Section::kOnError));
+  if (handled == Step::kFailed) on_error.RecordFailure();
+  co_return ExecutionOutcome::kRespond;
+}
+
+}  // namespace credgate::policy

@@ -1,0 +1,54 @@
+// The policy executor: runs one section of a CompiledPipeline against a request's
+// PolicyContext. It is a coroutine because get-authorization-context awaits the gateway's
+// credential lookup; every other statement runs without suspending, and a section without
+// asynchronous statements never suspends.
+//
+// Failures never throw. A failing statement fills context.last_error, sets a JSON error response
+// {"statusCode": N, "message": "..."} with status N, and runs the pipeline's on-error section,
+// whose statements may change that response.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "common/result.h"
+#include "policy/context.h"
+#include "policy/pipeline.h"
+#include "policy/value.h"
+
+namespace credgate::policy {
+
+struct AuthorizationContextRequest {
+  std::string provider_id;
+  std::string authorization_id;
+  IdentityType identity_type = IdentityType::kManaged;
+  // With kJwt: the identity attribute's value, or else the bearer token of the request's
+  // Authorization header. Empty when neither is present, or with kManaged.
+  std::string identity_token;
+};
+
+// The gateway's side of get-authorization-context. Implementations must not block the calling
+// thread. On success return the value to store in the context variable, normally
+// MakeAuthorization(...). On failure return an Error whose code gives the response status
+// through HttpStatusFor (kUnauthenticated 401, kPermissionDenied 403, kNotFound 404,
+// kUnavailable 503) and whose reason and message become context.LastError's Reason and Message.
+class PolicyServices {
+ public:
+  virtual ~PolicyServices() = default;
+  virtual boost::asio::awaitable<Result<Value>> GetAuthorizationContext(
+      const AuthorizationContextRequest& request, PolicyContext& context) = 0;
+};
+
+enum class ExecutionOutcome {
+  kContinue,  // The section finished; after inbound, call the backend.
+  kRespond,   // Send context.response now (return-response or an error); skip the backend.
+};
+
+// Runs `section` of `pipeline`. After inbound, context.forward says whether backend asked to
+// forward; outbound expects context.response filled from the backend. Running kOnError directly
+// (for example after a backend failure that the gateway recorded in context.last_error) returns
+// kRespond. The pipeline and services must outlive the returned coroutine.
+boost::asio::awaitable<ExecutionOutcome> Execute(const CompiledPipeline& pipeline, Section section,
+                                                 PolicyContext& context, PolicyServices& services);
+
+}  // namespace credgate::policy
