@@ -1,0 +1,128 @@
+#include "http/headers.h"
+
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <string>
+#include <vector>
+
+namespace credgate::http {
+namespace {
+
+namespace http = boost::beast::http;
+
+bool IsTokenChar(char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '.':
+    case '^':
+    case '_':
+    case '`':
+    case '|':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsRequestIdChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == ':' || c == '-';
+}
+
+std::string_view Trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+constexpr http::field kHopByHopFields[] = {
+    http::field::connection,
+    http::field::keep_alive,
+    http::field::proxy_connection,
+    http::field::te,
+    http::field::trailer,
+    http::field::transfer_encoding,
+    http::field::upgrade,
+    http::field::proxy_authenticate,
+    http::field::proxy_authorization,
+};
+
+}  // namespace
+
+bool IsToken(std::string_view text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    if (!IsTokenChar(c)) return false;
+  }
+  return true;
+}
+
+bool IsFieldValue(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+void RemoveHopByHopFields(http::fields& fields) {
+  // Collect the names listed in Connection first, because erasing invalidates the views.
+  std::vector<std::string> listed;
+  for (auto range = fields.equal_range(http::field::connection); range.first != range.second;
+       ++range.first) {
+    for (std::string_view name : http::token_list(range.first->value())) {
+      listed.emplace_back(name);
+    }
+  }
+  for (const std::string& name : listed) fields.erase(name);
+  for (http::field field : kHopByHopFields) fields.erase(field);
+}
+
+Status CheckRequestFraming(const http::request_header<>& header) {
+  size_t transfer_encodings = 0;
+  std::string_view coding;
+  for (auto range = header.equal_range(http::field::transfer_encoding); range.first != range.second;
+       ++range.first) {
+    ++transfer_encodings;
+    coding = Trim(range.first->value());
+  }
+  if (transfer_encodings == 0) return OkStatus();
+
+  if (header.version() < 11) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "Transfer-Encoding is not allowed in an HTTP/1.0 request (RFC 9112 §6.1)",
+                     "InvalidFraming");
+  }
+  if (transfer_encodings > 1 || !boost::beast::iequals(coding, "chunked")) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "unsupported Transfer-Encoding; send only 'Transfer-Encoding: chunked' or a "
+                     "Content-Length",
+                     "InvalidFraming");
+  }
+  if (header.count(http::field::content_length) != 0) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "request has both Transfer-Encoding and Content-Length (RFC 9112 §6.3); "
+                     "send only one",
+                     "InvalidFraming");
+  }
+  return OkStatus();
+}
+
+std::string RequestIdFor(const http::request_header<>& header, RandomSource& random) {
+  auto it = header.find("x-request-id");
+  if (it != header.end()) {
+    std::string_view incoming = it->value();
+    bool valid = !incoming.empty() && incoming.size() <= 64;
+    for (char c : incoming) valid = valid && IsRequestIdChar(c);
+    if (valid) return std::string(incoming);
+  }
+  return RandomToken(random, 12);
+}
+
+}  // namespace credgate::http

@@ -1,0 +1,325 @@
+#include "http/proxy.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/execution/context.hpp>
+#include <boost/asio/query.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/write.hpp>
+#include <optional>
+
+#include "http/headers.h"
+#include "http/tls.h"
+
+namespace credgate::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Parser = bhttp::response_parser<bhttp::buffer_body>;
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
+                          const Upstream& upstream) {
+  const std::string original_host(exchange.header()[bhttp::field::host]);
+  RemoveHopByHopFields(header);
+  // The proxy answers "Expect: 100-continue" itself (SendContinueIfExpected), so the backend
+  // receives the body without waiting.
+  header.erase(bhttp::field::expect);
+  header.erase(bhttp::field::content_length);
+  header.set(bhttp::field::host, upstream.origin.Authority());
+
+  std::string forwarded_for = exchange.info().peer.address().to_string();
+  if (auto it = header.find("x-forwarded-for"); it != header.end()) {
+    forwarded_for = fmt::format("{}, {}", it->value(), forwarded_for);
+  }
+  header.set("x-forwarded-for", forwarded_for);
+  // NOTE: HttpServer serves plain HTTP only, so the proto is always "http" until the server
+  // terminates TLS itself.
+  header.set("x-forwarded-proto", "http");
+  if (!original_host.empty()) header.set("x-forwarded-host", original_host);
+
+  header.version(11);
+  const RequestParser& in = exchange.parser();
+  if (in.chunked()) {
+    header.set(bhttp::field::transfer_encoding, "chunked");
+  } else if (auto length = in.content_length(); length && *length > 0) {
+    header.set(bhttp::field::content_length, std::to_string(*length));
+  }
+}
+
+struct ForwardOutcome {
+  std::optional<Error> error;
+  bool retryable = false;  // Failed on a reused connection before any response byte arrived.
+  std::unique_ptr<Parser> parser;
+};
+
+// Sends the header and body of one forwarded request on `stream` and reads the final response
+// header.
+template <typename Stream>
+asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connection,
+                                            ServerExchange& exchange,
+                                            bhttp::request<bhttp::buffer_body>& out,
+                                            const Upstream& upstream, size_t max_header_bytes,
+                                            bool reused) {
+  ForwardOutcome outcome;
+  const std::string authority = upstream.origin.Authority();
+  RequestParser& in = exchange.parser();
+  std::vector<char>& buffer = exchange.relay_buffer();
+
+  out.body().data = nullptr;
+  out.body().size = 0;
+  out.body().more = !in.is_done();
+  bhttp::request_serializer<bhttp::buffer_body> serializer(out);
+  connection.Tcp().expires_after(upstream.io_timeout);
+  auto [header_ec, header_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+  if (header_ec) {
+    outcome.retryable = reused && IsPeerClose(header_ec);
+    outcome.error = TransportError(header_ec, "sending the request to", authority);
+    co_return outcome;
+  }
+
+  if (!in.is_done()) {
+    if (Status sent = co_await exchange.SendContinueIfExpected(); !sent.ok()) {
+      outcome.error = std::move(sent).take_error();
+      co_return outcome;
+    }
+  }
+  // Each read takes what the client has sent so far, so the backend sees the body as it arrives.
+  while (!in.is_done()) {
+    auto& chunk = in.get().body();
+    chunk.data = buffer.data();
+    chunk.size = buffer.size();
+    exchange.stream().expires_after(exchange.io_timeout());
+    auto [read_ec, read] =
+        co_await bhttp::async_read_some(exchange.stream(), exchange.buffer(), in, kNoThrow);
+    if (read_ec == bhttp::error::need_buffer) read_ec = {};
+    if (read_ec) {
+      outcome.error = IsHttpSyntaxError(read_ec)
+                          ? MakeError(ErrorCode::kInvalidArgument,
+                                      fmt::format("malformed request body: {}", read_ec.message()))
+                          : TransportError(read_ec, "reading the request body from", "the client");
+      co_return outcome;
+    }
+    const size_t filled = buffer.size() - chunk.size;
+    if (filled == 0) continue;
+
+    out.body().data = buffer.data();
+    out.body().size = filled;
+    out.body().more = !in.is_done();
+    connection.Tcp().expires_after(upstream.io_timeout);
+    auto [write_ec, written] = co_await bhttp::async_write(stream, serializer, kNoThrow);
+    if (write_ec == bhttp::error::need_buffer) write_ec = {};
+    if (write_ec) {
+      outcome.error = TransportError(write_ec, "sending the request body to", authority);
+      co_return outcome;
+    }
+  }
+  if (!serializer.is_done()) {
+    out.body().data = nullptr;
+    out.body().size = 0;
+    out.body().more = false;
+    connection.Tcp().expires_after(upstream.io_timeout);
+    auto [end_ec, written] = co_await bhttp::async_write(stream, serializer, kNoThrow);
+    if (end_ec) {
+      outcome.error = TransportError(end_ec, "sending the request body to", authority);
+      co_return outcome;
+    }
+  }
+
+  // Interim 1xx responses (RFC 9110 §15.2) are skipped, except 101, which cannot happen because
+  // Upgrade was removed from the request.
+  connection.Tcp().expires_after(upstream.response_timeout);
+  for (;;) {
+    auto parser = std::make_unique<Parser>();
+    parser->header_limit(static_cast<uint32_t>(max_header_bytes));
+    parser->body_limit(boost::none);
+    if (out.method() == bhttp::verb::head) parser->skip(true);
+    auto [read_ec, read] =
+        co_await bhttp::async_read_header(stream, connection.buffer(), *parser, kNoThrow);
+    if (read_ec) {
+      outcome.retryable = reused && !parser->got_some() && IsPeerClose(read_ec);
+      outcome.error = IsHttpSyntaxError(read_ec)
+                          ? MakeError(ErrorCode::kBadGateway,
+                                      fmt::format("malformed response header from {}: {}",
+                                                  authority, read_ec.message()))
+                          : TransportError(read_ec, "reading the response from", authority);
+      co_return outcome;
+    }
+    const unsigned status = parser->get().result_int();
+    if (status >= 100 && status < 200 && status != 101) continue;
+    if (status == 101) {
+      outcome.error =
+          MakeError(ErrorCode::kBadGateway,
+                    fmt::format("{} switched protocols without an Upgrade request", authority));
+      co_return outcome;
+    }
+    outcome.parser = std::move(parser);
+    co_return outcome;
+  }
+}
+
+}  // namespace
+
+UpstreamResponse::~UpstreamResponse() = default;
+
+Result<std::unique_ptr<UpstreamPool>> UpstreamPool::Create(UpstreamOptions options) {
+  auto tls = MakeClientTlsContext(options.ca_file);
+  if (!tls.ok()) return std::move(tls).take_error();
+  return std::unique_ptr<UpstreamPool>(new UpstreamPool(std::move(options), std::move(*tls)));
+}
+
+UpstreamPool::UpstreamPool(UpstreamOptions options, std::shared_ptr<asio::ssl::context> tls)
+    : options_(std::move(options)), tls_(std::move(tls)), pool_(options_.pool) {}
+
+asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(ServerExchange& exchange,
+                                                                     const Upstream& upstream,
+                                                                     RequestHeader header) {
+  PrepareRequestHeader(header, exchange, upstream);
+  if (exchange.relay_buffer().size() < options_.relay_buffer_bytes) {
+    exchange.relay_buffer().resize(options_.relay_buffer_bytes);
+  }
+  auto executor = co_await asio::this_coro::executor;
+  const asio::execution_context& context = asio::query(executor, asio::execution::context);
+  std::string key = upstream.origin.Key();
+  bhttp::request<bhttp::buffer_body> out(std::move(header));
+  out.keep_alive(true);
+
+  // A second attempt is made only when nothing of the body was consumed from the client.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const bool body_pending = !exchange.parser().is_done();
+    std::unique_ptr<Connection> connection = pool_.Acquire(context, key);
+    const bool reused = connection != nullptr;
+    if (!reused) {
+      auto connected = co_await Connect(
+          upstream.origin, tls_.get(), std::chrono::steady_clock::now() + upstream.connect_timeout);
+      if (!connected.ok()) co_return std::move(connected).take_error();
+      connection = std::move(connected).value();
+      ++connections_opened_;
+    }
+
+    ForwardOutcome outcome = co_await connection->Visit([&](auto& stream) {
+      return ForwardOnce(stream, *connection, exchange, out, upstream,
+                         options_.max_response_header_bytes, reused);
+    });
+    if (outcome.error) {
+      connection->Close();
+      if (outcome.retryable && !body_pending && attempt == 0) {
+        spdlog::debug("proxy: pooled connection to {} was closed by the backend; retrying",
+                      upstream.origin.Authority());
+        continue;
+      }
+      co_return std::move(*outcome.error);
+    }
+
+    RemoveHopByHopFields(outcome.parser->get().base());
+    UpstreamResponse response;
+    response.connection_ = std::move(connection);
+    response.parser_ = std::move(outcome.parser);
+    response.pool_key_ = std::move(key);
+    response.context_ = &context;
+    response.io_timeout_ = upstream.io_timeout;
+    co_return response;
+  }
+  co_return MakeError(ErrorCode::kUnavailable, fmt::format("sending the request to {} failed twice",
+                                                           upstream.origin.Authority()));
+}
+
+asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
+                                                    UpstreamResponse&& response,
+                                                    ResponseHeader header) {
+  UpstreamResponse upstream = std::move(response);
+  Parser& in = *upstream.parser_;
+  Connection& connection = *upstream.connection_;
+  std::vector<char>& buffer = exchange.relay_buffer();
+
+  // Framing follows the backend body, whatever the caller's header says (RFC 9112 §6.3).
+  RemoveHopByHopFields(header);
+  const unsigned version = exchange.header().version();
+  header.version(version);
+  const bool no_body = in.is_done();
+  bool length_known = true;
+  if (!no_body) {
+    header.erase(bhttp::field::content_length);
+    if (auto length = in.content_length()) {
+      header.set(bhttp::field::content_length, std::to_string(*length));
+    } else if (version >= 11) {
+      header.set(bhttp::field::transfer_encoding, "chunked");
+    } else {
+      length_known = false;  // An HTTP/1.0 client reads until the connection closes.
+    }
+  }
+  bhttp::response<bhttp::buffer_body> out(std::move(header));
+  out.keep_alive(exchange.MarkResponded(length_known));
+  out.body().data = nullptr;
+  out.body().size = 0;
+  out.body().more = !no_body;
+  bhttp::response_serializer<bhttp::buffer_body> serializer(out);
+  auto fail = [&](Error error) -> Status {
+    exchange.MarkResponded(false);
+    return error;
+  };
+
+  exchange.stream().expires_after(exchange.io_timeout());
+  auto [header_ec, header_bytes] =
+      co_await bhttp::async_write_header(exchange.stream(), serializer, kNoThrow);
+  if (header_ec) {
+    co_return fail(TransportError(header_ec, "sending the response to", "the client"));
+  }
+
+  while (!in.is_done()) {
+    auto& chunk = in.get().body();
+    chunk.data = buffer.data();
+    chunk.size = buffer.size();
+    connection.Tcp().expires_after(upstream.io_timeout_);
+    auto [read_ec, read] = co_await connection.Visit([&](auto& stream) {
+      return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
+    });
+    if (read_ec == bhttp::error::need_buffer) read_ec = {};
+    if (read_ec) {
+      co_return fail(IsHttpSyntaxError(read_ec)
+                         ? MakeError(ErrorCode::kBadGateway,
+                                     fmt::format("malformed response body from backend: {}",
+                                                 read_ec.message()))
+                         : TransportError(read_ec, "reading the response body from", "backend"));
+    }
+    const size_t filled = buffer.size() - chunk.size;
+    if (filled == 0) continue;
+
+    out.body().data = buffer.data();
+    out.body().size = filled;
+    out.body().more = !in.is_done();
+    exchange.stream().expires_after(exchange.io_timeout());
+    auto [write_ec, written] = co_await bhttp::async_write(exchange.stream(), serializer, kNoThrow);
+    if (write_ec == bhttp::error::need_buffer) write_ec = {};
+    if (write_ec) {
+      co_return fail(TransportError(write_ec, "sending the response body to", "the client"));
+    }
+  }
+  if (!no_body && !serializer.is_done()) {
+    out.body().data = nullptr;
+    out.body().size = 0;
+    out.body().more = false;
+    exchange.stream().expires_after(exchange.io_timeout());
+    auto [end_ec, written] = co_await bhttp::async_write(exchange.stream(), serializer, kNoThrow);
+    if (end_ec) {
+      co_return fail(TransportError(end_ec, "sending the response body to", "the client"));
+    }
+  }
+
+  if (in.keep_alive()) {
+    connection.Tcp().expires_never();
+    pool_.Release(*upstream.context_, upstream.pool_key_, std::move(upstream.connection_));
+  }
+  co_return OkStatus();
+}
+
+}  // namespace credgate::http

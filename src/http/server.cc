@@ -1,0 +1,294 @@
+#include "http/server.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <cerrno>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "common/random.h"
+#include "http/connection.h"
+#include "http/headers.h"
+
+namespace credgate::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using asio::ip::tcp;
+using Strand = asio::strand<asio::io_context::executor_type>;
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kFirstReadBytes = 4096;
+
+// One client connection. All members are used only on `strand`.
+struct Session {
+  Session(Strand strand_in, tcp::socket socket, uint64_t id_in)
+      : strand(strand_in), stream(std::move(socket)), id(id_in) {}
+
+  Strand strand;
+  beast::tcp_stream stream;
+  beast::flat_buffer buffer;
+  std::vector<char> relay_buffer;  // Sized by the reverse proxy on first use.
+  uint64_t id;
+  bool idle = false;
+  bool stopping = false;
+};
+
+}  // namespace
+
+struct HttpServer::State {
+  State(asio::io_context& io_context_in, ServerOptions options_in, StreamingHandler handler_in)
+      : io_context(io_context_in),
+        options(std::move(options_in)),
+        handler(std::move(handler_in)),
+        acceptor_strand(asio::make_strand(io_context_in)),
+        acceptor(acceptor_strand) {}
+
+  asio::io_context& io_context;
+  const ServerOptions options;
+  const StreamingHandler handler;
+  asio::strand<asio::io_context::executor_type> acceptor_strand;
+  tcp::acceptor acceptor;  // Used only on acceptor_strand once started.
+  OpenSslRandom random;
+
+  std::atomic<bool> started{false};
+  std::atomic<bool> stopping{false};
+  std::atomic<size_t> active{0};
+  std::atomic<uint64_t> accepted{0};
+
+  std::mutex mutex;
+  std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions;  // Guarded by mutex.
+};
+
+namespace {
+
+using State = HttpServer::State;
+
+void CloseGracefully(Session& session) {
+  boost::system::error_code ignored;
+  session.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  session.stream.close();
+}
+
+asio::awaitable<void> SendErrorAndClose(Session& session, bhttp::status status,
+                                        std::string_view message) {
+  Response response(status, 11);
+  response.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+  response.keep_alive(false);
+  response.body() = fmt::format("{}\n", message);
+  response.prepare_payload();
+  session.stream.expires_after(std::chrono::seconds(5));
+  co_await bhttp::async_write(session.stream, response, kNoThrow);
+  CloseGracefully(session);
+}
+
+// Reads the start of the next request, waiting up to idle_timeout. Returns false when the
+// connection should end: the client closed it, it stayed idle too long, or the server stops.
+asio::awaitable<bool> WaitForRequest(State& state, Session& session) {
+  if (session.buffer.size() != 0) co_return true;
+  if (session.stopping || state.stopping.load()) co_return false;
+  session.idle = true;
+  session.stream.expires_after(state.options.idle_timeout);
+  auto [ec, n] =
+      co_await session.stream.async_read_some(session.buffer.prepare(kFirstReadBytes), kNoThrow);
+  session.idle = false;
+  if (ec) co_return false;
+  session.buffer.commit(n);
+  co_return true;
+}
+
+asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<Session> session) {
+  boost::system::error_code ignored;
+  session->stream.socket().set_option(tcp::no_delay(true), ignored);
+  const tcp::endpoint peer = session->stream.socket().remote_endpoint(ignored);
+  std::optional<RequestParser> parser;
+
+  for (;;) {
+    if (!co_await WaitForRequest(*state, *session)) break;
+
+    parser.emplace();
+    parser->header_limit(static_cast<uint32_t>(state->options.max_header_bytes));
+    // Handlers bound the body themselves (ServerExchange::ReadBody, the proxy's streaming).
+    parser->body_limit(boost::none);
+    session->stream.expires_after(state->options.header_timeout);
+    auto [ec, n] =
+        co_await bhttp::async_read_header(session->stream, session->buffer, *parser, kNoThrow);
+    if (ec == bhttp::error::header_limit) {
+      co_await SendErrorAndClose(
+          *session, bhttp::status::request_header_fields_too_large,
+          fmt::format("request header exceeds {} bytes", state->options.max_header_bytes));
+      co_return;
+    }
+    if (ec && IsHttpSyntaxError(ec)) {
+      co_await SendErrorAndClose(*session, bhttp::status::bad_request,
+                                 fmt::format("malformed request header: {}", ec.message()));
+      co_return;
+    }
+    if (ec) {
+      // Timeout, disconnect or a truncated header: nothing useful can be sent back.
+      spdlog::debug("http server: connection {} closed while reading a header: {}", session->id,
+                    ec.message());
+      break;
+    }
+    if (Status framing = CheckRequestFraming(parser->get().base()); !framing.ok()) {
+      co_await SendErrorAndClose(*session, bhttp::status::bad_request, framing.error().message);
+      co_return;
+    }
+
+    RequestInfo info{RequestIdFor(parser->get().base(), state->random), peer, session->id};
+    session->stopping = session->stopping || state->stopping.load();
+    ServerExchange exchange(session->stream, session->buffer, *parser, session->relay_buffer,
+                            std::move(info), state->options.io_timeout, session->stopping);
+    bool handler_failed = false;
+    try {
+      co_await state->handler(exchange);
+    } catch (const std::exception& e) {
+      handler_failed = true;
+      spdlog::error("http server: handler failed on request {}: {}", exchange.info().request_id,
+                    e.what());
+    }
+    if (!exchange.responded()) {
+      if (!handler_failed) {
+        spdlog::error("http server: handler sent no response to request {}",
+                      exchange.info().request_id);
+      }
+      Response response(bhttp::status::internal_server_error, 11);
+      response.keep_alive(false);
+      co_await exchange.Respond(std::move(response));
+    }
+    if (!exchange.keep_alive()) break;
+  }
+  CloseGracefully(*session);
+}
+
+asio::awaitable<void> AcceptLoop(std::shared_ptr<State> state) {
+  for (;;) {
+    Strand strand = asio::make_strand(state->io_context);
+    auto [ec, socket] = co_await state->acceptor.async_accept(strand, kNoThrow);
+    if (state->stopping.load() || !state->acceptor.is_open()) co_return;
+    if (ec) {
+      // EMFILE and similar are transient: log, pause briefly and keep accepting.
+      spdlog::warn("http server: accept on {} failed: {}", state->options.endpoint.port(),
+                   ec.message());
+      asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+
+    const uint64_t id = ++state->accepted;
+    auto session = std::make_shared<Session>(strand, std::move(socket), id);
+    ++state->active;
+    {
+      std::lock_guard lock(state->mutex);
+      state->sessions.emplace(id, session);
+    }
+    asio::co_spawn(strand, RunSession(state, session), [state, id](std::exception_ptr error) {
+      if (error) spdlog::error("http server: connection {} ended with an exception", id);
+      {
+        std::lock_guard lock(state->mutex);
+        state->sessions.erase(id);
+      }
+      --state->active;
+    });
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(asio::io_context& io_context, ServerOptions options,
+                       StreamingHandler handler)
+    : state_(std::make_shared<State>(io_context, std::move(options), std::move(handler))) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+Result<tcp::endpoint> HttpServer::Start() {
+  if (state_->started.exchange(true)) {
+    return MakeError(ErrorCode::kFailedPrecondition, "the server was already started");
+  }
+  const tcp::endpoint& endpoint = state_->options.endpoint;
+  tcp::acceptor& acceptor = state_->acceptor;
+  boost::system::error_code ec;
+  auto fail = [&](std::string_view step) {
+    return MakeError(
+        ErrorCode::kUnavailable,
+        fmt::format("{} on {}:{} failed: {}; choose a free port or an address of "
+                    "this host",
+                    step, endpoint.address().to_string(), endpoint.port(), ec.message()));
+  };
+  acceptor.open(endpoint.protocol(), ec);
+  if (ec) return fail("opening the listening socket");
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (state_->options.reuse_port) {
+    const int on = 1;
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
+      ec.assign(errno, boost::system::system_category());
+      return fail("setting SO_REUSEPORT");
+    }
+  }
+  acceptor.bind(endpoint, ec);
+  if (ec) return fail("binding");
+  acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("listening");
+  tcp::endpoint bound = acceptor.local_endpoint(ec);
+  if (ec) return fail("reading the bound address");
+
+  spdlog::info("http server: listening on {}:{}", bound.address().to_string(), bound.port());
+  asio::co_spawn(state_->acceptor_strand, AcceptLoop(state_), asio::detached);
+  return bound;
+}
+
+void HttpServer::Stop() {
+  if (state_->stopping.exchange(true)) return;
+  std::shared_ptr<State> state = state_;
+  asio::post(state->acceptor_strand, [state] {
+    boost::system::error_code ignored;
+    state->acceptor.close(ignored);
+  });
+
+  std::lock_guard lock(state->mutex);
+  for (auto& [id, weak] : state->sessions) {
+    std::shared_ptr<Session> session = weak.lock();
+    if (!session) continue;
+    asio::post(session->strand, [session] {
+      session->stopping = true;
+      if (session->idle) session->stream.cancel();
+    });
+  }
+  if (state->started.load()) spdlog::info("http server: stopping");
+}
+
+asio::awaitable<bool> HttpServer::Drained(std::chrono::milliseconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  // Polling keeps shutdown free of cross-thread signalling; 10 ms is short next to a drain.
+  while (state_->active.load() != 0) {
+    if (std::chrono::steady_clock::now() >= until) co_return false;
+    timer.expires_after(std::chrono::milliseconds(10));
+    co_await timer.async_wait(kNoThrow);
+  }
+  co_return true;
+}
+
+size_t HttpServer::ActiveConnections() const { return state_->active.load(); }
+
+uint64_t HttpServer::AcceptedConnections() const { return state_->accepted.load(); }
+
+}  // namespace credgate::http
