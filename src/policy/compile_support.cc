@@ -50,22 +50,22 @@ std::string ClosestName(std::string_view name, std::initializer_list<std::string
   return std::string(best);
 }
 
-Error ElementReader::Fail(const std::string& what) const {
+Error ElementReader::Fail(const std::string& message) const {
   SourcePosition at = position();
   return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
-                                                    std::to_string(at.column) + ": " + what);
+                                                    std::to_string(at.column) + ": " + message);
 }
 
-Error ElementReader::FailAt(std::string_view attribute, const std::string& what,
+Error ElementReader::FailAt(std::string_view attribute, const std::string& message,
                             std::optional<size_t> value_index) const {
   size_t element = static_cast<size_t>(node_.offset_debug());
   size_t offset = value_index ? scope_.source.AttributeValueOffset(element, attribute)
                               : scope_.source.AttributeNameOffset(element, attribute);
-  if (offset == std::string::npos) return Fail(what);
+  if (offset == std::string::npos) return Fail(message);
   if (value_index) offset = scope_.source.RawOffsetOf(offset, *value_index);
   SourcePosition at = scope_.source.PositionOf(offset);
   return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
-                                                    std::to_string(at.column) + ": " + what);
+                                                    std::to_string(at.column) + ": " + message);
 }
 
 Status ElementReader::CheckAttributes(std::initializer_list<std::string_view> allowed) const {

@@ -36,10 +36,10 @@ class ElementReader {
   }
   const CompileScope& scope() const { return scope_; }
 
-  // Returns an error "line L, column C: <what>" at the element name.
-  Error Fail(const std::string& what) const;
+  // Returns an error "line L, column C: <message>" at the element name.
+  Error Fail(const std::string& message) const;
   // Same, at attribute `attribute` (its name, or byte `value_index` of its value when given).
-  Error FailAt(std::string_view attribute, const std::string& what,
+  Error FailAt(std::string_view attribute, const std::string& message,
                std::optional<size_t> value_index = std::nullopt) const;
 
   // Rejects attributes outside `allowed` (plus "id"), suggesting the closest allowed name.

@@ -61,7 +61,7 @@ struct LastErrorState {
   std::string policy_id;  // The statement's id attribute, or "".
 };
 
-// What forward-request asked the gateway to do with the backend call.
+// Backend call settings that forward-request requested.
 struct ForwardState {
   bool requested = false;
   std::chrono::milliseconds timeout{300'000};

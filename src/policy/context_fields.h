@@ -59,7 +59,7 @@ enum class FieldShape {
   kDictionary,  // Supports GetValueOrDefault, ContainsKey and the indexer, as Headers.
 };
 
-// The static type of a value as the compiler knows it; kAny defers checks to run time.
+// The type of a value as the compiler infers it. kAny defers checks to run time.
 enum class StaticKind { kAny, kNull, kBool, kInt, kDouble, kString, kObject };
 
 struct StaticType {

@@ -13,10 +13,10 @@ namespace {
 constexpr Section kSections[] = {Section::kInbound, Section::kBackend, Section::kOutbound,
                                  Section::kOnError};
 
-Error FailAtOffset(const internal::XmlSource& source, size_t offset, const std::string& what) {
+Error FailAtOffset(const internal::XmlSource& source, size_t offset, const std::string& message) {
   internal::SourcePosition at = source.PositionOf(offset);
   return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
-                                                    std::to_string(at.column) + ": " + what);
+                                                    std::to_string(at.column) + ": " + message);
 }
 
 }  // namespace

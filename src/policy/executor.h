@@ -3,9 +3,9 @@
 // credential lookup; every other statement runs without suspending, and a section without
 // asynchronous statements never suspends.
 //
-// Failures never throw. A failing statement fills context.last_error, sets a JSON error response
-// {"statusCode": N, "message": "..."} with status N, and runs the pipeline's on-error section,
-// whose statements may change that response.
+// Statement failures are results, not exceptions. The executor fills context.last_error, sets
+// the JSON error response {"statusCode": N, "message": "..."} with status N, and then runs the
+// pipeline's on-error section, whose statements may change that response.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -44,8 +44,8 @@ enum class ExecutionOutcome {
   kRespond,   // Send context.response now (return-response or an error); skip the backend.
 };
 
-// Runs `section` of `pipeline`. After inbound, context.forward says whether backend asked to
-// forward; outbound expects context.response filled from the backend. Running kOnError directly
+// Runs `section` of `pipeline`. After inbound, context.forward records whether backend requested
+// forwarding; outbound expects context.response filled from the backend. Running kOnError directly
 // (for example after a backend failure that the gateway recorded in context.last_error) returns
 // kRespond. The pipeline and services must outlive the returned coroutine.
 boost::asio::awaitable<ExecutionOutcome> Execute(const CompiledPipeline& pipeline, Section section,

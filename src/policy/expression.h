@@ -5,12 +5,14 @@
 // methods and block variables are resolved then, so evaluation walks a tree and never re-parses.
 // A compiled Expression is immutable and Evaluate() may run on many threads at once.
 //
-// Supported now: string (with C# escapes and verbatim @"..."), integer, real, bool and null
-// literals; + - * / %; == != < > <= >=; && || !; ?: and ??; member access with . and ?.;
-// method calls; indexers; casts (string)x (int)x (bool)x (double)x (Authorization)x; the
-// `context` root (see context_fields.h); String methods (see string_methods.h);
-// string.IsNullOrEmpty and string.IsNullOrWhiteSpace; in blocks, var and typed declarations,
-// assignment, if/else and return.
+// Supported now:
+//   - literals: strings with C# escapes, verbatim @"...", char, integer, real, bool and null;
+//   - operators: + - * / %, == != < > <= >=, && || !, ?: and ??;
+//   - member access with . and ?., method calls, indexers;
+//   - casts (string)x, (int)x, (bool)x, (double)x, (Authorization)x;
+//   - the `context` root (context_fields.h) and String methods (string_methods.h);
+//   - string.IsNullOrEmpty and string.IsNullOrWhiteSpace;
+//   - in blocks: var and typed declarations, assignment, if/else and return.
 #pragma once
 
 #include <memory>

@@ -6,7 +6,7 @@ namespace credgate::policy::internal {
 
 namespace {
 
-// Longest first, so that "??" wins over "?" and "==" over "=".
+// Two-character punctuators come first, so that "??" matches before "?" and "==" before "=".
 constexpr std::string_view kPunctuators[] = {
     "?.", "??", "==", "!=", "<=", ">=", "&&", "||", "(", ")", "{", "}", "[", "]",
     ".",  ",",  ";",  "?",  ":",  "+",  "-",  "*",  "/", "%", "<", ">", "!", "=",

@@ -29,6 +29,7 @@ Result<Statement> CompileGetAuthorizationContext(const ElementReader& element, c
       element.CheckAttributes({"provider-id", "authorization-id", "context-variable-name",
                                "identity-type", "identity", "ignore-error"}));
   CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
+
   GetAuthorizationContextSpec spec;
   POLICY_ASSIGN_OR_RETURN(provider, element.RequiredTemplateAttribute("provider-id"));
   POLICY_ASSIGN_OR_RETURN(authorization, element.RequiredTemplateAttribute("authorization-id"));
@@ -36,6 +37,7 @@ Result<Statement> CompileGetAuthorizationContext(const ElementReader& element, c
   spec.provider_id = std::move(provider);
   spec.authorization_id = std::move(authorization);
   spec.context_variable_name = std::move(variable);
+
   if (auto type = element.Attribute("identity-type")) {
     if (*type == "jwt") {
       spec.identity_type = IdentityType::kJwt;
@@ -53,6 +55,7 @@ Result<Statement> CompileGetAuthorizationContext(const ElementReader& element, c
                           "applies only with identity-type=\"jwt\"");
   }
   spec.identity = std::move(identity);
+
   POLICY_ASSIGN_OR_RETURN(ignore_error, element.BoolAttribute("ignore-error", false));
   spec.ignore_error = ignore_error;
   Statement statement = element.NewStatement(std::move(spec));
