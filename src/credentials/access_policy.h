@@ -22,10 +22,10 @@ struct CallerClaims {
   std::string app_id;  // [appid] or [azp]
 };
 
-// Returns the id of the first policy in `policies` that matches `caller`, where a policy
-// matches when its tenant_id equals the caller's tenant id, its object_id equals the caller's
-// object id or (when groups are known) one of its groups, and its app_ids, when non-empty,
-// contain the caller's app id. Ids compare ASCII case-insensitively.
+// Returns the id of the first policy in `policies` that matches `caller`. A policy matches
+// when three conditions hold. Its tenant_id equals the caller's tenant id. Its object_id equals
+// the caller's object id or, when groups are known, one of the caller's groups. Its app_ids are
+// empty or contain the caller's app id. Ids compare ASCII case-insensitively.
 //
 // Errors: kPermissionDenied with reason "AccessDenied" and a message naming the caller, its
 // tenant and `connection_key` ("provider/connection"); the message adds that groups were not

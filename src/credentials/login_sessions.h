@@ -31,10 +31,10 @@ namespace credgate::credentials {
 struct LoginLinkInfo {
   std::string provider_id;
   std::string connection_id;
-  std::string post_login_redirect_url;  // Where the browser goes after the callback. May be "".
+  std::string post_login_redirect_url;  // Browser target after the callback. May be "".
 };
 
-// What the gateway needs to send the browser to the provider.
+// The values the gateway needs to send the browser to the provider.
 struct AuthorizationStart {
   std::string state;           // The `state` parameter (RFC 6749 §10.12).
   Secret code_verifier;        // Kept by credgate, so the gateway need not store it.

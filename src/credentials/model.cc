@@ -78,9 +78,8 @@ Secret SerializeTokenSet(const TokenSet& tokens) {
   object["scope"] = tokens.scope;
   object["response"] = tokens.response;
   Secret serialized(boost::json::serialize(object));
-  // The object's copies of the token strings are freed without being wiped.
-  // NOTE: boost::json has no hook to cleanse its buffers, so plaintext tokens may remain in
-  // freed heap memory until it is reused.
+  // NOTE: boost::json has no hook to cleanse its buffers, so the object's plaintext copies of
+  // the tokens stay in freed heap memory until it is reused.
   return serialized;
 }
 

@@ -18,7 +18,7 @@
 
 namespace credgate::credentials {
 
-// How the client authenticates to the token endpoint (RFC 6749 §2.3.1).
+// Client authentication method at the token endpoint (RFC 6749 §2.3.1).
 enum class ClientAuthMethod {
   kClientSecretBasic,  // HTTP Basic with the form-encoded client id and secret.
   kClientSecretPost,   // client_id and client_secret in the form body.
@@ -48,8 +48,8 @@ struct ProviderConfig {
   }
 };
 
-// Which callers may use a connection. Identifiers are Entra ID style GUIDs and compare
-// ASCII case-insensitively.
+// A rule naming the callers that may use a connection. Identifiers are Entra ID style GUIDs
+// and compare ASCII case-insensitively.
 struct AccessPolicy {
   std::string id;
   std::string tenant_id;
@@ -59,8 +59,9 @@ struct AccessPolicy {
 
 enum class ConnectionStatus { kConnected, kError };
 
-// Why a connection is in the kError status. `code` is a stable name such as "ReloginRequired"
-// or "RefreshFailed"; `message` quotes the provider's redacted error description.
+// The cause of a connection's kError status. `code` is a stable name such as
+// "ReloginRequired" or "RefreshFailed", and `message` quotes the provider's redacted error
+// description.
 struct ConnectionError {
   std::string code;
   std::string message;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -46,7 +47,7 @@ struct TokenManager::Entry {
   uint64_t generation = 0;
 };
 
-// What a refresh coroutine works from, copied out of the entry under the lock.
+// The inputs of one refresh coroutine, copied out of the entry under the lock.
 struct TokenManager::RefreshJob {
   std::shared_ptr<Flight> flight;
   uint64_t generation = 0;
@@ -198,13 +199,17 @@ boost::asio::awaitable<TokenResult> TokenManager::GetAccessToken(std::string con
   auto [ec] =
       co_await decision.channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
 
-  std::lock_guard lock(mutex_);
-  if (ec || !decision.flight->outcome) {
+  std::optional<TokenResult> outcome;
+  {
+    std::lock_guard lock(mutex_);
+    outcome = decision.flight->outcome;
+  }
+  if (ec || !outcome) {
     co_return MakeError(ErrorCode::kUnavailable, "waiting for the token refresh of connection '" +
                                                      connection_key +
                                                      "' was cancelled; retry the request");
   }
-  co_return *decision.flight->outcome;
+  co_return std::move(*outcome);
 }
 
 boost::asio::awaitable<void> TokenManager::RunRefresh(std::string key,
@@ -265,7 +270,7 @@ boost::asio::awaitable<TokenResult> TokenManager::SaveRefreshed(
       entry->next_attempt_at = now + options_.transient_retry_delay;
       entry->last_failure = error;
     }
-    // The old token stays usable, the provider having no way to revoke it on refresh.
+    // The refreshed tokens are not saved yet, so requests keep the old access token while it lasts.
     if (IsUsable(*job.current, now)) co_return job.current;
     co_return error;
   }

@@ -24,8 +24,8 @@
 
 namespace credgate::credentials {
 
-// Where refreshed tokens and connection errors are stored, implemented by the store module.
-// The manager calls it only from coroutines and never while holding a lock.
+// Storage for refreshed tokens and connection errors, implemented by the store module. The
+// manager calls it only from coroutines and never while holding a lock.
 class TokenPersistence {
  public:
   virtual ~TokenPersistence() = default;
@@ -85,7 +85,8 @@ class TokenManager {
   TokenManager(const TokenManager&) = delete;
   TokenManager& operator=(const TokenManager&) = delete;
 
-  // Adds or replaces a provider. Later refreshes of its connections use the new settings.
+  // Adds or replaces a provider (non-null). Later refreshes of its connections use the new
+  // settings.
   void SetProvider(std::shared_ptr<const ProviderConfig> provider);
   void RemoveProvider(const std::string& provider_id);
 
@@ -96,10 +97,10 @@ class TokenManager {
   void Remove(const std::string& connection_key);
 
   // Returns the connection's current tokens, refreshing them first when needed.
-  // Errors: kNotFound for an unknown connection, kFailedPrecondition (reason ReloginRequired,
-  // or the provider is not registered) when a new login is needed, kUnavailable when the token
-  // expired and the provider or the store is unavailable, and the provider's error (reason
-  // RefreshFailed on the connection) for other refresh failures.
+  // Errors: kNotFound for an unknown connection. kFailedPrecondition when a new login is
+  // needed (reason ReloginRequired) or the provider is not registered. kUnavailable when the
+  // token expired and the provider or the store is unavailable. For other refresh failures,
+  // the provider's error, and the connection's error code becomes RefreshFailed.
   boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> GetAccessToken(
       std::string connection_key);
 

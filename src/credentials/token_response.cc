@@ -1,10 +1,10 @@
 #include "credentials/token_response.h"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <cctype>
 #include <charconv>
 #include <cmath>
-#include <limits>
 #include <optional>
 
 #include "common/encoding.h"
@@ -56,15 +56,15 @@ std::string Prefix(std::string_view provider_id, int status) {
          std::to_string(status) + ")";
 }
 
-Error UnusableBody(std::string_view provider_id, int status, std::string_view what) {
+Error UnusableBody(std::string_view provider_id, int status, std::string_view body_kind) {
   if (IsTransientStatus(status)) {
     return MakeError(ErrorCode::kUnavailable,
                      Prefix(provider_id, status) + " is unavailable and returned " +
-                         std::string(what) + "; credgate retries later",
+                         std::string(body_kind) + "; credgate retries later",
                      std::string(kTokenEndpointUnavailable));
   }
   return MakeError(ErrorCode::kBadGateway,
-                   Prefix(provider_id, status) + " returned " + std::string(what) +
+                   Prefix(provider_id, status) + " returned " + std::string(body_kind) +
                        " instead of a token response; check the provider's tokenUrl",
                    std::string(kInvalidTokenResponse));
 }
@@ -151,10 +151,11 @@ Result<TokenSet> ParseSuccess(boost::json::object object, std::string_view reque
   tokens.token_type = "Bearer";
   if (const boost::json::value* type = object.if_contains("token_type")) {
     if (!type->is_string() || ToLower(type->get_string()) != "bearer") {
-      const std::string shown = type->is_string() ? std::string(type->get_string()) : "non-string";
+      const std::string type_name =
+          type->is_string() ? std::string(type->get_string()) : "non-string";
       return MakeError(ErrorCode::kBadGateway,
                        Prefix(provider_id, status) + " issued a token of type '" +
-                           SanitizeErrorCode(shown) +
+                           SanitizeErrorCode(type_name) +
                            "'; credgate supports only Bearer tokens (RFC 6750)",
                        std::string(kInvalidTokenResponse));
     }

@@ -18,10 +18,10 @@ inline constexpr std::string_view kTokenEndpointUnavailable = "token_endpoint_un
 
 // Parses `response` from the token endpoint of provider `provider_id`.
 //
-// Accepts a JSON object or a form-encoded body; `expires_in` as a number, a numeric string or
-// absent (no known expiry); `token_type` absent or in any case of "Bearer"; `scope` absent or
-// empty, which means `requested_scopes` were granted (RFC 6749 §5.1). `now` becomes
-// obtained_at and the base of expires_at.
+// Accepts a JSON object or a form-encoded body. `expires_in` may be a number, a numeric string
+// or absent, which leaves the expiry unknown. `token_type` may be absent or "Bearer" in any
+// case. An absent or empty `scope` means `requested_scopes` were granted (RFC 6749 §5.1).
+// `now` becomes obtained_at and the base of expires_at.
 //
 // Errors, never a TokenSet, for a body with an `error` member (even with HTTP 200), an HTML
 // page or any other body that is not a token response. Error::reason is the provider's `error`

@@ -17,7 +17,7 @@ namespace credgate::credentials::testing {
 
 class FakeHttpClient final : public http::HttpClient {
  public:
-  // Queues a response. When the queue is empty, the last response is repeated.
+  // Queues a response. The last queued response stays and answers every later request.
   void Respond(int status, std::string body, std::string content_type = "application/json") {
     std::lock_guard lock(mutex_);
     http::ClientResponse response;

@@ -177,8 +177,6 @@ TEST_F(TokenManagerTest, InvalidGrantNeedsRelogin) {
   EXPECT_EQ(manager.GetCounters().relogins_required, 1u);
 
   // A new login resets the connection.
-  http.Respond(200, R"({"access_token":"new-at"})");
-  http.Respond(200, R"({"access_token":"new-at"})");
   manager.SetTokens(kKey, tokens);
   EXPECT_EQ(manager.GetState(kKey)->status, ConnectionStatus::kConnected);
 }
@@ -222,8 +220,7 @@ TEST_F(TokenManagerTest, TransientFailureServesOldToken) {
 
 TEST_F(TokenManagerTest, ProviderErrorMarksRefreshFailed) {
   SetTokens(3600s, 0s);
-  FakeHttpClient& http = http_;
-  http.Fail(MakeError(ErrorCode::kBadGateway, "malformed response"));
+  http_.Fail(MakeError(ErrorCode::kBadGateway, "malformed response"));
   auto result = Get();
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.error().code, ErrorCode::kBadGateway);
