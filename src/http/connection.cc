@@ -9,6 +9,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -87,7 +88,9 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const Origin& origi
   auto [resolve_ec, endpoints] = std::get<0>(std::move(raced));
   if (resolve_ec) co_return TransportError(resolve_ec, "resolving", authority);
 
-  beast::tcp_stream stream(executor);
+  // Beast's stream timer and I/O handlers must not run concurrently, and the caller's io_context
+  // may be run by several threads, so the stream gets its own strand.
+  beast::tcp_stream stream(asio::make_strand(executor));
   stream.expires_at(deadline);
   auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kNoThrow);
   if (connect_ec) co_return TransportError(connect_ec, "connecting to", authority);

@@ -4,8 +4,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/execution/context.hpp>
 #include <boost/asio/query.hpp>
+#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
@@ -130,6 +132,21 @@ PooledHttpClient::PooledHttpClient(ClientOptions options,
     : options_(std::move(options)), tls_(std::move(tls)), pool_(options_.pool) {}
 
 asio::awaitable<Result<ClientResponse>> PooledHttpClient::Send(ClientRequest request) {
+  // Beast runs a stream's timeout handler on the completion handler's executor, so the exchange
+  // needs a strand when the caller's io_context has several threads; otherwise a timeout can
+  // surface as operation_aborted instead of beast::error::timeout.
+  auto executor = co_await asio::this_coro::executor;
+  std::optional<Result<ClientResponse>> result = co_await asio::co_spawn(
+      asio::make_strand(executor), SendOnStrand(std::move(request)), asio::use_awaitable);
+  co_return std::move(*result);
+}
+
+asio::awaitable<std::optional<Result<ClientResponse>>> PooledHttpClient::SendOnStrand(
+    ClientRequest request) {
+  co_return co_await SendNow(std::move(request));
+}
+
+asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest request) {
   auto url = ParseHttpUrl(request.url);
   if (!url.ok()) co_return std::move(url).take_error();
   auto message = BuildRequest(request, *url);

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/result.h"
@@ -39,6 +40,9 @@ class PooledHttpClient final : public HttpClient {
 
  private:
   PooledHttpClient(ClientOptions options, std::shared_ptr<boost::asio::ssl::context> tls);
+  // Optional because co_spawn needs a default-constructible result type.
+  boost::asio::awaitable<std::optional<Result<ClientResponse>>> SendOnStrand(ClientRequest request);
+  boost::asio::awaitable<Result<ClientResponse>> SendNow(ClientRequest request);
 
   const ClientOptions options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;

@@ -8,8 +8,10 @@
 // In both directions the hop-by-hop fields are removed (RFC 9110 §7.6.1) and the body framing
 // is set by the proxy: chunked stays chunked and a Content-Length stays that length.
 //
-// Thread-safe: UpstreamPool may be used from many coroutines on any thread; an UpstreamResponse
-// belongs to the exchange that produced it.
+// Thread-safe: UpstreamPool may be used from many coroutines on any thread, provided each runs on
+// a strand (HttpServer runs every handler on its connection's strand), because Beast runs stream
+// timeout handlers on the coroutine's executor. An UpstreamResponse belongs to the exchange that
+// produced it.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
