@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -33,6 +34,8 @@ struct Fetch {
 // Mutable per-issuer state, kept across SetTrustedIssuers() while issuer and jwks_uri stay.
 struct IssuerState {
   std::atomic<std::shared_ptr<const KeySet>> keys;
+  // Unix seconds after which `keys` are due for a background refresh. Read without the mutex.
+  std::atomic<int64_t> refresh_due{0};
   std::mutex mutex;  // Guards the fields below.
   std::shared_ptr<Fetch> in_flight;
   std::optional<TimePoint> last_fetch_started;
@@ -56,6 +59,7 @@ struct Snapshot {
 struct Attempt {
   IdentityResult result;
   const IssuerEntry* pending = nullptr;
+  const IssuerEntry* verified_with = nullptr;  // The issuer whose loaded keys were used.
 };
 
 bool Allowed(std::string_view issuer_id, std::span<const std::string> issuer_ids) {
@@ -78,6 +82,8 @@ struct JwtValidator::Impl : std::enable_shared_from_this<JwtValidator::Impl> {
   // Fetches keys for `entry` or joins the fetch in flight. Returns false without fetching when
   // an unknown-kid refetch is rate-limited.
   boost::asio::awaitable<Result<bool>> FetchKeys(const IssuerEntry& entry, bool unknown_kid);
+  // Starts a background fetch for `entry` when its keys are due for a refresh and none runs.
+  void RefreshIfDue(const IssuerEntry& entry, const boost::asio::any_io_executor& executor);
   static boost::asio::awaitable<void> RunFetch(std::shared_ptr<Impl> self,
                                                std::shared_ptr<IssuerState> state,
                                                TrustedIssuer config, std::shared_ptr<Fetch> fetch);
@@ -142,12 +148,12 @@ Attempt JwtValidator::Impl::TryValidate(Snapshot& current, std::string_view toke
   }
   if (Status verified = VerifyJws(*jwt, *keys, entry->config.id); !verified.ok()) {
     const bool unknown_kid = verified.error().reason == kReasonUnknownKeyId;
-    return {std::move(verified).take_error(), unknown_kid ? entry : nullptr};
+    return {std::move(verified).take_error(), unknown_kid ? entry : nullptr, entry};
   }
 
   auto shared = std::make_shared<const CallerIdentity>(std::move(identity).value());
   current.cache.Insert(token, shared, now);
-  return {std::move(shared)};
+  return {std::move(shared), nullptr, entry};
 }
 
 boost::asio::awaitable<Result<bool>> JwtValidator::Impl::FetchKeys(const IssuerEntry& entry,
@@ -186,6 +192,27 @@ boost::asio::awaitable<Result<bool>> JwtValidator::Impl::FetchKeys(const IssuerE
   co_return true;
 }
 
+void JwtValidator::Impl::RefreshIfDue(const IssuerEntry& entry,
+                                      const boost::asio::any_io_executor& executor) {
+  IssuerState& state = *entry.state;
+  const TimePoint now = clock->Now();
+  if (ToUnixSeconds(now) < state.refresh_due.load(std::memory_order_relaxed)) return;
+
+  auto fetch = std::make_shared<Fetch>();
+  {
+    std::lock_guard lock(state.mutex);
+    if (state.in_flight || !state.last_fetch_started ||
+        now - *state.last_fetch_started < options.key_refresh_interval) {
+      return;
+    }
+    state.in_flight = fetch;
+    state.last_fetch_started = now;
+  }
+  spdlog::info("identity: refreshing keys of issuer '{}'", entry.config.id);
+  boost::asio::co_spawn(executor, RunFetch(shared_from_this(), entry.state, entry.config, fetch),
+                        boost::asio::detached);
+}
+
 boost::asio::awaitable<void> JwtValidator::Impl::RunFetch(std::shared_ptr<Impl> self,
                                                           std::shared_ptr<IssuerState> state,
                                                           TrustedIssuer config,
@@ -209,6 +236,8 @@ boost::asio::awaitable<void> JwtValidator::Impl::RunFetch(std::shared_ptr<Impl> 
                  config.id, (*keys)->skipped().size(), (*keys)->skipped().empty() ? "" : ": ",
                  fmt::join((*keys)->skipped(), "; "));
     state->keys.store(*keys);
+    const auto due = self->clock->Now() + self->options.key_refresh_interval;
+    state->refresh_due.store(ToUnixSeconds(due), std::memory_order_relaxed);
   } else {
     self->key_fetch_failures.fetch_add(1, std::memory_order_relaxed);
     spdlog::warn("identity: {}", keys.error().message);
@@ -287,6 +316,9 @@ boost::asio::awaitable<Result<std::shared_ptr<const CallerIdentity>>> JwtValidat
   std::shared_ptr<Impl> impl = impl_;
   std::shared_ptr<Snapshot> current = impl->snapshot.load();
   Attempt attempt = impl->TryValidate(*current, token, issuer_ids);
+  if (attempt.verified_with != nullptr) {
+    impl->RefreshIfDue(*attempt.verified_with, co_await boost::asio::this_coro::executor);
+  }
   if (attempt.pending == nullptr) co_return impl->Count(std::move(attempt.result));
 
   const bool unknown_kid = attempt.result.error().reason == kReasonUnknownKeyId;

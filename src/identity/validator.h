@@ -28,6 +28,10 @@ struct JwtValidatorOptions {
   // Time after a failed fetch during which an issuer without keys is not fetched again, and its
   // tokens fail with that fetch's error.
   std::chrono::seconds failed_fetch_retry_interval{5};
+  // Age after which loaded keys are fetched again in the background by the next Validate() that
+  // verifies a signature with them, so that keys removed from the JWKS stop being trusted. The
+  // old keys stay in use until the new set arrives, and also when the fetch fails.
+  std::chrono::seconds key_refresh_interval{3600};
 };
 
 // Totals since construction, for metrics.
@@ -74,7 +78,8 @@ class JwtValidator {
 
   // Validates `token` like ValidateCached(). When the issuer's keys are not loaded, or the token's
   // `kid` is unknown and the last fetch is older than unknown_kid_refetch_interval, fetches the
-  // keys and retries once. Concurrent callers for one issuer share a single fetch. `token` and
+  // keys and retries once. Concurrent callers for one issuer share a single fetch. Keys older
+  // than key_refresh_interval are refreshed without delaying the call. `token` and
   // `issuer_ids` must stay valid until the returned awaitable completes.
   boost::asio::awaitable<Result<std::shared_ptr<const CallerIdentity>>> Validate(
       std::string_view token, std::span<const std::string> issuer_ids = {});

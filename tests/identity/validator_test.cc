@@ -216,6 +216,31 @@ TEST_F(ValidatorTest, UnknownKidRefetchIsRateLimited) {
   EXPECT_EQ(http_->Calls(kJwksUri), 2);
 }
 
+TEST_F(ValidatorTest, RefreshesOldKeysInBackground) {
+  Trust({Issuer()});
+  ASSERT_TRUE(Validate(signer_->SignRs256(Claims())).ok());
+  EXPECT_EQ(http_->Calls(kJwksUri), 1);
+
+  // The JWKS drops the EC key. Until the refresh interval passes, it stays trusted.
+  http_->Respond(kJwksUri, 200,
+                 boost::json::serialize(boost::json::object{{"keys", {signer_->RsaJwk()}}}));
+  clock_->Advance(std::chrono::minutes(30));
+  EXPECT_TRUE(Validate(signer_->SignEs256(Claims("bob"))).ok());
+  EXPECT_EQ(http_->Calls(kJwksUri), 1);
+
+  // Past the interval, the call that finds the keys old is still served with them and starts the
+  // refresh. Once it completes, the removed key no longer verifies.
+  clock_->Advance(std::chrono::minutes(31));
+  boost::json::object claims = Claims("carol");
+  claims["exp"] = kNow + 7200;
+  EXPECT_TRUE(Validate(signer_->SignEs256(claims)).ok());
+  EXPECT_EQ(http_->Calls(kJwksUri), 2);
+  claims["sub"] = "dave";
+  IdentityResult removed = validator_.ValidateCached(signer_->SignEs256(claims));
+  ASSERT_FALSE(removed.ok());
+  EXPECT_EQ(removed.error().reason, kReasonUnknownKeyId);
+}
+
 TEST_F(ValidatorTest, CacheReturnsSameIdentity) {
   Trust({Issuer()});
   const std::string token = signer_->SignRs256(Claims());
