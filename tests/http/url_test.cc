@@ -1,0 +1,59 @@
+#include "http/url.h"
+
+#include <gtest/gtest.h>
+
+namespace credgate::http {
+namespace {
+
+TEST(ParseHttpUrl, SplitsOriginPathAndQuery) {
+  auto url = ParseHttpUrl("https://Login.Example.com:8443/oauth2/token?a=1&b=2");
+  ASSERT_TRUE(url.ok()) << url.error().message;
+  EXPECT_TRUE(url->origin.tls);
+  EXPECT_EQ(url->origin.host, "login.example.com");
+  EXPECT_EQ(url->origin.port, 8443);
+  EXPECT_EQ(url->Target(), "/oauth2/token?a=1&b=2");
+  EXPECT_EQ(url->origin.Authority(), "login.example.com:8443");
+}
+
+TEST(ParseHttpUrl, DefaultsPortAndPath) {
+  auto url = ParseHttpUrl("http://example.com");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(url->origin.port, 80);
+  EXPECT_EQ(url->Target(), "/");
+  EXPECT_EQ(url->origin.Authority(), "example.com");
+}
+
+TEST(ParseHttpUrl, Ipv6Literal) {
+  auto url = ParseHttpUrl("http://[::1]:8080/x");
+  ASSERT_TRUE(url.ok());
+  EXPECT_EQ(url->origin.host, "::1");
+  EXPECT_TRUE(url->origin.host_is_ip);
+  EXPECT_EQ(url->origin.Authority(), "[::1]:8080");
+}
+
+struct ComposeCase {
+  const char* base;
+  const char* rest;
+  const char* query;
+  const char* expected;
+};
+
+TEST(ComposeTarget, Table) {
+  const ComposeCase cases[] = {
+      {"/base", "/users/1", "", "/base/users/1"},
+      {"/base/", "/users/1", "", "/base/users/1"},
+      {"/base", "users/1", "", "/base/users/1"},
+      {"/base/", "users", "", "/base/users"},
+      {"/base", "", "", "/base"},
+      {"/", "/x", "", "/x"},
+      {"", "/x", "q=1", "/x?q=1"},
+      {"/base", "/x", "a=1&b=2", "/base/x?a=1&b=2"},
+  };
+  for (const ComposeCase& c : cases) {
+    EXPECT_EQ(ComposeTarget(c.base, "", c.rest, c.query), c.expected) << c.base << " + " << c.rest;
+  }
+  EXPECT_EQ(ComposeTarget("/api", "v=2", "/x", "q=1"), "/api/x?v=2&q=1");
+}
+
+}  // namespace
+}  // namespace credgate::http
