@@ -1,0 +1,222 @@
+#include "http/proxy.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+
+#include "http/pooled_client.h"
+#include "test_support.h"
+
+namespace credgate::http {
+namespace {
+
+using namespace testing;
+
+// Backend handler: reports what arrived so the tests can check what the proxy forwarded.
+asio::awaitable<Response> Inspect(Request&& request, const RequestInfo&) {
+  Response response(bhttp::status::ok, 11);
+  std::string names;
+  for (const auto& field : request) names += std::string(field.name_string()) + ";";
+  response.set("x-received-fields", names);
+  response.set("x-received-host", request[bhttp::field::host]);
+  response.set("x-received-forwarded-for", request["x-forwarded-for"]);
+  response.set("x-received-target", request.target());
+  response.set("x-received-bytes", std::to_string(request.body().size()));
+  response.set("x-internal", "secret-topology");
+  response.set(bhttp::field::proxy_authenticate, "Basic");
+  response.body() = request.body().size() <= 64 ? request.body() : "large";
+  co_return response;
+}
+
+asio::awaitable<Response> SlowInspect(Request&& request, const RequestInfo& info) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::milliseconds(400));
+  co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  co_return co_await Inspect(std::move(request), info);
+}
+
+// Backend that streams a chunked response of `chunks` pieces.
+asio::awaitable<void> ChunkedBackend(ServerExchange& exchange) {
+  exchange.MarkResponded(true);
+  static constexpr std::string_view kResponse =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+  co_await asio::async_write(exchange.stream(), asio::buffer(kResponse.data(), kResponse.size()),
+                             asio::as_tuple(asio::use_awaitable));
+}
+
+class ProxyTest : public IoTest {
+ protected:
+  ProxyTest()
+      : pool_(std::move(UpstreamPool::Create({})).value()),
+        client_(std::move(PooledHttpClient::Create({})).value()) {}
+
+  // Starts the front server, which forwards every request to `backend_port` and then lets
+  // `edit` change the response header, as an outbound policy would.
+  void StartProxy(uint16_t backend_port, std::function<void(ResponseHeader&)> edit = nullptr) {
+    upstream_.origin.host = "127.0.0.1";
+    upstream_.origin.port = backend_port;
+    upstream_.response_timeout = std::chrono::seconds(5);
+    StartServer([this, edit](ServerExchange& exchange) -> asio::awaitable<void> {
+      RequestHeader header = exchange.header();
+      header.target(ComposeTarget("/base", "", header.target(), ""));
+      auto response = co_await pool_->ProxyRequest(exchange, upstream_, std::move(header));
+      if (!response.ok()) {
+        last_error_ = response.error();
+        Response reply(static_cast<bhttp::status>(HttpStatusFor(response.error().code)), 11);
+        reply.body() = "backend unavailable";
+        co_await exchange.Respond(std::move(reply));
+        co_return;
+      }
+      ResponseHeader out = response->header();
+      if (edit) edit(out);
+      co_await pool_->RelayResponse(exchange, std::move(*response), std::move(out));
+    });
+    proxy_port_ = last_port_;
+  }
+
+  Result<ClientResponse> Send(std::string method, std::string path, std::string body = {},
+                              HeaderList headers = {}) {
+    ClientRequest request;
+    request.method = std::move(method);
+    request.url = Url(path, proxy_port_);
+    request.body = std::move(body);
+    request.headers = std::move(headers);
+    request.max_response_body_bytes = 8 << 20;
+    return Run(client_->Send(std::move(request)));
+  }
+
+  std::unique_ptr<UpstreamPool> pool_;
+  std::unique_ptr<PooledHttpClient> client_;
+  Upstream upstream_;
+  uint16_t proxy_port_ = 0;
+  std::optional<Error> last_error_;
+};
+
+TEST_F(ProxyTest, GetIsForwarded) {
+  StartBuffered(Inspect);
+  const uint16_t backend = last_port_;
+  StartProxy(backend);
+  auto response = Send("GET", "/users/1?x=2");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->Header("x-received-target"), "/base/users/1?x=2");
+  EXPECT_EQ(response->Header("x-received-host"), "127.0.0.1:" + std::to_string(backend));
+  EXPECT_EQ(response->Header("x-received-forwarded-for"), "127.0.0.1");
+}
+
+TEST_F(ProxyTest, PostWithContentLength) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_);
+  auto response = Send("POST", "/p", "payload");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->body, "payload");
+}
+
+TEST_F(ProxyTest, LargeBodyIsStreamed) {
+  StartBuffered(Inspect, {}, 8 << 20);
+  StartProxy(last_port_);
+  auto response = Send("POST", "/upload", std::string(5 << 20, 'z'));
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->Header("x-received-bytes"), std::to_string(5 << 20));
+}
+
+TEST_F(ProxyTest, ChunkedRequestBody) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_);
+  auto result = RawExchange(proxy_port_,
+                            "POST /c HTTP/1.1\r\nHost: gw\r\nTransfer-Encoding: chunked\r\n"
+                            "Connection: close\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
+  EXPECT_NE(result.received.find("x-received-bytes: 7"), std::string::npos) << result.received;
+  EXPECT_NE(result.received.find("abcdefg"), std::string::npos) << result.received;
+}
+
+TEST_F(ProxyTest, ChunkedResponseStaysChunked) {
+  StartServer(ChunkedBackend);
+  StartProxy(last_port_);
+  auto response = Send("GET", "/stream");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->body, "hello world");
+  EXPECT_EQ(response->Header("transfer-encoding"), "chunked");
+}
+
+TEST_F(ProxyTest, HopByHopFieldsAreRemoved) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_);
+  auto response = Send("GET", "/h", "",
+                       {{"Connection", "keep-alive, X-Hop"},
+                        {"X-Hop", "1"},
+                        {"Keep-Alive", "timeout=5"},
+                        {"TE", "trailers"},
+                        {"Proxy-Authorization", "Basic abc"},
+                        {"X-End-To-End", "1"}});
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  const std::string fields(response->Header("x-received-fields"));
+  for (const char* name : {"X-Hop", "Keep-Alive", "TE", "Proxy-Authorization", "Connection"}) {
+    EXPECT_EQ(fields.find(std::string(name) + ";"), std::string::npos) << name << " in " << fields;
+  }
+  EXPECT_NE(fields.find("X-End-To-End;"), std::string::npos) << fields;
+  EXPECT_EQ(response->Header("proxy-authenticate"), "");
+}
+
+TEST_F(ProxyTest, ResponseHeaderCanChangeBetweenSteps) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_, [](ResponseHeader& header) {
+    header.erase("x-internal");
+    header.set("x-policy", "applied");
+  });
+  auto response = Send("GET", "/m");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->Header("x-policy"), "applied");
+  EXPECT_EQ(response->Header("x-internal"), "");
+}
+
+TEST_F(ProxyTest, BackendConnectionIsReused) {
+  StartBuffered(Inspect);
+  HttpServer& backend = *servers_.back();
+  StartProxy(last_port_);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(Send("GET", "/r").ok());
+  EXPECT_EQ(backend.AcceptedConnections(), 1u);
+  EXPECT_EQ(pool_->ConnectionsOpened(), 1u);
+}
+
+TEST_F(ProxyTest, BackendDownIsUnavailable) {
+  StartProxy(ClosedPort());
+  auto response = Send("GET", "/down");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  ASSERT_TRUE(last_error_.has_value());
+  EXPECT_EQ(last_error_->code, ErrorCode::kUnavailable);
+  EXPECT_EQ(response->status, HttpStatusFor(ErrorCode::kUnavailable));
+  EXPECT_EQ(response->body.find("127.0.0.1"), std::string::npos) << response->body;
+}
+
+TEST_F(ProxyTest, SlowBackendIsDeadlineExceeded) {
+  StartBuffered(SlowInspect);
+  StartProxy(last_port_);
+  upstream_.response_timeout = std::chrono::milliseconds(100);
+  // StartProxy set a longer timeout, so this test changes it after StartProxy.
+  auto response = Send("GET", "/slow");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  ASSERT_TRUE(last_error_.has_value());
+  EXPECT_EQ(last_error_->code, ErrorCode::kDeadlineExceeded);
+}
+
+TEST_F(ProxyTest, GracefulStopFinishesInFlightRequest) {
+  StartBuffered(SlowInspect);
+  StartProxy(last_port_);
+  HttpServer& front = *servers_.back();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    front.Stop();
+  });
+  auto response = Send("GET", "/inflight");
+  stopper.join();
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->Header("connection"), "close");
+  EXPECT_TRUE(Run(front.Drained(std::chrono::seconds(2))));
+  auto refused = Send("GET", "/after");
+  EXPECT_FALSE(refused.ok());
+}
+
+}  // namespace
+}  // namespace credgate::http
