@@ -84,3 +84,10 @@ inline Status OkStatus() { return Status(); }
     auto credgate_result_ = (expr);                                \
     if (!credgate_result_.ok()) return credgate_result_.error();   \
   } while (false)
+
+// The coroutine form of CREDGATE_RETURN_IF_ERROR, for functions returning an awaitable.
+#define CREDGATE_CO_RETURN_IF_ERROR(expr)                          \
+  do {                                                             \
+    auto credgate_result_ = (expr);                                \
+    if (!credgate_result_.ok()) co_return credgate_result_.error(); \
+  } while (false)

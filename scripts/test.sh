@@ -1,0 +1,20 @@
+#!/bin/sh
+# Runs every test: installs what is missing, builds, runs the unit tests with CTest, then the
+# end-to-end tests that start the real OpenID provider, backend, browser and credgate.
+set -eu
+
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo_root"
+
+scripts/install-deps.sh
+
+build_dir=${CREDGATE_BUILD_DIR:-build}
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+ninja -C "$build_dir"
+
+echo "== unit tests"
+ctest --test-dir "$build_dir" --output-on-failure -j2
+
+echo "== end-to-end tests"
+CREDGATE_BIN="$repo_root/$build_dir/src/app/credgate" \
+  node --test --test-concurrency=1 tests/e2e/

@@ -1,0 +1,213 @@
+#include "app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <charconv>
+
+namespace credgate::app {
+
+namespace {
+
+Error ConfigError(const std::string& path, const std::string& message) {
+  return MakeError(ErrorCode::kInvalidArgument, "config file '" + path + "': " + message);
+}
+
+// Converts a YAML node to JSON so that declared resources go through the same validation as the
+// management API. Scalars stay strings except YAML's plain true/false/null and numbers.
+boost::json::value YamlToJson(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map: {
+      boost::json::object object;
+      for (const auto& item : node) object[item.first.as<std::string>()] = YamlToJson(item.second);
+      return object;
+    }
+    case YAML::NodeType::Sequence: {
+      boost::json::array array;
+      for (const auto& item : node) array.push_back(YamlToJson(item));
+      return array;
+    }
+    case YAML::NodeType::Scalar: {
+      const std::string& text = node.Scalar();
+      if (node.Tag() == "!") return boost::json::string(text);  // Quoted scalar.
+      if (text == "true") return true;
+      if (text == "false") return false;
+      if (text == "null" || text == "~") return nullptr;
+      int64_t integer = 0;
+      auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), integer);
+      if (error == std::errc() && end == text.data() + text.size() && !text.empty()) {
+        return integer;
+      }
+      return boost::json::string(text);
+    }
+    default:
+      return nullptr;
+  }
+}
+
+std::string Position(const YAML::Node& node) {
+  const YAML::Mark mark = node.Mark();
+  if (mark.line < 0) return "";
+  return " (line " + std::to_string(mark.line + 1) + ", column " + std::to_string(mark.column + 1) +
+         ")";
+}
+
+Result<std::string> ReadString(const YAML::Node& node, const std::string& key,
+                               const std::string& path) {
+  if (!node.IsScalar()) {
+    return ConfigError(path, "'" + key + "' must be a string" + Position(node));
+  }
+  return node.Scalar();
+}
+
+Result<int> ReadInt(const YAML::Node& node, const std::string& key, const std::string& path,
+                    int min, int max) {
+  int value = 0;
+  if (!node.IsScalar() || !YAML::convert<int>::decode(node, value) || value < min || value > max) {
+    return ConfigError(path, "'" + key + "' must be a whole number from " + std::to_string(min) +
+                                 " to " + std::to_string(max) + Position(node));
+  }
+  return value;
+}
+
+}  // namespace
+
+Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view field) {
+  auto fail = [&](const std::string& why) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid " + std::string(field) + " '" + std::string(text) + "': " + why +
+                         "; use host:port, for example 127.0.0.1:8080 or [::1]:8080");
+  };
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return fail("missing port");
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return fail("an IPv6 address must be in brackets");
+  }
+  if (host.empty()) return fail("missing host");
+  unsigned port = 0;
+  auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (error != std::errc() || end != port_text.data() + port_text.size() || port > 65535) {
+    return fail("port must be a number from 0 to 65535");
+  }
+  return ListenAddress{std::string(host), static_cast<uint16_t>(port)};
+}
+
+Status LoadConfigFile(const std::string& path, ServeConfig& config) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "config file '" + path + "' cannot be read: check the path and permissions");
+  } catch (const YAML::Exception& e) {
+    return ConfigError(path, "invalid YAML at line " + std::to_string(e.mark.line + 1) +
+                                 ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return OkStatus();
+  if (!root.IsMap()) return ConfigError(path, "the top level must be a mapping");
+
+  for (const auto& item : root) {
+    const std::string key = item.first.as<std::string>();
+    const YAML::Node& value = item.second;
+    if (key == "gatewayListen" || key == "managementListen") {
+      auto text = ReadString(value, key, path);
+      if (!text.ok()) return text.error();
+      auto address = ParseListenAddress(*text, key);
+      if (!address.ok()) return ConfigError(path, address.error().message + Position(value));
+      (key == "gatewayListen" ? config.gateway_listen : config.management_listen) = *address;
+    } else if (key == "publicUrl" || key == "dataDir" || key == "masterKeyFile" ||
+               key == "logFormat" || key == "logLevel") {
+      auto text = ReadString(value, key, path);
+      if (!text.ok()) return text.error();
+      if (key == "publicUrl") config.public_url = *text;
+      if (key == "dataDir") config.data_dir = *text;
+      if (key == "masterKeyFile") config.master_key_file = *text;
+      if (key == "logFormat") config.log_format = *text;
+      if (key == "logLevel") config.log_level = *text;
+    } else if (key == "threads" || key == "drainTimeoutSeconds" || key == "refreshMarginSeconds") {
+      auto number = ReadInt(value, key, path, 0, key == "threads" ? 256 : 3600);
+      if (!number.ok()) return number.error();
+      if (key == "threads") config.threads = *number;
+      if (key == "drainTimeoutSeconds") config.drain_timeout_seconds = *number;
+      if (key == "refreshMarginSeconds") config.refresh_margin_seconds = *number;
+    } else if (key == "postLoginRedirectAllowList") {
+      if (!value.IsSequence()) {
+        return ConfigError(path, "'postLoginRedirectAllowList' must be a list of URLs" +
+                                     Position(value));
+      }
+      for (const auto& url : value) {
+        auto text = ReadString(url, key, path);
+        if (!text.ok()) return text.error();
+        config.post_login_redirect_allow.push_back(*text);
+      }
+    } else if (key == "managedIdentity") {
+      if (!value.IsMap() || !value["tenantId"] || !value["objectId"]) {
+        return ConfigError(path, "'managedIdentity' needs 'tenantId' and 'objectId'" +
+                                     Position(value));
+      }
+      ManagedIdentity identity;
+      auto tenant = ReadString(value["tenantId"], "managedIdentity.tenantId", path);
+      if (!tenant.ok()) return tenant.error();
+      auto object = ReadString(value["objectId"], "managedIdentity.objectId", path);
+      if (!object.ok()) return object.error();
+      config.managed_identity = ManagedIdentity{*tenant, *object};
+    } else if (key == "resources") {
+      if (!value.IsSequence()) {
+        return ConfigError(path, "'resources' must be a list of {path, body}" + Position(value));
+      }
+      for (const auto& resource : value) {
+        if (!resource.IsMap() || !resource["path"] || !resource["body"]) {
+          return ConfigError(path, "each entry of 'resources' needs 'path' and 'body'" +
+                                       Position(resource));
+        }
+        auto resource_path = ReadString(resource["path"], "resources[].path", path);
+        if (!resource_path.ok()) return resource_path.error();
+        config.resources.push_back(DeclaredResource{
+            *resource_path, boost::json::serialize(YamlToJson(resource["body"]))});
+      }
+    } else {
+      return ConfigError(path, "unknown key '" + key + "'" + Position(item.first) +
+                                   "; see docs/configuration.md for the keys");
+    }
+  }
+  return OkStatus();
+}
+
+Status FinalizeConfig(ServeConfig& config) {
+  if (config.data_dir.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "the data directory must not be empty");
+  }
+  if (config.public_url.empty()) {
+    const auto& listen = config.gateway_listen;
+    std::string host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"
+                                                                   : listen.host;
+    config.public_url = "http://" + host + ":" + std::to_string(listen.port);
+  }
+  while (!config.public_url.empty() && config.public_url.back() == '/') {
+    config.public_url.pop_back();
+  }
+  auto url = boost::urls::parse_absolute_uri(config.public_url);
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty() ||
+      !url->query().empty() || url->has_fragment()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid public URL '" + config.public_url +
+                         "': use an absolute http or https URL without query or fragment, for "
+                         "example https://gateway.example.com");
+  }
+  for (const auto& allowed : config.post_login_redirect_allow) {
+    auto parsed = boost::urls::parse_absolute_uri(allowed);
+    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https")) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "invalid post-login redirect URL '" + allowed +
+                           "' in the allow-list: use an absolute http or https URL");
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace credgate::app

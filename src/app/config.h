@@ -1,0 +1,63 @@
+// ServeConfig: everything `credgate serve` needs, read from an optional YAML file and then from
+// command-line flags (a flag given on the command line wins). Validated once here; the running
+// server never re-checks it.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace credgate::app {
+
+struct ListenAddress {
+  std::string host;  // Numeric IPv4 or IPv6 address, or "localhost".
+  uint16_t port = 0;
+};
+
+// The gateway's own identity for `identity-type="managed"`: the identity an access policy names
+// to let the gateway itself use a connection.
+struct ManagedIdentity {
+  std::string tenant_id;
+  std::string object_id;
+};
+
+// One management resource declared in the config file and applied with PUT at start.
+struct DeclaredResource {
+  std::string path;       // For example "/authorizationProviders/github".
+  std::string body_json;  // The ARM-shaped body, as JSON text.
+};
+
+struct ServeConfig {
+  ListenAddress gateway_listen{"127.0.0.1", 8080};
+  ListenAddress management_listen{"127.0.0.1", 8081};
+  // Base URL at which callers and browsers reach the gateway; the OAuth redirect URL is built
+  // from it. Defaults to http://<gateway listen address>.
+  std::string public_url;
+  std::string data_dir = "./credgate-data";
+  // A key file that must exist. Empty: CREDGATE_MASTER_KEY, else <data_dir>/master.key, which is
+  // generated on first start.
+  std::string master_key_file;
+  std::string log_format = "text";
+  std::string log_level = "info";
+  // Exact URLs (after normalisation) to which a finished login may redirect the browser.
+  std::vector<std::string> post_login_redirect_allow;
+  std::optional<ManagedIdentity> managed_identity;
+  std::vector<DeclaredResource> resources;
+  int threads = 0;                  // I/O threads; 0 means one per CPU core.
+  int drain_timeout_seconds = 30;   // How long SIGTERM waits for in-flight requests.
+  int refresh_margin_seconds = 60;  // Refresh an access token this long before it expires.
+};
+
+// Parses `host:port` or `[v6]:port`. Errors name the flag or key in `field`.
+Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view field);
+
+// Loads the YAML file at `path` into `config`, overwriting the values it sets. Errors name the
+// file, the key and, for YAML syntax errors, the line and column.
+Status LoadConfigFile(const std::string& path, ServeConfig& config);
+
+// Fills defaults that depend on other values and checks the whole configuration.
+Status FinalizeConfig(ServeConfig& config);
+
+}  // namespace credgate::app

@@ -1,0 +1,342 @@
+#include "app/serve.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_future.hpp>
+#include <boost/beast/http/field.hpp>
+#include <cerrno>
+#include <cstring>
+#include <future>
+#include <thread>
+
+#include "app/logging.h"
+#include "credentials/login_sessions.h"
+#include "credentials/token_client.h"
+#include "credentials/token_manager.h"
+#include "crypto/key_file.h"
+#include "gateway/gateway.h"
+#include "gateway/login_flow.h"
+#include "http/buffered.h"
+#include "http/pooled_client.h"
+#include "http/proxy.h"
+#include "http/server.h"
+#include "identity/validator.h"
+#include "management/admin_keys.h"
+#include "management/persistence.h"
+#include "management/service.h"
+#include "management/token_persistence.h"
+#include "store/async_store.h"
+#include "store/sqlite_store.h"
+
+namespace credgate::app {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+
+namespace {
+
+Status EnsureDataDirectory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0700) == 0 || errno == EEXIST) {
+    struct stat info {};
+    if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) return OkStatus();
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "data directory '" + path + "' exists but is not a directory");
+  }
+  return MakeError(ErrorCode::kUnavailable, "cannot create data directory '" + path +
+                                                "': " + std::strerror(errno));
+}
+
+Result<asio::ip::tcp::endpoint> ToEndpoint(const ListenAddress& address, std::string_view flag) {
+  std::string host = address.host == "localhost" ? "127.0.0.1" : address.host;
+  boost::system::error_code error;
+  auto ip = asio::ip::make_address(host, error);
+  if (error) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid " + std::string(flag) + " host '" + address.host +
+                         "': use a numeric IPv4 or IPv6 address");
+  }
+  return asio::ip::tcp::endpoint(ip, address.port);
+}
+
+http::Response JsonResponse(int status, std::string body, unsigned version) {
+  http::Response response{static_cast<bhttp::status>(status), version};
+  response.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  response.set(bhttp::field::cache_control, "no-store");
+  response.body() = std::move(body);
+  response.prepare_payload();
+  return response;
+}
+
+std::string Describe(const asio::ip::tcp::endpoint& endpoint) {
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(endpoint.port());
+}
+
+// Everything a running server owns, in construction order; destroyed in reverse.
+struct Process {
+  OpenSslRandom random;
+  SystemClock clock;
+  std::vector<std::unique_ptr<asio::io_context>> io_contexts;
+  std::optional<crypto::Keyring> keyring;
+  std::unique_ptr<store::AsyncStore> store;
+  runtime::ConfigState config;
+  runtime::ConnectionStatusTable statuses;
+  std::shared_ptr<http::PooledHttpClient> http_client;
+  std::unique_ptr<http::UpstreamPool> upstreams;
+  std::unique_ptr<identity::JwtValidator> validator;
+  std::unique_ptr<credentials::TokenClient> token_client;
+  std::unique_ptr<credentials::LoginSessions> login_sessions;
+  runtime::Services services;
+  std::unique_ptr<management::StoreTokenPersistence> persistence;
+  std::unique_ptr<credentials::TokenManager> tokens;
+  management::AdminKeys admin_keys;
+  std::unique_ptr<management::ManagementService> management;
+  std::unique_ptr<gateway::LoginFlow> login_flow;
+  std::unique_ptr<gateway::Gateway> gateway;
+  std::unique_ptr<http::HttpServer> management_server;
+  std::vector<std::unique_ptr<http::HttpServer>> gateway_servers;
+};
+
+Status Start(const ServeConfig& config, Process& p) {
+  CREDGATE_RETURN_IF_ERROR(EnsureDataDirectory(config.data_dir));
+
+  crypto::KeyringOptions key_options;
+  key_options.env_value = crypto::MasterKeyFromEnv();
+  key_options.key_file = config.master_key_file;
+  if (!key_options.env_value && config.master_key_file.empty()) {
+    key_options.generated_key_file = config.data_dir + "/master.key";
+  }
+  auto loaded = crypto::LoadKeyring(key_options, p.random);
+  if (!loaded.ok()) return loaded.error();
+  switch (loaded->source) {
+    case crypto::KeySource::kEnvironment:
+      spdlog::info("master key loaded from CREDGATE_MASTER_KEY active_key={}",
+                   loaded->keyring.active_key_id());
+      break;
+    case crypto::KeySource::kKeyFile:
+      spdlog::info("master key loaded path={} active_key={}", loaded->path,
+                   loaded->keyring.active_key_id());
+      break;
+    case crypto::KeySource::kGeneratedKeyFile:
+      spdlog::warn("generated a new master key path={}: back it up, because no stored token or "
+                   "secret can be decrypted without it",
+                   loaded->path);
+      break;
+  }
+  p.keyring.emplace(std::move(loaded->keyring));
+
+  store::SqliteStoreOptions store_options;
+  store_options.path = config.data_dir + "/credgate.db";
+  auto sqlite = store::SqliteStore::Open(store_options);
+  if (!sqlite.ok()) return sqlite.error();
+  spdlog::info("store opened kind=sqlite path={}", store_options.path);
+  p.store = std::make_unique<store::AsyncStore>(std::move(*sqlite));
+
+  auto http_client = http::PooledHttpClient::Create({});
+  if (!http_client.ok()) return http_client.error();
+  p.http_client = std::move(*http_client);
+  auto upstreams = http::UpstreamPool::Create({});
+  if (!upstreams.ok()) return upstreams.error();
+  p.upstreams = std::move(*upstreams);
+
+  p.validator = std::make_unique<identity::JwtValidator>(
+      p.http_client, std::shared_ptr<const Clock>(&p.clock, [](const Clock*) {}));
+  p.token_client = std::make_unique<credentials::TokenClient>(*p.http_client, p.clock);
+  p.login_sessions = std::make_unique<credentials::LoginSessions>(p.clock, p.random);
+
+  p.services.settings.public_url = config.public_url;
+  p.services.settings.post_login_redirect_allow = config.post_login_redirect_allow;
+  if (config.managed_identity) {
+    p.services.settings.managed_identity =
+        std::pair(config.managed_identity->tenant_id, config.managed_identity->object_id);
+  }
+  p.services.clock = &p.clock;
+  p.services.config = &p.config;
+  p.services.statuses = &p.statuses;
+  p.services.store = p.store.get();
+  p.services.keyring = &*p.keyring;
+  p.services.login_sessions = p.login_sessions.get();
+  p.services.token_client = p.token_client.get();
+  p.services.validator = p.validator.get();
+  p.services.http_client = p.http_client.get();
+
+  p.persistence = std::make_unique<management::StoreTokenPersistence>(p.services);
+  credentials::TokenManager::Options token_options;
+  token_options.refresh_margin = std::chrono::seconds(config.refresh_margin_seconds);
+  p.tokens = std::make_unique<credentials::TokenManager>(*p.token_client, *p.persistence, p.clock,
+                                                         token_options);
+  p.services.tokens = p.tokens.get();
+
+  // Start-up load: blocking is fine here, nothing is served yet.
+  store::Store& blocking = p.store->blocking_store();
+  CREDGATE_RETURN_IF_ERROR(management::LoadFromStore(blocking, p.services));
+  CREDGATE_RETURN_IF_ERROR(management::LoadTokensFromStore(blocking, p.services));
+
+  bool generated = false;
+  auto bootstrap = management::LoadOrCreateBootstrapAdminKey(config.data_dir, generated);
+  if (!bootstrap.ok()) return bootstrap.error();
+  p.admin_keys.Add(*bootstrap);
+  if (generated) {
+    spdlog::warn("generated the bootstrap admin key path={}/admin.key", config.data_dir);
+  }
+  auto stored_keys = blocking.ListAdminKeys();
+  if (!stored_keys.ok()) return stored_keys.error();
+  for (auto& key : *stored_keys) p.admin_keys.AddHash(std::move(key.key_hash));
+
+  p.management = std::make_unique<management::ManagementService>(p.services, p.admin_keys);
+  p.login_flow = std::make_unique<gateway::LoginFlow>(p.services, *p.persistence);
+  p.gateway = std::make_unique<gateway::Gateway>(p.services, *p.login_flow, *p.upstreams);
+  return OkStatus();
+}
+
+Status ApplyDeclaredResources(const ServeConfig& config, Process& p) {
+  for (const auto& resource : config.resources) {
+    auto done = asio::co_spawn(*p.io_contexts[0],
+                               p.management->ApplyDeclared(resource.path, resource.body_json),
+                               asio::use_future);
+    Status status = done.get();
+    if (!status.ok()) return status;
+  }
+  if (!config.resources.empty()) {
+    spdlog::info("declared resources applied count={}", config.resources.size());
+  }
+  return OkStatus();
+}
+
+Status StartListeners(const ServeConfig& config, Process& p) {
+  auto management_endpoint = ToEndpoint(config.management_listen, "management listen");
+  if (!management_endpoint.ok()) return management_endpoint.error();
+  auto gateway_endpoint = ToEndpoint(config.gateway_listen, "gateway listen");
+  if (!gateway_endpoint.ok()) return gateway_endpoint.error();
+
+  management::ManagementService* management = p.management.get();
+  auto handler = http::MakeBufferedHandler(
+      [management](http::Request&& request,
+                   const http::RequestInfo& info) -> asio::awaitable<http::Response> {
+        std::string_view target = request.target();
+        if (request.method() == bhttp::verb::get &&
+            (target == "/healthz" || target == "/readyz")) {
+          co_return JsonResponse(200, "{\"status\":\"ok\"}", request.version());
+        }
+        management::ManagementRequest call;
+        call.method = std::string(request.method_string());
+        call.target = std::string(target);
+        call.authorization = std::string(request[bhttp::field::authorization]);
+        call.body = std::move(request.body());
+        call.client_address = info.peer.address().to_string();
+        call.request_id = info.request_id;
+        auto result = co_await management->Handle(std::move(call));
+        if (result.status == 204) {
+          http::Response response{bhttp::status::no_content, request.version()};
+          co_return response;
+        }
+        co_return JsonResponse(result.status, std::move(result.body), request.version());
+      });
+  http::ServerOptions management_options;
+  management_options.endpoint = *management_endpoint;
+  p.management_server =
+      std::make_unique<http::HttpServer>(*p.io_contexts[0], management_options, handler);
+  auto bound = p.management_server->Start();
+  if (!bound.ok()) return bound.error();
+  spdlog::info("management API listening address={}", Describe(*bound));
+
+  gateway::Gateway* gateway = p.gateway.get();
+  http::StreamingHandler gateway_handler =
+      [gateway](http::ServerExchange& exchange) -> asio::awaitable<void> {
+    co_await gateway->Handle(exchange);
+  };
+  for (auto& io : p.io_contexts) {
+    http::ServerOptions options;
+    options.endpoint = *gateway_endpoint;
+    options.reuse_port = p.io_contexts.size() > 1;
+    auto server = std::make_unique<http::HttpServer>(*io, options, gateway_handler);
+    auto gateway_bound = server->Start();
+    if (!gateway_bound.ok()) return gateway_bound.error();
+    // With port 0 every further listener must share the port the first one was given.
+    options.endpoint = *gateway_bound;
+    *gateway_endpoint = *gateway_bound;
+    p.gateway_servers.push_back(std::move(server));
+  }
+  spdlog::info("gateway listening address={} public_url={} threads={}",
+               Describe(*gateway_endpoint), config.public_url, p.io_contexts.size());
+  return OkStatus();
+}
+
+}  // namespace
+
+int RunServe(const ServeConfig& config) {
+  auto format = ParseLogFormat(config.log_format);
+  if (!format.ok()) {
+    std::fprintf(stderr, "credgate: %s\n", format.error().message.c_str());
+    return 2;
+  }
+  Status logging = InitLogging(*format, config.log_level);
+  if (!logging.ok()) {
+    std::fprintf(stderr, "credgate: %s\n", logging.error().message.c_str());
+    return 2;
+  }
+
+  Process p;
+  size_t threads = config.threads > 0 ? static_cast<size_t>(config.threads)
+                                      : std::max(1u, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < threads; ++i) {
+    p.io_contexts.push_back(std::make_unique<asio::io_context>(1));
+  }
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  for (auto& io : p.io_contexts) work.push_back(asio::make_work_guard(*io));
+  std::vector<std::thread> runners;
+  for (auto& io : p.io_contexts) runners.emplace_back([&io] { io->run(); });
+
+  auto stop_all = [&] {
+    work.clear();
+    for (auto& io : p.io_contexts) io->stop();
+    for (auto& runner : runners) runner.join();
+  };
+
+  Status started = Start(config, p);
+  if (started.ok()) started = ApplyDeclaredResources(config, p);
+  if (started.ok()) started = StartListeners(config, p);
+  if (!started.ok()) {
+    spdlog::critical("credgate failed to start: {}", started.error().message);
+    stop_all();
+    return 1;
+  }
+
+  // Waits for SIGTERM or SIGINT, then drains on the first io_context.
+  std::promise<void> stopped;
+  asio::signal_set signals(*p.io_contexts[0], SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    spdlog::info("stopping signal={} drain_timeout_seconds={}", signal,
+                 config.drain_timeout_seconds);
+    p.management_server->Stop();
+    for (auto& server : p.gateway_servers) server->Stop();
+    asio::co_spawn(
+        *p.io_contexts[0],
+        [&]() -> asio::awaitable<void> {
+          auto deadline = std::chrono::seconds(config.drain_timeout_seconds);
+          bool drained = true;
+          for (auto& server : p.gateway_servers) drained &= co_await server->Drained(deadline);
+          drained &= co_await p.management_server->Drained(std::chrono::seconds(1));
+          if (drained) {
+            spdlog::info("all requests finished");
+          } else {
+            spdlog::warn("drain timeout reached; closing remaining connections");
+          }
+          stopped.set_value();
+        },
+        asio::detached);
+  });
+  stopped.get_future().wait();
+  stop_all();
+  spdlog::info("credgate stopped");
+  return 0;
+}
+
+}  // namespace credgate::app

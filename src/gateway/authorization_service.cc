@@ -1,0 +1,114 @@
+#include "gateway/authorization_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include "credentials/access_policy.h"
+#include "credentials/token_manager.h"
+#include "identity/validator.h"
+#include "policy/value.h"
+
+namespace credgate::gateway {
+
+using boost::asio::awaitable;
+
+namespace {
+
+credentials::CallerClaims ToCallerClaims(const identity::CallerIdentity& caller) {
+  credentials::CallerClaims claims;
+  claims.object_id = caller.object_id;
+  claims.tenant_id = caller.tenant_id;
+  claims.groups = caller.groups;
+  claims.groups_known = !caller.groups_overage;
+  claims.app_id = caller.app_id;
+  return claims;
+}
+
+}  // namespace
+
+awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
+    const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) {
+  auto snapshot = services_.config->Current();
+  const std::string key = runtime::ConnectionKey(request.provider_id, request.authorization_id);
+  auto connection = snapshot->connections.find(key);
+  if (!snapshot->providers.contains(request.provider_id) ||
+      connection == snapshot->connections.end()) {
+    counters_.not_found.fetch_add(1, std::memory_order_relaxed);
+    co_return MakeError(ErrorCode::kNotFound,
+                        "authorization provider '" + request.provider_id +
+                            "' or its authorization '" + request.authorization_id +
+                            "' was not found",
+                        "AuthorizationNotFound");
+  }
+
+  credentials::CallerClaims caller;
+  if (request.identity_type == policy::IdentityType::kJwt) {
+    if (request.identity_token.empty()) {
+      counters_.invalid_identity.fetch_add(1, std::memory_order_relaxed);
+      co_return MakeError(ErrorCode::kUnauthenticated,
+                          "the request carries no identity token: send the caller's JWT as "
+                          "'Authorization: Bearer <token>'",
+                          "IdentityTokenMissing");
+    }
+    // Fast path: a token seen before is answered from the validator's cache without a frame.
+    auto identity = services_.validator->ValidateCached(request.identity_token);
+    if (!identity.ok() && identity.error().code == ErrorCode::kUnavailable) {
+      identity = co_await services_.validator->Validate(request.identity_token);
+    }
+    if (!identity.ok()) {
+      counters_.invalid_identity.fetch_add(1, std::memory_order_relaxed);
+      const Error& error = identity.error();
+      spdlog::debug("caller token rejected request_id={} connection={}: {}", context.request_id,
+                    key, error.message);
+      co_return MakeError(error.code == ErrorCode::kUnavailable ? ErrorCode::kUnavailable
+                                                                : ErrorCode::kUnauthenticated,
+                          "invalid identity token: " + error.message,
+                          error.reason.empty() ? "InvalidIdentityToken" : error.reason);
+    }
+    caller = ToCallerClaims(**identity);
+  } else {
+    const auto& managed = services_.settings.managed_identity;
+    if (!managed) {
+      counters_.access_denied.fetch_add(1, std::memory_order_relaxed);
+      co_return MakeError(ErrorCode::kPermissionDenied,
+                          "identity-type 'managed' needs the gateway's managed identity: set "
+                          "managedIdentity (tenantId, objectId) in the configuration",
+                          "ManagedIdentityNotConfigured");
+    }
+    caller.tenant_id = managed->first;
+    caller.object_id = managed->second;
+  }
+
+  auto matched =
+      credentials::MatchAccessPolicy(caller, connection->second->access_policies, key);
+  if (!matched.ok()) {
+    counters_.access_denied.fetch_add(1, std::memory_order_relaxed);
+    co_return matched.error();
+  }
+
+  auto tokens = co_await services_.tokens->GetAccessToken(key);
+  if (!tokens.ok()) {
+    counters_.token_unavailable.fetch_add(1, std::memory_order_relaxed);
+    const Error& error = tokens.error();
+    if (error.code == ErrorCode::kNotFound) {
+      co_return MakeError(ErrorCode::kUnavailable,
+                          "authorization '" + key +
+                              "' is not connected: a user must sign in through a login link",
+                          "AuthorizationNotConnected");
+    }
+    if (error.code == ErrorCode::kFailedPrecondition) {
+      co_return MakeError(ErrorCode::kUnavailable,
+                          "authorization '" + key + "' needs a new sign-in: " + error.message,
+                          error.reason.empty() ? "ReloginRequired" : error.reason);
+    }
+    co_return MakeError(ErrorCode::kUnavailable,
+                        "the access token of authorization '" + key +
+                            "' is not available: " + error.message,
+                        error.reason.empty() ? "TokenUnavailable" : error.reason);
+  }
+  counters_.granted.fetch_add(1, std::memory_order_relaxed);
+  const credentials::TokenSet& set = **tokens;
+  co_return policy::Value(
+      policy::MakeAuthorization(std::string(set.access_token.Expose()), set.response));
+}
+
+}  // namespace credgate::gateway

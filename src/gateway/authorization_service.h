@@ -1,0 +1,43 @@
+// AuthorizationService: what `get-authorization-context` does at request time. It validates
+// the caller's identity (a JWT from a trusted issuer, or the gateway's own managed identity),
+// checks the connection's access policies, and returns the connection's current access token
+// (refreshed first when it is about to expire) as an Authorization value.
+//
+// Failures carry the HTTP status the caller gets when the policy has no on-error section:
+// 401 invalid or missing identity token, 403 identity not in an access policy, 404 unknown
+// provider or connection, 503 provider unreachable or connection not signed in.
+//
+// Thread-safe; one instance serves every request.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+
+#include "policy/executor.h"
+#include "runtime/services.h"
+
+namespace credgate::gateway {
+
+struct AuthorizationCounters {
+  std::atomic<uint64_t> granted{0};
+  std::atomic<uint64_t> invalid_identity{0};
+  std::atomic<uint64_t> access_denied{0};
+  std::atomic<uint64_t> not_found{0};
+  std::atomic<uint64_t> token_unavailable{0};
+};
+
+class AuthorizationService final : public policy::PolicyServices {
+ public:
+  explicit AuthorizationService(runtime::Services& services) : services_(services) {}
+
+  boost::asio::awaitable<Result<policy::Value>> GetAuthorizationContext(
+      const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) override;
+
+  const AuthorizationCounters& counters() const { return counters_; }
+
+ private:
+  runtime::Services& services_;
+  AuthorizationCounters counters_;
+};
+
+}  // namespace credgate::gateway

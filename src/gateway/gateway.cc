@@ -1,0 +1,199 @@
+#include "gateway/gateway.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/beast/http/field.hpp>
+#include <boost/json.hpp>
+
+#include "gateway/router.h"
+#include "http/url.h"
+#include "policy/context.h"
+
+namespace credgate::gateway {
+
+namespace bhttp = boost::beast::http;
+using boost::asio::awaitable;
+
+namespace {
+
+constexpr size_t kMaxLoginBodyBytes = 16 * 1024;
+
+http::Response JsonError(int status, std::string_view message, unsigned version) {
+  boost::json::object body;
+  body["statusCode"] = status;
+  body["message"] = message;
+  http::Response response{static_cast<bhttp::status>(status), version};
+  response.set(bhttp::field::content_type, "application/json; charset=utf-8");
+  response.body() = boost::json::serialize(body);
+  response.prepare_payload();
+  return response;
+}
+
+void FillRequestContext(const http::ServerExchange& exchange, const Route& route,
+                        std::string_view path, std::string_view query,
+                        policy::PolicyContext& context) {
+  const http::RequestHeader& header = exchange.header();
+  policy::RequestState& request = context.request;
+  request.method = std::string(header.method_string());
+  request.path = std::string(path);
+  request.query_string = std::string(query);
+  request.headers.Reserve(16);
+  for (const auto& field : header) {
+    request.headers.Append(field.name_string(), std::string(field.value()));
+  }
+  std::string_view host = header[bhttp::field::host];
+  size_t colon = host.rfind(':');
+  if (colon != std::string_view::npos && host.find(']', colon) == std::string_view::npos) {
+    request.host = std::string(host.substr(0, colon));
+    request.port = std::atoi(std::string(host.substr(colon + 1)).c_str());
+  } else {
+    request.host = std::string(host);
+  }
+  request.scheme = "http";
+  if (request.port == 0) request.port = 80;
+  request.ip_address = exchange.info().peer.address().to_string();
+  request.matched_parameters = route.parameters;
+
+  context.request_id = exchange.info().request_id;
+  context.api.id = route.api->resource.id;
+  context.api.name = route.api->resource.display_name;
+  context.api.path = route.api->resource.path;
+  context.operation.id = route.operation->resource.id;
+  context.operation.name = route.operation->resource.display_name;
+  context.operation.method = route.operation->resource.method;
+  context.operation.url_template = route.operation->resource.url_template;
+}
+
+http::Response ResponseFromContext(policy::PolicyContext& context, unsigned version) {
+  http::Response response{static_cast<bhttp::status>(context.response.status_code), version};
+  if (!context.response.reason.empty()) response.reason(context.response.reason);
+  for (const auto& [name, value] : context.response.headers.fields()) {
+    response.insert(name, value);
+  }
+  response.body() = std::move(context.response.body);
+  response.prepare_payload();
+  return response;
+}
+
+}  // namespace
+
+awaitable<void> Gateway::HandleLogin(http::ServerExchange& exchange) {
+  auto body = co_await exchange.ReadBody(kMaxLoginBodyBytes);
+  const unsigned version = exchange.header().version();
+  if (!body.ok()) {
+    co_await exchange.Respond(JsonError(400, "the request body cannot be read", version));
+    co_return;
+  }
+  http::Request request;
+  request.base() = exchange.header();
+  request.body() = std::move(*body);
+  http::Response response = co_await login_flow_.Handle(std::move(request), exchange.info());
+  co_await exchange.Respond(std::move(response));
+}
+
+awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
+  counters_.requests.fetch_add(1, std::memory_order_relaxed);
+  const http::RequestHeader& header = exchange.header();
+  const unsigned version = header.version();
+  std::string_view target = header.target();
+  size_t query_start = target.find('?');
+  std::string_view path = target.substr(0, query_start);
+  std::string_view query =
+      query_start == std::string_view::npos ? std::string_view() : target.substr(query_start + 1);
+
+  if (path.starts_with(kReservedPrefix)) {
+    co_await HandleLogin(exchange);
+    co_return;
+  }
+
+  auto snapshot = services_.config->Current();
+  Route route = MatchRoute(*snapshot, header.method_string(), path);
+  if (!route.api || !route.operation) {
+    counters_.no_route.fetch_add(1, std::memory_order_relaxed);
+    co_await exchange.Respond(JsonError(
+        404, route.api ? "Resource not found: no operation of this API matches the method and path"
+                       : "Resource not found: no API matches the path",
+        version));
+    co_return;
+  }
+
+  const policy::CompiledPipeline* pipeline = route.operation->pipeline.get();
+  policy::PolicyContext context;
+  http::RequestHeader upstream_header;
+  const runtime::ApiEntry& api = *route.api;
+
+  if (pipeline) {
+    FillRequestContext(exchange, route, path, query, context);
+    auto outcome =
+        co_await policy::Execute(*pipeline, policy::Section::kInbound, context, authorization_);
+    if (outcome == policy::ExecutionOutcome::kRespond) {
+      counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
+      co_await exchange.Respond(ResponseFromContext(context, version));
+      co_return;
+    }
+    upstream_header.method_string(context.request.method);
+    for (const auto& [name, value] : context.request.headers.fields()) {
+      upstream_header.insert(name, value);
+    }
+    upstream_header.target(http::ComposeTarget(api.service.base_path, api.service.query,
+                                               route.remainder, context.request.query_string));
+  } else {
+    upstream_header = header;
+    upstream_header.target(
+        http::ComposeTarget(api.service.base_path, api.service.query, route.remainder, query));
+  }
+  upstream_header.version(11);
+
+  http::Upstream upstream;
+  upstream.origin = api.service.origin;
+  auto proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header));
+  if (!proxied.ok()) {
+    counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
+    const Error& error = proxied.error();
+    spdlog::warn("backend request failed request_id={} api={} operation={}: {}",
+                 exchange.info().request_id, api.resource.id, route.operation->resource.id,
+                 error.message);
+    int status = error.code == ErrorCode::kDeadlineExceeded ? 504
+                 : error.code == ErrorCode::kInvalidArgument ? 400
+                                                             : 502;
+    if (!exchange.responded()) {
+      co_await exchange.Respond(JsonError(
+          status, status == 504 ? "The backend did not answer in time"
+                  : status == 400 ? "The request body is malformed"
+                                  : "The backend could not be reached",
+          version));
+    }
+    co_return;
+  }
+
+  http::ResponseHeader response_header = proxied->header();
+  if (pipeline) {
+    context.response.status_code = proxied->status();
+    context.response.reason = std::string(response_header.reason());
+    for (const auto& field : response_header) {
+      context.response.headers.Append(field.name_string(), std::string(field.value()));
+    }
+    auto outcome =
+        co_await policy::Execute(*pipeline, policy::Section::kOutbound, context, authorization_);
+    if (outcome == policy::ExecutionOutcome::kRespond && context.response_ready) {
+      counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
+      co_await exchange.Respond(ResponseFromContext(context, version));
+      co_return;
+    }
+    http::ResponseHeader rewritten;
+    rewritten.version(response_header.version());
+    rewritten.result(static_cast<unsigned>(context.response.status_code));
+    for (const auto& [name, value] : context.response.headers.fields()) {
+      rewritten.insert(name, value);
+    }
+    response_header = std::move(rewritten);
+  }
+  Status relayed =
+      co_await upstreams_.RelayResponse(exchange, std::move(*proxied), std::move(response_header));
+  if (!relayed.ok()) {
+    spdlog::debug("response relay ended early request_id={}: {}", exchange.info().request_id,
+                  relayed.error().message);
+  }
+}
+
+}  // namespace credgate::gateway

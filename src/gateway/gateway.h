@@ -1,0 +1,51 @@
+// Gateway: the data-plane request handler. For each request it finds the API and operation,
+// runs the inbound policies, forwards the request to the API's service URL over pooled
+// keep-alive connections with both bodies streamed, runs the outbound policies on the
+// response header and relays the response. Requests under /.credgate/ go to the sign-in pages.
+//
+// The request path never throws and never blocks: configuration comes from the in-memory
+// snapshot, tokens from the token manager's memory (a refresh is the only network call besides
+// the backend). Every rejection is counted.
+//
+// Thread-safe; one Gateway serves every listener.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/awaitable.hpp>
+
+#include "gateway/authorization_service.h"
+#include "gateway/login_flow.h"
+#include "http/exchange.h"
+#include "http/proxy.h"
+#include "runtime/services.h"
+
+namespace credgate::gateway {
+
+struct GatewayCounters {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> no_route{0};
+  std::atomic<uint64_t> policy_responses{0};  // Answered by the policy (return-response, error).
+  std::atomic<uint64_t> backend_failures{0};
+};
+
+class Gateway {
+ public:
+  Gateway(runtime::Services& services, LoginFlow& login_flow, http::UpstreamPool& upstreams)
+      : services_(services), login_flow_(login_flow), upstreams_(upstreams),
+        authorization_(services) {}
+
+  boost::asio::awaitable<void> Handle(http::ServerExchange& exchange);
+
+  const GatewayCounters& counters() const { return counters_; }
+
+ private:
+  boost::asio::awaitable<void> HandleLogin(http::ServerExchange& exchange);
+
+  runtime::Services& services_;
+  LoginFlow& login_flow_;
+  http::UpstreamPool& upstreams_;
+  AuthorizationService authorization_;
+  GatewayCounters counters_;
+};
+
+}  // namespace credgate::gateway

@@ -1,0 +1,52 @@
+// Handlers: the per-resource logic behind ManagementService. Reads come from the in-memory
+// snapshot; writes validate, persist through the store thread, then publish to ConfigState.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/json/value.hpp>
+#include <string>
+
+#include "common/result.h"
+#include "management/routes.h"
+#include "runtime/services.h"
+
+namespace credgate::management {
+
+class Handlers {
+ public:
+  explicit Handlers(runtime::Services& services) : services_(services) {}
+
+  Result<boost::json::value> List(const ResourcePath& path);
+  Result<boost::json::value> Get(const ResourcePath& path);
+  Result<boost::json::value> CreateLoginLink(const ResourcePath& path, const std::string& body);
+
+  // Set `status` to 201 for a created resource, 200 for a replaced or deleted one, 204 for a
+  // DELETE of a resource that did not exist.
+  boost::asio::awaitable<Result<boost::json::value>> Put(const ResourcePath& path,
+                                                        const std::string& body, int& status);
+  boost::asio::awaitable<Result<boost::json::value>> Delete(const ResourcePath& path,
+                                                           int& status);
+
+ private:
+  boost::asio::awaitable<Result<boost::json::value>> PutProvider(const ResourcePath& path,
+                                                                const boost::json::object& body,
+                                                                int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutConnection(
+      const ResourcePath& path, const boost::json::object& body, int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutAccessPolicy(
+      const ResourcePath& path, const boost::json::object& body, int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutTrustedIssuer(
+      const ResourcePath& path, const boost::json::object& body, int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutApi(const ResourcePath& path,
+                                                           const boost::json::object& body,
+                                                           int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutOperation(
+      const ResourcePath& path, const boost::json::object& body, int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutPolicy(const ResourcePath& path,
+                                                              const boost::json::object& body,
+                                                              int& status);
+
+  runtime::Services& services_;
+};
+
+}  // namespace credgate::management

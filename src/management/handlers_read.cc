@@ -1,0 +1,210 @@
+#include <boost/json.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+
+#include "credentials/login_sessions.h"
+#include "management/handlers.h"
+#include "management/resources.h"
+
+namespace credgate::management {
+
+namespace json = boost::json;
+
+namespace {
+
+Error NotFound(const std::string& what) {
+  return MakeError(ErrorCode::kNotFound, what + " was not found", "ResourceNotFound");
+}
+
+json::value ListOf(json::array items) {
+  json::object out;
+  out["value"] = std::move(items);
+  return out;
+}
+
+// Normalises a URL for the allow-list comparison: scheme and host lower-cased, default port
+// dropped, dot segments removed, percent-encoding made canonical (RFC 3986 §6.2.2).
+std::optional<std::string> NormalizeUrl(std::string_view text) {
+  auto parsed = boost::urls::parse_absolute_uri(text);
+  if (!parsed) return std::nullopt;
+  boost::urls::url url(*parsed);
+  url.normalize();
+  if ((url.scheme() == "https" && url.port() == "443") ||
+      (url.scheme() == "http" && url.port() == "80")) {
+    url.remove_port();
+  }
+  if (url.encoded_path().empty()) url.set_path("/");
+  return std::string(url.buffer());
+}
+
+}  // namespace
+
+Result<json::value> Handlers::List(const ResourcePath& path) {
+  auto snapshot = services_.config->Current();
+  json::array items;
+  switch (path.kind) {
+    case ResourceKind::kProviders:
+      for (const auto& [id, provider] : snapshot->providers) {
+        items.push_back(RenderProvider(provider->resource, services_.settings.CallbackUrl()));
+      }
+      break;
+    case ResourceKind::kConnections: {
+      if (!snapshot->providers.contains(path.first)) {
+        return NotFound("authorization provider '" + path.first + "'");
+      }
+      std::string prefix = path.first + "/";
+      for (auto it = snapshot->connections.lower_bound(prefix);
+           it != snapshot->connections.end() && it->first.starts_with(prefix); ++it) {
+        items.push_back(
+            RenderConnection(it->second->resource, services_.statuses->Get(it->first)));
+      }
+      break;
+    }
+    case ResourceKind::kAccessPolicies: {
+      auto it = snapshot->connections.find(runtime::ConnectionKey(path.first, path.second));
+      if (it == snapshot->connections.end()) {
+        return NotFound("authorization '" + path.first + "/" + path.second + "'");
+      }
+      for (const auto& policy : it->second->access_policy_resources) {
+        items.push_back(RenderAccessPolicy(policy));
+      }
+      break;
+    }
+    case ResourceKind::kTrustedIssuers:
+      for (const auto& [id, issuer] : snapshot->trusted_issuers) {
+        items.push_back(RenderTrustedIssuer(issuer));
+      }
+      break;
+    case ResourceKind::kApis:
+      for (const auto& [id, api] : snapshot->apis) items.push_back(RenderApi(api->resource));
+      break;
+    case ResourceKind::kOperations: {
+      auto it = snapshot->apis.find(path.first);
+      if (it == snapshot->apis.end()) return NotFound("API '" + path.first + "'");
+      for (const auto& [id, operation] : it->second->operations) {
+        items.push_back(RenderOperation(operation->resource));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return ListOf(std::move(items));
+}
+
+Result<json::value> Handlers::Get(const ResourcePath& path) {
+  auto snapshot = services_.config->Current();
+  const std::string resource_path = "/" + StoreKey(path);
+  switch (path.kind) {
+    case ResourceKind::kProvider: {
+      auto it = snapshot->providers.find(path.first);
+      if (it == snapshot->providers.end()) {
+        return NotFound("authorization provider '" + path.first + "'");
+      }
+      return json::value(RenderProvider(it->second->resource, services_.settings.CallbackUrl()));
+    }
+    case ResourceKind::kConnection: {
+      std::string key = runtime::ConnectionKey(path.first, path.second);
+      auto it = snapshot->connections.find(key);
+      if (it == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
+      return json::value(RenderConnection(it->second->resource, services_.statuses->Get(key)));
+    }
+    case ResourceKind::kAccessPolicy: {
+      std::string key = runtime::ConnectionKey(path.first, path.second);
+      auto it = snapshot->connections.find(key);
+      if (it == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
+      for (const auto& policy : it->second->access_policy_resources) {
+        if (policy.id == path.third) return json::value(RenderAccessPolicy(policy));
+      }
+      return NotFound("access policy '" + path.third + "' of authorization '" + key + "'");
+    }
+    case ResourceKind::kTrustedIssuer: {
+      auto it = snapshot->trusted_issuers.find(path.first);
+      if (it == snapshot->trusted_issuers.end()) {
+        return NotFound("trusted issuer '" + path.first + "'");
+      }
+      return json::value(RenderTrustedIssuer(it->second));
+    }
+    case ResourceKind::kApi: {
+      auto it = snapshot->apis.find(path.first);
+      if (it == snapshot->apis.end()) return NotFound("API '" + path.first + "'");
+      return json::value(RenderApi(it->second->resource));
+    }
+    case ResourceKind::kOperation: {
+      auto api = snapshot->apis.find(path.first);
+      if (api == snapshot->apis.end()) return NotFound("API '" + path.first + "'");
+      auto it = api->second->operations.find(path.second);
+      if (it == api->second->operations.end()) {
+        return NotFound("operation '" + path.second + "' of API '" + path.first + "'");
+      }
+      return json::value(RenderOperation(it->second->resource));
+    }
+    case ResourceKind::kGlobalPolicy:
+      if (!snapshot->global_policy) return NotFound("global policy");
+      return json::value(RenderPolicy(resource_path, *snapshot->global_policy));
+    case ResourceKind::kApiPolicy: {
+      auto api = snapshot->apis.find(path.first);
+      if (api == snapshot->apis.end() || !api->second->policy) {
+        return NotFound("policy of API '" + path.first + "'");
+      }
+      return json::value(RenderPolicy(resource_path, *api->second->policy));
+    }
+    case ResourceKind::kOperationPolicy: {
+      auto api = snapshot->apis.find(path.first);
+      if (api != snapshot->apis.end()) {
+        auto it = api->second->operations.find(path.second);
+        if (it != api->second->operations.end() && it->second->policy) {
+          return json::value(RenderPolicy(resource_path, *it->second->policy));
+        }
+      }
+      return NotFound("policy of operation '" + path.first + "/" + path.second + "'");
+    }
+    default:
+      return NotFound("resource '" + resource_path + "'");
+  }
+}
+
+Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const std::string& body) {
+  auto snapshot = services_.config->Current();
+  std::string key = runtime::ConnectionKey(path.first, path.second);
+  if (!snapshot->connections.contains(key)) return NotFound("authorization '" + key + "'");
+
+  std::string redirect;
+  if (!body.empty()) {
+    auto parsed = ParseJsonBody(body);
+    if (!parsed.ok()) return parsed.error();
+    auto it = parsed->find("postLoginRedirectUrl");
+    if (it != parsed->end() && !it->value().is_null()) {
+      if (!it->value().is_string()) {
+        return MakeError(ErrorCode::kInvalidArgument, "'postLoginRedirectUrl' must be a string",
+                         "ValidationError");
+      }
+      redirect = std::string(it->value().get_string());
+    }
+  }
+  if (!redirect.empty()) {
+    auto normalized = NormalizeUrl(redirect);
+    bool allowed = false;
+    if (normalized) {
+      for (const auto& entry : services_.settings.post_login_redirect_allow) {
+        auto allowed_entry = NormalizeUrl(entry);
+        if (allowed_entry && *allowed_entry == *normalized) allowed = true;
+      }
+    }
+    if (!allowed) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "postLoginRedirectUrl '" + redirect +
+                           "' is not on the gateway's allow-list: add it with "
+                           "--post-login-redirect-allow or postLoginRedirectAllowList",
+                       "ValidationError");
+    }
+    redirect = *normalized;
+  }
+  auto token = services_.login_sessions->CreateLoginLink(path.first, path.second, redirect);
+  if (!token.ok()) return token.error();
+  json::object out;
+  out["loginLink"] = services_.settings.public_url + "/.credgate/login/" + *token;
+  return json::value(std::move(out));
+}
+
+}  // namespace credgate::management

@@ -1,0 +1,314 @@
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+
+#include "credentials/token_manager.h"
+#include "crypto/aead.h"
+#include "crypto/keyring.h"
+#include "http/url.h"
+#include "identity/validator.h"
+#include "management/handlers.h"
+#include "management/persistence.h"
+#include "management/pipelines.h"
+#include "management/resources.h"
+#include "store/async_store.h"
+
+namespace credgate::management {
+
+namespace json = boost::json;
+using boost::asio::awaitable;
+
+namespace {
+
+Error NotFound(const std::string& what) {
+  return MakeError(ErrorCode::kNotFound, what + " was not found", "ResourceNotFound");
+}
+
+std::string ParentKey(const std::string& key) {
+  // The parent of "a/b/c/d" is "a/b"; top-level resources have no parent.
+  size_t last = key.rfind('/');
+  if (last == std::string::npos) return "";
+  size_t collection = key.rfind('/', last - 1);
+  if (collection == std::string::npos) return "";
+  return key.substr(0, collection);
+}
+
+}  // namespace
+
+awaitable<Result<json::value>> Handlers::Put(const ResourcePath& path, const std::string& body,
+                                            int& status) {
+  auto parsed = ParseJsonBody(body);
+  if (!parsed.ok()) co_return parsed.error();
+  switch (path.kind) {
+    case ResourceKind::kProvider:
+      co_return co_await PutProvider(path, *parsed, status);
+    case ResourceKind::kConnection:
+      co_return co_await PutConnection(path, *parsed, status);
+    case ResourceKind::kAccessPolicy:
+      co_return co_await PutAccessPolicy(path, *parsed, status);
+    case ResourceKind::kTrustedIssuer:
+      co_return co_await PutTrustedIssuer(path, *parsed, status);
+    case ResourceKind::kApi:
+      co_return co_await PutApi(path, *parsed, status);
+    case ResourceKind::kOperation:
+      co_return co_await PutOperation(path, *parsed, status);
+    case ResourceKind::kGlobalPolicy:
+    case ResourceKind::kApiPolicy:
+    case ResourceKind::kOperationPolicy:
+      co_return co_await PutPolicy(path, *parsed, status);
+    default:
+      co_return MakeError(ErrorCode::kInvalidArgument, "PUT is not supported on this resource",
+                          "MethodNotAllowed");
+  }
+}
+
+awaitable<Result<json::value>> Handlers::PutProvider(const ResourcePath& path,
+                                                    const json::object& body, int& status) {
+  auto resource = ParseProvider(path.first, body);
+  if (!resource.ok()) co_return resource.error();
+  auto snapshot = services_.config->Current();
+  auto existing = snapshot->providers.find(path.first);
+  status = existing == snapshot->providers.end() ? 201 : 200;
+
+  // A PUT without clientSecret keeps the stored one, so that GET-modify-PUT works although GET
+  // never returns the secret.
+  Secret secret = std::move(resource->client_secret);
+  if (secret.empty() && existing != snapshot->providers.end()) {
+    secret = existing->second->config.client_secret;
+  }
+  auto config = ToProviderConfig(*resource, secret);
+  CREDGATE_CO_RETURN_IF_ERROR(credentials::ValidateProviderConfig(config));
+
+  const std::string key = StoreKey(path);
+  auto record = ProviderRecord(key, *resource, secret, *services_.keyring);
+  if (!record.ok()) co_return record.error();
+  auto saved = co_await services_.store->Run(
+      [record = std::move(*record)](store::Store& s) { return s.Put(record); });
+  if (!saved.ok()) co_return saved.error();
+
+  auto entry = std::make_shared<runtime::ProviderEntry>();
+  entry->resource = *resource;
+  entry->config = std::move(config);
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    next.providers[path.first] = entry;
+    return OkStatus();
+  }));
+  services_.tokens->SetProvider(std::make_shared<credentials::ProviderConfig>(entry->config));
+  co_return json::value(RenderProvider(entry->resource, services_.settings.CallbackUrl()));
+}
+
+awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
+                                                      const json::object& body, int& status) {
+  auto snapshot = services_.config->Current();
+  if (!snapshot->providers.contains(path.first)) {
+    co_return NotFound("authorization provider '" + path.first + "'");
+  }
+  auto resource = ParseConnection(path.first, path.second, body);
+  if (!resource.ok()) co_return resource.error();
+  const std::string connection_key = runtime::ConnectionKey(path.first, path.second);
+  auto existing = snapshot->connections.find(connection_key);
+  status = existing == snapshot->connections.end() ? 201 : 200;
+
+  const std::string key = StoreKey(path);
+  store::ResourceRecord record{"connection", key, ParentKey(key),
+                               json::serialize(RenderConnection(*resource, {})), 0, 0};
+  auto saved = co_await services_.store->Run(
+      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  if (!saved.ok()) co_return saved.error();
+
+  auto entry = std::make_shared<runtime::ConnectionEntry>();
+  if (existing != snapshot->connections.end()) *entry = *existing->second;
+  entry->resource = *resource;
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    if (!next.providers.contains(path.first)) {
+      return Status(NotFound("authorization provider '" + path.first + "'"));
+    }
+    next.connections[connection_key] = entry;
+    return OkStatus();
+  }));
+  co_return json::value(RenderConnection(entry->resource, services_.statuses->Get(connection_key)));
+}
+
+awaitable<Result<json::value>> Handlers::PutAccessPolicy(const ResourcePath& path,
+                                                        const json::object& body, int& status) {
+  const std::string connection_key = runtime::ConnectionKey(path.first, path.second);
+  auto snapshot = services_.config->Current();
+  auto connection = snapshot->connections.find(connection_key);
+  if (connection == snapshot->connections.end()) {
+    co_return NotFound("authorization '" + connection_key + "'");
+  }
+  auto resource = ParseAccessPolicy(path.first, path.second, path.third, body);
+  if (!resource.ok()) co_return resource.error();
+  status = 201;
+  for (const auto& policy : connection->second->access_policy_resources) {
+    if (policy.id == path.third) status = 200;
+  }
+
+  const std::string key = StoreKey(path);
+  store::ResourceRecord record{"accessPolicy", key, ParentKey(key),
+                               json::serialize(RenderAccessPolicy(*resource)), 0, 0};
+  auto saved = co_await services_.store->Run(
+      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  if (!saved.ok()) co_return saved.error();
+
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    auto it = next.connections.find(connection_key);
+    if (it == next.connections.end()) {
+      return Status(NotFound("authorization '" + connection_key + "'"));
+    }
+    auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
+    UpsertAccessPolicy(*entry, *resource);
+    it->second = std::move(entry);
+    return OkStatus();
+  }));
+  co_return json::value(RenderAccessPolicy(*resource));
+}
+
+awaitable<Result<json::value>> Handlers::PutTrustedIssuer(const ResourcePath& path,
+                                                         const json::object& body, int& status) {
+  auto resource = ParseTrustedIssuer(path.first, body);
+  if (!resource.ok()) co_return resource.error();
+  auto snapshot = services_.config->Current();
+  status = snapshot->trusted_issuers.contains(path.first) ? 200 : 201;
+
+  const std::string key = StoreKey(path);
+  store::ResourceRecord record{"trustedIssuer", key, "",
+                               json::serialize(RenderTrustedIssuer(*resource)), 0, 0};
+  auto saved = co_await services_.store->Run(
+      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  if (!saved.ok()) co_return saved.error();
+
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    next.trusted_issuers[path.first] = *resource;
+    return OkStatus();
+  }));
+  ApplyTrustedIssuers(*services_.config->Current(), *services_.validator);
+  co_return json::value(RenderTrustedIssuer(*resource));
+}
+
+awaitable<Result<json::value>> Handlers::PutApi(const ResourcePath& path, const json::object& body,
+                                               int& status) {
+  auto resource = ParseApi(path.first, body);
+  if (!resource.ok()) co_return resource.error();
+  auto snapshot = services_.config->Current();
+  for (const auto& [id, api] : snapshot->apis) {
+    if (id != path.first && api->resource.path == resource->path) {
+      co_return MakeError(ErrorCode::kConflict,
+                          "API '" + id + "' already uses the path '" + resource->path +
+                              "': choose another 'properties.path'",
+                          "Conflict");
+    }
+  }
+  auto service = http::ParseHttpUrl(resource->service_url);
+  if (!service.ok()) {
+    co_return MakeError(ErrorCode::kInvalidArgument,
+                        "invalid 'properties.serviceUrl': " + service.error().message,
+                        "ValidationError");
+  }
+  status = snapshot->apis.contains(path.first) ? 200 : 201;
+
+  const std::string key = StoreKey(path);
+  store::ResourceRecord record{"api", key, "", json::serialize(RenderApi(*resource)), 0, 0};
+  auto saved = co_await services_.store->Run(
+      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  if (!saved.ok()) co_return saved.error();
+
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    auto entry = std::make_shared<runtime::ApiEntry>();
+    if (auto it = next.apis.find(path.first); it != next.apis.end()) *entry = *it->second;
+    entry->resource = *resource;
+    entry->service = *service;
+    next.apis[path.first] = std::move(entry);
+    return OkStatus();
+  }));
+  co_return json::value(RenderApi(*resource));
+}
+
+awaitable<Result<json::value>> Handlers::PutOperation(const ResourcePath& path,
+                                                     const json::object& body, int& status) {
+  auto snapshot = services_.config->Current();
+  auto api = snapshot->apis.find(path.first);
+  if (api == snapshot->apis.end()) co_return NotFound("API '" + path.first + "'");
+  auto resource = ParseOperation(path.first, path.second, body);
+  if (!resource.ok()) co_return resource.error();
+  auto segments = runtime::ParseUrlTemplate(resource->url_template);
+  if (!segments.ok()) co_return segments.error();
+  status = api->second->operations.contains(path.second) ? 200 : 201;
+
+  const std::string key = StoreKey(path);
+  store::ResourceRecord record{"operation", key, ParentKey(key),
+                               json::serialize(RenderOperation(*resource)), 0, 0};
+  auto saved = co_await services_.store->Run(
+      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  if (!saved.ok()) co_return saved.error();
+
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    return UpsertOperation(next, *resource, std::move(*segments));
+  }));
+  co_return json::value(RenderOperation(*resource));
+}
+
+awaitable<Result<json::value>> Handlers::PutPolicy(const ResourcePath& path,
+                                                  const json::object& body, int& status) {
+  auto resource = ParsePolicy(body);
+  if (!resource.ok()) co_return resource.error();
+  PolicyLevel level = path.kind == ResourceKind::kGlobalPolicy ? PolicyLevel::kGlobal
+                      : path.kind == ResourceKind::kApiPolicy  ? PolicyLevel::kApi
+                                                               : PolicyLevel::kOperation;
+  auto document = CompileDocument(resource->xml, level);
+  if (!document.ok()) co_return document.error();
+
+  auto snapshot = services_.config->Current();
+  if (level != PolicyLevel::kGlobal && !snapshot->apis.contains(path.first)) {
+    co_return NotFound("API '" + path.first + "'");
+  }
+  status = 201;
+
+  // Publish first into a scratch snapshot, so that a composition error rejects the save before
+  // anything is stored.
+  runtime::Snapshot scratch = *snapshot;
+  CREDGATE_CO_RETURN_IF_ERROR(SetPolicy(scratch, path, *resource, *document, status));
+
+  const std::string key = StoreKey(path);
+  store::ResourceRecord record{"policy", key, ParentKey(key),
+                               json::serialize(RenderPolicy("/" + key, *resource)), 0, 0};
+  auto saved = co_await services_.store->Run(
+      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  if (!saved.ok()) co_return saved.error();
+
+  int ignored = 0;
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    return SetPolicy(next, path, *resource, *document, ignored);
+  }));
+  co_return json::value(RenderPolicy("/" + key, *resource));
+}
+
+awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& status) {
+  auto snapshot = services_.config->Current();
+  const std::string key = StoreKey(path);
+  bool exists = Get(path).ok();
+  if (!exists) {
+    status = 204;
+    co_return json::value(nullptr);
+  }
+  auto deleted =
+      co_await services_.store->Run([key](store::Store& s) { return s.DeleteTree(key); });
+  if (!deleted.ok()) co_return deleted.error();
+
+  std::vector<std::string> removed_connections;
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    return RemoveResource(next, path, removed_connections);
+  }));
+  if (path.kind == ResourceKind::kProvider) services_.tokens->RemoveProvider(path.first);
+  for (const auto& connection_key : removed_connections) {
+    services_.statuses->Remove(connection_key);
+    services_.tokens->Remove(connection_key);
+  }
+  if (path.kind == ResourceKind::kTrustedIssuer) {
+    ApplyTrustedIssuers(*services_.config->Current(), *services_.validator);
+  }
+  status = 200;
+  co_return json::value(nullptr);
+}
+
+}  // namespace credgate::management

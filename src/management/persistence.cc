@@ -1,0 +1,373 @@
+#include "management/persistence.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "credentials/token_manager.h"
+#include "crypto/aead.h"
+#include "crypto/keyring.h"
+#include "http/url.h"
+#include "identity/validator.h"
+#include "management/pipelines.h"
+
+namespace credgate::management {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kSealedSecretMember = "sealedClientSecret";
+
+// Load order: a resource's parent must be in the snapshot before the resource itself.
+int KindRank(std::string_view kind) {
+  static constexpr std::string_view kOrder[] = {"trustedIssuer", "provider",  "connection",
+                                                "accessPolicy",  "connectionState",
+                                                "api",           "operation", "policy"};
+  auto it = std::find(std::begin(kOrder), std::end(kOrder), kind);
+  return static_cast<int>(it - std::begin(kOrder));
+}
+
+// Splits a store key into its path segments and parses it as a management path.
+Result<ResourcePath> PathOfKey(std::string_view key) { return ParseResourcePath(key); }
+
+Status LoadRecord(const store::ResourceRecord& record, runtime::Services& services) {
+  auto body = ParseJsonBody(record.body_json);
+  if (!body.ok()) return body.error();
+  if (record.kind == "connectionState") {
+    auto connected = body->find("connected");
+    management::ConnectionState state;
+    state.connected = connected != body->end() && connected->value().is_bool() &&
+                      connected->value().get_bool();
+    if (auto code = body->find("code"); code != body->end() && code->value().is_string()) {
+      state.error_code = std::string(code->value().get_string());
+    }
+    if (auto message = body->find("message");
+        message != body->end() && message->value().is_string()) {
+      state.error_message = std::string(message->value().get_string());
+    }
+    // The key is "<connection key in the store>/state".
+    std::string_view connection_store_key = record.key;
+    connection_store_key.remove_suffix(std::string_view("/state").size());
+    auto path = PathOfKey(connection_store_key);
+    if (!path.ok()) return path.error();
+    services.statuses->Set(runtime::ConnectionKey(path->first, path->second), std::move(state));
+    return OkStatus();
+  }
+
+  auto path = PathOfKey(record.key);
+  if (!path.ok()) return path.error();
+  int status = 0;
+  if (record.kind == "provider") {
+    auto resource = ParseProvider(path->first, *body);
+    if (!resource.ok()) return resource.error();
+    Secret secret;
+    auto sealed = body->find(kSealedSecretMember);
+    if (sealed != body->end() && sealed->value().is_string()) {
+      auto blob = crypto::SealedFromBase64(sealed->value().get_string());
+      if (!blob.ok()) return blob.error();
+      auto opened = services.keyring->Open(*blob, record.key);
+      if (!opened.ok()) return opened.error();
+      secret = std::move(*opened);
+    }
+    auto entry = std::make_shared<runtime::ProviderEntry>();
+    entry->resource = std::move(*resource);
+    entry->config = ToProviderConfig(entry->resource, secret);
+    services.tokens->SetProvider(std::make_shared<credentials::ProviderConfig>(entry->config));
+    return services.config->Update([&](runtime::Snapshot& next) {
+      next.providers[path->first] = entry;
+      return OkStatus();
+    });
+  }
+  if (record.kind == "connection") {
+    auto resource = ParseConnection(path->first, path->second, *body);
+    if (!resource.ok()) return resource.error();
+    return services.config->Update([&](runtime::Snapshot& next) {
+      auto entry = std::make_shared<runtime::ConnectionEntry>();
+      entry->resource = std::move(*resource);
+      next.connections[runtime::ConnectionKey(path->first, path->second)] = std::move(entry);
+      return OkStatus();
+    });
+  }
+  if (record.kind == "accessPolicy") {
+    auto resource = ParseAccessPolicy(path->first, path->second, path->third, *body);
+    if (!resource.ok()) return resource.error();
+    return services.config->Update([&](runtime::Snapshot& next) {
+      auto it = next.connections.find(runtime::ConnectionKey(path->first, path->second));
+      if (it == next.connections.end()) {
+        return Status(MakeError(ErrorCode::kNotFound, "its connection is missing"));
+      }
+      auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
+      UpsertAccessPolicy(*entry, *resource);
+      it->second = std::move(entry);
+      return OkStatus();
+    });
+  }
+  if (record.kind == "trustedIssuer") {
+    auto resource = ParseTrustedIssuer(path->first, *body);
+    if (!resource.ok()) return resource.error();
+    return services.config->Update([&](runtime::Snapshot& next) {
+      next.trusted_issuers[path->first] = std::move(*resource);
+      return OkStatus();
+    });
+  }
+  if (record.kind == "api") {
+    auto resource = ParseApi(path->first, *body);
+    if (!resource.ok()) return resource.error();
+    auto service = http::ParseHttpUrl(resource->service_url);
+    if (!service.ok()) return service.error();
+    return services.config->Update([&](runtime::Snapshot& next) {
+      auto entry = std::make_shared<runtime::ApiEntry>();
+      entry->resource = std::move(*resource);
+      entry->service = std::move(*service);
+      next.apis[path->first] = std::move(entry);
+      return OkStatus();
+    });
+  }
+  if (record.kind == "operation") {
+    auto resource = ParseOperation(path->first, path->second, *body);
+    if (!resource.ok()) return resource.error();
+    auto segments = runtime::ParseUrlTemplate(resource->url_template);
+    if (!segments.ok()) return segments.error();
+    return services.config->Update([&](runtime::Snapshot& next) {
+      return UpsertOperation(next, *resource, std::move(*segments));
+    });
+  }
+  if (record.kind == "policy") {
+    auto resource = ParsePolicy(*body);
+    if (!resource.ok()) return resource.error();
+    PolicyLevel level = path->kind == ResourceKind::kGlobalPolicy ? PolicyLevel::kGlobal
+                        : path->kind == ResourceKind::kApiPolicy  ? PolicyLevel::kApi
+                                                                  : PolicyLevel::kOperation;
+    auto document = CompileDocument(resource->xml, level);
+    if (!document.ok()) return document.error();
+    return services.config->Update([&](runtime::Snapshot& next) {
+      return SetPolicy(next, *path, *resource, *document, status);
+    });
+  }
+  return MakeError(ErrorCode::kInvalidArgument, "unknown record kind '" + record.kind + "'");
+}
+
+}  // namespace
+
+credentials::ProviderConfig ToProviderConfig(const ProviderResource& resource,
+                                             const Secret& client_secret) {
+  credentials::ProviderConfig config;
+  config.id = resource.id;
+  config.display_name = resource.display_name;
+  config.identity_provider = resource.identity_provider;
+  config.client_id = resource.client_id;
+  config.client_secret = client_secret;
+  config.scopes = resource.scopes;
+  config.authorization_url = resource.authorization_url;
+  config.token_url = resource.token_url;
+  config.refresh_url = resource.refresh_url;
+  config.use_pkce = true;
+  config.client_auth_method = credentials::ClientAuthMethod::kClientSecretBasic;
+  return config;
+}
+
+Result<store::ResourceRecord> ProviderRecord(const std::string& key,
+                                             const ProviderResource& resource,
+                                             const Secret& client_secret,
+                                             const crypto::Keyring& keyring) {
+  json::object body = RenderProvider(resource, "");
+  if (!client_secret.empty()) {
+    auto sealed = keyring.Seal(client_secret, key);
+    if (!sealed.ok()) return sealed.error();
+    body[kSealedSecretMember] = crypto::SealedToBase64(*sealed);
+  }
+  return store::ResourceRecord{"provider", key, "", json::serialize(body), 0, 0};
+}
+
+void UpsertAccessPolicy(runtime::ConnectionEntry& connection, const AccessPolicyResource& policy) {
+  auto& resources = connection.access_policy_resources;
+  auto it = std::find_if(resources.begin(), resources.end(),
+                         [&](const auto& existing) { return existing.id == policy.id; });
+  if (it == resources.end()) {
+    resources.push_back(policy);
+  } else {
+    *it = policy;
+  }
+  connection.access_policies.clear();
+  for (const auto& resource : resources) {
+    connection.access_policies.push_back(credentials::AccessPolicy{
+        resource.id, resource.tenant_id, resource.object_id, resource.app_ids});
+  }
+}
+
+Status UpsertOperation(runtime::Snapshot& snapshot, const OperationResource& operation,
+                       std::vector<runtime::TemplateSegment> segments) {
+  auto api_it = snapshot.apis.find(operation.api_id);
+  if (api_it == snapshot.apis.end()) {
+    return MakeError(ErrorCode::kNotFound, "API '" + operation.api_id + "' was not found",
+                     "ResourceNotFound");
+  }
+  auto api = std::make_shared<runtime::ApiEntry>(*api_it->second);
+  auto entry = std::make_shared<runtime::OperationEntry>();
+  if (auto it = api->operations.find(operation.id); it != api->operations.end()) {
+    *entry = *it->second;
+  }
+  entry->resource = operation;
+  entry->segments = std::move(segments);
+  api->operations[operation.id] = std::move(entry);
+  api_it->second = std::move(api);
+  return RecomposePipelines(snapshot, operation.api_id);
+}
+
+Status SetPolicy(runtime::Snapshot& snapshot, const ResourcePath& path,
+                 const PolicyResource& policy,
+                 std::shared_ptr<const policy::CompiledDocument> document, int& status) {
+  auto not_found = [](const std::string& what) {
+    return Status(
+        MakeError(ErrorCode::kNotFound, what + " was not found", "ResourceNotFound"));
+  };
+  if (path.kind == ResourceKind::kGlobalPolicy) {
+    status = snapshot.global_policy ? 200 : 201;
+    snapshot.global_policy = policy;
+    snapshot.global_document = std::move(document);
+    return RecomposePipelines(snapshot, "");
+  }
+  auto api_it = snapshot.apis.find(path.first);
+  if (api_it == snapshot.apis.end()) return not_found("API '" + path.first + "'");
+  auto api = std::make_shared<runtime::ApiEntry>(*api_it->second);
+  if (path.kind == ResourceKind::kApiPolicy) {
+    status = api->policy ? 200 : 201;
+    api->policy = policy;
+    api->document = std::move(document);
+  } else {
+    auto op_it = api->operations.find(path.second);
+    if (op_it == api->operations.end()) {
+      return not_found("operation '" + path.second + "' of API '" + path.first + "'");
+    }
+    auto operation = std::make_shared<runtime::OperationEntry>(*op_it->second);
+    status = operation->policy ? 200 : 201;
+    operation->policy = policy;
+    operation->document = std::move(document);
+    op_it->second = std::move(operation);
+  }
+  api_it->second = std::move(api);
+  return RecomposePipelines(snapshot, path.first);
+}
+
+Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
+                      std::vector<std::string>& removed_connections) {
+  switch (path.kind) {
+    case ResourceKind::kProvider: {
+      snapshot.providers.erase(path.first);
+      const std::string prefix = path.first + "/";
+      for (auto it = snapshot.connections.lower_bound(prefix);
+           it != snapshot.connections.end() && it->first.starts_with(prefix);) {
+        removed_connections.push_back(it->first);
+        it = snapshot.connections.erase(it);
+      }
+      return OkStatus();
+    }
+    case ResourceKind::kConnection: {
+      std::string key = runtime::ConnectionKey(path.first, path.second);
+      if (snapshot.connections.erase(key) > 0) removed_connections.push_back(key);
+      return OkStatus();
+    }
+    case ResourceKind::kAccessPolicy: {
+      auto it = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
+      if (it == snapshot.connections.end()) return OkStatus();
+      auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
+      std::erase_if(entry->access_policy_resources,
+                    [&](const auto& policy) { return policy.id == path.third; });
+      std::erase_if(entry->access_policies,
+                    [&](const auto& policy) { return policy.id == path.third; });
+      it->second = std::move(entry);
+      return OkStatus();
+    }
+    case ResourceKind::kTrustedIssuer:
+      snapshot.trusted_issuers.erase(path.first);
+      return OkStatus();
+    case ResourceKind::kApi:
+      snapshot.apis.erase(path.first);
+      return OkStatus();
+    case ResourceKind::kOperation: {
+      auto api_it = snapshot.apis.find(path.first);
+      if (api_it == snapshot.apis.end()) return OkStatus();
+      auto api = std::make_shared<runtime::ApiEntry>(*api_it->second);
+      api->operations.erase(path.second);
+      api_it->second = std::move(api);
+      return OkStatus();
+    }
+    case ResourceKind::kGlobalPolicy:
+      snapshot.global_policy.reset();
+      snapshot.global_document.reset();
+      return RecomposePipelines(snapshot, "");
+    case ResourceKind::kApiPolicy: {
+      auto api_it = snapshot.apis.find(path.first);
+      if (api_it == snapshot.apis.end()) return OkStatus();
+      auto api = std::make_shared<runtime::ApiEntry>(*api_it->second);
+      api->policy.reset();
+      api->document.reset();
+      api_it->second = std::move(api);
+      return RecomposePipelines(snapshot, path.first);
+    }
+    case ResourceKind::kOperationPolicy: {
+      auto api_it = snapshot.apis.find(path.first);
+      if (api_it == snapshot.apis.end()) return OkStatus();
+      auto api = std::make_shared<runtime::ApiEntry>(*api_it->second);
+      auto op_it = api->operations.find(path.second);
+      if (op_it != api->operations.end()) {
+        auto operation = std::make_shared<runtime::OperationEntry>(*op_it->second);
+        operation->policy.reset();
+        operation->document.reset();
+        op_it->second = std::move(operation);
+      }
+      api_it->second = std::move(api);
+      return RecomposePipelines(snapshot, path.first);
+    }
+    default:
+      return MakeError(ErrorCode::kInvalidArgument, "DELETE is not supported on this resource",
+                       "MethodNotAllowed");
+  }
+}
+
+void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidator& validator) {
+  std::vector<identity::TrustedIssuer> issuers;
+  for (const auto& [id, resource] : snapshot.trusted_issuers) {
+    identity::TrustedIssuer issuer;
+    issuer.id = resource.id;
+    issuer.issuer = resource.issuer;
+    issuer.audiences = resource.audiences;
+    if (!resource.jwks_uri.empty()) issuer.jwks_uri = resource.jwks_uri;
+    issuer.claims.object_id = resource.object_id_claim;
+    issuer.claims.tenant_id = resource.tenant_id_claim;
+    issuer.claims.groups = resource.groups_claim;
+    issuer.claims.app_id = resource.app_id_claim;
+    issuer.clock_skew = std::chrono::seconds(resource.clock_skew_seconds);
+    issuers.push_back(std::move(issuer));
+  }
+  Status applied = validator.SetTrustedIssuers(std::move(issuers));
+  if (!applied.ok()) {
+    spdlog::error("trusted issuers were not applied: {}", applied.error().message);
+  }
+}
+
+Status LoadFromStore(store::Store& store, runtime::Services& services) {
+  auto records = store.ListAll();
+  if (!records.ok()) return records.error();
+  std::stable_sort(records->begin(), records->end(), [](const auto& a, const auto& b) {
+    return KindRank(a.kind) < KindRank(b.kind);
+  });
+  size_t loaded = 0;
+  for (const auto& record : *records) {
+    Status status = LoadRecord(record, services);
+    if (!status.ok()) {
+      spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
+                    status.error().message);
+      continue;
+    }
+    ++loaded;
+  }
+  ApplyTrustedIssuers(*services.config->Current(), *services.validator);
+  spdlog::info("configuration loaded from the store resources={} skipped={}", loaded,
+               records->size() - loaded);
+  return OkStatus();
+}
+
+}  // namespace credgate::management

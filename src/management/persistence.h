@@ -1,0 +1,57 @@
+// The glue between management resources, the store and the in-memory snapshot: how each
+// resource is written to the store, how a snapshot is edited when one changes, and how the
+// whole configuration is loaded at start.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "common/secret.h"
+#include "management/resources.h"
+#include "management/routes.h"
+#include "runtime/services.h"
+#include "store/store.h"
+
+namespace credgate::crypto {
+class Keyring;
+}
+namespace credgate::identity {
+class JwtValidator;
+}
+
+namespace credgate::management {
+
+credentials::ProviderConfig ToProviderConfig(const ProviderResource& resource,
+                                             const Secret& client_secret);
+
+// Returns the provider's store record, the client secret sealed under the keyring's active key
+// (bound to the record key) in the member "sealedClientSecret".
+Result<store::ResourceRecord> ProviderRecord(const std::string& key,
+                                             const ProviderResource& resource,
+                                             const Secret& client_secret,
+                                             const crypto::Keyring& keyring);
+
+void UpsertAccessPolicy(runtime::ConnectionEntry& connection,
+                        const AccessPolicyResource& policy);
+Status UpsertOperation(runtime::Snapshot& snapshot, const OperationResource& operation,
+                       std::vector<runtime::TemplateSegment> segments);
+// Sets the policy document that `path` names and recomposes the affected pipelines. Sets
+// `status` to 200 when a policy was replaced.
+Status SetPolicy(runtime::Snapshot& snapshot, const ResourcePath& path,
+                 const PolicyResource& policy,
+                 std::shared_ptr<const policy::CompiledDocument> document, int& status);
+// Removes the resource `path` names and everything below it. Appends the keys of removed
+// connections to `removed_connections`.
+Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
+                      std::vector<std::string>& removed_connections);
+
+// Passes the snapshot's trusted issuers to the validator.
+void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidator& validator);
+
+// Loads every stored resource and token into `services`, in dependency order (providers before
+// their connections, APIs before operations and policies). A stored record that no longer
+// validates is logged and skipped, so one bad row cannot keep the gateway from starting.
+Status LoadFromStore(store::Store& store, runtime::Services& services);
+
+}  // namespace credgate::management

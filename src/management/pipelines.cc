@@ -1,0 +1,48 @@
+#include "management/pipelines.h"
+
+#include "policy/document.h"
+#include "policy/pipeline.h"
+
+namespace credgate::management {
+
+Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(std::string_view xml,
+                                                                        PolicyLevel level) {
+  policy::PolicyScope scope = level == PolicyLevel::kGlobal ? policy::PolicyScope::kGlobal
+                              : level == PolicyLevel::kApi  ? policy::PolicyScope::kApi
+                                                            : policy::PolicyScope::kOperation;
+  auto document = policy::CompilePolicyDocument(xml, scope);
+  if (!document.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the policy document is invalid: " + document.error().message,
+                     "ValidationError");
+  }
+  return std::shared_ptr<const policy::CompiledDocument>(
+      std::make_shared<policy::CompiledDocument>(std::move(*document)));
+}
+
+Status RecomposePipelines(runtime::Snapshot& snapshot, std::string_view api_id) {
+  // Compose everything first and publish only when all compositions succeeded.
+  std::map<std::string, std::shared_ptr<const runtime::ApiEntry>> updated = snapshot.apis;
+  for (auto& [id, api] : updated) {
+    if (!api_id.empty() && id != api_id) continue;
+    auto copy = std::make_shared<runtime::ApiEntry>(*api);
+    for (auto& [operation_id, operation] : copy->operations) {
+      auto pipeline =
+          policy::ComposePipeline(snapshot.global_document, copy->document, operation->document);
+      if (!pipeline.ok()) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "the policies of operation '" + id + "/" + operation_id +
+                             "' cannot be composed: " + pipeline.error().message,
+                         "ValidationError");
+      }
+      auto entry = std::make_shared<runtime::OperationEntry>(*operation);
+      entry->pipeline = std::move(*pipeline);
+      operation = std::move(entry);
+    }
+    api = std::move(copy);
+  }
+  snapshot.apis = std::move(updated);
+  return OkStatus();
+}
+
+}  // namespace credgate::management

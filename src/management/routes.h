@@ -1,0 +1,47 @@
+// Parses a management request path into the resource it names. Paths are those of APIM's ARM
+// resources below the service, for example /authorizationProviders/github/authorizations/alice.
+// The full ARM form (/subscriptions/…/providers/Microsoft.ApiManagement/service/{name}/…) is
+// accepted too, so that tools built for ARM work unchanged.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace credgate::management {
+
+enum class ResourceKind {
+  kProviders,             // /authorizationProviders
+  kProvider,              // /authorizationProviders/{p}
+  kConnections,           // /authorizationProviders/{p}/authorizations
+  kConnection,            // /authorizationProviders/{p}/authorizations/{a}
+  kLoginLinks,            // /authorizationProviders/{p}/authorizations/{a}/getLoginLinks
+  kAccessPolicies,        // …/authorizations/{a}/accessPolicies
+  kAccessPolicy,          // …/authorizations/{a}/accessPolicies/{id}
+  kTrustedIssuers,        // /trustedIssuers
+  kTrustedIssuer,         // /trustedIssuers/{id}
+  kApis,                  // /apis
+  kApi,                   // /apis/{api}
+  kOperations,            // /apis/{api}/operations
+  kOperation,             // /apis/{api}/operations/{op}
+  kApiPolicy,             // /apis/{api}/policies/policy
+  kOperationPolicy,       // /apis/{api}/operations/{op}/policies/policy
+  kGlobalPolicy,          // /policies/policy
+};
+
+struct ResourcePath {
+  ResourceKind kind;
+  std::string first;   // Provider, issuer or API id.
+  std::string second;  // Connection or operation id.
+  std::string third;   // Access policy id.
+};
+
+// Parses `path` (without the query string). Errors: kNotFound naming the path.
+Result<ResourcePath> ParseResourcePath(std::string_view path);
+
+// Returns the store key of a resource, for example
+// "authorizationProviders/github/authorizations/alice".
+std::string StoreKey(const ResourcePath& path);
+
+}  // namespace credgate::management

@@ -1,0 +1,39 @@
+// StoreTokenPersistence: writes connections' tokens and status changes to the store, sealed
+// under the master keyring, and mirrors status changes into the in-memory status table. The
+// token manager calls it after every refresh; the login callback after every sign-in.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <string>
+
+#include "credentials/token_manager.h"
+#include "runtime/services.h"
+#include "store/store.h"
+
+namespace credgate::management {
+
+// Returns the store key of a connection: "authorizationProviders/<p>/authorizations/<a>" for
+// the connection key "<p>/<a>".
+std::string ConnectionStoreKey(std::string_view connection_key);
+
+class StoreTokenPersistence final : public credentials::TokenPersistence {
+ public:
+  explicit StoreTokenPersistence(runtime::Services& services) : services_(services) {}
+
+  boost::asio::awaitable<Status> SaveTokens(const std::string& connection_key,
+                                            const credentials::TokenSet& tokens) override;
+  boost::asio::awaitable<void> MarkConnectionError(const std::string& connection_key,
+                                                   credentials::ConnectionError error) override;
+
+ private:
+  boost::asio::awaitable<Status> SaveState(const std::string& connection_key,
+                                           const ConnectionState& state);
+
+  runtime::Services& services_;
+};
+
+// Loads every stored token record into the token manager. A record that fails to open is
+// logged and its connection marked Error, so that one corrupt row does not stop the start.
+Status LoadTokensFromStore(store::Store& store, runtime::Services& services);
+
+}  // namespace credgate::management

@@ -1,0 +1,56 @@
+// Services: the long-lived objects of one credgate process that the management API and the
+// gateway share. The application owns every member and outlives both listeners; the pointers
+// are never null while a listener runs.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "runtime/state.h"
+
+namespace credgate::crypto {
+class Keyring;
+}
+namespace credgate::store {
+class AsyncStore;
+}
+namespace credgate::credentials {
+class LoginSessions;
+class TokenManager;
+class TokenClient;
+}  // namespace credgate::credentials
+namespace credgate::identity {
+class JwtValidator;
+}
+namespace credgate::http {
+class HttpClient;
+}
+
+namespace credgate::runtime {
+
+struct Settings {
+  std::string public_url;  // No trailing slash.
+  std::vector<std::string> post_login_redirect_allow;
+  std::optional<std::pair<std::string, std::string>> managed_identity;  // tenant id, object id.
+
+  // Returns the OAuth redirect URL registered at every provider.
+  std::string CallbackUrl() const { return public_url + "/.credgate/callback"; }
+};
+
+struct Services {
+  Settings settings;
+  const Clock* clock = nullptr;
+  ConfigState* config = nullptr;
+  ConnectionStatusTable* statuses = nullptr;
+  store::AsyncStore* store = nullptr;
+  const crypto::Keyring* keyring = nullptr;
+  credentials::LoginSessions* login_sessions = nullptr;
+  credentials::TokenManager* tokens = nullptr;
+  credentials::TokenClient* token_client = nullptr;
+  identity::JwtValidator* validator = nullptr;
+  http::HttpClient* http_client = nullptr;
+};
+
+}  // namespace credgate::runtime

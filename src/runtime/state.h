@@ -1,0 +1,125 @@
+// The in-memory configuration that the gateway serves from: providers, connections with their
+// access policies, trusted issuers, APIs with their operations and compiled policy pipelines.
+//
+// Readers take an immutable Snapshot (one atomic load, no lock held afterwards) and keep it for
+// the whole request, so a request never sees half of a management change. Writers (the
+// management API, start-up load) serialise on a mutex, copy the maps they change, and publish a
+// new Snapshot. Entries are shared between snapshots through shared_ptr<const ...>.
+//
+// Connection status (Connected / Error) changes at run time, on login and on refresh failures,
+// and is therefore kept apart from the snapshot in ConnectionStatusTable.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "credentials/model.h"
+#include "http/url.h"
+#include "management/resources.h"
+
+namespace credgate::policy {
+struct CompiledDocument;
+struct CompiledPipeline;
+}  // namespace credgate::policy
+
+namespace credgate::runtime {
+
+struct ProviderEntry {
+  management::ProviderResource resource;  // resource.client_secret is empty here.
+  credentials::ProviderConfig config;     // config.client_secret holds the secret.
+};
+
+struct ConnectionEntry {
+  management::ConnectionResource resource;
+  std::vector<management::AccessPolicyResource> access_policy_resources;
+  std::vector<credentials::AccessPolicy> access_policies;
+};
+
+// One segment of an operation's URL template: a literal, a `{name}` parameter, or the `*`
+// wildcard that matches the rest of the path.
+struct TemplateSegment {
+  enum class Kind { kLiteral, kParameter, kWildcard };
+  Kind kind = Kind::kLiteral;
+  std::string text;  // The literal, or the parameter name.
+};
+
+struct OperationEntry {
+  management::OperationResource resource;
+  std::vector<TemplateSegment> segments;
+  std::optional<management::PolicyResource> policy;
+  std::shared_ptr<const policy::CompiledDocument> document;  // Null without a policy.
+  std::shared_ptr<const policy::CompiledPipeline> pipeline;  // Global + API + operation.
+};
+
+struct ApiEntry {
+  management::ApiResource resource;
+  http::ParsedUrl service;  // resource.service_url, parsed once when the API is saved.
+  std::optional<management::PolicyResource> policy;
+  std::shared_ptr<const policy::CompiledDocument> document;
+  std::map<std::string, std::shared_ptr<const OperationEntry>> operations;
+};
+
+struct Snapshot {
+  std::map<std::string, std::shared_ptr<const ProviderEntry>> providers;
+  // Keyed by connection key "<provider id>/<connection id>".
+  std::map<std::string, std::shared_ptr<const ConnectionEntry>> connections;
+  std::map<std::string, management::TrustedIssuerResource> trusted_issuers;
+  std::map<std::string, std::shared_ptr<const ApiEntry>> apis;
+  std::optional<management::PolicyResource> global_policy;
+  std::shared_ptr<const policy::CompiledDocument> global_document;
+  // APIs ordered by descending path length, so the first prefix match is the longest.
+  std::vector<std::shared_ptr<const ApiEntry>> routes;
+};
+
+// Returns "<provider id>/<connection id>".
+std::string ConnectionKey(std::string_view provider_id, std::string_view connection_id);
+
+// Parses a URL template such as "/users/{id}/repos" or "/*". Errors name the template.
+Result<std::vector<TemplateSegment>> ParseUrlTemplate(std::string_view url_template);
+
+class ConfigState {
+ public:
+  ConfigState();
+
+  std::shared_ptr<const Snapshot> Current() const { return current_.load(); }
+
+  // Runs `change` on a copy of the current snapshot and publishes the result if `change`
+  // succeeds, all under the writer mutex, so changes apply one at a time and in order.
+  template <typename Change>
+  Status Update(Change&& change) {
+    std::lock_guard lock(writer_mutex_);
+    auto next = std::make_shared<Snapshot>(*current_.load());
+    Status status = change(*next);
+    if (!status.ok()) return status;
+    RebuildRoutes(*next);
+    current_.store(std::move(next));
+    return status;
+  }
+
+ private:
+  static void RebuildRoutes(Snapshot& snapshot);
+
+  std::mutex writer_mutex_;
+  std::atomic<std::shared_ptr<const Snapshot>> current_;
+};
+
+// Thread-safe map from connection key to its run-time status.
+class ConnectionStatusTable {
+ public:
+  management::ConnectionState Get(const std::string& key) const;
+  void Set(const std::string& key, management::ConnectionState state);
+  void Remove(const std::string& key);
+  void RemovePrefix(const std::string& prefix);
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, management::ConnectionState> states_;
+};
+
+}  // namespace credgate::runtime

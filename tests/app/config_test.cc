@@ -1,0 +1,92 @@
+#include "app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace credgate::app {
+namespace {
+
+class ConfigFileTest : public testing::Test {
+ protected:
+  std::string Write(const std::string& yaml) {
+    std::string path = testing::TempDir() + "/credgate-config-test.yaml";
+    std::ofstream(path) << yaml;
+    return path;
+  }
+};
+
+TEST(ListenAddress, ParsesIpv4AndIpv6) {
+  auto v4 = ParseListenAddress("127.0.0.1:8080", "--x");
+  ASSERT_TRUE(v4.ok());
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 8080);
+  auto v6 = ParseListenAddress("[::1]:9", "--x");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+}
+
+TEST(ListenAddress, RejectsMalformedValues) {
+  for (const char* text : {"8080", "::1:80", ":80", "host:99999", "host:x"}) {
+    auto parsed = ParseListenAddress(text, "--gateway-listen");
+    ASSERT_FALSE(parsed.ok()) << text;
+    EXPECT_NE(parsed.error().message.find("--gateway-listen"), std::string::npos);
+  }
+}
+
+TEST_F(ConfigFileTest, LoadsKeysAndResources) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write(R"(
+gatewayListen: 0.0.0.0:9000
+publicUrl: https://gw.example.com/
+postLoginRedirectAllowList: [https://app.example.com/done]
+managedIdentity: {tenantId: t1, objectId: o1}
+resources:
+  - path: /apis/echo
+    body:
+      properties: {path: echo, serviceUrl: "http://127.0.0.1:1", port: 5}
+)"),
+                               config);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(config.gateway_listen.port, 9000);
+  ASSERT_EQ(config.resources.size(), 1u);
+  EXPECT_EQ(config.resources[0].path, "/apis/echo");
+  EXPECT_NE(config.resources[0].body_json.find("\"port\":5"), std::string::npos);
+  EXPECT_NE(config.resources[0].body_json.find("\"serviceUrl\":\"http://127.0.0.1:1\""),
+            std::string::npos);
+  ASSERT_TRUE(config.managed_identity.has_value());
+  ASSERT_TRUE(FinalizeConfig(config).ok());
+  EXPECT_EQ(config.public_url, "https://gw.example.com");
+}
+
+TEST_F(ConfigFileTest, UnknownKeyIsNamedWithItsLine) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write("dataDir: /tmp/x\ngatewayListn: 1.2.3.4:5\n"), config);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("unknown key 'gatewayListn'"), std::string::npos);
+  EXPECT_NE(status.error().message.find("line 2"), std::string::npos);
+}
+
+TEST_F(ConfigFileTest, YamlSyntaxErrorHasPosition) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write("a: [1, 2\n"), config);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("invalid YAML at line"), std::string::npos);
+}
+
+TEST(FinalizeConfig, DefaultsPublicUrlFromGatewayAddress) {
+  ServeConfig config;
+  config.gateway_listen = {"::1", 8443};
+  ASSERT_TRUE(FinalizeConfig(config).ok());
+  EXPECT_EQ(config.public_url, "http://[::1]:8443");
+}
+
+TEST(FinalizeConfig, RejectsPublicUrlWithQuery) {
+  ServeConfig config;
+  config.public_url = "https://gw.example.com/?x=1";
+  EXPECT_FALSE(FinalizeConfig(config).ok());
+}
+
+}  // namespace
+}  // namespace credgate::app

@@ -1,0 +1,142 @@
+#include "management/resources.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace credgate::management {
+namespace {
+
+boost::json::object Body(std::string_view json) {
+  auto parsed = ParseJsonBody(json);
+  EXPECT_TRUE(parsed.ok()) << json;
+  return parsed.ok() ? *parsed : boost::json::object();
+}
+
+constexpr std::string_view kProviderBody = R"({"properties":{"displayName":"GitHub",
+  "identityProvider":"oauth2","oauth2":{"redirectUrl":"ignored","grantTypes":{
+  "authorizationCode":{"clientId":"id1","clientSecret":"s3cret","scopes":"repo user",
+  "authorizationUrl":"https://github.com/login/oauth/authorize",
+  "tokenUrl":"https://github.com/login/oauth/access_token",
+  "refreshUrl":"https://github.com/login/oauth/access_token"}}}}})";
+
+TEST(ProviderResource, ParsesArmBody) {
+  auto provider = ParseProvider("github", Body(kProviderBody));
+  ASSERT_TRUE(provider.ok()) << provider.error().message;
+  EXPECT_EQ(provider->display_name, "GitHub");
+  EXPECT_EQ(provider->client_id, "id1");
+  EXPECT_TRUE(provider->client_secret.Equals("s3cret"));
+  EXPECT_EQ(provider->scopes, "repo user");
+}
+
+TEST(ProviderResource, RenderOmitsClientSecret) {
+  auto provider = ParseProvider("github", Body(kProviderBody));
+  ASSERT_TRUE(provider.ok());
+  std::string rendered =
+      boost::json::serialize(RenderProvider(*provider, "https://gw.example/.credgate/callback"));
+  EXPECT_EQ(rendered.find("s3cret"), std::string::npos);
+  EXPECT_EQ(rendered.find("clientSecret"), std::string::npos);
+  EXPECT_NE(rendered.find("\"redirectUrl\":\"https://gw.example/.credgate/callback\""),
+            std::string::npos);
+}
+
+TEST(ProviderResource, RenderedBodyParsesAgain) {
+  auto provider = ParseProvider("github", Body(kProviderBody));
+  ASSERT_TRUE(provider.ok());
+  auto again = ParseProvider("github", RenderProvider(*provider, "x"));
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->token_url, provider->token_url);
+}
+
+struct InvalidCase {
+  const char* body;
+  const char* expected_fragment;
+};
+
+class InvalidProviderTest : public testing::TestWithParam<InvalidCase> {};
+
+TEST_P(InvalidProviderTest, NamesTheField) {
+  auto provider = ParseProvider("p", Body(GetParam().body));
+  ASSERT_FALSE(provider.ok());
+  EXPECT_EQ(provider.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(provider.error().message.find(GetParam().expected_fragment), std::string::npos)
+      << provider.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Bodies, InvalidProviderTest,
+    testing::Values(
+        InvalidCase{R"({})", "'properties' is required"},
+        InvalidCase{R"({"properties":{"identityProvider":"saml"}})", "'saml'"},
+        InvalidCase{R"({"properties":{"identityProvider":"oauth2"}})", "authorizationCode"},
+        InvalidCase{R"({"properties":{"identityProvider":"oauth2","oauth2":{"grantTypes":{
+          "authorizationCode":{"clientId":"a","authorizationUrl":"http://evil.example/a",
+          "tokenUrl":"https://t.example/t"}}}}})",
+                    "must use https"},
+        InvalidCase{R"({"properties":{"identityProvider":"oauth2","oauth2":{"grantTypes":{
+          "authorizationCode":{"clientId":"a","authorizationUrl":"https://a.example/a",
+          "tokenUrl":"https://t.example/t","tokenURL":"x"}}}}})",
+                    "unknown parameter"},
+        InvalidCase{R"({"properties":{"identityProvider":"oauth2","oauth2":{"grantTypes":{
+          "authorizationCode":{"authorizationUrl":"https://a.example/a",
+          "tokenUrl":"https://t.example/t"}}}}})",
+                    "clientId' is required"}));
+
+TEST(ResourceName, RejectsInvalidNames) {
+  EXPECT_TRUE(ValidateResourceName("github-1.prod_x", "provider").ok());
+  EXPECT_FALSE(ValidateResourceName("", "provider").ok());
+  EXPECT_FALSE(ValidateResourceName("-x", "provider").ok());
+  EXPECT_FALSE(ValidateResourceName("a/b", "provider").ok());
+  EXPECT_FALSE(ValidateResourceName(std::string(81, 'a'), "provider").ok());
+}
+
+TEST(AccessPolicyResource, RequiresTenantAndObject) {
+  auto ok = ParseAccessPolicy("p", "a", "x",
+                              Body(R"({"properties":{"tenantId":"t","objectId":"o",
+                                     "appIds":["app1"]}})"));
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->app_ids.size(), 1u);
+  EXPECT_FALSE(ParseAccessPolicy("p", "a", "x", Body(R"({"properties":{"tenantId":"t"}})")).ok());
+}
+
+TEST(ConnectionResource, DefaultsToAuthorizationCode) {
+  auto connection = ParseConnection("p", "alice", Body(R"({"properties":{}})"));
+  ASSERT_TRUE(connection.ok());
+  EXPECT_EQ(connection->grant_type, GrantType::kAuthorizationCode);
+  auto rendered = boost::json::serialize(RenderConnection(*connection, {false, "Unauthenticated",
+                                                                        "sign in"}));
+  EXPECT_NE(rendered.find("\"status\":\"Error\""), std::string::npos);
+  EXPECT_NE(rendered.find("\"code\":\"Unauthenticated\""), std::string::npos);
+}
+
+TEST(ApiResource, NormalisesPathAndServiceUrl) {
+  auto api = ParseApi("echo", Body(R"({"properties":{"path":"/echo/v1/",
+                                      "serviceUrl":"http://127.0.0.1:9000/base/"}})"));
+  ASSERT_TRUE(api.ok()) << api.error().message;
+  EXPECT_EQ(api->path, "echo/v1");
+  EXPECT_EQ(api->service_url, "http://127.0.0.1:9000/base");
+  EXPECT_FALSE(ParseApi("x", Body(R"({"properties":{"path":".credgate",
+                                     "serviceUrl":"http://a"}})"))
+                   .ok());
+}
+
+TEST(OperationResource, ValidatesMethodAndTemplate) {
+  EXPECT_TRUE(ParseOperation("a", "o", Body(R"({"properties":{"method":"get",
+                                            "urlTemplate":"/users/{id}"}})"))
+                  .ok());
+  EXPECT_FALSE(ParseOperation("a", "o", Body(R"({"properties":{"method":"FETCH",
+                                             "urlTemplate":"/x"}})"))
+                   .ok());
+  EXPECT_FALSE(ParseOperation("a", "o", Body(R"({"properties":{"method":"GET",
+                                             "urlTemplate":"x"}})"))
+                   .ok());
+}
+
+TEST(JsonBody, RejectsMalformedJson) {
+  EXPECT_FALSE(ParseJsonBody("{").ok());
+  EXPECT_FALSE(ParseJsonBody("[]").ok());
+  EXPECT_FALSE(ParseJsonBody(std::string(100, '[') + std::string(100, ']')).ok());
+}
+
+}  // namespace
+}  // namespace credgate::management
