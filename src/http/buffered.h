@@ -14,15 +14,15 @@ namespace credgate::http {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
-// Receives the complete request and returns the response to send. It should not throw: the
-// server answers an exception with 500, and a failure belongs in the response.
+// Receives the complete request and returns the response to send. It should not throw. The
+// server responds to an exception with 500, and a failure belongs in the response.
 using BufferedHandler =
     std::function<boost::asio::awaitable<Response>(Request&&, const RequestInfo&)>;
 
 inline constexpr size_t kDefaultMaxBodyBytes = 1 << 20;
 
 // Adapts `handler` to the server's StreamingHandler. Bodies larger than `max_body_bytes` are
-// answered with 413 and a malformed body with 400, without calling `handler`, and the
+// rejected with 413 and a malformed body with 400, without calling `handler`, and the
 // connection is then closed. Every response gets an `x-request-id` field unless the handler set
 // one.
 StreamingHandler MakeBufferedHandler(BufferedHandler handler,

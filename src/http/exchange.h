@@ -63,7 +63,7 @@ class ServerExchange {
   // the server's io_timeout and kUnavailable when the client disconnects.
   boost::asio::awaitable<Result<std::string>> ReadBody(size_t max_bytes);
 
-  // Sends `response` and marks the exchange answered. The connection stays open for the next
+  // Sends `response` and marks the exchange as responded. The connection stays open for the next
   // request only when both sides allow keep-alive, the request body was read completely and the
   // server is not stopping; otherwise the response carries "Connection: close".
   // Fails with kUnavailable or kDeadlineExceeded when the write fails.
@@ -84,7 +84,7 @@ class ServerExchange {
   // Sends "HTTP/1.1 100 Continue" once if the request carries "Expect: 100-continue".
   boost::asio::awaitable<Status> SendContinueIfExpected();
   // Decides keep-alive for a response with `response_keep_alive` as Respond() does, and marks the
-  // exchange answered. Returns the decision, which the caller writes into its response header.
+  // exchange as responded. Returns the decision, which the caller writes into its response header.
   bool MarkResponded(bool response_keep_alive);
 
  private:

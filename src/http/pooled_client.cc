@@ -133,7 +133,7 @@ PooledHttpClient::PooledHttpClient(ClientOptions options,
 
 asio::awaitable<Result<ClientResponse>> PooledHttpClient::Send(ClientRequest request) {
   // Beast runs a stream's timeout handler on the completion handler's executor, so the exchange
-  // needs a strand when the caller's io_context has several threads; otherwise a timeout can
+  // needs a strand when the caller's io_context has several threads. Without one, a timeout can
   // surface as operation_aborted instead of beast::error::timeout.
   auto executor = co_await asio::this_coro::executor;
   std::optional<Result<ClientResponse>> result = co_await asio::co_spawn(

@@ -31,7 +31,7 @@ void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
                           const Upstream& upstream) {
   const std::string original_host(exchange.header()[bhttp::field::host]);
   RemoveHopByHopFields(header);
-  // The proxy answers "Expect: 100-continue" itself (SendContinueIfExpected), so the backend
+  // The proxy responds to "Expect: 100-continue" itself (SendContinueIfExpected), so the backend
   // receives the body without waiting.
   header.erase(bhttp::field::expect);
   header.erase(bhttp::field::content_length);
@@ -93,7 +93,8 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
       co_return outcome;
     }
   }
-  // Each read takes what the client has sent so far, so the backend sees the body as it arrives.
+  // Each read takes what the client has sent so far, so the backend receives the body as it
+  // arrives.
   while (!in.is_done()) {
     auto& chunk = in.get().body();
     chunk.data = buffer.data();
@@ -135,8 +136,8 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
     }
   }
 
-  // Interim 1xx responses (RFC 9110 §15.2) are skipped, except 101, which cannot happen because
-  // Upgrade was removed from the request.
+  // Interim 1xx responses (RFC 9110 §15.2) are skipped. A 101 is rejected as a bad gateway,
+  // because the proxy removed Upgrade from the request.
   connection.Tcp().expires_after(upstream.response_timeout);
   for (;;) {
     auto parser = std::make_unique<Parser>();

@@ -80,7 +80,7 @@ class UpstreamPool {
   // exchange.header() with a new target (ComposeTarget() in url.h) and policy changes. The call
   // removes its hop-by-hop fields and Expect, sets Host to the upstream authority, appends the
   // peer address to X-Forwarded-For and sets X-Forwarded-Proto and X-Forwarded-Host.
-  // "Expect: 100-continue" is answered to the client by the proxy.
+  // The proxy itself sends "100 Continue" to a client that sent "Expect: 100-continue".
   //
   // Errors: kUnavailable when the backend cannot be reached or breaks the connection,
   // kDeadlineExceeded on a timeout, kBadGateway for a malformed response header and

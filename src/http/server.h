@@ -1,6 +1,6 @@
 // HttpServer: an HTTP/1.1 server on one TCP endpoint (IPv4 or IPv6). An accept loop starts one
-// coroutine per connection; each connection serves requests one after another with keep-alive
-// (no pipelining of responses) and hands each checked request header to a StreamingHandler.
+// coroutine per connection. Each connection serves requests one after another with keep-alive,
+// without pipelining, and hands each checked request header to a StreamingHandler.
 // MakeBufferedHandler (buffered.h) adapts a handler that wants the whole request and response
 // in memory.
 //
@@ -56,8 +56,8 @@ class HttpServer {
   // cannot be bound (in use, no permission) and kFailedPrecondition when already started.
   Result<boost::asio::ip::tcp::endpoint> Start();
 
-  // Closes the listening socket and asks every connection to finish: requests in progress run to
-  // completion and their responses carry "Connection: close", and idle keep-alive connections
+  // Closes the listening socket and tells every connection to finish. Requests in progress run
+  // to completion with "Connection: close" on their responses, and idle keep-alive connections
   // close now. Idempotent.
   void Stop();
 

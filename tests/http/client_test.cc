@@ -128,7 +128,7 @@ TEST_F(ClientTest, HeaderWithNewlineIsInvalidArgument) {
 }
 
 // Serves one request per connection with keep-alive, then reads the next request and closes
-// without answering, as a server does when its idle timer fires just as a request arrives.
+// without responding, as a server does when its idle timer fires just as a request arrives.
 asio::awaitable<void> ServeOnceThenDrop(std::shared_ptr<tcp::acceptor> acceptor,
                                         std::shared_ptr<std::atomic<int>> accepted) {
   for (;;) {

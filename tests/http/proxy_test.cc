@@ -35,7 +35,7 @@ asio::awaitable<Response> SlowInspect(Request&& request, const RequestInfo& info
   co_return co_await Inspect(std::move(request), info);
 }
 
-// Backend that streams a chunked response of `chunks` pieces.
+// Backend that sends a fixed two-chunk response with Transfer-Encoding: chunked.
 asio::awaitable<void> ChunkedBackend(ServerExchange& exchange) {
   exchange.MarkResponded(true);
   static constexpr std::string_view kResponse =
