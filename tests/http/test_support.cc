@@ -6,6 +6,7 @@
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -93,7 +94,8 @@ TestCertificate MakeSelfSignedCertificate(const std::string& san) {
 }
 
 std::string WriteTempFile(const std::string& name, const std::string& text) {
-  std::string path = ::testing::TempDir() + name;
+  // CTest runs each test in its own process, in parallel: the process id keeps their files apart.
+  std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
