@@ -33,6 +33,14 @@ std::string ParentKey(const std::string& key) {
   return key.substr(0, collection);
 }
 
+// Writes `record` on the store thread. The callable is a named local on purpose: g++ 12
+// destroys a lambda's captures twice when the lambda is written inside a co_await expression.
+awaitable<Result<store::ResourceRecord>> PutRecord(store::AsyncStore& store,
+                                                   store::ResourceRecord record) {
+  auto put = [record = std::move(record)](store::Store& s) { return s.Put(record); };
+  co_return co_await store.Run(std::move(put));
+}
+
 }  // namespace
 
 awaitable<Result<json::value>> Handlers::Put(const ResourcePath& path, const std::string& body,
@@ -82,8 +90,7 @@ awaitable<Result<json::value>> Handlers::PutProvider(const ResourcePath& path,
   const std::string key = StoreKey(path);
   auto record = ProviderRecord(key, *resource, secret, *services_.keyring);
   if (!record.ok()) co_return record.error();
-  auto saved = co_await services_.store->Run(
-      [record = std::move(*record)](store::Store& s) { return s.Put(record); });
+  auto saved = co_await PutRecord(*services_.store, std::move(*record));
   if (!saved.ok()) co_return saved.error();
 
   auto entry = std::make_shared<runtime::ProviderEntry>();
@@ -112,8 +119,7 @@ awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
   const std::string key = StoreKey(path);
   store::ResourceRecord record{"connection", key, ParentKey(key),
                                json::serialize(RenderConnection(*resource, {})), 0, 0};
-  auto saved = co_await services_.store->Run(
-      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  auto saved = co_await PutRecord(*services_.store, std::move(record));
   if (!saved.ok()) co_return saved.error();
 
   auto entry = std::make_shared<runtime::ConnectionEntry>();
@@ -147,8 +153,7 @@ awaitable<Result<json::value>> Handlers::PutAccessPolicy(const ResourcePath& pat
   const std::string key = StoreKey(path);
   store::ResourceRecord record{"accessPolicy", key, ParentKey(key),
                                json::serialize(RenderAccessPolicy(*resource)), 0, 0};
-  auto saved = co_await services_.store->Run(
-      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  auto saved = co_await PutRecord(*services_.store, std::move(record));
   if (!saved.ok()) co_return saved.error();
 
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
@@ -174,8 +179,7 @@ awaitable<Result<json::value>> Handlers::PutTrustedIssuer(const ResourcePath& pa
   const std::string key = StoreKey(path);
   store::ResourceRecord record{"trustedIssuer", key, "",
                                json::serialize(RenderTrustedIssuer(*resource)), 0, 0};
-  auto saved = co_await services_.store->Run(
-      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  auto saved = co_await PutRecord(*services_.store, std::move(record));
   if (!saved.ok()) co_return saved.error();
 
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
@@ -209,8 +213,7 @@ awaitable<Result<json::value>> Handlers::PutApi(const ResourcePath& path, const 
 
   const std::string key = StoreKey(path);
   store::ResourceRecord record{"api", key, "", json::serialize(RenderApi(*resource)), 0, 0};
-  auto saved = co_await services_.store->Run(
-      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  auto saved = co_await PutRecord(*services_.store, std::move(record));
   if (!saved.ok()) co_return saved.error();
 
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
@@ -238,8 +241,7 @@ awaitable<Result<json::value>> Handlers::PutOperation(const ResourcePath& path,
   const std::string key = StoreKey(path);
   store::ResourceRecord record{"operation", key, ParentKey(key),
                                json::serialize(RenderOperation(*resource)), 0, 0};
-  auto saved = co_await services_.store->Run(
-      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  auto saved = co_await PutRecord(*services_.store, std::move(record));
   if (!saved.ok()) co_return saved.error();
 
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
@@ -272,8 +274,7 @@ awaitable<Result<json::value>> Handlers::PutPolicy(const ResourcePath& path,
   const std::string key = StoreKey(path);
   store::ResourceRecord record{"policy", key, ParentKey(key),
                                json::serialize(RenderPolicy("/" + key, *resource)), 0, 0};
-  auto saved = co_await services_.store->Run(
-      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  auto saved = co_await PutRecord(*services_.store, std::move(record));
   if (!saved.ok()) co_return saved.error();
 
   int ignored = 0;
@@ -291,8 +292,8 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
     status = 204;
     co_return json::value(nullptr);
   }
-  auto deleted =
-      co_await services_.store->Run([key](store::Store& s) { return s.DeleteTree(key); });
+  auto delete_tree = [key](store::Store& s) { return s.DeleteTree(key); };
+  auto deleted = co_await services_.store->Run(std::move(delete_tree));
   if (!deleted.ok()) co_return deleted.error();
 
   std::vector<std::string> removed_connections;

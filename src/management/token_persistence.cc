@@ -45,9 +45,11 @@ awaitable<Status> StoreTokenPersistence::SaveTokens(const std::string& connectio
   record.sealed_tokens = std::move(*sealed);
   record.expires_at = tokens.expires_at ? ToUnixSeconds(*tokens.expires_at) : 0;
   record.updated_at = ToUnixSeconds(services_.clock->Now());
-  auto written = co_await services_.store->Run([record = std::move(record)](store::Store& s) {
+  // A named callable: g++ 12 destroys the captures of a lambda written inside a co_await twice.
+  auto put = [record = std::move(record)](store::Store& s) {
     return s.PutTokens(record, std::nullopt);
-  });
+  };
+  auto written = co_await services_.store->Run(std::move(put));
   if (!written.ok()) {
     spdlog::error("storing tokens failed connection={}: {}", connection_key,
                   written.error().message);
@@ -80,8 +82,8 @@ awaitable<Status> StoreTokenPersistence::SaveState(const std::string& connection
   // The in-memory status changes first: it is what the gateway reports, and a failed store write
   // is logged by the caller.
   services_.statuses->Set(connection_key, state);
-  auto written = co_await services_.store->Run(
-      [record = std::move(record)](store::Store& s) { return s.Put(record); });
+  auto put = [record = std::move(record)](store::Store& s) { return s.Put(record); };
+  auto written = co_await services_.store->Run(std::move(put));
   if (!written.ok()) co_return written.error();
   co_return OkStatus();
 }

@@ -36,6 +36,9 @@ class AsyncStore {
 
   // Calls f(store) on the store thread and returns its result. `f` must not throw, because an
   // exception would end the store thread; Store methods report failures through Result.
+  // When `f` captures values that own memory, bind it to a named local and pass it moved:
+  // g++ 12 destroys the captures twice when such a lambda is written inside the co_await
+  // expression itself.
   template <class F>
   boost::asio::awaitable<std::invoke_result_t<F, Store&>> Run(F f);
 
