@@ -226,8 +226,9 @@ awaitable<void> LoginFlow::RecordLoginFailure(const std::string& connection_key,
                  connection_key, code, message);
     co_return;
   }
-  co_await persistence_.MarkConnectionError(connection_key,
-                                            credentials::ConnectionError{code, message});
+  // A named value: g++ 12 destroys a braced temporary written inside a co_await twice.
+  credentials::ConnectionError error{code, message};
+  co_await persistence_.MarkConnectionError(connection_key, std::move(error));
 }
 
 }  // namespace credgate::gateway

@@ -45,7 +45,7 @@ awaitable<Status> StoreTokenPersistence::SaveTokens(const std::string& connectio
   record.sealed_tokens = std::move(*sealed);
   record.expires_at = tokens.expires_at ? ToUnixSeconds(*tokens.expires_at) : 0;
   record.updated_at = ToUnixSeconds(services_.clock->Now());
-  // A named callable: g++ 12 destroys the captures of a lambda written inside a co_await twice.
+  // A named callable: g++ 12 destroys the captures of a lambda inside a co_await twice.
   auto put = [record = std::move(record)](store::Store& s) {
     return s.PutTokens(record, std::nullopt);
   };
@@ -55,15 +55,17 @@ awaitable<Status> StoreTokenPersistence::SaveTokens(const std::string& connectio
                   written.error().message);
     co_return written.error();
   }
-  co_return co_await SaveState(connection_key, ConnectionState{true, "", ""});
+  const ConnectionState connected{true, "", ""};
+  co_return co_await SaveState(connection_key, connected);
 }
 
 awaitable<void> StoreTokenPersistence::MarkConnectionError(const std::string& connection_key,
                                                            credentials::ConnectionError error) {
   spdlog::warn("connection marked Error connection={} code={}: {}", connection_key, error.code,
                error.message);
-  Status saved =
-      co_await SaveState(connection_key, ConnectionState{false, error.code, error.message});
+  // Named values, not temporaries: g++ 12 destroys a braced temporary inside a co_await twice.
+  const ConnectionState failed{false, error.code, error.message};
+  Status saved = co_await SaveState(connection_key, failed);
   if (!saved.ok()) {
     spdlog::error("storing the Error status failed connection={}: {}", connection_key,
                   saved.error().message);

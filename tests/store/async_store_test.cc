@@ -94,9 +94,10 @@ TEST_F(AsyncStoreTest, KeepsSubmissionOrder) {
     boost::asio::co_spawn(
         io_,
         [&, i]() -> boost::asio::awaitable<void> {
-          auto stored = co_await async_store_->Run([i](Store& store) {
+          auto put = [i](Store& store) {
             return store.PutTokens(Tokens(kAlice, "v" + std::to_string(i)), i);
-          });
+          };
+          auto stored = co_await async_store_->Run(std::move(put));
           EXPECT_TRUE(stored.ok()) << stored.error().message;
           ++done;
         },
