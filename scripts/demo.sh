@@ -4,8 +4,9 @@
 # configures credgate through its management API with curl, signs "alice" in with headless
 # chromium and calls the backend through the gateway with a caller's JWT.
 #
-#   scripts/demo.sh            # from the repository root or anywhere
-#   SKIP_BUILD=1 scripts/demo.sh
+#   scripts/demo.sh                       # from the repository root or anywhere
+#   SKIP_BUILD=1 scripts/demo.sh          # use the binary already built
+#   DEMO_KEEP_RUNNING=1 scripts/demo.sh   # keep every service running until Ctrl-C
 #
 # Ports: identity provider 4100, backend OAuth server 4200, backend API 4300, gateway 8080,
 # management API 8081 (override with IDP_PORT, OAUTH_PORT, API_PORT, GATEWAY_PORT,
@@ -92,7 +93,7 @@ json_field() {
 if [[ ${SKIP_BUILD:-0} != 1 ]]; then
   step "Installing dependencies and building credgate"
   scripts/install-deps.sh
-  cmake -S . -B build -G Ninja
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   ninja -C build
 fi
 [[ -x $CREDGATE_BIN ]] || fail "credgate binary not found at $CREDGATE_BIN: build it first"
@@ -182,11 +183,30 @@ step "Calling the backend through the gateway as caller-alice"
 token=$(curl -sS --max-time 10 -u "caller-alice:$alice_secret" -d grant_type=client_credentials \
   "$idp_url/token" | json_field access_token)
 answer=$(curl -sS --max-time 10 -H "Authorization: Bearer $token" "$gateway_url/backend/whoami")
+# The backend echoes the request headers; the token is cut short so the demo prints no secret.
 printf '%s' "$answer" | node -e '
   let text = ""; process.stdin.on("data", (c) => (text += c)).on("end", () => {
-    try { console.log(JSON.stringify(JSON.parse(text), null, 2)); } catch { console.log(text); }
+    try {
+      const answer = JSON.parse(text);
+      const authorization = answer.headers?.authorization;
+      if (authorization) answer.headers.authorization = authorization.slice(0, 13) + "...";
+      console.log(JSON.stringify(answer, null, 2));
+    } catch { console.log(text); }
   });'
 user=$(printf '%s' "$answer" | json_field user 2>/dev/null || true)
 [[ $user == alice ]] || fail "the backend did not see alice's token; answer: $answer"
 echo
 echo "The backend saw alice's token (\"user\": \"alice\"), sent by credgate on caller-alice's behalf."
+
+if [[ ${DEMO_KEEP_RUNNING:-0} == 1 ]]; then
+  step "Everything keeps running until you press Ctrl-C"
+  cat <<EOF
+Gateway $gateway_url, management API $management_url, logs in .demo/*.log.
+The admin key is in CREDGATE_ADMIN_KEY=$CREDGATE_ADMIN_KEY. A new login link for alice:
+
+  curl -s -X POST -H "Authorization: Bearer $CREDGATE_ADMIN_KEY" \\
+    -H 'Content-Type: application/json' -d '{"postLoginRedirectUrl":"$landed_url"}' \\
+    $management_url/authorizationProviders/backend/authorizations/alice/getLoginLinks
+EOF
+  wait
+fi
