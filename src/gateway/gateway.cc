@@ -122,8 +122,13 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   http::RequestHeader upstream_header;
   const runtime::ApiEntry& api = *route.api;
 
-  if (pipeline) {
-    FillRequestContext(exchange, route, path, query, context);
+  // Empty sections are skipped, so a pipeline whose inbound and outbound hold no statement costs
+  // no more than no pipeline at all.
+  const bool run_inbound = pipeline && !pipeline->section(policy::Section::kInbound).empty();
+  const bool run_outbound = pipeline && !pipeline->section(policy::Section::kOutbound).empty();
+  if (run_inbound || run_outbound) FillRequestContext(exchange, route, path, query, context);
+
+  if (run_inbound) {
     auto outcome =
         co_await policy::Execute(*pipeline, policy::Section::kInbound, context, authorization_);
     if (outcome == policy::ExecutionOutcome::kRespond) {
@@ -167,7 +172,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   }
 
   http::ResponseHeader response_header = proxied->header();
-  if (pipeline) {
+  if (run_outbound) {
     context.response.status_code = proxied->status();
     context.response.reason = std::string(response_header.reason());
     for (const auto& field : response_header) {
