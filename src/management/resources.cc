@@ -68,9 +68,38 @@ Result<const json::object*> OptionalObject(const json::object& object, std::stri
   return &it->value().get_object();
 }
 
-bool IsLoopbackHost(std::string_view host) {
-  return host == "127.0.0.1" || host == "localhost" || host == "[::1]" || host == "::1" ||
-         (host.size() > 4 && host.substr(0, 4) == "127.");
+// Returns whether the URL's host is 127.0.0.0/8, ::1 or the name "localhost". A name that only
+// starts with "127." or "localhost" is not a loopback host.
+bool IsLoopbackHost(const boost::urls::url_view& url) {
+  switch (url.host_type()) {
+    case boost::urls::host_type::ipv4:
+      return url.host_ipv4_address().to_bytes()[0] == 127;
+    case boost::urls::host_type::ipv6:
+      return url.host_ipv6_address().is_loopback();
+    case boost::urls::host_type::name: {
+      std::string name = url.host_name();
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+      return name == "localhost";
+    }
+    default:
+      return false;
+  }
+}
+
+// Rejects a URL whose path does not start with '/' although it has an authority, which RFC 3986
+// §3.3 forbids. Boost.URL 1.81 parses a host name that starts with an IPv4 address, such as
+// "127.0.0.1.example.com", as that address and puts the rest of the name into the path. Without
+// this check the gateway would connect to the address instead of the named host.
+Status ValidateHostEndsAuthority(const boost::urls::url_view& url, std::string_view url_text,
+                                 std::string_view field) {
+  std::string_view path = url.encoded_path();
+  if (!url.has_authority() || path.empty() || path.front() == '/') return OkStatus();
+  return Invalid("invalid '" + std::string(field) + "' '" + std::string(url_text) +
+                 "': its host is read as '" + std::string(url.encoded_host()) +
+                 "' followed by '" + std::string(path) +
+                 "'; use a host name that does not start with an IPv4 address, or the address "
+                 "itself");
 }
 
 // Accepts https URLs, and http only for loopback hosts, where TLS adds nothing.
@@ -80,8 +109,9 @@ Status ValidateEndpointUrl(std::string_view url, std::string_view field) {
     return Invalid("'" + std::string(field) + "' must be an absolute URL, got '" +
                    std::string(url) + "'");
   }
+  CREDGATE_RETURN_IF_ERROR(ValidateHostEndsAuthority(*parsed, url, field));
   if (parsed->scheme() == "https") return OkStatus();
-  if (parsed->scheme() == "http" && IsLoopbackHost(parsed->host())) return OkStatus();
+  if (parsed->scheme() == "http" && IsLoopbackHost(*parsed)) return OkStatus();
   return Invalid("'" + std::string(field) + "' must use https (http is accepted only for "
                  "loopback hosts), got '" + std::string(url) + "'");
 }
@@ -340,6 +370,7 @@ Result<ApiResource> ParseApi(std::string_view id, const json::object& body) {
     return Invalid("invalid 'properties.serviceUrl' '" + *service +
                    "': use an absolute http or https URL without query or fragment");
   }
+  CREDGATE_RETURN_IF_ERROR(ValidateHostEndsAuthority(*parsed, *service, "properties.serviceUrl"));
   api.service_url = *service;
   while (!api.service_url.empty() && api.service_url.back() == '/') api.service_url.pop_back();
   return api;

@@ -138,5 +138,43 @@ TEST(JsonBody, RejectsMalformedJson) {
   EXPECT_FALSE(ParseJsonBody(std::string(100, '[') + std::string(100, ']')).ok());
 }
 
+struct EndpointCase {
+  const char* url;
+  bool accepted;
+};
+
+class IssuerUrlTest : public testing::TestWithParam<EndpointCase> {};
+
+TEST_P(IssuerUrlTest, AcceptsHttpOnlyForLoopback) {
+  std::string body = std::string(R"({"properties":{"issuer":")") + GetParam().url +
+                     R"(","audiences":["api://credgate"]}})";
+  auto issuer = ParseTrustedIssuer("corp", Body(body));
+  EXPECT_EQ(issuer.ok(), GetParam().accepted)
+      << GetParam().url << ": " << (issuer.ok() ? "accepted" : issuer.error().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Urls, IssuerUrlTest,
+    testing::Values(EndpointCase{"https://login.example.com/t", true},
+                    EndpointCase{"http://127.0.0.1:4100/t", true},
+                    EndpointCase{"http://127.0.0.2/t", true},
+                    EndpointCase{"http://LocalHost:4100/t", true},
+                    EndpointCase{"http://[::1]:4100/t", true},
+                    EndpointCase{"http://login.example.com/t", false},
+                    EndpointCase{"http://127.example.com/t", false},
+                    EndpointCase{"http://localhost.example.com/t", false},
+                    // Boost.URL 1.81 reads this host as 127.0.0.1 and ".example.com/t" as the
+                    // path.
+                    EndpointCase{"http://127.0.0.1.example.com/t", false},
+                    EndpointCase{"https://10.0.0.1.example.com/t", false}));
+
+TEST(ApiResource, RejectsHostStartingWithIpv4Address) {
+  auto api = ParseApi("x", Body(R"({"properties":{"path":"x",
+                                   "serviceUrl":"https://10.1.2.3.example.com/base"}})"));
+  ASSERT_FALSE(api.ok());
+  EXPECT_NE(api.error().message.find("properties.serviceUrl"), std::string::npos)
+      << api.error().message;
+}
+
 }  // namespace
 }  // namespace credgate::management
