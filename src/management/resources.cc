@@ -149,13 +149,22 @@ Status ValidateResourceName(std::string_view name, std::string_view what) {
 }
 
 Result<json::object> ParseJsonBody(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Invalid("the request body is empty: send a JSON object, for example "
+                   "{\"properties\":{...}}");
+  }
   json::parse_options options;
   options.max_depth = 32;
+  json::stream_parser parser({}, options);
   boost::system::error_code error;
-  json::value value = json::parse(body, error, {}, options);
+  // write() consumes the input up to the first error, so `offset` is where the error is.
+  size_t offset = parser.write(body.data(), body.size(), error);
+  if (!error) parser.finish(error);
   if (error) {
-    return Invalid("the request body is not valid JSON: " + error.message());
+    return Invalid("the request body is not valid JSON at offset " + std::to_string(offset) +
+                   ": " + error.message());
   }
+  json::value value = parser.release();
   if (!value.is_object()) return Invalid("the request body must be a JSON object");
   return std::move(value.get_object());
 }

@@ -138,6 +138,29 @@ TEST(JsonBody, RejectsMalformedJson) {
   EXPECT_FALSE(ParseJsonBody(std::string(100, '[') + std::string(100, ']')).ok());
 }
 
+TEST(JsonBody, ErrorNamesOffset) {
+  auto trailing_comma = ParseJsonBody(R"({"a":1,})");
+  ASSERT_FALSE(trailing_comma.ok());
+  EXPECT_NE(trailing_comma.error().message.find("at offset 7"), std::string::npos)
+      << trailing_comma.error().message;
+  auto truncated = ParseJsonBody(R"({"a":)");
+  ASSERT_FALSE(truncated.ok());
+  EXPECT_NE(truncated.error().message.find("at offset 5"), std::string::npos)
+      << truncated.error().message;
+  auto trailing_text = ParseJsonBody(R"({} x)");
+  ASSERT_FALSE(trailing_text.ok());
+  EXPECT_NE(trailing_text.error().message.find("at offset 3"), std::string::npos)
+      << trailing_text.error().message;
+}
+
+TEST(JsonBody, RejectsEmptyBody) {
+  for (std::string_view body : {"", " \r\n"}) {
+    auto parsed = ParseJsonBody(body);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_NE(parsed.error().message.find("empty"), std::string::npos) << parsed.error().message;
+  }
+}
+
 struct EndpointCase {
   const char* url;
   bool accepted;
