@@ -196,15 +196,23 @@ Status Start(const ServeConfig& config, Process& p) {
 }
 
 Status ApplyDeclaredResources(const ServeConfig& config, Process& p) {
+  size_t changed = 0;
   for (const auto& resource : config.resources) {
-    auto done = asio::co_spawn(*p.io_contexts[0],
-                               p.management->ApplyDeclared(resource.path, resource.body_json),
-                               asio::use_future);
-    Status status = done.get();
+    // use_future needs a default-constructible result, which Result<bool> is not.
+    bool stored = false;
+    auto apply = [&]() -> asio::awaitable<Status> {
+      auto applied = co_await p.management->ApplyDeclared(resource.path, resource.body_json);
+      if (!applied.ok()) co_return applied.error();
+      stored = *applied;
+      co_return OkStatus();
+    };
+    Status status = asio::co_spawn(*p.io_contexts[0], apply(), asio::use_future).get();
     if (!status.ok()) return status;
+    if (stored) ++changed;
   }
   if (!config.resources.empty()) {
-    spdlog::info("declared resources applied count={}", config.resources.size());
+    spdlog::info("declared resources applied count={} changed={} unchanged={}",
+                 config.resources.size(), changed, config.resources.size() - changed);
   }
   return OkStatus();
 }

@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "management/declared.h"
 #include "management/handlers.h"
 
 namespace credgate::management {
@@ -69,17 +70,23 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
   co_return ManagementResponse{status, json::serialize(*result)};
 }
 
-boost::asio::awaitable<Status> ManagementService::ApplyDeclared(std::string path,
-                                                                std::string body_json) {
+boost::asio::awaitable<Result<bool>> ManagementService::ApplyDeclared(std::string path,
+                                                                      std::string body_json) {
+  auto declared_error = [&path](const Error& error) {
+    return MakeError(error.code, "declared resource '" + path + "': " + error.message);
+  };
   auto parsed_path = ParseResourcePath(path);
-  if (!parsed_path.ok()) co_return parsed_path.error();
+  if (!parsed_path.ok()) co_return declared_error(parsed_path.error());
+  auto body = ParseJsonBody(body_json);
+  if (body.ok() && MatchesStored(*services_.config->Current(), *parsed_path, *body)) {
+    spdlog::debug("declared resource unchanged path={}", path);
+    co_return false;
+  }
   int status = 200;
   auto result = co_await Dispatch("PUT", *parsed_path, body_json, status);
-  if (!result.ok()) {
-    co_return MakeError(result.error().code,
-                        "declared resource '" + path + "': " + result.error().message);
-  }
-  co_return OkStatus();
+  if (!result.ok()) co_return declared_error(result.error());
+  spdlog::info("declared resource applied path={} status={}", path, status);
+  co_return true;
 }
 
 boost::asio::awaitable<Result<json::value>> ManagementService::Dispatch(const std::string& method,

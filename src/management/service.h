@@ -41,8 +41,10 @@ class ManagementService {
   boost::asio::awaitable<ManagementResponse> Handle(ManagementRequest request);
 
   // Applies a PUT body to `path` without an admin key, for the resources declared in the
-  // configuration file. PUT is idempotent, so applying the same file at every start is safe.
-  boost::asio::awaitable<Status> ApplyDeclared(std::string path, std::string body_json);
+  // configuration file. Returns false, and writes nothing, when the resource is already stored
+  // with the same content, so that applying the same file at every start changes nothing.
+  // Errors name `path`.
+  boost::asio::awaitable<Result<bool>> ApplyDeclared(std::string path, std::string body_json);
 
  private:
   boost::asio::awaitable<Result<boost::json::value>> Dispatch(const std::string& method,
