@@ -4,7 +4,11 @@
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
+#include <algorithm>
 #include <charconv>
+#include <initializer_list>
+
+#include "app/logging.h"
 
 namespace credgate::app {
 
@@ -46,6 +50,11 @@ boost::json::value YamlToJson(const YAML::Node& node) {
   }
 }
 
+std::string StripTrailingSlashes(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
+}
+
 std::string Position(const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
   if (mark.line < 0) return "";
@@ -59,6 +68,50 @@ Result<std::string> ReadString(const YAML::Node& node, const std::string& key,
     return ConfigError(path, "'" + key + "' must be a string" + Position(node));
   }
   return node.Scalar();
+}
+
+// Rejects a key of the mapping `node` (the value of `parent`) that is not in `known`.
+Status RejectUnknownKeys(const YAML::Node& node, std::initializer_list<std::string_view> known,
+                         const std::string& parent, const std::string& path) {
+  for (const auto& item : node) {
+    const std::string key = item.first.as<std::string>();
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    std::string expected;
+    for (std::string_view name : known) {
+      expected += (expected.empty() ? "'" : ", '") + std::string(name) + "'";
+    }
+    return ConfigError(path, "unknown key '" + parent + "." + key + "'" + Position(item.first) +
+                                 "; '" + parent + "' takes " + expected);
+  }
+  return OkStatus();
+}
+
+Status ValidatePublicUrl(std::string_view public_url) {
+  auto url = boost::urls::parse_absolute_uri(public_url);
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty() ||
+      !url->query().empty() || url->has_fragment()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid public URL '" + std::string(public_url) +
+                         "': use an absolute http or https URL without query or fragment, for "
+                         "example https://gateway.example.com");
+  }
+  return OkStatus();
+}
+
+Status ValidatePostLoginRedirectUrl(std::string_view allowed) {
+  auto parsed = boost::urls::parse_absolute_uri(allowed);
+  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https")) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid post-login redirect URL '" + std::string(allowed) +
+                         "' in the allow-list: use an absolute http or https URL");
+  }
+  return OkStatus();
+}
+
+Status ValidateLogFormat(std::string_view log_format) {
+  auto format = ParseLogFormat(log_format);
+  if (!format.ok()) return format.error();
+  return OkStatus();
 }
 
 Result<int> ReadInt(const YAML::Node& node, const std::string& key, const std::string& path,
@@ -124,6 +177,13 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
                key == "logFormat" || key == "logLevel") {
       auto text = ReadString(value, key, path);
       if (!text.ok()) return text.error();
+      Status valid = OkStatus();
+      if (key == "publicUrl") valid = ValidatePublicUrl(StripTrailingSlashes(*text));
+      if (key == "logFormat") valid = ValidateLogFormat(*text);
+      if (key == "logLevel") valid = ValidateLogLevel(*text);
+      if (!valid.ok()) {
+        return ConfigError(path, "'" + key + "'" + Position(value) + ": " + valid.error().message);
+      }
       if (key == "publicUrl") config.public_url = *text;
       if (key == "dataDir") config.data_dir = *text;
       if (key == "masterKeyFile") config.master_key_file = *text;
@@ -143,6 +203,10 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       for (const auto& url : value) {
         auto text = ReadString(url, key, path);
         if (!text.ok()) return text.error();
+        Status valid = ValidatePostLoginRedirectUrl(*text);
+        if (!valid.ok()) {
+          return ConfigError(path, "'" + key + "'" + Position(url) + ": " + valid.error().message);
+        }
         config.post_login_redirect_allow.push_back(*text);
       }
     } else if (key == "managedIdentity") {
@@ -150,6 +214,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
         return ConfigError(path, "'managedIdentity' needs 'tenantId' and 'objectId'" +
                                      Position(value));
       }
+      CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(value, {"tenantId", "objectId"}, key, path));
       ManagedIdentity identity;
       auto tenant = ReadString(value["tenantId"], "managedIdentity.tenantId", path);
       if (!tenant.ok()) return tenant.error();
@@ -165,6 +230,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
           return ConfigError(path, "each entry of 'resources' needs 'path' and 'body'" +
                                        Position(resource));
         }
+        CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(resource, {"path", "body"}, key, path));
         auto resource_path = ReadString(resource["path"], "resources[].path", path);
         if (!resource_path.ok()) return resource_path.error();
         config.resources.push_back(DeclaredResource{
@@ -188,24 +254,10 @@ Status FinalizeConfig(ServeConfig& config) {
                                                                    : listen.host;
     config.public_url = "http://" + host + ":" + std::to_string(listen.port);
   }
-  while (!config.public_url.empty() && config.public_url.back() == '/') {
-    config.public_url.pop_back();
-  }
-  auto url = boost::urls::parse_absolute_uri(config.public_url);
-  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty() ||
-      !url->query().empty() || url->has_fragment()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "invalid public URL '" + config.public_url +
-                         "': use an absolute http or https URL without query or fragment, for "
-                         "example https://gateway.example.com");
-  }
+  config.public_url = StripTrailingSlashes(config.public_url);
+  CREDGATE_RETURN_IF_ERROR(ValidatePublicUrl(config.public_url));
   for (const auto& allowed : config.post_login_redirect_allow) {
-    auto parsed = boost::urls::parse_absolute_uri(allowed);
-    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https")) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "invalid post-login redirect URL '" + allowed +
-                           "' in the allow-list: use an absolute http or https URL");
-    }
+    CREDGATE_RETURN_IF_ERROR(ValidatePostLoginRedirectUrl(allowed));
   }
   return OkStatus();
 }

@@ -81,13 +81,19 @@ Result<LogFormat> ParseLogFormat(std::string_view value) {
                    "invalid log format '" + std::string(value) + "': use 'text' or 'json'");
 }
 
-Status InitLogging(LogFormat format, std::string_view level) {
+Status ValidateLogLevel(std::string_view level) {
   auto parsed_level = spdlog::level::from_str(std::string(level));
   if (parsed_level == spdlog::level::off && level != "off") {
     return MakeError(ErrorCode::kInvalidArgument,
                      "invalid log level '" + std::string(level) +
                          "': use trace, debug, info, warn, error, critical or off");
   }
+  return OkStatus();
+}
+
+Status InitLogging(LogFormat format, std::string_view level) {
+  CREDGATE_RETURN_IF_ERROR(ValidateLogLevel(level));
+  auto parsed_level = spdlog::level::from_str(std::string(level));
   auto logger = std::make_shared<spdlog::logger>(
       "credgate", std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (format == LogFormat::kJson) {

@@ -16,6 +16,10 @@ enum class LogFormat { kText, kJson };
 // Parses "text" or "json".
 Result<LogFormat> ParseLogFormat(std::string_view value);
 
+// Returns an error unless `level` is one of spdlog's level names (trace, debug, info, warn,
+// error, critical, off).
+Status ValidateLogLevel(std::string_view level);
+
 // Installs the default logger writing to stderr. `level` is one of spdlog's names (trace,
 // debug, info, warn, error, critical, off).
 Status InitLogging(LogFormat format, std::string_view level);

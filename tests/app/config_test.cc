@@ -68,6 +68,58 @@ TEST_F(ConfigFileTest, UnknownKeyIsNamedWithItsLine) {
   EXPECT_NE(status.error().message.find("line 2"), std::string::npos);
 }
 
+TEST_F(ConfigFileTest, UnknownNestedKeyIsNamedWithItsLine) {
+  struct Case {
+    const char* yaml;
+    const char* expected_key;
+    const char* expected_line;
+  };
+  for (const Case& c : {
+           Case{"managedIdentity:\n  tenantId: t\n  objectId: o\n  objectID: x\n",
+                "unknown key 'managedIdentity.objectID'", "line 4"},
+           Case{"resources:\n  - path: /apis/a\n    bodyy: {}\n    body: {properties: {}}\n",
+                "unknown key 'resources.bodyy'", "line 3"},
+       }) {
+    ServeConfig config;
+    auto status = LoadConfigFile(Write(c.yaml), config);
+    ASSERT_FALSE(status.ok()) << c.yaml;
+    EXPECT_NE(status.error().message.find(c.expected_key), std::string::npos)
+        << status.error().message;
+    EXPECT_NE(status.error().message.find(c.expected_line), std::string::npos)
+        << status.error().message;
+  }
+}
+
+TEST_F(ConfigFileTest, InvalidValueIsNamedWithItsLine) {
+  struct Case {
+    const char* yaml;
+    const char* expected_key;
+  };
+  for (const Case& c : {
+           Case{"dataDir: /tmp/x\npublicUrl: ftp://gw.example.com\n", "'publicUrl' (line 2"},
+           Case{"postLoginRedirectAllowList:\n  - https://app.example.com/done\n  - not a url\n",
+                "'postLoginRedirectAllowList' (line 3"},
+           Case{"dataDir: /tmp/x\nlogFormat: xml\n", "'logFormat' (line 2"},
+           Case{"logLevel: loud\n", "'logLevel' (line 1"},
+       }) {
+    ServeConfig config;
+    auto status = LoadConfigFile(Write(c.yaml), config);
+    ASSERT_FALSE(status.ok()) << c.yaml;
+    EXPECT_NE(status.error().message.find(c.expected_key), std::string::npos)
+        << status.error().message;
+    EXPECT_NE(status.error().message.find("config file '"), std::string::npos)
+        << status.error().message;
+  }
+}
+
+TEST_F(ConfigFileTest, AcceptsValidLogSettings) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write("logFormat: json\nlogLevel: warn\n"), config);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(config.log_format, "json");
+  EXPECT_EQ(config.log_level, "warn");
+}
+
 TEST_F(ConfigFileTest, YamlSyntaxErrorHasPosition) {
   ServeConfig config;
   auto status = LoadConfigFile(Write("a: [1, 2\n"), config);
