@@ -69,16 +69,6 @@ Error UnusableBody(std::string_view provider_id, int status, std::string_view bo
                    std::string(kInvalidTokenResponse));
 }
 
-// Keeps the characters RFC 6749 §5.2 allows in `error`, so that a hostile value cannot break a
-// log line or a message.
-std::string SanitizeErrorCode(std::string_view code) {
-  std::string out;
-  for (unsigned char c : code.substr(0, 64)) {
-    if (c >= 0x20 && c <= 0x7E && c != '"' && c != '\\') out.push_back(static_cast<char>(c));
-  }
-  return out;
-}
-
 Error ProviderError(std::string_view provider_id, int status, std::string_view code,
                     std::string_view description) {
   const std::string reason = SanitizeErrorCode(code);
@@ -199,6 +189,14 @@ bool IsTokenCharacter(char c) {
 }
 
 }  // namespace
+
+std::string SanitizeErrorCode(std::string_view code) {
+  std::string out;
+  for (unsigned char c : code.substr(0, 64)) {
+    if (c >= 0x20 && c <= 0x7E && c != '"' && c != '\\') out.push_back(static_cast<char>(c));
+  }
+  return out;
+}
 
 std::string RedactDescription(std::string_view text) {
   std::string printable;

@@ -43,6 +43,11 @@ enum class TokenErrorKind {
 // Classifies an error from ParseTokenResponse or from the HttpClient call before it.
 TokenErrorKind ClassifyTokenError(const Error& error);
 
+// Returns the first 64 characters of an OAuth `error` code without the characters that RFC 6749
+// §5.2 and §4.1.2.1 exclude from it (controls, non-ASCII, '"' and '\'), so that a hostile value
+// cannot break a log line or a message.
+std::string SanitizeErrorCode(std::string_view code);
+
 // Returns `text` limited to 300 printable ASCII characters, with every word of 20 or more
 // characters that consists only of base64, base64url and JWT characters replaced by
 // "[redacted]", so that a provider's error_description cannot copy a token into a log.

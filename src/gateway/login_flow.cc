@@ -9,6 +9,7 @@
 #include "credentials/authorization_url.h"
 #include "credentials/login_sessions.h"
 #include "credentials/token_client.h"
+#include "credentials/token_response.h"
 #include "gateway/pages.h"
 
 namespace credgate::gateway {
@@ -159,8 +160,11 @@ awaitable<http::Response> LoginFlow::Callback(std::string_view query, const http
       runtime::ConnectionKey(pending->link.provider_id, pending->link.connection_id);
 
   if (std::string error = QueryValue(*fields, "error"); !error.empty()) {
-    std::string description = QueryValue(*fields, "error_description");
-    std::string message = "the provider returned '" + error + "'" +
+    // Both values come from the browser's URL, so they are limited and cleaned like a token
+    // endpoint's error before they reach a log line, the store or the page.
+    std::string description =
+        credentials::RedactDescription(QueryValue(*fields, "error_description"));
+    std::string message = "the provider returned '" + credentials::SanitizeErrorCode(error) + "'" +
                           (description.empty() ? "" : ": " + description);
     co_await RecordLoginFailure(connection_key, "LoginFailed", message);
     co_return HtmlPage(400, "Sign-in failed", "The provider did not grant access: " + message +

@@ -157,6 +157,21 @@ TEST(RedactDescription, KeepsShortWordsAndStripsControls) {
   EXPECT_EQ(RedactDescription(std::string(400, 'a')).size(), std::string("[redacted]").size());
 }
 
+TEST(SanitizeErrorCode, KeepsRfcCharacters) {
+  EXPECT_EQ(SanitizeErrorCode("access_denied"), "access_denied");
+  EXPECT_EQ(SanitizeErrorCode("temporarily_unavailable"), "temporarily_unavailable");
+}
+
+TEST(SanitizeErrorCode, DropsControlsQuotesAndNonAscii) {
+  EXPECT_EQ(SanitizeErrorCode("access_denied\n2026-01-01 info forged"),
+            "access_denied2026-01-01 info forged");
+  EXPECT_EQ(SanitizeErrorCode("a\"b\\c\r\x7f\xc3\xa9"), "abc");
+}
+
+TEST(SanitizeErrorCode, KeepsFirst64Characters) {
+  EXPECT_EQ(SanitizeErrorCode(std::string(100, 'e')), std::string(64, 'e'));
+}
+
 TEST(ClassifyTokenError, Kinds) {
   EXPECT_EQ(ClassifyTokenError(MakeError(ErrorCode::kFailedPrecondition, "", "invalid_grant")),
             TokenErrorKind::kReloginRequired);
