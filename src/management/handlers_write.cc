@@ -33,6 +33,36 @@ std::string ParentKey(const std::string& key) {
   return key.substr(0, collection);
 }
 
+// Returns kNotFound when the parent of the resource at `path` does not exist. Top-level
+// resources always have their parent.
+Status CheckParentExists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
+  switch (path.kind) {
+    case ResourceKind::kConnection:
+      if (!snapshot.providers.contains(path.first)) {
+        return NotFound("authorization provider '" + path.first + "'");
+      }
+      return OkStatus();
+    case ResourceKind::kAccessPolicy: {
+      std::string key = runtime::ConnectionKey(path.first, path.second);
+      if (!snapshot.connections.contains(key)) return NotFound("authorization '" + key + "'");
+      return OkStatus();
+    }
+    case ResourceKind::kOperation:
+    case ResourceKind::kApiPolicy:
+    case ResourceKind::kOperationPolicy: {
+      auto api = snapshot.apis.find(path.first);
+      if (api == snapshot.apis.end()) return NotFound("API '" + path.first + "'");
+      if (path.kind == ResourceKind::kOperationPolicy &&
+          !api->second->operations.contains(path.second)) {
+        return NotFound("operation '" + path.second + "' of API '" + path.first + "'");
+      }
+      return OkStatus();
+    }
+    default:
+      return OkStatus();
+  }
+}
+
 // Writes `record` on the store thread. The callable is a named local on purpose: g++ 12
 // destroys a lambda's captures twice when the lambda is written inside a co_await expression.
 awaitable<Result<store::ResourceRecord>> PutRecord(store::AsyncStore& store,
@@ -289,6 +319,7 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
   const std::string key = StoreKey(path);
   bool exists = Get(path).ok();
   if (!exists) {
+    CREDGATE_CO_RETURN_IF_ERROR(CheckParentExists(*snapshot, path));
     status = 204;
     co_return json::value(nullptr);
   }
