@@ -1,6 +1,6 @@
 // Starts the credgate binary for the end-to-end tests and calls its management API.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
 import { Child, kRepoRoot } from './processes.mjs';
@@ -20,12 +20,29 @@ export function credgateBinaryExists() {
 }
 
 // A running `credgate serve`. `gatewayUrl` and `managementUrl` are its two listeners.
+//
+// Options besides the ports and the data directory: `configFile` adds `--config FILE`;
+// `adminKey` is the CREDGATE_ADMIN_KEY value (default kAdminKey), and null leaves the variable
+// unset so that credgate uses <dataDir>/admin.key, which readGeneratedAdminKey() then reads;
+// `name` prefixes the log file names under .test-output/e2e/.
 export class Credgate {
-  constructor({ gatewayPort, managementPort, dataDir, postLoginRedirects }) {
+  constructor({
+    gatewayPort,
+    managementPort,
+    dataDir,
+    postLoginRedirects = [],
+    configFile,
+    adminKey = kAdminKey,
+    name = 'credgate',
+  }) {
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     this.managementUrl = `http://127.0.0.1:${managementPort}`;
+    this.dataDir = dataDir;
+    this.adminKey = adminKey;
+    this.name = name;
     this.args = [
       'serve',
+      ...(configFile === undefined ? [] : ['--config', configFile]),
       '--gateway-listen', `127.0.0.1:${gatewayPort}`,
       '--management-listen', `127.0.0.1:${managementPort}`,
       '--public-url', this.gatewayUrl,
@@ -36,13 +53,39 @@ export class Credgate {
     this.starts = 0;
   }
 
+  // Spawns the process without waiting for it to become ready.
+  spawn() {
+    this.starts += 1;
+    this.child = new Child(`${this.name}-${this.starts}`, kCredgateBin, this.args, {
+      CREDGATE_ADMIN_KEY: this.adminKey ?? undefined,
+    });
+    return this.child;
+  }
+
+  // Starts the process and resolves with {code, signal, output} once it exits, for starts that
+  // are expected to fail. Kills it and rejects when it is still running after `timeoutMs`.
+  async runUntilExit(timeoutMs = 20000) {
+    const child = this.spawn();
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), timeoutMs);
+    const { code, signal } = await child.exited;
+    clearTimeout(timer);
+    if (signal === 'SIGKILL') {
+      throw new Error(`credgate was still running after ${timeoutMs} ms; output:\n${child.output}`);
+    }
+    return { code, signal, output: child.output };
+  }
+
+  // Reads the admin key that credgate generated into <dataDir>/admin.key and uses it from now
+  // on in manage().
+  readGeneratedAdminKey() {
+    this.adminKey = readFileSync(join(this.dataDir, 'admin.key'), 'utf8').trim();
+    return this.adminKey;
+  }
+
   // Starts the process and resolves once GET /healthz on the management port returns 200.
   // Rejects with the process output when it exits first or is not healthy within `timeoutMs`.
   async start(timeoutMs = 20000) {
-    this.starts += 1;
-    this.child = new Child(`credgate-${this.starts}`, kCredgateBin, this.args, {
-      CREDGATE_ADMIN_KEY: kAdminKey,
-    });
+    this.spawn();
     let exited = false;
     this.child.exited.then(() => {
       exited = true;
@@ -69,7 +112,7 @@ export class Credgate {
 
   // Calls the management API with the admin key. `body` is sent as JSON when given.
   manage(method, path, body) {
-    const init = { method, headers: { authorization: `Bearer ${kAdminKey}` } };
+    const init = { method, headers: { authorization: `Bearer ${this.adminKey}` } };
     if (body !== undefined) {
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);
