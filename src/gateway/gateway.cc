@@ -29,6 +29,20 @@ http::Response JsonError(int status, std::string_view message, unsigned version)
   return response;
 }
 
+// Sets x-request-id to the request's id unless the response has one already, so that a caller
+// can quote the id that the gateway's log lines and sign-in pages carry.
+void SetRequestId(bhttp::fields& fields, const http::ServerExchange& exchange) {
+  if (fields.find("x-request-id") == fields.end()) {
+    fields.set("x-request-id", exchange.info().request_id);
+  }
+}
+
+// Sends a response that the gateway built itself (an error, a policy's or a sign-in page).
+awaitable<void> Respond(http::ServerExchange& exchange, http::Response response) {
+  SetRequestId(response, exchange);
+  co_await exchange.Respond(std::move(response));
+}
+
 void FillRequestContext(const http::ServerExchange& exchange, const Route& route,
                         std::string_view path, std::string_view query,
                         policy::PolicyContext& context) {
@@ -81,14 +95,14 @@ awaitable<void> Gateway::HandleLogin(http::ServerExchange& exchange) {
   auto body = co_await exchange.ReadBody(kMaxLoginBodyBytes);
   const unsigned version = exchange.header().version();
   if (!body.ok()) {
-    co_await exchange.Respond(JsonError(400, "the request body cannot be read", version));
+    co_await Respond(exchange, JsonError(400, "the request body cannot be read", version));
     co_return;
   }
   http::Request request;
   request.base() = exchange.header();
   request.body() = std::move(*body);
   http::Response response = co_await login_flow_.Handle(std::move(request), exchange.info());
-  co_await exchange.Respond(std::move(response));
+  co_await Respond(exchange, std::move(response));
 }
 
 awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
@@ -110,10 +124,12 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   Route route = MatchRoute(*snapshot, header.method_string(), path);
   if (!route.api || !route.operation) {
     counters_.no_route.fetch_add(1, std::memory_order_relaxed);
-    co_await exchange.Respond(JsonError(
-        404, route.api ? "Resource not found: no operation of this API matches the method and path"
-                       : "Resource not found: no API matches the path",
-        version));
+    http::Response response = JsonError(
+        404,
+        route.api ? "Resource not found: no operation of this API matches the method and path"
+                  : "Resource not found: no API matches the path",
+        version);
+    co_await Respond(exchange, std::move(response));
     co_return;
   }
 
@@ -133,7 +149,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
         co_await policy::Execute(*pipeline, policy::Section::kInbound, context, authorization_);
     if (outcome == policy::ExecutionOutcome::kRespond) {
       counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
-      co_await exchange.Respond(ResponseFromContext(context, version));
+      co_await Respond(exchange, ResponseFromContext(context, version));
       co_return;
     }
     upstream_header.method_string(context.request.method);
@@ -162,11 +178,12 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
                  : error.code == ErrorCode::kInvalidArgument ? 400
                                                              : 502;
     if (!exchange.responded()) {
-      co_await exchange.Respond(JsonError(
-          status, status == 504 ? "The backend did not answer in time"
-                  : status == 400 ? "The request body is malformed"
-                                  : "The backend could not be reached",
-          version));
+      http::Response response = JsonError(status,
+                                          status == 504   ? "The backend did not answer in time"
+                                          : status == 400 ? "The request body is malformed"
+                                                          : "The backend could not be reached",
+                                          version);
+      co_await Respond(exchange, std::move(response));
     }
     co_return;
   }
@@ -182,7 +199,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
         co_await policy::Execute(*pipeline, policy::Section::kOutbound, context, authorization_);
     if (outcome == policy::ExecutionOutcome::kRespond && context.response_ready) {
       counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
-      co_await exchange.Respond(ResponseFromContext(context, version));
+      co_await Respond(exchange, ResponseFromContext(context, version));
       co_return;
     }
     http::ResponseHeader rewritten;
@@ -193,6 +210,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
     }
     response_header = std::move(rewritten);
   }
+  SetRequestId(response_header, exchange);
   Status relayed =
       co_await upstreams_.RelayResponse(exchange, std::move(*proxied), std::move(response_header));
   if (!relayed.ok()) {

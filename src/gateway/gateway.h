@@ -2,6 +2,8 @@
 // runs the inbound policies, forwards the request to the API's service URL over pooled
 // keep-alive connections with both bodies streamed, runs the outbound policies on the
 // response header and relays the response. Requests under /.credgate/ go to the sign-in pages.
+// Every response the gateway sends carries x-request-id: the backend's own, or else the
+// request's id.
 //
 // The request path never throws and never blocks: configuration comes from the in-memory
 // snapshot, tokens from the token manager's memory (a refresh is the only network call besides
