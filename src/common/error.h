@@ -29,6 +29,9 @@ struct Error {
   // A stable machine-readable reason, for example "Unauthenticated" on a connection or
   // "InvalidJwt" on a rejected caller. Empty when the code alone says enough.
   std::string reason = {};
+  // Diagnostics for administrators, for example a dependency's response body with its secrets
+  // redacted. Shown on management resources and in logs, never sent to API callers.
+  std::string details = {};
 };
 
 // Returns the canonical name of `code`, for example "InvalidArgument".

@@ -37,7 +37,7 @@ TEST(TokenResponse, ParsesForm) {
                       "application/x-www-form-urlencoded");
   ASSERT_TRUE(tokens.ok()) << tokens.error().message;
   EXPECT_TRUE(tokens->access_token.Equals("a+b"));
-  EXPECT_EQ(tokens->scope, "repo,gist");
+  EXPECT_EQ(tokens->scope, "repo gist");
   EXPECT_FALSE(tokens->expires_at.has_value());
 }
 
@@ -183,6 +183,42 @@ TEST(ClassifyTokenError, Kinds) {
             TokenErrorKind::kTransient);
   EXPECT_EQ(ClassifyTokenError(MakeError(ErrorCode::kBadGateway, "", "invalid_scope")),
             TokenErrorKind::kOther);
+  EXPECT_EQ(ClassifyTokenError(MakeError(ErrorCode::kBadGateway, "", "consent_required")),
+            TokenErrorKind::kReloginRequired);
+  EXPECT_EQ(ClassifyTokenError(MakeError(ErrorCode::kBadGateway, "", "bad_client_secret")),
+            TokenErrorKind::kProviderSettings);
+}
+
+TEST(KindOfErrorCode, Table) {
+  const std::pair<const char*, TokenErrorKind> cases[] = {
+      {"invalid_grant", TokenErrorKind::kReloginRequired},
+      {"interaction_required", TokenErrorKind::kReloginRequired},
+      {"login_required", TokenErrorKind::kReloginRequired},
+      {"consent_required", TokenErrorKind::kReloginRequired},
+      {"invalid_client", TokenErrorKind::kProviderSettings},
+      {"unauthorized_client", TokenErrorKind::kProviderSettings},
+      {"unsupported_grant_type", TokenErrorKind::kProviderSettings},
+      {"invalid_client_id", TokenErrorKind::kProviderSettings},
+      {"temporarily_unavailable", TokenErrorKind::kTransient},
+      {"server_error", TokenErrorKind::kTransient},
+      {"invalid_request", TokenErrorKind::kOther},
+      {"INVALID_GRANT", TokenErrorKind::kOther},
+      {"", TokenErrorKind::kOther},
+  };
+  for (const auto& [code, kind] : cases) EXPECT_EQ(KindOfErrorCode(code), kind) << code;
+}
+
+TEST(RedactResponseBody, LimitsLength) {
+  EXPECT_EQ(RedactResponseBody(std::string(600, 'x') + " " + std::string(600, 'y'), false),
+            "[redacted]");
+  EXPECT_EQ(RedactResponseBody("<p>short words only</p>", false), "<p>short words only</p>");
+}
+
+TEST(RedactResponseBody, RedactsNestedJsonSecrets) {
+  EXPECT_EQ(RedactResponseBody(R"({"authed_user":{"access_token":"x","id":"U1"}})", true),
+            R"({"authed_user":{"access_token":"[redacted]","id":"U1"}})");
+  EXPECT_EQ(RedactResponseBody(R"({"token_type":"bearer","id_token":"y"})", true),
+            R"({"token_type":"bearer","id_token":"[redacted]"})");
 }
 
 }  // namespace
