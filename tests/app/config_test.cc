@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <fstream>
+#include <string>
 
 namespace credgate::app {
 namespace {
@@ -11,7 +14,10 @@ namespace {
 class ConfigFileTest : public testing::Test {
  protected:
   std::string Write(const std::string& yaml) {
-    std::string path = testing::TempDir() + "/credgate-config-test.yaml";
+    // CTest runs each test in its own process, two at a time: the process id keeps their files
+    // apart.
+    std::string path =
+        testing::TempDir() + "/credgate-config-test-" + std::to_string(::getpid()) + ".yaml";
     std::ofstream(path) << yaml;
     return path;
   }
