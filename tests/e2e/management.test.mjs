@@ -9,7 +9,15 @@
 // Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -34,6 +42,7 @@ const kDeclaredConnection = '/authorizationProviders/declared/authorizations/ali
 const dataDirs = [];
 
 function newDataDir(name) {
+  mkdirSync(kOutputDir, { recursive: true });
   const dir = mkdtempSync(join(kOutputDir, `management-${name}-`));
   dataDirs.push(dir);
   return dir;
