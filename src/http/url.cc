@@ -83,6 +83,15 @@ Result<ParsedUrl> ParseHttpUrl(std::string_view url) {
     result.origin.port = result.origin.tls ? 443 : 80;
   }
 
+  // RFC 3986 requires the path after an authority to be empty or start with '/'. Boost.URL 1.81
+  // parses "http://127.0.0.1.example.com/" as host 127.0.0.1 with path ".example.com/", which
+  // would send the request to the address instead of the named host.
+  if (!view.encoded_path().empty() && view.encoded_path().front() != '/') {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("invalid host in URL '{}': a host name that starts with an IP "
+                                 "address is not supported; use the address or a DNS name",
+                                 url));
+  }
   result.base_path = view.encoded_path();
   if (result.base_path.empty()) result.base_path = "/";
   if (view.has_query()) result.query = view.encoded_query();

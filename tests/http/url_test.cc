@@ -23,6 +23,15 @@ TEST(ParseHttpUrl, DefaultsPortAndPath) {
   EXPECT_EQ(url->origin.Authority(), "example.com");
 }
 
+TEST(ParseHttpUrl, RejectsNameStartingWithAddress) {
+  for (const char* url : {"http://127.0.0.1.nip.io/token", "https://10.1.2.3.example.com/",
+                          "http://127.0.0.1:80.example/x"}) {
+    auto parsed = ParseHttpUrl(url);
+    ASSERT_FALSE(parsed.ok()) << url << " parsed as host " << parsed->origin.host;
+    EXPECT_EQ(parsed.error().code, ErrorCode::kInvalidArgument) << url;
+  }
+}
+
 TEST(ParseHttpUrl, Ipv6Literal) {
   auto url = ParseHttpUrl("http://[::1]:8080/x");
   ASSERT_TRUE(url.ok());
