@@ -1,5 +1,6 @@
 #include "policy/expression_nodes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -21,6 +22,18 @@ Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, std::vect
 std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
 
 }  // namespace
+
+size_t HeightOver(std::initializer_list<const NodePtr*> children,
+                  const std::vector<NodePtr>& more) {
+  size_t tallest = 0;
+  for (const NodePtr* child : children) {
+    if (*child) tallest = std::max(tallest, (*child)->height());
+  }
+  for (const NodePtr& child : more) {
+    if (child) tallest = std::max(tallest, child->height());
+  }
+  return tallest + 1;
+}
 
 Error Node::Fail(const std::string& what) const {
   return MakeError(ErrorCode::kInvalidArgument,

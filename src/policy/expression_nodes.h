@@ -4,6 +4,7 @@
 // they produce. Internal to the policy module.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,14 +22,22 @@ struct EvalFrame {
   std::vector<Value>& locals;
 };
 
+class Node;
+using NodePtr = std::unique_ptr<const Node>;
+
 class Node {
  public:
-  Node(size_t offset, StaticType type) : offset_(offset), type_(type) {}
+  // `height` is 1 for a leaf, and a node with children passes HeightOver() of them.
+  Node(size_t offset, StaticType type, size_t height = 1)
+      : offset_(offset), type_(type), height_(height) {}
   virtual ~Node() = default;
   virtual Result<Value> Evaluate(EvalFrame& frame) const = 0;
 
   size_t offset() const { return offset_; }
   StaticType type() const { return type_; }
+  // The number of nodes on the longest path from this node down to a leaf, which is also the
+  // recursion depth of Evaluate() and of the destructor.
+  size_t height() const { return height_; }
 
   // Returns a runtime error that names the node's column in the expression.
   Error Fail(const std::string& what) const;
@@ -36,9 +45,13 @@ class Node {
  private:
   size_t offset_;
   StaticType type_;
+  size_t height_;
 };
 
-using NodePtr = std::unique_ptr<const Node>;
+// Returns one more than the tallest of `children` and `more`, which is the height of a node over
+// them. Null entries are skipped.
+size_t HeightOver(std::initializer_list<const NodePtr*> children,
+                  const std::vector<NodePtr>& more = {});
 
 class LiteralNode final : public Node {
  public:
@@ -74,7 +87,10 @@ class ContextCallNode final : public Node {
  public:
   ContextCallNode(size_t offset, ContextField field, DictionaryMethod method,
                   std::vector<NodePtr> args, StaticType type)
-      : Node(offset, type), field_(field), method_(method), args_(std::move(args)) {}
+      : Node(offset, type, HeightOver({}, args)),
+        field_(field),
+        method_(method),
+        args_(std::move(args)) {}
   Result<Value> Evaluate(EvalFrame& frame) const override;
 
  private:
@@ -88,7 +104,7 @@ class MemberNode final : public Node {
  public:
   MemberNode(size_t offset, StaticType type, NodePtr target, std::string name,
              bool null_conditional)
-      : Node(offset, type),
+      : Node(offset, type, HeightOver({&target})),
         target_(std::move(target)),
         name_(std::move(name)),
         null_conditional_(null_conditional) {}
@@ -106,7 +122,7 @@ class MethodNode final : public Node {
   MethodNode(size_t offset, StaticType type, NodePtr target, std::string name,
              const StringMethodInfo* string_method, std::vector<NodePtr> args,
              bool null_conditional)
-      : Node(offset, type),
+      : Node(offset, type, HeightOver({&target}, args)),
         target_(std::move(target)),
         name_(std::move(name)),
         string_method_(string_method),
@@ -126,7 +142,7 @@ class MethodNode final : public Node {
 class IndexNode final : public Node {
  public:
   IndexNode(size_t offset, NodePtr target, std::vector<NodePtr> args, bool null_conditional)
-      : Node(offset, {}),
+      : Node(offset, {}, HeightOver({&target}, args)),
         target_(std::move(target)),
         args_(std::move(args)),
         null_conditional_(null_conditional) {}
@@ -143,7 +159,9 @@ enum class StaticStringMethod { kIsNullOrEmpty, kIsNullOrWhiteSpace };
 class StaticStringCallNode final : public Node {
  public:
   StaticStringCallNode(size_t offset, StaticStringMethod method, NodePtr arg)
-      : Node(offset, {StaticKind::kBool}), method_(method), arg_(std::move(arg)) {}
+      : Node(offset, {StaticKind::kBool}, HeightOver({&arg})),
+        method_(method),
+        arg_(std::move(arg)) {}
   Result<Value> Evaluate(EvalFrame& frame) const override;
 
  private:
@@ -156,7 +174,7 @@ class StaticStringCallNode final : public Node {
 class CastNode final : public Node {
  public:
   CastNode(size_t offset, StaticType type, NodePtr operand)
-      : Node(offset, type), operand_(std::move(operand)) {}
+      : Node(offset, type, HeightOver({&operand})), operand_(std::move(operand)) {}
   Result<Value> Evaluate(EvalFrame& frame) const override;
 
  private:
@@ -168,7 +186,7 @@ enum class UnaryOperator { kNot, kNegate };
 class UnaryNode final : public Node {
  public:
   UnaryNode(size_t offset, StaticType type, UnaryOperator op, NodePtr operand)
-      : Node(offset, type), op_(op), operand_(std::move(operand)) {}
+      : Node(offset, type, HeightOver({&operand})), op_(op), operand_(std::move(operand)) {}
   Result<Value> Evaluate(EvalFrame& frame) const override;
 
  private:
@@ -196,7 +214,10 @@ enum class BinaryOperator {
 class BinaryNode final : public Node {
  public:
   BinaryNode(size_t offset, StaticType type, BinaryOperator op, NodePtr left, NodePtr right)
-      : Node(offset, type), op_(op), left_(std::move(left)), right_(std::move(right)) {}
+      : Node(offset, type, HeightOver({&left, &right})),
+        op_(op),
+        left_(std::move(left)),
+        right_(std::move(right)) {}
   Result<Value> Evaluate(EvalFrame& frame) const override;
 
  private:
@@ -213,7 +234,7 @@ class ConditionalNode final : public Node {
  public:
   ConditionalNode(size_t offset, StaticType type, NodePtr condition, NodePtr when_true,
                   NodePtr when_false)
-      : Node(offset, type),
+      : Node(offset, type, HeightOver({&condition, &when_true, &when_false})),
         condition_(std::move(condition)),
         when_true_(std::move(when_true)),
         when_false_(std::move(when_false)) {}

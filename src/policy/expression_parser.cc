@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "policy/expression.h"
 #include "policy/expression_lexer.h"
 #include "policy/static_types.h"
 
@@ -91,6 +92,30 @@ class Parser {
     return MakeError(ErrorCode::kInvalidArgument,
                      what + " at column " + std::to_string(offset + 1) + " of the expression");
   }
+  Error FailTooDeep(size_t offset) {
+    return Fail(offset, "the expression nests deeper than " + std::to_string(kMaxExpressionDepth) +
+                            " levels; move parts of it into variables of a @{...} block");
+  }
+
+  // ---- Nesting limits (kMaxExpressionDepth).
+
+  // Runs `parse` one nesting level deeper. Every recursive step of the parser goes through
+  // here, so the parser's own recursion stays within the limit.
+  template <typename T>
+  Result<T> Nested(Result<T> (Parser::*parse)()) {
+    if (depth_ >= kMaxExpressionDepth) return FailTooDeep(Peek().offset);
+    ++depth_;
+    Result<T> result = (this->*parse)();
+    --depth_;
+    return result;
+  }
+
+  // Returns `node` unless its tree is taller than the limit. Every node with children passes
+  // through here, because Evaluate() and the destructor recurse once per level of height.
+  Result<NodePtr> Checked(NodePtr node) {
+    if (node->height() > kMaxExpressionDepth) return FailTooDeep(node->offset());
+    return node;
+  }
 
   // ---- Block statements.
 
@@ -102,7 +127,7 @@ class Parser {
     while (!IsPunctuator(Peek(), "}")) {
       if (Peek().kind == TokenKind::kEnd) return Fail(Peek().offset, "missing '}' of the block");
       if (returns) return Fail(Peek().offset, "unreachable statement after return");
-      POLICY_ASSIGN_OR_RETURN(statement, ParseStatement());
+      POLICY_ASSIGN_OR_RETURN(statement, Nested(&Parser::ParseStatement));
       returns = always_returns_;
       statements.push_back(std::move(statement));
     }
@@ -153,13 +178,13 @@ class Parser {
     POLICY_ASSIGN_OR_RETURN(condition, ParseExpression());
     CREDGATE_RETURN_IF_ERROR(CheckBoolean(*condition, "an if condition"));
     CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the if condition"));
-    POLICY_ASSIGN_OR_RETURN(then_branch, ParseStatement());
+    POLICY_ASSIGN_OR_RETURN(then_branch, Nested(&Parser::ParseStatement));
     bool then_returns = always_returns_;
     BlockStatementPtr else_branch;
     bool else_returns = false;
     if (IsKeyword(Peek(), "else")) {
       Next();
-      POLICY_ASSIGN_OR_RETURN(parsed_else, ParseStatement());
+      POLICY_ASSIGN_OR_RETURN(parsed_else, Nested(&Parser::ParseStatement));
       else_branch = std::move(parsed_else);
       else_returns = always_returns_;
     }
@@ -208,12 +233,12 @@ class Parser {
     if (!IsPunctuator(Peek(), "?")) return condition;
     size_t offset = Next().offset;
     CREDGATE_RETURN_IF_ERROR(CheckBoolean(*condition, "the condition of '?:'"));
-    POLICY_ASSIGN_OR_RETURN(when_true, ParseExpression());
+    POLICY_ASSIGN_OR_RETURN(when_true, Nested(&Parser::ParseExpression));
     CREDGATE_RETURN_IF_ERROR(Expect(":", "in the conditional operator"));
-    POLICY_ASSIGN_OR_RETURN(when_false, ParseExpression());
+    POLICY_ASSIGN_OR_RETURN(when_false, Nested(&Parser::ParseExpression));
     StaticType type =
         when_true->type().kind == when_false->type().kind ? when_true->type() : kAnyType;
-    return NodePtr(std::make_unique<ConditionalNode>(offset, type, std::move(condition),
+    return Checked(std::make_unique<ConditionalNode>(offset, type, std::move(condition),
                                                      std::move(when_true), std::move(when_false)));
   }
 
@@ -221,9 +246,9 @@ class Parser {
     POLICY_ASSIGN_OR_RETURN(left, ParseOr());
     if (!IsPunctuator(Peek(), "??")) return left;
     size_t offset = Next().offset;
-    POLICY_ASSIGN_OR_RETURN(right, ParseCoalesce());
+    POLICY_ASSIGN_OR_RETURN(right, Nested(&Parser::ParseCoalesce));
     StaticType type = left->type().kind == right->type().kind ? left->type() : kAnyType;
-    return NodePtr(std::make_unique<BinaryNode>(offset, type, BinaryOperator::kCoalesce,
+    return Checked(std::make_unique<BinaryNode>(offset, type, BinaryOperator::kCoalesce,
                                                 std::move(left), std::move(right)));
   }
 
@@ -245,8 +270,10 @@ class Parser {
       size_t offset = Next().offset;
       POLICY_ASSIGN_OR_RETURN(right, (this->*operand)());
       POLICY_ASSIGN_OR_RETURN(type, ResultType(match->op, *left, *right, offset));
-      left =
-          std::make_unique<BinaryNode>(offset, type, match->op, std::move(left), std::move(right));
+      POLICY_ASSIGN_OR_RETURN(
+          node, Checked(std::make_unique<BinaryNode>(offset, type, match->op, std::move(left),
+                                                     std::move(right))));
+      left = std::move(node);
     }
   }
 
@@ -329,18 +356,18 @@ class Parser {
     if (IsPunctuator(token, "!") || IsPunctuator(token, "-")) {
       Next();
       bool is_not = token.text == "!";
-      POLICY_ASSIGN_OR_RETURN(operand, ParseUnary());
+      POLICY_ASSIGN_OR_RETURN(operand, Nested(&Parser::ParseUnary));
       if (is_not) CREDGATE_RETURN_IF_ERROR(CheckBoolean(*operand, "the operand of '!'"));
       StaticType type = is_not ? kBoolType : operand->type();
-      return NodePtr(std::make_unique<UnaryNode>(
+      return Checked(std::make_unique<UnaryNode>(
           token.offset, type, is_not ? UnaryOperator::kNot : UnaryOperator::kNegate,
           std::move(operand)));
     }
     if (std::optional<StaticType> cast = CastAhead()) {
       size_t offset = token.offset;
       position_ += 3;
-      POLICY_ASSIGN_OR_RETURN(operand, ParseUnary());
-      return NodePtr(std::make_unique<CastNode>(offset, *cast, std::move(operand)));
+      POLICY_ASSIGN_OR_RETURN(operand, Nested(&Parser::ParseUnary));
+      return Checked(std::make_unique<CastNode>(offset, *cast, std::move(operand)));
     }
     POLICY_ASSIGN_OR_RETURN(primary, ParsePrimary());
     return ParsePostfix(std::move(primary));
@@ -350,7 +377,7 @@ class Parser {
     std::vector<NodePtr> args;
     if (Accept(close)) return args;
     while (true) {
-      POLICY_ASSIGN_OR_RETURN(arg, ParseExpression());
+      POLICY_ASSIGN_OR_RETURN(arg, Nested(&Parser::ParseExpression));
       args.push_back(std::move(arg));
       if (Accept(close)) return args;
       CREDGATE_RETURN_IF_ERROR(Expect(",", "between arguments"));
@@ -374,10 +401,10 @@ class Parser {
     return type;
   }
 
-  NodePtr WrapGeneric(NodePtr node, std::optional<StaticType> generic) {
+  Result<NodePtr> WrapGeneric(NodePtr node, std::optional<StaticType> generic) {
     if (!generic) return node;
     size_t offset = node->offset();
-    return std::make_unique<CastNode>(offset, *generic, std::move(node));
+    return Checked(std::make_unique<CastNode>(offset, *generic, std::move(node)));
   }
 
   Result<NodePtr> ParsePostfix(NodePtr target) {
@@ -388,8 +415,10 @@ class Parser {
       if (IsPunctuator(token, "[")) {
         Next();
         POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
-        target = std::make_unique<IndexNode>(token.offset, std::move(target), std::move(args),
-                                             conditional_chain);
+        POLICY_ASSIGN_OR_RETURN(
+            index, Checked(std::make_unique<IndexNode>(token.offset, std::move(target),
+                                                       std::move(args), conditional_chain)));
+        target = std::move(index);
         continue;
       }
       if (!conditional && !IsPunctuator(token, ".")) return target;
@@ -405,15 +434,18 @@ class Parser {
         std::string error;
         std::optional<StaticType> type = MemberType(target->type(), name.text, &error);
         if (!type) return Fail(name.offset, error);
-        target = std::make_unique<MemberNode>(name.offset, *type, std::move(target),
-                                              std::string(name.text), conditional_chain);
+        POLICY_ASSIGN_OR_RETURN(member, Checked(std::make_unique<MemberNode>(
+                                            name.offset, *type, std::move(target),
+                                            std::string(name.text), conditional_chain)));
+        target = std::move(member);
         continue;
       }
       Next();
       POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
       POLICY_ASSIGN_OR_RETURN(
           node, MakeMethod(std::move(target), name, std::move(args), conditional_chain));
-      target = WrapGeneric(std::move(node), generic);
+      POLICY_ASSIGN_OR_RETURN(wrapped, WrapGeneric(std::move(node), generic));
+      target = std::move(wrapped);
     }
   }
 
@@ -441,7 +473,7 @@ class Parser {
       if (!found) return Fail(name.offset, error);
       type = *found;
     }
-    return NodePtr(std::make_unique<MethodNode>(name.offset, type, std::move(target),
+    return Checked(std::make_unique<MethodNode>(name.offset, type, std::move(target),
                                                 std::string(name.text), string_method,
                                                 std::move(args), conditional));
   }
@@ -462,7 +494,7 @@ class Parser {
         return Fail(token.offset, "unexpected end of the expression; a value is missing");
       case TokenKind::kPunctuator:
         if (token.text == "(") {
-          POLICY_ASSIGN_OR_RETURN(inner, ParseExpression());
+          POLICY_ASSIGN_OR_RETURN(inner, Nested(&Parser::ParseExpression));
           CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the parenthesis"));
           return inner;
         }
@@ -506,7 +538,7 @@ class Parser {
       return Fail(name.offset, "string." + std::string(name.text) + " takes 1 argument, not " +
                                    std::to_string(args.size()));
     }
-    return NodePtr(
+    return Checked(
         std::make_unique<StaticStringCallNode>(token.offset, method, std::move(args[0])));
   }
 
@@ -543,7 +575,7 @@ class Parser {
       size_t index_offset = Next().offset;
       POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
       if (args.size() != 1) return Fail(index_offset, "the indexer takes one key");
-      return NodePtr(std::make_unique<ContextCallNode>(
+      return Checked(std::make_unique<ContextCallNode>(
           index_offset, field, DictionaryMethod::kIndexer, std::move(args), value_type));
     }
     if (IsPunctuator(Peek(), ".") && Peek(1).kind == TokenKind::kIdentifier) {
@@ -567,8 +599,8 @@ class Parser {
             args[1]->type().kind != value_type.kind) {
           type = kAnyType;
         }
-        NodePtr call =
-            std::make_unique<ContextCallNode>(name.offset, field, *method, std::move(args), type);
+        POLICY_ASSIGN_OR_RETURN(call, Checked(std::make_unique<ContextCallNode>(
+                                          name.offset, field, *method, std::move(args), type)));
         return WrapGeneric(std::move(call), generic);
       }
     }
@@ -578,6 +610,7 @@ class Parser {
   std::vector<Token> tokens_;
   size_t position_ = 0;
   size_t* error_offset_;
+  size_t depth_ = 0;  // Nested() levels around the cursor.
   std::vector<std::vector<std::pair<std::string, size_t>>> scopes_;
   std::vector<StaticType> local_types_;
   bool always_returns_ = false;  // Whether the statement parsed last always returns.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <string_view>
 
 namespace credgate::policy {
 namespace {
@@ -235,6 +236,64 @@ TEST_F(ExpressionTest, LiteralTemplateIsNotParsed) {
   ASSERT_TRUE(value.ok());
   EXPECT_FALSE(value->is_expression());
   EXPECT_EQ(*value->EvaluateString(context_), "plain @( text");
+}
+
+std::string Repeat(std::string_view text, size_t count) {
+  std::string repeated;
+  for (size_t i = 0; i < count; ++i) repeated += text;
+  return repeated;
+}
+
+// Each shape at the limit compiles and evaluates, and one level more is rejected with a message
+// instead of overflowing the stack. `make(n)` builds the shape with n levels.
+struct DepthCase {
+  std::string name;
+  std::string (*make)(size_t levels);
+  std::string value_at_limit;
+};
+
+TEST_F(ExpressionTest, NestingBeyondLimitIsRejected) {
+  // Each shape makes a tree of height n, or for parentheses n nested levels over one leaf.
+  const DepthCase cases[] = {
+      {"parentheses", [](size_t n) { return "@(" + Repeat("(", n) + "1" + Repeat(")", n) + ")"; },
+       "1"},
+      {"operator chain", [](size_t n) { return "@(1" + Repeat(" + 1", n - 1) + ")"; },
+       std::to_string(kMaxExpressionDepth)},
+      {"unary operators", [](size_t n) { return "@(" + Repeat("!", n - 1) + "true)"; }, "False"},
+      {"method chain", [](size_t n) { return "@(\"a\"" + Repeat(".Trim()", n - 1) + ")"; }, "a"},
+      {"coalesce", [](size_t n) { return "@(" + Repeat("null ?? ", n - 1) + "1)"; }, "1"},
+      {"conditional", [](size_t n) { return "@(" + Repeat("false ? 0 : ", n - 1) + "1)"; }, "1"},
+      {"block statements",
+       [](size_t n) { return "@{" + Repeat("{", n - 1) + "return 1;" + Repeat("}", n - 1) + "}"; },
+       "1"},
+  };
+  for (const DepthCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto at_limit = CompileExpression(c.make(kMaxExpressionDepth));
+    ASSERT_TRUE(at_limit.ok()) << at_limit.error().message;
+    auto value = (*at_limit)->Evaluate(context_);
+    ASSERT_TRUE(value.ok()) << value.error().message;
+    EXPECT_EQ(value->ToString(), c.value_at_limit);
+
+    std::string message = CompileError(c.make(kMaxExpressionDepth + 1));
+    const std::string expected =
+        "nests deeper than " + std::to_string(kMaxExpressionDepth) + " levels";
+    EXPECT_NE(message.find(expected), std::string::npos) << message;
+  }
+}
+
+TEST_F(ExpressionTest, HostileNestingIsRejected) {
+  // About 100 KB each, within the 1 MiB request body limit of the management API.
+  const std::string hostile[] = {
+      "@(" + Repeat("(", 50'000) + "1" + Repeat(")", 50'000) + ")",
+      "@(1" + Repeat("+1", 50'000) + ")",
+      "@(" + Repeat("-", 100'000) + "1)",
+      "@{" + Repeat("if (true) ", 10'000) + "return 1; }",
+  };
+  for (const std::string& text : hostile) {
+    std::string message = CompileError(text);
+    EXPECT_NE(message.find("nests deeper than"), std::string::npos) << message;
+  }
 }
 
 TEST_F(ExpressionTest, CompiledOnceEvaluatesMany) {
