@@ -8,6 +8,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -15,6 +16,9 @@
 #include "policy/statement.h"
 
 namespace credgate::policy {
+
+// The deepest nesting of <choose> statements, counting the outermost as 1.
+inline constexpr size_t kMaxChooseNesting = 32;
 
 struct CompiledDocument {
   PolicyScope scope = PolicyScope::kGlobal;
@@ -30,7 +34,8 @@ struct CompiledDocument {
 // "line L, column C: " for malformed XML, a root other than <policies>, an unknown or repeated
 // section, an unknown statement or attribute (with the closest valid name suggested), a statement
 // outside the sections that allow it, a missing required attribute, an invalid enum or number,
-// an invalid expression, or <base/> in a global-scope document or below a section.
+// an invalid expression, <choose> nested deeper than kMaxChooseNesting, or <base/> in a
+// global-scope document or below a section.
 Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope);
 
 }  // namespace credgate::policy

@@ -1,7 +1,11 @@
 #include "policy/statement_compilers.h"
 
 #include <charconv>
+#include <cstddef>
 #include <map>
+#include <string_view>
+
+#include "policy/document.h"
 
 namespace credgate::policy::internal {
 
@@ -165,8 +169,23 @@ bool AnyAsync(const StatementList& statements) {
   return false;
 }
 
+// Returns how many <choose> elements enclose `node`.
+size_t EnclosingChooseCount(pugi::xml_node node) {
+  size_t count = 0;
+  for (pugi::xml_node parent = node.parent(); parent; parent = parent.parent()) {
+    if (std::string_view(parent.name()) == "choose") ++count;
+  }
+  return count;
+}
+
 Result<Statement> CompileChoose(const ElementReader& element, const std::string& path) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({}));
+  // Compiling, running and destroying a <choose> recurse into its clauses, so the nesting is
+  // bounded to keep a hostile document from overflowing the stack.
+  if (EnclosingChooseCount(element.node()) >= kMaxChooseNesting) {
+    return element.Fail("<choose> is nested more than " + std::to_string(kMaxChooseNesting) +
+                        " levels deep; flatten the conditions with && or set-variable");
+  }
   ChooseSpec spec;
   bool is_async = false;
   for (pugi::xml_node child : element.node().children()) {

@@ -73,6 +73,33 @@ TEST(DocumentTest, NestedPathsAndAsyncFlag) {
   EXPECT_TRUE(spec.otherwise.has_value());
 }
 
+// Returns `depth` <choose> statements, each inside the <when> of the one before.
+std::string NestedChoose(size_t depth) {
+  std::string xml;
+  for (size_t i = 0; i < depth; ++i) xml += "<choose><when condition=\"@(true)\">";
+  xml += "<set-variable name=\"a\" value=\"1\"/>";
+  for (size_t i = 0; i < depth; ++i) xml += "</when></choose>";
+  return xml;
+}
+
+TEST(DocumentTest, ChooseNestingAtLimitCompiles) {
+  EXPECT_EQ(CompileError(Wrap(NestedChoose(kMaxChooseNesting))), "");
+}
+
+TEST(DocumentTest, ChooseNestingBeyondLimitIsRejected) {
+  std::string message = CompileError(Wrap(NestedChoose(kMaxChooseNesting + 1)));
+  const std::string expected =
+      "<choose> is nested more than " + std::to_string(kMaxChooseNesting) + " levels deep";
+  EXPECT_NE(message.find(expected), std::string::npos) << message;
+}
+
+TEST(DocumentTest, HostileChooseNestingIsRejected) {
+  // 10,000 levels take about 500 KB, within the 1 MiB request body limit of the management API.
+  // Without the limit, compiling them overflows an 8 MB stack.
+  std::string message = CompileError(Wrap(NestedChoose(10'000)));
+  EXPECT_NE(message.find("is nested more than"), std::string::npos) << message;
+}
+
 struct ErrorCase {
   std::string name;
   std::string xml;
