@@ -111,17 +111,24 @@ Result<Value> CallStringMethod(StringMethod method, const std::string& target,
     case StringMethod::kSubstring: {
       auto start = IntArgument("Substring", args[0]);
       if (!start.ok()) return start.error();
-      int64_t length = static_cast<int64_t>(target.size()) - *start;
+      const int64_t size = static_cast<int64_t>(target.size());
+      if (*start < 0 || *start > size) {
+        return ArgumentError("Substring", "start " + std::to_string(*start) +
+                                              " is outside the string of length " +
+                                              std::to_string(size));
+      }
+      int64_t length = size - *start;
       if (args.size() == 2) {
         auto given = IntArgument("Substring", args[1]);
         if (!given.ok()) return given.error();
         length = *given;
-      }
-      if (*start < 0 || length < 0 || *start + length > static_cast<int64_t>(target.size())) {
-        return ArgumentError("Substring", "start " + std::to_string(*start) + " and length " +
-                                              std::to_string(length) +
-                                              " fall outside the string of length " +
-                                              std::to_string(target.size()));
+        // Compared with size - start, because start + length can overflow Int64.
+        if (length < 0 || length > size - *start) {
+          return ArgumentError("Substring", "start " + std::to_string(*start) + " and length " +
+                                                std::to_string(length) +
+                                                " fall outside the string of length " +
+                                                std::to_string(size));
+        }
       }
       return Value(target.substr(static_cast<size_t>(*start), static_cast<size_t>(length)));
     }

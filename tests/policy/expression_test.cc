@@ -231,6 +231,27 @@ TEST_F(ExpressionTest, DivisionByZeroFails) {
   EXPECT_NE(error.message.find("division by zero"), std::string::npos) << error.message;
 }
 
+TEST_F(ExpressionTest, SubstringOutOfRangeFails) {
+  // start + length does not fit in Int64, so a range check that adds them overflows.
+  Error huge_length = RuntimeError("@(\"abc\".Substring(1, 9223372036854775807))");
+  EXPECT_NE(huge_length.message.find(
+                "start 1 and length 9223372036854775807 fall outside the string of length 3"),
+            std::string::npos)
+      << huge_length.message;
+
+  // The default length, size - start, does not fit in Int64.
+  Error min_start = RuntimeError("@(\"abc\".Substring(-9223372036854775807 - 1))");
+  EXPECT_NE(min_start.message.find("start -9223372036854775808 is outside the string of length 3"),
+            std::string::npos)
+      << min_start.message;
+
+  Error past_end = RuntimeError("@(\"abc\".Substring(4))");
+  EXPECT_NE(past_end.message.find("start 4 is outside the string of length 3"), std::string::npos)
+      << past_end.message;
+  EXPECT_EQ(EvalString("@(\"abc\".Substring(3))"), "");
+  EXPECT_EQ(EvalString("@(\"abc\".Substring(1, 2))"), "bc");
+}
+
 TEST_F(ExpressionTest, LiteralTemplateIsNotParsed) {
   auto value = CompileValueTemplate("plain @( text");
   ASSERT_TRUE(value.ok());
