@@ -57,8 +57,8 @@ awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
     if (!identity.ok()) {
       counters_.invalid_identity.fetch_add(1, std::memory_order_relaxed);
       const Error& error = identity.error();
-      spdlog::debug("caller token rejected request_id={} connection={}: {}", context.request_id,
-                    key, error.message);
+      spdlog::info("caller token rejected request_id={} connection={}: {}", context.request_id,
+                   key, error.message);
       co_return MakeError(error.code == ErrorCode::kUnavailable ? ErrorCode::kUnavailable
                                                                 : ErrorCode::kUnauthenticated,
                           "invalid identity token: " + error.message,
@@ -82,6 +82,9 @@ awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
       credentials::MatchAccessPolicy(caller, connection->second->access_policies, key);
   if (!matched.ok()) {
     counters_.access_denied.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("caller denied request_id={} connection={} tenant={} object={}: {}",
+                 context.request_id, key, caller.tenant_id, caller.object_id,
+                 matched.error().message);
     co_return matched.error();
   }
 
@@ -89,6 +92,10 @@ awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
   if (!tokens.ok()) {
     counters_.token_unavailable.fetch_add(1, std::memory_order_relaxed);
     const Error& error = tokens.error();
+    // The provider's own error stays in the log: it may name internal addresses, so the caller
+    // gets the connection and what to do.
+    spdlog::warn("access token unavailable request_id={} connection={} reason={}: {}",
+                 context.request_id, key, error.reason, error.message);
     if (error.code == ErrorCode::kNotFound) {
       co_return MakeError(ErrorCode::kUnavailable,
                           "authorization '" + key +
@@ -97,12 +104,15 @@ awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
     }
     if (error.code == ErrorCode::kFailedPrecondition) {
       co_return MakeError(ErrorCode::kUnavailable,
-                          "authorization '" + key + "' needs a new sign-in: " + error.message,
+                          "authorization '" + key +
+                              "' needs a new sign-in through a login link; its status on the "
+                              "management API gives the provider's reason",
                           error.reason.empty() ? "ReloginRequired" : error.reason);
     }
     co_return MakeError(ErrorCode::kUnavailable,
                         "the access token of authorization '" + key +
-                            "' is not available: " + error.message,
+                            "' is not available because its credential provider could not be "
+                            "reached or failed; retry later",
                         error.reason.empty() ? "TokenUnavailable" : error.reason);
   }
   counters_.granted.fetch_add(1, std::memory_order_relaxed);

@@ -830,6 +830,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
       const response = await call('unreachable', await token('caller-alice'));
       assertJsonError(response, 503);
       assert.match(response.json.message, new RegExp(`${kUnreachableProvider}/alice`));
+      assert.doesNotMatch(response.json.message, /127\.0\.0\.1|connect/i);
       assert.equal(await backendRequests(), before);
     });
   });
