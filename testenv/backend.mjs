@@ -13,7 +13,7 @@
 // (any login name and any password; the login name becomes the account id) and consent page.
 //
 // API (http://127.0.0.1:<api-port>): see backend_api.mjs. Test servers only: the API also
-// returns every token issued so far. Prints one JSON line
+// returns every token issued so far and revokes tokens on request. Prints one JSON line
 // {"ready":true,"issuer":...,"apiUrl":...} on stdout once both servers listen.
 
 import { createServer } from 'node:http';
@@ -76,6 +76,7 @@ const stats = {
   clientAuthMethods: {},
   refreshTokenReuseRejected: 0,
   apiRequests: { authorized: 0, unauthorized: 0 },
+  revocations: { accessTokens: 0, grants: 0 },
 };
 
 // Every token the token endpoint issued, for tests that check credgate stores none in plaintext.

@@ -5,6 +5,11 @@
 //                 authentication methods, refresh token reuse rejections, API requests.
 //   GET /issued-tokens  {"accessTokens":[...],"refreshTokens":[...]}: every token issued so
 //                 far, so that tests can search credgate's database for them.
+//   POST /admin/revoke-access-token  {"token": access token}: revokes that access token only,
+//                 as a provider does when a user signs out of one session; 204, or 404 when the
+//                 token is unknown.
+//   POST /admin/revoke-grant  {"token": access token}: revokes every token of that token's
+//                 grant, refresh tokens included, as when a user withdraws consent; 204 or 404.
 //   anything else requires `Authorization: Bearer <access token>` issued by the authorization
 //                 server and not expired, and returns JSON
 //                 {"user", "client_id", "scope", "method", "path", "query", "headers", "body"};
@@ -43,6 +48,10 @@ async function handle(req, res, provider, stats, issued) {
     sendJson(res, 200, issued);
     return;
   }
+  if (req.method === 'POST' && url.pathname.startsWith('/admin/')) {
+    await handleAdmin(req, res, url.pathname, provider, stats);
+    return;
+  }
 
   const body = await readBody(req);
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -71,6 +80,44 @@ async function handle(req, res, provider, stats, issued) {
     headers: req.headers,
     body,
   });
+}
+
+// Revokes tokens for the /admin/ endpoints. The body names an access token, because the API's
+// answers return the access token that called it.
+async function handleAdmin(req, res, path, provider, stats) {
+  let token;
+  try {
+    token = JSON.parse(await readBody(req)).token;
+  } catch {
+    sendJson(res, 400, { error: 'invalid_request', error_description: 'the body must be a JSON object' });
+    return;
+  }
+  if (typeof token !== 'string' || token === '') {
+    sendJson(res, 400, { error: 'invalid_request', error_description: 'missing "token": send {"token": "<access token>"}' });
+    return;
+  }
+  const accessToken = await provider.AccessToken.find(token);
+  if (accessToken === undefined) {
+    sendJson(res, 404, { error: 'not_found', error_description: 'unknown access token' });
+    return;
+  }
+
+  if (path === '/admin/revoke-access-token') {
+    await accessToken.destroy();
+    stats.revocations.accessTokens += 1;
+  } else if (path === '/admin/revoke-grant') {
+    const { grantId } = accessToken;
+    await Promise.all([
+      provider.AccessToken.revokeByGrantId(grantId),
+      provider.RefreshToken.revokeByGrantId(grantId),
+      provider.Grant.adapter.destroy(grantId),
+    ]);
+    stats.revocations.grants += 1;
+  } else {
+    sendJson(res, 404, { error: 'not_found', error_description: `no admin endpoint ${path}` });
+    return;
+  }
+  res.writeHead(204).end();
 }
 
 async function readBody(req) {

@@ -246,6 +246,52 @@ describe('backend', { timeout: 120000 }, () => {
     assert.equal(location.searchParams.get('error'), 'invalid_request');
   });
 
+  function revoke(kind, token) {
+    return fetchJson(`${backend.apiUrl}/admin/revoke-${kind}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+  }
+
+  test('admin revokes one access token', async () => {
+    const login = await runLogin({
+      link: authorizationUrl(),
+      user: 'carol',
+      expectPrefix: `${backend.apiUrl}/landed`,
+    });
+    assert.equal(login.code, 0, login.output);
+    assert.equal(tokens.status, 200, tokens.text);
+    const { access_token: accessToken, refresh_token: refreshToken } = tokens.json;
+    assert.equal((await callApi(accessToken)).status, 200);
+
+    assert.equal((await revoke('access-token', accessToken)).status, 204);
+    assert.equal((await callApi(accessToken)).status, 401);
+    assert.equal((await revoke('access-token', accessToken)).status, 404);
+
+    // The refresh token of the grant still works.
+    const refreshed = await refresh(refreshToken);
+    assert.equal(refreshed.status, 200, refreshed.text);
+    tokens.json = refreshed.json;
+    assert.equal((await callApi(refreshed.json.access_token)).status, 200);
+  });
+
+  test('admin revokes a whole grant', async () => {
+    const { access_token: accessToken, refresh_token: refreshToken } = tokens.json;
+    assert.equal((await revoke('grant', accessToken)).status, 204);
+    assert.equal((await callApi(accessToken)).status, 401);
+    const refreshed = await refresh(refreshToken);
+    assert.equal(refreshed.status, 400, refreshed.text);
+    assert.equal(refreshed.json.error, 'invalid_grant');
+    assert.equal((await stats()).revocations.grants, 1);
+  });
+
+  test('admin rejects a body without token', async () => {
+    const { status, json } = await revoke('grant', '');
+    assert.equal(status, 400);
+    assert.equal(json.error, 'invalid_request');
+  });
+
   test('login reports error page', async () => {
     const login = await runLogin({
       link: authorizationUrl({ client_id: 'no-such-client' }),
