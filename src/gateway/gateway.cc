@@ -5,6 +5,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
 
+#include "gateway/rejected_token.h"
 #include "gateway/router.h"
 #include "http/url.h"
 #include "policy/context.h"
@@ -78,6 +79,19 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   context.operation.url_template = route.operation->resource.url_template;
 }
 
+// Sets the context's response to the gateway's JSON error, which on-error may then change.
+void SetJsonError(policy::PolicyContext& context, int status, std::string_view message) {
+  boost::json::object body;
+  body["statusCode"] = status;
+  body["message"] = message;
+  context.response.status_code = status;
+  context.response.reason.clear();
+  context.response.headers = policy::HeaderMap();
+  context.response.headers.Set("Content-Type", "application/json; charset=utf-8");
+  context.response.body = boost::json::serialize(body);
+  context.response_ready = true;
+}
+
 http::Response ResponseFromContext(policy::PolicyContext& context, unsigned version) {
   http::Response response{static_cast<bhttp::status>(context.response.status_code), version};
   if (!context.response.reason.empty()) response.reason(context.response.reason);
@@ -135,6 +149,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
 
   const policy::CompiledPipeline* pipeline = route.operation->pipeline.get();
   policy::PolicyContext context;
+  RequestAuthorizations authorizations(authorization_);
   http::RequestHeader upstream_header;
   const runtime::ApiEntry& api = *route.api;
 
@@ -146,7 +161,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
 
   if (run_inbound) {
     auto outcome =
-        co_await policy::Execute(*pipeline, policy::Section::kInbound, context, authorization_);
+        co_await policy::Execute(*pipeline, policy::Section::kInbound, context, authorizations);
     if (outcome == policy::ExecutionOutcome::kRespond) {
       counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
       co_await Respond(exchange, ResponseFromContext(context, version));
@@ -167,7 +182,20 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
 
   http::Upstream upstream;
   upstream.origin = api.service.origin;
+  // A request that carries a connection token may be sent once more if the backend rejects it.
+  std::string sent_authorization;
+  std::optional<http::RequestHeader> replay;
+  if (!authorizations.empty()) {
+    sent_authorization = std::string(upstream_header[bhttp::field::authorization]);
+    if (IsReplayable(upstream_header.method(), exchange.HasUnreadBody())) replay = upstream_header;
+  }
   auto proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header));
+  if (proxied.ok() && proxied->status() == 401 && !authorizations.empty()) {
+    proxied = co_await HandleRejectedToken(exchange, upstreams_, upstream, *services_.tokens,
+                                           authorizations, std::move(sent_authorization),
+                                           std::move(replay), std::move(proxied).value(),
+                                           rejected_tokens_);
+  }
   if (!proxied.ok()) {
     counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
     const Error& error = proxied.error();
@@ -177,14 +205,22 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
     int status = error.code == ErrorCode::kDeadlineExceeded ? 504
                  : error.code == ErrorCode::kInvalidArgument ? 400
                                                              : 502;
-    if (!exchange.responded()) {
-      http::Response response = JsonError(status,
-                                          status == 504   ? "The backend did not answer in time"
-                                          : status == 400 ? "The request body is malformed"
-                                                          : "The backend could not be reached",
-                                          version);
-      co_await Respond(exchange, std::move(response));
+    if (exchange.responded()) co_return;
+    const std::string_view message = status == 504   ? "The backend did not answer in time"
+                                     : status == 400 ? "The request body is malformed"
+                                                     : "The backend could not be reached";
+    if (pipeline && !pipeline->section(policy::Section::kOnError).empty()) {
+      // As in APIM, a failed backend call runs on-error with LastError naming forward-request.
+      if (!run_inbound && !run_outbound) FillRequestContext(exchange, route, path, query, context);
+      context.last_error = policy::LastErrorState{
+          "forward-request", status == 504 ? "Timeout" : "BackendConnectionFailure",
+          std::string(message), "", "backend", "", ""};
+      SetJsonError(context, status, message);
+      co_await policy::Execute(*pipeline, policy::Section::kOnError, context, authorization_);
+      co_await Respond(exchange, ResponseFromContext(context, version));
+      co_return;
     }
+    co_await Respond(exchange, JsonError(status, message, version));
     co_return;
   }
 
@@ -196,7 +232,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
       context.response.headers.Append(field.name_string(), std::string(field.value()));
     }
     auto outcome =
-        co_await policy::Execute(*pipeline, policy::Section::kOutbound, context, authorization_);
+        co_await policy::Execute(*pipeline, policy::Section::kOutbound, context, authorizations);
     if (outcome == policy::ExecutionOutcome::kRespond && context.response_ready) {
       counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
       co_await Respond(exchange, ResponseFromContext(context, version));

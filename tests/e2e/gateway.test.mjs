@@ -328,6 +328,33 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     await putConnection(kProvider, 'held', { 'alice-caller': alicePolicy });
     await putConnection(kUnreachableProvider, 'alice', { 'alice-caller': alicePolicy });
 
+    // An API whose backend is a closed port, for failures of the backend call itself.
+    const closedOrigin = new URL(closedTokenUrl).origin;
+    await manage('PUT', '/apis/down', {
+      properties: { displayName: 'Down', path: 'down', serviceUrl: closedOrigin },
+    });
+    await manage('PUT', '/apis/down/operations/handled', {
+      properties: { method: 'GET', urlTemplate: '/handled' },
+    });
+    await manage('PUT', '/apis/down/operations/handled/policies/policy', {
+      properties: {
+        format: 'rawxml',
+        value: policyDocument({
+          inbound: '',
+          onError: `<return-response>
+      <set-status code="503" reason="Backend Down"/>
+      <set-header name="x-error-source" exists-action="override"><value>@(context.LastError.Source)</value></set-header>
+      <set-header name="x-error-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>
+      <set-header name="x-error-section" exists-action="override"><value>@(context.LastError.Section)</value></set-header>
+      <set-body>@("handled: " + context.LastError.Message)</set-body>
+    </return-response>`,
+        }),
+      },
+    });
+    await manage('PUT', '/apis/down/operations/plain', {
+      properties: { method: 'GET', urlTemplate: '/plain' },
+    });
+
     await manage('PUT', '/apis/cases', {
       properties: { displayName: 'Cases', path: 'cases', serviceUrl: backend.apiUrl },
     });
@@ -461,6 +488,22 @@ describe('gateway', { skip, timeout: 120000 }, () => {
       });
       await raw.arrayBuffer();
       assert.equal(raw.statusText, 'Handled');
+    });
+
+    test('backend failure runs on-error', async () => {
+      const response = await fetchJson(`${credgate.gatewayUrl}/down/handled`);
+      assert.equal(response.status, 503, response.text);
+      assert.equal(response.headers.get('x-error-source'), 'forward-request');
+      assert.equal(response.headers.get('x-error-reason'), 'BackendConnectionFailure');
+      assert.equal(response.headers.get('x-error-section'), 'backend');
+      assert.equal(response.text, 'handled: The backend could not be reached');
+    });
+
+    test('backend failure without on-error gets 502', async () => {
+      const response = await fetchJson(`${credgate.gatewayUrl}/down/plain`);
+      assert.equal(response.status, 502, response.text);
+      assert.equal(response.json?.statusCode, 502);
+      assert.equal(response.json?.message, 'The backend could not be reached');
     });
 
     test('on-error sees missing identity reason', async () => {
