@@ -4,6 +4,7 @@
 #include <boost/url/url.hpp>
 
 #include "common/encoding.h"
+#include "credentials/provider_resolution.h"
 
 namespace credgate::credentials {
 
@@ -32,12 +33,15 @@ Result<std::string> BuildAuthorizationUrl(const ProviderConfig& provider,
   SetParam(url, "client_id", provider.client_id);
   SetParam(url, "redirect_uri", request.redirect_uri);
   const std::string& scopes = request.scopes.empty() ? provider.scopes : request.scopes;
-  if (!scopes.empty()) SetParam(url, "scope", scopes);
+  if (!scopes.empty()) {
+    SetParam(url, provider.scope_parameter, JoinScopes(scopes, provider.scope_separator));
+  }
   SetParam(url, "state", request.state);
-  if (!request.code_challenge.empty()) {
+  if (provider.use_pkce && !request.code_challenge.empty()) {
     SetParam(url, "code_challenge", request.code_challenge);
     SetParam(url, "code_challenge_method", "S256");
   }
+  for (const auto& [name, value] : provider.authorization_parameters) SetParam(url, name, value);
   return std::string(url.buffer());
 }
 

@@ -16,12 +16,13 @@ struct AuthorizationRequest {
   std::string scopes;          // Space-separated; empty uses the provider's scopes.
 };
 
-// Returns the provider's authorization URL with response_type, client_id, redirect_uri, scope,
-// state, code_challenge and code_challenge_method=S256 added. Parameters already present in the
-// provider's URL (for example prompt=consent) are kept as written, except that a parameter
-// credgate sets replaces one with the same name. Values are percent-encoded, so a space
-// becomes %20 and '+' becomes %2B. Errors: kInvalidArgument when the provider's URL does not
-// parse.
+// Returns the provider's authorization URL with response_type, client_id, redirect_uri, the
+// scopes (under the provider's scope parameter, joined with its separator), state, and, when the
+// provider uses PKCE, code_challenge and code_challenge_method=S256, followed by the provider's
+// extra authorization parameters. Parameters already present in the provider's URL (for example
+// prompt=consent) are kept as written, except that a parameter credgate sets replaces one with
+// the same name. Values are percent-encoded, so a space becomes %20 and '+' becomes %2B.
+// Errors: kInvalidArgument when the provider's URL does not parse.
 Result<std::string> BuildAuthorizationUrl(const ProviderConfig& provider,
                                           const AuthorizationRequest& request);
 

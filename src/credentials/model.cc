@@ -183,24 +183,26 @@ Status ValidateProviderConfig(const ProviderConfig& config) {
   if (config.display_name.size() > 256) {
     return InvalidField("displayName", "is longer than 256 characters; shorten it");
   }
-  const bool pkce_provider = config.identity_provider == kIdentityProviderOAuth2Pkce;
-  if (config.identity_provider != kIdentityProviderOAuth2 && !pkce_provider) {
+  if (!IsValidName(config.identity_provider)) {
     return InvalidField("identityProvider", "'" + config.identity_provider +
-                                                "' is not supported; use 'oauth2' or "
-                                                "'oauth2pkce'");
+                                                "' is not an identity provider id; see GET "
+                                                "/identityProviders for the ids");
   }
   if (config.client_id.empty()) {
     return InvalidField("clientId",
                         "is missing; copy the client id from the provider's app "
                         "registration");
   }
-  if (config.client_secret.empty() && !pkce_provider) {
+  if (config.client_secret.empty() &&
+      (config.client_secret_required || config.grant == GrantKind::kClientCredentials)) {
     return InvalidField("clientSecret",
                         "is missing; set the client secret, or use identityProvider "
                         "'oauth2pkce' for a public client");
   }
   CREDGATE_RETURN_IF_ERROR(ValidateScopes("scopes", config.scopes));
-  CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl("authorizationUrl", config.authorization_url));
+  if (config.grant == GrantKind::kAuthorizationCode) {
+    CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl("authorizationUrl", config.authorization_url));
+  }
   CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl("tokenUrl", config.token_url));
   if (!config.refresh_url.empty()) {
     CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl("refreshUrl", config.refresh_url));

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/clock.h"
+#include "common/encoding.h"
 #include "common/result.h"
 #include "common/secret.h"
 
@@ -21,27 +23,97 @@ namespace credgate::credentials {
 // Client authentication method at the token endpoint (RFC 6749 §2.3.1).
 enum class ClientAuthMethod {
   kClientSecretBasic,  // HTTP Basic with the form-encoded client id and secret.
-  kClientSecretPost,   // client_id and client_secret in the form body.
+  kClientSecretPost,   // client_id and client_secret in the request body.
 };
+
+// The grant a provider's connections use.
+enum class GrantKind {
+  kAuthorizationCode,  // RFC 6749 §4.1: a user signs in through a login link.
+  kClientCredentials,  // RFC 6749 §4.4: credgate requests tokens as the client itself.
+};
+
+// The body format of token requests. RFC 6749 §4.1.3 prescribes a form body, but some
+// providers document a JSON body.
+enum class TokenRequestEncoding { kForm, kJson };
+
+// Whether a refresh request carries `scope`. RFC 6749 §6 makes it optional and defines its
+// absence as the scopes originally granted.
+enum class RefreshScope {
+  kOmit,  // Never sent. Also used for providers that accept either.
+  kSend,  // The connection's scopes are sent, for providers that require them.
+};
+
+// Whether a provider issues a new refresh token with each refresh. Descriptive only: a new
+// refresh token in a response always replaces the old one, and a response without one keeps it.
+enum class RefreshTokenRotation { kNever, kAlways, kSometimes };
 
 inline constexpr std::string_view kIdentityProviderOAuth2 = "oauth2";
 inline constexpr std::string_view kIdentityProviderOAuth2Pkce = "oauth2pkce";
 
-// An OAuth 2.0 authorization server registered by an administrator.
+// Where the members of a token response sit, as JSON pointers (RFC 6901). The defaults are the
+// top-level names of RFC 6749 §5.1. An empty pointer means the response is not read for that
+// member: an empty token_type skips the check that the token is a Bearer token.
+struct TokenLocations {
+  std::string access_token = "/access_token";
+  std::string refresh_token = "/refresh_token";
+  std::string expires_in = "/expires_in";
+  std::string scope = "/scope";
+  std::string token_type = "/token_type";
+};
+
+// A value that a connection keeps in TokenSet::response, where policies read it as a claim, for
+// example Salesforce's instance_url or QuickBooks' realmId. A refresh response without the
+// value keeps the previous one.
+struct KeptValue {
+  enum class Source {
+    kCallback,       // `key` is a query parameter of the sign-in callback.
+    kTokenResponse,  // `key` is a JSON pointer into the token response.
+    kIdToken,        // `key` is a claim of the response's id_token payload.
+  };
+  std::string name;  // The member name in TokenSet::response.
+  Source source = Source::kTokenResponse;
+  std::string key;
+};
+
+// An OAuth 2.0 authorization server registered by an administrator, with the behaviour of its
+// identity provider (see credentials/catalogue.h) resolved into plain values.
 struct ProviderConfig {
   std::string id;
   std::string display_name;
-  std::string identity_provider{kIdentityProviderOAuth2};  // "oauth2" or "oauth2pkce".
+  std::string identity_provider{kIdentityProviderOAuth2};  // A catalogue entry id.
+  GrantKind grant = GrantKind::kAuthorizationCode;
   std::string client_id;
-  Secret client_secret;  // May be empty only for "oauth2pkce" (a public client).
-  std::string scopes;    // Space-separated, as the administrator wrote them.
-  std::string authorization_url;
+  Secret client_secret;
+  // False for public clients, whose entry marks clientSecret optional (oauth2pkce).
+  bool client_secret_required = true;
+  std::string scopes;    // Space-separated, whatever separator the provider uses.
+  std::string authorization_url;  // Empty for the client credentials grant.
   std::string token_url;
   std::string refresh_url;  // Empty means token_url.
-  // Records the administrator's choice. Login links send a PKCE challenge for every provider,
-  // because RFC 6749 §3.1 requires servers to ignore parameters they do not recognise.
+  // Sends a PKCE S256 challenge. RFC 6749 §3.1 requires servers to ignore parameters they do
+  // not recognise, so this is false only for providers that reject PKCE.
   bool use_pkce = true;
   ClientAuthMethod client_auth_method = ClientAuthMethod::kClientSecretBasic;
+
+  char scope_separator = ' ';           // Joins scopes in requests: ' ' or ','.
+  char response_scope_separator = ' ';  // Splits the token response's scope.
+  std::string scope_parameter = "scope";  // The authorization request's scope parameter.
+  FormFields authorization_parameters;    // Added to the authorization URL.
+  FormFields token_parameters;            // Added to code and client credentials requests.
+  FormFields refresh_parameters;          // Added to refresh requests.
+  RefreshScope refresh_scope = RefreshScope::kOmit;
+  TokenRequestEncoding token_request_encoding = TokenRequestEncoding::kForm;
+  TokenLocations token_locations;          // Of code and client credentials responses.
+  TokenLocations refresh_token_locations;  // Of refresh responses.
+  // The access token lifetime assumed when a response has no expires_in. nullopt leaves the
+  // expiry unknown, so the token is used until a call fails.
+  std::optional<std::chrono::seconds> default_access_token_lifetime;
+  RefreshTokenRotation refresh_token_rotation = RefreshTokenRotation::kSometimes;
+  // Refresh token lifetimes the provider documents, when it does: from issue (absolute) and
+  // without use (idle).
+  std::optional<std::chrono::seconds> refresh_token_absolute_lifetime;
+  std::optional<std::chrono::seconds> refresh_token_idle_lifetime;
+  std::vector<KeptValue> kept_values;
 
   const std::string& EffectiveRefreshUrl() const {
     return refresh_url.empty() ? token_url : refresh_url;

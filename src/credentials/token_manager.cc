@@ -84,6 +84,18 @@ void TokenManager::RemoveProvider(const std::string& provider_id) {
   providers_.erase(provider_id);
 }
 
+void TokenManager::SetClientCredentials(const std::string& connection_key,
+                                        std::shared_ptr<const ProviderConfig> provider) {
+  std::lock_guard lock(mutex_);
+  client_credentials_[connection_key] = std::move(provider);
+}
+
+std::shared_ptr<const ProviderConfig> TokenManager::FindProvider(const std::string& key) const {
+  if (auto it = client_credentials_.find(key); it != client_credentials_.end()) return it->second;
+  auto it = providers_.find(key.substr(0, key.find('/')));
+  return it == providers_.end() ? nullptr : it->second;
+}
+
 void TokenManager::SetTokens(const std::string& connection_key, TokenSet tokens) {
   auto entry = std::make_unique<Entry>();
   entry->tokens = std::make_shared<const TokenSet>(std::move(tokens));
@@ -95,6 +107,7 @@ void TokenManager::SetTokens(const std::string& connection_key, TokenSet tokens)
 void TokenManager::Remove(const std::string& connection_key) {
   std::lock_guard lock(mutex_);
   entries_.erase(connection_key);
+  client_credentials_.erase(connection_key);
 }
 
 std::optional<TokenManager::ConnectionState> TokenManager::GetState(
@@ -146,8 +159,10 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
   }
 
   if (entry.flight == nullptr) {
-    // Without a refresh token there is nothing to try until the token expires.
-    if (entry.unsaved == nullptr && tokens.refresh_token.empty() && IsUsable(tokens, now)) {
+    // Without a refresh token there is nothing to try until the token expires, except for a
+    // client credentials connection, which requests a new token.
+    if (entry.unsaved == nullptr && tokens.refresh_token.empty() &&
+        !client_credentials_.contains(key) && IsUsable(tokens, now)) {
       decision.ready = TokenResult(entry.tokens);
       return decision;
     }
@@ -164,8 +179,8 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
     }
 
     const std::string provider_id = key.substr(0, key.find('/'));
-    auto provider = providers_.find(provider_id);
-    if (provider == providers_.end()) {
+    std::shared_ptr<const ProviderConfig> provider = FindProvider(key);
+    if (provider == nullptr) {
       if (IsUsable(tokens, now)) {
         decision.ready = TokenResult(entry.tokens);
       } else {
@@ -178,7 +193,7 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
 
     entry.flight = std::make_shared<Flight>();
     decision.job = std::make_shared<RefreshJob>(
-        RefreshJob{entry.flight, entry.generation, provider->second, entry.tokens, entry.unsaved});
+        RefreshJob{entry.flight, entry.generation, std::move(provider), entry.tokens, entry.unsaved});
   }
 
   decision.flight = entry.flight;
@@ -218,6 +233,14 @@ boost::asio::awaitable<void> TokenManager::RunRefresh(std::string key,
   try {
     if (job->unsaved) {
       outcome = co_await SaveRefreshed(key, *job, job->unsaved);
+    } else if (job->provider->grant == GrantKind::kClientCredentials) {
+      Result<TokenSet> requested = co_await client_.RequestClientCredentials(*job->provider);
+      if (requested.ok()) {
+        outcome = co_await SaveRefreshed(
+            key, *job, std::make_shared<const TokenSet>(std::move(requested).value()));
+      } else {
+        outcome = co_await HandleFailure(key, *job, std::move(requested).take_error());
+      }
     } else if (job->current->refresh_token.empty()) {
       outcome = co_await HandleFailure(
           key, *job,
@@ -227,8 +250,9 @@ boost::asio::awaitable<void> TokenManager::RunRefresh(std::string key,
                         "' issued no refresh token; the user must sign in again",
                     "invalid_grant"));
     } else {
-      Result<TokenSet> refreshed = co_await client_.RefreshToken(
-          *job->provider, job->current->refresh_token, job->current->scope);
+      Result<TokenSet> refreshed =
+          co_await client_.RefreshToken(*job->provider, job->current->refresh_token,
+                                        job->current->scope, job->current->response);
       if (refreshed.ok()) {
         outcome = co_await SaveRefreshed(
             key, *job, std::make_shared<const TokenSet>(std::move(refreshed).value()));

@@ -90,6 +90,13 @@ class TokenManager {
   void SetProvider(std::shared_ptr<const ProviderConfig> provider);
   void RemoveProvider(const std::string& provider_id);
 
+  // Marks a connection as a client credentials connection with its own settings (non-null,
+  // grant kClientCredentials), which replace its provider's. Such a connection has no refresh
+  // token: where another connection would refresh, the manager requests a new token with these
+  // settings. Remove() forgets them.
+  void SetClientCredentials(const std::string& connection_key,
+                            std::shared_ptr<const ProviderConfig> provider);
+
   // Sets a connection's tokens after a login or when loading the store, resets its status to
   // kConnected and clears any refresh backoff. A refresh already running for the connection
   // still completes for its waiters, but its result no longer replaces these tokens.
@@ -122,6 +129,8 @@ class TokenManager {
   void Complete(const std::string& key, const RefreshJob& job,
                 Result<std::shared_ptr<const TokenSet>> outcome);
   Entry* FindCurrent(const std::string& key, uint64_t generation);  // Requires mutex_.
+  // Returns the connection's client credentials settings, else its provider, else null.
+  std::shared_ptr<const ProviderConfig> FindProvider(const std::string& key) const;  // mutex_.
 
   TokenClient& client_;
   TokenPersistence& persistence_;
@@ -130,6 +139,8 @@ class TokenManager {
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const ProviderConfig>> providers_;
+  // Settings of client credentials connections, by connection key.
+  std::unordered_map<std::string, std::shared_ptr<const ProviderConfig>> client_credentials_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
   uint64_t next_generation_ = 1;
 

@@ -33,6 +33,14 @@ class Handlers {
                                                                 int& status);
   boost::asio::awaitable<Result<boost::json::value>> PutConnection(
       const ResourcePath& path, const boost::json::object& body, int& status);
+  // Requests the first token of a client credentials connection and records the outcome as its
+  // status: Connected, or Error with the provider's reason.
+  boost::asio::awaitable<void> RequestClientCredentialsToken(const std::string& connection_key,
+                                                            credentials::ProviderConfig config);
+  // Gives the token manager the new settings of each client credentials connection of
+  // `provider`.
+  void UpdateClientCredentialsConnections(const runtime::Snapshot& snapshot,
+                                          const runtime::ProviderEntry& provider);
   boost::asio::awaitable<Result<boost::json::value>> PutAccessPolicy(
       const ResourcePath& path, const boost::json::object& body, int& status);
   boost::asio::awaitable<Result<boost::json::value>> PutTrustedIssuer(

@@ -2,6 +2,7 @@
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
+#include "credentials/catalogue.h"
 #include "credentials/login_sessions.h"
 #include "management/handlers.h"
 #include "management/resources.h"
@@ -138,6 +139,19 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
         return NotFound("operation '" + path.second + "' of API '" + path.first + "'");
       }
       return json::value(RenderOperation(it->second->resource));
+    }
+    case ResourceKind::kIdentityProviders: {
+      // A collection, served here because the management service lists only stored resources.
+      json::array items;
+      for (const auto& [id, entry] : credentials::BuiltinCatalogue().entries()) {
+        items.push_back(RenderIdentityProvider(entry));
+      }
+      return ListOf(std::move(items));
+    }
+    case ResourceKind::kIdentityProvider: {
+      const credentials::CatalogueEntry* entry = credentials::BuiltinCatalogue().Find(path.first);
+      if (entry == nullptr) return NotFound("identity provider '" + path.first + "'");
+      return json::value(RenderIdentityProvider(*entry));
     }
     case ResourceKind::kGlobalPolicy:
       if (!snapshot->global_policy) return NotFound("global policy");

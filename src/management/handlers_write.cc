@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "credentials/token_client.h"
 #include "credentials/token_manager.h"
 #include "crypto/aead.h"
 #include "crypto/keyring.h"
@@ -11,6 +12,7 @@
 #include "management/persistence.h"
 #include "management/pipelines.h"
 #include "management/resources.h"
+#include "management/token_persistence.h"
 #include "store/async_store.h"
 
 namespace credgate::management {
@@ -63,6 +65,23 @@ Status CheckParentExists(const runtime::Snapshot& snapshot, const ResourcePath& 
   }
 }
 
+bool HasConnections(const runtime::Snapshot& snapshot, const std::string& provider_id) {
+  const std::string prefix = provider_id + "/";
+  auto it = snapshot.connections.lower_bound(prefix);
+  return it != snapshot.connections.end() && it->first.starts_with(prefix);
+}
+
+// Validates a provider's resolved settings. A client credentials provider may leave clientId
+// and clientSecret to its connections, so without them only its URL and scopes are checked.
+Status ValidateProviderSettings(const credentials::ProviderConfig& config) {
+  const bool connections_supply_client =
+      config.grant == credentials::GrantKind::kClientCredentials &&
+      (config.client_id.empty() || config.client_secret.empty());
+  if (!connections_supply_client) return credentials::ValidateProviderConfig(config);
+  CREDGATE_RETURN_IF_ERROR(credentials::ValidateScopes("scopes", config.scopes));
+  return credentials::ValidateEndpointUrl("tokenUrl", config.token_url);
+}
+
 // Writes `record` on the store thread. The callable is a named local on purpose: g++ 12
 // destroys a lambda's captures twice when the lambda is written inside a co_await expression.
 awaitable<Result<store::ResourceRecord>> PutRecord(store::AsyncStore& store,
@@ -107,6 +126,15 @@ awaitable<Result<json::value>> Handlers::PutProvider(const ResourcePath& path,
   auto snapshot = services_.config->Current();
   auto existing = snapshot->providers.find(path.first);
   status = existing == snapshot->providers.end() ? 201 : 200;
+  if (existing != snapshot->providers.end() &&
+      existing->second->resource.grant != resource->grant &&
+      HasConnections(*snapshot, path.first)) {
+    co_return MakeError(ErrorCode::kConflict,
+                        "authorization provider '" + path.first +
+                            "' has connections of its current grant type: delete them before "
+                            "changing properties.oauth2.grantTypes",
+                        "Conflict");
+  }
 
   // A PUT without clientSecret keeps the stored one, so that GET-modify-PUT works although GET
   // never returns the secret.
@@ -115,7 +143,8 @@ awaitable<Result<json::value>> Handlers::PutProvider(const ResourcePath& path,
     secret = existing->second->config.client_secret;
   }
   auto config = ToProviderConfig(*resource, secret);
-  CREDGATE_CO_RETURN_IF_ERROR(credentials::ValidateProviderConfig(config));
+  if (!config.ok()) co_return config.error();
+  CREDGATE_CO_RETURN_IF_ERROR(ValidateProviderSettings(*config));
 
   const std::string key = StoreKey(path);
   auto record = ProviderRecord(key, *resource, secret, *services_.keyring);
@@ -125,19 +154,21 @@ awaitable<Result<json::value>> Handlers::PutProvider(const ResourcePath& path,
 
   auto entry = std::make_shared<runtime::ProviderEntry>();
   entry->resource = *resource;
-  entry->config = std::move(config);
+  entry->config = std::move(*config);
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
     next.providers[path.first] = entry;
     return OkStatus();
   }));
   services_.tokens->SetProvider(std::make_shared<credentials::ProviderConfig>(entry->config));
+  UpdateClientCredentialsConnections(*services_.config->Current(), *entry);
   co_return json::value(RenderProvider(entry->resource, services_.settings.CallbackUrl()));
 }
 
 awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
                                                       const json::object& body, int& status) {
   auto snapshot = services_.config->Current();
-  if (!snapshot->providers.contains(path.first)) {
+  auto provider = snapshot->providers.find(path.first);
+  if (provider == snapshot->providers.end()) {
     co_return NotFound("authorization provider '" + path.first + "'");
   }
   auto resource = ParseConnection(path.first, path.second, body);
@@ -146,10 +177,39 @@ awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
   auto existing = snapshot->connections.find(connection_key);
   status = existing == snapshot->connections.end() ? 201 : 200;
 
+  const bool client_credentials = resource->grant_type == GrantType::kClientCredentials;
+  std::optional<credentials::ProviderConfig> config;
+  if (client_credentials) {
+    // Like the provider's secret, the connection's parameters are write-only, so a PUT without
+    // them keeps the stored ones, and one without clientSecret keeps the stored secret.
+    if (existing != snapshot->connections.end()) {
+      const credentials::ParameterValues& stored = existing->second->resource.parameters;
+      if (!resource->parameters_given) {
+        resource->parameters = stored;
+        resource->parameters_given = existing->second->resource.parameters_given;
+      } else if (resource->parameters.client_secret.empty()) {
+        resource->parameters.client_secret = stored.client_secret;
+      }
+    }
+    auto resolved = ClientCredentialsConfig(*provider->second, *resource);
+    if (!resolved.ok()) {
+      Error error = resolved.error();
+      if (error.code == ErrorCode::kFailedPrecondition) error.code = ErrorCode::kInvalidArgument;
+      co_return error;
+    }
+    config = std::move(*resolved);
+  } else if (provider->second->resource.grant != credentials::GrantKind::kAuthorizationCode) {
+    co_return MakeError(ErrorCode::kInvalidArgument,
+                        "authorization provider '" + path.first +
+                            "' uses the clientCredentials grant: set 'properties.oauth2grantType' "
+                            "to 'ClientCredentials'",
+                        "ValidationError");
+  }
+
   const std::string key = StoreKey(path);
-  store::ResourceRecord record{"connection", key, ParentKey(key),
-                               json::serialize(RenderConnection(*resource, {})), 0, 0};
-  auto saved = co_await PutRecord(*services_.store, std::move(record));
+  auto record = ConnectionRecord(key, ParentKey(key), *resource, *services_.keyring);
+  if (!record.ok()) co_return record.error();
+  auto saved = co_await PutRecord(*services_.store, std::move(*record));
   if (!saved.ok()) co_return saved.error();
 
   auto entry = std::make_shared<runtime::ConnectionEntry>();
@@ -162,7 +222,53 @@ awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
     next.connections[connection_key] = entry;
     return OkStatus();
   }));
+  if (config) co_await RequestClientCredentialsToken(connection_key, std::move(*config));
   co_return json::value(RenderConnection(entry->resource, services_.statuses->Get(connection_key)));
+}
+
+awaitable<void> Handlers::RequestClientCredentialsToken(const std::string& connection_key,
+                                                        credentials::ProviderConfig config) {
+  auto shared = std::make_shared<const credentials::ProviderConfig>(std::move(config));
+  services_.tokens->SetClientCredentials(connection_key, shared);
+  StoreTokenPersistence persistence(services_);
+  Result<credentials::TokenSet> tokens =
+      co_await services_.token_client->RequestClientCredentials(*shared);
+  if (!tokens.ok()) {
+    spdlog::warn("client credentials token request failed connection={}: {}", connection_key,
+                 tokens.error().message);
+    // A named value: g++ 12 destroys a braced temporary written inside a co_await twice.
+    credentials::ConnectionError error{"TokenRequestFailed", tokens.error().message};
+    co_await persistence.MarkConnectionError(connection_key, std::move(error));
+    co_return;
+  }
+  Status stored = co_await persistence.SaveTokens(connection_key, *tokens);
+  if (!stored.ok()) {
+    credentials::ConnectionError error{
+        "TokensNotStored", "the token was issued but could not be stored: " +
+                               stored.error().message + "; PUT the connection again"};
+    co_await persistence.MarkConnectionError(connection_key, std::move(error));
+    co_return;
+  }
+  services_.tokens->SetTokens(connection_key, std::move(*tokens));
+  spdlog::info("client credentials connection connected connection={}", connection_key);
+}
+
+void Handlers::UpdateClientCredentialsConnections(const runtime::Snapshot& snapshot,
+                                                  const runtime::ProviderEntry& provider) {
+  const std::string prefix = provider.resource.id + "/";
+  for (auto it = snapshot.connections.lower_bound(prefix);
+       it != snapshot.connections.end() && it->first.starts_with(prefix); ++it) {
+    if (it->second->resource.grant_type != GrantType::kClientCredentials) continue;
+    auto config = ClientCredentialsConfig(provider, it->second->resource);
+    if (!config.ok()) {
+      // The connection keeps its previous settings; its next PUT reports the error.
+      spdlog::error("client credentials connection keeps its previous settings connection={}: {}",
+                    it->first, config.error().message);
+      continue;
+    }
+    services_.tokens->SetClientCredentials(
+        it->first, std::make_shared<const credentials::ProviderConfig>(std::move(*config)));
+  }
 }
 
 awaitable<Result<json::value>> Handlers::PutAccessPolicy(const ResourcePath& path,
@@ -315,6 +421,12 @@ awaitable<Result<json::value>> Handlers::PutPolicy(const ResourcePath& path,
 }
 
 awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& status) {
+  if (path.kind == ResourceKind::kIdentityProvider) {
+    co_return MakeError(ErrorCode::kInvalidArgument,
+                        "method DELETE is not supported on this resource: the identity providers "
+                        "are built in",
+                        "MethodNotAllowed");
+  }
   auto snapshot = services_.config->Current();
   const std::string key = StoreKey(path);
   bool exists = Get(path).ok();

@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "credentials/catalogue.h"
+#include "credentials/provider_resolution.h"
 #include "credentials/token_manager.h"
 #include "crypto/aead.h"
 #include "crypto/keyring.h"
 #include "http/url.h"
 #include "identity/validator.h"
 #include "management/pipelines.h"
+#include "management/resource_fields.h"
 
 namespace credgate::management {
 
@@ -19,6 +22,7 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::string_view kSealedSecretMember = "sealedClientSecret";
+constexpr std::string_view kSealedParametersMember = "sealedParameters";
 
 // Load order: a resource's parent must be in the snapshot before the resource itself.
 int KindRank(std::string_view kind) {
@@ -31,6 +35,34 @@ int KindRank(std::string_view kind) {
 
 // Splits a store key into its path segments and parses it as a management path.
 Result<ResourcePath> PathOfKey(std::string_view key) { return ParseResourcePath(key); }
+
+// Reads a stored connection's sealed parameters into `resource`.
+Status OpenConnectionParameters(const json::object& body, const std::string& key,
+                                runtime::Services& services, ConnectionResource& resource) {
+  auto sealed = body.find(kSealedParametersMember);
+  if (sealed == body.end() || !sealed->value().is_string()) return OkStatus();
+  auto blob = crypto::SealedFromBase64(sealed->value().get_string());
+  if (!blob.ok()) return blob.error();
+  auto opened = services.keyring->Open(*blob, key);
+  if (!opened.ok()) return opened.error();
+  boost::system::error_code ec;
+  json::value parameters = json::parse(opened->Expose(), ec);
+  if (ec || !parameters.is_object()) {
+    return MakeError(ErrorCode::kInvalidArgument, "its sealed parameters are not a JSON object");
+  }
+  resource.parameters_given = true;
+  for (const auto& [name, value] : parameters.get_object()) {
+    if (!value.is_string()) continue;
+    if (name == credentials::kClientSecretParameter) {
+      resource.parameters.client_secret = Secret(std::string(value.get_string()));
+    } else {
+      resource.parameters.values[std::string(name)] = std::string(value.get_string());
+    }
+  }
+  // NOTE: boost::json cannot cleanse its buffers, so the parsed copy of the secret stays in freed
+  // heap memory until it is reused.
+  return OkStatus();
+}
 
 Status LoadRecord(const store::ResourceRecord& record, runtime::Services& services) {
   auto body = ParseJsonBody(record.body_json);
@@ -73,7 +105,9 @@ Status LoadRecord(const store::ResourceRecord& record, runtime::Services& servic
     }
     auto entry = std::make_shared<runtime::ProviderEntry>();
     entry->resource = std::move(*resource);
-    entry->config = ToProviderConfig(entry->resource, secret);
+    auto config = ToProviderConfig(entry->resource, secret);
+    if (!config.ok()) return config.error();
+    entry->config = std::move(*config);
     services.tokens->SetProvider(std::make_shared<credentials::ProviderConfig>(entry->config));
     return services.config->Update([&](runtime::Snapshot& next) {
       next.providers[path->first] = entry;
@@ -83,6 +117,18 @@ Status LoadRecord(const store::ResourceRecord& record, runtime::Services& servic
   if (record.kind == "connection") {
     auto resource = ParseConnection(path->first, path->second, *body);
     if (!resource.ok()) return resource.error();
+    CREDGATE_RETURN_IF_ERROR(OpenConnectionParameters(*body, record.key, services, *resource));
+    if (resource->grant_type == GrantType::kClientCredentials) {
+      auto provider = services.config->Current()->providers.find(path->first);
+      if (provider == services.config->Current()->providers.end()) {
+        return MakeError(ErrorCode::kNotFound, "its provider is missing");
+      }
+      auto config = ClientCredentialsConfig(*provider->second, *resource);
+      if (!config.ok()) return config.error();
+      services.tokens->SetClientCredentials(
+          runtime::ConnectionKey(path->first, path->second),
+          std::make_shared<const credentials::ProviderConfig>(std::move(*config)));
+    }
     return services.config->Update([&](runtime::Snapshot& next) {
       auto entry = std::make_shared<runtime::ConnectionEntry>();
       entry->resource = std::move(*resource);
@@ -151,20 +197,70 @@ Status LoadRecord(const store::ResourceRecord& record, runtime::Services& servic
 
 }  // namespace
 
-credentials::ProviderConfig ToProviderConfig(const ProviderResource& resource,
-                                             const Secret& client_secret) {
-  credentials::ProviderConfig config;
-  config.id = resource.id;
-  config.display_name = resource.display_name;
-  config.identity_provider = resource.identity_provider;
-  config.client_id = resource.client_id;
-  config.client_secret = client_secret;
-  config.scopes = resource.scopes;
-  config.authorization_url = resource.authorization_url;
-  config.token_url = resource.token_url;
-  config.refresh_url = resource.refresh_url;
-  config.use_pkce = true;
-  config.client_auth_method = credentials::ClientAuthMethod::kClientSecretBasic;
+Result<credentials::ProviderConfig> ToProviderConfig(const ProviderResource& resource,
+                                                     const Secret& client_secret) {
+  auto entry = FindIdentityProvider(resource.identity_provider);
+  if (!entry.ok()) return entry.error();
+  auto config = credentials::ResolveProviderConfig(
+      **entry, resource.grant, ProviderParameterValues(resource, client_secret), resource.id,
+      resource.display_name);
+  if (!config.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument, config.error().message, "ValidationError");
+  }
+  // The templates may put a parameter into the host, so the resolved URLs get the same check as
+  // URL parameters.
+  struct ResolvedUrl {
+    const char* field;
+    const std::string* url;
+  };
+  for (const ResolvedUrl& resolved : {ResolvedUrl{"authorizationUrl", &config->authorization_url},
+                                      ResolvedUrl{"tokenUrl", &config->token_url},
+                                      ResolvedUrl{"refreshUrl", &config->refresh_url}}) {
+    if (resolved.url->empty()) continue;
+    CREDGATE_RETURN_IF_ERROR(internal::ValidateEndpointUrl(
+        *resolved.url, std::string(resolved.field) + "' of identity provider '" +
+                           resource.identity_provider));
+  }
+  return config;
+}
+
+Result<credentials::ProviderConfig> ClientCredentialsConfig(const runtime::ProviderEntry& provider,
+                                                            const ConnectionResource& connection) {
+  const ProviderResource& resource = provider.resource;
+  if (resource.grant != credentials::GrantKind::kClientCredentials) {
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "authorization provider '" + resource.id +
+                         "' uses the authorizationCode grant: a 'ClientCredentials' connection "
+                         "needs a provider with properties.oauth2.grantTypes.clientCredentials",
+                     "ValidationError");
+  }
+  auto entry = FindIdentityProvider(resource.identity_provider);
+  if (!entry.ok()) return entry.error();
+  const credentials::GrantSpec* grant = (*entry)->Grant(credentials::GrantKind::kClientCredentials);
+  auto merged = credentials::MergeConnectionParameters(
+      *grant, ProviderParameterValues(resource, provider.config.client_secret),
+      connection.parameters, "properties.parameters.");
+  if (!merged.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument, merged.error().message, "ValidationError");
+  }
+  auto applied = credentials::ApplyParameterSpecs(*grant, std::move(*merged), false,
+                                                  "properties.parameters.");
+  if (!applied.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument, applied.error().message, "ValidationError");
+  }
+  auto config = credentials::ResolveProviderConfig(**entry, credentials::GrantKind::kClientCredentials,
+                                                   *applied, resource.id, resource.display_name);
+  if (!config.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument, config.error().message, "ValidationError");
+  }
+  Status valid = credentials::ValidateProviderConfig(*config);
+  if (!valid.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "connection '" + resource.id + "/" + connection.id + "': " +
+                         valid.error().message +
+                         " (set it on the provider or in properties.parameters)",
+                     "ValidationError");
+  }
   return config;
 }
 
@@ -179,6 +275,25 @@ Result<store::ResourceRecord> ProviderRecord(const std::string& key,
     body[kSealedSecretMember] = crypto::SealedToBase64(*sealed);
   }
   return store::ResourceRecord{"provider", key, "", json::serialize(body), 0, 0};
+}
+
+Result<store::ResourceRecord> ConnectionRecord(const std::string& key, const std::string& parent,
+                                               const ConnectionResource& resource,
+                                               const crypto::Keyring& keyring) {
+  json::object body = RenderConnection(resource, {});
+  const credentials::ParameterValues& parameters = resource.parameters;
+  if (!parameters.values.empty() || !parameters.client_secret.empty()) {
+    json::object plain;
+    for (const auto& [name, value] : parameters.values) plain[name] = value;
+    if (!parameters.client_secret.empty()) {
+      plain[credentials::kClientSecretParameter] = parameters.client_secret.Expose();
+    }
+    Secret serialized(json::serialize(plain));
+    auto sealed = keyring.Seal(serialized, key);
+    if (!sealed.ok()) return sealed.error();
+    body[kSealedParametersMember] = crypto::SealedToBase64(*sealed);
+  }
+  return store::ResourceRecord{"connection", key, parent, json::serialize(body), 0, 0};
 }
 
 void UpsertAccessPolicy(runtime::ConnectionEntry& connection, const AccessPolicyResource& policy) {
@@ -349,6 +464,14 @@ void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidat
 }
 
 Status LoadFromStore(store::Store& store, runtime::Services& services) {
+  // The catalogue is compiled in, so an error here is a build of a bad catalogue file. It stops
+  // the start with the file and field, before any provider is read.
+  const Result<credentials::Catalogue>& catalogue = credentials::LoadBuiltinCatalogue();
+  if (!catalogue.ok()) {
+    return MakeError(ErrorCode::kInternal,
+                     "the built-in provider catalogue is invalid: " + catalogue.error().message);
+  }
+  spdlog::info("provider catalogue loaded identity_providers={}", catalogue->entries().size());
   auto records = store.ListAll();
   if (!records.ok()) return records.error();
   std::stable_sort(records->begin(), records->end(), [](const auto& a, const auto& b) {

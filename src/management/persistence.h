@@ -22,8 +22,18 @@ class JwtValidator;
 
 namespace credgate::management {
 
-credentials::ProviderConfig ToProviderConfig(const ProviderResource& resource,
-                                             const Secret& client_secret);
+// Resolves the provider's catalogue entry and parameters into its ProviderConfig, and checks
+// every resolved URL like a URL parameter. The caller validates the result with
+// credentials::ValidateProviderConfig once the secret is known. Errors: kInvalidArgument.
+Result<credentials::ProviderConfig> ToProviderConfig(const ProviderResource& resource,
+                                                     const Secret& client_secret);
+
+// Returns the settings a client credentials connection requests its tokens with: the
+// provider's, with the connection's parameters (clientId, clientSecret) laid over them, and
+// validated. Errors: kInvalidArgument naming the missing or invalid parameter, kFailedPrecondition
+// when the provider's grant is not clientCredentials.
+Result<credentials::ProviderConfig> ClientCredentialsConfig(const runtime::ProviderEntry& provider,
+                                                            const ConnectionResource& connection);
 
 // Returns the provider's store record, the client secret sealed under the keyring's active key
 // (bound to the record key) in the member "sealedClientSecret".
@@ -31,6 +41,12 @@ Result<store::ResourceRecord> ProviderRecord(const std::string& key,
                                              const ProviderResource& resource,
                                              const Secret& client_secret,
                                              const crypto::Keyring& keyring);
+
+// Returns the connection's store record. A client credentials connection's parameters are
+// sealed (bound to the record key) in the member "sealedParameters".
+Result<store::ResourceRecord> ConnectionRecord(const std::string& key, const std::string& parent,
+                                               const ConnectionResource& resource,
+                                               const crypto::Keyring& keyring);
 
 void UpsertAccessPolicy(runtime::ConnectionEntry& connection,
                         const AccessPolicyResource& policy);

@@ -1,5 +1,7 @@
 #include "management/resources.h"
 
+#include "management/resource_fields.h"
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <algorithm>
@@ -8,129 +10,12 @@
 namespace credgate::management {
 
 namespace json = boost::json;
+using namespace internal;  // NOLINT: the field helpers of resource_fields.h
 
 namespace {
 
 constexpr size_t kMaxNameLength = 80;
 constexpr size_t kMaxPolicyBytes = 256 * 1024;
-
-Error Invalid(std::string message) {
-  return MakeError(ErrorCode::kInvalidArgument, std::move(message), "ValidationError");
-}
-
-// Returns properties.<key> when it is a string, "" when absent, or an error naming the field.
-Result<std::string> OptionalString(const json::object& object, std::string_view key,
-                                   std::string_view field) {
-  auto it = object.find(key);
-  if (it == object.end() || it->value().is_null()) return std::string();
-  if (!it->value().is_string()) return Invalid("'" + std::string(field) + "' must be a string");
-  return std::string(it->value().get_string());
-}
-
-Result<std::string> RequiredString(const json::object& object, std::string_view key,
-                                   std::string_view field) {
-  auto value = OptionalString(object, key, field);
-  if (!value.ok()) return value;
-  if (value->empty()) return Invalid("'" + std::string(field) + "' is required");
-  return value;
-}
-
-Result<std::vector<std::string>> OptionalStringList(const json::object& object,
-                                                    std::string_view key, std::string_view field) {
-  std::vector<std::string> out;
-  auto it = object.find(key);
-  if (it == object.end() || it->value().is_null()) return out;
-  if (!it->value().is_array()) {
-    return Invalid("'" + std::string(field) + "' must be a list of strings");
-  }
-  for (const auto& item : it->value().get_array()) {
-    if (!item.is_string() || item.get_string().empty()) {
-      return Invalid("'" + std::string(field) + "' must contain only non-empty strings");
-    }
-    out.emplace_back(item.get_string());
-  }
-  return out;
-}
-
-Result<const json::object*> Properties(const json::object& body) {
-  auto it = body.find("properties");
-  if (it == body.end()) return Invalid("'properties' is required");
-  if (!it->value().is_object()) return Invalid("'properties' must be an object");
-  return &it->value().get_object();
-}
-
-Result<const json::object*> OptionalObject(const json::object& object, std::string_view key,
-                                           std::string_view field) {
-  static const json::object kEmpty;
-  auto it = object.find(key);
-  if (it == object.end() || it->value().is_null()) return &kEmpty;
-  if (!it->value().is_object()) return Invalid("'" + std::string(field) + "' must be an object");
-  return &it->value().get_object();
-}
-
-// Returns whether the URL's host is 127.0.0.0/8, ::1 or the name "localhost". A name that only
-// starts with "127." or "localhost" is not a loopback host.
-bool IsLoopbackHost(const boost::urls::url_view& url) {
-  switch (url.host_type()) {
-    case boost::urls::host_type::ipv4:
-      return url.host_ipv4_address().to_bytes()[0] == 127;
-    case boost::urls::host_type::ipv6:
-      return url.host_ipv6_address().is_loopback();
-    case boost::urls::host_type::name: {
-      std::string name = url.host_name();
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      return name == "localhost";
-    }
-    default:
-      return false;
-  }
-}
-
-// Rejects a URL whose path does not start with '/' although it has an authority, which RFC 3986
-// §3.3 forbids. Boost.URL 1.81 parses a host name that starts with an IPv4 address, such as
-// "127.0.0.1.example.com", as that address and puts the rest of the name into the path. Without
-// this check the gateway would connect to the address instead of the named host.
-Status ValidateHostEndsAuthority(const boost::urls::url_view& url, std::string_view url_text,
-                                 std::string_view field) {
-  std::string_view path = url.encoded_path();
-  if (!url.has_authority() || path.empty() || path.front() == '/') return OkStatus();
-  return Invalid("invalid '" + std::string(field) + "' '" + std::string(url_text) +
-                 "': its host is read as '" + std::string(url.encoded_host()) +
-                 "' followed by '" + std::string(path) +
-                 "'; use a host name that does not start with an IPv4 address, or the address "
-                 "itself");
-}
-
-// Accepts https URLs, and http only for loopback hosts, where TLS adds nothing.
-Status ValidateEndpointUrl(std::string_view url, std::string_view field) {
-  auto parsed = boost::urls::parse_absolute_uri(url);
-  if (!parsed || parsed->host().empty() || parsed->has_fragment()) {
-    return Invalid("'" + std::string(field) + "' must be an absolute URL, got '" +
-                   std::string(url) + "'");
-  }
-  CREDGATE_RETURN_IF_ERROR(ValidateHostEndsAuthority(*parsed, url, field));
-  if (parsed->scheme() == "https") return OkStatus();
-  if (parsed->scheme() == "http" && IsLoopbackHost(*parsed)) return OkStatus();
-  return Invalid("'" + std::string(field) + "' must use https (http is accepted only for "
-                 "loopback hosts), got '" + std::string(url) + "'");
-}
-
-json::object Envelope(std::string_view id, std::string_view name, std::string_view type,
-                      json::object properties) {
-  json::object out;
-  out["id"] = id;
-  out["name"] = name;
-  out["type"] = type;
-  out["properties"] = std::move(properties);
-  return out;
-}
-
-json::array ToJsonArray(const std::vector<std::string>& values) {
-  json::array out;
-  for (const auto& value : values) out.emplace_back(value);
-  return out;
-}
 
 }  // namespace
 
@@ -219,104 +104,6 @@ Result<TrustedIssuerResource> ParseTrustedIssuer(std::string_view id, const json
     issuer.clock_skew_seconds = static_cast<int>(skew->value().get_int64());
   }
   return issuer;
-}
-
-Result<ProviderResource> ParseProvider(std::string_view id, const json::object& body) {
-  CREDGATE_RETURN_IF_ERROR(ValidateResourceName(id, "authorization provider"));
-  auto properties = Properties(body);
-  if (!properties.ok()) return properties.error();
-  const json::object& p = **properties;
-
-  ProviderResource provider;
-  provider.id = std::string(id);
-  auto display = OptionalString(p, "displayName", "properties.displayName");
-  if (!display.ok()) return display.error();
-  provider.display_name = display->empty() ? provider.id : *display;
-  auto kind = RequiredString(p, "identityProvider", "properties.identityProvider");
-  if (!kind.ok()) return kind.error();
-  if (*kind != "oauth2" && *kind != "oauth2pkce") {
-    return Invalid("unsupported 'properties.identityProvider' '" + *kind +
-                   "': use 'oauth2' or 'oauth2pkce'");
-  }
-  provider.identity_provider = *kind;
-
-  auto oauth2 = OptionalObject(p, "oauth2", "properties.oauth2");
-  if (!oauth2.ok()) return oauth2.error();
-  auto grant_types = OptionalObject(**oauth2, "grantTypes", "properties.oauth2.grantTypes");
-  if (!grant_types.ok()) return grant_types.error();
-  auto code = OptionalObject(**grant_types, "authorizationCode",
-                             "properties.oauth2.grantTypes.authorizationCode");
-  if (!code.ok()) return code.error();
-  if ((*code)->empty()) {
-    return Invalid("'properties.oauth2.grantTypes.authorizationCode' is required, with "
-                   "clientId, clientSecret, scopes, authorizationUrl and tokenUrl");
-  }
-  const json::object& g = **code;
-  const std::string prefix = "properties.oauth2.grantTypes.authorizationCode.";
-  for (const auto& [key, value] : g) {
-    static constexpr std::string_view kKnown[] = {"clientId",         "clientSecret", "scopes",
-                                                  "authorizationUrl", "tokenUrl",     "refreshUrl"};
-    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
-      return Invalid("unknown parameter '" + prefix + std::string(key) +
-                     "': the oauth2 providers take clientId, clientSecret, scopes, "
-                     "authorizationUrl, tokenUrl and refreshUrl");
-    }
-    (void)value;
-  }
-  auto client_id = RequiredString(g, "clientId", prefix + "clientId");
-  if (!client_id.ok()) return client_id.error();
-  provider.client_id = *client_id;
-  auto secret = OptionalString(g, "clientSecret", prefix + "clientSecret");
-  if (!secret.ok()) return secret.error();
-  provider.client_secret = Secret(std::move(*secret));
-  auto scopes = OptionalString(g, "scopes", prefix + "scopes");
-  if (!scopes.ok()) return scopes.error();
-  provider.scopes = *scopes;
-  auto authorization_url = RequiredString(g, "authorizationUrl", prefix + "authorizationUrl");
-  if (!authorization_url.ok()) return authorization_url.error();
-  provider.authorization_url = *authorization_url;
-  CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl(provider.authorization_url,
-                                               prefix + "authorizationUrl"));
-  auto token_url = RequiredString(g, "tokenUrl", prefix + "tokenUrl");
-  if (!token_url.ok()) return token_url.error();
-  provider.token_url = *token_url;
-  CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl(provider.token_url, prefix + "tokenUrl"));
-  auto refresh_url = OptionalString(g, "refreshUrl", prefix + "refreshUrl");
-  if (!refresh_url.ok()) return refresh_url.error();
-  provider.refresh_url = *refresh_url;
-  if (!provider.refresh_url.empty()) {
-    CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl(provider.refresh_url, prefix + "refreshUrl"));
-  }
-  return provider;
-}
-
-Result<ConnectionResource> ParseConnection(std::string_view provider_id, std::string_view id,
-                                           const json::object& body) {
-  CREDGATE_RETURN_IF_ERROR(ValidateResourceName(id, "authorization"));
-  auto properties = Properties(body);
-  if (!properties.ok()) return properties.error();
-  const json::object& p = **properties;
-
-  ConnectionResource connection;
-  connection.provider_id = std::string(provider_id);
-  connection.id = std::string(id);
-  auto type = OptionalString(p, "authorizationType", "properties.authorizationType");
-  if (!type.ok()) return type.error();
-  if (!type->empty() && *type != "OAuth2") {
-    return Invalid("unsupported 'properties.authorizationType' '" + *type + "': use 'OAuth2'");
-  }
-  auto grant = OptionalString(p, "oauth2grantType", "properties.oauth2grantType");
-  if (!grant.ok()) return grant.error();
-  if (grant->empty() || *grant == "AuthorizationCode") {
-    connection.grant_type = GrantType::kAuthorizationCode;
-  } else if (*grant == "ClientCredentials") {
-    return Invalid("'properties.oauth2grantType' 'ClientCredentials' is not supported yet: use "
-                   "'AuthorizationCode'");
-  } else {
-    return Invalid("unsupported 'properties.oauth2grantType' '" + *grant +
-                   "': use 'AuthorizationCode'");
-  }
-  return connection;
 }
 
 Result<AccessPolicyResource> ParseAccessPolicy(std::string_view provider_id,
@@ -453,46 +240,6 @@ json::object RenderTrustedIssuer(const TrustedIssuerResource& issuer) {
                   std::move(p));
 }
 
-json::object RenderProvider(const ProviderResource& provider, std::string_view redirect_url) {
-  json::object code;
-  code["clientId"] = provider.client_id;
-  code["scopes"] = provider.scopes;
-  code["authorizationUrl"] = provider.authorization_url;
-  code["tokenUrl"] = provider.token_url;
-  if (!provider.refresh_url.empty()) code["refreshUrl"] = provider.refresh_url;
-  json::object grant_types;
-  grant_types["authorizationCode"] = std::move(code);
-  json::object oauth2;
-  oauth2["redirectUrl"] = redirect_url;
-  oauth2["grantTypes"] = std::move(grant_types);
-  json::object p;
-  p["displayName"] = provider.display_name;
-  p["identityProvider"] = provider.identity_provider;
-  p["oauth2"] = std::move(oauth2);
-  return Envelope("/authorizationProviders/" + provider.id, provider.id,
-                  "Microsoft.ApiManagement/service/authorizationProviders", std::move(p));
-}
-
-json::object RenderConnection(const ConnectionResource& connection,
-                              const ConnectionState& state) {
-  json::object p;
-  p["authorizationType"] = "OAuth2";
-  p["oauth2grantType"] = connection.grant_type == GrantType::kAuthorizationCode
-                             ? "AuthorizationCode"
-                             : "ClientCredentials";
-  p["status"] = state.connected ? "Connected" : "Error";
-  if (!state.connected) {
-    json::object error;
-    error["code"] = state.error_code;
-    error["message"] = state.error_message;
-    p["error"] = std::move(error);
-  }
-  return Envelope(
-      "/authorizationProviders/" + connection.provider_id + "/authorizations/" + connection.id,
-      connection.id, "Microsoft.ApiManagement/service/authorizationProviders/authorizations",
-      std::move(p));
-}
-
 json::object RenderAccessPolicy(const AccessPolicyResource& policy) {
   json::object p;
   p["tenantId"] = policy.tenant_id;
@@ -530,11 +277,6 @@ json::object RenderPolicy(std::string_view resource_path, const PolicyResource& 
   p["value"] = policy.xml;
   return Envelope(resource_path, "policy", "Microsoft.ApiManagement/service/policies",
                   std::move(p));
-}
-
-json::object StoreProvider(const ProviderResource& provider) {
-  json::object out = RenderProvider(provider, "");
-  return out;
 }
 
 }  // namespace credgate::management

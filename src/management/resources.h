@@ -5,6 +5,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -12,6 +13,8 @@
 
 #include "common/result.h"
 #include "common/secret.h"
+#include "credentials/model.h"
+#include "credentials/provider_resolution.h"
 
 namespace credgate::management {
 
@@ -37,13 +40,15 @@ struct TrustedIssuerResource {
 struct ProviderResource {
   std::string id;
   std::string display_name;
-  std::string identity_provider;  // "oauth2" or "oauth2pkce".
-  std::string client_id;
+  std::string identity_provider;  // A catalogue entry id, for example "oauth2" or "google".
+  // The grant whose member of properties.oauth2.grantTypes the body set.
+  credentials::GrantKind grant = credentials::GrantKind::kAuthorizationCode;
+  // The entry's non-secret parameters with defaults applied, as GET returns them.
+  std::map<std::string, std::string, std::less<>> parameters;
   Secret client_secret;  // Empty on a PUT that leaves the stored secret unchanged.
-  std::string scopes;
-  std::string authorization_url;
-  std::string token_url;
-  std::string refresh_url;
+
+  // Returns the value of parameter `name`, or "" when it has none.
+  std::string_view Parameter(std::string_view name) const;
 };
 
 enum class GrantType { kAuthorizationCode, kClientCredentials };
@@ -52,6 +57,11 @@ struct ConnectionResource {
   std::string provider_id;
   std::string id;
   GrantType grant_type = GrantType::kAuthorizationCode;
+  // properties.parameters of a client credentials connection (clientId, clientSecret), which
+  // override the provider's. Write-only: GET never returns them, and they are stored sealed.
+  credentials::ParameterValues parameters;
+  // False when the body had no properties.parameters, so that a PUT keeps the stored ones.
+  bool parameters_given = false;
 };
 
 struct AccessPolicyResource {
@@ -111,8 +121,15 @@ boost::json::object RenderApi(const ApiResource& api);
 boost::json::object RenderOperation(const OperationResource& operation);
 boost::json::object RenderPolicy(std::string_view resource_path, const PolicyResource& policy);
 
-// Serialisation for the store. The provider's client secret is not part of it: the caller stores
-// it sealed, separately.
-boost::json::object StoreProvider(const ProviderResource& provider);
+// Returns the catalogue entry of the provider's identityProvider. Errors: kInvalidArgument
+// listing the catalogue's ids.
+Result<const credentials::CatalogueEntry*> FindIdentityProvider(std::string_view id);
+
+// Returns the provider's parameter values (clientSecret included) for ResolveProviderConfig.
+credentials::ParameterValues ProviderParameterValues(const ProviderResource& provider,
+                                                     const Secret& client_secret);
+
+// GET /identityProviders and /identityProviders/{id}: the catalogue's entries.
+boost::json::object RenderIdentityProvider(const credentials::CatalogueEntry& entry);
 
 }  // namespace credgate::management

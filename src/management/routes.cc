@@ -78,6 +78,11 @@ Result<ResourcePath> ParseResourcePath(std::string_view path) {
     if (n == 2) return ResourcePath{ResourceKind::kTrustedIssuer, str(1), "", ""};
     return not_found();
   }
+  if (s[0] == "identityProviders") {
+    if (n == 1) return ResourcePath{ResourceKind::kIdentityProviders, "", "", ""};
+    if (n == 2) return ResourcePath{ResourceKind::kIdentityProvider, str(1), "", ""};
+    return not_found();
+  }
   if (s[0] == "policies") {
     if (n == 2 && s[1] == "policy") return ResourcePath{ResourceKind::kGlobalPolicy, "", "", ""};
     return not_found();
@@ -135,6 +140,10 @@ std::string StoreKey(const ResourcePath& path) {
       return "apis/" + path.first + "/operations/" + path.second + "/policies/policy";
     case ResourceKind::kGlobalPolicy:
       return "policies/policy";
+    case ResourceKind::kIdentityProviders:
+      return "identityProviders";
+    case ResourceKind::kIdentityProvider:
+      return "identityProviders/" + path.first;
   }
   return "";
 }

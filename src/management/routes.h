@@ -28,11 +28,13 @@ enum class ResourceKind {
   kApiPolicy,             // /apis/{api}/policies/policy
   kOperationPolicy,       // /apis/{api}/operations/{op}/policies/policy
   kGlobalPolicy,          // /policies/policy
+  kIdentityProviders,     // /identityProviders (the provider catalogue, read-only)
+  kIdentityProvider,      // /identityProviders/{id}
 };
 
 struct ResourcePath {
   ResourceKind kind;
-  std::string first;   // Provider, issuer or API id.
+  std::string first;   // Provider, issuer, API or identity provider id.
   std::string second;  // Connection or operation id.
   std::string third;   // Access policy id.
 };

@@ -28,7 +28,7 @@ TEST(ProviderValidation, NamesTheField) {
   const Case cases[] = {
       {"id", [](ProviderConfig& c) { c.id = "git/hub"; }},
       {"id", [](ProviderConfig& c) { c.id = ""; }},
-      {"identityProvider", [](ProviderConfig& c) { c.identity_provider = "saml"; }},
+      {"identityProvider", [](ProviderConfig& c) { c.identity_provider = "sa/ml"; }},
       {"clientId", [](ProviderConfig& c) { c.client_id.clear(); }},
       {"clientSecret", [](ProviderConfig& c) { c.client_secret = Secret(); }},
       {"scopes", [](ProviderConfig& c) { c.scopes = "a \"b\""; }},
@@ -53,6 +53,7 @@ TEST(ProviderValidation, NamesTheField) {
 TEST(ProviderValidation, PublicPkceClientNeedsNoSecret) {
   ProviderConfig config = ValidProvider();
   config.identity_provider = "oauth2pkce";
+  config.client_secret_required = false;
   config.client_secret = Secret();
   EXPECT_TRUE(ValidateProviderConfig(config).ok());
 }

@@ -40,7 +40,7 @@ class DeclaredTest : public testing::Test {
     auto entry = std::make_shared<runtime::ProviderEntry>();
     Secret secret = std::move(provider->client_secret);
     entry->resource = *provider;
-    entry->config = ToProviderConfig(entry->resource, secret);
+    entry->config = ToProviderConfig(entry->resource, secret).value();
     snapshot_.providers["github"] = entry;
 
     auto api = ParseApi("echo", Body(kApiJson));

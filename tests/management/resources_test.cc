@@ -24,9 +24,9 @@ TEST(ProviderResource, ParsesArmBody) {
   auto provider = ParseProvider("github", Body(kProviderBody));
   ASSERT_TRUE(provider.ok()) << provider.error().message;
   EXPECT_EQ(provider->display_name, "GitHub");
-  EXPECT_EQ(provider->client_id, "id1");
+  EXPECT_EQ(provider->Parameter("clientId"), "id1");
   EXPECT_TRUE(provider->client_secret.Equals("s3cret"));
-  EXPECT_EQ(provider->scopes, "repo user");
+  EXPECT_EQ(provider->Parameter("scopes"), "repo user");
 }
 
 TEST(ProviderResource, RenderOmitsClientSecret) {
@@ -45,7 +45,7 @@ TEST(ProviderResource, RenderedBodyParsesAgain) {
   ASSERT_TRUE(provider.ok());
   auto again = ParseProvider("github", RenderProvider(*provider, "x"));
   ASSERT_TRUE(again.ok()) << again.error().message;
-  EXPECT_EQ(again->token_url, provider->token_url);
+  EXPECT_EQ(again->Parameter("tokenUrl"), provider->Parameter("tokenUrl"));
 }
 
 struct InvalidCase {

@@ -50,6 +50,10 @@ INSTANTIATE_TEST_SUITE_P(
         RouteCase{"/apis/echo/policies/policy", ResourceKind::kApiPolicy, "echo", "", "",
                   "apis/echo/policies/policy"},
         RouteCase{"/policies/policy", ResourceKind::kGlobalPolicy, "", "", "", "policies/policy"},
+        RouteCase{"/identityProviders", ResourceKind::kIdentityProviders, "", "", "",
+                  "identityProviders"},
+        RouteCase{"/identityProviders/google", ResourceKind::kIdentityProvider, "google", "", "",
+                  "identityProviders/google"},
         RouteCase{"/subscriptions/s/resourceGroups/rg/providers/Microsoft.ApiManagement/service/"
                   "apim1/authorizationProviders/github",
                   ResourceKind::kProvider, "github", "", "", "authorizationProviders/github"}));
