@@ -7,7 +7,7 @@
 // Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -51,6 +51,8 @@ describe('flow', { skip, timeout: 240000 }, () => {
     const [idpPort, oauthPort, apiPort, gatewayPort, managementPort] = await Promise.all(
       Array.from({ length: 5 }, freePort),
     );
+    // In a fresh checkout no process has created the output folder yet.
+    mkdirSync(kOutputDir, { recursive: true });
     dataDir = mkdtempSync(join(kOutputDir, 'flow-data-'));
     [, idp] = await startNodeServer('flow-idp', 'idp.mjs', ['--port', String(idpPort)]);
     [, backend] = await startNodeServer('flow-backend', 'backend.mjs', [
