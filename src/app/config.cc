@@ -14,6 +14,8 @@ namespace credgate::app {
 
 namespace {
 
+constexpr int kMaxDefaultTokenLifetimeSeconds = 366 * 24 * 3600;
+
 Error ConfigError(const std::string& path, const std::string& message) {
   return MakeError(ErrorCode::kInvalidArgument, "config file '" + path + "': " + message);
 }
@@ -195,6 +197,10 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "threads") config.threads = *number;
       if (key == "drainTimeoutSeconds") config.drain_timeout_seconds = *number;
       if (key == "refreshMarginSeconds") config.refresh_margin_seconds = *number;
+    } else if (key == "defaultTokenLifetimeSeconds") {
+      auto number = ReadInt(value, key, path, 0, kMaxDefaultTokenLifetimeSeconds);
+      if (!number.ok()) return number.error();
+      config.default_token_lifetime_seconds = *number;
     } else if (key == "postLoginRedirectAllowList") {
       if (!value.IsSequence()) {
         return ConfigError(path, "'postLoginRedirectAllowList' must be a list of URLs" +

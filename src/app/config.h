@@ -48,6 +48,9 @@ struct ServeConfig {
   int threads = 0;                  // I/O threads; 0 means one per CPU core.
   int drain_timeout_seconds = 30;   // How long SIGTERM waits for in-flight requests.
   int refresh_margin_seconds = 60;  // Refresh an access token this long before it expires.
+  // The lifetime assumed for an access token whose token response had no expires_in, when it
+  // has a refresh token: it is refreshed once this old. 0 never refreshes such tokens ahead.
+  int default_token_lifetime_seconds = 3600;
 };
 
 // Parses `host:port` or `[v6]:port`. Errors name the flag or key in `field`.

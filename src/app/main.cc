@@ -46,6 +46,10 @@ int main(int argc, char** argv) {
   serve->add_option("--refresh-margin", config.refresh_margin_seconds,
                     "Seconds before expiry at which an access token is refreshed")
       ->check(CLI::Range(0, 3600));
+  serve->add_option("--default-token-lifetime", config.default_token_lifetime_seconds,
+                    "Seconds an access token without expires_in is assumed to live: one with a "
+                    "refresh token is refreshed at that age; 0 never refreshes it ahead")
+      ->check(CLI::Range(0, 366 * 24 * 3600));
 
   CLI11_PARSE(app, argc, argv);
 
@@ -68,6 +72,9 @@ int main(int argc, char** argv) {
     if (serve->count("--drain-timeout")) merged.drain_timeout_seconds = config.drain_timeout_seconds;
     if (serve->count("--refresh-margin")) {
       merged.refresh_margin_seconds = config.refresh_margin_seconds;
+    }
+    if (serve->count("--default-token-lifetime")) {
+      merged.default_token_lifetime_seconds = config.default_token_lifetime_seconds;
     }
     for (const auto& url : redirect_allow) merged.post_login_redirect_allow.push_back(url);
     for (auto [flag, text, target] :

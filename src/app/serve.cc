@@ -16,6 +16,7 @@
 
 #include "app/logging.h"
 #include "credentials/login_sessions.h"
+#include "credentials/refresh_scheduler.h"
 #include "credentials/token_client.h"
 #include "credentials/token_manager.h"
 #include "crypto/key_file.h"
@@ -95,6 +96,7 @@ struct Process {
   runtime::Services services;
   std::unique_ptr<management::StoreTokenPersistence> persistence;
   std::unique_ptr<credentials::TokenManager> tokens;
+  std::unique_ptr<credentials::RefreshScheduler> refresh_scheduler;
   management::AdminKeys admin_keys;
   std::unique_ptr<management::ManagementService> management;
   std::unique_ptr<gateway::LoginFlow> login_flow;
@@ -168,10 +170,15 @@ Status Start(const ServeConfig& config, Process& p) {
 
   p.persistence = std::make_unique<management::StoreTokenPersistence>(p.services);
   credentials::TokenManager::Options token_options;
-  token_options.refresh_margin = std::chrono::seconds(config.refresh_margin_seconds);
+  token_options.timing.refresh_margin = std::chrono::seconds(config.refresh_margin_seconds);
+  token_options.timing.default_token_lifetime =
+      std::chrono::seconds(config.default_token_lifetime_seconds);
   p.tokens = std::make_unique<credentials::TokenManager>(*p.token_client, *p.persistence, p.clock,
-                                                         token_options);
+                                                         p.random, token_options);
   p.services.tokens = p.tokens.get();
+  // One io_context runs every scheduled refresh, so the scheduler needs no lock.
+  p.refresh_scheduler = std::make_unique<credentials::RefreshScheduler>(
+      p.io_contexts[0]->get_executor(), *p.tokens, p.clock, p.random);
 
   // Start-up load: blocking is fine here, nothing is served yet.
   store::Store& blocking = p.store->blocking_store();
@@ -315,6 +322,7 @@ int RunServe(const ServeConfig& config) {
     stop_all();
     return 1;
   }
+  p.refresh_scheduler->Start();
 
   // Waits for SIGTERM or SIGINT, then drains on the first io_context.
   std::promise<void> stopped;
@@ -323,6 +331,7 @@ int RunServe(const ServeConfig& config) {
     if (error) return;
     spdlog::info("stopping signal={} drain_timeout_seconds={}", signal,
                  config.drain_timeout_seconds);
+    p.refresh_scheduler->Stop();
     p.management_server->Stop();
     for (auto& server : p.gateway_servers) server->Stop();
     asio::co_spawn(

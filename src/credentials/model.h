@@ -141,6 +141,7 @@ struct ConnectionError {
 
 inline constexpr std::string_view kReloginRequired = "ReloginRequired";
 inline constexpr std::string_view kRefreshFailed = "RefreshFailed";
+inline constexpr std::string_view kProviderSettingsInvalid = "ProviderSettingsInvalid";
 
 // The tokens of one connection, as the token endpoint returned them (RFC 6749 §5.1).
 struct TokenSet {

@@ -6,70 +6,36 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <exception>
-#include <vector>
 
-#include "credentials/token_response.h"
+#include "credentials/token_manager_state.h"
 
 namespace credgate::credentials {
 
 namespace {
 
-using TokenResult = Result<std::shared_ptr<const TokenSet>>;
-// Capacity 1, so the completion signal is kept when it arrives before the waiter receives.
-using WakeChannel = boost::asio::experimental::concurrent_channel<void(boost::system::error_code)>;
-
-bool IsUsable(const TokenSet& tokens, TimePoint now) {
-  return !tokens.expires_at || now < *tokens.expires_at;
+RandomSource& DefaultRandom() {
+  static OpenSslRandom random;
+  return random;
 }
 
 }  // namespace
 
-// One refresh in progress and the requests waiting for it. Fields are guarded by mutex_.
-struct TokenManager::Flight {
-  std::vector<std::shared_ptr<WakeChannel>> waiters;
-  std::optional<TokenResult> outcome;  // Set once, when the refresh completes.
-};
-
-struct TokenManager::Entry {
-  std::shared_ptr<const TokenSet> tokens;
-  // Tokens a refresh returned that SaveTokens failed to store. They are saved before use,
-  // because after a refresh token rotation the old refresh token may no longer work.
-  std::shared_ptr<const TokenSet> unsaved;
-  ConnectionState state;
-  bool refresh_blocked = false;  // Until SetTokens, after ReloginRequired.
-  TimePoint next_attempt_at{};
-  std::optional<Error> last_failure;
-  std::shared_ptr<Flight> flight;
-  uint64_t generation = 0;
-};
-
-// The inputs of one refresh coroutine, copied out of the entry under the lock.
-struct TokenManager::RefreshJob {
-  std::shared_ptr<Flight> flight;
-  uint64_t generation = 0;
-  std::shared_ptr<const ProviderConfig> provider;
-  std::shared_ptr<const TokenSet> current;
-  std::shared_ptr<const TokenSet> unsaved;
-};
-
-// The result of looking at an entry: a result to return now, or a flight to wait for.
-struct TokenManager::Decision {
-  std::optional<TokenResult> ready;
-  std::shared_ptr<Flight> flight;
-  std::shared_ptr<WakeChannel> channel;
-  std::shared_ptr<RefreshJob> job;  // Set when this request starts the refresh.
-};
-
 TokenManager::TokenManager(TokenClient& client, TokenPersistence& persistence, const Clock& clock)
-    : TokenManager(client, persistence, clock, Options()) {}
+    : TokenManager(client, persistence, clock, DefaultRandom(), Options()) {}
 
 TokenManager::TokenManager(TokenClient& client, TokenPersistence& persistence, const Clock& clock,
                            Options options)
-    : client_(client), persistence_(persistence), clock_(clock), options_(options) {}
+    : TokenManager(client, persistence, clock, DefaultRandom(), options) {}
+
+TokenManager::TokenManager(TokenClient& client, TokenPersistence& persistence, const Clock& clock,
+                           RandomSource& random, Options options)
+    : client_(client),
+      persistence_(persistence),
+      clock_(clock),
+      random_(random),
+      options_(options) {}
 
 TokenManager::~TokenManager() = default;
 
@@ -77,6 +43,15 @@ void TokenManager::SetProvider(std::shared_ptr<const ProviderConfig> provider) {
   std::lock_guard lock(mutex_);
   const std::string id = provider->id;
   providers_[id] = std::move(provider);
+
+  // New settings may fix what failed, so connections that wait out a backoff try again.
+  const std::string prefix = id + "/";
+  for (auto& [key, entry] : entries_) {
+    if (!key.starts_with(prefix) || entry->refresh_blocked) continue;
+    if (entry->state.status != ConnectionStatus::kError) continue;
+    entry->next_attempt_at = TimePoint{};
+    entry->failures = 0;
+  }
 }
 
 void TokenManager::RemoveProvider(const std::string& provider_id) {
@@ -104,6 +79,14 @@ void TokenManager::SetTokens(const std::string& connection_key, TokenSet tokens)
   entries_[connection_key] = std::move(entry);
 }
 
+void TokenManager::MarkReloginRequired(const std::string& connection_key, ConnectionError error) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(connection_key);
+  if (it == entries_.end()) return;
+  it->second->refresh_blocked = true;
+  it->second->state = ConnectionState{ConnectionStatus::kError, std::move(error)};
+}
+
 void TokenManager::Remove(const std::string& connection_key) {
   std::lock_guard lock(mutex_);
   entries_.erase(connection_key);
@@ -119,17 +102,107 @@ std::optional<TokenManager::ConnectionState> TokenManager::GetState(
 }
 
 TokenManager::Counters TokenManager::GetCounters() const {
-  return Counters{refreshes_.load(), refresh_failures_.load(), relogins_required_.load()};
+  Counters counters;
+  counters.refreshes = refreshes_.load();
+  counters.refresh_failures = refresh_failures_.load();
+  counters.relogins_required = relogins_required_.load();
+  counters.provider_settings_invalid = provider_settings_invalid_.load();
+  counters.rejected_token_refreshes = rejected_token_refreshes_.load();
+  counters.rejected_token_refreshes_skipped = rejected_token_refreshes_skipped_.load();
+  return counters;
 }
 
-TokenManager::Entry* TokenManager::FindCurrent(const std::string& key, uint64_t generation) {
+std::vector<TokenManager::RefreshCandidate> TokenManager::ListRefreshCandidates() const {
+  std::vector<RefreshCandidate> candidates;
+  std::lock_guard lock(mutex_);
+  candidates.reserve(entries_.size());
+  for (const auto& [key, entry] : entries_) {
+    if (entry->refresh_blocked) continue;
+    std::shared_ptr<const ProviderConfig> provider = FindProvider(key);
+    if (provider == nullptr) continue;
+    RefreshCandidate candidate;
+    candidate.connection_key = key;
+    candidate.tokens = entry->tokens;
+    candidate.provider = std::move(provider);
+    candidate.retry_not_before = entry->next_attempt_at;
+    candidate.refreshing = entry->flight != nullptr;
+    candidate.unsaved = entry->unsaved != nullptr;
+    candidate.used = entry->used;
+    candidates.push_back(std::move(candidate));
+  }
+  return candidates;
+}
+
+boost::asio::awaitable<TokenResult> TokenManager::GetAccessToken(std::string connection_key) {
+  co_return co_await Run(std::move(connection_key), Cause::kRequest, nullptr);
+}
+
+boost::asio::awaitable<TokenResult> TokenManager::Refresh(std::string connection_key,
+                                                          std::shared_ptr<const TokenSet> seen,
+                                                          RefreshTrigger trigger) {
+  const Cause cause =
+      trigger == RefreshTrigger::kScheduled ? Cause::kScheduled : Cause::kRejectedByBackend;
+  co_return co_await Run(std::move(connection_key), cause, seen.get());
+}
+
+boost::asio::awaitable<TokenResult> TokenManager::Run(std::string key, Cause cause,
+                                                      const TokenSet* seen) {
+  auto executor = co_await boost::asio::this_coro::executor;
+  Decision decision = Decide(key, clock_.Now(), executor, cause, seen);
+  if (decision.ready) co_return std::move(*decision.ready);
+
+  if (decision.job) {
+    boost::asio::co_spawn(executor, RunRefresh(key, decision.job), boost::asio::detached);
+  }
+  auto [ec] =
+      co_await decision.channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+
+  std::optional<TokenResult> outcome;
+  {
+    std::lock_guard lock(mutex_);
+    outcome = decision.flight->outcome;
+  }
+  if (ec || !outcome) {
+    co_return MakeError(ErrorCode::kUnavailable, "waiting for the token refresh of connection '" +
+                                                     key + "' was cancelled; retry the request");
+  }
+  // A request that waited for the refresh receives the new tokens, so they count as used.
+  if (cause != Cause::kScheduled && outcome->ok()) MarkUsed(key, outcome->value());
+  co_return std::move(*outcome);
+}
+
+void TokenManager::MarkUsed(const std::string& key, const std::shared_ptr<const TokenSet>& tokens) {
+  std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
-  if (it == entries_.end() || it->second->generation != generation) return nullptr;
-  return it->second.get();
+  if (it != entries_.end() && it->second->tokens == tokens) it->second->used = true;
+}
+
+bool TokenManager::NeedsRefresh(Entry& entry, TimePoint now, Cause cause, const TokenSet* seen) {
+  if (entry.unsaved != nullptr) return true;
+  switch (cause) {
+    case Cause::kRequest: {
+      entry.used = true;
+      const std::optional<TimePoint> due = RefreshDueAt(*entry.tokens, options_.timing);
+      return due && now >= *due;
+    }
+    case Cause::kScheduled:
+      return entry.tokens.get() == seen;
+    case Cause::kRejectedByBackend:
+      entry.used = true;
+      if (entry.tokens.get() != seen) return false;
+      if (entry.from_rejection &&
+          now < entry.tokens->obtained_at + options_.rejected_token_refresh_interval) {
+        ++rejected_token_refreshes_skipped_;
+        return false;
+      }
+      return true;
+  }
+  return false;
 }
 
 TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint now,
-                                            const boost::asio::any_io_executor& executor) {
+                                            const boost::asio::any_io_executor& executor,
+                                            Cause cause, const TokenSet* seen) {
   Decision decision;
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
@@ -147,13 +220,7 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
   }
 
   const TokenSet& tokens = *entry.tokens;
-  bool needs_refresh = entry.unsaved != nullptr;
-  if (tokens.expires_at) {
-    const auto lifetime = *tokens.expires_at - tokens.obtained_at;
-    const auto margin = std::min<TimePoint::duration>(options_.refresh_margin, lifetime / 2);
-    needs_refresh = needs_refresh || now + margin >= *tokens.expires_at;
-  }
-  if (!needs_refresh) {
+  if (!NeedsRefresh(entry, now, cause, seen)) {
     decision.ready = TokenResult(entry.tokens);
     return decision;
   }
@@ -191,9 +258,15 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
       return decision;
     }
 
+    if (cause == Cause::kRejectedByBackend) ++rejected_token_refreshes_;
     entry.flight = std::make_shared<Flight>();
-    decision.job = std::make_shared<RefreshJob>(
-        RefreshJob{entry.flight, entry.generation, std::move(provider), entry.tokens, entry.unsaved});
+    decision.job = std::make_shared<RefreshJob>();
+    decision.job->flight = entry.flight;
+    decision.job->generation = entry.generation;
+    decision.job->provider = std::move(provider);
+    decision.job->current = entry.tokens;
+    decision.job->unsaved = entry.unsaved;
+    decision.job->cause = cause;
   }
 
   decision.flight = entry.flight;
@@ -202,171 +275,15 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
   return decision;
 }
 
-boost::asio::awaitable<TokenResult> TokenManager::GetAccessToken(std::string connection_key) {
-  auto executor = co_await boost::asio::this_coro::executor;
-  Decision decision = Decide(connection_key, clock_.Now(), executor);
-  if (decision.ready) co_return std::move(*decision.ready);
-
-  if (decision.job) {
-    boost::asio::co_spawn(executor, RunRefresh(connection_key, decision.job),
-                          boost::asio::detached);
-  }
-  auto [ec] =
-      co_await decision.channel->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
-
-  std::optional<TokenResult> outcome;
-  {
-    std::lock_guard lock(mutex_);
-    outcome = decision.flight->outcome;
-  }
-  if (ec || !outcome) {
-    co_return MakeError(ErrorCode::kUnavailable, "waiting for the token refresh of connection '" +
-                                                     connection_key +
-                                                     "' was cancelled; retry the request");
-  }
-  co_return std::move(*outcome);
+TokenManager::Entry* TokenManager::FindCurrent(const std::string& key, uint64_t generation) {
+  auto it = entries_.find(key);
+  if (it == entries_.end() || it->second->generation != generation) return nullptr;
+  return it->second.get();
 }
 
-boost::asio::awaitable<void> TokenManager::RunRefresh(std::string key,
-                                                      std::shared_ptr<RefreshJob> job) {
-  std::optional<TokenResult> outcome;
-  try {
-    if (job->unsaved) {
-      outcome = co_await SaveRefreshed(key, *job, job->unsaved);
-    } else if (job->provider->grant == GrantKind::kClientCredentials) {
-      Result<TokenSet> requested = co_await client_.RequestClientCredentials(*job->provider);
-      if (requested.ok()) {
-        outcome = co_await SaveRefreshed(
-            key, *job, std::make_shared<const TokenSet>(std::move(requested).value()));
-      } else {
-        outcome = co_await HandleFailure(key, *job, std::move(requested).take_error());
-      }
-    } else if (job->current->refresh_token.empty()) {
-      outcome = co_await HandleFailure(
-          key, *job,
-          MakeError(ErrorCode::kFailedPrecondition,
-                    "access token of connection '" + key + "' expired and provider '" +
-                        job->provider->id +
-                        "' issued no refresh token; the user must sign in again",
-                    "invalid_grant"));
-    } else {
-      Result<TokenSet> refreshed =
-          co_await client_.RefreshToken(*job->provider, job->current->refresh_token,
-                                        job->current->scope, job->current->response);
-      if (refreshed.ok()) {
-        outcome = co_await SaveRefreshed(
-            key, *job, std::make_shared<const TokenSet>(std::move(refreshed).value()));
-      } else {
-        outcome = co_await HandleFailure(key, *job, std::move(refreshed).take_error());
-      }
-    }
-  } catch (const std::exception& e) {
-    // Waiters must always be woken, so an unexpected exception becomes an error result.
-    spdlog::error("token refresh of connection {} threw: {}", key, e.what());
-    outcome = MakeError(ErrorCode::kInternal,
-                        "token refresh of connection '" + key + "' failed unexpectedly");
-  }
-  Complete(key, *job, std::move(*outcome));
-}
-
-boost::asio::awaitable<TokenResult> TokenManager::SaveRefreshed(
-    const std::string& key, const RefreshJob& job, std::shared_ptr<const TokenSet> tokens) {
-  {
-    // NOTE: a SetTokens that lands while SaveTokens runs is not ordered with this save, so the
-    // store can keep the refreshed tokens while memory keeps the login's tokens.
-    std::lock_guard lock(mutex_);
-    if (FindCurrent(key, job.generation) == nullptr) co_return tokens;
-  }
-  Status saved = co_await persistence_.SaveTokens(key, *tokens);
-
-  const TimePoint now = clock_.Now();
-  std::lock_guard lock(mutex_);
-  Entry* entry = FindCurrent(key, job.generation);
-  if (!saved.ok()) {
-    ++refresh_failures_;
-    spdlog::error("saving refreshed tokens of connection {} failed: {}", key,
-                  saved.error().message);
-    Error error =
-        MakeError(ErrorCode::kUnavailable, "saving the refreshed tokens of connection '" + key +
-                                               "' failed: " + saved.error().message);
-    if (entry != nullptr) {
-      entry->unsaved = tokens;
-      entry->next_attempt_at = now + options_.transient_retry_delay;
-      entry->last_failure = error;
-    }
-    // The refreshed tokens are not saved yet, so requests keep the old access token while it lasts.
-    if (IsUsable(*job.current, now)) co_return job.current;
-    co_return error;
-  }
-
-  ++refreshes_;
-  spdlog::info("refreshed tokens of connection {}", key);
-  if (entry != nullptr) {
-    entry->tokens = tokens;
-    entry->unsaved = nullptr;
-    entry->state = ConnectionState{};
-    entry->next_attempt_at = TimePoint{};
-    entry->last_failure.reset();
-  }
-  co_return tokens;
-}
-
-boost::asio::awaitable<TokenResult> TokenManager::HandleFailure(const std::string& key,
-                                                                const RefreshJob& job,
-                                                                Error error) {
-  ++refresh_failures_;
-  const TokenErrorKind kind = ClassifyTokenError(error);
-  const TimePoint now = clock_.Now();
-  std::optional<ConnectionError> connection_error;
-  {
-    std::lock_guard lock(mutex_);
-    Entry* entry = FindCurrent(key, job.generation);
-    if (kind == TokenErrorKind::kReloginRequired) {
-      ++relogins_required_;
-      spdlog::warn("connection {} needs a new login: {}", key, error.message);
-      error.reason = std::string(kReloginRequired);
-      connection_error = ConnectionError{error.reason, error.message};
-      if (entry != nullptr) {
-        entry->refresh_blocked = true;
-        entry->state = ConnectionState{ConnectionStatus::kError, *connection_error};
-      }
-    } else if (kind == TokenErrorKind::kTransient) {
-      spdlog::warn("token refresh of connection {} failed, retrying in {} s: {}", key,
-                   options_.transient_retry_delay.count(), error.message);
-      error.code = ErrorCode::kUnavailable;
-      if (entry != nullptr) {
-        entry->next_attempt_at = now + options_.transient_retry_delay;
-        entry->last_failure = error;
-      }
-    } else {
-      spdlog::error("token refresh of connection {} failed, retrying in {} s: {}", key,
-                    options_.failure_retry_delay.count(), error.message);
-      connection_error = ConnectionError{std::string(kRefreshFailed), error.message};
-      if (entry != nullptr) {
-        entry->next_attempt_at = now + options_.failure_retry_delay;
-        entry->last_failure = error;
-        entry->state = ConnectionState{ConnectionStatus::kError, *connection_error};
-      }
-    }
-  }
-  if (connection_error) co_await persistence_.MarkConnectionError(key, *connection_error);
-
-  if (kind != TokenErrorKind::kReloginRequired && IsUsable(*job.current, now)) {
-    co_return job.current;
-  }
-  co_return error;
-}
-
-void TokenManager::Complete(const std::string& key, const RefreshJob& job, TokenResult outcome) {
-  std::vector<std::shared_ptr<WakeChannel>> waiters;
-  {
-    std::lock_guard lock(mutex_);
-    job.flight->outcome = std::move(outcome);
-    waiters.swap(job.flight->waiters);
-    auto it = entries_.find(key);
-    if (it != entries_.end() && it->second->flight == job.flight) it->second->flight = nullptr;
-  }
-  for (const auto& waiter : waiters) waiter->try_send(boost::system::error_code());
+TimePoint TokenManager::NextAttemptAt(Entry& entry, TimePoint now, std::chrono::seconds base) {
+  ++entry.failures;
+  return now + RetryDelay(base, options_.max_retry_delay, entry.failures, random_);
 }
 
 }  // namespace credgate::credentials

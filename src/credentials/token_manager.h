@@ -16,10 +16,13 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
+#include "common/random.h"
 #include "common/result.h"
 #include "credentials/model.h"
+#include "credentials/refresh_timing.h"
 #include "credentials/token_client.h"
 
 namespace credgate::credentials {
@@ -37,32 +40,49 @@ class TokenPersistence {
                                                            ConnectionError error) = 0;
 };
 
+// Why a caller other than a request asks for a refresh (TokenManager::Refresh).
+enum class RefreshTrigger {
+  kScheduled,          // The refresh scheduler, ahead of expiry.
+  kRejectedByBackend,  // A backend answered HTTP 401 to a request carrying the access token.
+};
+
 // Thread-safe: every method may be called from coroutines on several threads. No lock is held
 // across a suspension point.
 //
-// Refresh: GetAccessToken returns the cached token without I/O while it is valid for longer
-// than the refresh margin. The margin is Options::refresh_margin, or half the token's
-// lifetime when that is shorter, so that a 60-second token is not refreshed on every request.
-// A token without a known expiry is never refreshed proactively. Past the margin, one refresh
-// per connection runs at a time, in a coroutine of its own on the executor of the request that
-// started it, and concurrent requests wait for it and share its result. A refreshed TokenSet
-// is saved through TokenPersistence before any request receives it.
+// Refresh: GetAccessToken returns the cached token without I/O until RefreshDueAt
+// (refresh_timing.h), which is Options::timing.refresh_margin before expiry. From then on, one
+// refresh per connection runs at a time, in a coroutine of its own on the executor of the caller
+// that started it, and concurrent callers, whether requests, the scheduler or a backend 401,
+// wait for it and share its result. A refreshed TokenSet is saved through TokenPersistence
+// before any caller receives it.
 //
-// Failures: invalid_grant, or an expired token without a refresh token, sets the connection's
-// status to kError with code ReloginRequired and stops refreshing until SetTokens. A transient
-// failure (token_response.h) returns the old access token while it is valid, else kUnavailable,
-// and no new attempt starts for Options::transient_retry_delay. Any other failure marks the
-// connection kError with code RefreshFailed and waits Options::failure_retry_delay.
+// Failures (token_errors.h):
+// - kReloginRequired, or an expired token without a refresh token: the connection's status
+//   becomes kError with code ReloginRequired, and nothing is retried until SetTokens.
+// - kTransient: the old access token is returned while it is valid, else kUnavailable, and the
+//   status stays kConnected.
+// - kProviderSettings: status kError with code ProviderSettingsInvalid. SetProvider for the
+//   provider ends the backoff, so that fixed settings are tried at the next request.
+// - kOther: status kError with code RefreshFailed.
+// Every failure but kReloginRequired delays the next attempt by RetryDelay (retry_backoff.h):
+// exponential from Options::transient_retry_delay (kTransient) or failure_retry_delay, capped
+// at max_retry_delay, with jitter. The connection error's message ends with the provider's
+// redacted response body ("Provider response: ...") when there was one.
 //
-// Lifetime: `client`, `persistence` and `clock` must outlive the manager, and the manager must
-// outlive every refresh it started, so destroy it only after the executors that run its
-// coroutines have stopped.
+// Lifetime: `client`, `persistence`, `clock` and `random` must outlive the manager, and the
+// manager must outlive every refresh it started, so destroy it only after the executors that
+// run its coroutines have stopped.
 class TokenManager {
  public:
   struct Options {
-    std::chrono::seconds refresh_margin{60};
+    RefreshTiming timing;
     std::chrono::seconds transient_retry_delay{5};
     std::chrono::seconds failure_retry_delay{60};
+    std::chrono::seconds max_retry_delay{300};
+    // Tokens that a refresh forced by a backend 401 returned are not force-refreshed again
+    // until they are this old, so that a backend that rejects every token cannot turn each
+    // request into a refresh.
+    std::chrono::seconds rejected_token_refresh_interval{30};
   };
 
   struct ConnectionState {
@@ -72,21 +92,39 @@ class TokenManager {
 
   // Running totals, for metrics.
   struct Counters {
-    uint64_t refreshes = 0;          // Refreshes that returned and saved a new TokenSet.
-    uint64_t refresh_failures = 0;   // Refreshes or saves that failed, for any reason.
-    uint64_t relogins_required = 0;  // Connections set to ReloginRequired.
+    uint64_t refreshes = 0;                  // Refreshes that returned and saved a new TokenSet.
+    uint64_t refresh_failures = 0;           // Refreshes or saves that failed, for any reason.
+    uint64_t relogins_required = 0;          // Connections set to ReloginRequired.
+    uint64_t provider_settings_invalid = 0;  // Refreshes rejected as ProviderSettingsInvalid.
+    uint64_t rejected_token_refreshes = 0;   // Refreshes started because of a backend 401.
+    uint64_t rejected_token_refreshes_skipped = 0;  // Backend 401s within the interval.
   };
 
+  // A connection the refresh scheduler may refresh: not ReloginRequired, and with a registered
+  // provider.
+  struct RefreshCandidate {
+    std::string connection_key;
+    std::shared_ptr<const TokenSet> tokens;
+    std::shared_ptr<const ProviderConfig> provider;
+    TimePoint retry_not_before{};  // The end of the backoff after a failure; epoch when none.
+    bool refreshing = false;       // A refresh is running.
+    bool unsaved = false;          // Refreshed tokens wait to be saved.
+    bool used = false;             // A request received the current tokens.
+  };
+
+  // Uses OpenSSL's random generator for the backoff jitter.
   TokenManager(TokenClient& client, TokenPersistence& persistence, const Clock& clock);
   TokenManager(TokenClient& client, TokenPersistence& persistence, const Clock& clock,
                Options options);
+  TokenManager(TokenClient& client, TokenPersistence& persistence, const Clock& clock,
+               RandomSource& random, Options options);
   ~TokenManager();
 
   TokenManager(const TokenManager&) = delete;
   TokenManager& operator=(const TokenManager&) = delete;
 
   // Adds or replaces a provider (non-null). Later refreshes of its connections use the new
-  // settings.
+  // settings, and connections in kError other than ReloginRequired may retry at once.
   void SetProvider(std::shared_ptr<const ProviderConfig> provider);
   void RemoveProvider(const std::string& provider_id);
 
@@ -101,26 +139,50 @@ class TokenManager {
   // kConnected and clears any refresh backoff. A refresh already running for the connection
   // still completes for its waiters, but its result no longer replaces these tokens.
   void SetTokens(const std::string& connection_key, TokenSet tokens);
+  // Sets the status of a connection with tokens to kError with `error` and stops refreshing it
+  // until SetTokens, as after invalid_grant, without calling TokenPersistence. For a status
+  // loaded from the store.
+  void MarkReloginRequired(const std::string& connection_key, ConnectionError error);
   void Remove(const std::string& connection_key);
 
   // Returns the connection's current tokens, refreshing them first when needed.
   // Errors: kNotFound for an unknown connection. kFailedPrecondition when a new login is
   // needed (reason ReloginRequired) or the provider is not registered. kUnavailable when the
   // token expired and the provider or the store is unavailable. For other refresh failures,
-  // the provider's error, and the connection's error code becomes RefreshFailed.
+  // the provider's error, with reason ProviderSettingsInvalid for kProviderSettings.
   boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> GetAccessToken(
       std::string connection_key);
 
+  // Refreshes the connection's tokens now, unless they are no longer `seen` (another refresh
+  // or a login replaced them), in which case the current tokens are returned. Joins a refresh
+  // that is already running, and honours the backoff after a failure by returning the
+  // current tokens while they are valid. With kRejectedByBackend, tokens that an earlier
+  // backend 401 refresh returned are kept until Options::rejected_token_refresh_interval has
+  // passed. Returns the same errors as GetAccessToken. A caller can tell whether the tokens
+  // changed by comparing the result with `seen`.
+  boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> Refresh(
+      std::string connection_key, std::shared_ptr<const TokenSet> seen, RefreshTrigger trigger);
+
+  // Returns every connection the refresh scheduler may refresh, in no particular order.
+  std::vector<RefreshCandidate> ListRefreshCandidates() const;
+
   std::optional<ConnectionState> GetState(const std::string& connection_key) const;
   Counters GetCounters() const;
+  const Options& options() const { return options_; }
 
  private:
+  enum class Cause { kRequest, kScheduled, kRejectedByBackend };
   struct Flight;
   struct Entry;
   struct RefreshJob;
   struct Decision;
 
-  Decision Decide(const std::string& key, TimePoint now, const boost::asio::any_io_executor& ex);
+  boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> Run(std::string key, Cause cause,
+                                                                      const TokenSet* seen);
+  Decision Decide(const std::string& key, TimePoint now, const boost::asio::any_io_executor& ex,
+                  Cause cause, const TokenSet* seen);
+  bool NeedsRefresh(Entry& entry, TimePoint now, Cause cause, const TokenSet* seen);
+  void MarkUsed(const std::string& key, const std::shared_ptr<const TokenSet>& tokens);
   boost::asio::awaitable<void> RunRefresh(std::string key, std::shared_ptr<RefreshJob> job);
   boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> SaveRefreshed(
       const std::string& key, const RefreshJob& job, std::shared_ptr<const TokenSet> tokens);
@@ -128,13 +190,17 @@ class TokenManager {
       const std::string& key, const RefreshJob& job, Error error);
   void Complete(const std::string& key, const RefreshJob& job,
                 Result<std::shared_ptr<const TokenSet>> outcome);
+  static std::string_view CauseName(Cause cause);
   Entry* FindCurrent(const std::string& key, uint64_t generation);  // Requires mutex_.
   // Returns the connection's client credentials settings, else its provider, else null.
   std::shared_ptr<const ProviderConfig> FindProvider(const std::string& key) const;  // mutex_.
+  // Counts a failure and returns the end of its backoff. Requires mutex_.
+  TimePoint NextAttemptAt(Entry& entry, TimePoint now, std::chrono::seconds base);
 
   TokenClient& client_;
   TokenPersistence& persistence_;
   const Clock& clock_;
+  RandomSource& random_;
   const Options options_;
 
   mutable std::mutex mutex_;
@@ -147,6 +213,9 @@ class TokenManager {
   std::atomic<uint64_t> refreshes_{0};
   std::atomic<uint64_t> refresh_failures_{0};
   std::atomic<uint64_t> relogins_required_{0};
+  std::atomic<uint64_t> provider_settings_invalid_{0};
+  std::atomic<uint64_t> rejected_token_refreshes_{0};
+  std::atomic<uint64_t> rejected_token_refreshes_skipped_{0};
 };
 
 }  // namespace credgate::credentials

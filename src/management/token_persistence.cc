@@ -113,9 +113,14 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
       continue;
     }
     services.tokens->SetTokens(connection_key, std::move(*tokens));
-    // A stored Error status (for example ReloginRequired) stays in force over the tokens.
-    if (services.statuses->Get(connection_key).error_code == "Unauthenticated") {
+    // A stored Error status (for example ReloginRequired) stays in force over the tokens, and
+    // ReloginRequired also keeps the token manager from refreshing with the dead grant.
+    const ConnectionState stored = services.statuses->Get(connection_key);
+    if (stored.error_code == "Unauthenticated") {
       services.statuses->Set(connection_key, ConnectionState{true, "", ""});
+    } else if (stored.error_code == credentials::kReloginRequired) {
+      services.tokens->MarkReloginRequired(
+          connection_key, credentials::ConnectionError{stored.error_code, stored.error_message});
     }
     ++loaded;
   }

@@ -33,7 +33,8 @@ class StoreTokenPersistence final : public credentials::TokenPersistence {
 };
 
 // Loads every stored token record into the token manager. A record that fails to open is
-// logged and its connection marked Error, so that one corrupt row does not stop the start.
+// logged and its connection marked Error, so that one corrupt row does not stop the start. A
+// connection stored as ReloginRequired is not refreshed until a new sign-in.
 Status LoadTokensFromStore(store::Store& store, runtime::Services& services);
 
 }  // namespace credgate::management

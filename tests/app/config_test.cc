@@ -133,6 +133,27 @@ TEST_F(ConfigFileTest, YamlSyntaxErrorHasPosition) {
   EXPECT_NE(status.error().message.find("invalid YAML at line"), std::string::npos);
 }
 
+TEST_F(ConfigFileTest, LoadsDefaultTokenLifetime) {
+  ServeConfig config;
+  EXPECT_EQ(config.default_token_lifetime_seconds, 3600);
+  auto status = LoadConfigFile(Write("defaultTokenLifetimeSeconds: 0\n"), config);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(config.default_token_lifetime_seconds, 0);
+  status = LoadConfigFile(Write("defaultTokenLifetimeSeconds: 86400\n"), config);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(config.default_token_lifetime_seconds, 86400);
+}
+
+TEST_F(ConfigFileTest, RejectsNegativeDefaultTokenLifetime) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write("defaultTokenLifetimeSeconds: -5\n"), config);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("'defaultTokenLifetimeSeconds' must be a whole number"),
+            std::string::npos)
+      << status.error().message;
+  EXPECT_NE(status.error().message.find("line 1"), std::string::npos) << status.error().message;
+}
+
 TEST(FinalizeConfig, DefaultsPublicUrlFromGatewayAddress) {
   ServeConfig config;
   config.gateway_listen = {"::1", 8443};

@@ -2,11 +2,13 @@
 // responses, optionally after a delay so that concurrent callers overlap.
 #pragma once
 
+#include <algorithm>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -26,6 +28,13 @@ class FakeHttpClient final : public http::HttpClient {
     if (!content_type.empty()) response.headers.emplace_back("Content-Type", content_type);
     responses_.push_back(std::move(response));
   }
+  // Drops the queued responses and the failure, so that the next Respond() or Fail() decides
+  // what later requests get.
+  void Reset() {
+    std::lock_guard lock(mutex_);
+    responses_.clear();
+    failure_.reset();
+  }
   void Fail(Error error) {
     std::lock_guard lock(mutex_);
     failure_ = std::move(error);
@@ -33,15 +42,20 @@ class FakeHttpClient final : public http::HttpClient {
   void SetDelay(std::chrono::milliseconds delay) { delay_ = delay; }
 
   boost::asio::awaitable<Result<http::ClientResponse>> Send(http::ClientRequest request) override {
+    const std::string url = request.url;
     {
       std::lock_guard lock(mutex_);
       requests_.push_back(request);
+      size_t& in_flight = in_flight_[url];
+      ++in_flight;
+      max_in_flight_[url] = std::max(max_in_flight_[url], in_flight);
     }
     if (delay_.count() > 0) {
       boost::asio::steady_timer timer(co_await boost::asio::this_coro::executor, delay_);
       co_await timer.async_wait(boost::asio::use_awaitable);
     }
     std::lock_guard lock(mutex_);
+    --in_flight_[url];
     if (failure_) co_return *failure_;
     if (responses_.empty()) co_return MakeError(ErrorCode::kInternal, "no scripted response");
     http::ClientResponse response = responses_.front();
@@ -53,6 +67,18 @@ class FakeHttpClient final : public http::HttpClient {
     std::lock_guard lock(mutex_);
     return requests_.size();
   }
+  size_t RequestCount(const std::string& url) const {
+    std::lock_guard lock(mutex_);
+    size_t count = 0;
+    for (const auto& request : requests_) count += request.url == url ? 1 : 0;
+    return count;
+  }
+  // Returns the largest number of requests to `url` that were in progress at the same time.
+  size_t MaxInFlight(const std::string& url) const {
+    std::lock_guard lock(mutex_);
+    auto it = max_in_flight_.find(url);
+    return it == max_in_flight_.end() ? 0 : it->second;
+  }
   http::ClientRequest LastRequest() const {
     std::lock_guard lock(mutex_);
     return requests_.back();
@@ -63,6 +89,8 @@ class FakeHttpClient final : public http::HttpClient {
   std::deque<http::ClientResponse> responses_;
   std::optional<Error> failure_;
   std::vector<http::ClientRequest> requests_;
+  std::map<std::string, size_t> in_flight_;
+  std::map<std::string, size_t> max_in_flight_;
   std::chrono::milliseconds delay_{0};
 };
 

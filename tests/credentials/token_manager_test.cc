@@ -7,6 +7,8 @@
 #include <thread>
 
 #include "fake_http_client.h"
+#include "fake_persistence.h"
+#include "fake_random.h"
 #include "run_coroutine.h"
 
 namespace credgate::credentials {
@@ -14,33 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::FakeHttpClient;
+using testing::FakePersistence;
 using testing::RunCoroutine;
-
-class FakePersistence final : public TokenPersistence {
- public:
-  boost::asio::awaitable<Status> SaveTokens(const std::string& key,
-                                            const TokenSet& tokens) override {
-    std::lock_guard lock(mutex_);
-    ++saves_;
-    last_key_ = key;
-    last_access_token_ = std::string(tokens.access_token.Expose());
-    if (fail_saves_) co_return MakeError(ErrorCode::kUnavailable, "store is down");
-    co_return OkStatus();
-  }
-  boost::asio::awaitable<void> MarkConnectionError(const std::string& key,
-                                                   ConnectionError error) override {
-    std::lock_guard lock(mutex_);
-    errors_.push_back({key, std::move(error)});
-    co_return;
-  }
-
-  std::mutex mutex_;
-  int saves_ = 0;
-  bool fail_saves_ = false;
-  std::string last_key_;
-  std::string last_access_token_;
-  std::vector<std::pair<std::string, ConnectionError>> errors_;
-};
 
 class TokenManagerTest : public ::testing::Test {
  protected:
@@ -241,11 +218,343 @@ TEST_F(TokenManagerTest, FailedSaveIsRetriedBeforeUse) {
   EXPECT_EQ(http_.RequestCount(), 1u);
 }
 
+TEST_F(TokenManagerTest, ConnectionErrorKeepsProviderResponse) {
+  SetTokens(3600s, 0s);
+  http_.Reset();
+  http_.Respond(400, R"({"error":"invalid_grant","error_description":"Token has been revoked."})");
+  ASSERT_FALSE(Get().ok());
+  ASSERT_EQ(persistence_.errors_.size(), 1u);
+  const ConnectionError& error = persistence_.errors_[0].second;
+  EXPECT_EQ(error.code, "ReloginRequired");
+  EXPECT_NE(error.message.find("Token has been revoked."), std::string::npos) << error.message;
+  EXPECT_NE(error.message.find("Provider response: {\"error\":\"invalid_grant\""),
+            std::string::npos)
+      << error.message;
+}
+
+TEST_F(TokenManagerTest, NewLoginRestoresReloginRequired) {
+  SetTokens(3600s, 0s);
+  http_.Reset();
+  http_.Respond(400, R"({"error":"invalid_grant"})");
+  ASSERT_FALSE(Get().ok());
+  ASSERT_EQ(manager_.GetState(kKey)->status, ConnectionStatus::kError);
+
+  TokenSet login;
+  login.access_token = Secret("login-at");
+  login.refresh_token = Secret("login-rt");
+  login.obtained_at = clock_.Now();
+  login.expires_at = clock_.Now() + 3600s;
+  manager_.SetTokens(kKey, std::move(login));
+  EXPECT_EQ(manager_.GetState(kKey)->status, ConnectionStatus::kConnected);
+  EXPECT_EQ(GetToken(), "login-at");
+
+  // The restored connection refreshes again once its token nears expiry.
+  http_.Reset();
+  http_.Respond(200, R"({"access_token":"after-login-at","expires_in":3600})");
+  clock_.Advance(3590s);
+  EXPECT_EQ(GetToken(), "after-login-at");
+  EXPECT_TRUE(http_.LastRequest().body.find("refresh_token=login-rt") != std::string::npos);
+}
+
+TEST_F(TokenManagerTest, MarkReloginRequiredStopsRefreshing) {
+  SetTokens(3600s, 0s);
+  manager_.MarkReloginRequired(kKey, ConnectionError{"ReloginRequired", "stored status"});
+  auto result = Get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().reason, "ReloginRequired");
+  EXPECT_EQ(result.error().message, "stored status");
+  EXPECT_EQ(http_.RequestCount(), 0u);
+  EXPECT_TRUE(manager_.ListRefreshCandidates().empty());
+}
+
+TEST_F(TokenManagerTest, InvalidClientMarksProviderSettingsInvalid) {
+  SetTokens(3570s, 30s);
+  http_.Reset();
+  http_.Respond(401, R"({"error":"invalid_client","error_description":"bad secret"})");
+  EXPECT_EQ(GetToken(), "old-at");
+  ASSERT_EQ(persistence_.errors_.size(), 1u);
+  EXPECT_EQ(persistence_.errors_[0].second.code, "ProviderSettingsInvalid");
+  EXPECT_NE(persistence_.errors_[0].second.message.find("Provider response:"), std::string::npos);
+  EXPECT_EQ(manager_.GetState(kKey)->error.code, "ProviderSettingsInvalid");
+  EXPECT_EQ(manager_.GetCounters().provider_settings_invalid, 1u);
+
+  // Backing off: the next request does not call the provider.
+  EXPECT_EQ(GetToken(), "old-at");
+  EXPECT_EQ(http_.RequestCount(), 1u);
+
+  // Saving the provider again ends the backoff, and the fixed settings work.
+  auto provider = std::make_shared<ProviderConfig>();
+  provider->id = "idp";
+  provider->client_id = "client";
+  provider->client_secret = Secret("fixed-secret");
+  provider->token_url = "https://idp.example/token";
+  manager_.SetProvider(provider);
+  http_.Reset();
+  http_.Respond(200, R"({"access_token":"fixed-at","expires_in":3600})");
+  EXPECT_EQ(GetToken(), "fixed-at");
+  EXPECT_EQ(http_.RequestCount(), 2u);
+  EXPECT_EQ(manager_.GetState(kKey)->status, ConnectionStatus::kConnected);
+}
+
+TEST_F(TokenManagerTest, InvalidClientErrorReason) {
+  SetTokens(3600s, 0s);
+  http_.Reset();
+  http_.Respond(401, R"({"error":"invalid_client"})");
+  auto result = Get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().reason, "ProviderSettingsInvalid");
+}
+
+TEST_F(TokenManagerTest, DefaultLifetimeRefreshesUnknownExpiry) {
+  TokenManager::Options options;
+  options.timing.default_token_lifetime = 3600s;
+  TokenManager manager(client_, persistence_, clock_, options);
+  manager.SetProvider(std::make_shared<ProviderConfig>(ProviderConfig{.id = "idp"}));
+  TokenSet tokens;
+  tokens.access_token = Secret("no-expiry-at");
+  tokens.refresh_token = Secret("rt");
+  tokens.obtained_at = clock_.Now();
+  manager.SetTokens(kKey, std::move(tokens));
+
+  clock_.Advance(3539s);
+  EXPECT_EQ((*RunCoroutine(manager.GetAccessToken(kKey)))->access_token.Expose(), "no-expiry-at");
+  EXPECT_EQ(http_.RequestCount(), 0u);
+  clock_.Advance(1s);
+  EXPECT_EQ((*RunCoroutine(manager.GetAccessToken(kKey)))->access_token.Expose(), "new-at");
+  EXPECT_EQ(http_.RequestCount(), 1u);
+}
+
+TEST_F(TokenManagerTest, DefaultLifetimeKeepsTokenWhenRefreshFails) {
+  TokenManager::Options options;
+  options.timing.default_token_lifetime = 3600s;
+  TokenManager manager(client_, persistence_, clock_, options);
+  manager.SetProvider(std::make_shared<ProviderConfig>(ProviderConfig{.id = "idp"}));
+  TokenSet tokens;
+  tokens.access_token = Secret("no-expiry-at");
+  tokens.refresh_token = Secret("rt");
+  tokens.obtained_at = clock_.Now();
+  manager.SetTokens(kKey, std::move(tokens));
+
+  http_.Fail(MakeError(ErrorCode::kDeadlineExceeded, "timed out"));
+  clock_.Advance(7200s);
+  auto result = RunCoroutine(manager.GetAccessToken(kKey));
+  ASSERT_TRUE(result.ok()) << result.error().message;
+  EXPECT_EQ((*result)->access_token.Expose(), "no-expiry-at");
+  EXPECT_EQ(http_.RequestCount(), 1u);
+}
+
+TEST_F(TokenManagerTest, ScheduledRefreshOfFreshToken) {
+  SetTokens(0s, 3600s);
+  auto seen = *Get();
+  auto refreshed = RunCoroutine(manager_.Refresh(kKey, seen, RefreshTrigger::kScheduled));
+  ASSERT_TRUE(refreshed.ok()) << refreshed.error().message;
+  EXPECT_EQ((*refreshed)->access_token.Expose(), "new-at");
+  EXPECT_EQ(http_.RequestCount(), 1u);
+  EXPECT_EQ(persistence_.saves_, 1);
+}
+
+TEST_F(TokenManagerTest, ScheduledRefreshOfReplacedToken) {
+  SetTokens(0s, 3600s);
+  auto stale = *Get();
+  SetTokens(0s, 3600s, "login-rt");
+  auto result = RunCoroutine(manager_.Refresh(kKey, stale, RefreshTrigger::kScheduled));
+  ASSERT_TRUE(result.ok());
+  EXPECT_NE(result->get(), stale.get());
+  EXPECT_EQ(http_.RequestCount(), 0u);
+}
+
+TEST_F(TokenManagerTest, ScheduledRefreshDoesNotMarkUsed) {
+  SetTokens(0s, 3600s);
+  auto seen = *Get();
+  ASSERT_TRUE(manager_.ListRefreshCandidates().at(0).used);
+  ASSERT_TRUE(RunCoroutine(manager_.Refresh(kKey, seen, RefreshTrigger::kScheduled)).ok());
+  EXPECT_FALSE(manager_.ListRefreshCandidates().at(0).used);
+  ASSERT_TRUE(Get().ok());
+  EXPECT_TRUE(manager_.ListRefreshCandidates().at(0).used);
+}
+
+TEST_F(TokenManagerTest, RejectedTokenIsRefreshedOnce) {
+  SetTokens(0s, 3600s);
+  auto rejected = *Get();
+  http_.SetDelay(20ms);
+  boost::asio::io_context io;
+  std::vector<std::optional<Result<std::shared_ptr<const TokenSet>>>> results(5);
+  for (auto& result : results) {
+    boost::asio::co_spawn(
+        io,
+        testing::AwaitInto(manager_.Refresh(kKey, rejected, RefreshTrigger::kRejectedByBackend),
+                           result),
+        boost::asio::detached);
+  }
+  io.run();
+  for (const auto& result : results) {
+    ASSERT_TRUE(result && result->ok());
+    EXPECT_EQ((**result)->access_token.Expose(), "new-at");
+  }
+  EXPECT_EQ(http_.RequestCount(), 1u);
+  EXPECT_EQ(manager_.GetCounters().rejected_token_refreshes, 1u);
+
+  // A caller that still holds the rejected token gets the new one without another refresh.
+  auto late = RunCoroutine(manager_.Refresh(kKey, rejected, RefreshTrigger::kRejectedByBackend));
+  ASSERT_TRUE(late.ok());
+  EXPECT_EQ((*late)->access_token.Expose(), "new-at");
+  EXPECT_EQ(http_.RequestCount(), 1u);
+}
+
+TEST_F(TokenManagerTest, RejectedRefreshResultIsNotRefreshedAgainAtOnce) {
+  SetTokens(0s, 3600s);
+  auto first = RunCoroutine(manager_.Refresh(kKey, *Get(), RefreshTrigger::kRejectedByBackend));
+  ASSERT_TRUE(first.ok());
+  ASSERT_EQ(http_.RequestCount(), 1u);
+
+  // The backend also rejects the new token: within the interval it is kept.
+  clock_.Advance(29s);
+  auto second = RunCoroutine(manager_.Refresh(kKey, *first, RefreshTrigger::kRejectedByBackend));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->get(), first->get());
+  EXPECT_EQ(http_.RequestCount(), 1u);
+  EXPECT_EQ(manager_.GetCounters().rejected_token_refreshes_skipped, 1u);
+
+  clock_.Advance(1s);
+  auto third = RunCoroutine(manager_.Refresh(kKey, *first, RefreshTrigger::kRejectedByBackend));
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(third->get(), first->get());
+  EXPECT_EQ(http_.RequestCount(), 2u);
+}
+
+TEST_F(TokenManagerTest, RejectedTokenWithoutRefreshTokenIsKept) {
+  SetTokens(0s, 3600s, "");
+  auto rejected = *Get();
+  auto result = RunCoroutine(manager_.Refresh(kKey, rejected, RefreshTrigger::kRejectedByBackend));
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->get(), rejected.get());
+  EXPECT_EQ(http_.RequestCount(), 0u);
+}
+
+TEST_F(TokenManagerTest, RefreshCandidatesSkipBlockedAndUnregistered) {
+  SetTokens(0s, 3600s);
+  TokenSet other;
+  other.access_token = Secret("other-at");
+  manager_.SetTokens("gone/bob", other);
+  manager_.SetTokens("idp/carol", other);
+  manager_.MarkReloginRequired("idp/carol", ConnectionError{"ReloginRequired", "revoked"});
+
+  auto candidates = manager_.ListRefreshCandidates();
+  ASSERT_EQ(candidates.size(), 1u);
+  EXPECT_EQ(candidates[0].connection_key, kKey);
+  EXPECT_EQ(candidates[0].provider->id, "idp");
+  EXPECT_FALSE(candidates[0].used);
+  EXPECT_FALSE(candidates[0].refreshing);
+  EXPECT_FALSE(candidates[0].unsaved);
+}
+
 TEST_F(TokenManagerTest, RemovedConnectionIsUnknown) {
   SetTokens(0s, 3600s);
   manager_.Remove(kKey);
   EXPECT_FALSE(Get().ok());
   EXPECT_FALSE(manager_.GetState(kKey).has_value());
+}
+
+}  // namespace
+}  // namespace credgate::credentials
+
+namespace credgate::credentials {
+namespace {
+
+// A manager whose tokens live two hours and are refreshed during their second hour, so that a
+// token past its refresh time stays usable while the backoff is observed.
+class TokenManagerBackoffTest : public ::testing::Test {
+ protected:
+  static constexpr char kKey[] = "idp/alice";
+
+  static TokenManager::Options MakeOptions() {
+    TokenManager::Options options;
+    options.timing.refresh_margin = 3600s;
+    return options;
+  }
+
+  TokenManagerBackoffTest() {
+    auto provider = std::make_shared<ProviderConfig>();
+    provider->id = "idp";
+    provider->client_id = "client";
+    provider->client_secret = Secret("secret");
+    provider->token_url = "https://idp.example/token";
+    manager_.SetProvider(provider);
+    TokenSet tokens;
+    tokens.access_token = Secret("old-at");
+    tokens.refresh_token = Secret("old-rt");
+    tokens.obtained_at = clock_.Now() - 3600s;
+    tokens.expires_at = clock_.Now() + 3600s;
+    manager_.SetTokens(kKey, std::move(tokens));
+  }
+
+  std::string GetToken() {
+    auto result = RunCoroutine(manager_.GetAccessToken(kKey));
+    if (!result.ok()) return "error: " + result.error().message;
+    return std::string((*result)->access_token.Expose());
+  }
+
+  FakeClock clock_;
+  FakeHttpClient http_;
+  FakePersistence persistence_;
+  testing::FixedRandom random_{0xFF};  // Delays just below their upper bound.
+  TokenClient client_{http_, clock_};
+  TokenManager manager_{client_, persistence_, clock_, random_, MakeOptions()};
+};
+
+TEST_F(TokenManagerBackoffTest, TransientDelayDoublesUpToCap) {
+  http_.Fail(MakeError(ErrorCode::kUnavailable, "connection refused"));
+  // Delays before each retry: 5 s, 10 s, 20 s, ... capped at 300 s, each just below its bound.
+  const int64_t bounds[] = {5, 10, 20, 40, 80, 160, 300, 300};
+  EXPECT_EQ(GetToken(), "old-at");
+  size_t expected_requests = 1;
+  for (int64_t bound : bounds) {
+    ASSERT_EQ(http_.RequestCount(), expected_requests);
+    clock_.Advance(std::chrono::seconds(bound) - 1s);
+    EXPECT_EQ(GetToken(), "old-at");
+    EXPECT_EQ(http_.RequestCount(), expected_requests) << "retried before " << bound << " s";
+    clock_.Advance(1s);
+    EXPECT_EQ(GetToken(), "old-at");
+    ++expected_requests;
+    EXPECT_EQ(http_.RequestCount(), expected_requests) << "no retry after " << bound << " s";
+  }
+  EXPECT_EQ(manager_.GetState(kKey)->status, ConnectionStatus::kConnected);
+}
+
+TEST_F(TokenManagerBackoffTest, SuccessResetsBackoff) {
+  http_.Fail(MakeError(ErrorCode::kUnavailable, "connection refused"));
+  EXPECT_EQ(GetToken(), "old-at");
+  clock_.Advance(5s);
+  EXPECT_EQ(GetToken(), "old-at");
+  EXPECT_EQ(http_.RequestCount(), 2u);
+
+  http_.Reset();
+  http_.Respond(200, R"({"access_token":"new-at","expires_in":7200})");
+  clock_.Advance(10s);
+  EXPECT_EQ(GetToken(), "new-at");
+  EXPECT_EQ(http_.RequestCount(), 3u);
+
+  // The next failure backs off from the base delay again, not from 20 s.
+  http_.Fail(MakeError(ErrorCode::kUnavailable, "connection refused"));
+  clock_.Advance(3600s);
+  EXPECT_EQ(GetToken(), "new-at");
+  EXPECT_EQ(http_.RequestCount(), 4u);
+  clock_.Advance(5s);
+  EXPECT_EQ(GetToken(), "new-at");
+  EXPECT_EQ(http_.RequestCount(), 5u);
+}
+
+TEST_F(TokenManagerBackoffTest, FailureBackoffStartsAtFailureDelay) {
+  http_.Reset();
+  http_.Respond(400, R"({"error":"invalid_scope"})");
+  EXPECT_EQ(GetToken(), "old-at");
+  EXPECT_EQ(manager_.GetState(kKey)->error.code, "RefreshFailed");
+  clock_.Advance(59s);
+  EXPECT_EQ(GetToken(), "old-at");
+  EXPECT_EQ(http_.RequestCount(), 1u);
+  clock_.Advance(1s);
+  EXPECT_EQ(GetToken(), "old-at");
+  EXPECT_EQ(http_.RequestCount(), 2u);
 }
 
 }  // namespace

@@ -1,0 +1,194 @@
+#include "credentials/refresh_scheduler.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <map>
+#include <vector>
+
+#include "credentials/refresh_timing.h"
+#include "credentials/retry_backoff.h"
+
+namespace credgate::credentials {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr auto kMinSleep = std::chrono::seconds(1);
+
+// Returns the part `spread` (in [0, 1)) of the spread window for a lifetime.
+TimePoint::duration SpreadOf(TimePoint::duration lifetime, const RefreshScheduler::Options& options,
+                             double spread) {
+  const auto window = std::min<TimePoint::duration>(
+      options.max_spread,
+      std::chrono::duration_cast<TimePoint::duration>(lifetime * options.spread_fraction));
+  return std::chrono::duration_cast<TimePoint::duration>(window * spread);
+}
+
+bool SameTokens(const std::weak_ptr<const TokenSet>& planned,
+                const std::shared_ptr<const TokenSet>& current) {
+  return !planned.owner_before(current) && !current.owner_before(planned);
+}
+
+}  // namespace
+
+RefreshScheduler::RefreshScheduler(asio::any_io_executor executor, TokenManager& manager,
+                                   const Clock& clock, RandomSource& random, Options options)
+    : executor_(executor),
+      manager_(manager),
+      clock_(clock),
+      random_(random),
+      options_(options),
+      timer_(executor) {}
+
+RefreshScheduler::RefreshScheduler(asio::any_io_executor executor, TokenManager& manager,
+                                   const Clock& clock, RandomSource& random)
+    : RefreshScheduler(std::move(executor), manager, clock, random, Options()) {}
+
+RefreshScheduler::Counters RefreshScheduler::GetCounters() const {
+  Counters counters;
+  counters.scans = scans_.load();
+  counters.refreshes_started = refreshes_started_.load();
+  counters.refresh_failures = refresh_failures_.load();
+  return counters;
+}
+
+void RefreshScheduler::Start() {
+  spdlog::info("refresh scheduler started scan_interval_seconds={} max_concurrent_per_provider={}",
+               options_.scan_interval.count(), options_.max_concurrent_per_provider);
+  asio::co_spawn(executor_, Loop(), asio::detached);
+}
+
+void RefreshScheduler::Stop() {
+  asio::dispatch(executor_, [this] {
+    if (stopping_) return;
+    stopping_ = true;
+    timer_.cancel();
+    spdlog::info("refresh scheduler stopped");
+  });
+}
+
+std::optional<TimePoint> RefreshScheduler::DueAt(const TokenManager::RefreshCandidate& candidate,
+                                                 const RefreshTiming& timing,
+                                                 const Options& options, double spread) {
+  if (candidate.unsaved) return candidate.retry_not_before;
+  const TokenSet& tokens = *candidate.tokens;
+  std::optional<TimePoint> due;
+  auto consider = [&due](TimePoint at) {
+    if (!due || at < *due) due = at;
+  };
+
+  // A client credentials connection gets a new token where others use a refresh token.
+  const bool renewable = !tokens.refresh_token.empty() ||
+                         candidate.provider->grant == GrantKind::kClientCredentials;
+  if (!renewable) {
+    if (tokens.expires_at) consider(*tokens.expires_at);
+  } else {
+    const std::optional<TimePoint::duration> lifetime = AccessTokenLifetime(tokens, timing);
+    if (candidate.used && lifetime && *lifetime >= options.min_token_lifetime) {
+      consider(*RefreshDueAt(tokens, timing) - SpreadOf(*lifetime, options, spread));
+    }
+    if (const std::optional<TimePoint> expiry =
+            RefreshTokenExpiresAt(tokens, *candidate.provider)) {
+      const TimePoint::duration refresh_lifetime = *expiry - tokens.obtained_at;
+      const TimePoint::duration lead =
+          std::max<TimePoint::duration>(timing.refresh_margin, refresh_lifetime / 10);
+      consider(*expiry - lead - SpreadOf(refresh_lifetime, options, spread));
+    }
+  }
+  if (due && *due < candidate.retry_not_before) due = candidate.retry_not_before;
+  return due;
+}
+
+TimePoint RefreshScheduler::ScanOnce() {
+  ++scans_;
+  const TimePoint now = clock_.Now();
+  TimePoint next_scan = now + options_.scan_interval;
+  const RefreshTiming& timing = manager_.options().timing;
+
+  std::unordered_map<std::string, Plan> plans;
+  std::map<std::string, std::vector<QueuedRefresh>> due_by_provider;
+  size_t candidates = 0;
+  for (TokenManager::RefreshCandidate& candidate : manager_.ListRefreshCandidates()) {
+    ++candidates;
+    auto planned = plans_.find(candidate.connection_key);
+    Plan plan;
+    if (planned != plans_.end() && SameTokens(planned->second.tokens, candidate.tokens)) {
+      plan = planned->second;
+    } else {
+      plan.tokens = candidate.tokens;
+      plan.spread = RandomFraction(random_);
+    }
+    plans[candidate.connection_key] = plan;
+    if (candidate.refreshing) continue;
+
+    const std::optional<TimePoint> due = DueAt(candidate, timing, options_, plan.spread);
+    if (!due) continue;
+    if (*due > now) {
+      next_scan = std::min(next_scan, *due);
+      continue;
+    }
+    due_by_provider[candidate.provider->id].push_back(
+        QueuedRefresh{*due, std::move(candidate.connection_key), candidate.tokens});
+  }
+  plans_.swap(plans);
+
+  // The queues are rebuilt from each scan, so a connection that stopped being due leaves them.
+  size_t queued = 0;
+  for (auto& [provider_id, due] : due_by_provider) {
+    std::sort(due.begin(), due.end(),
+              [](const QueuedRefresh& a, const QueuedRefresh& b) { return a.due < b.due; });
+    std::deque<QueuedRefresh>& queue = queues_[provider_id];
+    queue.assign(std::make_move_iterator(due.begin()), std::make_move_iterator(due.end()));
+    queued += queue.size();
+
+    size_t& active = active_workers_[provider_id];
+    while (active < options_.max_concurrent_per_provider && active < queue.size()) {
+      ++active;
+      asio::co_spawn(executor_, Worker(provider_id), asio::detached);
+    }
+  }
+  for (auto& [provider_id, queue] : queues_) {
+    if (!due_by_provider.contains(provider_id)) queue.clear();
+  }
+  spdlog::debug("refresh scan candidates={} due={}", candidates, queued);
+  return next_scan;
+}
+
+asio::awaitable<void> RefreshScheduler::Loop() {
+  while (!stopping_) {
+    const TimePoint next_scan = ScanOnce();
+    using Duration = std::chrono::steady_clock::duration;
+    const Duration longest = options_.scan_interval;
+    const Duration shortest = std::min<Duration>(kMinSleep, longest);
+    Duration sleep = std::chrono::duration_cast<Duration>(next_scan - clock_.Now());
+    sleep = std::min(std::max(sleep, shortest), longest);
+    timer_.expires_after(sleep);
+    co_await timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> RefreshScheduler::Worker(std::string provider_id) {
+  while (!stopping_) {
+    std::deque<QueuedRefresh>& queue = queues_[provider_id];
+    if (queue.empty()) break;
+    QueuedRefresh item = std::move(queue.front());
+    queue.pop_front();
+    std::shared_ptr<const TokenSet> seen = item.tokens.lock();
+    if (!seen) continue;  // A login or another refresh replaced the tokens.
+
+    ++refreshes_started_;
+    auto refreshed =
+        co_await manager_.Refresh(item.connection_key, seen, RefreshTrigger::kScheduled);
+    if (!refreshed.ok()) ++refresh_failures_;
+  }
+  --active_workers_[provider_id];
+}
+
+}  // namespace credgate::credentials

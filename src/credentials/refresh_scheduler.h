@@ -1,0 +1,126 @@
+// RefreshScheduler: refreshes connections in the background, before requests need it and
+// before refresh tokens die unused. Every refresh goes through TokenManager::Refresh, whose
+// single flight per connection means a request and the scheduler never refresh one connection
+// twice at once.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "common/clock.h"
+#include "common/random.h"
+#include "credentials/token_manager.h"
+
+namespace credgate::credentials {
+
+// Each scan lists the manager's refresh candidates and gives each a due time (DueAt):
+// - A used connection (a request received its current access token) is refreshed before
+//   RefreshDueAt (refresh_timing.h), earlier by a random part of the spread, so that thousands
+//   of tokens that expire together reach the provider over a window. This applies only to
+//   access tokens that live at least Options::min_token_lifetime: shorter-lived ones would keep
+//   the provider busy, and the request path refreshes them. An idle connection (no request
+//   received its current token) is not refreshed ahead of expiry.
+// - A client credentials connection counts as having a refresh token, because the manager
+//   requests a new token for it.
+// - Any connection is refreshed before its refresh token would expire (RefreshTokenExpiresAt)
+//   by a tenth of the refresh token's lifetime (at least the refresh margin) plus spread.
+// - A connection whose access token expired without a refresh token is due at expiry, so that
+//   the manager marks it ReloginRequired without waiting for a request.
+// - A connection whose refreshed tokens wait to be saved is due at once.
+// No due time falls before the end of the manager's backoff. Due connections are refreshed
+// earliest first, with at most Options::max_concurrent_per_provider refreshes per provider at
+// a time. The scheduler sleeps until the next due time, or Options::scan_interval at most, so
+// tokens of a new login are seen within one scan interval.
+//
+// Threading: the scheduler's state lives on `executor`, which must not run handlers
+// concurrently (an io_context run by one thread, or a strand). Call Start() once, and Stop()
+// and ScanOnce() on that executor or while it does not run. `manager`, `clock` and `random`
+// must outlive the scheduler, and the scheduler must outlive its executor's run, as
+// TokenManager must.
+class RefreshScheduler {
+ public:
+  struct Options {
+    std::chrono::seconds scan_interval{30};
+    std::chrono::seconds min_token_lifetime{60};
+    // Refreshes of one due time spread over this fraction of the lifetime before it, but over
+    // max_spread at most.
+    double spread_fraction = 0.1;
+    std::chrono::seconds max_spread{600};
+    size_t max_concurrent_per_provider = 4;
+  };
+
+  // Running totals, for metrics.
+  struct Counters {
+    uint64_t scans = 0;
+    uint64_t refreshes_started = 0;
+    uint64_t refresh_failures = 0;  // Refreshes that returned an error.
+  };
+
+  RefreshScheduler(boost::asio::any_io_executor executor, TokenManager& manager, const Clock& clock,
+                   RandomSource& random, Options options);
+  RefreshScheduler(boost::asio::any_io_executor executor, TokenManager& manager, const Clock& clock,
+                   RandomSource& random);
+
+  RefreshScheduler(const RefreshScheduler&) = delete;
+  RefreshScheduler& operator=(const RefreshScheduler&) = delete;
+
+  // Starts the scan loop on the executor. The first scan runs at once.
+  void Start();
+  // Stops scanning and starting refreshes. Refreshes already running finish on their own.
+  void Stop();
+
+  // Scans once: starts the refreshes that are due and returns when the next scan should run.
+  // Public for tests, which drive it with a FakeClock.
+  TimePoint ScanOnce();
+
+  // Returns when the scheduler refreshes `candidate`, or nullopt when it does not. `spread` is
+  // the connection's random fraction in [0, 1) of the spread window.
+  static std::optional<TimePoint> DueAt(const TokenManager::RefreshCandidate& candidate,
+                                        const RefreshTiming& timing, const Options& options,
+                                        double spread);
+
+  // Thread-safe.
+  Counters GetCounters() const;
+
+ private:
+  // A connection's random spread, drawn again whenever its tokens change.
+  struct Plan {
+    std::weak_ptr<const TokenSet> tokens;
+    double spread = 0;
+  };
+  struct QueuedRefresh {
+    TimePoint due;
+    std::string connection_key;
+    std::weak_ptr<const TokenSet> tokens;
+  };
+
+  boost::asio::awaitable<void> Loop();
+  boost::asio::awaitable<void> Worker(std::string provider_id);
+
+  boost::asio::any_io_executor executor_;
+  TokenManager& manager_;
+  const Clock& clock_;
+  RandomSource& random_;
+  const Options options_;
+  boost::asio::steady_timer timer_;
+  bool stopping_ = false;
+
+  std::unordered_map<std::string, Plan> plans_;
+  std::unordered_map<std::string, std::deque<QueuedRefresh>> queues_;  // By provider id.
+  std::unordered_map<std::string, size_t> active_workers_;             // By provider id.
+
+  std::atomic<uint64_t> scans_{0};
+  std::atomic<uint64_t> refreshes_started_{0};
+  std::atomic<uint64_t> refresh_failures_{0};
+};
+
+}  // namespace credgate::credentials
