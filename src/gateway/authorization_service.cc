@@ -27,6 +27,15 @@ credentials::CallerClaims ToCallerClaims(const identity::CallerIdentity& caller)
 
 awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
     const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) {
+  Result<IssuedToken> issued = co_await Issue(request, context);
+  if (!issued.ok()) co_return std::move(issued).take_error();
+  const credentials::TokenSet& set = *issued->tokens;
+  co_return policy::Value(
+      policy::MakeAuthorization(std::string(set.access_token.Expose()), set.response));
+}
+
+awaitable<Result<IssuedToken>> AuthorizationService::Issue(
+    const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) {
   auto snapshot = services_.config->Current();
   const std::string key = runtime::ConnectionKey(request.provider_id, request.authorization_id);
   auto connection = snapshot->connections.find(key);
@@ -116,9 +125,10 @@ awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
                         error.reason.empty() ? "TokenUnavailable" : error.reason);
   }
   counters_.granted.fetch_add(1, std::memory_order_relaxed);
-  const credentials::TokenSet& set = **tokens;
-  co_return policy::Value(
-      policy::MakeAuthorization(std::string(set.access_token.Expose()), set.response));
+  IssuedToken issued;
+  issued.connection_key = key;
+  issued.tokens = std::move(tokens).value();
+  co_return issued;
 }
 
 }  // namespace credgate::gateway

@@ -12,11 +12,20 @@
 
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <string>
 
+#include "credentials/model.h"
 #include "policy/executor.h"
 #include "runtime/services.h"
 
 namespace credgate::gateway {
+
+// A connection's tokens that get-authorization-context handed to one request.
+struct IssuedToken {
+  std::string connection_key;
+  std::shared_ptr<const credentials::TokenSet> tokens;
+};
 
 struct AuthorizationCounters {
   std::atomic<uint64_t> granted{0};
@@ -30,8 +39,13 @@ class AuthorizationService final : public policy::PolicyServices {
  public:
   explicit AuthorizationService(runtime::Services& services) : services_(services) {}
 
+  // Returns the Authorization value of the tokens that Issue() returns.
   boost::asio::awaitable<Result<policy::Value>> GetAuthorizationContext(
       const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) override;
+
+  // Checks the caller and returns the connection's current tokens, with the failures above.
+  boost::asio::awaitable<Result<IssuedToken>> Issue(
+      const policy::AuthorizationContextRequest& request, policy::PolicyContext& context);
 
   const AuthorizationCounters& counters() const { return counters_; }
 

@@ -3,7 +3,8 @@
 // keep-alive connections with both bodies streamed, runs the outbound policies on the
 // response header and relays the response. Requests under /.credgate/ go to the sign-in pages.
 // Every response the gateway sends carries x-request-id: the backend's own, or else the
-// request's id.
+// request's id. A backend 401 to a connection token refreshes the connection, and a
+// replayable request is sent once more with the new token (rejected_token.h).
 //
 // The request path never throws and never blocks: configuration comes from the in-memory
 // snapshot, tokens from the token manager's memory (a refresh is the only network call besides
@@ -17,6 +18,7 @@
 
 #include "gateway/authorization_service.h"
 #include "gateway/login_flow.h"
+#include "gateway/rejected_token.h"
 #include "http/exchange.h"
 #include "http/proxy.h"
 #include "runtime/services.h"
@@ -39,6 +41,7 @@ class Gateway {
   boost::asio::awaitable<void> Handle(http::ServerExchange& exchange);
 
   const GatewayCounters& counters() const { return counters_; }
+  const RejectedTokenCounters& rejected_token_counters() const { return rejected_tokens_; }
 
  private:
   boost::asio::awaitable<void> HandleLogin(http::ServerExchange& exchange);
@@ -48,6 +51,7 @@ class Gateway {
   http::UpstreamPool& upstreams_;
   AuthorizationService authorization_;
   GatewayCounters counters_;
+  RejectedTokenCounters rejected_tokens_;
 };
 
 }  // namespace credgate::gateway
