@@ -5,26 +5,31 @@ namespace credgate::http {
 std::unique_ptr<Connection> ConnectionPool::Acquire(const boost::asio::execution_context& context,
                                                     const std::string& origin_key) {
   const SteadyTime now = std::chrono::steady_clock::now();
-  std::vector<std::unique_ptr<Connection>> discarded;
-  std::unique_ptr<Connection> found;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = idle_.find(Key(&context, origin_key));
-    if (it == idle_.end()) return nullptr;
-    auto& connections = it->second;
-    while (!connections.empty()) {
-      std::unique_ptr<Connection> candidate = std::move(connections.back());
-      connections.pop_back();
-      if (now - candidate->idle_since < options_.idle_timeout && candidate->LooksReusable()) {
-        found = std::move(candidate);
-        break;
+  for (;;) {
+    std::vector<std::unique_ptr<Connection>> expired;
+    std::unique_ptr<Connection> candidate;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = idle_.find(Key(&context, origin_key));
+      if (it == idle_.end()) return nullptr;
+      auto& connections = it->second;
+      while (!connections.empty() && !candidate) {
+        std::unique_ptr<Connection> newest = std::move(connections.back());
+        connections.pop_back();
+        if (now - newest->idle_since < options_.idle_timeout) {
+          candidate = std::move(newest);
+        } else {
+          expired.push_back(std::move(newest));
+        }
       }
-      discarded.push_back(std::move(candidate));
     }
+    // Sockets close, and the liveness probe (a system call) runs, outside the lock, so that
+    // the I/O threads sharing this pool do not wait on each other.
+    for (auto& connection : expired) connection->Close();
+    if (!candidate) return nullptr;
+    if (candidate->LooksReusable()) return candidate;
+    candidate->Close();
   }
-  // Sockets close outside the lock.
-  for (auto& connection : discarded) connection->Close();
-  return found;
 }
 
 void ConnectionPool::Release(const boost::asio::execution_context& context,

@@ -2,7 +2,8 @@
 // owns their sockets, so that an application running one io_context per core gets per-core
 // pools and never drives a socket from another context.
 //
-// Thread-safe: Acquire() and Release() take one mutex for the time of a vector push or pop.
+// Thread-safe: Acquire() and Release() take one mutex for the time of a vector push or pop, and
+// never probe or close a socket while holding it.
 #pragma once
 
 #include <boost/asio/execution_context.hpp>

@@ -269,11 +269,16 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     return error;
   };
 
-  exchange.stream().expires_after(exchange.io_timeout());
-  auto [header_ec, header_bytes] =
-      co_await bhttp::async_write_header(exchange.stream(), serializer, kNoThrow);
-  if (header_ec) {
-    co_return fail(TransportError(header_ec, "sending the response to", "the client"));
+  // When body bytes arrived with the backend's header, the header goes out together with the
+  // first body chunk in one write. Otherwise it goes out at once, so that a streaming response
+  // reaches the client before its first chunk does.
+  if (no_body || connection.buffer().size() == 0) {
+    exchange.stream().expires_after(exchange.io_timeout());
+    auto [header_ec, header_bytes] =
+        co_await bhttp::async_write_header(exchange.stream(), serializer, kNoThrow);
+    if (header_ec) {
+      co_return fail(TransportError(header_ec, "sending the response to", "the client"));
+    }
   }
 
   while (!in.is_done()) {
