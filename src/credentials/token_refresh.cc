@@ -149,6 +149,8 @@ boost::asio::awaitable<TokenResult> TokenManager::HandleFailure(const std::strin
 
       case TokenErrorKind::kTransient: {
         error.code = ErrorCode::kUnavailable;
+        // NOTE: the Retry-After header of a 429 or 503 is not read, so only the backoff spaces
+        // the retries, and it may retry sooner than the provider asked.
         TimePoint retry_at = now;
         if (entry != nullptr) {
           retry_at = NextAttemptAt(*entry, now, options_.transient_retry_delay);

@@ -192,7 +192,11 @@ awaitable<http::Response> LoginFlow::Callback(std::string_view query, const http
     const Error& error = tokens.error();
     spdlog::warn("code exchange failed connection={} request_id={}: {}", connection_key,
                  info.request_id, error.message);
-    co_await RecordLoginFailure(connection_key, "CodeExchangeFailed", error.message);
+    // The provider's redacted response is for administrators, so only the status records it.
+    const std::string recorded =
+        error.details.empty() ? error.message
+                              : error.message + ". Provider response: " + error.details;
+    co_await RecordLoginFailure(connection_key, "CodeExchangeFailed", recorded);
     co_return HtmlPage(502, "Sign-in failed",
                        "The provider's token endpoint did not issue tokens: " + error.message,
                        version, info.request_id);

@@ -84,7 +84,7 @@ awaitable<Result<http::UpstreamResponse>> HandleRejectedToken(
   }
   if (*refreshed == issued->tokens) {
     spdlog::info(
-        "backend rejected the token, which was not refreshed again request_id={} "
+        "backend rejected the token and no newer token is available request_id={} "
         "connection={}",
         request_id, issued->connection_key);
     co_return std::move(rejected);
