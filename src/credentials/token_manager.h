@@ -40,7 +40,7 @@ class TokenPersistence {
                                                            ConnectionError error) = 0;
 };
 
-// Why a caller other than a request asks for a refresh (TokenManager::Refresh).
+// The reason a caller other than a request starts a refresh (TokenManager::Refresh).
 enum class RefreshTrigger {
   kScheduled,          // The refresh scheduler, ahead of expiry.
   kRejectedByBackend,  // A backend answered HTTP 401 to a request carrying the access token.
@@ -52,9 +52,9 @@ enum class RefreshTrigger {
 // Refresh: GetAccessToken returns the cached token without I/O until RefreshDueAt
 // (refresh_timing.h), which is Options::timing.refresh_margin before expiry. From then on, one
 // refresh per connection runs at a time, in a coroutine of its own on the executor of the caller
-// that started it, and concurrent callers, whether requests, the scheduler or a backend 401,
-// wait for it and share its result. A refreshed TokenSet is saved through TokenPersistence
-// before any caller receives it.
+// that started it. Concurrent callers (requests, the scheduler, a backend 401) wait for it and
+// share its result. A refreshed TokenSet is saved through TokenPersistence before any caller
+// receives it.
 //
 // Failures (token_errors.h):
 // - kReloginRequired, or an expired token without a refresh token: the connection's status
