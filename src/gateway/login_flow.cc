@@ -185,9 +185,11 @@ awaitable<http::Response> LoginFlow::Callback(std::string_view query, const http
                        info.request_id);
   }
 
+  // The callback's query goes along, so that the provider's kept callback values (such as
+  // QuickBooks' realmId) become claims of the connection.
   auto tokens = co_await services_.token_client->ExchangeCode(
       provider->second->config, Secret(std::move(code)), services_.settings.CallbackUrl(),
-      std::move(pending->code_verifier));
+      std::move(pending->code_verifier), *fields);
   if (!tokens.ok()) {
     const Error& error = tokens.error();
     spdlog::warn("code exchange failed connection={} request_id={}: {}", connection_key,

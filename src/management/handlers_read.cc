@@ -141,7 +141,8 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       return json::value(RenderOperation(it->second->resource));
     }
     case ResourceKind::kIdentityProviders: {
-      // A collection, served here because the management service lists only stored resources.
+      // A collection that ManagementService does not list among its collections, so its GET
+      // arrives here.
       json::array items;
       for (const auto& [id, entry] : credentials::BuiltinCatalogue().entries()) {
         items.push_back(RenderIdentityProvider(entry));
@@ -181,7 +182,15 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
 Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const std::string& body) {
   auto snapshot = services_.config->Current();
   std::string key = runtime::ConnectionKey(path.first, path.second);
-  if (!snapshot->connections.contains(key)) return NotFound("authorization '" + key + "'");
+  auto connection = snapshot->connections.find(key);
+  if (connection == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
+  if (connection->second->resource.grant_type == GrantType::kClientCredentials) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "authorization '" + key +
+                         "' uses the client credentials grant, which needs no sign-in: PUT it "
+                         "again to request a new token",
+                     "ValidationError");
+  }
 
   std::string redirect;
   if (!body.empty()) {
