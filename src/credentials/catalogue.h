@@ -1,7 +1,7 @@
-// The provider catalogue: one entry per identity provider (Google, GitHub, Entra ID, ...) that
-// says which parameters an administrator sets, how they become the provider's URLs, and how the
-// provider departs from RFC 6749 (scope separator, client authentication, extra parameters,
-// where the tokens sit in the response, values worth keeping).
+// The provider catalogue: one entry per identity provider (Google, GitHub, Entra ID, ...). An
+// entry lists the parameters an administrator sets and the templates that turn them into the
+// provider's URLs. It also records how the provider departs from RFC 6749: scope separator,
+// client authentication, extra parameters, token locations in the response, values to keep.
 //
 // The entries are the JSON files under catalogue/ in the repository, compiled into the binary.
 // docs/providers.md describes the file format. BuiltinCatalogue() parses and validates them once;
@@ -98,7 +98,8 @@ struct CatalogueEntry {
   const GrantSpec* Grant(GrantKind grant) const;
 };
 
-// The fields of an entry's file, returned by GET /identityProviders/{id}.
+// Returns the entry in the file format with every member explicit, as
+// GET /identityProviders/{id} shows it.
 boost::json::object RenderCatalogueEntry(const CatalogueEntry& entry);
 
 // Parses and validates one catalogue file. `file` names it in errors. Errors: kInvalidArgument

@@ -50,9 +50,9 @@ enum class RefreshTokenRotation { kNever, kAlways, kSometimes };
 inline constexpr std::string_view kIdentityProviderOAuth2 = "oauth2";
 inline constexpr std::string_view kIdentityProviderOAuth2Pkce = "oauth2pkce";
 
-// Where the members of a token response sit, as JSON pointers (RFC 6901). The defaults are the
+// The locations of a token response's members, as JSON pointers (RFC 6901). The defaults are the
 // top-level names of RFC 6749 §5.1. An empty pointer means the response is not read for that
-// member: an empty token_type skips the check that the token is a Bearer token.
+// member, so an empty token_type skips the check that the token is a Bearer token.
 struct TokenLocations {
   std::string access_token = "/access_token";
   std::string refresh_token = "/refresh_token";
@@ -86,7 +86,7 @@ struct ProviderConfig {
   Secret client_secret;
   // False for public clients, whose entry marks clientSecret optional (oauth2pkce).
   bool client_secret_required = true;
-  std::string scopes;    // Space-separated, whatever separator the provider uses.
+  std::string scopes;    // Separated by spaces. Requests join them with scope_separator.
   std::string authorization_url;  // Empty for the client credentials grant.
   std::string token_url;
   std::string refresh_url;  // Empty means token_url.

@@ -42,8 +42,8 @@ bool HasControlCharacter(std::string_view text) {
   });
 }
 
-// Returns the placeholder's text in a URL: URLs, host names and labels as written (a URL
-// without the trailing '/' when the template continues with '/'), anything else
+// Returns the placeholder's text in a URL. URLs, host names and labels are inserted as written,
+// a URL without its trailing '/' when the template continues with '/'. Anything else is
 // percent-encoded, so that a value cannot add a path segment, a query or a host.
 std::string UrlText(const ParameterSpec& parameter, std::string_view value, bool slash_follows) {
   switch (parameter.type) {

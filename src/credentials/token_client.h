@@ -38,8 +38,9 @@ class TokenClient {
                                                         FormFields callback_parameters = {});
 
   // Refreshes a token at the provider's refresh URL. The request carries `scope` only when the
-  // provider's refresh_scope is kSend, with the provider's scopes (or `previous_scopes` when it
-  // has none); otherwise RFC 6749 §6 defines the absence as the scopes originally granted.
+  // provider's refresh_scope is kSend: the provider's scopes, or `previous_scopes` when it has
+  // none. Otherwise it leaves `scope` out, which RFC 6749 §6 defines as the scopes originally
+  // granted.
   // `previous_scopes` becomes the result's scope when the response has none. A response without
   // a refresh_token keeps `refresh_token` (RFC 6749 §6), and a new one replaces it. Kept values
   // missing from the response are copied from `previous_response`.

@@ -261,7 +261,7 @@ void Handlers::UpdateClientCredentialsConnections(const runtime::Snapshot& snaps
     if (it->second->resource.grant_type != GrantType::kClientCredentials) continue;
     auto config = ClientCredentialsConfig(provider, it->second->resource);
     if (!config.ok()) {
-      // The connection keeps its previous settings; its next PUT reports the error.
+      // The connection keeps its previous settings, and its next PUT reports the error.
       spdlog::error("client credentials connection keeps its previous settings connection={}: {}",
                     it->first, config.error().message);
       continue;

@@ -464,8 +464,8 @@ void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidat
 }
 
 Status LoadFromStore(store::Store& store, runtime::Services& services) {
-  // The catalogue is compiled in, so an error here is a build of a bad catalogue file. It stops
-  // the start with the file and field, before any provider is read.
+  // The catalogue is compiled in, so an error here means that the binary was built from an
+  // invalid catalogue file. The start stops with the file and field before any provider is read.
   const Result<credentials::Catalogue>& catalogue = credentials::LoadBuiltinCatalogue();
   if (!catalogue.ok()) {
     return MakeError(ErrorCode::kInternal,
