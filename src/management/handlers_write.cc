@@ -236,6 +236,8 @@ awaitable<void> Handlers::RequestClientCredentialsToken(const std::string& conne
   if (!tokens.ok()) {
     spdlog::warn("client credentials token request failed connection={}: {}", connection_key,
                  tokens.error().message);
+    // NOTE: the connection then has no token, and nothing retries the request: callers get
+    // "not connected" until another PUT of the connection succeeds.
     // A named value: g++ 12 destroys a braced temporary written inside a co_await twice.
     credentials::ConnectionError error{"TokenRequestFailed", tokens.error().message};
     co_await persistence.MarkConnectionError(connection_key, std::move(error));
