@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 
 export const kRepoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const kOutputDir = join(kRepoRoot, '.test-output', 'e2e');
+// Created on import, because test files make data folders inside it before any child starts.
+mkdirSync(kOutputDir, { recursive: true });
 
 const running = new Set();
 
