@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Fails when a co_await expression builds a braced temporary or a lambda that captures by value.
+"""Fails when a co_await expression builds a braced temporary, a lambda that captures by value,
+or a conditional operator.
 
-g++ 12 miscompiles both: the temporary's destructor runs twice (a double free at run time), so
-such values must be named locals passed by reference or moved. Usage:
+g++ 12 miscompiles all three: the destructor of the temporary (for ?:, of the selected operand)
+runs twice, a double free at run time. Such values must be named locals passed by reference or
+moved. Usage:
     check_coawait_temporaries.py DIR...
 """
 import os
@@ -78,6 +80,8 @@ def hazards(expression):
             found.append(f"braced temporary {match.group(1)}{{...}}")
     for match in re.finditer(r"[(,]\s*\{", expression):
         found.append("braced argument {...}")
+    if "?" in expression:
+        found.append("conditional operator ?:")
     return found
 
 
