@@ -19,30 +19,6 @@ bool IsScopeTokenChar(unsigned char c) {
   return c == 0x21 || (c >= 0x23 && c <= 0x5B) || (c >= 0x5D && c <= 0x7E);
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool IsLoopbackHost(const boost::urls::url_view& url) {
-  switch (url.host_type()) {
-    case boost::urls::host_type::ipv4:
-      return url.host_ipv4_address().to_bytes()[0] == 127;
-    case boost::urls::host_type::ipv6:
-      return url.host_ipv6_address().is_loopback();
-    case boost::urls::host_type::name:
-      return EqualsIgnoreCase(url.encoded_host(), "localhost");
-    default:
-      return false;
-  }
-}
-
 Result<std::string> StringMember(const boost::json::object& object, std::string_view name,
                                  bool required) {
   const boost::json::value* value = object.if_contains(name);
@@ -67,6 +43,22 @@ Result<std::optional<TimePoint>> TimeMember(const boost::json::object& object,
 }
 
 }  // namespace
+
+bool IsLoopbackHost(const boost::urls::url_view& url) {
+  switch (url.host_type()) {
+    case boost::urls::host_type::ipv4:
+      return url.host_ipv4_address().to_bytes()[0] == 127;
+    case boost::urls::host_type::ipv6:
+      return url.host_ipv6_address().is_loopback();
+    case boost::urls::host_type::name: {
+      std::string name = url.host_name();
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return name == "localhost";
+    }
+    default:
+      return false;
+  }
+}
 
 Secret SerializeTokenSet(const TokenSet& tokens) {
   boost::json::object object;

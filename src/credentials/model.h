@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/url/url_view.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -171,6 +172,10 @@ bool IsValidName(std::string_view name);
 // Validates a provider before it is saved or loaded. Errors: kInvalidArgument with a message
 // that names the field, the bad value (never a secret) and the fix.
 Status ValidateProviderConfig(const ProviderConfig& config);
+
+// Returns whether the URL's host is 127.0.0.0/8, ::1 or the name "localhost". A name that only
+// starts with "127." or "localhost" is not a loopback host.
+bool IsLoopbackHost(const boost::urls::url_view& url);
 
 // Validates an endpoint URL: absolute https, or http when the host is a loopback address
 // (127.0.0.0/8, ::1 or "localhost"), with no fragment (RFC 6749 §3.1). `field` names the

@@ -5,6 +5,8 @@
 #include <boost/url/parse.hpp>
 #include <cctype>
 
+#include "credentials/model.h"
+
 namespace credgate::management::internal {
 
 namespace json = boost::json;
@@ -63,25 +65,6 @@ Result<const json::object*> OptionalObject(const json::object& object, std::stri
   return &it->value().get_object();
 }
 
-// Returns whether the URL's host is 127.0.0.0/8, ::1 or the name "localhost". A name that only
-// starts with "127." or "localhost" is not a loopback host.
-bool IsLoopbackHost(const boost::urls::url_view& url) {
-  switch (url.host_type()) {
-    case boost::urls::host_type::ipv4:
-      return url.host_ipv4_address().to_bytes()[0] == 127;
-    case boost::urls::host_type::ipv6:
-      return url.host_ipv6_address().is_loopback();
-    case boost::urls::host_type::name: {
-      std::string name = url.host_name();
-      std::transform(name.begin(), name.end(), name.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      return name == "localhost";
-    }
-    default:
-      return false;
-  }
-}
-
 // Rejects a URL whose path does not start with '/' although it has an authority, which RFC 3986
 // §3.3 forbids. Boost.URL 1.81 parses a host name that starts with an IPv4 address, such as
 // "127.0.0.1.example.com", as that address and puts the rest of the name into the path. Without
@@ -106,7 +89,7 @@ Status ValidateEndpointUrl(std::string_view url, std::string_view field) {
   }
   CREDGATE_RETURN_IF_ERROR(ValidateHostEndsAuthority(*parsed, url, field));
   if (parsed->scheme() == "https") return OkStatus();
-  if (parsed->scheme() == "http" && IsLoopbackHost(*parsed)) return OkStatus();
+  if (parsed->scheme() == "http" && credentials::IsLoopbackHost(*parsed)) return OkStatus();
   return Invalid("'" + std::string(field) + "' must use https (http is accepted only for "
                  "loopback hosts), got '" + std::string(url) + "'");
 }

@@ -32,8 +32,6 @@ Result<const boost::json::object*> Properties(const boost::json::object& body);
 Result<const boost::json::object*> OptionalObject(const boost::json::object& object,
                                                   std::string_view key, std::string_view field);
 
-// Returns whether the URL's host is 127.0.0.0/8, ::1 or the name "localhost".
-bool IsLoopbackHost(const boost::urls::url_view& url);
 // Rejects a URL whose host Boost.URL 1.81 splits at an IPv4 prefix (see resource_fields.cc).
 Status ValidateHostEndsAuthority(const boost::urls::url_view& url, std::string_view url_text,
                                  std::string_view field);
