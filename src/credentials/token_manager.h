@@ -43,7 +43,7 @@ class TokenPersistence {
 // The reason a caller other than a request starts a refresh (TokenManager::Refresh).
 enum class RefreshTrigger {
   kScheduled,          // The refresh scheduler, ahead of expiry.
-  kRejectedByBackend,  // A backend answered HTTP 401 to a request carrying the access token.
+  kRejectedByBackend,  // A backend responded with HTTP 401 to a request carrying the access token.
 };
 
 // Thread-safe: every method may be called from coroutines on several threads. No lock is held

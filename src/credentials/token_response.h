@@ -38,7 +38,7 @@ struct TokenResponseOptions {
 // - an HTML page, an empty body, or any other body that is not a token response.
 // Error::reason is the provider's error code when it sent one, else kInvalidTokenResponse or
 // kTokenEndpointUnavailable. The message names the provider and quotes its description with
-// token-like words redacted, and Error::details holds the body from RedactResponseBody. Codes:
+// token-like words redacted, and Error::details contains the body from RedactResponseBody. Codes:
 // kFailedPrecondition for kReloginRequired codes, kUnavailable for HTTP 429 and 5xx and for
 // kTransient codes, kBadGateway for everything else.
 Result<TokenSet> ParseTokenResponse(const http::ClientResponse& response,

@@ -1,4 +1,4 @@
-// What the gateway does when a backend answers HTTP 401 to a connection token: the gateway
+// What the gateway does when a backend responds with HTTP 401 to a connection token: the gateway
 // remembers which tokens get-authorization-context put into a request and, when the backend
 // rejects the one the request's Authorization header carries, forces one refresh of that
 // connection (TokenManager::Refresh with kRejectedByBackend, single-flight), then sends the
@@ -53,7 +53,7 @@ struct RejectedTokenCounters {
 
 // Handles the backend's 401 `rejected` to a request whose Authorization header was
 // `sent_authorization`. When that header carries a token in `authorizations`, the connection is
-// refreshed, and when a new token came and `replay` holds the request header (set only for
+// refreshed, and when a new token came and `replay` contains the request header (set only for
 // replayable requests), the request is sent again with "Authorization: Bearer <new token>".
 // Returns the response to relay: the second one, or `rejected`. Errors are those of
 // UpstreamPool::ProxyRequest for the second attempt.

@@ -288,7 +288,8 @@ TEST_F(RefreshSchedulerTest, SharesRefreshWithRequest) {
   io_.run();
   io_.restart();
 
-  ASSERT_TRUE(requested && requested->ok());
+  ASSERT_TRUE(requested);
+  ASSERT_TRUE(requested->ok());
   EXPECT_EQ((**requested)->access_token.Expose(), "new-at");
   EXPECT_EQ(http_.RequestCount(), 1u);
   EXPECT_EQ(scheduler_.GetCounters().refreshes_started, 0u);
@@ -306,7 +307,8 @@ TEST_F(RefreshSchedulerTest, RequestJoinsScheduledRefresh) {
                         boost::asio::detached);
   io_.run();
 
-  ASSERT_TRUE(requested && requested->ok());
+  ASSERT_TRUE(requested);
+  ASSERT_TRUE(requested->ok());
   EXPECT_EQ((**requested)->access_token.Expose(), "new-at");
   EXPECT_EQ(http_.RequestCount(), 1u);
 }

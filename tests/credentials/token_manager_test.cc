@@ -388,7 +388,8 @@ TEST_F(TokenManagerTest, RejectedTokenIsRefreshedOnce) {
   }
   io.run();
   for (const auto& result : results) {
-    ASSERT_TRUE(result && result->ok());
+    ASSERT_TRUE(result);
+    ASSERT_TRUE(result->ok());
     EXPECT_EQ((**result)->access_token.Expose(), "new-at");
   }
   EXPECT_EQ(http_.RequestCount(), 1u);

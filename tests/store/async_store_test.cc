@@ -73,7 +73,7 @@ TEST_F(AsyncStoreTest, ReturnsResultsAndErrors) {
 TEST_F(AsyncStoreTest, MovesCapturedRecordsToTheStoreThread) {
   // Strings this long live on the heap, so a double destruction or a dangling copy of the
   // captured record would show as a crash or as a wrong stored value. The callable is named
-  // before the co_await, as async_store.h asks.
+  // before the co_await, as async_store.h requires.
   const std::string sealed(200, 's');
   RunCoroutine([&]() -> boost::asio::awaitable<void> {
     TokenRecord record = Tokens(std::string(kAlice) + std::string(100, 'k'), sealed);
