@@ -36,6 +36,13 @@ CREATE TABLE admin_keys (
   created_at INTEGER NOT NULL
 );
 )sql"},
+    {2, "refresh lease and refresh attempt of each token record",
+     R"sql(
+ALTER TABLE tokens ADD COLUMN lease_holder TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN attempt_holder TEXT NOT NULL DEFAULT '';
+ALTER TABLE tokens ADD COLUMN attempt_started_ms INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 constexpr std::string_view kCreateMigrationsTable = R"sql(

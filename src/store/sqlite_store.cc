@@ -173,6 +173,10 @@ Result<int64_t> SqliteStore::DeleteTree(std::string_view key) {
 
 Result<TokenRecord> SqliteStore::GetTokens(std::string_view connection_key) {
   std::lock_guard lock(mutex_);
+  return GetTokensLocked(connection_key);
+}
+
+Result<TokenRecord> SqliteStore::GetTokensLocked(std::string_view connection_key) {
   auto statement = database_->Prepare(
       "SELECT connection_key, sealed_tokens, version, expires_at, updated_at FROM tokens "
       "WHERE connection_key = ?1",
@@ -202,7 +206,8 @@ Result<TokenRecord> SqliteStore::PutTokens(const TokenRecord& record,
       "VALUES (?1, ?2, 1, ?3, ?4) "
       "ON CONFLICT (connection_key) DO UPDATE SET sealed_tokens = excluded.sealed_tokens, "
       "version = tokens.version + 1, expires_at = excluded.expires_at, "
-      "updated_at = excluded.updated_at "
+      "updated_at = excluded.updated_at, lease_holder = '', lease_expires_ms = 0, "
+      "attempt_holder = '', attempt_started_ms = 0 "
       "RETURNING version",
       operation);
   if (!statement.ok()) return statement.error();
@@ -233,7 +238,9 @@ Result<TokenRecord> SqliteStore::CompareAndSwapTokens(const TokenRecord& record,
                 operation)
           : database_->Prepare(
                 "UPDATE tokens SET sealed_tokens = ?2, version = version + 1, expires_at = ?3, "
-                "updated_at = ?4 WHERE connection_key = ?1 AND version = ?5 RETURNING version",
+                "updated_at = ?4, lease_holder = '', lease_expires_ms = 0, attempt_holder = '', "
+                "attempt_started_ms = 0 WHERE connection_key = ?1 AND version = ?5 "
+                "RETURNING version",
                 operation);
   if (!statement.ok()) return statement.error();
   SqliteStatement& put = **statement;

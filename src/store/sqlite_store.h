@@ -49,6 +49,12 @@ class SqliteStore final : public Store {
                                 std::optional<int64_t> expected_version) override;
   Result<bool> DeleteTokens(std::string_view connection_key) override;
   Result<std::vector<TokenRecord>> ListAllTokens() override;
+  Result<RefreshLease> AcquireRefreshLease(std::string_view connection_key, int64_t held_version,
+                                           std::string_view holder, int64_t now_ms,
+                                           int64_t ttl_ms) override;
+  Result<TokenRecord> CommitRefresh(const TokenRecord& record, int64_t expected_version) override;
+  Result<bool> ReleaseRefreshLease(std::string_view connection_key, std::string_view holder,
+                                   bool attempt_finished) override;
   Status PutAdminKey(const AdminKeyRecord& record) override;
   Result<AdminKeyRecord> FindAdminKeyByHash(std::string_view key_hash) override;
   Result<std::vector<AdminKeyRecord>> ListAdminKeys() override;
@@ -63,6 +69,7 @@ class SqliteStore final : public Store {
                                                      std::span<const std::string_view> params);
   Result<std::optional<int64_t>> StoredTokenVersion(std::string_view connection_key);
   Result<TokenRecord> CompareAndSwapTokens(const TokenRecord& record, int64_t expected_version);
+  Result<TokenRecord> GetTokensLocked(std::string_view connection_key);
 
   std::mutex mutex_;
   std::unique_ptr<SqliteDatabase> database_;  // Guarded by mutex_.

@@ -8,9 +8,9 @@
 // kAlreadyExists for a duplicate admin key, kUnavailable when the database cannot be reached or
 // is busy, and kInternal for other database failures; messages name the operation and the key.
 //
-// SqliteStore (sqlite_store.h) implements it today. The contract uses nothing SQLite-specific,
-// so that a PostgreSQL implementation can follow: versions are compared and bumped in one
-// UPDATE ... WHERE version = expected statement, which PostgreSQL also runs atomically.
+// SqliteStore (sqlite_store.h) and PostgresStore (postgres_store.h) implement it. Versions are
+// compared and bumped in one UPDATE ... WHERE version = expected statement, which both databases
+// run atomically, so several credgate processes can share one database.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +40,25 @@ struct TokenRecord {
   int64_t version = 0;         // 1 after the first PutTokens, incremented by every later one.
   int64_t expires_at = 0;      // Unix seconds when the access token expires; 0 when unknown.
   int64_t updated_at = 0;      // Unix seconds, set by the caller.
+};
+
+// The outcome of Store::AcquireRefreshLease.
+struct RefreshLease {
+  enum class Outcome {
+    kAcquired,    // The caller holds the lease and may call the token endpoint.
+    kHeld,        // Another holder's lease is in force: wait for its result.
+    kSuperseded,  // The stored version is not the caller's: `record` holds newer tokens.
+  };
+  Outcome outcome = Outcome::kAcquired;
+  TokenRecord record;           // The stored token record, for every outcome.
+  std::string holder;           // kHeld: the holder whose lease is in force.
+  int64_t lease_expires_ms = 0;  // kAcquired, kHeld: when the lease ends, Unix milliseconds.
+  // kAcquired: an earlier attempt, recorded by this or another holder, never finished. Its holder
+  // stopped after the attempt was recorded, so the provider may have rotated the refresh token
+  // without the new one being stored.
+  bool unfinished_attempt = false;
+  std::string unfinished_holder;          // The holder of that attempt.
+  int64_t unfinished_started_ms = 0;      // When that attempt was recorded, Unix milliseconds.
 };
 
 // An admin API key, stored as the hex SHA-256 of the key text (crypto/admin_key.h).
@@ -75,13 +94,40 @@ class Store {
   // Writes a token record. With `expected_version` the write is a compare-and-swap: it succeeds
   // only if the stored version equals it (0 means "no record yet"), and fails with kConflict
   // otherwise, so that of two concurrent refreshes only one is kept. Without it the write is
-  // unconditional. Returns the record as stored, with its new version.
+  // unconditional. Either way it clears the refresh lease and attempt, because the tokens are
+  // new (a sign-in). Returns the record as stored, with its new version.
   virtual Result<TokenRecord> PutTokens(const TokenRecord& record,
                                         std::optional<int64_t> expected_version) = 0;
   // Returns true when a record was deleted.
   virtual Result<bool> DeleteTokens(std::string_view connection_key) = 0;
   // Returns every token record, ordered by connection key.
   virtual Result<std::vector<TokenRecord>> ListAllTokens() = 0;
+
+  // Refresh lease: the cluster-wide single flight of token refreshes. One atomic statement
+  // checks and changes the record, so two processes never both hold a connection's lease.
+  //
+  // Acquires the lease of `connection_key` for `holder` until now_ms + ttl_ms, and records a
+  // refresh attempt, when the stored version equals `held_version` and no other holder's lease
+  // is in force (its end is after now_ms). Otherwise returns kSuperseded (the version differs) or
+  // kHeld, and changes nothing. A holder may acquire its own lease again. An attempt that is
+  // still recorded when the lease is acquired is reported as unfinished. Fails with kNotFound
+  // when the connection has no token record.
+  virtual Result<RefreshLease> AcquireRefreshLease(std::string_view connection_key,
+                                                   int64_t held_version, std::string_view holder,
+                                                   int64_t now_ms, int64_t ttl_ms) = 0;
+  // Stores refreshed tokens when the stored version still equals `expected_version`, whoever
+  // holds the lease, bumps the version, and clears the lease and the attempt. The version is the
+  // fencing value: a holder whose lease ran out while it was paused cannot overwrite tokens that
+  // another holder stored meanwhile. Fails with kConflict when the version differs, and with
+  // kNotFound when the record is gone.
+  virtual Result<TokenRecord> CommitRefresh(const TokenRecord& record,
+                                            int64_t expected_version) = 0;
+  // Ends `holder`'s lease without new tokens. With `attempt_finished` the recorded attempt is
+  // cleared too, because the token endpoint answered and rotated nothing; without it the attempt
+  // stays recorded, because its outcome is unknown (a timeout, a lost connection). Returns false
+  // when `holder` did not hold the lease.
+  virtual Result<bool> ReleaseRefreshLease(std::string_view connection_key,
+                                           std::string_view holder, bool attempt_finished) = 0;
 
   // Inserts an admin key. Fails with kAlreadyExists when the id or the hash is taken.
   virtual Status PutAdminKey(const AdminKeyRecord& record) = 0;

@@ -54,6 +54,31 @@ TEST_F(MigrationsTest, UpgradesOlderFile) {
   EXPECT_TRUE(store->Get("provider", "providers/a").ok());
 }
 
+TEST_F(MigrationsTest, UpgradesFromVersionOneSchema) {
+  // Version 1 is the schema that credgate builds without refresh leases wrote.
+  auto old_store = OpenStore(SqliteMigrations().first(1));
+  ASSERT_NE(old_store, nullptr);
+  ASSERT_EQ(old_store->schema_version(), 1);
+  ASSERT_TRUE(old_store->Put(Resource("provider", "providers/a", "")).ok());
+  auto old_tokens = old_store->PutTokens(Tokens("providers/a/connections/x", "sealed"), 0);
+  ASSERT_TRUE(old_tokens.ok());
+  old_store.reset();
+
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->schema_version(), static_cast<int>(SqliteMigrations().size()));
+  EXPECT_TRUE(store->Get("provider", "providers/a").ok());
+  auto tokens = store->GetTokens("providers/a/connections/x");
+  ASSERT_TRUE(tokens.ok());
+  EXPECT_EQ(tokens->sealed_tokens, "sealed");
+  EXPECT_EQ(tokens->version, old_tokens->version);
+  auto lease = store->AcquireRefreshLease("providers/a/connections/x", tokens->version,
+                                          "gateway-a", 1'000, 30'000);
+  ASSERT_TRUE(lease.ok()) << lease.error().message;
+  EXPECT_EQ(lease->outcome, RefreshLease::Outcome::kAcquired);
+  EXPECT_FALSE(lease->unfinished_attempt);
+}
+
 TEST_F(MigrationsTest, FailedMigrationRollsBack) {
   OpenStore().reset();
   std::vector<Migration> broken(SqliteMigrations().begin(), SqliteMigrations().end());
