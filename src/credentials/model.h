@@ -143,6 +143,10 @@ struct ConnectionError {
 inline constexpr std::string_view kReloginRequired = "ReloginRequired";
 inline constexpr std::string_view kRefreshFailed = "RefreshFailed";
 inline constexpr std::string_view kProviderSettingsInvalid = "ProviderSettingsInvalid";
+// The provider rejected the refresh token after a refresh attempt that stopped before storing
+// its result (a crash, a kill), so the rotated refresh token is lost and the user must sign in
+// again.
+inline constexpr std::string_view kRefreshTokenRotationLost = "RefreshTokenRotationLost";
 
 // The tokens of one connection, as the token endpoint returned them (RFC 6749 §5.1).
 struct TokenSet {
@@ -155,6 +159,9 @@ struct TokenSet {
   // Every other member of the token response (access_token, refresh_token and id_token
   // removed), for policies that read claims of the grant.
   boost::json::object response;
+  // The version of the store record these tokens were read from or saved as; 0 before they are
+  // stored. Not serialized: the store keeps it beside the sealed tokens.
+  int64_t version = 0;
 };
 
 // Serialises `tokens`, secrets included, to JSON. The caller seals the result before it is

@@ -79,6 +79,17 @@ void TokenManager::SetTokens(const std::string& connection_key, TokenSet tokens)
   entries_[connection_key] = std::move(entry);
 }
 
+bool TokenManager::AdoptStoredTokens(const std::string& connection_key, TokenSet tokens) {
+  auto entry = std::make_unique<Entry>();
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(connection_key);
+  if (it != entries_.end() && it->second->tokens->version >= tokens.version) return false;
+  entry->tokens = std::make_shared<const TokenSet>(std::move(tokens));
+  entry->generation = next_generation_++;
+  entries_[connection_key] = std::move(entry);
+  return true;
+}
+
 void TokenManager::MarkReloginRequired(const std::string& connection_key, ConnectionError error) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(connection_key);
@@ -101,6 +112,13 @@ std::optional<TokenManager::ConnectionState> TokenManager::GetState(
   return it->second->state;
 }
 
+std::optional<int64_t> TokenManager::TokenVersion(const std::string& connection_key) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(connection_key);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second->tokens->version;
+}
+
 TokenManager::Counters TokenManager::GetCounters() const {
   Counters counters;
   counters.refreshes = refreshes_.load();
@@ -109,6 +127,8 @@ TokenManager::Counters TokenManager::GetCounters() const {
   counters.provider_settings_invalid = provider_settings_invalid_.load();
   counters.rejected_token_refreshes = rejected_token_refreshes_.load();
   counters.rejected_token_refreshes_skipped = rejected_token_refreshes_skipped_.load();
+  counters.refreshes_adopted = refreshes_adopted_.load();
+  counters.rotations_lost = rotations_lost_.load();
   return counters;
 }
 

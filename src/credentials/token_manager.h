@@ -27,17 +27,56 @@
 
 namespace credgate::credentials {
 
+// The outcome of TokenPersistence::ClaimRefresh.
+struct RefreshClaim {
+  enum class Outcome {
+    kClaimed,     // This process may call the token endpoint.
+    kBusy,        // Another process is refreshing the connection until `busy_until`.
+    kSuperseded,  // The store holds newer tokens than the caller's: `stored`.
+  };
+  Outcome outcome = Outcome::kClaimed;
+  std::shared_ptr<const TokenSet> stored;  // kSuperseded.
+  TimePoint busy_until{};                  // kBusy.
+  // kClaimed: an earlier refresh attempt was recorded and never finished, so the provider may
+  // have rotated the refresh token without the new one being stored.
+  bool unfinished_attempt = false;
+  std::string unfinished_holder;  // The process that recorded that attempt.
+};
+
 // Storage for refreshed tokens and connection errors, implemented by the store module. The
 // manager calls it only from coroutines and never while holding a lock.
+//
+// The refresh claim methods coordinate the processes that share one store. Their defaults fit
+// a store that only this process uses: every claim succeeds and a commit is a save.
 class TokenPersistence {
  public:
   virtual ~TokenPersistence() = default;
-  // Stores `tokens` as the connection's current tokens and its status as kConnected.
-  virtual boost::asio::awaitable<Status> SaveTokens(const std::string& connection_key,
-                                                    const TokenSet& tokens) = 0;
+  // Stores `tokens` as the connection's current tokens and its status as kConnected. Returns
+  // the version of the stored record.
+  virtual boost::asio::awaitable<Result<int64_t>> SaveTokens(const std::string& connection_key,
+                                                             const TokenSet& tokens) = 0;
   // Sets the connection's status to kError with `error`.
   virtual boost::asio::awaitable<void> MarkConnectionError(const std::string& connection_key,
                                                            ConnectionError error) = 0;
+
+  // Claims the refresh of a connection whose current tokens have `version`, and records the
+  // attempt before the token endpoint is called. Errors: kUnavailable when the store cannot be
+  // reached, kNotFound when the tokens are gone.
+  virtual boost::asio::awaitable<Result<RefreshClaim>> ClaimRefresh(
+      const std::string& connection_key, int64_t version);
+  // Stores refreshed tokens if the stored version is still `expected_version`, and ends the
+  // claim. Returns the new version. Errors: kConflict when another process stored newer tokens
+  // first (LoadTokens reads them), kUnavailable when the store cannot be reached.
+  virtual boost::asio::awaitable<Result<int64_t>> CommitRefresh(const std::string& connection_key,
+                                                                const TokenSet& tokens,
+                                                                int64_t expected_version);
+  // Ends a claim without new tokens. `attempt_finished` is true when the token endpoint
+  // answered, so no refresh token was rotated, and false when its outcome is unknown.
+  virtual boost::asio::awaitable<void> ReleaseRefresh(const std::string& connection_key,
+                                                      bool attempt_finished);
+  // Reads the connection's stored tokens. Errors: kNotFound, kUnavailable.
+  virtual boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> LoadTokens(
+      const std::string& connection_key);
 };
 
 // The reason a caller other than a request starts a refresh (TokenManager::Refresh).
@@ -55,6 +94,16 @@ enum class RefreshTrigger {
 // that started it. Concurrent callers (requests, the scheduler, a backend 401) wait for it and
 // share its result. A refreshed TokenSet is saved through TokenPersistence before any caller
 // receives it.
+//
+// Several processes on one store: before calling the token endpoint, the refresh claims the
+// connection through TokenPersistence::ClaimRefresh with the store version of the tokens it
+// holds. If the store already has newer tokens, it takes them without calling the provider. If
+// another process holds the claim, it serves the current token while that token is valid, and
+// otherwise polls the store until the other process stores its result (Options::busy_*). The
+// commit succeeds only if the stored version is still the one the refresh started from, and a
+// commit conflict or an invalid_grant first looks for newer stored tokens. An invalid_grant after
+// an earlier attempt that never finished sets the status to kError with code
+// RefreshTokenRotationLost, because that attempt's rotated refresh token was never stored.
 //
 // Failures (token_errors.h):
 // - kReloginRequired, or an expired token without a refresh token: the connection's status
@@ -83,6 +132,17 @@ class TokenManager {
     // until they are this old, so that a backend that rejects every token cannot turn each
     // request into a refresh.
     std::chrono::seconds rejected_token_refresh_interval{30};
+    // While another process refreshes a connection whose token has expired, callers wait for
+    // its result and poll the store this often, for at most busy_wait_limit.
+    std::chrono::milliseconds busy_poll_interval{200};
+    std::chrono::milliseconds busy_wait_limit{40'000};
+    // While another process refreshes a connection whose token is still valid, the token is
+    // served and the store is asked again after at most this long.
+    std::chrono::milliseconds busy_recheck_interval{1'000};
+    // Fault injection for the crash tests: when a refresh reaches this point
+    // ("before_token_request" or "after_token_response"), it logs "fault injection: paused at
+    // <point>" and never continues. Empty in production.
+    std::string fault_pause_point;
   };
 
   struct ConnectionState {
@@ -98,6 +158,8 @@ class TokenManager {
     uint64_t provider_settings_invalid = 0;  // Refreshes rejected as ProviderSettingsInvalid.
     uint64_t rejected_token_refreshes = 0;   // Refreshes started because of a backend 401.
     uint64_t rejected_token_refreshes_skipped = 0;  // Backend 401s within the interval.
+    uint64_t refreshes_adopted = 0;  // Refreshes that took tokens another process stored.
+    uint64_t rotations_lost = 0;     // Connections set to RefreshTokenRotationLost.
   };
 
   // A connection the refresh scheduler may refresh: not ReloginRequired, and with a registered
@@ -139,6 +201,9 @@ class TokenManager {
   // kConnected and clears any refresh backoff. A refresh already running for the connection
   // still completes for its waiters, but its result no longer replaces these tokens.
   void SetTokens(const std::string& connection_key, TokenSet tokens);
+  // Replaces a connection's tokens with ones another process stored, like SetTokens, unless the
+  // connection already has tokens of this version or a newer one. Returns whether it replaced.
+  bool AdoptStoredTokens(const std::string& connection_key, TokenSet tokens);
   // Sets the status of a connection with tokens to kError with `error` and stops refreshing it
   // until SetTokens, as after invalid_grant, without calling TokenPersistence. For a status
   // loaded from the store.
@@ -167,6 +232,8 @@ class TokenManager {
   std::vector<RefreshCandidate> ListRefreshCandidates() const;
 
   std::optional<ConnectionState> GetState(const std::string& connection_key) const;
+  // Returns the store version of the connection's current tokens; nullopt without tokens.
+  std::optional<int64_t> TokenVersion(const std::string& connection_key) const;
   Counters GetCounters() const;
   const Options& options() const { return options_; }
 
@@ -187,7 +254,15 @@ class TokenManager {
   boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> SaveRefreshed(
       const std::string& key, const RefreshJob& job, std::shared_ptr<const TokenSet> tokens);
   boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> HandleFailure(
-      const std::string& key, const RefreshJob& job, Error error);
+      const std::string& key, const RefreshJob& job, Error error, const RefreshClaim* claim);
+  boost::asio::awaitable<std::optional<Result<std::shared_ptr<const TokenSet>>>> ClaimOrWait(
+      const std::string& key, const RefreshJob& job, RefreshClaim& claim);
+  boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> RequestAndSave(
+      const std::string& key, const RefreshJob& job, const RefreshClaim& claim);
+  Result<std::shared_ptr<const TokenSet>> Adopt(const std::string& key, const RefreshJob& job,
+                                                std::shared_ptr<const TokenSet> stored);
+  boost::asio::awaitable<void> PauseForFaultInjection(const std::string& key,
+                                                      std::string_view point);
   void Complete(const std::string& key, const RefreshJob& job,
                 Result<std::shared_ptr<const TokenSet>> outcome);
   static std::string_view CauseName(Cause cause);
@@ -216,6 +291,8 @@ class TokenManager {
   std::atomic<uint64_t> provider_settings_invalid_{0};
   std::atomic<uint64_t> rejected_token_refreshes_{0};
   std::atomic<uint64_t> rejected_token_refreshes_skipped_{0};
+  std::atomic<uint64_t> refreshes_adopted_{0};
+  std::atomic<uint64_t> rotations_lost_{0};
 };
 
 }  // namespace credgate::credentials

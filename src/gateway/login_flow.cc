@@ -204,12 +204,13 @@ awaitable<http::Response> LoginFlow::Callback(std::string_view query, const http
                        version, info.request_id);
   }
 
-  Status saved = co_await persistence_.SaveTokens(connection_key, *tokens);
+  Result<int64_t> saved = co_await persistence_.SaveTokens(connection_key, *tokens);
   if (!saved.ok()) {
     co_return HtmlPage(503, "Sign-in failed",
                        "The tokens could not be stored, so nothing was changed. Try again.",
                        version, info.request_id);
   }
+  tokens->version = *saved;
   services_.tokens->SetTokens(connection_key, std::move(*tokens));
   spdlog::info("connection signed in connection={} request_id={}", connection_key,
                info.request_id);

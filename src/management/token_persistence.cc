@@ -17,7 +17,8 @@ namespace {
 constexpr std::string_view kProvidersPrefix = "authorizationProviders/";
 constexpr std::string_view kConnectionsInfix = "/authorizations/";
 
-// Inverse of ConnectionStoreKey; returns "" for a key of another shape.
+}  // namespace
+
 std::string ConnectionKeyOfStoreKey(std::string_view store_key) {
   if (!store_key.starts_with(kProvidersPrefix)) return "";
   store_key.remove_prefix(kProvidersPrefix.size());
@@ -27,26 +28,31 @@ std::string ConnectionKeyOfStoreKey(std::string_view store_key) {
          std::string(store_key.substr(infix + kConnectionsInfix.size()));
 }
 
-}  // namespace
-
 std::string ConnectionStoreKey(std::string_view connection_key) {
   size_t slash = connection_key.find('/');
   return std::string(kProvidersPrefix) + std::string(connection_key.substr(0, slash)) +
          std::string(kConnectionsInfix) + std::string(connection_key.substr(slash + 1));
 }
 
-awaitable<Status> StoreTokenPersistence::SaveTokens(const std::string& connection_key,
-                                                    const credentials::TokenSet& tokens) {
+Result<store::TokenRecord> StoreTokenPersistence::SealTokens(
+    const std::string& connection_key, const credentials::TokenSet& tokens) const {
   const std::string store_key = ConnectionStoreKey(connection_key);
   auto sealed = services_.keyring->Seal(credentials::SerializeTokenSet(tokens), store_key);
-  if (!sealed.ok()) co_return sealed.error();
+  if (!sealed.ok()) return sealed.error();
   store::TokenRecord record;
   record.connection_key = store_key;
   record.sealed_tokens = std::move(*sealed);
   record.expires_at = tokens.expires_at ? ToUnixSeconds(*tokens.expires_at) : 0;
   record.updated_at = ToUnixSeconds(services_.clock->Now());
+  return record;
+}
+
+awaitable<Result<int64_t>> StoreTokenPersistence::SaveTokens(
+    const std::string& connection_key, const credentials::TokenSet& tokens) {
+  auto record = SealTokens(connection_key, tokens);
+  if (!record.ok()) co_return record.error();
   // A named callable: g++ 12 destroys the captures of a lambda inside a co_await twice.
-  auto put = [record = std::move(record)](store::Store& s) {
+  auto put = [record = std::move(*record)](store::Store& s) {
     return s.PutTokens(record, std::nullopt);
   };
   auto written = co_await services_.store->Run(std::move(put));
@@ -56,7 +62,94 @@ awaitable<Status> StoreTokenPersistence::SaveTokens(const std::string& connectio
     co_return written.error();
   }
   const ConnectionState connected{true, "", ""};
-  co_return co_await SaveState(connection_key, connected);
+  Status state = co_await SaveState(connection_key, connected);
+  if (!state.ok()) co_return state.error();
+  co_return written->version;
+}
+
+awaitable<Result<credentials::RefreshClaim>> StoreTokenPersistence::ClaimRefresh(
+    const std::string& connection_key, int64_t version) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             services_.clock->Now().time_since_epoch())
+                             .count();
+  auto acquire = [store_key = ConnectionStoreKey(connection_key), version,
+                  holder = services_.settings.instance_id, now_ms,
+                  ttl_ms = services_.settings.refresh_lease_ttl.count()](store::Store& s) {
+    return s.AcquireRefreshLease(store_key, version, holder, now_ms, ttl_ms);
+  };
+  auto lease = co_await services_.store->Run(std::move(acquire));
+  if (!lease.ok()) co_return lease.error();
+
+  credentials::RefreshClaim claim;
+  switch (lease->outcome) {
+    case store::RefreshLease::Outcome::kAcquired:
+      claim.outcome = credentials::RefreshClaim::Outcome::kClaimed;
+      claim.unfinished_attempt = lease->unfinished_attempt;
+      claim.unfinished_holder = lease->unfinished_holder;
+      break;
+    case store::RefreshLease::Outcome::kHeld:
+      claim.outcome = credentials::RefreshClaim::Outcome::kBusy;
+      claim.busy_until = TimePoint(std::chrono::milliseconds(lease->lease_expires_ms));
+      break;
+    case store::RefreshLease::Outcome::kSuperseded: {
+      auto tokens = OpenTokenRecord(lease->record, *services_.keyring);
+      if (!tokens.ok()) co_return tokens.error();
+      claim.outcome = credentials::RefreshClaim::Outcome::kSuperseded;
+      claim.stored = std::make_shared<const credentials::TokenSet>(std::move(*tokens));
+      break;
+    }
+  }
+  co_return claim;
+}
+
+awaitable<Result<int64_t>> StoreTokenPersistence::CommitRefresh(
+    const std::string& connection_key, const credentials::TokenSet& tokens,
+    int64_t expected_version) {
+  auto record = SealTokens(connection_key, tokens);
+  if (!record.ok()) co_return record.error();
+  auto commit = [record = std::move(*record), expected_version](store::Store& s) {
+    return s.CommitRefresh(record, expected_version);
+  };
+  auto written = co_await services_.store->Run(std::move(commit));
+  if (!written.ok()) co_return written.error();
+  // The status is written only when it changes. It is for administrators, and the tokens are
+  // stored whatever that write returns.
+  const ConnectionState current = services_.statuses->Get(connection_key);
+  if (!current.connected || !current.error_code.empty()) {
+    const ConnectionState connected{true, "", ""};
+    Status state = co_await SaveState(connection_key, connected);
+    if (!state.ok()) {
+      spdlog::error("storing the Connected status failed connection={}: {}", connection_key,
+                    state.error().message);
+    }
+  }
+  co_return written->version;
+}
+
+awaitable<void> StoreTokenPersistence::ReleaseRefresh(const std::string& connection_key,
+                                                      bool attempt_finished) {
+  auto release = [store_key = ConnectionStoreKey(connection_key),
+                  holder = services_.settings.instance_id, attempt_finished](store::Store& s) {
+    return s.ReleaseRefreshLease(store_key, holder, attempt_finished);
+  };
+  auto released = co_await services_.store->Run(std::move(release));
+  if (!released.ok()) {
+    // The lease then runs out by itself after its TTL.
+    spdlog::warn("releasing the refresh lease failed connection={}: {}", connection_key,
+                 released.error().message);
+  }
+}
+
+awaitable<Result<std::shared_ptr<const credentials::TokenSet>>> StoreTokenPersistence::LoadTokens(
+    const std::string& connection_key) {
+  auto get = [store_key = ConnectionStoreKey(connection_key)](store::Store& s) {
+    return s.GetTokens(store_key);
+  };
+  auto record = co_await services_.store->Run(std::move(get));
+  if (!record.ok()) co_return record.error();
+  auto tokens = OpenTokenRecord(*record, *services_.keyring);
+  if (!tokens.ok()) co_return tokens.error();
+  co_return std::make_shared<const credentials::TokenSet>(std::move(*tokens));
 }
 
 awaitable<void> StoreTokenPersistence::MarkConnectionError(const std::string& connection_key,
@@ -90,6 +183,16 @@ awaitable<Status> StoreTokenPersistence::SaveState(const std::string& connection
   co_return OkStatus();
 }
 
+Result<credentials::TokenSet> OpenTokenRecord(const store::TokenRecord& record,
+                                              const crypto::Keyring& keyring) {
+  auto opened = keyring.Open(record.sealed_tokens, record.connection_key);
+  if (!opened.ok()) return opened.error();
+  auto tokens = credentials::ParseTokenSet(opened->Expose());
+  if (!tokens.ok()) return tokens.error();
+  tokens->version = record.version;
+  return tokens;
+}
+
 Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
   auto records = store.ListAllTokens();
   if (!records.ok()) return records.error();
@@ -98,10 +201,7 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
   for (const auto& record : *records) {
     std::string connection_key = ConnectionKeyOfStoreKey(record.connection_key);
     if (connection_key.empty() || !snapshot->connections.contains(connection_key)) continue;
-    auto opened = services.keyring->Open(record.sealed_tokens, record.connection_key);
-    Result<credentials::TokenSet> tokens =
-        opened.ok() ? credentials::ParseTokenSet(opened->Expose())
-                    : Result<credentials::TokenSet>(opened.error());
+    Result<credentials::TokenSet> tokens = OpenTokenRecord(record, *services.keyring);
     if (!tokens.ok()) {
       spdlog::error("stored tokens cannot be read connection={}: {}", connection_key,
                     tokens.error().message);
@@ -118,7 +218,8 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
     const ConnectionState stored = services.statuses->Get(connection_key);
     if (stored.error_code == "Unauthenticated") {
       services.statuses->Set(connection_key, ConnectionState{true, "", ""});
-    } else if (stored.error_code == credentials::kReloginRequired) {
+    } else if (stored.error_code == credentials::kReloginRequired ||
+               stored.error_code == credentials::kRefreshTokenRotationLost) {
       services.tokens->MarkReloginRequired(
           connection_key, credentials::ConnectionError{stored.error_code, stored.error_message});
     }

@@ -10,27 +10,51 @@
 #include "runtime/services.h"
 #include "store/store.h"
 
+namespace credgate::crypto {
+class Keyring;
+}
+
 namespace credgate::management {
 
 // Returns the store key of a connection: "authorizationProviders/<p>/authorizations/<a>" for
 // the connection key "<p>/<a>".
 std::string ConnectionStoreKey(std::string_view connection_key);
+// The inverse of ConnectionStoreKey; returns "" for a key of another shape.
+std::string ConnectionKeyOfStoreKey(std::string_view store_key);
 
 class StoreTokenPersistence final : public credentials::TokenPersistence {
  public:
   explicit StoreTokenPersistence(runtime::Services& services) : services_(services) {}
 
-  boost::asio::awaitable<Status> SaveTokens(const std::string& connection_key,
-                                            const credentials::TokenSet& tokens) override;
+  boost::asio::awaitable<Result<int64_t>> SaveTokens(const std::string& connection_key,
+                                                     const credentials::TokenSet& tokens) override;
   boost::asio::awaitable<void> MarkConnectionError(const std::string& connection_key,
                                                    credentials::ConnectionError error) override;
+  // The refresh lease of the store (Store::AcquireRefreshLease), held under
+  // Settings::instance_id for Settings::refresh_lease_ttl.
+  boost::asio::awaitable<Result<credentials::RefreshClaim>> ClaimRefresh(
+      const std::string& connection_key, int64_t version) override;
+  boost::asio::awaitable<Result<int64_t>> CommitRefresh(const std::string& connection_key,
+                                                        const credentials::TokenSet& tokens,
+                                                        int64_t expected_version) override;
+  boost::asio::awaitable<void> ReleaseRefresh(const std::string& connection_key,
+                                              bool attempt_finished) override;
+  boost::asio::awaitable<Result<std::shared_ptr<const credentials::TokenSet>>> LoadTokens(
+      const std::string& connection_key) override;
 
  private:
+  Result<store::TokenRecord> SealTokens(const std::string& connection_key,
+                                        const credentials::TokenSet& tokens) const;
   boost::asio::awaitable<Status> SaveState(const std::string& connection_key,
                                            const ConnectionState& state);
 
   runtime::Services& services_;
 };
+
+// Opens a stored token record into a TokenSet carrying the record's version. Errors name the
+// connection: the record cannot be decrypted (wrong master key) or parsed.
+Result<credentials::TokenSet> OpenTokenRecord(const store::TokenRecord& record,
+                                              const crypto::Keyring& keyring);
 
 // Loads every stored token record into the token manager. A record that fails to open is
 // logged and its connection marked Error, so that one corrupt row does not stop the start. A

@@ -3,6 +3,7 @@
 // are never null while a listener runs.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -34,6 +35,11 @@ struct Settings {
   std::string public_url;  // No trailing slash.
   std::vector<std::string> post_login_redirect_allow;
   std::optional<std::pair<std::string, std::string>> managed_identity;  // tenant id, object id.
+  // The name this process holds refresh leases under; unique among the gateways of a cluster.
+  std::string instance_id = "credgate";
+  // How long a refresh lease lasts. Longer than a token request may take, so that a live holder
+  // never loses its lease.
+  std::chrono::milliseconds refresh_lease_ttl{30'000};
 
   // Returns the OAuth redirect URL registered at every provider.
   std::string CallbackUrl() const { return public_url + "/.credgate/callback"; }

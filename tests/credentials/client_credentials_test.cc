@@ -19,11 +19,11 @@ using testing::RunCoroutine;
 
 class RecordingPersistence final : public TokenPersistence {
  public:
-  boost::asio::awaitable<Status> SaveTokens(const std::string& connection_key,
-                                            const TokenSet&) override {
+  boost::asio::awaitable<Result<int64_t>> SaveTokens(const std::string& connection_key,
+                                                     const TokenSet&) override {
     std::lock_guard lock(mutex_);
     saved_.push_back(connection_key);
-    co_return OkStatus();
+    co_return static_cast<int64_t>(saved_.size());
   }
   boost::asio::awaitable<void> MarkConnectionError(const std::string&,
                                                    ConnectionError error) override {

@@ -13,14 +13,14 @@ namespace credgate::credentials::testing {
 
 class FakePersistence final : public TokenPersistence {
  public:
-  boost::asio::awaitable<Status> SaveTokens(const std::string& key,
-                                            const TokenSet& tokens) override {
+  boost::asio::awaitable<Result<int64_t>> SaveTokens(const std::string& key,
+                                                     const TokenSet& tokens) override {
     std::lock_guard lock(mutex_);
     ++saves_;
     last_key_ = key;
     last_access_token_ = std::string(tokens.access_token.Expose());
     if (fail_saves_) co_return MakeError(ErrorCode::kUnavailable, "store is down");
-    co_return OkStatus();
+    co_return static_cast<int64_t>(saves_);
   }
   boost::asio::awaitable<void> MarkConnectionError(const std::string& key,
                                                    ConnectionError error) override {
