@@ -1,11 +1,14 @@
 #include "app/config.h"
 
+#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
 #include <initializer_list>
 
 #include "app/logging.h"
@@ -176,13 +179,16 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (!address.ok()) return ConfigError(path, address.error().message + Position(value));
       (key == "gatewayListen" ? config.gateway_listen : config.management_listen) = *address;
     } else if (key == "publicUrl" || key == "dataDir" || key == "masterKeyFile" ||
-               key == "logFormat" || key == "logLevel") {
+               key == "logFormat" || key == "logLevel" || key == "store" ||
+               key == "instanceId") {
       auto text = ReadString(value, key, path);
       if (!text.ok()) return text.error();
       Status valid = OkStatus();
       if (key == "publicUrl") valid = ValidatePublicUrl(StripTrailingSlashes(*text));
       if (key == "logFormat") valid = ValidateLogFormat(*text);
       if (key == "logLevel") valid = ValidateLogLevel(*text);
+      if (key == "store") valid = ValidateStoreUrl(*text);
+      if (key == "instanceId") valid = ValidateInstanceId(*text);
       if (!valid.ok()) {
         return ConfigError(path, "'" + key + "'" + Position(value) + ": " + valid.error().message);
       }
@@ -191,6 +197,13 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "masterKeyFile") config.master_key_file = *text;
       if (key == "logFormat") config.log_format = *text;
       if (key == "logLevel") config.log_level = *text;
+      if (key == "store") config.store_url = *text;
+      if (key == "instanceId") config.instance_id = *text;
+    } else if (key == "refreshLeaseTtlSeconds" || key == "reconcileIntervalSeconds") {
+      auto number = ReadInt(value, key, path, 1, 3600);
+      if (!number.ok()) return number.error();
+      if (key == "refreshLeaseTtlSeconds") config.refresh_lease_ttl_seconds = *number;
+      if (key == "reconcileIntervalSeconds") config.reconcile_interval_seconds = *number;
     } else if (key == "threads" || key == "drainTimeoutSeconds" || key == "refreshMarginSeconds") {
       auto number = ReadInt(value, key, path, 0, key == "threads" ? 256 : 3600);
       if (!number.ok()) return number.error();
@@ -250,6 +263,43 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
   return OkStatus();
 }
 
+Status ValidateStoreUrl(std::string_view url) {
+  if (url.starts_with("sqlite:") && url.size() > std::string_view("sqlite:").size()) {
+    return OkStatus();
+  }
+  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return OkStatus();
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "invalid store '" + RedactUrlPassword(url) +
+                       "': use sqlite:<path to a database file> or "
+                       "postgresql://user@host:port/database");
+}
+
+Status ValidateInstanceId(std::string_view id) {
+  const bool valid = !id.empty() && id.size() <= 100 &&
+                     std::all_of(id.begin(), id.end(), [](char c) {
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                              c == '_' || c == '.';
+                     });
+  if (valid) return OkStatus();
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "invalid instance id '" + std::string(id) +
+                       "': use 1 to 100 characters from A-Z, a-z, 0-9, '-', '_' and '.'");
+}
+
+std::string RedactUrlPassword(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  const size_t authority = scheme + 3;
+  const size_t at = url.find('@', authority);
+  const size_t slash = url.find('/', authority);
+  if (at == std::string_view::npos || (slash != std::string_view::npos && at > slash)) {
+    return std::string(url);
+  }
+  const size_t colon = url.find(':', authority);
+  if (colon == std::string_view::npos || colon > at) return std::string(url);
+  return std::string(url.substr(0, colon + 1)) + "[redacted]" + std::string(url.substr(at));
+}
+
 Status FinalizeConfig(ServeConfig& config) {
   if (config.data_dir.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "the data directory must not be empty");
@@ -264,6 +314,25 @@ Status FinalizeConfig(ServeConfig& config) {
   CREDGATE_RETURN_IF_ERROR(ValidatePublicUrl(config.public_url));
   for (const auto& allowed : config.post_login_redirect_allow) {
     CREDGATE_RETURN_IF_ERROR(ValidatePostLoginRedirectUrl(allowed));
+  }
+  if (config.store_url.empty()) config.store_url = "sqlite:" + config.data_dir + "/credgate.db";
+  CREDGATE_RETURN_IF_ERROR(ValidateStoreUrl(config.store_url));
+  if (config.instance_id.empty()) {
+    char host[256] = {};
+    if (::gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') {
+      std::snprintf(host, sizeof(host), "credgate");
+    }
+    config.instance_id = std::string(host) + "-" + std::to_string(::getpid());
+    std::replace_if(
+        config.instance_id.begin(), config.instance_id.end(),
+        [](char c) {
+          return !std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.';
+        },
+        '-');
+  }
+  CREDGATE_RETURN_IF_ERROR(ValidateInstanceId(config.instance_id));
+  if (config.refresh_lease_ttl_seconds < 1) {
+    return MakeError(ErrorCode::kInvalidArgument, "the refresh lease TTL must be at least 1 s");
   }
   return OkStatus();
 }

@@ -51,6 +51,18 @@ struct ServeConfig {
   // The lifetime assumed for an access token whose token response had no expires_in, when it
   // has a refresh token: it is refreshed once this old. 0 never refreshes such tokens ahead.
   int default_token_lifetime_seconds = 3600;
+  // The store: "sqlite:<path>", or "postgresql://..." for a cluster of gateways on one
+  // database. Empty means the SQLite file <data_dir>/credgate.db.
+  std::string store_url;
+  // The name under which this process holds refresh leases; unique per gateway of a cluster.
+  // Empty means "<host name>-<process id>".
+  std::string instance_id;
+  // How long a refresh lease lasts. It must exceed the slowest token response, because a
+  // second gateway takes over an expired lease.
+  int refresh_lease_ttl_seconds = 30;
+  // How often a gateway on a shared store compares its memory with the whole store, in case a
+  // change notification was lost.
+  int reconcile_interval_seconds = 30;
 };
 
 // Parses `host:port` or `[v6]:port`. Errors name the flag or key in `field`.
@@ -59,6 +71,13 @@ Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view
 // Loads the YAML file at `path` into `config`, overwriting the values it sets. Errors name the
 // file, the key and, for YAML syntax errors, the line and column.
 Status LoadConfigFile(const std::string& path, ServeConfig& config);
+
+// Checks a store URL: "sqlite:<path>" or "postgresql://...". Errors never show a password.
+Status ValidateStoreUrl(std::string_view url);
+// Checks an instance id: 1 to 100 characters from [A-Za-z0-9._-].
+Status ValidateInstanceId(std::string_view id);
+// Returns `url` with the password of its userinfo, if any, replaced by "[redacted]".
+std::string RedactUrlPassword(std::string_view url);
 
 // Fills defaults that depend on other values and checks the whole configuration.
 Status FinalizeConfig(ServeConfig& config);

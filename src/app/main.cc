@@ -51,6 +51,19 @@ int main(int argc, char** argv) {
                     "refresh token is refreshed at that age; 0 never refreshes it ahead")
       ->check(CLI::Range(0, 366 * 24 * 3600));
 
+  serve->add_option("--store", config.store_url,
+                    "Store: sqlite:<path>, or postgresql://user@host:port/database for a cluster "
+                    "of gateways on one database (default sqlite:<data-dir>/credgate.db)");
+  serve->add_option("--instance-id", config.instance_id,
+                    "Name under which this gateway holds refresh leases; unique in a cluster "
+                    "(default <host name>-<process id>)");
+  serve->add_option("--refresh-lease-ttl", config.refresh_lease_ttl_seconds,
+                    "Seconds a refresh lease lasts; must exceed the slowest token response")
+      ->check(CLI::Range(1, 3600));
+  serve->add_option("--reconcile-interval", config.reconcile_interval_seconds,
+                    "Seconds between full comparisons of memory with a shared store")
+      ->check(CLI::Range(1, 3600));
+
   CLI11_PARSE(app, argc, argv);
 
   if (serve->parsed()) {
@@ -75,6 +88,14 @@ int main(int argc, char** argv) {
     }
     if (serve->count("--default-token-lifetime")) {
       merged.default_token_lifetime_seconds = config.default_token_lifetime_seconds;
+    }
+    if (serve->count("--store")) merged.store_url = config.store_url;
+    if (serve->count("--instance-id")) merged.instance_id = config.instance_id;
+    if (serve->count("--refresh-lease-ttl")) {
+      merged.refresh_lease_ttl_seconds = config.refresh_lease_ttl_seconds;
+    }
+    if (serve->count("--reconcile-interval")) {
+      merged.reconcile_interval_seconds = config.reconcile_interval_seconds;
     }
     for (const auto& url : redirect_allow) merged.post_login_redirect_allow.push_back(url);
     for (auto [flag, text, target] :

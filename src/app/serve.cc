@@ -10,6 +10,7 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/http/field.hpp>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <future>
 #include <thread>
@@ -28,11 +29,12 @@
 #include "http/server.h"
 #include "identity/validator.h"
 #include "management/admin_keys.h"
+#include "management/cluster_sync.h"
 #include "management/persistence.h"
 #include "management/service.h"
 #include "management/token_persistence.h"
 #include "store/async_store.h"
-#include "store/sqlite_store.h"
+#include "store/open_store.h"
 
 namespace credgate::app {
 
@@ -86,6 +88,7 @@ struct Process {
   std::vector<std::unique_ptr<asio::io_context>> io_contexts;
   std::optional<crypto::Keyring> keyring;
   std::unique_ptr<store::AsyncStore> store;
+  std::unique_ptr<store::ChangeFeed> change_feed;  // Null unless the store is shared.
   runtime::ConfigState config;
   runtime::ConnectionStatusTable statuses;
   std::shared_ptr<http::PooledHttpClient> http_client;
@@ -101,6 +104,7 @@ struct Process {
   std::unique_ptr<management::ManagementService> management;
   std::unique_ptr<gateway::LoginFlow> login_flow;
   std::unique_ptr<gateway::Gateway> gateway;
+  std::unique_ptr<management::ClusterSync> cluster_sync;
   std::unique_ptr<http::HttpServer> management_server;
   std::vector<std::unique_ptr<http::HttpServer>> gateway_servers;
 };
@@ -133,12 +137,14 @@ Status Start(const ServeConfig& config, Process& p) {
   }
   p.keyring.emplace(std::move(loaded->keyring));
 
-  store::SqliteStoreOptions store_options;
-  store_options.path = config.data_dir + "/credgate.db";
-  auto sqlite = store::SqliteStore::Open(store_options);
-  if (!sqlite.ok()) return sqlite.error();
-  spdlog::info("store opened kind=sqlite path={}", store_options.path);
-  p.store = std::make_unique<store::AsyncStore>(std::move(*sqlite));
+  auto opened = store::OpenStore(config.store_url);
+  if (!opened.ok()) return opened.error();
+  spdlog::info("store opened store={} instance_id={}", store::RedactStoreUrl(config.store_url),
+               config.instance_id);
+  p.store = std::make_unique<store::AsyncStore>(std::move(*opened));
+  auto feed = store::OpenChangeFeed(config.store_url);
+  if (!feed.ok()) return feed.error();
+  p.change_feed = std::move(*feed);
 
   auto http_client = http::PooledHttpClient::Create({});
   if (!http_client.ok()) return http_client.error();
@@ -154,6 +160,8 @@ Status Start(const ServeConfig& config, Process& p) {
 
   p.services.settings.public_url = config.public_url;
   p.services.settings.post_login_redirect_allow = config.post_login_redirect_allow;
+  p.services.settings.instance_id = config.instance_id;
+  p.services.settings.refresh_lease_ttl = std::chrono::seconds(config.refresh_lease_ttl_seconds);
   if (config.managed_identity) {
     p.services.settings.managed_identity =
         std::pair(config.managed_identity->tenant_id, config.managed_identity->object_id);
@@ -173,6 +181,10 @@ Status Start(const ServeConfig& config, Process& p) {
   token_options.timing.refresh_margin = std::chrono::seconds(config.refresh_margin_seconds);
   token_options.timing.default_token_lifetime =
       std::chrono::seconds(config.default_token_lifetime_seconds);
+  if (const char* point = std::getenv("CREDGATE_FAULT_PAUSE"); point != nullptr && *point) {
+    token_options.fault_pause_point = point;
+    spdlog::warn("fault injection is on: token refreshes stall at {}", point);
+  }
   p.tokens = std::make_unique<credentials::TokenManager>(*p.token_client, *p.persistence, p.clock,
                                                          p.random, token_options);
   p.services.tokens = p.tokens.get();
@@ -195,6 +207,14 @@ Status Start(const ServeConfig& config, Process& p) {
   auto stored_keys = blocking.ListAdminKeys();
   if (!stored_keys.ok()) return stored_keys.error();
   for (auto& key : *stored_keys) p.admin_keys.AddHash(std::move(key.key_hash));
+
+  if (p.change_feed != nullptr) {
+    management::ClusterSync::Options sync_options;
+    sync_options.reconcile_interval = std::chrono::seconds(config.reconcile_interval_seconds);
+    p.cluster_sync = std::make_unique<management::ClusterSync>(
+        p.services, *p.change_feed, p.io_contexts[0]->get_executor(), sync_options);
+    CREDGATE_RETURN_IF_ERROR(p.cluster_sync->Start(blocking));
+  }
 
   p.management = std::make_unique<management::ManagementService>(p.services, p.admin_keys);
   p.login_flow = std::make_unique<gateway::LoginFlow>(p.services, *p.persistence);
@@ -332,6 +352,7 @@ int RunServe(const ServeConfig& config) {
     spdlog::info("stopping signal={} drain_timeout_seconds={}", signal,
                  config.drain_timeout_seconds);
     p.refresh_scheduler->Stop();
+    if (p.cluster_sync) p.cluster_sync->Stop();
     p.management_server->Stop();
     for (auto& server : p.gateway_servers) server->Stop();
     asio::co_spawn(

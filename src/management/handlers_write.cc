@@ -243,7 +243,7 @@ awaitable<void> Handlers::RequestClientCredentialsToken(const std::string& conne
     co_await persistence.MarkConnectionError(connection_key, std::move(error));
     co_return;
   }
-  Status stored = co_await persistence.SaveTokens(connection_key, *tokens);
+  Result<int64_t> stored = co_await persistence.SaveTokens(connection_key, *tokens);
   if (!stored.ok()) {
     credentials::ConnectionError error{
         "TokensNotStored", "the token was issued but could not be stored: " +
@@ -251,6 +251,7 @@ awaitable<void> Handlers::RequestClientCredentialsToken(const std::string& conne
     co_await persistence.MarkConnectionError(connection_key, std::move(error));
     co_return;
   }
+  tokens->version = *stored;
   services_.tokens->SetTokens(connection_key, std::move(*tokens));
   spdlog::info("client credentials connection connected connection={}", connection_key);
 }
@@ -441,18 +442,7 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
   auto deleted = co_await services_.store->Run(std::move(delete_tree));
   if (!deleted.ok()) co_return deleted.error();
 
-  std::vector<std::string> removed_connections;
-  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
-    return RemoveResource(next, path, removed_connections);
-  }));
-  if (path.kind == ResourceKind::kProvider) services_.tokens->RemoveProvider(path.first);
-  for (const auto& connection_key : removed_connections) {
-    services_.statuses->Remove(connection_key);
-    services_.tokens->Remove(connection_key);
-  }
-  if (path.kind == ResourceKind::kTrustedIssuer) {
-    ApplyTrustedIssuers(*services_.config->Current(), *services_.validator);
-  }
+  CREDGATE_CO_RETURN_IF_ERROR(ForgetResource(path, services_));
   status = 200;
   co_return json::value(nullptr);
 }

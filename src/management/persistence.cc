@@ -64,7 +64,9 @@ Status OpenConnectionParameters(const json::object& body, const std::string& key
   return OkStatus();
 }
 
-Status LoadRecord(const store::ResourceRecord& record, runtime::Services& services) {
+}  // namespace
+
+Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services& services) {
   auto body = ParseJsonBody(record.body_json);
   if (!body.ok()) return body.error();
   if (record.kind == "connectionState") {
@@ -132,7 +134,13 @@ Status LoadRecord(const store::ResourceRecord& record, runtime::Services& servic
     return services.config->Update([&](runtime::Snapshot& next) {
       auto entry = std::make_shared<runtime::ConnectionEntry>();
       entry->resource = std::move(*resource);
-      next.connections[runtime::ConnectionKey(path->first, path->second)] = std::move(entry);
+      // A connection stored again keeps its access policies, which are records of their own.
+      auto& slot = next.connections[runtime::ConnectionKey(path->first, path->second)];
+      if (slot != nullptr) {
+        entry->access_policy_resources = slot->access_policy_resources;
+        entry->access_policies = slot->access_policies;
+      }
+      slot = std::move(entry);
       return OkStatus();
     });
   }
@@ -167,8 +175,16 @@ Status LoadRecord(const store::ResourceRecord& record, runtime::Services& servic
       auto entry = std::make_shared<runtime::ApiEntry>();
       entry->resource = std::move(*resource);
       entry->service = std::move(*service);
-      next.apis[path->first] = std::move(entry);
-      return OkStatus();
+      // An API stored again keeps its operations and its policy, which are records of their own.
+      auto& slot = next.apis[path->first];
+      const bool replaced = slot != nullptr;
+      if (replaced) {
+        entry->policy = slot->policy;
+        entry->document = slot->document;
+        entry->operations = slot->operations;
+      }
+      slot = std::move(entry);
+      return replaced ? RecomposePipelines(next, path->first) : OkStatus();
     });
   }
   if (record.kind == "operation") {
@@ -195,7 +211,6 @@ Status LoadRecord(const store::ResourceRecord& record, runtime::Services& servic
   return MakeError(ErrorCode::kInvalidArgument, "unknown record kind '" + record.kind + "'");
 }
 
-}  // namespace
 
 Result<credentials::ProviderConfig> ToProviderConfig(const ProviderResource& resource,
                                                      const Secret& client_secret) {
@@ -463,6 +478,22 @@ void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidat
   }
 }
 
+Status ForgetResource(const ResourcePath& path, runtime::Services& services) {
+  std::vector<std::string> removed_connections;
+  CREDGATE_RETURN_IF_ERROR(services.config->Update([&](runtime::Snapshot& next) {
+    return RemoveResource(next, path, removed_connections);
+  }));
+  if (path.kind == ResourceKind::kProvider) services.tokens->RemoveProvider(path.first);
+  for (const auto& connection_key : removed_connections) {
+    services.statuses->Remove(connection_key);
+    services.tokens->Remove(connection_key);
+  }
+  if (path.kind == ResourceKind::kTrustedIssuer) {
+    ApplyTrustedIssuers(*services.config->Current(), *services.validator);
+  }
+  return OkStatus();
+}
+
 Status LoadFromStore(store::Store& store, runtime::Services& services) {
   // The catalogue is compiled in, so an error here means that the binary was built from an
   // invalid catalogue file. The start stops with the file and field before any provider is read.
@@ -479,7 +510,7 @@ Status LoadFromStore(store::Store& store, runtime::Services& services) {
   });
   size_t loaded = 0;
   for (const auto& record : *records) {
-    Status status = LoadRecord(record, services);
+    Status status = ApplyStoredRecord(record, services);
     if (!status.ok()) {
       spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
                     status.error().message);

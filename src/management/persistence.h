@@ -62,6 +62,18 @@ Status SetPolicy(runtime::Snapshot& snapshot, const ResourcePath& path,
 Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
                       std::vector<std::string>& removed_connections);
 
+// Removes the resource `path` names, and everything below it, from memory: the snapshot, the
+// tokens and statuses of removed connections, a removed provider's token settings, and the
+// validator's trusted issuers. For a DELETE once the store write succeeded, and for a deletion
+// that another gateway made.
+Status ForgetResource(const ResourcePath& path, runtime::Services& services);
+
+// Applies one stored resource record to memory, replacing the resource it names and keeping its
+// children (a connection's access policies, an API's operations and policy). Used for the
+// start-up load and for the writes of other gateways. The caller passes trusted issuers to the
+// validator (ApplyTrustedIssuers) after a trustedIssuer record.
+Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services& services);
+
 // Passes the snapshot's trusted issuers to the validator.
 void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidator& validator);
 
