@@ -46,8 +46,8 @@ initialize() {
     cat "$folder/initdb.log" >&2
     exit 1
   }
-  # Loopback TCP and the folder's own socket only. The server is for tests, so durability
-  # settings are off: a crash of the machine loses the test data, which nobody needs.
+  # Loopback TCP and the folder's own socket only. The server holds only test data, so
+  # durability settings are off, and a crash of the machine may lose that data.
   as_server_user sh -c "cat >'$data/pg_hba.conf'" <<EOF
 local all all trust
 host all all 127.0.0.1/32 trust

@@ -62,8 +62,8 @@ Result<std::unique_ptr<Store>> OpenStore(std::string_view store_url,
 
 Result<std::unique_ptr<ChangeFeed>> OpenChangeFeed(std::string_view store_url) {
   if (IsPostgresUrl(store_url)) {
-    return std::unique_ptr<ChangeFeed>(
-        std::make_unique<PostgresChangeFeed>(PostgresChangeFeedOptions{.url = std::string(store_url)}));
+    return std::unique_ptr<ChangeFeed>(std::make_unique<PostgresChangeFeed>(
+        PostgresChangeFeedOptions{.url = std::string(store_url)}));
   }
   if (store_url.starts_with(kSqliteScheme)) {
     auto path = SqlitePath(store_url);

@@ -1,12 +1,14 @@
 // Opens the store and the change feed that a store URL names, so that the application selects
-// the backend with one flag:
+// the backend with one flag. The accepted forms:
 //
-//   sqlite:///var/lib/credgate/credgate.db    SqliteStore on an absolute path
-//   sqlite:credgate.db                        SqliteStore on a path relative to the working folder
-//   postgresql://user:password@host:5432/db   PostgresStore (postgres:// is accepted too); any
+//   sqlite:///var/lib/credgate/credgate.db    SqliteStore on an absolute path.
+//   sqlite:credgate.db                        SqliteStore on a path relative to the working
+//                                             folder.
+//   postgresql://user:password@host:5432/db   PostgresStore. postgres:// is accepted too. Any
 //                                             libpq URI parameter may follow, for example
-//                                             ?sslmode=verify-full or
-//                                             ?options=-csearch_path%3Dcredgate
+//                                             ?sslmode=verify-full, or
+//                                             ?options=-csearch_path%3Dcredgate to keep the
+//                                             tables in an existing schema "credgate".
 #pragma once
 
 #include <chrono>
@@ -26,7 +28,7 @@ struct StoreOpenOptions {
   // waits for a free pooled connection, and the connect timeout. Either way the call then fails
   // with kUnavailable.
   std::chrono::milliseconds timeout{5000};
-  size_t postgres_pool_size = 4;  // PostgreSQL only: the most connections open at once.
+  size_t postgres_pool_size = 4;  // PostgreSQL only: the maximum number of open connections.
 };
 
 // True for postgresql:// and postgres:// URLs.

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "store/postgres_store.h"
-
 namespace credgate::store {
 
 PostgresChangeFeed::PostgresChangeFeed(PostgresChangeFeedOptions options)
@@ -41,7 +39,7 @@ Result<std::unique_ptr<PostgresConnection>> PostgresChangeFeed::ConnectAndListen
                                                  .application_name = options_.application_name,
                                                  .connect_timeout = options_.connect_timeout});
   if (!connection.ok()) return connection.error();
-  const std::string listen = "LISTEN " + (*connection)->QuoteIdentifier(kChangeChannel);
+  const std::string listen = "LISTEN " + (*connection)->QuoteIdentifier(options_.channel);
   Status listening = (*connection)->ExecuteScript(listen, "change feed LISTEN");
   if (!listening.ok()) {
     Error error = listening.error();
@@ -53,14 +51,14 @@ Result<std::unique_ptr<PostgresConnection>> PostgresChangeFeed::ConnectAndListen
 
 void PostgresChangeFeed::Run(std::unique_ptr<PostgresConnection> connection) {
   std::string server = connection->server();
-  spdlog::info("store: change feed listening on {} at {}", kChangeChannel, server);
+  spdlog::info("store: change feed listening on {} at {}", options_.channel, server);
   std::chrono::milliseconds backoff = options_.min_backoff;
   while (!stopping_) {
     if (connection == nullptr) {
       auto reconnected = ConnectAndListen();
       if (!reconnected.ok()) {
-        spdlog::warn("store: change feed reconnect failed, next try in {} ms: {}",
-                     backoff.count(), reconnected.error().message);
+        spdlog::warn("store: change feed reconnect failed, next try in {} ms: {}", backoff.count(),
+                     reconnected.error().message);
         if (!SleepUnlessStopped(backoff)) break;
         backoff = std::min(backoff * 2, options_.max_backoff);
         continue;

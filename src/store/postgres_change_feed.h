@@ -1,5 +1,5 @@
-// PostgresChangeFeed: the ChangeFeed of a PostgresStore database, through LISTEN on
-// kChangeChannel (postgres_store.h).
+// PostgresChangeFeed: the ChangeFeed of a PostgresStore database, through LISTEN on the channel
+// that the store sends its notifications on (postgres_store.h).
 //
 // The feed keeps one dedicated connection, outside the store's pool, and one thread that waits
 // with poll() on the connection's socket, reads notifications with PQconsumeInput and
@@ -23,12 +23,14 @@
 
 #include "store/change_feed.h"
 #include "store/postgres_connection.h"
+#include "store/postgres_store.h"
 
 namespace credgate::store {
 
 struct PostgresChangeFeedOptions {
   std::string url;  // A libpq connection URI, as PostgresStoreOptions::url.
   std::string application_name = "credgate-change-feed";
+  std::string channel = std::string(kChangeChannel);  // PostgresStoreOptions::change_channel.
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds stop_check_interval{100};
   std::chrono::milliseconds min_backoff{100};

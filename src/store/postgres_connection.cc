@@ -46,7 +46,7 @@ std::string TrimmedMessage(const char* text) {
 ErrorCode CodeForSqlState(std::string_view state) {
   if (state == "23505") return ErrorCode::kAlreadyExists;  // unique_violation
   if (state == "40001" || state == "40P01") return ErrorCode::kConflict;
-  if (state == "57014") return ErrorCode::kDeadlineExceeded;  // query_canceled
+  if (state == "57014") return ErrorCode::kDeadlineExceeded;        // query_canceled
   if (state.starts_with("22")) return ErrorCode::kInvalidArgument;  // data exception
   // Class 08: connection exception; 53: insufficient resources; 57P01-57P03: shutdown and
   // start-up of the server; 55P03: lock not available.
@@ -158,8 +158,7 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::Connect(
 
 PostgresConnection::~PostgresConnection() { PQfinish(handle_); }
 
-Result<PgResult> PostgresConnection::Execute(std::string_view sql,
-                                             std::span<const PgParam> params,
+Result<PgResult> PostgresConnection::Execute(std::string_view sql, std::span<const PgParam> params,
                                              std::string_view operation) {
   std::vector<Oid> types;
   std::vector<const char*> values;
@@ -167,9 +166,15 @@ Result<PgResult> PostgresConnection::Execute(std::string_view sql,
   std::vector<int> formats(params.size(), 1);
   for (const PgParam& param : params) {
     switch (param.type) {
-      case PgParam::Type::kText: types.push_back(kTextOid); break;
-      case PgParam::Type::kBytes: types.push_back(kByteaOid); break;
-      case PgParam::Type::kInt64: types.push_back(kInt8Oid); break;
+      case PgParam::Type::kText:
+        types.push_back(kTextOid);
+        break;
+      case PgParam::Type::kBytes:
+        types.push_back(kByteaOid);
+        break;
+      case PgParam::Type::kInt64:
+        types.push_back(kInt8Oid);
+        break;
     }
     values.push_back(param.value.data());
     lengths.push_back(static_cast<int>(param.value.size()));
@@ -203,8 +208,8 @@ Error PostgresConnection::ErrorFor(const PGresult* result, std::string_view oper
   const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const char* primary =
       result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  std::string message = primary != nullptr ? TrimmedMessage(primary)
-                                           : TrimmedMessage(PQerrorMessage(handle_));
+  std::string message =
+      primary != nullptr ? TrimmedMessage(primary) : TrimmedMessage(PQerrorMessage(handle_));
   ErrorCode code = state != nullptr ? CodeForSqlState(state) : ErrorCode::kInternal;
   if (broken()) code = ErrorCode::kUnavailable;
 

@@ -73,8 +73,7 @@ class PostgresConnection {
   // Connects and sets up the session (search_path, a UTC time zone). Fails with kUnavailable
   // when the server cannot be reached or rejects the connection, and with kInvalidArgument for
   // a malformed URL.
-  static Result<std::unique_ptr<PostgresConnection>> Connect(
-      const PostgresConnectOptions& options);
+  static Result<std::unique_ptr<PostgresConnection>> Connect(const PostgresConnectOptions& options);
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
   ~PostgresConnection();
@@ -107,11 +106,11 @@ class PostgresConnection {
   PostgresConnection(PGconn* handle, std::string server, std::string password)
       : handle_(handle), server_(std::move(server)), password_(std::move(password)) {}
 
-  // Builds the Error for a failed statement: kUnavailable when the connection is lost or the
-  // server is shutting down or out of resources, kAlreadyExists for a unique violation,
-  // kConflict for a serialization failure or a deadlock, kDeadlineExceeded for a cancelled
-  // statement, kInvalidArgument for a value the server rejects (such as a NUL byte in text),
-  // kInternal otherwise.
+  // Builds the Error for a failed statement. The code is kUnavailable when the connection is
+  // lost or the server is shutting down or out of resources, and kAlreadyExists for a unique
+  // violation. It is kConflict for a serialization failure or a deadlock, kDeadlineExceeded for
+  // a cancelled statement, kInvalidArgument for a value the server rejects (such as a NUL byte
+  // in text), and kInternal otherwise.
   Error ErrorFor(const PGresult* result, std::string_view operation) const;
   std::string Scrub(std::string message) const;
 

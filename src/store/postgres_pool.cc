@@ -61,7 +61,8 @@ void PostgresPool::DiscardIdle() {
 
 void PostgresPool::Return(std::unique_ptr<PostgresConnection> connection) {
   // A connection left inside a transaction (a caller that failed to end it) is not reusable.
-  bool reusable = !connection->broken() && PQtransactionStatus(connection->handle()) == PQTRANS_IDLE;
+  bool reusable =
+      !connection->broken() && PQtransactionStatus(connection->handle()) == PQTRANS_IDLE;
   {
     std::lock_guard lock(mutex_);
     if (reusable) {

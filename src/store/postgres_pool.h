@@ -19,7 +19,7 @@ namespace credgate::store {
 
 struct PostgresPoolOptions {
   PostgresConnectOptions connect;
-  size_t size = 4;  // The most connections open at once; at least 1.
+  size_t size = 4;  // The maximum number of connections open at once; 0 counts as 1.
   // How long Acquire waits for a free connection, and the connect timeout of new ones.
   std::chrono::milliseconds acquire_timeout{5000};
 };

@@ -1,6 +1,6 @@
 // The refresh lease methods of PostgresStore. AcquireRefreshLease reads the row with SELECT ...
 // FOR UPDATE and changes it in the same transaction, so a concurrent caller in any process waits
-// for the row lock and then sees the lease that this one took.
+// for the row lock and then reads the lease that this one took.
 #include "store/postgres_store.h"
 #include "store/postgres_transaction.h"
 #include "store/resource_keys.h"

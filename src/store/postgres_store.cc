@@ -22,15 +22,14 @@ std::vector<ResourceRecord> ReadResources(const PgResult& rows) {
   records.reserve(rows.rows());
   for (int row = 0; row < rows.rows(); ++row) {
     records.push_back(ResourceRecord{rows.Bytes(row, 0), rows.Bytes(row, 1), rows.Bytes(row, 2),
-                                     rows.Bytes(row, 3), rows.Int64(row, 4),
-                                     rows.Int64(row, 5)});
+                                     rows.Bytes(row, 3), rows.Int64(row, 4), rows.Int64(row, 5)});
   }
   return records;
 }
 
 TokenRecord ReadTokens(const PgResult& rows, int row) {
-  return TokenRecord{rows.Bytes(row, 0), rows.Bytes(row, 1), rows.Int64(row, 2),
-                     rows.Int64(row, 3), rows.Int64(row, 4)};
+  return TokenRecord{rows.Bytes(row, 0), rows.Bytes(row, 1), rows.Int64(row, 2), rows.Int64(row, 3),
+                     rows.Int64(row, 4)};
 }
 
 Error NoTokenRecord(std::string_view connection_key) {
@@ -40,24 +39,23 @@ Error NoTokenRecord(std::string_view connection_key) {
 
 }  // namespace
 
-Status NotifyChange(PostgresConnection& connection, const StoreChange& change,
-                    std::string_view operation) {
+Status NotifyChange(PostgresConnection& connection, std::string_view channel,
+                    const StoreChange& change, std::string_view operation) {
   std::string payload = EncodeStoreChange(change);
   if (payload.size() > kMaxNotifyPayload) payload = EncodeStoreChange(StoreChange{});
-  const PgParam params[] = {PgParam::Text(kChangeChannel), PgParam::Text(payload)};
+  const PgParam params[] = {PgParam::Text(channel), PgParam::Text(payload)};
   auto sent = connection.Execute("SELECT pg_notify($1, $2)", params, operation);
   if (!sent.ok()) return sent.error();
   return OkStatus();
 }
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOptions& options) {
-  PostgresPoolOptions pool_options{
-      .connect = {.url = options.url,
-                  .schema = options.schema,
-                  .application_name = options.application_name,
-                  .connect_timeout = options.acquire_timeout},
-      .size = options.pool_size,
-      .acquire_timeout = options.acquire_timeout};
+  PostgresPoolOptions pool_options{.connect = {.url = options.url,
+                                               .schema = options.schema,
+                                               .application_name = options.application_name,
+                                               .connect_timeout = options.acquire_timeout},
+                                   .size = options.pool_size,
+                                   .acquire_timeout = options.acquire_timeout};
   auto pool = std::make_unique<PostgresPool>(std::move(pool_options));
 
   int version = 0;
@@ -69,7 +67,8 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
     if (!migrated.ok()) return migrated.error();
     version = *migrated;
   }
-  return std::unique_ptr<PostgresStore>(new PostgresStore(std::move(pool), version));
+  return std::unique_ptr<PostgresStore>(
+      new PostgresStore(std::move(pool), options.change_channel, version));
 }
 
 Result<ResourceRecord> PostgresStore::Put(const ResourceRecord& record) {
@@ -91,7 +90,7 @@ Result<ResourceRecord> PostgresStore::Put(const ResourceRecord& record) {
     ResourceRecord stored = record;
     stored.version = put->Int64(0, 0);
     CREDGATE_RETURN_IF_ERROR(NotifyChange(
-        connection,
+        connection, change_channel_,
         {StoreChange::Type::kResourcePut, stored.kind, stored.key, stored.version}, operation));
     return stored;
   });
@@ -118,8 +117,9 @@ Result<std::vector<ResourceRecord>> PostgresStore::ListAll() {
   return QueryResources("ORDER BY key, kind", "ListAll", {});
 }
 
-Result<std::vector<ResourceRecord>> PostgresStore::QueryResources(
-    std::string_view sql, std::string_view operation, std::span<const PgParam> params) {
+Result<std::vector<ResourceRecord>> PostgresStore::QueryResources(std::string_view sql,
+                                                                  std::string_view operation,
+                                                                  std::span<const PgParam> params) {
   const std::string full_sql = std::string(kResourceColumns) + std::string(sql);
   return RunRead(*pool_, operation,
                  [&](PostgresConnection& connection) -> Result<std::vector<ResourceRecord>> {
@@ -151,8 +151,9 @@ Result<int64_t> PostgresStore::DeleteTree(std::string_view key) {
 
     const int64_t deleted = resources->AffectedRows();
     if (deleted > 0 || tokens->AffectedRows() > 0) {
-      CREDGATE_RETURN_IF_ERROR(NotifyChange(
-          connection, {StoreChange::Type::kTreeDeleted, "", std::string(key), 0}, operation));
+      CREDGATE_RETURN_IF_ERROR(
+          NotifyChange(connection, change_channel_,
+                       {StoreChange::Type::kTreeDeleted, "", std::string(key), 0}, operation));
     }
     return deleted;
   });
@@ -240,8 +241,8 @@ Result<TokenRecord> PostgresStore::WriteTokens(PostgresConnection& connection,
     TokenRecord stored = record;
     stored.version = written->Int64(0, 0);
     CREDGATE_RETURN_IF_ERROR(NotifyChange(
-        connection, {StoreChange::Type::kTokensPut, "", stored.connection_key, stored.version},
-        operation));
+        connection, change_channel_,
+        {StoreChange::Type::kTokensPut, "", stored.connection_key, stored.version}, operation));
     return stored;
   }
 
@@ -251,9 +252,8 @@ Result<TokenRecord> PostgresStore::WriteTokens(PostgresConnection& connection,
       connection.Execute("SELECT version FROM tokens WHERE connection_key = $1", key, operation);
   if (!current.ok()) return current.error();
   if (current->rows() == 0 && missing_is_not_found) return NoTokenRecord(record.connection_key);
-  const std::string found = current->rows() == 1
-                                ? "version " + std::to_string(current->Int64(0, 0))
-                                : std::string("no record");
+  const std::string found = current->rows() == 1 ? "version " + std::to_string(current->Int64(0, 0))
+                                                 : std::string("no record");
   return MakeError(ErrorCode::kConflict,
                    "token record for connection " + Quoted(record.connection_key) + " has " +
                        found + ", expected version " + std::to_string(*expected_version) +
@@ -269,8 +269,8 @@ Result<bool> PostgresStore::DeleteTokens(std::string_view connection_key) {
     if (!deleted.ok()) return deleted.error();
     if (deleted->AffectedRows() == 0) return false;
     CREDGATE_RETURN_IF_ERROR(NotifyChange(
-        connection, {StoreChange::Type::kTokensDeleted, "", std::string(connection_key), 0},
-        operation));
+        connection, change_channel_,
+        {StoreChange::Type::kTokensDeleted, "", std::string(connection_key), 0}, operation));
     return true;
   });
 }
@@ -310,8 +310,9 @@ Result<std::vector<AdminKeyRecord>> PostgresStore::ListAdminKeys() {
   return QueryAdminKeys("ORDER BY id", "ListAdminKeys", {});
 }
 
-Result<std::vector<AdminKeyRecord>> PostgresStore::QueryAdminKeys(
-    std::string_view sql, std::string_view operation, std::span<const PgParam> params) {
+Result<std::vector<AdminKeyRecord>> PostgresStore::QueryAdminKeys(std::string_view sql,
+                                                                  std::string_view operation,
+                                                                  std::span<const PgParam> params) {
   const std::string full_sql = std::string(kAdminKeyColumns) + std::string(sql);
   return RunRead(*pool_, operation,
                  [&](PostgresConnection& connection) -> Result<std::vector<AdminKeyRecord>> {

@@ -3,14 +3,19 @@
 // Open connects once to apply schema migrations (postgres_migrations.h) and then serves every
 // call from a small pool of connections (postgres_pool.h), so calls from different threads run
 // in parallel. Every method is thread-safe. A call whose connection broke (a server restart, a
-// terminated backend) reconnects; reads and writes that had not started are retried once, and a
-// write whose transaction broke fails with kUnavailable without being applied
-// (postgres_transaction.h). Multi-statement writes run in one transaction.
+// terminated backend) reconnects. Reads, and writes that had not started, are retried once. A
+// write whose transaction broke fails with kUnavailable without being applied, as
+// postgres_transaction.h describes. Multi-statement writes run in one transaction.
 //
 // Every write (Put, DeleteTree, PutTokens, CommitRefresh, DeleteTokens) sends a notification on
-// the channel kChangeChannel in its own transaction, with an EncodeStoreChange payload, so that
-// PostgresChangeFeed listeners learn of it exactly when it commits. Refresh lease changes are
-// not notified: they do not change what a gateway serves.
+// the channel `change_channel` in its own transaction, with an EncodeStoreChange payload, so
+// that PostgresChangeFeed listeners learn of it exactly when it commits. Refresh lease changes
+// are not notified: they do not change what a gateway serves. Channels are per database, not
+// per schema, so deployments that share a database in separate schemas need separate channels.
+//
+// NOTE: statements have no timeout of their own. A server that stops responding without closing
+// the connection blocks a call until TCP gives up; a URL parameter such as
+// ?options=-cstatement_timeout%3D5000 bounds each statement.
 //
 // Sealed tokens are BYTEA. Key columns compare with COLLATE "C", as SQLite's BINARY collation.
 // Errors are those of store.h: kUnavailable when the server cannot be reached or no pooled
@@ -30,7 +35,7 @@
 
 namespace credgate::store {
 
-// The LISTEN/NOTIFY channel of store changes.
+// The default LISTEN/NOTIFY channel of store changes.
 inline constexpr std::string_view kChangeChannel = "credgate_changes";
 
 struct PostgresStoreOptions {
@@ -41,7 +46,9 @@ struct PostgresStoreOptions {
   std::string schema;
   // Shown in pg_stat_activity, to tell credgate's connections apart.
   std::string application_name = "credgate";
-  size_t pool_size = 4;  // The most connections open at once.
+  // The channel of change notifications; PostgresChangeFeedOptions::channel must match it.
+  std::string change_channel = std::string(kChangeChannel);
+  size_t pool_size = 4;  // The maximum number of connections open at once.
   // How long a call waits for a free connection, and the timeout of each connection attempt.
   std::chrono::milliseconds acquire_timeout{5000};
   // The schema to migrate to. Tests replace it to check upgrades; everything else keeps the
@@ -82,14 +89,16 @@ class PostgresStore final : public Store {
   Result<bool> DeleteAdminKey(std::string_view id) override;
 
  private:
-  PostgresStore(std::unique_ptr<PostgresPool> pool, int schema_version)
-      : pool_(std::move(pool)), schema_version_(schema_version) {}
+  PostgresStore(std::unique_ptr<PostgresPool> pool, std::string change_channel, int schema_version)
+      : pool_(std::move(pool)),
+        change_channel_(std::move(change_channel)),
+        schema_version_(schema_version) {}
 
   Result<std::vector<ResourceRecord>> QueryResources(std::string_view sql,
                                                      std::string_view operation,
                                                      std::span<const PgParam> params);
-  Result<std::vector<TokenRecord>> QueryTokens(PostgresConnection& connection,
-                                               std::string_view sql, std::string_view operation,
+  Result<std::vector<TokenRecord>> QueryTokens(PostgresConnection& connection, std::string_view sql,
+                                               std::string_view operation,
                                                std::span<const PgParam> params);
   Result<std::vector<AdminKeyRecord>> QueryAdminKeys(std::string_view sql,
                                                      std::string_view operation,
@@ -102,12 +111,13 @@ class PostgresStore final : public Store {
                                   std::string_view operation, bool missing_is_not_found = false);
 
   std::unique_ptr<PostgresPool> pool_;
+  const std::string change_channel_;
   int schema_version_;
 };
 
-// Sends `change` on kChangeChannel in the open transaction of `connection`. A payload longer
+// Sends `change` on `channel` in the open transaction of `connection`. A payload longer
 // than NOTIFY accepts (8000 bytes) is sent as kResync instead.
-Status NotifyChange(PostgresConnection& connection, const StoreChange& change,
-                    std::string_view operation);
+Status NotifyChange(PostgresConnection& connection, std::string_view channel,
+                    const StoreChange& change, std::string_view operation);
 
 }  // namespace credgate::store

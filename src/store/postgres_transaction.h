@@ -5,7 +5,7 @@
 //   server restarted, or the backend was terminated), it discards the idle connections and runs
 //   `body` once more on a new connection, because a read changes nothing.
 // - RunWrite runs `body` between BEGIN and COMMIT. A BEGIN that fails on a broken connection has
-//   not changed anything, so it is retried once on a new connection; that is the common case
+//   not changed anything, so it is retried once on a new connection. That is the common case
 //   after a restart, when the first statement finds a stale pooled connection. When the
 //   connection breaks after BEGIN, the server rolls the transaction back, and the call fails
 //   with kUnavailable saying the change was not applied. When it breaks during COMMIT, the
@@ -56,8 +56,9 @@ auto RunWrite(PostgresPool& pool, std::string_view operation, Body body)
         pool.DiscardIdle();
         Error error = result.error();
         error.code = ErrorCode::kUnavailable;
-        error.message += "; the server rolled the transaction back, so the change was not "
-                         "applied; retry when the database is reachable";
+        error.message +=
+            "; the server rolled the transaction back, so the change was not "
+            "applied; retry when the database is reachable";
         return error;
       }
       (void)connection.ExecuteScript("ROLLBACK", operation);
@@ -69,8 +70,9 @@ auto RunWrite(PostgresPool& pool, std::string_view operation, Body body)
       Error error = commit.error();
       if (connection.broken()) {
         pool.DiscardIdle();
-        error.message += "; the connection broke during COMMIT, so whether the change was "
-                         "applied is unknown; read the record back before retrying";
+        error.message +=
+            "; the connection broke during COMMIT, so whether the change was "
+            "applied is unknown; read the record back before retrying";
       }
       return error;
     }

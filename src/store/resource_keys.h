@@ -1,5 +1,5 @@
 // Rules on resource keys that every Store implementation shares: what a valid record is, and
-// which key range holds a resource's descendants.
+// which key range contains a resource's descendants.
 #pragma once
 
 #include <array>

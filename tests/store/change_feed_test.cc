@@ -15,8 +15,10 @@ struct Case {
 const Case kCases[] = {
     {{Type::kResourcePut, "authorizationProvider", "authorizationProviders/github", 3},
      "P 3 authorizationProvider authorizationProviders/github"},
-    {{Type::kTreeDeleted, "", "authorizationProviders/github", 0}, "D authorizationProviders/github"},
-    {{Type::kTokensPut, "", "p/github/authorizations/alice", 12}, "T 12 p/github/authorizations/alice"},
+    {{Type::kTreeDeleted, "", "authorizationProviders/github", 0},
+     "D authorizationProviders/github"},
+    {{Type::kTokensPut, "", "p/github/authorizations/alice", 12},
+     "T 12 p/github/authorizations/alice"},
     {{Type::kTokensDeleted, "", "p/a", 0}, "X p/a"},
     {{Type::kResync, "", "", 0}, "R"},
     {{Type::kResourcePut, "k", "a b%c", 1}, "P 1 k a%20b%25c"},
@@ -48,21 +50,21 @@ TEST(ChangeFeedCodec, ResyncIgnoresOtherFields) {
 
 TEST(ChangeFeedCodec, RejectsMalformedPayloads) {
   const char* kMalformed[] = {
-      "",                // no type
-      "Q key",           // unknown type
-      "R extra",         // too many fields
-      "D",               // missing key
-      "D a b",           // unescaped space
-      "P 1 kind",        // missing key
-      "P x kind key",    // version not a number
-      "P +1 kind key",   // not canonical
-      "P 01 kind key",   // not canonical
-      "T 1",             // missing key
-      "X a%2",           // short escape
-      "X a%zz",          // not hex
-      "X a%2f",          // lower-case hex
-      "X a%41",          // needless escape of 'A'
-      "X a\tb",          // raw control byte
+      "",                          // no type
+      "Q key",                     // unknown type
+      "R extra",                   // too many fields
+      "D",                         // missing key
+      "D a b",                     // unescaped space
+      "P 1 kind",                  // missing key
+      "P x kind key",              // version not a number
+      "P +1 kind key",             // not canonical
+      "P 01 kind key",             // not canonical
+      "T 1",                       // missing key
+      "X a%2",                     // short escape
+      "X a%zz",                    // not hex
+      "X a%2f",                    // lower-case hex
+      "X a%41",                    // needless escape of 'A'
+      "X a\tb",                    // raw control byte
       "T 99999999999999999999 k",  // out of range
   };
   for (const char* payload : kMalformed) {

@@ -19,8 +19,8 @@ using std::chrono::milliseconds;
 
 constexpr char kProvider[] = "authorizationProvider";
 
-// Collects the changes a feed delivers. Other tests share the server and the channel, so only
-// changes whose key starts with the test's own prefix, and resyncs, are kept.
+// Collects the changes a feed delivers. Each test has a channel of its own, and the check of the
+// key prefix guards against a store that ignores its channel option.
 class ChangeCollector {
  public:
   explicit ChangeCollector(std::string prefix) : prefix_(std::move(prefix)) {}
@@ -57,12 +57,18 @@ class PostgresChangeFeedTest : public StoreBackendTest {
     if (IsSkipped()) return;
     prefix_ = "feeds/" + schema_;
     collector_ = std::make_unique<ChangeCollector>(prefix_);
-    feed_ = std::make_unique<PostgresChangeFeed>(PostgresChangeFeedOptions{
-        .url = PostgresTestUrl(), .application_name = FeedName(), .min_backoff = milliseconds(50)});
+    feed_ = std::make_unique<PostgresChangeFeed>(
+        PostgresChangeFeedOptions{.url = PostgresTestUrl(),
+                                  .application_name = FeedName(),
+                                  .channel = schema_,
+                                  .min_backoff = milliseconds(50)});
     Status started = feed_->Start([this](StoreChange change) { collector_->Add(change); });
     ASSERT_TRUE(started.ok()) << started.error().message;
-    writer_ = OpenStore();
-    ASSERT_NE(writer_, nullptr);
+    PostgresStoreOptions options = PostgresOptions();
+    options.change_channel = schema_;
+    auto writer = PostgresStore::Open(options);
+    ASSERT_TRUE(writer.ok()) << writer.error().message;
+    writer_ = std::move(*writer);
   }
 
   void TearDown() override {
@@ -118,6 +124,13 @@ TEST_P(PostgresChangeFeedTest, FailedWriteSendsNothing) {
 
   auto stale = writer_->PutTokens(Tokens(key, "lost"), 7);
   ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(collector_->Next(milliseconds(300)).key, "timeout");
+}
+
+TEST_P(PostgresChangeFeedTest, IgnoresOtherChannels) {
+  auto other = OpenStore();  // Sends on the default channel.
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->Put(Resource(kProvider, prefix_ + "/elsewhere", "")).ok());
   EXPECT_EQ(collector_->Next(milliseconds(300)).key, "timeout");
 }
 

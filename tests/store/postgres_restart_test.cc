@@ -55,8 +55,8 @@ class PostgresRestartTest : public StoreBackendTest {
   std::unique_ptr<Store> store_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Postgres, PostgresRestartTest,
-                         ::testing::Values(StoreBackend::kPostgres), StoreBackendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresRestartTest, ::testing::Values(StoreBackend::kPostgres),
+                         StoreBackendName);
 
 TEST_P(PostgresRestartTest, WriteWhileStoppedIsUnavailable) {
   ASSERT_TRUE(store_->Put(Resource(kProvider, kGithub, "")).ok());

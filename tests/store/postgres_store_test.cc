@@ -59,13 +59,11 @@ class PostgresStoreTest : public StoreBackendTest {
     return false;
   }
 
-  std::string Table(std::string_view name) {
-    return "\"" + schema_ + "\"." + std::string(name);
-  }
+  std::string Table(std::string_view name) { return "\"" + schema_ + "\"." + std::string(name); }
 };
 
-INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest,
-                         ::testing::Values(StoreBackend::kPostgres), StoreBackendName);
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresStoreTest, ::testing::Values(StoreBackend::kPostgres),
+                         StoreBackendName);
 
 TEST_P(PostgresStoreTest, FreshSchemaGetsLatestVersion) {
   auto store = Open(PostgresOptions());
@@ -119,8 +117,8 @@ TEST_P(PostgresStoreTest, UpgradesFromVersionOneSchema) {
   ASSERT_TRUE(tokens.ok());
   EXPECT_EQ(tokens->sealed_tokens, "sealed");
   EXPECT_EQ(tokens->version, old_tokens->version);
-  auto lease = store->AcquireRefreshLease("providers/a/connections/x", tokens->version,
-                                          "gateway-a", 1'000, 30'000);
+  auto lease = store->AcquireRefreshLease("providers/a/connections/x", tokens->version, "gateway-a",
+                                          1'000, 30'000);
   ASSERT_TRUE(lease.ok()) << lease.error().message;
   EXPECT_EQ(lease->outcome, RefreshLease::Outcome::kAcquired);
   EXPECT_FALSE(lease->unfinished_attempt);
@@ -177,8 +175,7 @@ TEST_P(PostgresStoreTest, WrongPasswordMessageHidesIt) {
       {.url = "postgresql://no_such_role:hidden-pw-91c2@" + server, .schema = schema_});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
-  EXPECT_NE(store.error().message.find("no_such_role"), std::string::npos)
-      << store.error().message;
+  EXPECT_NE(store.error().message.find("no_such_role"), std::string::npos) << store.error().message;
   EXPECT_EQ(store.error().message.find("hidden-pw-91c2"), std::string::npos);
 }
 
@@ -250,8 +247,8 @@ TEST_P(PostgresStoreTest, PoolWaitIsBounded) {
   // The pool's only connection waits on a lock, so the next call finds none free.
   auto blocker = ConnectAdmin();
   ASSERT_TRUE(blocker->ExecuteScript("BEGIN; LOCK TABLE " + Table("resources"), "test").ok());
-  auto put = std::async(std::launch::async,
-                        [&] { return store->Put(Resource(kProvider, kGithub, "")); });
+  auto put =
+      std::async(std::launch::async, [&] { return store->Put(Resource(kProvider, kGithub, "")); });
   ASSERT_TRUE(WaitForStoreToBlock());
 
   const auto started = std::chrono::steady_clock::now();
@@ -274,9 +271,11 @@ TEST_P(PostgresStoreTest, TokensAreBytea) {
   ASSERT_TRUE(store->PutTokens(Tokens(kAlice, blob), std::nullopt).ok());
 
   auto admin = ConnectAdmin();
-  auto rows = admin->Execute("SELECT octet_length(sealed_tokens)::BIGINT, "
-                             "pg_typeof(sealed_tokens)::TEXT FROM " + Table("tokens"),
-                             "test");
+  auto rows = admin->Execute(
+      "SELECT octet_length(sealed_tokens)::BIGINT, "
+      "pg_typeof(sealed_tokens)::TEXT FROM " +
+          Table("tokens"),
+      "test");
   ASSERT_TRUE(rows.ok()) << rows.error().message;
   EXPECT_EQ(rows->Int64(0, 0), 4);
   EXPECT_EQ(rows->Bytes(0, 1), "bytea");

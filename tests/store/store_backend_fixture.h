@@ -44,9 +44,9 @@ class StoreBackendTest : public ::testing::TestWithParam<StoreBackend> {
     if (!schema_.empty()) {
       auto admin = ConnectAdmin();
       if (admin != nullptr) {
-        (void)admin->ExecuteScript("DROP SCHEMA IF EXISTS " + admin->QuoteIdentifier(schema_) +
-                                       " CASCADE",
-                                   "drop test schema");
+        (void)admin->ExecuteScript(
+            "DROP SCHEMA IF EXISTS " + admin->QuoteIdentifier(schema_) + " CASCADE",
+            "drop test schema");
       }
     }
     if (!folder_.empty()) std::filesystem::remove_all(folder_);
@@ -72,7 +72,7 @@ class StoreBackendTest : public ::testing::TestWithParam<StoreBackend> {
         .url = PostgresTestUrl(), .schema = schema_, .application_name = schema_};
   }
 
-  std::string schema_;  // PostgreSQL only.
+  std::string schema_;            // PostgreSQL only.
   std::filesystem::path folder_;  // SQLite only.
 };
 
@@ -80,10 +80,10 @@ inline std::string StoreBackendName(const ::testing::TestParamInfo<StoreBackend>
   return info.param == StoreBackend::kSqlite ? "Sqlite" : "Postgres";
 }
 
-#define INSTANTIATE_STORE_BACKENDS(suite)                                                    \
-  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                                  \
-                           ::testing::Values(::credgate::store::StoreBackend::kSqlite,        \
-                                             ::credgate::store::StoreBackend::kPostgres),     \
+#define INSTANTIATE_STORE_BACKENDS(suite)                                                 \
+  INSTANTIATE_TEST_SUITE_P(Backends, suite,                                               \
+                           ::testing::Values(::credgate::store::StoreBackend::kSqlite,    \
+                                             ::credgate::store::StoreBackend::kPostgres), \
                            ::credgate::store::StoreBackendName)
 
 }  // namespace credgate::store

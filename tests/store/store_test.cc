@@ -121,8 +121,8 @@ TEST_P(StoreTest, DeleteTreeSparesKeysWithSamePrefix) {
 TEST_P(StoreTest, DeleteTreeComparesKeysBytewise) {
   // '.' sorts just before '/' and '0' just after it, bytewise; a locale-aware collation would
   // order them differently and delete a neighbour.
-  for (const char* key : {"p/github", "p/github.x", "p/github-x", "p/github0", "p/github/a",
-                          "p/github/a/b"}) {
+  for (const char* key :
+       {"p/github", "p/github.x", "p/github-x", "p/github0", "p/github/a", "p/github/a/b"}) {
     PutResource(Resource(kProvider, key, ""));
   }
   EXPECT_EQ(store_->DeleteTree("p/github").value(), 3);
