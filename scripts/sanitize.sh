@@ -21,6 +21,11 @@ ninja -C "$build_dir"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
+echo "== PostgreSQL test server"
+trap 'scripts/postgres.sh stop' EXIT
+CREDGATE_TEST_POSTGRES_URL=$(scripts/postgres.sh start)
+export CREDGATE_TEST_POSTGRES_URL
+
 echo "== unit tests ($build_dir)"
 ctest --test-dir "$build_dir" -j2 --output-on-failure
 

@@ -3,13 +3,9 @@
 // are atomic against other processes on the same file too.
 #include "store/sqlite_store.h"
 
+#include "store/resource_keys.h"
+
 namespace credgate::store {
-
-namespace {
-
-std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-}  // namespace
 
 Result<RefreshLease> SqliteStore::AcquireRefreshLease(std::string_view connection_key,
                                                       int64_t held_version,

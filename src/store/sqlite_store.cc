@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "store/resource_keys.h"
+
 namespace credgate::store {
 
 namespace {
@@ -22,30 +24,6 @@ TokenRecord ReadTokens(const SqliteStatement& row) {
 AdminKeyRecord ReadAdminKey(const SqliteStatement& row) {
   return AdminKeyRecord{row.ColumnText(0), row.ColumnText(1), row.ColumnText(2),
                         row.ColumnInt64(3)};
-}
-
-std::string Quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-Status ValidateResource(const ResourceRecord& record) {
-  if (record.kind.empty() || record.key.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "resource record needs a kind and a key; got kind " + Quoted(record.kind) +
-                         " and key " + Quoted(record.key));
-  }
-  // DeleteTree finds children by key prefix, so a child's key must start with its parent's.
-  if (!record.parent_key.empty() && !record.key.starts_with(record.parent_key + "/")) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "resource key " + Quoted(record.key) + " is not under its parent key " +
-                         Quoted(record.parent_key) + "; a child key must start with parent_key/");
-  }
-  return OkStatus();
-}
-
-// Keys under `key` sort between `key + "/"` (inclusive) and `key + "0"` (exclusive), because '0'
-// is the byte after '/' and SQLite compares TEXT bytewise under its default BINARY collation.
-// NOTE: a PostgreSQL store must compare these columns with COLLATE "C" for the same result.
-std::array<std::string, 2> SubtreeRange(std::string_view key) {
-  return {std::string(key) + "/", std::string(key) + "0"};
 }
 
 }  // namespace

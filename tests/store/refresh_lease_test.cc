@@ -1,6 +1,10 @@
-// The refresh lease contract of Store (store.h), on SqliteStore.
+// The refresh lease contract of Store (store.h), on every backend.
 #include <gtest/gtest.h>
 
+#include <latch>
+#include <thread>
+
+#include "store_backend_fixture.h"
 #include "store_fixture.h"
 
 namespace credgate::store {
@@ -10,10 +14,11 @@ constexpr char kAlice[] = "authorizationProviders/github/authorizations/alice";
 constexpr int64_t kNow = 1'700'000'000'000;
 constexpr int64_t kTtl = 30'000;
 
-class RefreshLeaseTest : public StoreFixture {
+class RefreshLeaseTest : public StoreBackendTest {
  protected:
   void SetUp() override {
-    StoreFixture::SetUp();
+    StoreBackendTest::SetUp();
+    if (IsSkipped()) return;
     store_ = OpenStore();
     ASSERT_NE(store_, nullptr);
     auto stored = store_->PutTokens(Tokens(kAlice, "v1"), std::nullopt);
@@ -27,11 +32,13 @@ class RefreshLeaseTest : public StoreFixture {
     return lease.ok() ? std::move(lease).value() : RefreshLease{};
   }
 
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<Store> store_;
   int64_t version_ = 0;
 };
 
-TEST_F(RefreshLeaseTest, FirstHolderAcquires) {
+INSTANTIATE_STORE_BACKENDS(RefreshLeaseTest);
+
+TEST_P(RefreshLeaseTest, FirstHolderAcquires) {
   RefreshLease lease = Acquire("gateway-a", kNow, version_);
   EXPECT_EQ(lease.outcome, RefreshLease::Outcome::kAcquired);
   EXPECT_EQ(lease.lease_expires_ms, kNow + kTtl);
@@ -39,7 +46,7 @@ TEST_F(RefreshLeaseTest, FirstHolderAcquires) {
   EXPECT_EQ(lease.record.sealed_tokens, "v1");
 }
 
-TEST_F(RefreshLeaseTest, SecondHolderWaits) {
+TEST_P(RefreshLeaseTest, SecondHolderWaits) {
   Acquire("gateway-a", kNow, version_);
   RefreshLease lease = Acquire("gateway-b", kNow + 1'000, version_);
   EXPECT_EQ(lease.outcome, RefreshLease::Outcome::kHeld);
@@ -47,14 +54,14 @@ TEST_F(RefreshLeaseTest, SecondHolderWaits) {
   EXPECT_EQ(lease.lease_expires_ms, kNow + kTtl);
 }
 
-TEST_F(RefreshLeaseTest, HolderMayAcquireAgain) {
+TEST_P(RefreshLeaseTest, HolderMayAcquireAgain) {
   Acquire("gateway-a", kNow, version_);
   RefreshLease lease = Acquire("gateway-a", kNow + 1'000, version_);
   EXPECT_EQ(lease.outcome, RefreshLease::Outcome::kAcquired);
   EXPECT_EQ(lease.lease_expires_ms, kNow + 1'000 + kTtl);
 }
 
-TEST_F(RefreshLeaseTest, ExpiredLeaseReportsUnfinishedAttempt) {
+TEST_P(RefreshLeaseTest, ExpiredLeaseReportsUnfinishedAttempt) {
   Acquire("gateway-a", kNow, version_);
   RefreshLease lease = Acquire("gateway-b", kNow + kTtl, version_);
   EXPECT_EQ(lease.outcome, RefreshLease::Outcome::kAcquired);
@@ -63,7 +70,7 @@ TEST_F(RefreshLeaseTest, ExpiredLeaseReportsUnfinishedAttempt) {
   EXPECT_EQ(lease.unfinished_started_ms, kNow);
 }
 
-TEST_F(RefreshLeaseTest, StaleVersionIsSuperseded) {
+TEST_P(RefreshLeaseTest, StaleVersionIsSuperseded) {
   auto newer = store_->PutTokens(Tokens(kAlice, "v2"), std::nullopt);
   ASSERT_TRUE(newer.ok());
   RefreshLease lease = Acquire("gateway-a", kNow, version_);
@@ -72,7 +79,7 @@ TEST_F(RefreshLeaseTest, StaleVersionIsSuperseded) {
   EXPECT_EQ(lease.record.sealed_tokens, "v2");
 }
 
-TEST_F(RefreshLeaseTest, CommitStoresAndClearsLease) {
+TEST_P(RefreshLeaseTest, CommitStoresAndClearsLease) {
   Acquire("gateway-a", kNow, version_);
   auto committed = store_->CommitRefresh(Tokens(kAlice, "v2"), version_);
   ASSERT_TRUE(committed.ok()) << committed.error().message;
@@ -84,7 +91,7 @@ TEST_F(RefreshLeaseTest, CommitStoresAndClearsLease) {
   EXPECT_EQ(next.record.sealed_tokens, "v2");
 }
 
-TEST_F(RefreshLeaseTest, CommitFromStaleVersionConflicts) {
+TEST_P(RefreshLeaseTest, CommitFromStaleVersionConflicts) {
   Acquire("gateway-a", kNow, version_);
   // gateway-a pauses past its lease; gateway-b refreshes and commits first.
   Acquire("gateway-b", kNow + kTtl, version_);
@@ -98,14 +105,14 @@ TEST_F(RefreshLeaseTest, CommitFromStaleVersionConflicts) {
   EXPECT_EQ(stored->sealed_tokens, "from-b");
 }
 
-TEST_F(RefreshLeaseTest, CommitOfDeletedRecordIsNotFound) {
+TEST_P(RefreshLeaseTest, CommitOfDeletedRecordIsNotFound) {
   ASSERT_TRUE(store_->DeleteTokens(kAlice).ok());
   auto committed = store_->CommitRefresh(Tokens(kAlice, "v2"), version_);
   ASSERT_FALSE(committed.ok());
   EXPECT_EQ(committed.error().code, ErrorCode::kNotFound);
 }
 
-TEST_F(RefreshLeaseTest, ReleaseFinishedClearsAttempt) {
+TEST_P(RefreshLeaseTest, ReleaseFinishedClearsAttempt) {
   Acquire("gateway-a", kNow, version_);
   auto released = store_->ReleaseRefreshLease(kAlice, "gateway-a", true);
   ASSERT_TRUE(released.ok());
@@ -115,7 +122,7 @@ TEST_F(RefreshLeaseTest, ReleaseFinishedClearsAttempt) {
   EXPECT_FALSE(next.unfinished_attempt);
 }
 
-TEST_F(RefreshLeaseTest, ReleaseUnfinishedKeepsAttempt) {
+TEST_P(RefreshLeaseTest, ReleaseUnfinishedKeepsAttempt) {
   Acquire("gateway-a", kNow, version_);
   ASSERT_TRUE(store_->ReleaseRefreshLease(kAlice, "gateway-a", false).ok());
   RefreshLease next = Acquire("gateway-b", kNow + 1, version_);
@@ -124,7 +131,7 @@ TEST_F(RefreshLeaseTest, ReleaseUnfinishedKeepsAttempt) {
   EXPECT_EQ(next.unfinished_holder, "gateway-a");
 }
 
-TEST_F(RefreshLeaseTest, ReleaseByOtherHolderChangesNothing) {
+TEST_P(RefreshLeaseTest, ReleaseByOtherHolderChangesNothing) {
   Acquire("gateway-a", kNow, version_);
   auto released = store_->ReleaseRefreshLease(kAlice, "gateway-b", true);
   ASSERT_TRUE(released.ok());
@@ -132,7 +139,7 @@ TEST_F(RefreshLeaseTest, ReleaseByOtherHolderChangesNothing) {
   EXPECT_EQ(Acquire("gateway-b", kNow + 1, version_).outcome, RefreshLease::Outcome::kHeld);
 }
 
-TEST_F(RefreshLeaseTest, SignInClearsLeaseAndAttempt) {
+TEST_P(RefreshLeaseTest, SignInClearsLeaseAndAttempt) {
   Acquire("gateway-a", kNow, version_);
   auto signed_in = store_->PutTokens(Tokens(kAlice, "login"), std::nullopt);
   ASSERT_TRUE(signed_in.ok());
@@ -141,11 +148,45 @@ TEST_F(RefreshLeaseTest, SignInClearsLeaseAndAttempt) {
   EXPECT_FALSE(next.unfinished_attempt);
 }
 
-TEST_F(RefreshLeaseTest, MissingRecordIsNotFound) {
+TEST_P(RefreshLeaseTest, MissingRecordIsNotFound) {
   auto lease = store_->AcquireRefreshLease("authorizationProviders/github/authorizations/bob", 1,
                                            "gateway-a", kNow, kTtl);
   ASSERT_FALSE(lease.ok());
   EXPECT_EQ(lease.error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(RefreshLeaseTest, ConcurrentAcquireHasOneWinner) {
+  // Twelve holders on four store instances, as if four gateways with three refresh threads each
+  // found the tokens expiring at the same moment.
+  constexpr int kStores = 4;
+  constexpr int kHolders = 12;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < kStores; ++i) {
+    stores.push_back(OpenStore());
+    ASSERT_NE(stores.back(), nullptr);
+  }
+
+  std::vector<Result<RefreshLease>> leases(kHolders, Error{});
+  std::latch start(kHolders);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kHolders; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      leases[i] = stores[i % kStores]->AcquireRefreshLease(
+          kAlice, version_, "gateway-" + std::to_string(i), kNow, kTtl);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  int acquired = 0;
+  int held = 0;
+  for (const auto& lease : leases) {
+    ASSERT_TRUE(lease.ok()) << lease.error().message;
+    if (lease->outcome == RefreshLease::Outcome::kAcquired) ++acquired;
+    if (lease->outcome == RefreshLease::Outcome::kHeld) ++held;
+  }
+  EXPECT_EQ(acquired, 1);
+  EXPECT_EQ(held, kHolders - 1);
 }
 
 }  // namespace
