@@ -12,6 +12,7 @@
 #include <initializer_list>
 
 #include "app/logging.h"
+#include "store/open_store.h"
 
 namespace credgate::app {
 
@@ -264,12 +265,10 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
 }
 
 Status ValidateStoreUrl(std::string_view url) {
-  if (url.starts_with("sqlite:") && url.size() > std::string_view("sqlite:").size()) {
-    return OkStatus();
-  }
-  if (url.starts_with("postgresql://") || url.starts_with("postgres://")) return OkStatus();
+  const bool sqlite = url.starts_with("sqlite:") && url.size() > std::string_view("sqlite:").size();
+  if (sqlite || store::IsPostgresUrl(url)) return OkStatus();
   return MakeError(ErrorCode::kInvalidArgument,
-                   "invalid store '" + RedactUrlPassword(url) +
+                   "invalid store '" + store::RedactStoreUrl(url) +
                        "': use sqlite:<path to a database file> or "
                        "postgresql://user@host:port/database");
 }
@@ -284,20 +283,6 @@ Status ValidateInstanceId(std::string_view id) {
   return MakeError(ErrorCode::kInvalidArgument,
                    "invalid instance id '" + std::string(id) +
                        "': use 1 to 100 characters from A-Z, a-z, 0-9, '-', '_' and '.'");
-}
-
-std::string RedactUrlPassword(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme == std::string_view::npos) return std::string(url);
-  const size_t authority = scheme + 3;
-  const size_t at = url.find('@', authority);
-  const size_t slash = url.find('/', authority);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && at > slash)) {
-    return std::string(url);
-  }
-  const size_t colon = url.find(':', authority);
-  if (colon == std::string_view::npos || colon > at) return std::string(url);
-  return std::string(url.substr(0, colon + 1)) + "[redacted]" + std::string(url.substr(at));
 }
 
 Status FinalizeConfig(ServeConfig& config) {

@@ -76,8 +76,6 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config);
 Status ValidateStoreUrl(std::string_view url);
 // Checks an instance id: 1 to 100 characters from [A-Za-z0-9._-].
 Status ValidateInstanceId(std::string_view id);
-// Returns `url` with the password of its userinfo, if any, replaced by "[redacted]".
-std::string RedactUrlPassword(std::string_view url);
 
 // Fills defaults that depend on other values and checks the whole configuration.
 Status FinalizeConfig(ServeConfig& config);
