@@ -1,7 +1,9 @@
 // Three credgate gateways on one PostgreSQL database. The test configures them through gateway
 // 0's management API and checks that the other two apply each change within 1 s, signs alice in
 // once through headless chromium, and then sends concurrent requests to all three for 40 s while
-// the backend's access tokens expire every 5 s.
+// the backend's access tokens expire every 5 s. Last, it takes the database away from the
+// gateways for a moment: they reach PostgreSQL through a TCP proxy (lib/tcp_proxy.mjs) that the
+// test cuts, so the shared server keeps running.
 //
 //   CREDGATE_TEST_POSTGRES_URL=$(scripts/postgres.sh start) \
 //   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/cluster.test.mjs
@@ -29,6 +31,7 @@ import { Cluster } from './lib/cluster.mjs';
 import { credgateBinaryExists, kCredgateBin } from './lib/credgate.mjs';
 import { createTestDatabase, dropTestDatabase, kTestPostgresUrl, skipWithoutPostgres } from './lib/postgres.mjs';
 import { kOutputDir, stopAll } from './lib/processes.mjs';
+import { TcpProxy } from './lib/tcp_proxy.mjs';
 import { callerToken, fetchJson, kCallers } from './lib/tokens.mjs';
 import {
   backendStats,
@@ -51,6 +54,9 @@ const kLoadMs = 40000;
 const kPropagationLimitMs = 1000;
 // How long the test keeps polling after that bound, so that a slow change reports its delay.
 const kPropagationPollMs = 5000;
+// How long the gateways may take to write again once the database is back: their reconnect
+// backoff is not part of the tested contract, so this is only a generous upper bound.
+const kReconnectLimitMs = 30000;
 
 const skip =
   (!credgateBinaryExists() && process.env.CREDGATE_E2E_REQUIRED !== '1'
@@ -59,6 +65,7 @@ const skip =
 
 describe('cluster', { skip, timeout: 300000 }, () => {
   let database;
+  let proxy;
   let cluster;
   let idp;
   let backend;
@@ -70,10 +77,15 @@ describe('cluster', { skip, timeout: 300000 }, () => {
 
   before(async () => {
     database = await createTestDatabase(kTestPostgresUrl, 'credgate_cluster');
+    const server = new URL(database.url);
+    proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
+    const storeUrl = new URL(database.url);
+    storeUrl.hostname = '127.0.0.1';
+    storeUrl.port = String(proxy.port);
     cluster = await Cluster.create({
       name: 'cluster',
       size: kGateways,
-      storeUrl: database.url,
+      storeUrl: storeUrl.toString(),
       leaseTtlSeconds: kLeaseTtlSeconds,
     });
     ({ idp, backend } = await startTestServers('cluster', {
@@ -93,6 +105,7 @@ describe('cluster', { skip, timeout: 300000 }, () => {
     await browser?.close();
     await cluster?.stop();
     await stopAll();
+    await proxy?.close();
     if (database) await dropTestDatabase(kTestPostgresUrl, database.name);
   });
 
@@ -239,6 +252,61 @@ describe('cluster', { skip, timeout: 300000 }, () => {
     for (const gateway of cluster.gateways) {
       const connection = await manageOk(gateway, 'GET', kAuthorizationPath);
       assert.equal(connection.properties.status, 'Connected', `${gateway.name}: ${JSON.stringify(connection.properties.error)}`);
+    }
+  });
+
+  // Sends a PUT of the probe policy with body `body` through `gateway`, with a time limit, so
+  // that a gateway that hangs on the missing database fails the test instead of stalling it.
+  function putProbePolicy(gateway, body) {
+    return fetchJson(`${gateway.managementUrl}/apis/probe/policies/policy?api-version=2022-08-01`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${gateway.adminKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ properties: { format: 'rawxml', value: probePolicy(body) } }),
+      signal: AbortSignal.timeout(20000),
+    }).catch((error) => ({ status: 0, text: error.message }));
+  }
+
+  test('database outage keeps serving', async () => {
+    const [first, second, third] = cluster.gateways;
+    proxy.disconnect();
+    const outage = {};
+    results.outage = outage;
+    try {
+      // The token is at most half its lifetime old after the load, so it stays valid for the
+      // few seconds this takes even though no gateway can refresh it.
+      for (const gateway of cluster.gateways) {
+        const call = await callWhoami(gateway.gatewayUrl, aliceJwt);
+        assert.equal(call.status, 200, `${gateway.name} during the outage: ${call.error}`);
+      }
+      const startedMs = Date.now();
+      const write = await putProbePolicy(second, 'during outage');
+      outage.rejectedWriteMs = Date.now() - startedMs;
+      assert.equal(write.status, 503, write.text);
+      assert.equal(await probeBody(third), 'second');
+    } finally {
+      proxy.reconnect();
+    }
+
+    const reconnectedMs = Date.now();
+    const written = await pollUntil(async () => (await putProbePolicy(second, 'after outage')).status === 200,
+      kReconnectLimitMs, 500);
+    outage.firstWriteAfterMs = Date.now() - reconnectedMs;
+    assert.ok(written, `no write succeeded within ${kReconnectLimitMs} ms of the database's return\n${cluster.output()}`);
+
+    const writtenMs = Date.now();
+    const delays = await Promise.all([first, third].map(async (gateway) => {
+      const seenMs = await pollUntil(async () => ((await probeBody(gateway)) === 'after outage' ? Date.now() : undefined),
+        kReconnectLimitMs, 50);
+      return seenMs === undefined ? Infinity : seenMs - writtenMs;
+    }));
+    outage.propagationAfterMs = delays;
+    for (const [index, delay] of delays.entries()) {
+      assert.ok(delay <= kReconnectLimitMs, `the first write after the outage never reached gateway ${index === 0 ? 0 : 2}`);
+    }
+    for (const gateway of cluster.gateways) {
+      const served = await pollUntil(async () => (await callWhoami(gateway.gatewayUrl, aliceJwt)).status === 200,
+        kReconnectLimitMs, 250);
+      assert.ok(served, `${gateway.name} does not serve alice after the outage\n${cluster.output()}`);
     }
   });
 
