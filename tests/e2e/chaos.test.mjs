@@ -17,9 +17,9 @@
 // of the two other gateways takes the refresh over with the refresh token it has. The
 // connection must then either keep working (a new access token and status Connected) or be in
 // Error with code RefreshTokenRotationLost, never anything else. Before the token request the
-// provider never saw the refresh token, so the connection must keep working; after the request
-// reached the provider, the takeover presents a rotated-away refresh token, the provider answers
-// invalid_grant, and the connection must be RefreshTokenRotationLost. A lost connection is
+// provider never saw the refresh token, so the connection must keep working. Once the request
+// has reached the provider, the takeover presents a rotated-away refresh token, the provider
+// returns invalid_grant, and the connection must be RefreshTokenRotationLost. A lost connection is
 // signed in again before the next round.
 //
 //   CREDGATE_TEST_POSTGRES_URL=$(scripts/postgres.sh start) \

@@ -1,7 +1,7 @@
 // Three credgate gateways on one PostgreSQL database. The test configures them through gateway
-// 0's management API and checks that the other two apply each change within 1 s, signs alice in
-// once through headless chromium, and then sends concurrent requests to all three for 40 s while
-// the backend's access tokens expire every 5 s. Last, it takes the database away from the
+// 0's management API and checks that the other two apply each change within 1 s. It signs alice
+// in once through headless chromium. Then it sends concurrent requests to all three for 40 s
+// while the backend's access tokens expire every 5 s. Last, it takes the database away from the
 // gateways for a moment: they reach PostgreSQL through a TCP proxy (lib/tcp_proxy.mjs) that the
 // test cuts, so the shared server keeps running.
 //
