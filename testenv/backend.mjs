@@ -4,12 +4,16 @@
 //   node testenv/backend.mjs --redirect-uri URL [--client-id credgate] [--client-secret SECRET]
 //                            [--oauth-port 4200] [--api-port 4300] [--access-token-ttl 30]
 //                            [--client-auth-method any|client_secret_basic|client_secret_post]
+//                            [--token-delay-ms 0]
 //
 // Authorization server (issuer http://127.0.0.1:<oauth-port>): authorization code grant with
 // PKCE S256 required (RFC 7636), a refresh token on every code exchange whatever the scope,
-// refresh token rotation (each refresh token works once; presenting a used one is rejected with
-// invalid_grant and revokes the whole grant, RFC 9700 §4.14.2), and opaque access tokens that
-// expire after --access-token-ttl seconds. Sign-in is oidc-provider's development login form
+// refresh token rotation, and opaque access tokens that expire after --access-token-ttl seconds.
+// Every successful refresh returns a new refresh token and consumes the presented one. A
+// consumed refresh token presented again is rejected with invalid_grant, and oidc-provider
+// 8.8.1 then revokes the whole grant (RFC 9700 §4.14.2), so later refreshes of that grant get
+// invalid_grant too. --token-delay-ms delays every refresh_token request by that many milliseconds before it is
+// processed (see token_delay.mjs). Sign-in is oidc-provider's development login form
 // (any login name and any password; the login name becomes the account id) and consent page.
 //
 // API (http://127.0.0.1:<api-port>): see backend_api.mjs. Test servers only: the API also
@@ -21,12 +25,15 @@ import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
 import { createApiServer } from './backend_api.mjs';
+import { GrantStats } from './grant_stats.mjs';
+import { TokenDelay } from './token_delay.mjs';
 import {
   closeOnSignals,
   cookieKey,
   generateSigningKeys,
   listenOnLoopback,
   parseCommandLine,
+  parseMilliseconds,
   parsePort,
   parseSeconds,
   printReady,
@@ -35,9 +42,8 @@ import {
 const kUsage =
   'usage: node testenv/backend.mjs --redirect-uri URL [--client-id ID] [--client-secret SECRET] ' +
   '[--oauth-port 4200] [--api-port 4300] [--access-token-ttl SECONDS] ' +
-  '[--client-auth-method any|client_secret_basic|client_secret_post]';
+  '[--client-auth-method any|client_secret_basic|client_secret_post] [--token-delay-ms MS]';
 const kClientAuthMethods = ['any', 'client_secret_basic', 'client_secret_post'];
-const kReusedRefreshToken = 'refresh token already used';
 
 const args = parseCommandLine(
   {
@@ -48,12 +54,14 @@ const args = parseCommandLine(
     'redirect-uri': { type: 'string', multiple: true },
     'access-token-ttl': { type: 'string', default: '30' },
     'client-auth-method': { type: 'string', default: 'any' },
+    'token-delay-ms': { type: 'string', default: '0' },
   },
   kUsage,
 );
 const oauthPort = parsePort('oauth-port', args['oauth-port']);
 const apiPort = parsePort('api-port', args['api-port']);
 const accessTokenTtl = parseSeconds('access-token-ttl', args['access-token-ttl']);
+const tokenDelayMs = parseMilliseconds('token-delay-ms', args['token-delay-ms']);
 const redirectUris = args['redirect-uri'] ?? [];
 if (redirectUris.length === 0) {
   process.stderr.write(`missing --redirect-uri: pass credgate's callback URL\n${kUsage}\n`);
@@ -69,7 +77,10 @@ if (!kClientAuthMethods.includes(args['client-auth-method'])) {
 
 const issuer = `http://127.0.0.1:${oauthPort}`;
 
-// Counters that tests read from GET /stats on the API port.
+const tokenDelay = new TokenDelay(tokenDelayMs);
+
+// Counters that tests read from GET /stats on the API port. refreshTokenReuseRejected counts
+// refreshes rejected because their refresh token had been rotated away, over all grants.
 const stats = {
   tokenRequests: {},
   tokenErrors: {},
@@ -77,7 +88,10 @@ const stats = {
   refreshTokenReuseRejected: 0,
   apiRequests: { authorized: 0, unauthorized: 0 },
   revocations: { accessTokens: 0, grants: 0 },
+  tokenDelay: tokenDelay.state,
+  grants: {},
 };
+const grantStats = new GrantStats(stats.grants);
 
 // Every token the token endpoint issued, for tests that check credgate stores none in plaintext.
 // GET /issued-tokens on the API port returns them.
@@ -131,15 +145,12 @@ const provider = new Provider(issuer, {
 });
 
 provider.use(countTokenRequests);
-provider.on('grant.error', (ctx, error) => {
-  if (error.error_detail === kReusedRefreshToken) stats.refreshTokenReuseRejected += 1;
-});
 provider.on('server_error', (ctx, error) => {
   process.stderr.write(`backend: server error on ${ctx.method} ${ctx.path}: ${error.stack}\n`);
 });
 
 const oauthServer = createServer(provider.callback());
-const apiServer = createApiServer({ provider, stats, issued });
+const apiServer = createApiServer({ provider, stats, issued, grantStats, tokenDelay });
 await listenOnLoopback(oauthServer, oauthPort);
 await listenOnLoopback(apiServer, apiPort);
 closeOnSignals([oauthServer, apiServer]);
@@ -151,10 +162,12 @@ printReady({
   clientId: args['client-id'],
   redirectUris,
   accessTokenTtl,
+  tokenDelayMs,
 });
 
 // Koa middleware on the token endpoint that counts requests by grant type and client
-// authentication method. With --client-auth-method any it also moves client_secret_post
+// authentication method, records each grant's refreshes and access tokens (grant_stats.mjs) and
+// delays refreshes as token_delay.mjs says. With --client-auth-method any it also moves client_secret_post
 // credentials into an HTTP Basic header, because RFC 6749 §2.3.1 lets a client use either but
 // oidc-provider accepts only the method the client registered. oidc-provider then parses the
 // body from ctx.req.body, since this middleware has consumed the stream.
@@ -181,13 +194,36 @@ async function countTokenRequests(ctx, next) {
   }
   ctx.req.body = params.toString();
 
+  const presentedRefreshToken = params.get('refresh_token') ?? undefined;
+  if (grantType === 'refresh_token') await tokenDelay.hold();
   await next();
   if (ctx.status >= 400) {
     increment(stats.tokenErrors, grantType);
+    if (grantType === 'refresh_token' && grantStats.recordRefreshRejected(presentedRefreshToken)) {
+      stats.refreshTokenReuseRejected += 1;
+    }
   } else if (ctx.body?.access_token) {
     issued.accessTokens.push(ctx.body.access_token);
     if (ctx.body.refresh_token) issued.refreshTokens.push(ctx.body.refresh_token);
+    await recordIssued(ctx.body, grantType, presentedRefreshToken);
   }
+}
+
+// Records a token response in grantStats, with the grant that oidc-provider stored for its
+// access token. Client credentials tokens have no grant and are not recorded.
+async function recordIssued(body, grantType, presentedRefreshToken) {
+  const nowMs = Date.now();
+  const token = await provider.AccessToken.find(body.access_token);
+  if (token?.grantId === undefined) return;
+  grantStats.recordIssued({
+    grantId: token.grantId,
+    accountId: token.accountId,
+    grantType,
+    accessToken: body.access_token,
+    refreshToken: body.refresh_token,
+    presentedRefreshToken,
+    nowMs,
+  });
 }
 
 async function readBody(stream) {

@@ -2,7 +2,10 @@
 //
 //   GET /landed   a plain "signed in" page, used as credgate's post-login redirect.
 //   GET /stats    JSON counters: token endpoint requests and errors by grant type, client
-//                 authentication methods, refresh token reuse rejections, API requests.
+//                 authentication methods, refresh token reuse rejections, API requests, the
+//                 refresh delay (`tokenDelay`, see token_delay.mjs) and, under `grants`, each
+//                 grant's refreshes, access token issue times and API staleness (see
+//                 grant_stats.mjs).
 //   GET /issued-tokens  {"accessTokens":[...],"refreshTokens":[...]}: every token issued so
 //                 far, so that tests can search credgate's database for them.
 //   POST /admin/revoke-access-token  {"token": access token}: revokes that access token only,
@@ -10,6 +13,9 @@
 //                 token is unknown.
 //   POST /admin/revoke-grant  {"token": access token}: revokes every token of that token's
 //                 grant, refresh tokens included, as when a user withdraws consent; 204 or 404.
+//   POST /admin/token-delay  {"delayMs": 0..600000, "requests": 1..1000}: delays each of the
+//                 next `requests` refresh_token requests by delayMs before it is processed;
+//                 204, or 400 for other values.
 //   anything else requires `Authorization: Bearer <access token>` issued by the authorization
 //                 server and not expired, and returns JSON
 //                 {"user", "client_id", "scope", "method", "path", "query", "headers", "body"};
@@ -21,10 +27,13 @@ const kMaxBodyBytes = 64 * 1024;
 
 // Creates the API server (not yet listening). `provider` is the oidc-provider instance whose
 // access tokens are accepted. `stats` is the counter object that GET /stats returns and that
-// this server updates, and `issued` is the object that GET /issued-tokens returns.
-export function createApiServer({ provider, stats, issued }) {
+// this server updates, and `issued` is the object that GET /issued-tokens returns. Authorized
+// requests are recorded in `grantStats` (a GrantStats), and POST /admin/token-delay arms
+// `tokenDelay` (a TokenDelay).
+export function createApiServer({ provider, stats, issued, grantStats, tokenDelay }) {
+  const context = { provider, stats, issued, grantStats, tokenDelay };
   return createServer((req, res) => {
-    handle(req, res, provider, stats, issued).catch((error) => {
+    handle(req, res, context).catch((error) => {
       process.stderr.write(`backend api: ${req.method} ${req.url} failed: ${error.stack}\n`);
       if (!res.headersSent) sendJson(res, 500, { error: 'server_error', error_description: error.message });
       else res.destroy();
@@ -32,7 +41,7 @@ export function createApiServer({ provider, stats, issued }) {
   });
 }
 
-async function handle(req, res, provider, stats, issued) {
+async function handle(req, res, { provider, stats, issued, grantStats, tokenDelay }) {
   const url = new URL(req.url, 'http://127.0.0.1');
 
   if (req.method === 'GET' && url.pathname === '/landed') {
@@ -48,12 +57,17 @@ async function handle(req, res, provider, stats, issued) {
     sendJson(res, 200, issued);
     return;
   }
+  if (req.method === 'POST' && url.pathname === '/admin/token-delay') {
+    await handleTokenDelay(req, res, tokenDelay);
+    return;
+  }
   if (req.method === 'POST' && url.pathname.startsWith('/admin/')) {
     await handleAdmin(req, res, url.pathname, provider, stats);
     return;
   }
 
   const body = await readBody(req);
+  const receivedAtMs = Date.now();
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   if (match === null) {
     stats.apiRequests.unauthorized += 1;
@@ -70,6 +84,7 @@ async function handle(req, res, provider, stats, issued) {
   }
 
   stats.apiRequests.authorized += 1;
+  grantStats.recordApiRequest(match[1], receivedAtMs);
   sendJson(res, 200, {
     user: token.accountId,
     client_id: token.clientId,
@@ -117,6 +132,27 @@ async function handleAdmin(req, res, path, provider, stats) {
     sendJson(res, 404, { error: 'not_found', error_description: `no admin endpoint ${path}` });
     return;
   }
+  res.writeHead(204).end();
+}
+
+async function handleTokenDelay(req, res, tokenDelay) {
+  let request;
+  try {
+    request = JSON.parse(await readBody(req));
+  } catch {
+    sendJson(res, 400, { error: 'invalid_request', error_description: 'the body must be a JSON object' });
+    return;
+  }
+  const { delayMs, requests } = request ?? {};
+  if (!Number.isInteger(delayMs) || delayMs < 0 || delayMs > 600000) {
+    sendJson(res, 400, { error: 'invalid_request', error_description: '"delayMs" must be an integer in 0..600000' });
+    return;
+  }
+  if (!Number.isInteger(requests) || requests < 1 || requests > 1000) {
+    sendJson(res, 400, { error: 'invalid_request', error_description: '"requests" must be an integer in 1..1000' });
+    return;
+  }
+  tokenDelay.arm(delayMs, requests);
   res.writeHead(204).end();
 }
 

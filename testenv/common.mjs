@@ -36,6 +36,16 @@ export function parseSeconds(name, text) {
   return seconds;
 }
 
+// Parses a whole number of milliseconds in 0..600000 and exits with status 2 otherwise.
+export function parseMilliseconds(name, text) {
+  const milliseconds = Number(text);
+  if (!Number.isInteger(milliseconds) || milliseconds < 0 || milliseconds > 600000) {
+    process.stderr.write(`invalid --${name} "${text}": expected whole milliseconds in 0..600000\n`);
+    process.exit(2);
+  }
+  return milliseconds;
+}
+
 // Generates fresh signing keys as private JWKs: an RSA 2048 key for RS256 and a P-256 key for
 // ES256. Keys live only in this process, so every start publishes a new JWKS.
 export function generateSigningKeys() {

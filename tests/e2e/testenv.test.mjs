@@ -236,6 +236,32 @@ describe('backend', { timeout: 120000 }, () => {
     assert.ok(after.clientAuthMethods.client_secret_post >= 1);
   });
 
+  // Returns the backend's per-grant counters of `user`'s newest grant.
+  async function grantOf(user) {
+    const grants = Object.values((await stats()).grants).filter((grant) => grant.accountId === user);
+    assert.ok(grants.length > 0, `no grant of ${user} in /stats`);
+    return grants.at(-1);
+  }
+
+  test('grant stats count rotations and reuse', async () => {
+    const before = await grantOf('alice');
+    assert.equal(before.rotations, before.refreshCalls - before.refreshErrors);
+    assert.equal(before.reuseRejections, 1);
+    assert.equal(before.accessTokens[0].grantType, 'authorization_code');
+    assert.equal(before.accessTokens.length, before.rotations + 1);
+
+    // The reuse above revoked the grant and oidc-provider deleted the token, but the token was
+    // consumed by a rotation, so presenting it once more still counts as reuse.
+    const reusedAgain = await refresh(tokens.json.refresh_token);
+    assert.equal(reusedAgain.status, 400);
+    assert.equal(reusedAgain.json.error, 'invalid_grant');
+    const after = await grantOf('alice');
+    assert.equal(after.refreshCalls, before.refreshCalls + 1);
+    assert.equal(after.refreshErrors, before.refreshErrors + 1);
+    assert.equal(after.reuseRejections, before.reuseRejections + 1);
+    assert.equal(after.rotations, before.rotations);
+  });
+
   test('missing PKCE is rejected', async () => {
     const url = new URL(authorizationUrl());
     url.searchParams.delete('code_challenge');
@@ -274,6 +300,66 @@ describe('backend', { timeout: 120000 }, () => {
     assert.equal(refreshed.status, 200, refreshed.text);
     tokens.json = refreshed.json;
     assert.equal((await callApi(refreshed.json.access_token)).status, 200);
+  });
+
+  test('token delay holds one refresh', async () => {
+    const arm = await fetchJson(`${backend.apiUrl}/admin/token-delay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ delayMs: 800, requests: 1 }),
+    });
+    assert.equal(arm.status, 204, arm.text);
+
+    const started = Date.now();
+    const pending = refresh(tokens.json.refresh_token);
+    await sleep(300);
+    assert.equal((await stats()).tokenDelay.waiting, 1);
+    const delayed = await pending;
+    assert.equal(delayed.status, 200, delayed.text);
+    assert.ok(Date.now() - started >= 800, 'the refresh returned before the delay');
+    tokens.json = delayed.json;
+
+    const undelayedStart = Date.now();
+    const undelayed = await refresh(tokens.json.refresh_token);
+    assert.equal(undelayed.status, 200, undelayed.text);
+    assert.ok(Date.now() - undelayedStart < 800, 'a refresh after the armed one was delayed');
+    tokens.json = undelayed.json;
+    const { tokenDelay } = await stats();
+    assert.equal(tokenDelay.delayed, 1);
+    assert.equal(tokenDelay.waiting, 0);
+    assert.equal(tokenDelay.armedRequests, 0);
+  });
+
+  test('token delay rejects bad values', async () => {
+    const response = await fetchJson(`${backend.apiUrl}/admin/token-delay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ delayMs: -1, requests: 1 }),
+    });
+    assert.equal(response.status, 400);
+    assert.equal(response.json.error, 'invalid_request');
+  });
+
+  test('API staleness is measured', async () => {
+    const old = tokens.json;
+    assert.equal((await callApi(old.access_token)).status, 200);
+    const before = await grantOf('carol');
+    assert.equal(before.supersededRequests, 0);
+
+    const refreshed = await refresh(old.refresh_token);
+    assert.equal(refreshed.status, 200, refreshed.text);
+    tokens.json = refreshed.json;
+    await sleep(500);
+    assert.equal((await callApi(old.access_token)).status, 200);
+    assert.equal((await callApi(refreshed.json.access_token)).status, 200);
+
+    const after = await grantOf('carol');
+    assert.equal(after.apiRequests, before.apiRequests + 2);
+    assert.equal(after.supersededRequests, 1);
+    assert.ok(after.maxStalenessMs >= 500, `maxStalenessMs ${after.maxStalenessMs}`);
+    assert.ok(after.maxStalenessMs < 3000, `maxStalenessMs ${after.maxStalenessMs}`);
+    assert.equal(after.stalest[0].tokenIndex, after.accessTokens.length - 2);
+    assert.equal(after.stalest[0].supersededAtMs, after.accessTokens.at(-1).issuedAtMs);
   });
 
   test('admin revokes a whole grant', async () => {

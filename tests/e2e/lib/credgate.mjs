@@ -24,7 +24,10 @@ export function credgateBinaryExists() {
 // Options besides the ports and the data directory: `configFile` adds `--config FILE`;
 // `adminKey` is the CREDGATE_ADMIN_KEY value (default kAdminKey), and null leaves the variable
 // unset so that credgate uses <dataDir>/admin.key, which readGeneratedAdminKey() then reads;
-// `name` prefixes the log file names under .test-output/e2e/.
+// `name` prefixes the log file names under .test-output/e2e/; `publicUrl` is the --public-url
+// (default the gateway's own URL); `extraArgs` are appended to the command line; `env` contains
+// more environment variables. `env` may be changed between starts, for example to start the
+// same gateway once with a fault injected.
 export class Credgate {
   constructor({
     gatewayPort,
@@ -34,21 +37,26 @@ export class Credgate {
     configFile,
     adminKey = kAdminKey,
     name = 'credgate',
+    publicUrl,
+    extraArgs = [],
+    env = {},
   }) {
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     this.managementUrl = `http://127.0.0.1:${managementPort}`;
     this.dataDir = dataDir;
     this.adminKey = adminKey;
     this.name = name;
+    this.env = env;
     this.args = [
       'serve',
       ...(configFile === undefined ? [] : ['--config', configFile]),
       '--gateway-listen', `127.0.0.1:${gatewayPort}`,
       '--management-listen', `127.0.0.1:${managementPort}`,
-      '--public-url', this.gatewayUrl,
+      '--public-url', publicUrl ?? this.gatewayUrl,
       '--data-dir', dataDir,
       '--log-format', 'json',
       ...postLoginRedirects.flatMap((url) => ['--post-login-redirect-allow', url]),
+      ...extraArgs,
     ];
     this.starts = 0;
   }
@@ -58,6 +66,7 @@ export class Credgate {
     this.starts += 1;
     this.child = new Child(`${this.name}-${this.starts}`, kCredgateBin, this.args, {
       CREDGATE_ADMIN_KEY: this.adminKey ?? undefined,
+      ...this.env,
     });
     return this.child;
   }
@@ -106,6 +115,17 @@ export class Credgate {
     await this.child?.stop();
   }
 
+  // Sends SIGKILL, as a crash would, and resolves once the process has exited.
+  async kill() {
+    await this.child?.kill();
+  }
+
+  // Resolves with the first output line, parsed as JSON when it is JSON, for which
+  // `accept(line)` returns true. Rejects when the process exits first or `timeoutMs` passes.
+  waitForLog(accept, timeoutMs = 20000) {
+    return this.child.waitForLine((line) => (accept(line) ? parseLogLine(line) : undefined), timeoutMs);
+  }
+
   get output() {
     return this.child?.output ?? '';
   }
@@ -124,6 +144,14 @@ export class Credgate {
   call(path, callerJwt) {
     const headers = callerJwt === undefined ? {} : { authorization: `Bearer ${callerJwt}` };
     return fetchJson(`${this.gatewayUrl}${path}`, { headers });
+  }
+}
+
+function parseLogLine(line) {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return { message: line };
   }
 }
 

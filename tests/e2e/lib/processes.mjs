@@ -99,6 +99,12 @@ export class Child {
     });
   }
 
+  // Sends SIGKILL and resolves once the process has exited.
+  async kill() {
+    if (running.has(this)) this.process.kill('SIGKILL');
+    await this.exited;
+  }
+
   // Sends SIGTERM, then SIGKILL after `graceMs`, and resolves once the process has exited.
   async stop(graceMs = 3000) {
     if (!running.has(this)) return;
