@@ -85,6 +85,15 @@ boost::asio::awaitable<std::optional<TokenResult>> TokenManager::ClaimOrWait(
 
     // Another process is refreshing. A valid token is served meanwhile, and the store is asked
     // again once the other claim ends or the recheck interval passes.
+    {
+      std::lock_guard lock(mutex_);
+      Entry* entry = FindCurrent(key, job.generation);
+      if (entry != nullptr && entry->refresh_blocked) {
+        // The other process's refresh found the grant dead (MarkReloginRequired).
+        co_return MakeError(ErrorCode::kFailedPrecondition, entry->state.error.message,
+                            entry->state.error.code);
+      }
+    }
     const TimePoint now = clock_.Now();
     if (IsUsable(*job.current, now)) {
       std::lock_guard lock(mutex_);
@@ -151,9 +160,13 @@ boost::asio::awaitable<TokenResult> TokenManager::RequestAndSave(const std::stri
       co_return Adopt(key, job, std::move(*stored));
     }
   }
-  // A transient failure may be a timeout after the provider rotated the refresh token, so its
-  // attempt stays recorded.
-  co_await persistence_.ReleaseRefresh(key, kind != TokenErrorKind::kTransient);
+  // A rejected grant keeps the claim until it expires, so that the other gateways learn of the
+  // Error status through the store instead of trying the dead refresh token again. A transient
+  // failure may be a timeout after the provider rotated the refresh token, so its attempt stays
+  // recorded.
+  if (kind != TokenErrorKind::kReloginRequired) {
+    co_await persistence_.ReleaseRefresh(key, kind != TokenErrorKind::kTransient);
+  }
   co_return co_await HandleFailure(key, job, std::move(error), &claim);
 }
 

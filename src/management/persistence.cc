@@ -86,7 +86,14 @@ Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services&
     connection_store_key.remove_suffix(std::string_view("/state").size());
     auto path = PathOfKey(connection_store_key);
     if (!path.ok()) return path.error();
-    services.statuses->Set(runtime::ConnectionKey(path->first, path->second), std::move(state));
+    const std::string connection_key = runtime::ConnectionKey(path->first, path->second);
+    // A grant that another gateway found dead is not refreshed here either.
+    if (state.error_code == credentials::kReloginRequired ||
+        state.error_code == credentials::kRefreshTokenRotationLost) {
+      services.tokens->MarkReloginRequired(
+          connection_key, credentials::ConnectionError{state.error_code, state.error_message});
+    }
+    services.statuses->Set(connection_key, std::move(state));
     return OkStatus();
   }
 
