@@ -136,7 +136,7 @@ class TokenManagerClusterTest : public ::testing::Test {
     manager_.SetTokens(kKey, std::move(tokens));
   }
 
-  // Makes the token endpoint answer every request with this response.
+  // Makes the token endpoint return this response to every request.
   void RespondOnly(int status, std::string body, std::string content_type = "application/json") {
     http_.Reset();
     http_.Respond(status, std::move(body), std::move(content_type));
