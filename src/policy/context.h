@@ -83,6 +83,8 @@ struct PolicyContext {
   // Set when return-response or an error produced `response`; the gateway then skips the
   // backend and the remaining inbound statements.
   bool response_ready = false;
+  // Set when a set-header statement set or deleted the request's Authorization header.
+  bool authorization_set = false;
 };
 
 }  // namespace credgate::policy

@@ -1,5 +1,6 @@
 #include "policy/executor.h"
 
+#include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 #include <optional>
 
@@ -108,6 +109,10 @@ class Runner {
   }
 
   Step ApplySetHeader(const Statement& statement, const SetHeaderSpec& spec, HeaderMap& headers) {
+    if (&headers == &context_.request.headers &&
+        boost::beast::iequals(spec.name, "Authorization")) {
+      context_.authorization_set = true;
+    }
     if (spec.exists_action == ExistsAction::kDelete) {
       headers.Remove(spec.name);
       return Step::kNext;
@@ -115,15 +120,20 @@ class Runner {
     if (spec.exists_action == ExistsAction::kSkip && headers.Contains(spec.name)) {
       return Step::kNext;
     }
-    if (spec.exists_action == ExistsAction::kOverride) headers.Remove(spec.name);
-    if (spec.values.empty() && spec.exists_action == ExistsAction::kOverride) {
-      headers.Append(spec.name, "");
-    }
+    // The values are evaluated before the header changes, so that an expression can read the
+    // value it replaces.
+    std::vector<std::string> texts;
+    texts.reserve(spec.values.size());
     for (const ValueTemplate& value : spec.values) {
       auto text = value.EvaluateString(context_);
       if (!text.ok()) return FailExpression(statement, text.error());
-      headers.Append(spec.name, std::move(text).value());
+      texts.push_back(std::move(text).value());
     }
+    if (spec.exists_action == ExistsAction::kOverride) headers.Remove(spec.name);
+    if (texts.empty() && spec.exists_action == ExistsAction::kOverride) {
+      headers.Append(spec.name, "");
+    }
+    for (std::string& text : texts) headers.Append(spec.name, std::move(text));
     return Step::kNext;
   }
 

@@ -225,8 +225,25 @@ INSTANTIATE_TEST_SUITE_P(
                    R"(<set-header name="X-Test" exists-action="append"><value>new</value>)"
                    "<value>more</value></set-header>",
                    "old,new,more"},
-        HeaderCase{"Delete", R"(<set-header name="x-test" exists-action="delete" />)", "<absent>"}),
+        HeaderCase{"Delete", R"(<set-header name="x-test" exists-action="delete" />)", "<absent>"},
+        HeaderCase{"OverrideReadsOldValue",
+                   R"(<set-header name="X-Test" exists-action="override"><value>)"
+                   R"(@(context.Request.Headers.GetValueOrDefault("X-Test", "none") + "-new"))"
+                   "</value></set-header>",
+                   "old-new"}),
     [](const ::testing::TestParamInfo<HeaderCase>& info) { return info.param.name; });
+
+TEST_F(ExecutorTest, AuthorizationSetIsRecorded) {
+  Load(R"(<policies><inbound><set-header name="x-other"><value>v</value></set-header>)"
+       "</inbound></policies>");
+  Run(Section::kInbound);
+  EXPECT_FALSE(context_.authorization_set);
+
+  Load(R"(<policies><inbound><set-header name="authorization" exists-action="delete" />)"
+       "</inbound></policies>");
+  Run(Section::kInbound);
+  EXPECT_TRUE(context_.authorization_set);
+}
 
 TEST_F(ExecutorTest, SkipAddsAbsentHeader) {
   Load(R"(<policies><inbound><set-header name="X-New" exists-action="skip"><value>v</value>)"
