@@ -171,6 +171,13 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
     for (const auto& [name, value] : context.request.headers.fields()) {
       upstream_header.insert(name, value);
     }
+    // The caller's identity token is for credgate: it reaches the backend only when a policy
+    // sets the Authorization header itself.
+    if (!context.authorization_set &&
+        authorizations.CarriesCallerToken(upstream_header[bhttp::field::authorization])) {
+      upstream_header.erase(bhttp::field::authorization);
+      counters_.caller_tokens_removed.fetch_add(1, std::memory_order_relaxed);
+    }
     upstream_header.target(http::ComposeTarget(api.service.base_path, api.service.query,
                                                route.remainder, context.request.query_string));
   } else {

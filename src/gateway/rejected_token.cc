@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "policy/value.h"
@@ -30,6 +31,7 @@ std::string_view BearerToken(std::string_view authorization) {
 
 awaitable<Result<policy::Value>> RequestAuthorizations::GetAuthorizationContext(
     const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) {
+  if (!request.identity_token.empty()) caller_tokens_.push_back(request.identity_token);
   Result<IssuedToken> issued = co_await service_.Issue(request, context);
   if (!issued.ok()) co_return std::move(issued).take_error();
   const credentials::TokenSet& set = *issued->tokens;
@@ -37,6 +39,12 @@ awaitable<Result<policy::Value>> RequestAuthorizations::GetAuthorizationContext(
       policy::MakeAuthorization(std::string(set.access_token.Expose()), set.response));
   issued_.push_back(std::move(issued).value());
   co_return value;
+}
+
+bool RequestAuthorizations::CarriesCallerToken(std::string_view authorization) const {
+  const std::string_view token = BearerToken(authorization);
+  if (token.empty()) return false;
+  return std::find(caller_tokens_.begin(), caller_tokens_.end(), token) != caller_tokens_.end();
 }
 
 const IssuedToken* FindBearer(const std::vector<IssuedToken>& issued,

@@ -30,10 +30,14 @@ class RequestAuthorizations final : public policy::PolicyServices {
 
   bool empty() const { return issued_.empty(); }
   const std::vector<IssuedToken>& issued() const { return issued_; }
+  // Reports whether `authorization`, an Authorization header value, carries as its bearer token
+  // a caller JWT that get-authorization-context received as identity in this request.
+  bool CarriesCallerToken(std::string_view authorization) const;
 
  private:
   AuthorizationService& service_;
   std::vector<IssuedToken> issued_;
+  std::vector<std::string> caller_tokens_;
 };
 
 // Returns the token in `issued` that `authorization`, an Authorization header value, carries as

@@ -119,6 +119,21 @@ const kOperationPolicies = {
   ${kSetBackendToken}`,
   }),
 
+  // The backend token goes into another header, so only the caller's JWT could reach the
+  // backend in Authorization.
+  'caller-token-kept': policyDocument({
+    inbound: `${getAuthorizationContext(kProvider, 'alice')}
+  <set-header name="x-backend-token" exists-action="override">
+    <value>@(((Authorization)context.Variables.GetValueOrDefault("auth-context"))?.AccessToken)</value>
+  </set-header>`,
+  }),
+  // The policy itself sets Authorization to the caller's own header value.
+  'caller-token-forwarded': policyDocument({
+    inbound: `${getAuthorizationContext(kProvider, 'alice')}
+  <set-header name="Authorization" exists-action="override">
+    <value>@(context.Request.Headers.GetValueOrDefault("Authorization", ""))</value>
+  </set-header>`,
+  }),
   headers: policyDocument({
     inbound: `${getAuthorizationContext(kProvider, 'alice')}${kSetBackendToken}
   <set-header name="X-Override" exists-action="override"><value>policy</value></set-header>
@@ -642,6 +657,20 @@ describe('gateway', { skip, timeout: 120000 }, () => {
       assert.equal(headers['x-greeting'], 'hello carol');
       assert.match(headers.authorization, /^Bearer \S+$/);
       assert.equal(headers.authorization.includes(callerJwt), false, 'the caller JWT reached the backend');
+    });
+
+    test('caller JWT is not forwarded', async () => {
+      const response = await call('caller-token-kept', await token('caller-alice'));
+      // The backend saw no Authorization header at all.
+      assert.equal(response.status, 401, response.text);
+      assert.equal(response.json.error, 'invalid_request', response.text);
+    });
+
+    test('policy may forward caller JWT', async () => {
+      const response = await call('caller-token-forwarded', await token('caller-alice'));
+      // The backend saw the caller's JWT, which is not one of its access tokens.
+      assert.equal(response.status, 401, response.text);
+      assert.equal(response.json.error, 'invalid_token', response.text);
     });
 
     test('set-variable default applies', async () => {
