@@ -111,9 +111,17 @@ Result<int> ApplyPostgresMigrations(PostgresConnection& connection, std::string_
   }
   CREDGATE_RETURN_IF_ERROR(RunLocked(connection, "create schema_migrations", [&]() -> Status {
     if (!schema.empty()) {
-      CREDGATE_RETURN_IF_ERROR(connection.ExecuteScript(
-          "CREATE SCHEMA IF NOT EXISTS " + connection.QuoteIdentifier(schema),
-          "create schema " + std::string(schema)));
+      // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the
+      // schema exists, so a role limited to a schema that an administrator made checks first.
+      const std::string operation = "create schema " + std::string(schema);
+      const PgParam name[] = {PgParam::Text(schema)};
+      auto found =
+          connection.Execute("SELECT 1 FROM pg_namespace WHERE nspname = $1", name, operation);
+      if (!found.ok()) return found.error();
+      if (found->rows() == 0) {
+        CREDGATE_RETURN_IF_ERROR(connection.ExecuteScript(
+            "CREATE SCHEMA " + connection.QuoteIdentifier(schema), operation));
+      }
     }
     return connection.ExecuteScript(kCreateMigrationsTable, "create schema_migrations");
   }));
