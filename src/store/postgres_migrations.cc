@@ -46,9 +46,8 @@ ALTER TABLE tokens
 )sql"},
 };
 
-// The advisory lock that serializes migrations across processes: the bytes of "credgate" as a
-// big-endian 64-bit number.
-constexpr std::string_view kLockMigrations = "SELECT pg_advisory_xact_lock(7161125140036104293)";
+const std::string kLockMigrations =
+    "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")";
 
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (

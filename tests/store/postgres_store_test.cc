@@ -30,7 +30,7 @@ class PostgresStoreTest : public StoreBackendTest {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
-  // Rows of this test's schema_migrations, as "version " lines.
+  // Returns the versions in this test's schema_migrations, each followed by a space: "1 2 ".
   std::string AppliedMigrations() {
     auto admin = ConnectAdmin();
     auto rows = admin->Execute("SELECT version::BIGINT FROM " + admin->QuoteIdentifier(schema_) +
@@ -95,6 +95,19 @@ TEST_P(PostgresStoreTest, ConcurrentOpensMigrateOnce) {
     EXPECT_TRUE(result.ok()) << result.error().message;
   }
   EXPECT_EQ(AppliedMigrations(), "1 2 ");
+}
+
+TEST_P(PostgresStoreTest, OpenWaitsForMigrationLock) {
+  auto admin = ConnectAdmin();
+  const std::string key = std::to_string(kMigrationLockKey);
+  ASSERT_TRUE(admin->ExecuteScript("SELECT pg_advisory_lock(" + key + ")", "test").ok());
+  auto opened =
+      std::async(std::launch::async, [&] { return PostgresStore::Open(PostgresOptions()); });
+  EXPECT_EQ(opened.wait_for(milliseconds(300)), std::future_status::timeout);
+
+  ASSERT_TRUE(admin->ExecuteScript("SELECT pg_advisory_unlock(" + key + ")", "test").ok());
+  auto store = opened.get();
+  EXPECT_TRUE(store.ok()) << store.error().message;
 }
 
 TEST_P(PostgresStoreTest, UpgradesFromVersionOneSchema) {
