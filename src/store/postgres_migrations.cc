@@ -46,9 +46,8 @@ ALTER TABLE tokens
 )sql"},
 };
 
-// The advisory lock that serializes migrations across processes: the bytes of "credgate" as a
-// big-endian 64-bit number.
-constexpr std::string_view kLockMigrations = "SELECT pg_advisory_xact_lock(7161125140036104293)";
+const std::string kLockMigrations =
+    "SELECT pg_advisory_xact_lock(" + std::to_string(kMigrationLockKey) + ")";
 
 constexpr std::string_view kCreateMigrationsTable = R"sql(
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -111,9 +110,17 @@ Result<int> ApplyPostgresMigrations(PostgresConnection& connection, std::string_
   }
   CREDGATE_RETURN_IF_ERROR(RunLocked(connection, "create schema_migrations", [&]() -> Status {
     if (!schema.empty()) {
-      CREDGATE_RETURN_IF_ERROR(connection.ExecuteScript(
-          "CREATE SCHEMA IF NOT EXISTS " + connection.QuoteIdentifier(schema),
-          "create schema " + std::string(schema)));
+      // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the
+      // schema exists, so a role limited to a schema that an administrator made checks first.
+      const std::string operation = "create schema " + std::string(schema);
+      const PgParam name[] = {PgParam::Text(schema)};
+      auto found =
+          connection.Execute("SELECT 1 FROM pg_namespace WHERE nspname = $1", name, operation);
+      if (!found.ok()) return found.error();
+      if (found->rows() == 0) {
+        CREDGATE_RETURN_IF_ERROR(connection.ExecuteScript(
+            "CREATE SCHEMA " + connection.QuoteIdentifier(schema), operation));
+      }
     }
     return connection.ExecuteScript(kCreateMigrationsTable, "create schema_migrations");
   }));

@@ -12,6 +12,7 @@
 // collation; DeleteTree's subtree range and ListAll's parents-first order rely on it.
 #pragma once
 
+#include <cstdint>
 #include <span>
 
 #include "common/result.h"
@@ -19,6 +20,10 @@
 #include "store/postgres_connection.h"
 
 namespace credgate::store {
+
+// The key of the advisory lock that serializes migrations across processes: the bytes of
+// "credgate" as a big-endian 64-bit number.
+inline constexpr int64_t kMigrationLockKey = 7165901439005455461;
 
 // The PostgreSQL schema of this build, oldest first. Append-only, like SqliteMigrations().
 std::span<const Migration> PostgresMigrations();

@@ -30,7 +30,7 @@ class PostgresStoreTest : public StoreBackendTest {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
-  // Rows of this test's schema_migrations, as "version " lines.
+  // Returns the versions in this test's schema_migrations, each followed by a space: "1 2 ".
   std::string AppliedMigrations() {
     auto admin = ConnectAdmin();
     auto rows = admin->Execute("SELECT version::BIGINT FROM " + admin->QuoteIdentifier(schema_) +
@@ -95,6 +95,19 @@ TEST_P(PostgresStoreTest, ConcurrentOpensMigrateOnce) {
     EXPECT_TRUE(result.ok()) << result.error().message;
   }
   EXPECT_EQ(AppliedMigrations(), "1 2 ");
+}
+
+TEST_P(PostgresStoreTest, OpenWaitsForMigrationLock) {
+  auto admin = ConnectAdmin();
+  const std::string key = std::to_string(kMigrationLockKey);
+  ASSERT_TRUE(admin->ExecuteScript("SELECT pg_advisory_lock(" + key + ")", "test").ok());
+  auto opened =
+      std::async(std::launch::async, [&] { return PostgresStore::Open(PostgresOptions()); });
+  EXPECT_EQ(opened.wait_for(milliseconds(300)), std::future_status::timeout);
+
+  ASSERT_TRUE(admin->ExecuteScript("SELECT pg_advisory_unlock(" + key + ")", "test").ok());
+  auto store = opened.get();
+  EXPECT_TRUE(store.ok()) << store.error().message;
 }
 
 TEST_P(PostgresStoreTest, UpgradesFromVersionOneSchema) {
@@ -168,15 +181,29 @@ TEST_P(PostgresStoreTest, UnreachableServerIsUnavailable) {
 TEST_P(PostgresStoreTest, WrongPasswordMessageHidesIt) {
   // The test server trusts loopback connections and ignores the password, so a role that does
   // not exist makes the connection fail instead.
-  const std::string url = PostgresTestUrl();
-  const size_t at = url.rfind('@');
-  const std::string server = url.substr(at != std::string::npos ? at + 1 : url.find("//") + 2);
   auto store = PostgresStore::Open(
-      {.url = "postgresql://no_such_role:hidden-pw-91c2@" + server, .schema = schema_});
+      {.url = PostgresTestUrlAs("no_such_role:hidden-pw-91c2"), .schema = schema_});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().code, ErrorCode::kUnavailable);
   EXPECT_NE(store.error().message.find("no_such_role"), std::string::npos) << store.error().message;
   EXPECT_EQ(store.error().message.find("hidden-pw-91c2"), std::string::npos);
+}
+
+TEST_P(PostgresStoreTest, OpensAsRoleLimitedToItsSchema) {
+  // The role may create tables in its own schema but nothing in the database itself.
+  const std::string role = schema_.substr(0, 60) + "_r";
+  ASSERT_TRUE(RunAdminSql("CREATE ROLE " + role + " LOGIN; CREATE SCHEMA " + schema_ +
+                          " AUTHORIZATION " + role));
+  PostgresStoreOptions options = PostgresOptions();
+  options.url = PostgresTestUrlAs(role);
+  auto store = PostgresStore::Open(options);
+  EXPECT_TRUE(store.ok()) << store.error().message;
+  if (store.ok()) {
+    EXPECT_TRUE((*store)->Put(Resource(kProvider, kGithub, "")).ok());
+    store = Error{};  // Closes the role's connections before the role is dropped.
+  }
+
+  EXPECT_TRUE(RunAdminSql("DROP SCHEMA " + schema_ + " CASCADE; DROP ROLE " + role));
 }
 
 TEST_P(PostgresStoreTest, MalformedUrlIsInvalid) {

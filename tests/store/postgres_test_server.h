@@ -22,6 +22,14 @@ inline std::string PostgresTestUrl() {
   return url != nullptr ? url : "";
 }
 
+// The test server's URL with `user_info` ("user" or "user:password") in place of its own.
+inline std::string PostgresTestUrlAs(const std::string& user_info) {
+  const std::string url = PostgresTestUrl();
+  const size_t at = url.rfind('@');
+  const std::string server = url.substr(at != std::string::npos ? at + 1 : url.find("//") + 2);
+  return "postgresql://" + user_info + "@" + server;
+}
+
 // A schema name unique to this process and call, readable in pg_stat_activity: "t<pid>_<n>_"
 // and the current test's name in lower case, at most 63 bytes (PostgreSQL's identifier limit).
 inline std::string UniqueSchemaName() {
