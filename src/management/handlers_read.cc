@@ -1,6 +1,7 @@
 #include <boost/json.hpp>
 
 #include "credentials/catalogue.h"
+#include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
 #include "management/handlers.h"
 #include "management/redirect_url.h"
@@ -163,7 +164,8 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
   }
 }
 
-Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const std::string& body) {
+Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const std::string& body,
+                                              const std::string& caller) {
   auto snapshot = services_.config->Current();
   std::string key = runtime::ConnectionKey(path.first, path.second);
   auto connection = snapshot->connections.find(key);
@@ -194,11 +196,32 @@ Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const st
     if (!allowed.ok()) return allowed.error();
     redirect = std::move(*allowed);
   }
-  auto token = services_.login_sessions->CreateLoginLink(path.first, path.second, redirect);
+  auto token =
+      services_.login_sessions->CreateLoginLink(path.first, path.second, redirect, caller);
   if (!token.ok()) return token.error();
   json::object out;
   out["loginLink"] = services_.settings.public_url + "/.credgate/login/" + *token;
   return json::value(std::move(out));
+}
+
+Result<json::value> Handlers::ConfirmConsentCode(const ResourcePath& path,
+                                                 const std::string& body) {
+  auto snapshot = services_.config->Current();
+  const std::string key = runtime::ConnectionKey(path.first, path.second);
+  if (!snapshot->connections.contains(key)) return NotFound("authorization '" + key + "'");
+
+  auto parsed = ParseJsonBody(body);
+  if (!parsed.ok()) return parsed.error();
+  auto it = parsed->find("consentCode");
+  if (it == parsed->end() || !it->value().is_string() || it->value().get_string().empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "'consentCode' is missing: send {\"consentCode\": \"<the consentCode "
+                     "parameter of the post-login redirect>\"}",
+                     "ValidationError");
+  }
+  Status confirmed = services_.consent_codes->Confirm(key, it->value().get_string());
+  if (!confirmed.ok()) return confirmed.error();
+  return json::value(nullptr);
 }
 
 }  // namespace credgate::management

@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { Browser } from './lib/browser.mjs';
+import { Browser, confirmationFields } from './lib/browser.mjs';
 import {
   authorizationPolicy,
   credgateBinaryExists,
@@ -378,6 +378,33 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     return link;
   }
 
+  // Opens `link` without a browser and answers credgate's confirmation page with Continue.
+  // Returns {state, cookie, page}: the state of the redirect to the provider, the login cookie
+  // ("name=value") and the confirmation page's response.
+  async function startLogin(link) {
+    const page = await fetchJson(link);
+    assert.equal(page.status, 200, page.text);
+    const consentCookie = page.headers.getSetCookie()[0]?.split(';')[0];
+    assert.match(consentCookie ?? '', /^credgate_consent_[0-9a-f]+=\S+$/);
+    secrets.get('login binding cookie').add(consentCookie.split('=')[1]);
+    const form = new URLSearchParams({ ...confirmationFields(page.text), action: 'continue' });
+    const start = await fetchJson(`${credgate.gatewayUrl}/.credgate/consent`, {
+      method: 'POST',
+      headers: { cookie: consentCookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: form.toString(),
+    });
+    assert.equal(start.status, 303, start.text);
+    const state = new URL(start.headers.get('location')).searchParams.get('state');
+    assert.ok(state, 'the authorization redirect has no state');
+    const cookie = start.headers
+      .getSetCookie()
+      .map((line) => line.split(';')[0])
+      .find((pair) => pair.startsWith('credgate_login_'));
+    assert.match(cookie ?? '', /^credgate_login_[0-9a-f]+=\S+$/);
+    secrets.get('login binding cookie').add(cookie.split('=')[1]);
+    return { state, cookie, page };
+  }
+
   async function token(clientId) {
     const jwt = await callerToken(idp.issuer, clientId);
     secrets.get('caller JWT').add(jwt);
@@ -717,13 +744,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
 
     test('tampered or unknown state is rejected', async () => {
       const link = await loginLink(kProvider, 'tampered');
-      const start = await fetchJson(link);
-      assert.equal(start.status, 302, start.text);
-      const state = new URL(start.headers.get('location')).searchParams.get('state');
-      assert.ok(state, 'the authorization redirect has no state');
-      const cookie = start.headers.get('set-cookie')?.split(';')[0];
-      assert.match(cookie ?? '', /^credgate_login_[0-9a-f]+=\S+$/);
-      secrets.get('login binding cookie').add(cookie.split('=')[1]);
+      const { state, cookie } = await startLogin(link);
 
       const flipped = `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`;
       const unknown = randomBytes(32).toString('base64url');
@@ -752,11 +773,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
 
     test('provider error page is escaped', async () => {
       const link = await loginLink(kProvider, 'provider-error');
-      const start = await fetchJson(link);
-      assert.equal(start.status, 302, start.text);
-      const state = new URL(start.headers.get('location')).searchParams.get('state');
-      const cookie = start.headers.get('set-cookie')?.split(';')[0];
-      secrets.get('login binding cookie').add(cookie?.split('=')[1]);
+      const { state, cookie } = await startLogin(link);
 
       // A line break would let the text start a forged log line.
       const forgedLine = '2026-01-01T00:00:00.000Z info  forged log line';
@@ -784,11 +801,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
 
     test('invalid code fails exchange', async () => {
       const link = await loginLink(kProvider, 'bad-code');
-      const start = await fetchJson(link);
-      assert.equal(start.status, 302, start.text);
-      const state = new URL(start.headers.get('location')).searchParams.get('state');
-      const cookie = start.headers.get('set-cookie')?.split(';')[0];
-      secrets.get('login binding cookie').add(cookie?.split('=')[1]);
+      const { state, cookie } = await startLogin(link);
       const code = `forged-${randomBytes(16).toString('hex')}`;
       secrets.get('authorization code').add(code);
 
