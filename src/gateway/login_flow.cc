@@ -133,7 +133,6 @@ http::Response LoginFlow::OpenLoginLink(std::string_view link_token,
   content.connection = connection_key;
   content.requested_by = link->requested_by;
   content.form_path = std::string(kConsentPath);
-  content.provider_origin = OriginOf(config.authorization_url);
 
   auto prompt = services_.login_sessions->BeginConsent(std::move(*link));
   if (!prompt.ok()) {

@@ -44,11 +44,9 @@ constexpr std::string_view kStyle =
     "</style>";
 
 // Wraps `content` (HTML) in a page with `title`, sent with headers that forbid framing, caching,
-// sniffing and every script; `form_action` lists the sources the page's forms may post and
-// redirect to, or is "" for pages without a form.
+// sniffing and every script. `has_form` leaves out CSP form-action 'none'.
 http::Response Document(int status, std::string_view title, std::string_view content,
-                        std::string_view form_action, unsigned http_version,
-                        std::string_view request_id) {
+                        bool has_form, unsigned http_version, std::string_view request_id) {
   std::string body;
   body += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
   body += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
@@ -60,9 +58,12 @@ http::Response Document(int status, std::string_view title, std::string_view con
   body += "<p class=\"id\">Request id: " + EscapeHtml(request_id) + "</p>";
   body += "</body></html>\n";
 
+  // A form's answer redirects to the provider, which may pass the browser through other hosts
+  // and back to the post-login URL. Browsers check form-action on every redirect of that chain,
+  // so a page with a form sets none.
   std::string csp = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; ";
-  csp += form_action.empty() ? "form-action 'none'" : "form-action " + std::string(form_action);
-  csp += "; frame-ancestors 'none'";
+  if (!has_form) csp += "form-action 'none'; ";
+  csp += "frame-ancestors 'none'";
 
   http::Response response{static_cast<bhttp::status>(status), http_version};
   response.set(bhttp::field::content_type, "text/html; charset=utf-8");
@@ -81,7 +82,7 @@ http::Response Document(int status, std::string_view title, std::string_view con
 http::Response HtmlPage(int status, std::string_view title, std::string_view message,
                         unsigned http_version, std::string_view request_id) {
   const std::string content = "<p id=\"message\">" + EscapeHtml(message) + "</p>";
-  return Document(status, title, content, "", http_version, request_id);
+  return Document(status, title, content, false, http_version, request_id);
 }
 
 http::Response ConsentPage(const ConsentPageContent& page, unsigned http_version,
@@ -110,9 +111,8 @@ http::Response ConsentPage(const ConsentPageContent& page, unsigned http_version
   content += "<button type=\"submit\" name=\"action\" value=\"cancel\" id=\"cancel\">"
              "Cancel</button>";
   content += "</form>";
-  const std::string form_action = "'self' " + page.provider_origin;
   http::Response response = Document(200, "Sign in to " + page.provider_name + "?", content,
-                                     form_action, http_version, request_id);
+                                     true, http_version, request_id);
   // With no-referrer, browsers send "Origin: null" with the form, and the gateway rejects
   // that. same-origin still sends no Referer to other sites.
   response.set("Referrer-Policy", "same-origin");

@@ -25,9 +25,6 @@ struct ConsentPageContent {
   std::string form_path;      // Where the form posts, for example "/.credgate/consent".
   std::string handle;
   std::string form_token;
-  // The origin of the provider's authorization URL. The form's answer redirects there, so the
-  // page's CSP form-action allows it next to 'self'.
-  std::string provider_origin;
 };
 
 // Returns the page that asks the user to continue to the provider or cancel, with a form that
