@@ -13,9 +13,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { Browser, confirmationFields } from './lib/browser.mjs';
+import { Browser } from './lib/browser.mjs';
 import {
   authorizationPolicy,
+  confirmationFields,
+  continueLoginLink,
   credgateBinaryExists,
   Credgate,
   kAdminKey,
@@ -404,26 +406,15 @@ describe('gateway', { skip, timeout: 120000 }, () => {
   // Returns {state, cookie, page}: the state of the redirect to the provider, the login cookie
   // ("name=value") and the confirmation page's response.
   async function startLogin(link) {
-    const page = await fetchJson(link);
-    assert.equal(page.status, 200, page.text);
-    const consentCookie = page.headers.getSetCookie()[0]?.split(';')[0];
+    const { page, consentCookie, fields, start, state, cookie } = await continueLoginLink(
+      credgate.gatewayUrl,
+      link,
+    );
     assert.match(consentCookie ?? '', /^credgate_consent_[0-9a-f]+=\S+$/);
     secrets.get('login binding cookie').add(consentCookie.split('=')[1]);
-    const fields = confirmationFields(page.text);
     secrets.get('confirmation form token').add(fields.form_token);
-    const form = new URLSearchParams({ ...fields, action: 'continue' });
-    const start = await fetchJson(`${credgate.gatewayUrl}/.credgate/consent`, {
-      method: 'POST',
-      headers: { cookie: consentCookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: form.toString(),
-    });
     assert.equal(start.status, 303, start.text);
-    const state = new URL(start.headers.get('location')).searchParams.get('state');
     assert.ok(state, 'the authorization redirect has no state');
-    const cookie = start.headers
-      .getSetCookie()
-      .map((line) => line.split(';')[0])
-      .find((pair) => pair.startsWith('credgate_login_'));
     assert.match(cookie ?? '', /^credgate_login_[0-9a-f]+=\S+$/);
     secrets.get('login binding cookie').add(cookie.split('=')[1]);
     return { state, cookie, page };

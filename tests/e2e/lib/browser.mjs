@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { confirmationFields } from './credgate.mjs';
 import { kRepoRoot } from './processes.mjs';
 
 const kLoopbackHosts = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -83,12 +84,6 @@ async function submit(page, selector) {
     page.click(selector),
   ]);
   return response;
-}
-
-// Returns the hidden fields {handle, form_token} of credgate's confirmation page.
-export function confirmationFields(html) {
-  const field = (name) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
-  return { handle: field('handle'), form_token: field('form_token') };
 }
 
 export class BrowserContext {
