@@ -16,7 +16,6 @@ namespace credgate::credentials {
 // Errors: kPermissionDenied with reason "IssuerMismatch" or "IssuerMissing", kInvalidArgument
 // with reason "IssuerDuplicated" for more than one `iss`. Messages name the expected issuer and
 // never the received value, which comes from the browser's URL.
-Status CheckAuthorizationResponseIssuer(const ProviderConfig& provider,
-                                        const FormFields& response);
+Status CheckAuthorizationResponseIssuer(const ProviderConfig& provider, const FormFields& response);
 
 }  // namespace credgate::credentials

@@ -68,8 +68,9 @@ Status ConsentCodes::Confirm(std::string_view connection_key, std::string_view c
   }
   if (issued->connection_key != connection_key) {
     counters_.rejected.fetch_add(1, std::memory_order_relaxed);
-    return InvalidCode("the consent code was issued for another authorization; confirm it on "
-                       "the authorization that was signed in");
+    return InvalidCode(
+        "the consent code was issued for another authorization; confirm it on "
+        "the authorization that was signed in");
   }
   const std::string key = TrustKey(connection_key, issued->browser.Expose());
   if (!trusted_.Contains(key, now) &&

@@ -10,9 +10,9 @@
 // On the callback the gateway completes the authorization (CompleteAuthorization) with the
 // `state` parameter and the cookie, and exchanges the code with the returned code verifier.
 //
-// Link tokens, prompt handles, form tokens and states are 32 random bytes in base64url. They are stored under their
-// SHA-256, so the maps never contain a usable handle. Everything is lost on restart, which
-// only forces users who are signing in at that moment to start again.
+// Link tokens, prompt handles, form tokens and states are 32 random bytes in base64url. They are
+// stored under their SHA-256, so the maps never contain a usable handle. Everything is lost on
+// restart, which only forces users who are signing in at that moment to start again.
 //
 // Thread-safe. `clock` and `random` must outlive the LoginSessions.
 #pragma once

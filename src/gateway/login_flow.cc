@@ -97,8 +97,7 @@ bool LoginFlow::SecureCookies() const {
   return services_.settings.public_url.starts_with("https://");
 }
 
-http::Response LoginFlow::OpenLoginLink(std::string_view link_token,
-                                        const http::Request& request,
+http::Response LoginFlow::OpenLoginLink(std::string_view link_token, const http::Request& request,
                                         const http::RequestInfo& info) {
   auto link = services_.login_sessions->ConsumeLoginLink(link_token);
   if (!link.ok()) {
@@ -115,8 +114,8 @@ http::Response LoginFlow::OpenLoginLink(std::string_view link_token,
   auto provider = snapshot->providers.find(link->provider_id);
   if (provider == snapshot->providers.end() || !snapshot->connections.contains(connection_key)) {
     return HtmlPage(404, "Connection not found",
-                    "The connection this link was made for has been deleted.",
-                    request.version(), info.request_id);
+                    "The connection this link was made for has been deleted.", request.version(),
+                    info.request_id);
   }
 
   std::string_view browser = FindCookie(request[bhttp::field::cookie], kBrowserCookie);
@@ -189,8 +188,8 @@ http::Response LoginFlow::AnswerConsent(const http::Request& request,
   }
   const std::string cookie_name = BindingCookieName(kConsentCookiePrefix, handle);
   std::string_view binding = FindCookie(request[bhttp::field::cookie], cookie_name);
-  auto link = services_.login_sessions->AnswerConsent(handle, binding,
-                                                      QueryValue(*fields, "form_token"));
+  auto link =
+      services_.login_sessions->AnswerConsent(handle, binding, QueryValue(*fields, "form_token"));
   if (!link.ok()) {
     const bool mismatch = link.error().code == ErrorCode::kPermissionDenied;
     return reject(mismatch ? 403 : 400, link.error().message,
@@ -202,13 +201,12 @@ http::Response LoginFlow::AnswerConsent(const http::Request& request,
   }
   const std::string connection_key = runtime::ConnectionKey(link->provider_id, link->connection_id);
 
-  http::Response response = action == "continue"
-                                ? RedirectToProvider(std::move(*link), 303, request, info)
-                                : HtmlPage(200, "Sign-in cancelled",
-                                           "Nothing was stored. You can close this window.",
-                                           version, info.request_id);
-  auto& counter =
-      action == "continue" ? counters_.consent_accepted : counters_.consent_cancelled;
+  http::Response response =
+      action == "continue"
+          ? RedirectToProvider(std::move(*link), 303, request, info)
+          : HtmlPage(200, "Sign-in cancelled", "Nothing was stored. You can close this window.",
+                     version, info.request_id);
+  auto& counter = action == "continue" ? counters_.consent_accepted : counters_.consent_cancelled;
   counter.fetch_add(1, std::memory_order_relaxed);
   spdlog::info("confirmation page answered action={} connection={} request_id={}", action,
                connection_key, info.request_id);
@@ -224,8 +222,8 @@ http::Response LoginFlow::RedirectToProvider(credentials::LoginLinkInfo link, in
   auto provider = snapshot->providers.find(link.provider_id);
   if (provider == snapshot->providers.end() || !snapshot->connections.contains(connection_key)) {
     return HtmlPage(404, "Connection not found",
-                    "The connection this link was made for has been deleted.",
-                    request.version(), info.request_id);
+                    "The connection this link was made for has been deleted.", request.version(),
+                    info.request_id);
   }
   auto start = services_.login_sessions->BeginAuthorization(std::move(link));
   if (!start.ok()) {
@@ -341,8 +339,7 @@ awaitable<http::Response> LoginFlow::Callback(std::string_view query, const http
     std::string message = "the provider returned '" + credentials::SanitizeErrorCode(error) + "'" +
                           (description.empty() ? "" : ": " + description);
     co_await RecordLoginFailure(connection_key, "LoginFailed", message);
-    co_return HtmlPage(400, "Sign-in failed", "The provider did not grant access: " + message +
-                                                  ".",
+    co_return HtmlPage(400, "Sign-in failed", "The provider did not grant access: " + message + ".",
                        version, info.request_id);
   }
   std::string code = QueryValue(*fields, "code");
@@ -361,9 +358,9 @@ awaitable<http::Response> LoginFlow::Callback(std::string_view query, const http
     spdlog::warn("code exchange failed connection={} request_id={}: {}", connection_key,
                  info.request_id, error.message);
     // The provider's redacted response is for administrators, so only the status records it.
-    const std::string recorded =
-        error.details.empty() ? error.message
-                              : error.message + ". Provider response: " + error.details;
+    const std::string recorded = error.details.empty()
+                                     ? error.message
+                                     : error.message + ". Provider response: " + error.details;
     co_await RecordLoginFailure(connection_key, "CodeExchangeFailed", recorded);
     co_return HtmlPage(502, "Sign-in failed",
                        "The provider's token endpoint did not issue tokens: " + error.message,
@@ -377,24 +374,21 @@ awaitable<http::Response> LoginFlow::Callback(std::string_view query, const http
                        version, info.request_id);
   }
   services_.tokens->SetTokens(connection_key, std::move(*tokens));
-  spdlog::info("connection signed in connection={} request_id={}", connection_key,
-               info.request_id);
+  spdlog::info("connection signed in connection={} request_id={}", connection_key, info.request_id);
 
-  http::Response response =
-      pending->link.post_login_redirect_url.empty()
-          ? HtmlPage(200, "Signed in",
-                     "The connection '" + connection_key +
-                         "' is connected. You can close this window.",
-                     version, info.request_id)
-          : PostLoginRedirect(pending->link, connection_key, request, info);
+  http::Response response = pending->link.post_login_redirect_url.empty()
+                                ? HtmlPage(200, "Signed in",
+                                           "The connection '" + connection_key +
+                                               "' is connected. You can close this window.",
+                                           version, info.request_id)
+                                : PostLoginRedirect(pending->link, connection_key, request, info);
   response.insert(bhttp::field::set_cookie,
                   SetCookie(BindingCookieName(kLoginCookiePrefix, state), "", 0, SecureCookies()));
   co_return response;
 }
 
 awaitable<void> LoginFlow::RecordLoginFailure(const std::string& connection_key,
-                                              const std::string& code,
-                                              const std::string& message) {
+                                              const std::string& code, const std::string& message) {
   // A failed re-login leaves a working connection alone: its stored tokens still work, so only
   // the log records the failure.
   if (services_.statuses->Get(connection_key).connected) {

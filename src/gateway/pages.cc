@@ -45,8 +45,8 @@ constexpr std::string_view kStyle =
 
 // Wraps `content` (HTML) in a page with `title`, sent with headers that forbid framing, caching,
 // sniffing and every script. `has_form` leaves out CSP form-action 'none'.
-http::Response Document(int status, std::string_view title, std::string_view content,
-                        bool has_form, unsigned http_version, std::string_view request_id) {
+http::Response Document(int status, std::string_view title, std::string_view content, bool has_form,
+                        unsigned http_version, std::string_view request_id) {
   std::string body;
   body += "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">";
   body += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
@@ -104,15 +104,17 @@ http::Response ConsentPage(const ConsentPageContent& page, unsigned http_version
       "link unexpectedly, choose Cancel: nothing will be stored.</p>";
   content += "<form method=\"post\" action=\"" + EscapeHtml(page.form_path) + "\">";
   content += "<input type=\"hidden\" name=\"handle\" value=\"" + EscapeHtml(page.handle) + "\">";
-  content += "<input type=\"hidden\" name=\"form_token\" value=\"" +
-             EscapeHtml(page.form_token) + "\">";
-  content += "<button type=\"submit\" name=\"action\" value=\"continue\" id=\"continue\">"
-             "Continue</button>";
-  content += "<button type=\"submit\" name=\"action\" value=\"cancel\" id=\"cancel\">"
-             "Cancel</button>";
+  content +=
+      "<input type=\"hidden\" name=\"form_token\" value=\"" + EscapeHtml(page.form_token) + "\">";
+  content +=
+      "<button type=\"submit\" name=\"action\" value=\"continue\" id=\"continue\">"
+      "Continue</button>";
+  content +=
+      "<button type=\"submit\" name=\"action\" value=\"cancel\" id=\"cancel\">"
+      "Cancel</button>";
   content += "</form>";
-  http::Response response = Document(200, "Sign in to " + page.provider_name + "?", content,
-                                     true, http_version, request_id);
+  http::Response response = Document(200, "Sign in to " + page.provider_name + "?", content, true,
+                                     http_version, request_id);
   // With no-referrer, browsers send "Origin: null" with the form, and the gateway rejects
   // that. same-origin still sends no Referer to other sites.
   response.set("Referrer-Policy", "same-origin");

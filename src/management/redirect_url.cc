@@ -11,10 +11,10 @@ namespace {
 constexpr size_t kMaxUrlLength = 2048;
 
 Error Invalid(std::string_view text, std::string_view problem) {
-  return MakeError(ErrorCode::kInvalidArgument,
-                   "postLoginRedirectUrl '" + std::string(text) + "' is rejected: " +
-                       std::string(problem),
-                   "ValidationError");
+  return MakeError(
+      ErrorCode::kInvalidArgument,
+      "postLoginRedirectUrl '" + std::string(text) + "' is rejected: " + std::string(problem),
+      "ValidationError");
 }
 
 std::string Lower(std::string_view text) {
