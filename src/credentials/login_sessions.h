@@ -4,9 +4,9 @@
 // link for a connection (CreateLoginLink) and gives it to the user. When the user opens it,
 // the gateway consumes the link (ConsumeLoginLink) and shows a confirmation page for a consent
 // prompt (BeginConsent), whose binding goes in a cookie and whose form token goes in the page's
-// form. When the user continues, the gateway answers the prompt (AnswerConsent) with the form
-// and the cookie, begins an authorization (BeginAuthorization), sets the returned binding in a
-// cookie and redirects the browser to the provider with the returned state and PKCE challenge.
+// form. When the user continues, the gateway checks the form and the cookie (AnswerConsent) and
+// begins an authorization (BeginAuthorization). It sets the returned binding in a cookie and
+// redirects the browser to the provider with the returned state and PKCE challenge.
 // On the callback the gateway completes the authorization (CompleteAuthorization) with the
 // `state` parameter and the cookie, and exchanges the code with the returned code verifier.
 //
@@ -34,8 +34,8 @@ struct LoginLinkInfo {
   std::string provider_id;
   std::string connection_id;
   std::string post_login_redirect_url;  // Browser target after the callback. May be "".
-  // Who created the link, as the confirmation page names it, for example "admin key
-  // 'bootstrap'". May be "" for links created without a caller.
+  // The caller that created the link, as the confirmation page names it, for example
+  // "admin key 'bootstrap'". May be "" for links created without a caller.
   std::string requested_by;
 };
 

@@ -4,7 +4,7 @@
 //       confirmation page that names the provider, the connection and who created the link,
 //       with Continue and Cancel. A browser that a confirmed consent code trusts for the
 //       connection (credentials/consent_codes.h) skips the page.
-//   POST /.credgate/consent            answers the page. Continue starts an authorization
+//   POST /.credgate/consent            receives the page's form. Continue starts an authorization
 //       (state + PKCE S256), sets a cookie that binds it to this browser, and redirects to the
 //       provider's authorization URL; Cancel ends the sign-in. The form must carry the page's
 //       form token and come with the page's cookie, so another site cannot answer it.
@@ -37,8 +37,8 @@ struct LoginFlowCounters {
   std::atomic<uint64_t> consent_skipped{0};    // Pages skipped for a trusted browser.
   std::atomic<uint64_t> consent_accepted{0};   // Continue.
   std::atomic<uint64_t> consent_cancelled{0};  // Cancel.
-  // Answers without the page's cookie or form token, from another origin, or for an unknown
-  // or expired page.
+  // Forms without the page's cookie or form token, from another origin, or for an unknown or
+  // expired page.
   std::atomic<uint64_t> consent_rejected{0};
   std::atomic<uint64_t> issuer_mismatch{0};  // Callback whose iss is another server's.
   std::atomic<uint64_t> issuer_missing{0};   // Callback without iss from a provider that sends it.
@@ -65,8 +65,8 @@ class LoginFlow {
   boost::asio::awaitable<http::Response> Callback(std::string_view query,
                                                   const http::Request& request,
                                                   const http::RequestInfo& info);
-  // Returns the redirect to the post-login URL with a consentCode parameter, and trusts-to-be
-  // the browser's cookie token (set on the response).
+  // Returns the redirect to the link's post-login URL with a consentCode parameter, and sets
+  // the browser-token cookie that the code trusts once an application confirms it.
   http::Response PostLoginRedirect(const credentials::LoginLinkInfo& link,
                                    const std::string& connection_key,
                                    const http::Request& request, const http::RequestInfo& info);

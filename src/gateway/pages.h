@@ -17,12 +17,12 @@ std::string EscapeHtml(std::string_view text);
 http::Response HtmlPage(int status, std::string_view title, std::string_view message,
                         unsigned http_version, std::string_view request_id);
 
-// What the confirmation page shows and the values its form posts back.
+// The content of the confirmation page and the values its form posts back.
 struct ConsentPageContent {
   std::string provider_name;  // The provider's display name, or its id.
   std::string connection;     // "<provider id>/<connection id>".
-  std::string requested_by;   // Who created the login link; "" shows "unknown".
-  std::string form_path;      // Where the form posts, for example "/.credgate/consent".
+  std::string requested_by;   // The login link's creator; "" shows "unknown".
+  std::string form_path;      // The form's target path, for example "/.credgate/consent".
   std::string handle;
   std::string form_token;
 };
