@@ -127,7 +127,8 @@ manage PUT /authorizationProviders/backend "{\"properties\":{\"displayName\":\"B
   \"identityProvider\":\"oauth2pkce\",\"oauth2\":{\"grantTypes\":{\"authorizationCode\":{
   \"clientId\":\"$backend_client_id\",\"clientSecret\":\"$backend_client_secret\",
   \"scopes\":\"openid profile\",\"authorizationUrl\":\"$oauth_url/auth\",
-  \"tokenUrl\":\"$oauth_url/token\",\"refreshUrl\":\"$oauth_url/token\"}}}}}" >/dev/null
+  \"tokenUrl\":\"$oauth_url/token\",\"refreshUrl\":\"$oauth_url/token\",
+  \"issuer\":\"$oauth_url\",\"authorizationResponseIssParameterSupported\":\"true\"}}}}}" >/dev/null
 manage PUT /authorizationProviders/backend/authorizations/alice \
   '{"properties":{"authorizationType":"OAuth2","oauth2grantType":"AuthorizationCode"}}' >/dev/null
 manage PUT /authorizationProviders/backend/authorizations/alice/accessPolicies/alice-caller \
@@ -155,9 +156,11 @@ login_link=$(manage POST /authorizationProviders/backend/authorizations/alice/ge
 
 step "What a person would do"
 cat <<EOF
-1. Open the login link in a browser, sign in at the backend with any login name ("alice") and
-   any password, and approve the consent page. The browser then lands on $landed_url
-   ("signed in") and the authorization's status becomes Connected:
+1. Open the login link in a browser and choose Continue on credgate's confirmation page, which
+   names the provider, the authorization and the admin key that created the link. Sign in at
+   the backend with any login name ("alice") and any password, and approve the consent page.
+   The browser then lands on $landed_url with a consentCode parameter ("signed in") and the
+   authorization's status becomes Connected:
 
    $login_link
 

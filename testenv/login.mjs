@@ -4,8 +4,9 @@
 //   node testenv/login.mjs --link URL --user alice [--password any] --expect-prefix URL
 //                          [--screenshot-dir DIR] [--timeout SECONDS]
 //
-// Opens the link, fills oidc-provider's development login form, approves its consent page and
-// waits until the browser lands on a URL that starts with --expect-prefix. Exit status 0 prints
+// Opens the link, continues on credgate's confirmation page, fills oidc-provider's development
+// login form, approves its consent page and waits until the browser lands on a URL that starts
+// with --expect-prefix. Exit status 0 prints
 // {"landed":URL} on stdout. Status 1 means the browser stopped on any other page (an error page,
 // for example) or the time ran out, and stderr then contains the page's URL and text. Status 2 is
 // a usage error. Requests to hosts other than 127.0.0.1, ::1 and localhost are aborted.
@@ -106,7 +107,11 @@ async function signIn(page) {
     }
 
     const kind = await classify(page);
-    if (kind === 'login') {
+    if (kind === 'confirmation') {
+      await screenshot(page, ++step, 'confirmation');
+      await submitAndWait(page, 'form[action="/.credgate/consent"] button[value="continue"]');
+      unknownSince = 0;
+    } else if (kind === 'login') {
       await screenshot(page, ++step, 'login');
       await page.fill('input[name="login"]', args.user);
       await page.fill('input[name="password"]', args.password);
@@ -132,9 +137,12 @@ async function signIn(page) {
   return reportStopped(page, lastResponseStatus);
 }
 
-// Returns 'login', 'consent' or 'other' for the current page.
+// Returns 'confirmation', 'login', 'consent' or 'other' for the current page.
 async function classify(page) {
   try {
+    if ((await page.locator('form[action="/.credgate/consent"]').count()) > 0) {
+      return 'confirmation';
+    }
     if ((await page.locator('input[name="login"]').count()) > 0) return 'login';
     if ((await page.locator('input[name="prompt"][value="consent"]').count()) > 0) return 'consent';
   } catch {

@@ -12,6 +12,7 @@
 #include <initializer_list>
 
 #include "app/logging.h"
+#include "management/redirect_url.h"
 #include "store/open_store.h"
 
 namespace credgate::app {
@@ -105,11 +106,14 @@ Status ValidatePublicUrl(std::string_view public_url) {
 }
 
 Status ValidatePostLoginRedirectUrl(std::string_view allowed) {
-  auto parsed = boost::urls::parse_absolute_uri(allowed);
-  if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https")) {
+  // The entry must pass the rules that a login link's URL is held to, or it could never match.
+  auto normalized = management::NormalizeRedirectUrl(allowed);
+  if (!normalized.ok()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "invalid post-login redirect URL '" + std::string(allowed) +
-                         "' in the allow-list: use an absolute http or https URL");
+                         "' in the allow-list: use an absolute http or https URL with a DNS "
+                         "name or IPv4 host, without user name or fragment (" +
+                         normalized.error().message + ")");
   }
   return OkStatus();
 }

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/logging.h"
+#include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
 #include "credentials/refresh_scheduler.h"
 #include "credentials/token_client.h"
@@ -96,6 +97,7 @@ struct Process {
   std::unique_ptr<identity::JwtValidator> validator;
   std::unique_ptr<credentials::TokenClient> token_client;
   std::unique_ptr<credentials::LoginSessions> login_sessions;
+  std::unique_ptr<credentials::ConsentCodes> consent_codes;
   runtime::Services services;
   std::unique_ptr<management::StoreTokenPersistence> persistence;
   std::unique_ptr<credentials::TokenManager> tokens;
@@ -157,6 +159,7 @@ Status Start(const ServeConfig& config, Process& p) {
       p.http_client, std::shared_ptr<const Clock>(&p.clock, [](const Clock*) {}));
   p.token_client = std::make_unique<credentials::TokenClient>(*p.http_client, p.clock);
   p.login_sessions = std::make_unique<credentials::LoginSessions>(p.clock, p.random);
+  p.consent_codes = std::make_unique<credentials::ConsentCodes>(p.clock, p.random);
 
   p.services.settings.public_url = config.public_url;
   p.services.settings.post_login_redirect_allow = config.post_login_redirect_allow;
@@ -172,6 +175,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.services.store = p.store.get();
   p.services.keyring = &*p.keyring;
   p.services.login_sessions = p.login_sessions.get();
+  p.services.consent_codes = p.consent_codes.get();
   p.services.token_client = p.token_client.get();
   p.services.validator = p.validator.get();
   p.services.http_client = p.http_client.get();
@@ -206,7 +210,7 @@ Status Start(const ServeConfig& config, Process& p) {
   }
   auto stored_keys = blocking.ListAdminKeys();
   if (!stored_keys.ok()) return stored_keys.error();
-  for (auto& key : *stored_keys) p.admin_keys.AddHash(std::move(key.key_hash));
+  for (auto& key : *stored_keys) p.admin_keys.AddHash(std::move(key.key_hash), std::move(key.id));
 
   if (p.change_feed != nullptr) {
     management::ClusterSync::Options sync_options;

@@ -84,6 +84,12 @@ json::object RenderGrant(const GrantSpec& grant, GrantKind kind) {
     out["refreshUrl"] = grant.refresh_url.empty() ? json::value(nullptr)
                                                   : json::value(grant.refresh_url);
     out["pkce"] = grant.pkce;
+    out["issuer"] = grant.issuer.empty() ? json::value(nullptr) : json::value(grant.issuer);
+    if (grant.iss_parameter_supported == "true" || grant.iss_parameter_supported == "false") {
+      out["authorizationResponseIssParameterSupported"] = grant.iss_parameter_supported == "true";
+    } else {
+      out["authorizationResponseIssParameterSupported"] = grant.iss_parameter_supported;
+    }
     out["scopeParameter"] = grant.scope_parameter;
     out["authorizationParameters"] = RenderTemplates(grant.authorization_parameters);
     out["refreshParameters"] = RenderTemplates(grant.refresh_parameters);

@@ -62,6 +62,14 @@ struct GrantSpec {
   // Template. Empty, or resolving to an empty value, means the token URL.
   std::string refresh_url;
   bool pkce = true;
+  // Template of the authorization server's issuer identifier (RFC 8414 §2), compared with the
+  // `iss` parameter of the authorization response (RFC 9207 §2.4). Empty, or resolving to an
+  // empty value, means the issuer is unknown and `iss` is not compared.
+  std::string issuer;
+  // "true", "false" or a template that resolves to one of them (empty counts as "false"): whether
+  // the server sends `iss` in every authorization response (RFC 9207 §3), so that a response
+  // without it is rejected.
+  std::string iss_parameter_supported = "false";
   std::string scope_parameter = "scope";
   std::vector<ParameterTemplate> authorization_parameters;
   std::vector<ParameterTemplate> token_parameters;

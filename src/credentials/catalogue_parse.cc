@@ -235,7 +235,8 @@ Status CheckTemplate(ObjectReader& reader, std::string_view member, const GrantS
 // Checks that a URL template expands to an https URL, using sample values for its parameters.
 Status CheckUrlTemplate(ObjectReader& reader, std::string_view member, const GrantSpec& grant,
                         std::string_view text) {
-  CREDGATE_RETURN_IF_ERROR(CheckTemplate(reader, member, grant, text, member != "refreshUrl"));
+  const bool optional = member == "refreshUrl" || member == "issuer";
+  CREDGATE_RETURN_IF_ERROR(CheckTemplate(reader, member, grant, text, !optional));
   ParameterValues samples;
   for (const ParameterSpec& parameter : grant.parameters) {
     switch (parameter.type) {
@@ -258,6 +259,27 @@ Status CheckUrlTemplate(ObjectReader& reader, std::string_view member, const Gra
                                    "', which is not an https URL");
   }
   return OkStatus();
+}
+
+// Reads authorizationResponseIssParameterSupported: a boolean, or a template naming a parameter
+// whose value is "true" or "false".
+Result<std::string> ParseIssParameterSupported(ObjectReader& reader, const GrantSpec& grant) {
+  constexpr std::string_view kMember = "authorizationResponseIssParameterSupported";
+  const json::value* value = reader.Find(kMember);
+  if (value == nullptr) return std::string("false");
+  std::string text;
+  if (value->is_bool()) {
+    text = value->get_bool() ? "true" : "false";
+  } else if (value->is_string()) {
+    text = std::string(value->get_string());
+    CREDGATE_RETURN_IF_ERROR(CheckTemplate(reader, kMember, grant, text, false));
+  } else {
+    return reader.Fail(kMember, "must be true, false or a \"{parameter}\" template");
+  }
+  if (text != "false" && grant.issuer.empty()) {
+    return reader.Fail(kMember, "needs the grant's issuer, because iss is compared with it");
+  }
+  return text;
 }
 
 Result<std::vector<ParameterTemplate>> ParseRequestParameters(
@@ -354,6 +376,15 @@ Result<GrantSpec> ParseGrant(std::string_view file, const std::string& path,
     auto pkce = reader.Bool("pkce", true);
     if (!pkce.ok()) return pkce.error();
     grant.pkce = *pkce;
+    auto issuer = reader.OptionalString("issuer");
+    if (!issuer.ok()) return issuer.error();
+    grant.issuer = issuer->value_or("");
+    if (!grant.issuer.empty()) {
+      CREDGATE_RETURN_IF_ERROR(CheckUrlTemplate(reader, "issuer", grant, grant.issuer));
+    }
+    auto iss_supported = ParseIssParameterSupported(reader, grant);
+    if (!iss_supported.ok()) return iss_supported.error();
+    grant.iss_parameter_supported = std::move(*iss_supported);
     auto scope_parameter = reader.OptionalString("scopeParameter");
     if (!scope_parameter.ok()) return scope_parameter.error();
     grant.scope_parameter = scope_parameter->value_or("scope");

@@ -1,5 +1,6 @@
 // ExpiringMap: a bounded map from a random handle to a single-use value with an expiry time.
-// Internal to login_sessions.cc. Not thread-safe: the owner locks around every call.
+// Internal to login_sessions.cc and consent_codes.cc. Not thread-safe: the owner locks around
+// every call.
 #pragma once
 
 #include <cstddef>
@@ -35,6 +36,12 @@ class ExpiringMap {
     auto position = by_expiry_.emplace(expires_at, key);
     entries_.emplace(std::move(key), Entry{std::move(value), position});
     return true;
+  }
+
+  // Returns whether `key` has an entry that has not expired at `now`, keeping it.
+  bool Contains(const std::string& key, TimePoint now) const {
+    auto it = entries_.find(key);
+    return it != entries_.end() && it->second.position->first > now;
   }
 
   enum class TakeStatus { kFound, kNotFound, kExpired };

@@ -23,14 +23,16 @@ LoginSessions::LoginSessions(const Clock& clock, RandomSource& random, Options o
       random_(random),
       options_(options),
       links_(options.max_login_links),
+      prompts_(options.max_pending_authorizations),
       authorizations_(options.max_pending_authorizations) {}
 
 Result<std::string> LoginSessions::CreateLoginLink(std::string provider_id,
                                                    std::string connection_id,
-                                                   std::string post_login_redirect_url) {
+                                                   std::string post_login_redirect_url,
+                                                   std::string requested_by) {
   const TimePoint now = clock_.Now();
   LoginLinkInfo info{std::move(provider_id), std::move(connection_id),
-                     std::move(post_login_redirect_url)};
+                     std::move(post_login_redirect_url), std::move(requested_by)};
 
   std::lock_guard lock(mutex_);
   std::string token = RandomToken(random_, kHandleBytes);
@@ -59,6 +61,58 @@ Result<LoginLinkInfo> LoginSessions::ConsumeLoginLink(std::string_view link_toke
   return MakeError(ErrorCode::kNotFound,
                    "login link is unknown or was already used; ask for a new login link",
                    "LoginLinkNotFound");
+}
+
+Result<ConsentPrompt> LoginSessions::BeginConsent(LoginLinkInfo link) {
+  const TimePoint now = clock_.Now();
+
+  std::lock_guard lock(mutex_);
+  ConsentPrompt prompt;
+  prompt.handle = RandomToken(random_, kHandleBytes);
+  prompt.binding = Secret(RandomToken(random_, kHandleBytes));
+  prompt.form_token = Secret(RandomToken(random_, kHandleBytes));
+  PendingConsent pending{std::move(link), prompt.binding, prompt.form_token};
+  if (!prompts_.Insert(HandleKey(prompt.handle), std::move(pending),
+                       now + options_.authorization_lifetime, now)) {
+    return MakeError(
+        ErrorCode::kResourceExhausted,
+        "cannot start a sign-in: " + std::to_string(options_.max_pending_authorizations) +
+            " sign-ins wait for confirmation; retry in a few minutes");
+  }
+  return prompt;
+}
+
+Result<LoginLinkInfo> LoginSessions::AnswerConsent(std::string_view handle,
+                                                   std::string_view binding,
+                                                   std::string_view form_token) {
+  const TimePoint now = clock_.Now();
+  std::optional<PendingConsent> pending;
+  {
+    std::lock_guard lock(mutex_);
+    switch (prompts_.Take(HandleKey(handle), now, pending)) {
+      case internal::ExpiringMap<PendingConsent>::TakeStatus::kFound:
+        break;
+      case internal::ExpiringMap<PendingConsent>::TakeStatus::kExpired:
+        return MakeError(ErrorCode::kFailedPrecondition,
+                         "the confirmation page expired; open a new login link",
+                         "ConsentExpired");
+      case internal::ExpiringMap<PendingConsent>::TakeStatus::kNotFound:
+        return MakeError(ErrorCode::kNotFound,
+                         "the confirmation page is unknown or was already answered; open a new "
+                         "login link",
+                         "ConsentNotFound");
+    }
+  }
+  // Both are compared, so that the time taken does not tell which one failed.
+  const bool binding_matches = pending->binding.Equals(binding);
+  const bool token_matches = pending->form_token.Equals(form_token);
+  if (!binding_matches || !token_matches) {
+    return MakeError(ErrorCode::kPermissionDenied,
+                     "the confirmation form came from another browser or another site; open "
+                     "the login link again",
+                     "ConsentBindingMismatch");
+  }
+  return std::move(pending->link);
 }
 
 Result<AuthorizationStart> LoginSessions::BeginAuthorization(LoginLinkInfo link) {

@@ -199,6 +199,20 @@ Status ValidateProviderConfig(const ProviderConfig& config) {
   if (!config.refresh_url.empty()) {
     CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl("refreshUrl", config.refresh_url));
   }
+  if (!config.issuer.empty()) {
+    // RFC 8414 §2: an https URL without query or fragment.
+    CREDGATE_RETURN_IF_ERROR(ValidateEndpointUrl("issuer", config.issuer));
+    if (config.issuer.find('?') != std::string::npos) {
+      return InvalidField("issuer", "'" + config.issuer +
+                                        "' has a query; copy the issuer value from the "
+                                        "provider's discovery document");
+    }
+  }
+  if (config.require_iss_parameter && config.issuer.empty()) {
+    return InvalidField("authorizationResponseIssParameterSupported",
+                        "is true but the issuer is missing; set the issuer that the provider's "
+                        "discovery document names");
+  }
   return OkStatus();
 }
 

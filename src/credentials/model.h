@@ -94,6 +94,11 @@ struct ProviderConfig {
   // Sends a PKCE S256 challenge. RFC 6749 §3.1 requires servers to ignore parameters they do
   // not recognise, so this is false only for providers that reject PKCE.
   bool use_pkce = true;
+  // The authorization server's issuer identifier (RFC 8414 §2), compared exactly with the `iss`
+  // parameter of each authorization response (RFC 9207 §2.4). Empty when unknown.
+  std::string issuer;
+  // Rejects an authorization response without `iss`. Only set together with `issuer`.
+  bool require_iss_parameter = false;
   ClientAuthMethod client_auth_method = ClientAuthMethod::kClientSecretBasic;
 
   char scope_separator = ' ';           // Joins scopes in requests: ' ' or ','.

@@ -122,6 +122,28 @@ Result<std::string> ExpandUrl(const GrantSpec& grant, const ParameterValues& val
   return std::move(**url);
 }
 
+// Sets the issuer and the iss requirement (RFC 9207) of an authorization code provider. Both
+// are optional: a template whose parameters have no value leaves the issuer unknown.
+Status ResolveIssuer(const GrantSpec& grant, const ParameterValues& values,
+                     ProviderConfig& config) {
+  if (!grant.issuer.empty()) {
+    auto issuer = Expand(grant, values, grant.issuer, true);
+    if (!issuer.ok()) return Invalid("issuer", issuer.error().message);
+    if (issuer->has_value()) config.issuer = std::move(**issuer);
+  }
+  auto supported = Expand(grant, values, grant.iss_parameter_supported, false);
+  if (!supported.ok()) {
+    return Invalid("authorizationResponseIssParameterSupported", supported.error().message);
+  }
+  const std::string flag = supported->value_or("false");
+  if (flag != "true" && flag != "false") {
+    return Invalid("authorizationResponseIssParameterSupported",
+                   "'" + flag + "' is invalid; use true or false");
+  }
+  config.require_iss_parameter = flag == "true";
+  return OkStatus();
+}
+
 }  // namespace
 
 std::string_view ParameterValues::Get(std::string_view name) const {
@@ -282,6 +304,10 @@ Result<ProviderConfig> ResolveProviderConfig(const CatalogueEntry& entry, GrantK
     auto refresh_url = Expand(*grant, values, grant->refresh_url, true);
     if (!refresh_url.ok()) return Invalid("refreshUrl", refresh_url.error().message);
     if (refresh_url->has_value()) config.refresh_url = std::move(**refresh_url);
+  }
+
+  if (grant_kind == GrantKind::kAuthorizationCode) {
+    CREDGATE_RETURN_IF_ERROR(ResolveIssuer(*grant, values, config));
   }
 
   auto authorization_parameters = ExpandParameters(

@@ -31,22 +31,26 @@ std::string Trim(std::string text) {
 
 }  // namespace
 
-void AdminKeys::Add(const Secret& key) { AddHash(crypto::HashAdminKey(key)); }
-
-void AdminKeys::AddHash(std::string hex_digest) {
-  std::lock_guard lock(mutex_);
-  digests_.insert(std::move(hex_digest));
+void AdminKeys::Add(const Secret& key, std::string id) {
+  AddHash(crypto::HashAdminKey(key), std::move(id));
 }
 
-bool AdminKeys::Authorize(std::string_view authorization) const {
+void AdminKeys::AddHash(std::string hex_digest, std::string id) {
+  std::lock_guard lock(mutex_);
+  ids_by_digest_.insert_or_assign(std::move(hex_digest), std::move(id));
+}
+
+std::optional<std::string> AdminKeys::Identify(std::string_view authorization) const {
   if (authorization.size() <= kBearerPrefix.size() ||
       authorization.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
-    return false;
+    return std::nullopt;
   }
   std::string digest =
       crypto::HashAdminKey(Secret(std::string(authorization.substr(kBearerPrefix.size()))));
   std::lock_guard lock(mutex_);
-  return digests_.contains(digest);
+  auto it = ids_by_digest_.find(digest);
+  if (it == ids_by_digest_.end()) return std::nullopt;
+  return it->second;
 }
 
 Result<Secret> LoadOrCreateBootstrapAdminKey(const std::string& data_dir, bool& generated) {

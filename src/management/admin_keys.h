@@ -7,25 +7,33 @@
 #pragma once
 
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "common/result.h"
 #include "common/secret.h"
 
 namespace credgate::management {
 
+inline constexpr std::string_view kBootstrapAdminKeyId = "bootstrap";
+
 class AdminKeys {
  public:
-  void Add(const Secret& key);
-  void AddHash(std::string hex_digest);
+  // Adds a key under `id`, the name that logs and confirmation pages show for its caller.
+  void Add(const Secret& key, std::string id = std::string(kBootstrapAdminKeyId));
+  void AddHash(std::string hex_digest, std::string id);
+  // Returns the id of the key when `authorization` is "Bearer <key>" for a known key.
+  std::optional<std::string> Identify(std::string_view authorization) const;
   // Returns whether `authorization` is "Bearer <key>" for a known key.
-  bool Authorize(std::string_view authorization) const;
+  bool Authorize(std::string_view authorization) const {
+    return Identify(authorization).has_value();
+  }
 
  private:
   mutable std::mutex mutex_;
-  std::unordered_set<std::string> digests_;
+  std::unordered_map<std::string, std::string> ids_by_digest_;
 };
 
 // Loads the bootstrap admin key from the environment variable CREDGATE_ADMIN_KEY, else from

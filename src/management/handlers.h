@@ -18,7 +18,12 @@ class Handlers {
 
   Result<boost::json::value> List(const ResourcePath& path);
   Result<boost::json::value> Get(const ResourcePath& path);
-  Result<boost::json::value> CreateLoginLink(const ResourcePath& path, const std::string& body);
+  // Creates a login link; `caller` is recorded with it for the confirmation page.
+  Result<boost::json::value> CreateLoginLink(const ResourcePath& path, const std::string& body,
+                                             const std::string& caller);
+  // Confirms a consent code (credentials/consent_codes.h). Returns null for an empty 200 body.
+  Result<boost::json::value> ConfirmConsentCode(const ResourcePath& path,
+                                                const std::string& body);
 
   // Set `status` to 201 for a created resource, 200 for a replaced or deleted one, 204 for a
   // DELETE of a resource that did not exist.

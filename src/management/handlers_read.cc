@@ -1,10 +1,10 @@
 #include <boost/json.hpp>
-#include <boost/url/parse.hpp>
-#include <boost/url/url.hpp>
 
 #include "credentials/catalogue.h"
+#include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
 #include "management/handlers.h"
+#include "management/redirect_url.h"
 #include "management/resources.h"
 
 namespace credgate::management {
@@ -21,21 +21,6 @@ json::value ListOf(json::array items) {
   json::object out;
   out["value"] = std::move(items);
   return out;
-}
-
-// Normalises a URL for the allow-list comparison: scheme and host lower-cased, default port
-// dropped, dot segments removed, percent-encoding made canonical (RFC 3986 §6.2.2).
-std::optional<std::string> NormalizeUrl(std::string_view text) {
-  auto parsed = boost::urls::parse_absolute_uri(text);
-  if (!parsed) return std::nullopt;
-  boost::urls::url url(*parsed);
-  url.normalize();
-  if ((url.scheme() == "https" && url.port() == "443") ||
-      (url.scheme() == "http" && url.port() == "80")) {
-    url.remove_port();
-  }
-  if (url.encoded_path().empty()) url.set_path("/");
-  return std::string(url.buffer());
 }
 
 }  // namespace
@@ -179,7 +164,8 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
   }
 }
 
-Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const std::string& body) {
+Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const std::string& body,
+                                              const std::string& caller) {
   auto snapshot = services_.config->Current();
   std::string key = runtime::ConnectionKey(path.first, path.second);
   auto connection = snapshot->connections.find(key);
@@ -206,28 +192,36 @@ Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const st
     }
   }
   if (!redirect.empty()) {
-    auto normalized = NormalizeUrl(redirect);
-    bool allowed = false;
-    if (normalized) {
-      for (const auto& entry : services_.settings.post_login_redirect_allow) {
-        auto allowed_entry = NormalizeUrl(entry);
-        if (allowed_entry && *allowed_entry == *normalized) allowed = true;
-      }
-    }
-    if (!allowed) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "postLoginRedirectUrl '" + redirect +
-                           "' is not on the gateway's allow-list: add it with "
-                           "--post-login-redirect-allow or postLoginRedirectAllowList",
-                       "ValidationError");
-    }
-    redirect = *normalized;
+    auto allowed = CheckPostLoginRedirect(redirect, services_.settings.post_login_redirect_allow);
+    if (!allowed.ok()) return allowed.error();
+    redirect = std::move(*allowed);
   }
-  auto token = services_.login_sessions->CreateLoginLink(path.first, path.second, redirect);
+  auto token =
+      services_.login_sessions->CreateLoginLink(path.first, path.second, redirect, caller);
   if (!token.ok()) return token.error();
   json::object out;
   out["loginLink"] = services_.settings.public_url + "/.credgate/login/" + *token;
   return json::value(std::move(out));
+}
+
+Result<json::value> Handlers::ConfirmConsentCode(const ResourcePath& path,
+                                                 const std::string& body) {
+  auto snapshot = services_.config->Current();
+  const std::string key = runtime::ConnectionKey(path.first, path.second);
+  if (!snapshot->connections.contains(key)) return NotFound("authorization '" + key + "'");
+
+  auto parsed = ParseJsonBody(body);
+  if (!parsed.ok()) return parsed.error();
+  auto it = parsed->find("consentCode");
+  if (it == parsed->end() || !it->value().is_string() || it->value().get_string().empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "'consentCode' is missing: send {\"consentCode\": \"<the consentCode "
+                     "parameter of the post-login redirect>\"}",
+                     "ValidationError");
+  }
+  Status confirmed = services_.consent_codes->Confirm(key, it->value().get_string());
+  if (!confirmed.ok()) return confirmed.error();
+  return json::value(nullptr);
 }
 
 }  // namespace credgate::management

@@ -68,6 +68,9 @@ Result<ResourcePath> ParseResourcePath(std::string_view path) {
     if (n == 5 && s[4] == "getLoginLinks") {
       return ResourcePath{ResourceKind::kLoginLinks, str(1), str(3), ""};
     }
+    if (n == 5 && s[4] == "confirmConsentCode") {
+      return ResourcePath{ResourceKind::kConfirmConsentCode, str(1), str(3), ""};
+    }
     if (s[4] != "accessPolicies") return not_found();
     if (n == 5) return ResourcePath{ResourceKind::kAccessPolicies, str(1), str(3), ""};
     if (n == 6) return ResourcePath{ResourceKind::kAccessPolicy, str(1), str(3), str(5)};
@@ -112,6 +115,7 @@ std::string StoreKey(const ResourcePath& path) {
       return "authorizationProviders/" + path.first;
     case ResourceKind::kConnections:
     case ResourceKind::kLoginLinks:
+    case ResourceKind::kConfirmConsentCode:
       return "authorizationProviders/" + path.first + "/authorizations" +
              (path.second.empty() ? "" : "/" + path.second);
     case ResourceKind::kConnection:

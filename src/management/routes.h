@@ -17,6 +17,7 @@ enum class ResourceKind {
   kConnections,           // /authorizationProviders/{p}/authorizations
   kConnection,            // /authorizationProviders/{p}/authorizations/{a}
   kLoginLinks,            // /authorizationProviders/{p}/authorizations/{a}/getLoginLinks
+  kConfirmConsentCode,    // /authorizationProviders/{p}/authorizations/{a}/confirmConsentCode
   kAccessPolicies,        // …/authorizations/{a}/accessPolicies
   kAccessPolicy,          // …/authorizations/{a}/accessPolicies/{id}
   kTrustedIssuers,        // /trustedIssuers

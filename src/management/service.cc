@@ -38,7 +38,8 @@ ManagementService::ManagementService(runtime::Services& services, AdminKeys& adm
     : services_(services), admin_keys_(admin_keys) {}
 
 boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementRequest request) {
-  if (!admin_keys_.Authorize(request.authorization)) {
+  const std::optional<std::string> key_id = admin_keys_.Identify(request.authorization);
+  if (!key_id) {
     spdlog::warn("management request rejected: missing or unknown admin key request_id={} "
                  "client={} method={} path={}",
                  request.request_id, request.client_address, request.method,
@@ -52,7 +53,8 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
   if (!path.ok()) co_return ErrorResponse(path.error());
 
   int status = 200;
-  auto result = co_await Dispatch(request.method, *path, request.body, status);
+  const std::string caller = "admin key '" + *key_id + "'";
+  auto result = co_await Dispatch(request.method, *path, request.body, caller, status);
   if (!result.ok()) {
     const Error& error = result.error();
     if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable) {
@@ -83,7 +85,8 @@ boost::asio::awaitable<Result<bool>> ManagementService::ApplyDeclared(std::strin
     co_return false;
   }
   int status = 200;
-  auto result = co_await Dispatch("PUT", *parsed_path, body_json, status);
+  const std::string no_caller;
+  auto result = co_await Dispatch("PUT", *parsed_path, body_json, no_caller, status);
   if (!result.ok()) co_return declared_error(result.error());
   spdlog::info("declared resource applied path={} status={}", path, status);
   co_return true;
@@ -92,6 +95,7 @@ boost::asio::awaitable<Result<bool>> ManagementService::ApplyDeclared(std::strin
 boost::asio::awaitable<Result<json::value>> ManagementService::Dispatch(const std::string& method,
                                                                        const ResourcePath& path,
                                                                        const std::string& body,
+                                                                       const std::string& caller,
                                                                        int& status) {
   Handlers handlers(services_);
   auto method_not_allowed = [&]() -> Result<json::value> {
@@ -109,7 +113,11 @@ boost::asio::awaitable<Result<json::value>> ManagementService::Dispatch(const st
   }
   if (path.kind == ResourceKind::kLoginLinks) {
     if (method != "POST") co_return method_not_allowed();
-    co_return handlers.CreateLoginLink(path, body);
+    co_return handlers.CreateLoginLink(path, body, caller);
+  }
+  if (path.kind == ResourceKind::kConfirmConsentCode) {
+    if (method != "POST") co_return method_not_allowed();
+    co_return handlers.ConfirmConsentCode(path, body);
   }
   if (method == "GET") co_return handlers.Get(path);
   if (method == "PUT") co_return co_await handlers.Put(path, body, status);

@@ -47,9 +47,11 @@ class ManagementService {
   boost::asio::awaitable<Result<bool>> ApplyDeclared(std::string path, std::string body_json);
 
  private:
+  // `caller` names the admin key of the request, or is "" for declared resources.
   boost::asio::awaitable<Result<boost::json::value>> Dispatch(const std::string& method,
                                                               const ResourcePath& path,
                                                               const std::string& body,
+                                                              const std::string& caller,
                                                               int& status);
 
   runtime::Services& services_;

@@ -18,6 +18,7 @@ namespace credgate::store {
 class AsyncStore;
 }
 namespace credgate::credentials {
+class ConsentCodes;
 class LoginSessions;
 class TokenManager;
 class TokenClient;
@@ -53,6 +54,7 @@ struct Services {
   store::AsyncStore* store = nullptr;
   const crypto::Keyring* keyring = nullptr;
   credentials::LoginSessions* login_sessions = nullptr;
+  credentials::ConsentCodes* consent_codes = nullptr;
   credentials::TokenManager* tokens = nullptr;
   credentials::TokenClient* token_client = nullptr;
   identity::JwtValidator* validator = nullptr;

@@ -170,7 +170,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadEntry{R"("refreshTokenRotation": "never"})",
                  R"("refreshTokenRotation": "never"}, "keep": [{"name": "x", "from": "header",
                     "path": "/x"}])",
-                 "keep[0].from"}));
+                 "keep[0].from"},
+        BadEntry{R"("tokenUrl": "https://{subdomain}.example.com/token"})",
+                 R"("tokenUrl": "https://{subdomain}.example.com/token",
+                    "authorizationResponseIssParameterSupported": true})",
+                 "authorizationResponseIssParameterSupported: needs the grant's issuer"},
+        BadEntry{R"("tokenUrl": "https://{subdomain}.example.com/token"})",
+                 R"("tokenUrl": "https://{subdomain}.example.com/token",
+                    "issuer": "https://{tenant}.example.com"})",
+                 "grantTypes.authorizationCode.issuer: placeholder {tenant}"}));
 
 TEST(CatalogueLoad, RejectsDuplicateIds) {
   const std::pair<std::string_view, std::string_view> files[] = {
@@ -214,6 +222,74 @@ TEST(ProviderResolution, StringParameterIsPercentEncodedInUrl) {
   ASSERT_TRUE(config.ok()) << config.error().message;
   EXPECT_EQ(config->token_url,
             "https://sso.example.com/realms/a%2Fb%20c/protocol/openid-connect/token");
+}
+
+// Resolves the generic oauth2pkce entry with `extra` parameter values.
+Result<ProviderConfig> ResolveGeneric(std::map<std::string, std::string, std::less<>> extra) {
+  const CatalogueEntry* entry = BuiltinCatalogue().Find("oauth2pkce");
+  if (entry == nullptr) return MakeError(ErrorCode::kNotFound, "no oauth2pkce entry");
+  ParameterValues given;
+  given.values = {{"clientId", "id"},
+                  {"authorizationUrl", "https://as.example.com/authorize"},
+                  {"tokenUrl", "https://as.example.com/token"}};
+  given.values.merge(extra);
+  auto applied = ApplyParameterSpecs(*entry->authorization_code, given, false, "");
+  if (!applied.ok()) return applied.error();
+  auto config = ResolveProviderConfig(*entry, GrantKind::kAuthorizationCode, *applied, "p", "P");
+  if (!config.ok()) return config.error();
+  CREDGATE_RETURN_IF_ERROR(ValidateProviderConfig(*config));
+  return config;
+}
+
+TEST(ProviderIssuer, UnknownByDefault) {
+  auto config = ResolveGeneric({});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->issuer, "");
+  EXPECT_FALSE(config->require_iss_parameter);
+}
+
+TEST(ProviderIssuer, GenericSettingsSetIt) {
+  auto config = ResolveGeneric({{"issuer", "https://as.example.com"},
+                                {"authorizationResponseIssParameterSupported", "true"}});
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->issuer, "https://as.example.com");
+  EXPECT_TRUE(config->require_iss_parameter);
+}
+
+TEST(ProviderIssuer, RequirementNeedsIssuer) {
+  auto config = ResolveGeneric({{"authorizationResponseIssParameterSupported", "true"}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("authorizationResponseIssParameterSupported"),
+            std::string::npos)
+      << config.error().message;
+}
+
+TEST(ProviderIssuer, RejectsFlagOtherThanBoolean) {
+  auto config = ResolveGeneric({{"issuer", "https://as.example.com"},
+                                {"authorizationResponseIssParameterSupported", "yes"}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("use true or false"), std::string::npos)
+      << config.error().message;
+}
+
+TEST(ProviderIssuer, RejectsIssuerWithQuery) {
+  auto config = ResolveGeneric({{"issuer", "https://as.example.com/?tenant=x"}});
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.error().message.find("issuer"), std::string::npos) << config.error().message;
+}
+
+TEST(ProviderIssuer, CatalogueTemplateExpands) {
+  const CatalogueEntry* keycloak = BuiltinCatalogue().Find("keycloak");
+  ASSERT_NE(keycloak, nullptr);
+  ParameterValues values;
+  values.values = {{"clientId", "id"}, {"baseUrl", "https://sso.example.com"},
+                   {"realm", "corp"}, {"scopes", "openid"}};
+  values.client_secret = Secret("s");
+  auto config =
+      ResolveProviderConfig(*keycloak, GrantKind::kAuthorizationCode, values, "p", "P");
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  EXPECT_EQ(config->issuer, "https://sso.example.com/realms/corp");
+  EXPECT_FALSE(config->require_iss_parameter);
 }
 
 TEST(ProviderResolution, AppliesDefaultsAndRejectsUnknown) {

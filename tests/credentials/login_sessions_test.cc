@@ -129,5 +129,81 @@ TEST_F(LoginSessionsTest, StatesAreDistinct) {
   EXPECT_FALSE(a.code_verifier == b.code_verifier);
 }
 
+TEST_F(LoginSessionsTest, LinkRecordsRequester) {
+  auto token = sessions_.CreateLoginLink("github", "alice", "", "admin key 'ops'");
+  ASSERT_TRUE(token.ok());
+  auto info = sessions_.ConsumeLoginLink(*token);
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->requested_by, "admin key 'ops'");
+}
+
+class ConsentPromptTest : public LoginSessionsTest {
+ protected:
+  ConsentPrompt Prompt() {
+    return sessions_.BeginConsent(LoginLinkInfo{"github", "alice", "/done", "admin key 'ops'"})
+        .value();
+  }
+};
+
+TEST_F(ConsentPromptTest, AnswerReturnsLink) {
+  ConsentPrompt prompt = Prompt();
+  auto link =
+      sessions_.AnswerConsent(prompt.handle, prompt.binding.Expose(), prompt.form_token.Expose());
+  ASSERT_TRUE(link.ok()) << link.error().message;
+  EXPECT_EQ(link->connection_id, "alice");
+  EXPECT_EQ(link->requested_by, "admin key 'ops'");
+}
+
+TEST_F(ConsentPromptTest, AnsweredOnce) {
+  ConsentPrompt prompt = Prompt();
+  const auto binding = prompt.binding.Expose();
+  const auto form_token = prompt.form_token.Expose();
+  ASSERT_TRUE(sessions_.AnswerConsent(prompt.handle, binding, form_token).ok());
+  auto again = sessions_.AnswerConsent(prompt.handle, binding, form_token);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().reason, "ConsentNotFound");
+}
+
+TEST_F(ConsentPromptTest, WrongCookieFailsAndConsumes) {
+  ConsentPrompt prompt = Prompt();
+  auto other = sessions_.AnswerConsent(prompt.handle, "other-cookie", prompt.form_token.Expose());
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_FALSE(
+      sessions_.AnswerConsent(prompt.handle, prompt.binding.Expose(), prompt.form_token.Expose())
+          .ok());
+}
+
+TEST_F(ConsentPromptTest, WrongFormTokenFails) {
+  ConsentPrompt prompt = Prompt();
+  auto forged = sessions_.AnswerConsent(prompt.handle, prompt.binding.Expose(), "");
+  ASSERT_FALSE(forged.ok());
+  EXPECT_EQ(forged.error().reason, "ConsentBindingMismatch");
+}
+
+TEST_F(ConsentPromptTest, Expires) {
+  ConsentPrompt prompt = Prompt();
+  clock_.Advance(std::chrono::minutes(10));
+  auto late =
+      sessions_.AnswerConsent(prompt.handle, prompt.binding.Expose(), prompt.form_token.Expose());
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.error().code, ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(ConsentPromptTest, ValuesAreDistinct) {
+  ConsentPrompt prompt = Prompt();
+  EXPECT_EQ(prompt.handle.size(), 43u);
+  EXPECT_NE(prompt.handle, prompt.binding.Expose());
+  EXPECT_FALSE(prompt.binding == prompt.form_token);
+}
+
+TEST_F(ConsentPromptTest, MaxPendingPrompts) {
+  Prompt();
+  Prompt();
+  auto third = sessions_.BeginConsent(LoginLinkInfo{"github", "carol", "", ""});
+  ASSERT_FALSE(third.ok());
+  EXPECT_EQ(third.error().code, ErrorCode::kResourceExhausted);
+}
+
 }  // namespace
 }  // namespace credgate::credentials

@@ -16,6 +16,8 @@ import { after, before, describe, test } from 'node:test';
 import { Browser } from './lib/browser.mjs';
 import {
   authorizationPolicy,
+  confirmationFields,
+  continueLoginLink,
   credgateBinaryExists,
   Credgate,
   kAdminKey,
@@ -43,6 +45,9 @@ const kBobOid = kCallers['caller-bob'].oid;
 const kProvider = 'backend';
 // Same backend, but refreshes go to a closed loopback port.
 const kUnreachableProvider = 'backend-down';
+// Same backend with its issuer set and iss required (RFC 9207), and with another server's issuer.
+const kIssuerProvider = 'backend-iss';
+const kWrongIssuerProvider = 'backend-wrong-iss';
 
 // The identity attribute of the README's example: the caller's bearer token.
 const kIdentityFromHeader =
@@ -194,9 +199,13 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     ['login link token', new Set()],
     ['login binding cookie', new Set()],
     ['authorization code', new Set()],
+    ['consent code', new Set()],
+    ['confirmation form token', new Set()],
   ]);
   // The login link of each connection signed in by before(), by connection id.
   const usedLoginLinks = {};
+  // The allow-listed post-login page: any path of the backend API, which the browser only loads.
+  let landingUrl;
 
   before(async () => {
     const [idpPort, oauthPort, apiPort, gatewayPort, managementPort, closedPort] =
@@ -227,11 +236,12 @@ describe('gateway', { skip, timeout: 120000 }, () => {
         '--access-token-ttl', String(kBackendTokenTtlSeconds),
       ]),
     ]);
+    landingUrl = `http://127.0.0.1:${apiPort}/landing`;
     credgate = new Credgate({
       gatewayPort,
       managementPort,
       dataDir,
-      postLoginRedirects: [],
+      postLoginRedirects: [landingUrl],
       configFile,
       name: 'gateway-credgate',
     });
@@ -280,7 +290,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     return `/authorizationProviders/${providerId}/authorizations/${authorizationId}`;
   }
 
-  async function putProvider(providerId, refreshUrl) {
+  async function putProvider(providerId, refreshUrl, extra = {}) {
     await manage('PUT', `/authorizationProviders/${providerId}`, {
       properties: {
         identityProvider: 'oauth2pkce',
@@ -293,6 +303,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
               authorizationUrl: backend.authorizationUrl,
               tokenUrl: backend.tokenUrl,
               refreshUrl,
+              ...extra,
             },
           },
         },
@@ -328,6 +339,12 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     });
     await putProvider(kProvider, backend.tokenUrl);
     await putProvider(kUnreachableProvider, closedTokenUrl);
+    await putProvider(kIssuerProvider, backend.tokenUrl, {
+      issuer: backend.issuer,
+      authorizationResponseIssParameterSupported: 'true',
+    });
+    // A loopback issuer that is not the backend's, as after a mix-up.
+    await putProvider(kWrongIssuerProvider, backend.tokenUrl, { issuer: idp.issuer });
 
     const alicePolicy = { tenantId: kTenant, objectId: kAliceOid };
     await putConnection(kProvider, 'alice', {
@@ -342,6 +359,13 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     await putConnection(kProvider, 'bad-code', { 'alice-caller': alicePolicy });
     await putConnection(kProvider, 'held', { 'alice-caller': alicePolicy });
     await putConnection(kUnreachableProvider, 'alice', { 'alice-caller': alicePolicy });
+    for (const id of ['cancelled', 'forged-form', 'confirmed', 'other']) {
+      await putConnection(kProvider, id, { 'alice-caller': alicePolicy });
+    }
+    for (const id of ['alice', 'forged-iss', 'missing-iss']) {
+      await putConnection(kIssuerProvider, id, { 'alice-caller': alicePolicy });
+    }
+    await putConnection(kWrongIssuerProvider, 'alice', { 'alice-caller': alicePolicy });
 
     // An API whose backend is a closed port, for failures of the backend call itself.
     const closedOrigin = new URL(closedTokenUrl).origin;
@@ -383,14 +407,32 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     }
   }
 
-  async function loginLink(providerId, authorizationId) {
+  async function loginLink(providerId, authorizationId, body = {}) {
     const { loginLink: link } = await manage(
       'POST',
       `${connectionPath(providerId, authorizationId)}/getLoginLinks`,
-      {},
+      body,
     );
     secrets.get('login link token').add(link.split('/').pop());
     return link;
+  }
+
+  // Opens `link` without a browser and answers credgate's confirmation page with Continue.
+  // Returns {state, cookie, page}: the state of the redirect to the provider, the login cookie
+  // ("name=value") and the confirmation page's response.
+  async function startLogin(link) {
+    const { page, consentCookie, fields, start, state, cookie } = await continueLoginLink(
+      credgate.gatewayUrl,
+      link,
+    );
+    assert.match(consentCookie ?? '', /^credgate_consent_[0-9a-f]+=\S+$/);
+    secrets.get('login binding cookie').add(consentCookie.split('=')[1]);
+    secrets.get('confirmation form token').add(fields.form_token);
+    assert.equal(start.status, 303, start.text);
+    assert.ok(state, 'the authorization redirect has no state');
+    assert.match(cookie ?? '', /^credgate_login_[0-9a-f]+=\S+$/);
+    secrets.get('login binding cookie').add(cookie.split('=')[1]);
+    return { state, cookie, page };
   }
 
   async function token(clientId) {
@@ -746,13 +788,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
 
     test('tampered or unknown state is rejected', async () => {
       const link = await loginLink(kProvider, 'tampered');
-      const start = await fetchJson(link);
-      assert.equal(start.status, 302, start.text);
-      const state = new URL(start.headers.get('location')).searchParams.get('state');
-      assert.ok(state, 'the authorization redirect has no state');
-      const cookie = start.headers.get('set-cookie')?.split(';')[0];
-      assert.match(cookie ?? '', /^credgate_login_[0-9a-f]+=\S+$/);
-      secrets.get('login binding cookie').add(cookie.split('=')[1]);
+      const { state, cookie } = await startLogin(link);
 
       const flipped = `${state.slice(0, -1)}${state.endsWith('A') ? 'B' : 'A'}`;
       const unknown = randomBytes(32).toString('base64url');
@@ -781,11 +817,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
 
     test('provider error page is escaped', async () => {
       const link = await loginLink(kProvider, 'provider-error');
-      const start = await fetchJson(link);
-      assert.equal(start.status, 302, start.text);
-      const state = new URL(start.headers.get('location')).searchParams.get('state');
-      const cookie = start.headers.get('set-cookie')?.split(';')[0];
-      secrets.get('login binding cookie').add(cookie?.split('=')[1]);
+      const { state, cookie } = await startLogin(link);
 
       // A line break would let the text start a forged log line.
       const forgedLine = '2026-01-01T00:00:00.000Z info  forged log line';
@@ -813,11 +845,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
 
     test('invalid code fails exchange', async () => {
       const link = await loginLink(kProvider, 'bad-code');
-      const start = await fetchJson(link);
-      assert.equal(start.status, 302, start.text);
-      const state = new URL(start.headers.get('location')).searchParams.get('state');
-      const cookie = start.headers.get('set-cookie')?.split(';')[0];
-      secrets.get('login binding cookie').add(cookie?.split('=')[1]);
+      const { state, cookie } = await startLogin(link);
       const code = `forged-${randomBytes(16).toString('hex')}`;
       secrets.get('authorization code').add(code);
 
@@ -891,6 +919,216 @@ describe('gateway', { skip, timeout: 120000 }, () => {
       const properties = await connectionStatus(kProvider, 'held');
       assert.equal(properties.status, 'Error');
       assert.equal(properties.error?.code, 'Unauthenticated');
+    });
+  });
+
+  describe('sign-in confirmation', () => {
+    // Opens `link` without a browser. Returns the page, its consent cookie and form fields.
+    async function openConfirmation(link) {
+      const page = await fetchJson(link);
+      assert.equal(page.status, 200, page.text);
+      const cookie = page.headers.getSetCookie()[0]?.split(';')[0];
+      secrets.get('login binding cookie').add(cookie?.split('=')[1]);
+      const fields = confirmationFields(page.text);
+      secrets.get('confirmation form token').add(fields.form_token);
+      return { page, cookie, fields };
+    }
+
+    function postConfirmation(fields, headers) {
+      return fetchJson(`${credgate.gatewayUrl}/.credgate/consent`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+        body: new URLSearchParams(fields).toString(),
+      });
+    }
+
+    test('page names provider, connection and creator', async () => {
+      const { page } = await openConfirmation(await loginLink(kProvider, 'cancelled'));
+      assert.match(page.text, /<dd id="provider">backend<\/dd>/);
+      assert.match(page.text, /<dd id="connection">backend\/cancelled<\/dd>/);
+      assert.match(page.text, /<dd id="requested-by">admin key &#39;bootstrap&#39;<\/dd>/);
+      assert.match(page.text, /<form method="post" action="\/.credgate\/consent">/);
+      assert.equal(/<script/i.test(page.text), false, page.text);
+
+      const csp = page.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.equal(/script-src/.test(csp), false, csp);
+      assert.equal(page.headers.get('x-frame-options'), 'DENY');
+      assert.equal(page.headers.get('cache-control'), 'no-store');
+      const cookieLine = page.headers.getSetCookie()[0] ?? '';
+      assert.match(cookieLine, /HttpOnly/);
+      assert.match(cookieLine, /SameSite=Lax/);
+    });
+
+    test('cancel stores nothing', async () => {
+      const codeExchanges = await tokenRequests('authorization_code');
+      const context = await browser.newContext();
+      const page = await context.context.newPage();
+      try {
+        await page.goto(await loginLink(kProvider, 'cancelled'), { waitUntil: 'load' });
+        await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#cancel')]);
+        assert.match(await page.locator('body').innerText(), /Sign-in cancelled/);
+        assert.ok(page.url().startsWith(`${credgate.gatewayUrl}/.credgate/consent`), page.url());
+      } finally {
+        await context.close();
+      }
+      assert.equal(await tokenRequests('authorization_code'), codeExchanges);
+      assert.notEqual((await connectionStatus(kProvider, 'cancelled')).status, 'Connected');
+    });
+
+    test('forged confirmation is rejected', async () => {
+      const { cookie, fields } = await openConfirmation(await loginLink(kProvider, 'forged-form'));
+      const cases = [
+        { label: 'wrong form token', form: { ...fields, form_token: 'forged' }, cookie },
+        { label: 'no cookie', form: fields, cookie: undefined },
+        { label: 'other origin', form: fields, cookie, origin: 'http://localhost:1' },
+      ];
+      for (const { label, form, cookie: sent, origin } of cases.slice(2)) {
+        const headers = { ...(sent ? { cookie: sent } : {}), ...(origin ? { origin } : {}) };
+        const response = await postConfirmation({ ...form, action: 'continue' }, headers);
+        assert.equal(response.status, 403, `${label}: ${response.text}`);
+        assert.match(response.text, /another site/, label);
+      }
+      // A rejected answer uses the page up, so the right form fails afterwards too.
+      for (const { label, form, cookie: sent } of cases.slice(0, 2)) {
+        const headers = sent ? { cookie: sent } : {};
+        const response = await postConfirmation({ ...form, action: 'continue' }, headers);
+        assert.ok([400, 403].includes(response.status), `${label}: ${response.text}`);
+        assert.equal(response.headers.get('location'), null, label);
+      }
+      const late = await postConfirmation({ ...fields, action: 'continue' }, { cookie });
+      assert.equal(late.status, 400, late.text);
+      assert.match(late.text, /already answered/);
+
+      const get = await fetchJson(`${credgate.gatewayUrl}/.credgate/consent`);
+      assert.equal(get.status, 405, get.text);
+    });
+
+    test('confirmed consent code skips page', async () => {
+      const context = await browser.newContext();
+      try {
+        const link = await loginLink(kProvider, 'confirmed', { postLoginRedirectUrl: landingUrl });
+        const landed = await context.signIn(link, { user: 'alice' });
+        assert.ok(landed.url.startsWith(`${landingUrl}?consentCode=`), landed.url);
+        const consentCode = new URL(landed.url).searchParams.get('consentCode');
+        secrets.get('consent code').add(consentCode);
+        assert.equal((await connectionStatus(kProvider, 'confirmed')).status, 'Connected');
+        const [browserCookie] = (await context.context.cookies(credgate.gatewayUrl + '/.credgate/'))
+          .filter((c) => c.name === 'credgate_browser');
+        assert.ok(browserCookie, 'no credgate_browser cookie');
+        assert.equal(browserCookie.expires, -1, 'the browser cookie is not a session cookie');
+        secrets.get('login binding cookie').add(browserCookie.value);
+
+        // Unconfirmed, the next link still shows the page in this browser.
+        const before = await context.context.request.fetch(
+          await loginLink(kProvider, 'confirmed'),
+          { maxRedirects: 0 },
+        );
+        assert.equal(before.status(), 200);
+
+        const confirmPath = `${connectionPath(kProvider, 'confirmed')}/confirmConsentCode`;
+        const wrong = await credgate.manage(
+          'POST',
+          `${connectionPath(kProvider, 'other')}/confirmConsentCode`,
+          { consentCode },
+        );
+        assert.equal(wrong.status, 400, wrong.text);
+        assert.equal(wrong.json?.error?.code, 'InvalidConsentCode');
+
+        // The wrong-connection attempt consumed the code, so sign in again for a fresh one.
+        const again = await context.signIn(
+          await loginLink(kProvider, 'confirmed', { postLoginRedirectUrl: landingUrl }),
+          { user: 'alice' },
+        );
+        const freshCode = new URL(again.url).searchParams.get('consentCode');
+        secrets.get('consent code').add(freshCode);
+        const missing = await credgate.manage('POST', confirmPath, {});
+        assert.equal(missing.status, 400, missing.text);
+        const confirmed = await credgate.manage('POST', confirmPath, { consentCode: freshCode });
+        assert.equal(confirmed.status, 200, confirmed.text);
+        assert.equal(confirmed.text, '');
+        const replay = await credgate.manage('POST', confirmPath, { consentCode: freshCode });
+        assert.equal(replay.status, 400, replay.text);
+
+        const skipped = await context.context.request.fetch(
+          await loginLink(kProvider, 'confirmed'),
+          { maxRedirects: 0 },
+        );
+        assert.equal(skipped.status(), 302);
+        assert.ok(skipped.headers().location.startsWith(backend.authorizationUrl));
+
+        // Another browser, and another connection in this browser, still get the page.
+        const elsewhere = await fetchJson(await loginLink(kProvider, 'confirmed'));
+        assert.equal(elsewhere.status, 200, elsewhere.text);
+        const otherConnection = await context.context.request.fetch(
+          await loginLink(kProvider, 'other'),
+          { maxRedirects: 0 },
+        );
+        assert.equal(otherConnection.status(), 200);
+      } finally {
+        await context.close();
+      }
+    });
+  });
+
+  describe('issuer check', () => {
+    test('real provider iss is accepted', async () => {
+      const context = await browser.newContext();
+      const page = await context.signIn(await loginLink(kIssuerProvider, 'alice'), {
+        user: 'alice',
+      });
+      await context.close();
+      assert.equal(page.status, 200, page.text);
+      assert.match(page.text, /is connected/);
+      assert.equal((await connectionStatus(kIssuerProvider, 'alice')).status, 'Connected');
+    });
+
+    test('real provider with other issuer is rejected', async () => {
+      const codeExchanges = await tokenRequests('authorization_code');
+      const context = await browser.newContext();
+      const page = await context.signIn(await loginLink(kWrongIssuerProvider, 'alice'), {
+        user: 'alice',
+      });
+      await context.close();
+      assert.equal(page.status, 400, page.text);
+      assert.ok(page.url.startsWith(`${credgate.gatewayUrl}/.credgate/callback`), page.url);
+      assert.match(page.text, /Sign-in rejected/);
+      assert.match(page.text, /differs from the issuer/);
+      assert.equal(await tokenRequests('authorization_code'), codeExchanges);
+      assert.notEqual((await connectionStatus(kWrongIssuerProvider, 'alice')).status, 'Connected');
+      assert.match(credgate.output, /reason=IssuerMismatch/);
+    });
+
+    test('forged iss is rejected', async () => {
+      const codeExchanges = await tokenRequests('authorization_code');
+      const { state, cookie } = await startLogin(await loginLink(kIssuerProvider, 'forged-iss'));
+      const code = `forged-${randomBytes(16).toString('hex')}`;
+      secrets.get('authorization code').add(code);
+      const query = new URLSearchParams({ code, state, iss: 'http://127.0.0.1:1' });
+      const callback = await fetchJson(`${credgate.gatewayUrl}/.credgate/callback?${query}`, {
+        headers: { cookie },
+      });
+      assert.equal(callback.status, 400, callback.text);
+      assert.match(callback.text, /Sign-in rejected/);
+      assert.equal(callback.text.includes('127.0.0.1:1&'), false);
+      assert.equal(await tokenRequests('authorization_code'), codeExchanges);
+      const properties = await connectionStatus(kIssuerProvider, 'forged-iss');
+      assert.notEqual(properties.status, 'Connected');
+      assert.notEqual(properties.error?.code, 'CodeExchangeFailed');
+    });
+
+    test('missing iss is rejected when required', async () => {
+      const codeExchanges = await tokenRequests('authorization_code');
+      const { state, cookie } = await startLogin(await loginLink(kIssuerProvider, 'missing-iss'));
+      const query = new URLSearchParams({ code: 'any-code', state });
+      const callback = await fetchJson(`${credgate.gatewayUrl}/.credgate/callback?${query}`, {
+        headers: { cookie },
+      });
+      assert.equal(callback.status, 400, callback.text);
+      assert.match(callback.text, /no &#39;iss&#39; parameter/);
+      assert.equal(await tokenRequests('authorization_code'), codeExchanges);
+      assert.match(credgate.output, /reason=IssuerMissing/);
     });
   });
 

@@ -23,7 +23,12 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { credgateBinaryExists, Credgate, kCredgateBin } from './lib/credgate.mjs';
+import {
+  continueLoginLink,
+  credgateBinaryExists,
+  Credgate,
+  kCredgateBin,
+} from './lib/credgate.mjs';
 import { freePort, kOutputDir, stopAll } from './lib/processes.mjs';
 import { fetchJson, sleep } from './lib/tokens.mjs';
 
@@ -150,16 +155,13 @@ function policyBody(headerValue) {
   };
 }
 
-// Starts a sign-in through a login link, then calls the callback as a provider that denied access
-// would redirect the browser, which records a LoginFailed error on the connection. Contacts only
-// the gateway.
+// Starts a sign-in through a login link and its confirmation page, then calls the callback as a
+// provider that denied access would redirect the browser, which records a LoginFailed error on
+// the connection. Contacts only the gateway.
 async function failSignIn(credgate, provider, connection) {
   const path = `/authorizationProviders/${provider}/authorizations/${connection}/getLoginLinks`;
   const links = await expectStatus(credgate.manage('POST', path, {}), 200, 'getLoginLinks');
-  const start = await fetch(links.loginLink, { redirect: 'manual' });
-  assert.equal(start.status, 302, 'the login link redirects to the provider');
-  const state = new URL(start.headers.get('location')).searchParams.get('state');
-  const cookie = start.headers.get('set-cookie').split(';')[0];
+  const { state, cookie } = await continueLoginLink(credgate.gatewayUrl, links.loginLink);
   const query = new URLSearchParams({ state, error: 'access_denied', error_description: 'e2e' });
   const callback = await fetch(`${credgate.gatewayUrl}/.credgate/callback?${query}`, {
     headers: { cookie },

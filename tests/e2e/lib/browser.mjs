@@ -4,14 +4,16 @@
 // driven by testenv's playwright-core), and each of its contexts has its own cookies. As in
 // testenv/login.mjs, requests to hosts other than 127.0.0.1, ::1 and localhost are aborted.
 //
-// The forms are those of oidc-provider's development interactions, which testenv/backend.mjs
-// serves: a login form (any login name and password), a consent form, and a "[ Cancel ]" link
-// that ends the sign-in with error=access_denied.
+// The forms are credgate's confirmation page (Continue or Cancel before the provider), and those
+// of oidc-provider's development interactions, which testenv/backend.mjs serves: a login form
+// (any login name and password), a consent form, and a "[ Cancel ]" link that ends the sign-in
+// with error=access_denied.
 
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { confirmationFields } from './credgate.mjs';
 import { kRepoRoot } from './processes.mjs';
 
 const kLoopbackHosts = new Set(['127.0.0.1', '[::1]', 'localhost']);
@@ -29,6 +31,7 @@ const kTimeoutMs = 20000;
 // Upper bound on the redirects and forms of one sign-in driven without the page.
 const kMaxSignInSteps = 20;
 
+const kConfirmationForm = 'form[action="/.credgate/consent"]';
 const kLoginForm = 'form:has(input[name="prompt"][value="login"])';
 const kConsentForm = 'form:has(input[name="prompt"][value="consent"])';
 const kCancelLink = 'a:has-text("[ Cancel ]")';
@@ -98,15 +101,18 @@ export class BrowserContext {
     }
   }
 
-  // Opens a login link in a page, signs in at the provider as `user`, and then approves the
-  // consent page or, with `consent: 'deny'`, leaves it through "[ Cancel ]". Returns
-  // {status, url, text} of the page the browser ends on, which is credgate's callback page
-  // or the post-login page. A step whose form is missing is skipped, so a rejected link returns
-  // credgate's error page.
+  // Opens a login link in a page, continues on credgate's confirmation page, signs in at the
+  // provider as `user`, and then approves the consent page or, with `consent: 'deny'`, leaves
+  // it through "[ Cancel ]". Returns {status, url, text} of the page the browser ends on, which
+  // is credgate's callback page or the post-login page. A step whose form is missing is
+  // skipped, so a rejected link returns credgate's error page.
   async signIn(link, { user, consent = 'approve' }) {
     const page = await this.context.newPage();
     try {
       let response = await page.goto(link, { waitUntil: 'load' });
+      if ((await page.locator(kConfirmationForm).count()) > 0) {
+        response = await submit(page, `${kConfirmationForm} button[value="continue"]`);
+      }
       if ((await page.locator(kLoginForm).count()) > 0) {
         await page.fill('input[name="login"]', user);
         await page.fill('input[name="password"]', 'any');
@@ -145,7 +151,9 @@ export class BrowserContext {
 
       const html = await response.text();
       const action = /<form[^>]*action="([^"]+)"/.exec(html)?.[1];
-      if (action !== undefined && html.includes('name="prompt" value="login"')) {
+      if (action === '/.credgate/consent') {
+        form = { ...confirmationFields(html), action: 'continue' };
+      } else if (action !== undefined && html.includes('name="prompt" value="login"')) {
         form = { prompt: 'login', login: user, password: 'any' };
       } else if (action !== undefined && html.includes('name="prompt" value="consent"')) {
         form = { prompt: 'consent' };

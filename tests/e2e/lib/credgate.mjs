@@ -168,3 +168,32 @@ export function authorizationPolicy(providerId, authorizationId) {
   </set-header>
 </inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>`;
 }
+
+// Returns the hidden fields {handle, form_token} of credgate's confirmation page.
+export function confirmationFields(html) {
+  const field = (name) => new RegExp(`name="${name}" value="([^"]*)"`).exec(html)?.[1];
+  return { handle: field('handle'), form_token: field('form_token') };
+}
+
+// Opens a login link without a browser and answers the confirmation page with Continue.
+// Returns {page, consentCookie, fields, start, state, cookie}: the confirmation page's response,
+// its cookie ("name=value") and form fields, the answer (a 303 to the provider), the state of
+// that redirect and the login cookie ("name=value"). Throws when a step answers otherwise.
+export async function continueLoginLink(gatewayUrl, link) {
+  const page = await fetchJson(link);
+  if (page.status !== 200) throw new Error(`login link returned ${page.status}: ${page.text}`);
+  const consentCookie = page.headers.getSetCookie()[0]?.split(';')[0];
+  const fields = confirmationFields(page.text);
+  const start = await fetchJson(`${gatewayUrl}/.credgate/consent`, {
+    method: 'POST',
+    headers: { cookie: consentCookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...fields, action: 'continue' }).toString(),
+  });
+  if (start.status !== 303) throw new Error(`Continue returned ${start.status}: ${start.text}`);
+  const state = new URL(start.headers.get('location')).searchParams.get('state');
+  const cookie = start.headers
+    .getSetCookie()
+    .map((line) => line.split(';')[0])
+    .find((pair) => pair.startsWith('credgate_login_'));
+  return { page, consentCookie, fields, start, state, cookie };
+}
