@@ -194,7 +194,7 @@ Status Start(const ServeConfig& config, Process& p) {
   }
   auto stored_keys = blocking.ListAdminKeys();
   if (!stored_keys.ok()) return stored_keys.error();
-  for (auto& key : *stored_keys) p.admin_keys.AddHash(std::move(key.key_hash));
+  spdlog::info("admin keys stored count={}", stored_keys->size());
 
   p.management = std::make_unique<management::ManagementService>(p.services, p.admin_keys);
   p.login_flow = std::make_unique<gateway::LoginFlow>(p.services, *p.persistence);
@@ -251,7 +251,12 @@ Status StartListeners(const ServeConfig& config, Process& p) {
           http::Response response{bhttp::status::no_content, request.version()};
           co_return response;
         }
-        co_return JsonResponse(result.status, std::move(result.body), request.version());
+        http::Response response =
+            JsonResponse(result.status, std::move(result.body), request.version());
+        if (result.retry_after_seconds > 0) {
+          response.set(bhttp::field::retry_after, std::to_string(result.retry_after_seconds));
+        }
+        co_return response;
       });
   http::ServerOptions management_options;
   management_options.endpoint = *management_endpoint;

@@ -30,6 +30,8 @@ class HttpClient;
 
 namespace credgate::runtime {
 
+class AuditSink;
+
 struct Settings {
   std::string public_url;  // No trailing slash.
   std::vector<std::string> post_login_redirect_allow;
@@ -51,6 +53,8 @@ struct Services {
   credentials::TokenClient* token_client = nullptr;
   identity::JwtValidator* validator = nullptr;
   http::HttpClient* http_client = nullptr;
+  // Receives management changes and issued tokens; null records nothing (unit tests).
+  AuditSink* audit = nullptr;
 };
 
 }  // namespace credgate::runtime
