@@ -24,7 +24,8 @@ export function credgateBinaryExists() {
 // Options besides the ports and the data directory: `configFile` adds `--config FILE`;
 // `adminKey` is the CREDGATE_ADMIN_KEY value (default kAdminKey), and null leaves the variable
 // unset so that credgate uses <dataDir>/admin.key, which readGeneratedAdminKey() then reads;
-// `name` prefixes the log file names under .test-output/e2e/.
+// `name` prefixes the log file names under .test-output/e2e/; `extraArgs` are appended to the
+// serve command line; `env` adds environment variables.
 export class Credgate {
   constructor({
     gatewayPort,
@@ -34,6 +35,8 @@ export class Credgate {
     configFile,
     adminKey = kAdminKey,
     name = 'credgate',
+    extraArgs = [],
+    env = {},
   }) {
     this.gatewayUrl = `http://127.0.0.1:${gatewayPort}`;
     this.managementUrl = `http://127.0.0.1:${managementPort}`;
@@ -49,7 +52,9 @@ export class Credgate {
       '--data-dir', dataDir,
       '--log-format', 'json',
       ...postLoginRedirects.flatMap((url) => ['--post-login-redirect-allow', url]),
+      ...extraArgs,
     ];
+    this.env = env;
     this.starts = 0;
   }
 
@@ -58,6 +63,7 @@ export class Credgate {
     this.starts += 1;
     this.child = new Child(`${this.name}-${this.starts}`, kCredgateBin, this.args, {
       CREDGATE_ADMIN_KEY: this.adminKey ?? undefined,
+      ...this.env,
     });
     return this.child;
   }

@@ -1,0 +1,34 @@
+// The administrative subcommands of the credgate binary:
+//
+//   credgate admin-key create --id ID --role ROLE   prints the new key once, on stdout
+//   credgate admin-key revoke ID
+//   credgate admin-key list
+//   credgate keys rewrap                            rewraps every sealed record under the
+//                                                   active master key of the running server
+//
+// admin-key works offline on the data directory's database (like the bootstrap key, access to
+// the files is the authorisation), or, with a management URL, through a running server's
+// management API with an admin key. keys rewrap always goes through the running server, which
+// holds the master keys. Each function returns the process exit status: 0 on success, 1 when
+// the operation failed, 2 for invalid arguments.
+#pragma once
+
+#include <string>
+
+namespace credgate::app {
+
+struct AdminCliTarget {
+  std::string data_dir = "./credgate-data";
+  std::string management_url;  // When set, the call goes to the running server.
+  // File with the admin key for management_url calls; empty means CREDGATE_ADMIN_KEY, then
+  // <data_dir>/admin.key.
+  std::string admin_key_file;
+};
+
+int RunAdminKeyCreate(const AdminCliTarget& target, const std::string& id,
+                      const std::string& role);
+int RunAdminKeyRevoke(const AdminCliTarget& target, const std::string& id);
+int RunAdminKeyList(const AdminCliTarget& target);
+int RunKeysRewrap(const AdminCliTarget& target);
+
+}  // namespace credgate::app
