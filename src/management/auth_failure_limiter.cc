@@ -17,8 +17,8 @@ std::optional<std::chrono::seconds> AuthFailureLimiter::RetryAfter(std::string_v
   return std::max(wait, std::chrono::seconds(1));
 }
 
-void AuthFailureLimiter::RecordFailure(std::string_view peer) {
-  if (limits_.max_failures == 0) return;
+bool AuthFailureLimiter::RecordFailure(std::string_view peer) {
+  if (limits_.max_failures == 0) return false;
   const TimePoint now = clock_.Now();
   std::lock_guard lock(mutex_);
   ++counters_.failures;
@@ -27,6 +27,7 @@ void AuthFailureLimiter::RecordFailure(std::string_view peer) {
   auto& times = failures_[key];
   times.push_back(now);
   while (times.size() > limits_.max_failures) times.pop_front();
+  return times.size() == limits_.max_failures && times.front() + limits_.window > now;
 }
 
 void AuthFailureLimiter::DropOldPeersLocked(TimePoint now) {

@@ -43,8 +43,9 @@ class AuthFailureLimiter {
   // and counts the rejection; returns nullopt when it may try.
   std::optional<std::chrono::seconds> RetryAfter(std::string_view peer);
 
-  // Records one failed authentication of `peer`.
-  void RecordFailure(std::string_view peer);
+  // Records one failed authentication of `peer`. Returns true when this failure brings the peer
+  // to the limit, so that the caller can log that once.
+  bool RecordFailure(std::string_view peer);
 
   AuthFailureCounters counters() const;
 

@@ -94,7 +94,13 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
     const Error& error = principal.error();
     if (error.code == ErrorCode::kUnauthenticated) {
       counters_.unauthenticated.fetch_add(1, std::memory_order_relaxed);
-      limiter_.RecordFailure(request.client_address);
+      if (limiter_.RecordFailure(request.client_address)) {
+        spdlog::warn("management client reached the failed authentication limit client={} "
+                     "max_failures={} window_seconds={} unauthenticated_total={}",
+                     request.client_address, security_.auth_failure_limits.max_failures,
+                     security_.auth_failure_limits.window.count(),
+                     counters_.unauthenticated.load(std::memory_order_relaxed));
+      }
       spdlog::warn("management request rejected: {} request_id={} client={} method={} path={}",
                    error.message, request.request_id, request.client_address, request.method,
                    path_text);

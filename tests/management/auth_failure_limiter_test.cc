@@ -22,6 +22,12 @@ TEST_F(AuthFailureLimiterTest, AllowsBelowLimit) {
   EXPECT_FALSE(limiter_.RetryAfter("10.0.0.1").has_value());
 }
 
+TEST_F(AuthFailureLimiterTest, ReportsReachingLimitOnce) {
+  EXPECT_FALSE(limiter_.RecordFailure("10.0.0.1"));
+  EXPECT_FALSE(limiter_.RecordFailure("10.0.0.1"));
+  EXPECT_TRUE(limiter_.RecordFailure("10.0.0.1"));
+}
+
 TEST_F(AuthFailureLimiterTest, LimitsAtLimit) {
   Fail("10.0.0.1", 3);
   auto wait = limiter_.RetryAfter("10.0.0.1");
