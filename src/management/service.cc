@@ -134,8 +134,11 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
         co_await HandleSecurityCall(services_, request.method, path_text, request.body, status);
   } else {
     auto path = ParseResourcePath(path_text);
-    if (!path.ok()) co_return ErrorResponse(path.error());
-    result = co_await Dispatch(request.method, *path, request.body, status);
+    if (path.ok()) {
+      result = co_await Dispatch(request.method, *path, request.body, status);
+    } else {
+      result = path.error();
+    }
   }
   if (!result.ok()) {
     const Error& error = result.error();
