@@ -230,7 +230,8 @@ int RunAdminKeyList(const AdminCliTarget& target) {
 
 int RunKeysRewrap(const AdminCliTarget& target) {
   if (target.management_url.empty()) {
-    PrintError("keys rewrap needs --management-url: the running server holds the master keys");
+    PrintError("missing --management-url: keys rewrap calls the running server, which has the "
+               "master keys loaded");
     return 2;
   }
   auto result = CallServer(target, "POST", "/masterKeys/rewrap", "", kRewrapTimeout);

@@ -19,7 +19,7 @@ struct ManagementReply {
 // Sends `method path` with `Authorization: Bearer <admin_key>` and, when `body` is not empty, a
 // JSON body, to `base_url` (http://host:port). Fails with kInvalidArgument for a URL that is not
 // http://host[:port], and with kUnavailable or kDeadlineExceeded when the server cannot be
-// reached or does not answer within `timeout`. Any HTTP status is a successful reply.
+// reached or sends no response within `timeout`. Any HTTP status is a successful reply.
 Result<ManagementReply> SendManagementRequest(const std::string& base_url,
                                               const std::string& method, const std::string& path,
                                               const Secret& admin_key, const std::string& body,

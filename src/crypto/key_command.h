@@ -32,8 +32,9 @@ struct KeyCommand {
 // argv[0] and the status, and quotes at most 300 bytes of redacted standard error.
 Result<Secret> RunKeyCommand(const KeyCommand& command);
 
-// Replaces every run of 16 or more characters from the base64 and base64url alphabets (the
-// shape of a key or a token) with "[redacted]", and control characters with spaces.
+// Replaces every run of 16 or more characters from the base64 and base64url alphabets and ':'
+// (the shape of a key, an `id:base64` line or a token) with "[redacted]", and control characters
+// with spaces.
 std::string RedactKeyMaterial(std::string_view text);
 
 // Splits a command line on spaces and tabs, without quoting rules, into an argv.

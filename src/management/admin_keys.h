@@ -4,7 +4,7 @@
 // Two kinds exist. The bootstrap key comes from CREDGATE_ADMIN_KEY or <data dir>/admin.key
 // (generated with mode 0600 on first start), lives in memory only, has the id "bootstrap" and
 // the admin role. Every other key is a store record with an id and a role, created and revoked
-// through the management API (/adminKeys) or `credgate admin-key`; the management API looks a
+// through the management API (/adminKeys) or `credgate admin-key`. The management API looks a
 // presented key up in the store on each call, so a key created or revoked by another process
 // takes effect at once.
 #pragma once
@@ -27,7 +27,7 @@ namespace credgate::management {
 
 inline constexpr char kBootstrapAdminKeyId[] = "bootstrap";
 
-// Who made a management call.
+// The authenticated caller of a management call.
 struct AdminPrincipal {
   enum class Kind { kAdminKey, kJwt };
   Kind kind = Kind::kAdminKey;

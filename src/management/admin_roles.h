@@ -7,7 +7,7 @@
 //   admin     yes                yes             yes          yes
 //
 // Admin-key management and master key rewrapping are admin-only for every method, GET
-// included, because the list of keys tells an attacker which ids to target.
+// included, because the list of keys shows an attacker which ids to target.
 #pragma once
 
 #include <string>
@@ -19,7 +19,7 @@ namespace credgate::management {
 
 enum class AdminRole { kReader, kOperator, kAdmin };
 
-// What a management call does, as far as roles are concerned.
+// The kind of a management call, as far as roles are concerned.
 enum class ManagementOperation {
   kRead,              // GET on a resource other than the two below.
   kChange,            // PUT, POST or DELETE on a resource other than the two below.

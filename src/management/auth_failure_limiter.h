@@ -40,7 +40,7 @@ class AuthFailureLimiter {
       : clock_(clock), limits_(limits) {}
 
   // Returns how long `peer` must wait, rounded up to whole seconds, when it is over the limit,
-  // and counts the rejection; returns nullopt when it may try.
+  // and counts that rejection. Returns nullopt when the peer may try.
   std::optional<std::chrono::seconds> RetryAfter(std::string_view peer);
 
   // Records one failed authentication of `peer`. Returns true when this failure brings the peer

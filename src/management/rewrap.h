@@ -38,7 +38,7 @@ Result<RewrapOutcome> RewrapTokenRecord(store::Store& store, const crypto::Keyri
                                         std::string_view connection_key);
 
 // Rewraps every sealed member of the resource (kind, key). Returns kAlreadyCurrent when the
-// resource holds no sealed member.
+// resource contains no sealed member.
 Result<RewrapOutcome> RewrapResourceRecord(store::Store& store, const crypto::Keyring& keyring,
                                            std::string_view kind, std::string_view key);
 

@@ -19,12 +19,12 @@
 
 namespace credgate::runtime {
 
-// Where audit events go; tests capture them with their own sink.
+// The destination of audit events. Tests capture them with their own sink.
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
-  // Records `event` after adding "time" (RFC 3339 UTC with milliseconds). Never fails: a write
-  // failure is logged and counted by the implementation.
+  // Records `event` after adding "time" (RFC 3339 UTC with milliseconds). Returns nothing, so
+  // an implementation logs and counts its own write failures.
   virtual void Record(boost::json::object event) = 0;
 };
 

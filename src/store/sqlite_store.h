@@ -3,10 +3,10 @@
 // Open creates the file with mode 0600, enables WAL journaling with synchronous=FULL (every
 // commit is on disk before the call returns, which matters most for rotated refresh tokens),
 // sets a busy timeout for other processes holding the lock, and applies schema migrations
-// (migrations.h). It also turns on secure_delete, so SQLite overwrites deleted rows with zeros,
-// and every delete ends with a WAL checkpoint that truncates the WAL: after DeleteTree,
+// (migrations.h). It also turns on secure_delete, so SQLite overwrites deleted rows with zeros.
+// Every delete ends with a WAL checkpoint that truncates the WAL, so after DeleteTree,
 // DeleteTokens or DeleteAdminKey returns, the deleted sealed bytes and key hashes are in neither
-// the database file nor its WAL. The checkpoint is skipped while another connection reads; the
+// the database file nor its WAL. A read by another connection blocks that checkpoint, and the
 // bytes then leave the WAL at the next checkpoint. Statements are prepared once and reused. Every method is thread-safe, and one
 // mutex serializes them, so calls never overlap inside one process.
 #pragma once

@@ -104,7 +104,7 @@ class Store {
   virtual Result<std::vector<TokenRecord>> ListAllTokens() = 0;
 
   // Master key rotation. Both calls replace sealed bytes whose plaintext is unchanged, so they
-  // keep the stored version: a refresh that holds the version it read still commits. Each one
+  // keep the stored version, so a refresh that read the version before the rewrap still commits. Each one
   // is a single compare-and-swap statement, so a rewrap can run while credgate serves and can
   // stop at any record.
   //
