@@ -29,9 +29,10 @@ inline constexpr char kBootstrapAdminKeyId[] = "bootstrap";
 
 // The authenticated caller of a management call.
 struct AdminPrincipal {
-  enum class Kind { kAdminKey, kJwt };
+  // kDeclared is the configuration file, whose declared resources are applied at start.
+  enum class Kind { kAdminKey, kJwt, kDeclared };
   Kind kind = Kind::kAdminKey;
-  std::string id;  // The admin key id, or the `sub` of an administrator JWT.
+  std::string id;  // The admin key id, the `sub` of an administrator JWT, or the config file.
   AdminRole role = AdminRole::kReader;
 };
 

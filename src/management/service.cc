@@ -165,7 +165,17 @@ void ManagementService::Audit(const ManagementRequest& request, const AdminPrinc
   if (services_.audit == nullptr) return;
   const std::string_view path_text = PathOf(request.target);
   json::object actor;
-  actor["type"] = principal.kind == AdminPrincipal::Kind::kJwt ? "jwt" : "adminKey";
+  switch (principal.kind) {
+    case AdminPrincipal::Kind::kAdminKey:
+      actor["type"] = "adminKey";
+      break;
+    case AdminPrincipal::Kind::kJwt:
+      actor["type"] = "jwt";
+      break;
+    case AdminPrincipal::Kind::kDeclared:
+      actor["type"] = "declared";
+      break;
+  }
   actor["id"] = principal.id;
   actor["role"] = AdminRoleName(principal.role);
   json::object event;
@@ -200,6 +210,11 @@ boost::asio::awaitable<Result<bool>> ManagementService::ApplyDeclared(std::strin
   auto result = co_await Dispatch("PUT", *parsed_path, body_json, status);
   if (!result.ok()) co_return declared_error(result.error());
   spdlog::info("declared resource applied path={} status={}", path, status);
+  ManagementRequest declared;
+  declared.method = "PUT";
+  declared.target = path;
+  Audit(declared, AdminPrincipal{AdminPrincipal::Kind::kDeclared, "config", AdminRole::kAdmin},
+        status);
   co_return true;
 }
 

@@ -203,6 +203,14 @@ TEST_F(ServiceSecurityTest, AuditHoldsNoKey) {
   }
 }
 
+TEST_F(ServiceSecurityTest, DeclaredResourceIsAudited) {
+  auto applied = RunCoroutine(service_->ApplyDeclared("/apis/echo", kApiBody));
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  ASSERT_EQ(audit_.events.size(), 1u);
+  EXPECT_EQ(audit_.events[0].at("actor").at("type"), "declared");
+  EXPECT_EQ(audit_.events[0].at("path"), "/apis/echo");
+}
+
 TEST_F(ServiceSecurityTest, ReadsAreNotAudited) {
   Call("GET", "/apis", kBootstrapKey);
   EXPECT_TRUE(audit_.events.empty());
