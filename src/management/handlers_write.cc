@@ -450,6 +450,17 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
     services_.statuses->Remove(connection_key);
     services_.tokens->Remove(connection_key);
   }
+  if (!removed_connections.empty()) {
+    // A token write queued between the first DeleteTree and the configuration update saw the
+    // connection and stored its tokens; this second pass on the same store thread removes them.
+    // Writes queued later find the connection gone and store nothing (token_persistence.h).
+    auto delete_again = [key](store::Store& s) { return s.DeleteTree(key); };
+    auto again = co_await services_.store->Run(std::move(delete_again));
+    if (!again.ok()) {
+      spdlog::error("second delete of connection records failed key={}: {}", key,
+                    again.error().message);
+    }
+  }
   if (path.kind == ResourceKind::kTrustedIssuer) {
     ApplyTrustedIssuers(*services_.config->Current(), *services_.validator);
   }
