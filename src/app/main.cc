@@ -149,8 +149,16 @@ int main(int argc, char** argv) {
     if (serve->count("--admin-auth-failure-window")) {
       merged.admin_auth_failure_window_seconds = config.admin_auth_failure_window_seconds;
     }
+    const bool admin_jwt_flags = serve->count("--admin-jwt-audience") ||
+                                 serve->count("--admin-jwt-jwks-uri") ||
+                                 serve->count("--admin-jwt-role-claim");
     if (serve->count("--admin-jwt-issuer")) {
       merged.admin_jwt = admin_jwt;
+    } else if (admin_jwt_flags && !merged.admin_jwt) {
+      std::fprintf(stderr,
+                   "credgate: the --admin-jwt-* options need --admin-jwt-issuer or adminJwt in "
+                   "the config file\n");
+      return 2;
     } else if (merged.admin_jwt) {
       if (serve->count("--admin-jwt-audience")) merged.admin_jwt->audiences = admin_jwt.audiences;
       if (serve->count("--admin-jwt-jwks-uri")) merged.admin_jwt->jwks_uri = admin_jwt.jwks_uri;

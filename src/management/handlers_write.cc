@@ -451,9 +451,9 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
     services_.tokens->Remove(connection_key);
   }
   if (!removed_connections.empty()) {
-    // A token write queued between the first DeleteTree and the configuration update saw the
-    // connection and stored its tokens; this second pass on the same store thread removes them.
-    // Writes queued later find the connection gone and store nothing (token_persistence.h).
+    // A token write that ran between the first DeleteTree and the configuration update found the
+    // connection and stored its tokens, so this second pass on the same store thread removes
+    // them. Writes queued later find the connection gone and store nothing.
     auto delete_again = [key](store::Store& s) { return s.DeleteTree(key); };
     auto again = co_await services_.store->Run(std::move(delete_again));
     if (!again.ok()) {

@@ -2,10 +2,10 @@
 // under the master keyring, and mirrors status changes into the in-memory status table. The
 // token manager calls it after every refresh; the login callback after every sign-in.
 //
-// A write for a connection that is no longer in the configuration is dropped, checked on the
-// store thread just before the write. A refresh that finishes after its connection was deleted
-// therefore cannot store the tokens again, given that the DELETE handler removes the
-// connection's records once more after it has removed the connection from the configuration.
+// A write for a connection that is no longer in the configuration is dropped. The check runs on
+// the store thread just before the write. The DELETE handler removes the connection's records
+// once more after it has removed the connection from the configuration, so a refresh that
+// finishes after the DELETE cannot store the tokens again.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
