@@ -108,8 +108,15 @@ Result<Secret> RunKeyCommand(const KeyCommand& command) {
   std::vector<char*> argv;
   for (const auto& arg : command.argv) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
+  // The command gets the environment without credgate's own secrets.
+  std::vector<char*> env;
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    if (std::string_view(*variable).starts_with("CREDGATE_")) continue;
+    env.push_back(*variable);
+  }
+  env.push_back(nullptr);
   pid_t pid = 0;
-  int spawned = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  int spawned = ::posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (spawned != 0) {
     return MakeError(ErrorCode::kUnavailable, "failed to start master key command " + program +

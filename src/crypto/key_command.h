@@ -4,10 +4,11 @@
 //
 // The command runs once, at start, without a shell: argv[0] is looked up in PATH as execvp does
 // and receives the other elements as its arguments, so no quoting, globbing or expansion
-// applies. It inherits the environment, reads /dev/null as standard input, and must exit with
-// status 0 within the timeout, otherwise it is killed with SIGKILL. Its standard error may
-// contain the key (a program that echoes its input on failure), so error messages quote it only
-// after RedactKeyMaterial, and never the standard output.
+// applies. It inherits the environment except the CREDGATE_* variables (the admin key among
+// them), reads /dev/null as standard input, and must exit with status 0 within the timeout,
+// otherwise it is killed with SIGKILL. Its standard error may contain the key (a program that
+// echoes its input on failure), so error messages quote it only after RedactKeyMaterial, and
+// never the standard output.
 #pragma once
 
 #include <chrono>

@@ -31,6 +31,17 @@ TEST(KeyCommand, ArgumentsAreNotExpanded) {
   EXPECT_EQ(output->Expose(), "$HOME *\n");
 }
 
+TEST(KeyCommand, EnvironmentLacksCredgateSecrets) {
+  ::setenv("CREDGATE_ADMIN_KEY", "admin-key-for-tests-0123456789", 1);
+  ::setenv("KEY_COMMAND_TEST_VARIABLE", "visible", 1);
+  auto output = RunKeyCommand(KeyCommand{{"env"}});
+  ::unsetenv("CREDGATE_ADMIN_KEY");
+  ::unsetenv("KEY_COMMAND_TEST_VARIABLE");
+  ASSERT_TRUE(output.ok()) << output.error().message;
+  EXPECT_EQ(output->Expose().find("CREDGATE_ADMIN_KEY"), std::string::npos);
+  EXPECT_NE(output->Expose().find("KEY_COMMAND_TEST_VARIABLE=visible"), std::string::npos);
+}
+
 TEST(KeyCommand, MissingProgramIsUnavailable) {
   auto output = RunKeyCommand(KeyCommand{{"credgate-no-such-program"}});
   ASSERT_FALSE(output.ok());
