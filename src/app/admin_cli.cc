@@ -49,9 +49,8 @@ Result<Secret> ReadAdminKey(const AdminCliTarget& target) {
       target.admin_key_file.empty() ? target.data_dir + "/admin.key" : target.admin_key_file;
   std::ifstream file(path);
   if (!file) {
-    return MakeError(ErrorCode::kNotFound,
-                     "cannot read the admin key file " + path +
-                         "; pass --admin-key-file or set CREDGATE_ADMIN_KEY");
+    return MakeError(ErrorCode::kNotFound, "cannot read the admin key file " + path +
+                                               "; pass --admin-key-file or set CREDGATE_ADMIN_KEY");
   }
   std::stringstream content;
   content << file.rdbuf();
@@ -72,8 +71,8 @@ Result<json::value> CallServer(const AdminCliTarget& target, const std::string& 
   auto reply = SendManagementRequest(target.management_url, method, path, *key, body, timeout);
   if (!reply.ok()) return reply.error();
   boost::system::error_code parse_error;
-  json::value parsed = reply->body.empty() ? json::value(json::object())
-                                           : json::parse(reply->body, parse_error);
+  json::value parsed =
+      reply->body.empty() ? json::value(json::object()) : json::parse(reply->body, parse_error);
   if (reply->status < 200 || reply->status > 299) {
     std::string message = reply->body;
     if (!parse_error && parsed.is_object()) {
@@ -83,12 +82,13 @@ Result<json::value> CallServer(const AdminCliTarget& target, const std::string& 
         message = std::string(error->as_object().at("message").as_string());
       }
     }
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     method + " " + path + " returned HTTP " + std::to_string(reply->status) +
-                         ": " + message);
+    return MakeError(
+        ErrorCode::kFailedPrecondition,
+        method + " " + path + " returned HTTP " + std::to_string(reply->status) + ": " + message);
   }
   if (parse_error) {
-    return MakeError(ErrorCode::kInternal, method + " " + path + " returned a body that is not JSON");
+    return MakeError(ErrorCode::kInternal,
+                     method + " " + path + " returned a body that is not JSON");
   }
   return parsed;
 }
@@ -230,8 +230,9 @@ int RunAdminKeyList(const AdminCliTarget& target) {
 
 int RunKeysRewrap(const AdminCliTarget& target) {
   if (target.management_url.empty()) {
-    PrintError("missing --management-url: keys rewrap calls the running server, which has the "
-               "master keys loaded");
+    PrintError(
+        "missing --management-url: keys rewrap calls the running server, which has the "
+        "master keys loaded");
     return 2;
   }
   auto result = CallServer(target, "POST", "/masterKeys/rewrap", "", kRewrapTimeout);
@@ -247,12 +248,12 @@ int RunKeysRewrap(const AdminCliTarget& target) {
   std::string active = counts.contains("activeKeyId") && counts.at("activeKeyId").is_string()
                            ? std::string(counts.at("activeKeyId").as_string())
                            : "";
-  std::printf("rewrapped=%lld already_current=%lld changed_concurrently=%lld failed=%lld "
-              "active_key=%s\n",
-              static_cast<long long>(number("rewrapped")),
-              static_cast<long long>(number("alreadyCurrent")),
-              static_cast<long long>(number("changedConcurrently")),
-              static_cast<long long>(number("failed")), active.c_str());
+  std::printf(
+      "rewrapped=%lld already_current=%lld changed_concurrently=%lld failed=%lld "
+      "active_key=%s\n",
+      static_cast<long long>(number("rewrapped")), static_cast<long long>(number("alreadyCurrent")),
+      static_cast<long long>(number("changedConcurrently")),
+      static_cast<long long>(number("failed")), active.c_str());
   if (number("failed") > 0) {
     PrintError("some records could not be rewrapped; the server log names them");
     return 1;

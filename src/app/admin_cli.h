@@ -9,8 +9,8 @@
 // admin-key works offline on the data directory's database (like the bootstrap key, access to
 // the files is the authorisation), or, with a management URL, through a running server's
 // management API with an admin key. keys rewrap always goes through the running server, because
-// only the server loads the master keys. Each function returns the process exit status: 0 on success, 1 when
-// the operation failed, 2 for invalid arguments.
+// only the server loads the master keys. Each function returns the process exit status: 0 on
+// success, 1 when the operation failed, 2 for invalid arguments.
 #pragma once
 
 #include <string>
@@ -25,8 +25,7 @@ struct AdminCliTarget {
   std::string admin_key_file;
 };
 
-int RunAdminKeyCreate(const AdminCliTarget& target, const std::string& id,
-                      const std::string& role);
+int RunAdminKeyCreate(const AdminCliTarget& target, const std::string& id, const std::string& role);
 int RunAdminKeyRevoke(const AdminCliTarget& target, const std::string& id);
 int RunAdminKeyList(const AdminCliTarget& target);
 int RunKeysRewrap(const AdminCliTarget& target);

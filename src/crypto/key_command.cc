@@ -95,9 +95,8 @@ Result<Secret> RunKeyCommand(const KeyCommand& command) {
   Pipe out;
   Pipe err;
   if (!out.Open() || !err.Open()) {
-    return MakeError(ErrorCode::kUnavailable,
-                     "failed to create pipes for master key command " + program + ": " +
-                         std::strerror(errno));
+    return MakeError(ErrorCode::kUnavailable, "failed to create pipes for master key command " +
+                                                  program + ": " + std::strerror(errno));
   }
 
   posix_spawn_file_actions_t actions;

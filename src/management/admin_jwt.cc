@@ -73,8 +73,7 @@ boost::asio::awaitable<Result<AdminPrincipal>> AdminJwtAuthenticator::Authentica
   if (claim != caller.payload.end()) role = RoleOfClaim(claim->value());
   if (!role) {
     co_return MakeError(ErrorCode::kPermissionDenied,
-                        "administrator JWT of '" + id + "' has no claim '" +
-                            settings_.role_claim +
+                        "administrator JWT of '" + id + "' has no claim '" + settings_.role_claim +
                             "' naming the role reader, operator or admin",
                         "Forbidden");
   }

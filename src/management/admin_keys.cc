@@ -112,8 +112,9 @@ Result<Secret> LoadOrCreateBootstrapAdminKey(const std::string& data_dir, bool& 
     std::string key = Trim(content.str());
     if (key.size() < kMinKeyLength) {
       return MakeError(ErrorCode::kInvalidArgument,
-                       "admin key file '" + path + "' holds fewer than 16 characters: delete it "
-                       "to generate a new key, or write a long random value into it");
+                       "admin key file '" + path +
+                           "' holds fewer than 16 characters: delete it "
+                           "to generate a new key, or write a long random value into it");
     }
     return Secret(std::move(key));
   }
@@ -121,8 +122,8 @@ Result<Secret> LoadOrCreateBootstrapAdminKey(const std::string& data_dir, bool& 
   Secret key = crypto::GenerateAdminKey(random);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return MakeError(ErrorCode::kUnavailable, "cannot create admin key file '" + path +
-                                                  "': " + std::strerror(errno));
+    return MakeError(ErrorCode::kUnavailable,
+                     "cannot create admin key file '" + path + "': " + std::strerror(errno));
   }
   std::string line = std::string(key.Expose()) + "\n";
   ssize_t written = ::write(fd, line.data(), line.size());

@@ -21,10 +21,10 @@ enum class AdminRole { kReader, kOperator, kAdmin };
 
 // The kind of a management call, as far as roles are concerned.
 enum class ManagementOperation {
-  kRead,              // GET on a resource other than the two below.
-  kChange,            // PUT, POST or DELETE on a resource other than the two below.
+  kRead,                // GET on a resource other than the two below.
+  kChange,              // PUT, POST or DELETE on a resource other than the two below.
   kAdminKeyManagement,  // Any method on /adminKeys.
-  kMasterKeyRewrap,   // Any method on /masterKeys.
+  kMasterKeyRewrap,     // Any method on /masterKeys.
 };
 
 // Parses "reader", "operator" or "admin". Fails with kInvalidArgument listing the three.

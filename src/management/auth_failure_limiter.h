@@ -24,7 +24,7 @@
 namespace credgate::management {
 
 struct AuthFailureLimits {
-  size_t max_failures = 10;        // 0 turns the limit off.
+  size_t max_failures = 10;  // 0 turns the limit off.
   std::chrono::seconds window{60};
   size_t max_peers = 10'000;
 };

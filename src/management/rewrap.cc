@@ -80,10 +80,11 @@ Result<std::optional<std::string>> RewrapBlob(const crypto::Keyring& keyring,
 }
 
 void LogCounts(const RewrapCounts& counts, const crypto::Keyring& keyring) {
-  spdlog::info("rewrap finished active_key={} rewrapped={} already_current={} "
-               "changed_concurrently={} failed={}",
-               keyring.active_key_id(), counts.rewrapped, counts.already_current,
-               counts.changed_concurrently, counts.failed);
+  spdlog::info(
+      "rewrap finished active_key={} rewrapped={} already_current={} "
+      "changed_concurrently={} failed={}",
+      keyring.active_key_id(), counts.rewrapped, counts.already_current,
+      counts.changed_concurrently, counts.failed);
 }
 
 }  // namespace

@@ -50,6 +50,6 @@ Result<RewrapCounts> RewrapAll(store::Store& store, const crypto::Keyring& keyri
 // RewrapAll through the store thread, one store call per record, so that other store calls
 // interleave with the rewrap and the gateway keeps serving.
 boost::asio::awaitable<Result<RewrapCounts>> RewrapAllAsync(store::AsyncStore& store,
-                                                             const crypto::Keyring& keyring);
+                                                            const crypto::Keyring& keyring);
 
 }  // namespace credgate::management

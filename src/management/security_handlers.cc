@@ -67,8 +67,8 @@ Result<AdminRole> RoleOfBody(const std::string& body) {
   }
   auto parsed_role = ParseAdminRole(role->get_string());
   if (!parsed_role.ok()) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "properties.role: " + parsed_role.error().message, "ValidationError");
+    return MakeError(ErrorCode::kInvalidArgument, "properties.role: " + parsed_role.error().message,
+                     "ValidationError");
   }
   return parsed_role;
 }
@@ -104,8 +104,7 @@ awaitable<Result<json::value>> CreateKey(runtime::Services& services, std::strin
   co_return json::value(std::move(out));
 }
 
-awaitable<Result<json::value>> RevokeKey(runtime::Services& services, std::string id,
-                                         int& status) {
+awaitable<Result<json::value>> RevokeKey(runtime::Services& services, std::string id, int& status) {
   auto revoke = [id](store::Store& s) { return s.DeleteAdminKey(id); };
   auto deleted = co_await services.store->Run(std::move(revoke));
   if (!deleted.ok()) co_return deleted.error();
@@ -143,9 +142,8 @@ bool IsSecurityPath(std::string_view path) {
 }
 
 awaitable<Result<json::value>> HandleSecurityCall(runtime::Services& services,
-                                                  const std::string& method,
-                                                  std::string_view path, const std::string& body,
-                                                  int& status) {
+                                                  const std::string& method, std::string_view path,
+                                                  const std::string& body, int& status) {
   auto segments = Segments(path);
   status = 200;
   if (segments.size() == 1 && segments[0] == "adminKeys") {

@@ -26,8 +26,10 @@ bool IsSecurityPath(std::string_view path);
 // 200 for other successes, 204 for a DELETE of a key that does not exist. Errors: kNotFound for
 // another path, kInvalidArgument ("MethodNotAllowed") for another method, kInvalidArgument for
 // an invalid id, role or body, kAlreadyExists ("Conflict") for a taken id.
-boost::asio::awaitable<Result<boost::json::value>> HandleSecurityCall(
-    runtime::Services& services, const std::string& method, std::string_view path,
-    const std::string& body, int& status);
+boost::asio::awaitable<Result<boost::json::value>> HandleSecurityCall(runtime::Services& services,
+                                                                      const std::string& method,
+                                                                      std::string_view path,
+                                                                      const std::string& body,
+                                                                      int& status);
 
 }  // namespace credgate::management

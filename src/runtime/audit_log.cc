@@ -54,9 +54,9 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, const 
   }
   if ((info.st_mode & 077) != 0) {
     ::close(fd);
-    return MakeError(ErrorCode::kFailedPrecondition,
-                     "audit log " + path +
-                         " lets group or others access it; run `chmod 600 " + path + "`");
+    return MakeError(
+        ErrorCode::kFailedPrecondition,
+        "audit log " + path + " lets group or others access it; run `chmod 600 " + path + "`");
   }
   return std::unique_ptr<AuditLog>(new AuditLog(fd, path, clock));
 }

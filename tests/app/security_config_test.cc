@@ -57,8 +57,7 @@ TEST_F(SecurityConfigTest, CommandAsOneString) {
 TEST_F(SecurityConfigTest, RejectsEmptyCommand) {
   Status status = Load("masterKeyCommand: []\n");
   ASSERT_FALSE(status.ok());
-  EXPECT_NE(status.error().message.find("'masterKeyCommand' must be a command"),
-            std::string::npos);
+  EXPECT_NE(status.error().message.find("'masterKeyCommand' must be a command"), std::string::npos);
 }
 
 TEST_F(SecurityConfigTest, AdminJwtNeedsAudiences) {

@@ -86,8 +86,7 @@ TEST(KeyCommand, SplitsOnWhitespace) {
 }
 
 TEST(KeyCommand, RedactsKeyShapedRuns) {
-  EXPECT_EQ(RedactKeyMaterial("key=" + EncodedKey('a') + " short\nnext"),
-            "[redacted] short next");
+  EXPECT_EQ(RedactKeyMaterial("key=" + EncodedKey('a') + " short\nnext"), "[redacted] short next");
 }
 
 TEST(KeyCommand, LoadKeyringFromCommand) {

@@ -16,8 +16,7 @@ constexpr RoleCase kCases[] = {
     {AdminRole::kReader, "GET", "/apis", true},
     {AdminRole::kReader, "PUT", "/apis/echo", false},
     {AdminRole::kReader, "DELETE", "/authorizationProviders/p", false},
-    {AdminRole::kReader, "POST", "/authorizationProviders/p/authorizations/a/getLoginLinks",
-     false},
+    {AdminRole::kReader, "POST", "/authorizationProviders/p/authorizations/a/getLoginLinks", false},
     {AdminRole::kReader, "GET", "/adminKeys", false},
     {AdminRole::kOperator, "GET", "/apis", true},
     {AdminRole::kOperator, "PUT", "/apis/echo", true},
@@ -34,8 +33,7 @@ constexpr RoleCase kCases[] = {
 TEST(AdminRoles, Table) {
   for (const RoleCase& c : kCases) {
     Status status = CheckRoleAllows(c.role, ClassifyOperation(c.method, c.path), "key-1");
-    EXPECT_EQ(status.ok(), c.allowed)
-        << AdminRoleName(c.role) << " " << c.method << " " << c.path;
+    EXPECT_EQ(status.ok(), c.allowed) << AdminRoleName(c.role) << " " << c.method << " " << c.path;
   }
 }
 

@@ -54,8 +54,7 @@ class RewrapTest : public testing::Test {
     boost::json::object body;
     body["properties"] = boost::json::object();
     body[kSealedSecretMember] = crypto::SealedToBase64(*secret);
-    ASSERT_TRUE(
-        store_->Put({"provider", kProvider, "", boost::json::serialize(body), 0, 0}).ok());
+    ASSERT_TRUE(store_->Put({"provider", kProvider, "", boost::json::serialize(body), 0, 0}).ok());
   }
 
   std::string OpenTokens(const crypto::Keyring& keyring) {

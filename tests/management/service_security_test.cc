@@ -132,8 +132,7 @@ TEST_F(ServiceSecurityTest, DuplicateIdConflicts) {
 }
 
 TEST_F(ServiceSecurityTest, InvalidRoleIsRejected) {
-  auto response =
-      Call("PUT", "/adminKeys/ci", kBootstrapKey, R"({"properties":{"role":"root"}})");
+  auto response = Call("PUT", "/adminKeys/ci", kBootstrapKey, R"({"properties":{"role":"root"}})");
   EXPECT_EQ(response.status, 400);
   EXPECT_NE(response.body.find("reader, operator or admin"), std::string::npos);
 }

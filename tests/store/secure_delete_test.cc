@@ -45,8 +45,7 @@ TEST_F(SecureDeleteTest, DeleteTreeRemovesSealedTokens) {
   ASSERT_TRUE(store_->Put(Resource("authorizationProvider", "authorizationProviders/p", "")).ok());
   ASSERT_TRUE(store_->Put(Resource("authorization", kConnection, "authorizationProviders/p")).ok());
   ASSERT_TRUE(store_->PutTokens(Tokens(kConnection, small), std::nullopt).ok());
-  ASSERT_TRUE(
-      store_->PutTokens(Tokens(std::string(kConnection) + "2", large), std::nullopt).ok());
+  ASSERT_TRUE(store_->PutTokens(Tokens(std::string(kConnection) + "2", large), std::nullopt).ok());
   ASSERT_TRUE(FilesContain(small));
 
   ASSERT_TRUE(store_->DeleteTree("authorizationProviders/p").ok());
@@ -124,8 +123,8 @@ TEST_F(SecureDeleteTest, ReplaceSealedTokensKeepsLease) {
 }
 
 TEST_F(SecureDeleteTest, ReplaceResourceBodyKeepsVersion) {
-  auto stored = store_->Put(Resource("authorizationProvider", "authorizationProviders/p", "",
-                                     "{\"v\":1}"));
+  auto stored =
+      store_->Put(Resource("authorizationProvider", "authorizationProviders/p", "", "{\"v\":1}"));
   ASSERT_TRUE(stored.ok());
   auto replaced = store_->ReplaceResourceBody("authorizationProvider", "authorizationProviders/p",
                                               stored->version, "{\"v\":2}");
