@@ -10,7 +10,9 @@
 #include "common/clock.h"
 #include "common/random.h"
 #include "common/secret.h"
+#include "crypto/key_file.h"
 #include "management/admin_keys.h"
+#include "management/rewrap.h"
 #include "store/sqlite_store.h"
 
 namespace credgate::app {
@@ -96,6 +98,27 @@ Result<json::value> CallServer(const AdminCliTarget& target, const std::string& 
 void PrintKeyRow(std::string_view id, std::string_view role, int64_t created_at) {
   std::printf("%-32.*s %-9.*s %lld\n", static_cast<int>(id.size()), id.data(),
               static_cast<int>(role.size()), role.data(), static_cast<long long>(created_at));
+}
+
+// Loads the master keys as credgate serve does, except that a missing <data-dir>/master.key is
+// an error instead of being generated, and rewraps the store directly.
+Result<std::pair<management::RewrapCounts, std::string>> RewrapOffline(
+    const AdminCliTarget& target) {
+  crypto::KeyringOptions options;
+  options.env_value = crypto::MasterKeyFromEnv();
+  options.key_file = target.master_key_file;
+  options.key_command.argv = target.master_key_command;
+  if (!options.env_value && options.key_file.empty() && options.key_command.argv.empty()) {
+    options.key_file = target.data_dir + "/master.key";
+  }
+  OpenSslRandom random;
+  auto loaded = crypto::LoadKeyring(options, random);
+  if (!loaded.ok()) return loaded.error();
+  auto store = OpenStore(target);
+  if (!store.ok()) return store.error();
+  auto counts = management::RewrapAll(**store, loaded->keyring);
+  if (!counts.ok()) return counts.error();
+  return std::pair(*counts, loaded->keyring.active_key_id());
 }
 
 }  // namespace
@@ -229,33 +252,43 @@ int RunAdminKeyList(const AdminCliTarget& target) {
 }
 
 int RunKeysRewrap(const AdminCliTarget& target) {
+  management::RewrapCounts counts;
+  std::string active;
   if (target.management_url.empty()) {
-    PrintError(
-        "missing --management-url: keys rewrap calls the running server, which has the "
-        "master keys loaded");
-    return 2;
+    auto offline = RewrapOffline(target);
+    if (!offline.ok()) {
+      PrintError(offline.error().message);
+      return 1;
+    }
+    counts = offline->first;
+    active = offline->second;
+  } else {
+    auto result = CallServer(target, "POST", "/masterKeys/rewrap", "", kRewrapTimeout);
+    if (!result.ok()) {
+      PrintError(result.error().message);
+      return 1;
+    }
+    const json::object& body = result->as_object();
+    auto number = [&body](std::string_view name) {
+      const json::value* value = body.if_contains(name);
+      return value != nullptr && value->is_int64() ? value->as_int64() : int64_t{0};
+    };
+    counts.rewrapped = number("rewrapped");
+    counts.already_current = number("alreadyCurrent");
+    counts.changed_concurrently = number("changedConcurrently");
+    counts.failed = number("failed");
+    if (const json::value* id = body.if_contains("activeKeyId"); id != nullptr && id->is_string()) {
+      active = std::string(id->as_string());
+    }
   }
-  auto result = CallServer(target, "POST", "/masterKeys/rewrap", "", kRewrapTimeout);
-  if (!result.ok()) {
-    PrintError(result.error().message);
-    return 1;
-  }
-  const json::object& counts = result->as_object();
-  auto number = [&counts](std::string_view name) {
-    const json::value* value = counts.if_contains(name);
-    return value != nullptr && value->is_int64() ? value->as_int64() : int64_t{0};
-  };
-  std::string active = counts.contains("activeKeyId") && counts.at("activeKeyId").is_string()
-                           ? std::string(counts.at("activeKeyId").as_string())
-                           : "";
   std::printf(
       "rewrapped=%lld already_current=%lld changed_concurrently=%lld failed=%lld "
       "active_key=%s\n",
-      static_cast<long long>(number("rewrapped")), static_cast<long long>(number("alreadyCurrent")),
-      static_cast<long long>(number("changedConcurrently")),
-      static_cast<long long>(number("failed")), active.c_str());
-  if (number("failed") > 0) {
-    PrintError("some records could not be rewrapped; the server log names them");
+      static_cast<long long>(counts.rewrapped), static_cast<long long>(counts.already_current),
+      static_cast<long long>(counts.changed_concurrently),
+      static_cast<long long>(counts.failed), active.c_str());
+  if (counts.failed > 0) {
+    PrintError("some records could not be rewrapped; the log names them");
     return 1;
   }
   return 0;

@@ -113,15 +113,25 @@ int main(int argc, char** argv) {
   CLI::App* keys = app.add_subcommand("keys", "Master key operations");
   keys->require_subcommand(1);
   CLI::App* rewrap = keys->add_subcommand(
-      "rewrap", "Rewrap every sealed record under the running server's active master key");
+      "rewrap", "Rewrap every sealed record under the active master key");
   add_target_options(rewrap);
+  std::string rewrap_key_command;
+  rewrap->add_option("--master-key-file", target.master_key_file,
+                     "Without --management-url: the master key file (default "
+                     "<data-dir>/master.key unless CREDGATE_MASTER_KEY is set)");
+  rewrap->add_option("--master-key-command", rewrap_key_command,
+                     "Without --management-url: program whose standard output is the master "
+                     "key text, split on spaces into the program and its arguments");
 
   CLI11_PARSE(app, argc, argv);
 
   if (key_create->parsed()) return credgate::app::RunAdminKeyCreate(target, key_id, key_role);
   if (key_revoke->parsed()) return credgate::app::RunAdminKeyRevoke(target, key_id);
   if (key_list->parsed()) return credgate::app::RunAdminKeyList(target);
-  if (rewrap->parsed()) return credgate::app::RunKeysRewrap(target);
+  if (rewrap->parsed()) {
+    target.master_key_command = credgate::crypto::SplitCommandLine(rewrap_key_command);
+    return credgate::app::RunKeysRewrap(target);
+  }
 
   if (serve->parsed()) {
     // The file is read first and the flags then applied over it, so that a flag always wins.

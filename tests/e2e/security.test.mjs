@@ -434,6 +434,31 @@ describe('secrets at rest', { skip, timeout: 180000 }, () => {
     assert.ok(!last.output.includes(k2.slice(3, 30)), 'the log contains the master key');
   });
 
+  test('offline rewrap with the server stopped', async () => {
+    const dataDir = newDataDir('offline-rewrap');
+    const keyFile = join(dataDir, 'keys');
+    const line = (id) => `${id}:${randomBytes(32).toString('base64')}\n`;
+    const [k1, k2] = [line('k1'), line('k2')];
+    writeFileSync(keyFile, k1, { mode: 0o600 });
+    const credgate = await newCredgate('offline-rewrap', { dataDir,
+      extraArgs: ['--master-key-file', keyFile] });
+    await credgate.start();
+    await configure(credgate);
+    await credgate.stop();
+
+    writeFileSync(keyFile, k1 + k2, { mode: 0o600 });
+    const rewrapped = runCli(['keys', 'rewrap', '--data-dir', dataDir,
+      '--master-key-file', keyFile]);
+    assert.equal(rewrapped.status, 0, rewrapped.stderr);
+    assert.match(rewrapped.stdout, /^rewrapped=3 already_current=0 .* active_key=k2$/m);
+
+    writeFileSync(keyFile, k2, { mode: 0o600 });
+    await credgate.start();
+    const connection = await manage(credgate, 'GET', kConnectionPath);
+    assert.equal(connection.properties.status, 'Connected');
+    await backendToken(credgate);
+  });
+
   test('failing key command stops the start', async () => {
     const credgate = await newCredgate('bad-command', {
       extraArgs: ['--master-key-command', 'false'],
