@@ -12,6 +12,7 @@
 #include <initializer_list>
 
 #include "app/logging.h"
+#include "crypto/key_command.h"
 #include "management/redirect_url.h"
 #include "store/open_store.h"
 
@@ -134,6 +135,56 @@ Result<int> ReadInt(const YAML::Node& node, const std::string& key, const std::s
   return value;
 }
 
+// Reads a command as a list of strings, or as one string split on whitespace.
+Result<std::vector<std::string>> ReadCommand(const YAML::Node& node, const std::string& key,
+                                             const std::string& path) {
+  std::vector<std::string> argv;
+  if (node.IsScalar()) {
+    argv = crypto::SplitCommandLine(node.Scalar());
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) {
+      auto text = ReadString(item, key, path);
+      if (!text.ok()) return text.error();
+      argv.push_back(*text);
+    }
+  }
+  if (argv.empty()) {
+    return ConfigError(path, "'" + key + "' must be a command: a list of strings (the program, "
+                                 "then its arguments) or one string" + Position(node));
+  }
+  return argv;
+}
+
+Result<AdminJwtConfig> ReadAdminJwt(const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap() || !node["issuer"] || !node["audiences"]) {
+    return ConfigError(path, "'adminJwt' needs 'issuer' and 'audiences'" + Position(node));
+  }
+  CREDGATE_RETURN_IF_ERROR(
+      RejectUnknownKeys(node, {"issuer", "audiences", "jwksUri", "roleClaim"}, "adminJwt", path));
+  AdminJwtConfig config;
+  auto issuer = ReadString(node["issuer"], "adminJwt.issuer", path);
+  if (!issuer.ok()) return issuer.error();
+  config.issuer = *issuer;
+  const YAML::Node audiences = node["audiences"];
+  if (audiences.IsScalar()) {
+    config.audiences.push_back(audiences.Scalar());
+  } else if (audiences.IsSequence()) {
+    for (const auto& item : audiences) {
+      auto audience = ReadString(item, "adminJwt.audiences", path);
+      if (!audience.ok()) return audience.error();
+      config.audiences.push_back(*audience);
+    }
+  }
+  for (std::string_view optional_key : {"jwksUri", "roleClaim"}) {
+    const std::string name(optional_key);
+    if (!node[name]) continue;
+    auto text = ReadString(node[name], "adminJwt." + name, path);
+    if (!text.ok()) return text.error();
+    (name == "jwksUri" ? config.jwks_uri : config.role_claim) = *text;
+  }
+  return config;
+}
+
 }  // namespace
 
 Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view field) {
@@ -183,9 +234,29 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       auto address = ParseListenAddress(*text, key);
       if (!address.ok()) return ConfigError(path, address.error().message + Position(value));
       (key == "gatewayListen" ? config.gateway_listen : config.management_listen) = *address;
+    } else if (key == "masterKeyCommand") {
+      auto argv = ReadCommand(value, key, path);
+      if (!argv.ok()) return argv.error();
+      config.master_key_command = std::move(*argv);
+    } else if (key == "masterKeyCommandTimeoutSeconds" || key == "adminAuthFailureLimit" ||
+               key == "adminAuthFailureWindowSeconds") {
+      auto number = ReadInt(value, key, path, key == "adminAuthFailureWindowSeconds" ? 1 : 0,
+                            key == "adminAuthFailureLimit" ? 1'000'000 : 3600);
+      if (!number.ok()) return number.error();
+      if (key == "masterKeyCommandTimeoutSeconds") {
+        config.master_key_command_timeout_seconds = *number;
+      }
+      if (key == "adminAuthFailureLimit") config.admin_auth_failure_limit = *number;
+      if (key == "adminAuthFailureWindowSeconds") {
+        config.admin_auth_failure_window_seconds = *number;
+      }
+    } else if (key == "adminJwt") {
+      auto admin_jwt = ReadAdminJwt(value, path);
+      if (!admin_jwt.ok()) return admin_jwt.error();
+      config.admin_jwt = std::move(*admin_jwt);
     } else if (key == "publicUrl" || key == "dataDir" || key == "masterKeyFile" ||
                key == "logFormat" || key == "logLevel" || key == "store" ||
-               key == "instanceId") {
+               key == "instanceId" || key == "auditLog") {
       auto text = ReadString(value, key, path);
       if (!text.ok()) return text.error();
       Status valid = OkStatus();
@@ -200,6 +271,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "publicUrl") config.public_url = *text;
       if (key == "dataDir") config.data_dir = *text;
       if (key == "masterKeyFile") config.master_key_file = *text;
+      if (key == "auditLog") config.audit_log = *text;
       if (key == "logFormat") config.log_format = *text;
       if (key == "logLevel") config.log_level = *text;
       if (key == "store") config.store_url = *text;
@@ -300,6 +372,19 @@ Status FinalizeConfig(ServeConfig& config) {
     config.public_url = "http://" + host + ":" + std::to_string(listen.port);
   }
   config.public_url = StripTrailingSlashes(config.public_url);
+  if (config.audit_log.empty()) config.audit_log = config.data_dir + "/audit.log";
+  if (!config.master_key_command.empty() && !config.master_key_file.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "both a master key file and a master key command are set; keep one");
+  }
+  if (config.admin_jwt) {
+    const AdminJwtConfig& admin_jwt = *config.admin_jwt;
+    if (admin_jwt.issuer.empty() || admin_jwt.audiences.empty() || admin_jwt.role_claim.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "administrator JWT authentication needs an issuer, at least one audience "
+                       "and a role claim name");
+    }
+  }
   CREDGATE_RETURN_IF_ERROR(ValidatePublicUrl(config.public_url));
   for (const auto& allowed : config.post_login_redirect_allow) {
     CREDGATE_RETURN_IF_ERROR(ValidatePostLoginRedirectUrl(allowed));

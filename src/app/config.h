@@ -29,6 +29,15 @@ struct DeclaredResource {
   std::string body_json;  // The ARM-shaped body, as JSON text.
 };
 
+// Administrators who sign in with a JWT from this issuer may call the management API with the
+// role that `role_claim` names (management/admin_jwt.h).
+struct AdminJwtConfig {
+  std::string issuer;
+  std::vector<std::string> audiences;
+  std::string jwks_uri;  // Empty: read from the issuer's OpenID Connect discovery document.
+  std::string role_claim = "roles";
+};
+
 struct ServeConfig {
   ListenAddress gateway_listen{"127.0.0.1", 8080};
   ListenAddress management_listen{"127.0.0.1", 8081};
@@ -39,6 +48,17 @@ struct ServeConfig {
   // A key file that must exist. Empty: CREDGATE_MASTER_KEY, else <data_dir>/master.key, which is
   // generated on first start.
   std::string master_key_file;
+  // A program and its arguments whose standard output is the master key text, run once at start
+  // without a shell. Empty when not configured.
+  std::vector<std::string> master_key_command;
+  int master_key_command_timeout_seconds = 10;
+  // The audit log file; empty means <data_dir>/audit.log.
+  std::string audit_log;
+  // Failed management authentications a peer address may make per window before it gets 429;
+  // 0 turns the limit off.
+  int admin_auth_failure_limit = 10;
+  int admin_auth_failure_window_seconds = 60;
+  std::optional<AdminJwtConfig> admin_jwt;
   std::string log_format = "text";
   std::string log_level = "info";
   // Exact URLs (after normalisation) to which a finished login may redirect the browser.

@@ -3,8 +3,10 @@
 #include <cstdio>
 #include <string>
 
+#include "app/admin_cli.h"
 #include "app/config.h"
 #include "app/serve.h"
+#include "crypto/key_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"credgate: an API gateway with a built-in OAuth credential manager"};
@@ -33,6 +35,34 @@ int main(int argc, char** argv) {
                     "Master key file (lines id:base64-key, mode 0600); default "
                     "<data-dir>/master.key, generated on first start unless CREDGATE_MASTER_KEY "
                     "is set");
+  std::string master_key_command;
+  serve->add_option("--master-key-command", master_key_command,
+                    "Program whose standard output is the master key text, run once at start "
+                    "without a shell; the value is split on spaces into the program and its "
+                    "arguments");
+  serve->add_option("--master-key-command-timeout", config.master_key_command_timeout_seconds,
+                    "Seconds the master key command may run before it is killed (default 10)")
+      ->check(CLI::Range(1, 3600));
+  serve->add_option("--audit-log", config.audit_log,
+                    "Audit log file, one JSON line per management change and issued token "
+                    "(default <data-dir>/audit.log, mode 0600)");
+  serve->add_option("--admin-auth-failure-limit", config.admin_auth_failure_limit,
+                    "Failed management authentications a peer address may make per window "
+                    "before it gets 429; 0 turns the limit off (default 10)")
+      ->check(CLI::Range(0, 1'000'000));
+  serve->add_option("--admin-auth-failure-window", config.admin_auth_failure_window_seconds,
+                    "Window of the failed-authentication limit, in seconds (default 60)")
+      ->check(CLI::Range(1, 3600));
+  credgate::app::AdminJwtConfig admin_jwt;
+  serve->add_option("--admin-jwt-issuer", admin_jwt.issuer,
+                    "Issuer (iss) whose JWTs authenticate administrators on the management API");
+  serve->add_option("--admin-jwt-audience", admin_jwt.audiences,
+                    "Accepted audience of administrator JWTs (repeatable)");
+  serve->add_option("--admin-jwt-jwks-uri", admin_jwt.jwks_uri,
+                    "JWKS URL of the administrator issuer; default: from its discovery document");
+  serve->add_option("--admin-jwt-role-claim", admin_jwt.role_claim,
+                    "Claim of administrator JWTs that names the role: reader, operator or admin "
+                    "(default roles)");
   serve->add_option("--post-login-redirect-allow", redirect_allow,
                     "URL a finished login may redirect the browser to (repeatable)");
   serve->add_option("--log-format", config.log_format, "Log line format: text or json");
@@ -63,8 +93,57 @@ int main(int argc, char** argv) {
   serve->add_option("--reconcile-interval", config.reconcile_interval_seconds,
                     "Seconds between full comparisons of memory with a shared store")
       ->check(CLI::Range(1, 3600));
+  credgate::app::AdminCliTarget target;
+  auto add_target_options = [&target](CLI::App* command) {
+    command->add_option("--data-dir", target.data_dir,
+                        "Data directory of credgate serve, used when no --management-url is "
+                        "given (default ./credgate-data)");
+    command->add_option("--management-url", target.management_url,
+                        "Base URL of a running server's management API, for example "
+                        "http://127.0.0.1:8081");
+    command->add_option("--admin-key-file", target.admin_key_file,
+                        "File with the admin key for --management-url; default "
+                        "CREDGATE_ADMIN_KEY, then <data-dir>/admin.key");
+  };
+  CLI::App* admin_key = app.add_subcommand("admin-key", "Create, revoke and list admin keys");
+  admin_key->require_subcommand(1);
+  std::string key_id;
+  std::string key_role;
+  CLI::App* key_create = admin_key->add_subcommand(
+      "create", "Create an admin key and print it once on standard output");
+  key_create->add_option("--id", key_id, "Id of the new key: letters, digits, '.', '_', '-'")
+      ->required();
+  key_create->add_option("--role", key_role, "Role of the new key: reader, operator or admin")
+      ->required();
+  add_target_options(key_create);
+  CLI::App* key_revoke = admin_key->add_subcommand("revoke", "Revoke an admin key at once");
+  key_revoke->add_option("id", key_id, "Id of the key to revoke")->required();
+  add_target_options(key_revoke);
+  CLI::App* key_list = admin_key->add_subcommand("list", "List the stored admin keys");
+  add_target_options(key_list);
+
+  CLI::App* keys = app.add_subcommand("keys", "Master key operations");
+  keys->require_subcommand(1);
+  CLI::App* rewrap = keys->add_subcommand(
+      "rewrap", "Rewrap every sealed record under the active master key");
+  add_target_options(rewrap);
+  std::string rewrap_key_command;
+  rewrap->add_option("--master-key-file", target.master_key_file,
+                     "Without --management-url: the master key file (default "
+                     "<data-dir>/master.key unless CREDGATE_MASTER_KEY is set)");
+  rewrap->add_option("--master-key-command", rewrap_key_command,
+                     "Without --management-url: program whose standard output is the master "
+                     "key text, split on spaces into the program and its arguments");
 
   CLI11_PARSE(app, argc, argv);
+
+  if (key_create->parsed()) return credgate::app::RunAdminKeyCreate(target, key_id, key_role);
+  if (key_revoke->parsed()) return credgate::app::RunAdminKeyRevoke(target, key_id);
+  if (key_list->parsed()) return credgate::app::RunAdminKeyList(target);
+  if (rewrap->parsed()) {
+    target.master_key_command = credgate::crypto::SplitCommandLine(rewrap_key_command);
+    return credgate::app::RunKeysRewrap(target);
+  }
 
   if (serve->parsed()) {
     // The file is read first and the flags then applied over it, so that a flag always wins.
@@ -79,6 +158,36 @@ int main(int argc, char** argv) {
     if (serve->count("--public-url")) merged.public_url = config.public_url;
     if (serve->count("--data-dir")) merged.data_dir = config.data_dir;
     if (serve->count("--master-key-file")) merged.master_key_file = config.master_key_file;
+    if (serve->count("--master-key-command")) {
+      merged.master_key_command = credgate::crypto::SplitCommandLine(master_key_command);
+    }
+    if (serve->count("--master-key-command-timeout")) {
+      merged.master_key_command_timeout_seconds = config.master_key_command_timeout_seconds;
+    }
+    if (serve->count("--audit-log")) merged.audit_log = config.audit_log;
+    if (serve->count("--admin-auth-failure-limit")) {
+      merged.admin_auth_failure_limit = config.admin_auth_failure_limit;
+    }
+    if (serve->count("--admin-auth-failure-window")) {
+      merged.admin_auth_failure_window_seconds = config.admin_auth_failure_window_seconds;
+    }
+    const bool admin_jwt_flags = serve->count("--admin-jwt-audience") ||
+                                 serve->count("--admin-jwt-jwks-uri") ||
+                                 serve->count("--admin-jwt-role-claim");
+    if (serve->count("--admin-jwt-issuer")) {
+      merged.admin_jwt = admin_jwt;
+    } else if (admin_jwt_flags && !merged.admin_jwt) {
+      std::fprintf(stderr,
+                   "credgate: the --admin-jwt-* options need --admin-jwt-issuer or adminJwt in "
+                   "the config file\n");
+      return 2;
+    } else if (merged.admin_jwt) {
+      if (serve->count("--admin-jwt-audience")) merged.admin_jwt->audiences = admin_jwt.audiences;
+      if (serve->count("--admin-jwt-jwks-uri")) merged.admin_jwt->jwks_uri = admin_jwt.jwks_uri;
+      if (serve->count("--admin-jwt-role-claim")) {
+        merged.admin_jwt->role_claim = admin_jwt.role_claim;
+      }
+    }
     if (serve->count("--log-format")) merged.log_format = config.log_format;
     if (serve->count("--log-level")) merged.log_level = config.log_level;
     if (serve->count("--threads")) merged.threads = config.threads;

@@ -34,6 +34,7 @@
 #include "management/persistence.h"
 #include "management/service.h"
 #include "management/token_persistence.h"
+#include "runtime/audit_log.h"
 #include "store/async_store.h"
 #include "store/open_store.h"
 
@@ -88,6 +89,7 @@ struct Process {
   SystemClock clock;
   std::vector<std::unique_ptr<asio::io_context>> io_contexts;
   std::optional<crypto::Keyring> keyring;
+  std::unique_ptr<runtime::AuditLog> audit;
   std::unique_ptr<store::AsyncStore> store;
   std::unique_ptr<store::ChangeFeed> change_feed;  // Null unless the store is shared.
   runtime::ConfigState config;
@@ -103,6 +105,7 @@ struct Process {
   std::unique_ptr<credentials::TokenManager> tokens;
   std::unique_ptr<credentials::RefreshScheduler> refresh_scheduler;
   management::AdminKeys admin_keys;
+  std::unique_ptr<management::AdminJwtAuthenticator> admin_jwt;
   std::unique_ptr<management::ManagementService> management;
   std::unique_ptr<gateway::LoginFlow> login_flow;
   std::unique_ptr<gateway::Gateway> gateway;
@@ -117,7 +120,10 @@ Status Start(const ServeConfig& config, Process& p) {
   crypto::KeyringOptions key_options;
   key_options.env_value = crypto::MasterKeyFromEnv();
   key_options.key_file = config.master_key_file;
-  if (!key_options.env_value && config.master_key_file.empty()) {
+  key_options.key_command.argv = config.master_key_command;
+  key_options.key_command.timeout = std::chrono::seconds(config.master_key_command_timeout_seconds);
+  if (!key_options.env_value && config.master_key_file.empty() &&
+      config.master_key_command.empty()) {
     key_options.generated_key_file = config.data_dir + "/master.key";
   }
   auto loaded = crypto::LoadKeyring(key_options, p.random);
@@ -131,6 +137,11 @@ Status Start(const ServeConfig& config, Process& p) {
       spdlog::info("master key loaded path={} active_key={}", loaded->path,
                    loaded->keyring.active_key_id());
       break;
+    case crypto::KeySource::kCommand:
+      spdlog::info("master key loaded from command program={} active_key={} keys={}",
+                   loaded->path, loaded->keyring.active_key_id(),
+                   loaded->keyring.key_ids().size());
+      break;
     case crypto::KeySource::kGeneratedKeyFile:
       spdlog::warn("generated a new master key path={}: back it up, because no stored token or "
                    "secret can be decrypted without it",
@@ -138,6 +149,11 @@ Status Start(const ServeConfig& config, Process& p) {
       break;
   }
   p.keyring.emplace(std::move(loaded->keyring));
+
+  auto audit = runtime::AuditLog::Open(config.audit_log, p.clock);
+  if (!audit.ok()) return audit.error();
+  p.audit = std::move(*audit);
+  spdlog::info("audit log opened path={}", config.audit_log);
 
   auto opened = store::OpenStore(config.store_url);
   if (!opened.ok()) return opened.error();
@@ -179,6 +195,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.services.token_client = p.token_client.get();
   p.services.validator = p.validator.get();
   p.services.http_client = p.http_client.get();
+  p.services.audit = p.audit.get();
 
   p.persistence = std::make_unique<management::StoreTokenPersistence>(p.services);
   credentials::TokenManager::Options token_options;
@@ -210,7 +227,7 @@ Status Start(const ServeConfig& config, Process& p) {
   }
   auto stored_keys = blocking.ListAdminKeys();
   if (!stored_keys.ok()) return stored_keys.error();
-  for (auto& key : *stored_keys) p.admin_keys.AddHash(std::move(key.key_hash), std::move(key.id));
+  spdlog::info("admin keys stored count={}", stored_keys->size());
 
   if (p.change_feed != nullptr) {
     management::ClusterSync::Options sync_options;
@@ -220,7 +237,29 @@ Status Start(const ServeConfig& config, Process& p) {
     CREDGATE_RETURN_IF_ERROR(p.cluster_sync->Start(blocking));
   }
 
-  p.management = std::make_unique<management::ManagementService>(p.services, p.admin_keys);
+  management::ManagementSecurityOptions security;
+  security.auth_failure_limits.max_failures =
+      static_cast<size_t>(config.admin_auth_failure_limit);
+  security.auth_failure_limits.window =
+      std::chrono::seconds(config.admin_auth_failure_window_seconds);
+  if (config.admin_jwt) {
+    management::AdminJwtSettings settings;
+    settings.issuer.id = "administrators";
+    settings.issuer.issuer = config.admin_jwt->issuer;
+    settings.issuer.audiences = config.admin_jwt->audiences;
+    if (!config.admin_jwt->jwks_uri.empty()) settings.issuer.jwks_uri = config.admin_jwt->jwks_uri;
+    settings.role_claim = config.admin_jwt->role_claim;
+    auto admin_jwt = management::AdminJwtAuthenticator::Create(
+        std::move(settings), p.http_client,
+        std::shared_ptr<const Clock>(&p.clock, [](const Clock*) {}));
+    if (!admin_jwt.ok()) return admin_jwt.error();
+    p.admin_jwt = std::move(*admin_jwt);
+    security.admin_jwt = p.admin_jwt.get();
+    spdlog::info("administrator JWTs accepted issuer={} role_claim={}", config.admin_jwt->issuer,
+                 config.admin_jwt->role_claim);
+  }
+  p.management =
+      std::make_unique<management::ManagementService>(p.services, p.admin_keys, security);
   p.login_flow = std::make_unique<gateway::LoginFlow>(p.services, *p.persistence);
   p.gateway = std::make_unique<gateway::Gateway>(p.services, *p.login_flow, *p.upstreams);
   return OkStatus();
@@ -275,7 +314,12 @@ Status StartListeners(const ServeConfig& config, Process& p) {
           http::Response response{bhttp::status::no_content, request.version()};
           co_return response;
         }
-        co_return JsonResponse(result.status, std::move(result.body), request.version());
+        http::Response response =
+            JsonResponse(result.status, std::move(result.body), request.version());
+        if (result.retry_after_seconds > 0) {
+          response.set(bhttp::field::retry_after, std::to_string(result.retry_after_seconds));
+        }
+        co_return response;
       });
   http::ServerOptions management_options;
   management_options.endpoint = *management_endpoint;

@@ -143,10 +143,30 @@ Result<std::vector<MasterKey>> ParseKeyLines(std::string_view text, std::string_
 }
 
 Result<Keyring> KeyringFromEnvValue(std::string_view value) {
-  auto key = ParseKeyLine(Trim(value), kDefaultKeyId, kMasterKeyEnvVar);
-  if (!key.ok()) return key.error();
+  std::string lines(Trim(value));
+  for (char& c : lines) {
+    if (c == ',') c = '\n';
+  }
+  Secret wiped_on_return(std::move(lines));
+  return KeyringFromText(wiped_on_return.Expose(), kMasterKeyEnvVar);
+}
+
+Result<Keyring> KeyringFromText(std::string_view text, std::string_view source) {
+  std::string_view trimmed = Trim(text);
+  while (!trimmed.empty() && (trimmed.back() == '\n' || trimmed.back() == '\r')) {
+    trimmed.remove_suffix(1);
+    trimmed = Trim(trimmed);
+  }
   std::vector<MasterKey> keys;
-  keys.push_back(std::move(*key));
+  if (trimmed.find('\n') == std::string_view::npos && trimmed.find(':') == std::string_view::npos) {
+    auto key = ParseKeyLine(trimmed, kDefaultKeyId, std::string(source));
+    if (!key.ok()) return key.error();
+    keys.push_back(std::move(*key));
+  } else {
+    auto parsed = ParseKeyLines(text, source);
+    if (!parsed.ok()) return parsed.error();
+    keys = std::move(*parsed);
+  }
   return Keyring::Create(std::move(keys));
 }
 
@@ -221,10 +241,13 @@ Result<Keyring> GenerateKeyFile(const std::string& path, RandomSource& random) {
 }
 
 Result<LoadedKeyring> LoadKeyring(const KeyringOptions& options, RandomSource& random) {
-  if (options.env_value && !options.key_file.empty()) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string("both ") + kMasterKeyEnvVar +
-                                                      " and the key file " + options.key_file +
-                                                      " are set; unset one of them");
+  const bool has_command = !options.key_command.argv.empty();
+  int sources = (options.env_value ? 1 : 0) + (options.key_file.empty() ? 0 : 1) +
+                (has_command ? 1 : 0);
+  if (sources > 1) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string("more than one master key source is set (") + kMasterKeyEnvVar +
+                         ", the key file, the master key command); keep one of them");
   }
   if (options.env_value) {
     auto keyring = KeyringFromEnvValue(*options.env_value);
@@ -235,6 +258,14 @@ Result<LoadedKeyring> LoadKeyring(const KeyringOptions& options, RandomSource& r
     auto keyring = KeyringFromFile(options.key_file);
     if (!keyring.ok()) return keyring.error();
     return LoadedKeyring{std::move(*keyring), KeySource::kKeyFile, options.key_file};
+  }
+  if (has_command) {
+    auto output = RunKeyCommand(options.key_command);
+    if (!output.ok()) return output.error();
+    const std::string& program = options.key_command.argv[0];
+    auto keyring = KeyringFromText(output->Expose(), "output of master key command " + program);
+    if (!keyring.ok()) return keyring.error();
+    return LoadedKeyring{std::move(*keyring), KeySource::kCommand, program};
   }
   if (options.generated_key_file.empty()) {
     return MakeError(

@@ -2,10 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/json/object.hpp>
+
 #include "credentials/access_policy.h"
 #include "credentials/token_manager.h"
 #include "identity/validator.h"
 #include "policy/value.h"
+#include "runtime/audit_log.h"
 
 namespace credgate::gateway {
 
@@ -125,6 +128,19 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
                         error.reason.empty() ? "TokenUnavailable" : error.reason);
   }
   counters_.granted.fetch_add(1, std::memory_order_relaxed);
+  if (services_.audit != nullptr) {
+    // Who received which connection's token; the token itself never enters the audit log.
+    boost::json::object event;
+    event["event"] = "token.issued";
+    event["requestId"] = context.request_id;
+    event["connection"] = key;
+    event["identityType"] =
+        request.identity_type == policy::IdentityType::kJwt ? "jwt" : "managed";
+    event["callerTenantId"] = caller.tenant_id;
+    event["callerObjectId"] = caller.object_id;
+    event["callerAppId"] = caller.app_id;
+    services_.audit->Record(std::move(event));
+  }
   IssuedToken issued;
   issued.connection_key = key;
   issued.tokens = std::move(tokens).value();

@@ -1,10 +1,9 @@
 #include "management/admin_keys.h"
 
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -12,8 +11,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "common/random.h"
 #include "crypto/admin_key.h"
+#include "crypto/aead.h"
 
 namespace credgate::management {
 
@@ -31,26 +30,67 @@ std::string Trim(std::string text) {
 
 }  // namespace
 
-void AdminKeys::Add(const Secret& key, std::string id) {
-  AddHash(crypto::HashAdminKey(key), std::move(id));
-}
-
-void AdminKeys::AddHash(std::string hex_digest, std::string id) {
+void AdminKeys::Add(const Secret& key) {
+  std::string digest = crypto::HashAdminKey(key);
   std::lock_guard lock(mutex_);
-  ids_by_digest_.insert_or_assign(std::move(hex_digest), std::move(id));
+  digests_.insert(std::move(digest));
 }
 
-std::optional<std::string> AdminKeys::Identify(std::string_view authorization) const {
+std::optional<AdminPrincipal> AdminKeys::FindBootstrap(const std::string& digest) const {
+  std::lock_guard lock(mutex_);
+  if (!digests_.contains(digest)) return std::nullopt;
+  return AdminPrincipal{AdminPrincipal::Kind::kAdminKey, kBootstrapAdminKeyId, AdminRole::kAdmin};
+}
+
+std::optional<Secret> BearerCredential(std::string_view authorization) {
   if (authorization.size() <= kBearerPrefix.size() ||
       authorization.substr(0, kBearerPrefix.size()) != kBearerPrefix) {
     return std::nullopt;
   }
-  std::string digest =
-      crypto::HashAdminKey(Secret(std::string(authorization.substr(kBearerPrefix.size()))));
-  std::lock_guard lock(mutex_);
-  auto it = ids_by_digest_.find(digest);
-  if (it == ids_by_digest_.end()) return std::nullopt;
-  return it->second;
+  return Secret(std::string(authorization.substr(kBearerPrefix.size())));
+}
+
+Status ValidateAdminKeyId(std::string_view id) {
+  // Admin key ids share the character set of master key ids.
+  if (!crypto::IsValidKeyId(id)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid admin key id '" + std::string(id) +
+                         "': use 1 to 64 characters of letters, digits, '.', '_' and '-'");
+  }
+  if (id == kBootstrapAdminKeyId) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "admin key id 'bootstrap' is reserved for the key from CREDGATE_ADMIN_KEY or "
+                     "admin.key; choose another id");
+  }
+  return OkStatus();
+}
+
+Result<CreatedAdminKey> CreateAdminKey(store::Store& store, std::string_view id, AdminRole role,
+                                       RandomSource& random, TimePoint now) {
+  CREDGATE_RETURN_IF_ERROR(ValidateAdminKeyId(id));
+  Secret key = crypto::GenerateAdminKey(random);
+  store::AdminKeyRecord record{std::string(id), crypto::HashAdminKey(key),
+                               std::string(AdminRoleName(role)), ToUnixSeconds(now)};
+  Status stored = store.PutAdminKey(record);
+  if (!stored.ok()) {
+    if (stored.error().code == ErrorCode::kAlreadyExists) {
+      return MakeError(ErrorCode::kAlreadyExists,
+                       "admin key '" + std::string(id) +
+                           "' already exists; revoke it first or choose another id",
+                       "Conflict");
+    }
+    return stored.error();
+  }
+  return CreatedAdminKey{std::move(record), std::move(key)};
+}
+
+Result<AdminPrincipal> PrincipalOfRecord(const store::AdminKeyRecord& record) {
+  auto role = ParseAdminRole(record.role);
+  if (!role.ok()) {
+    return MakeError(ErrorCode::kInternal,
+                     "stored admin key '" + record.id + "' has unknown role '" + record.role + "'");
+  }
+  return AdminPrincipal{AdminPrincipal::Kind::kAdminKey, record.id, *role};
 }
 
 Result<Secret> LoadOrCreateBootstrapAdminKey(const std::string& data_dir, bool& generated) {
@@ -72,8 +112,9 @@ Result<Secret> LoadOrCreateBootstrapAdminKey(const std::string& data_dir, bool& 
     std::string key = Trim(content.str());
     if (key.size() < kMinKeyLength) {
       return MakeError(ErrorCode::kInvalidArgument,
-                       "admin key file '" + path + "' holds fewer than 16 characters: delete it "
-                       "to generate a new key, or write a long random value into it");
+                       "admin key file '" + path +
+                           "' holds fewer than 16 characters: delete it "
+                           "to generate a new key, or write a long random value into it");
     }
     return Secret(std::move(key));
   }
@@ -81,8 +122,8 @@ Result<Secret> LoadOrCreateBootstrapAdminKey(const std::string& data_dir, bool& 
   Secret key = crypto::GenerateAdminKey(random);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
-    return MakeError(ErrorCode::kUnavailable, "cannot create admin key file '" + path +
-                                                  "': " + std::strerror(errno));
+    return MakeError(ErrorCode::kUnavailable,
+                     "cannot create admin key file '" + path + "': " + std::strerror(errno));
   }
   std::string line = std::string(key.Expose()) + "\n";
   ssize_t written = ::write(fd, line.data(), line.size());

@@ -443,6 +443,17 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
   if (!deleted.ok()) co_return deleted.error();
 
   CREDGATE_CO_RETURN_IF_ERROR(ForgetResource(path, services_));
+  if (path.kind == ResourceKind::kProvider || path.kind == ResourceKind::kConnection) {
+    // A token write that ran between the first DeleteTree and the configuration update found the
+    // connection and stored its tokens, so this second pass on the same store thread removes
+    // them. Writes queued later find the connection gone and store nothing.
+    auto delete_again = [key](store::Store& s) { return s.DeleteTree(key); };
+    auto again = co_await services_.store->Run(std::move(delete_again));
+    if (!again.ok()) {
+      spdlog::error("second delete of connection records failed key={}: {}", key,
+                    again.error().message);
+    }
+  }
   status = 200;
   co_return json::value(nullptr);
 }

@@ -21,9 +21,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kSealedSecretMember = "sealedClientSecret";
-constexpr std::string_view kSealedParametersMember = "sealedParameters";
-
 // Load order: a resource's parent must be in the snapshot before the resource itself.
 int KindRank(std::string_view kind) {
   static constexpr std::string_view kOrder[] = {"trustedIssuer", "provider",  "connection",

@@ -22,6 +22,11 @@ class JwtValidator;
 
 namespace credgate::management {
 
+// Members of stored resource bodies that hold a sealed blob as base64 (crypto::SealedToBase64),
+// bound to the record's key.
+inline constexpr std::string_view kSealedSecretMember = "sealedClientSecret";
+inline constexpr std::string_view kSealedParametersMember = "sealedParameters";
+
 // Resolves the provider's catalogue entry and parameters into its ProviderConfig, and checks
 // every resolved URL like a URL parameter. The caller validates the result with
 // credentials::ValidateProviderConfig once the secret is known. Errors: kInvalidArgument.

@@ -1,12 +1,16 @@
-// ManagementService: the management REST API, independent of the HTTP transport. It checks the
-// admin key, validates each body once, writes the change to the store, and only then publishes
-// it to the in-memory configuration that the gateway serves from. A change that fails
-// validation, or whose store write fails, changes nothing.
+// ManagementService: the management REST API, independent of the HTTP transport. For each call
+// it applies the failed-authentication limit of the peer, authenticates the caller (an admin
+// key, or an administrator JWT when configured), checks that the caller's role allows the call
+// (admin_roles.h), and then dispatches it. Writes validate each body once, go to the store, and
+// only then reach the in-memory configuration that the gateway serves from: a change that fails
+// validation, or whose store write fails, changes nothing. Every authenticated call other than
+// GET is recorded in the audit log, with its outcome.
 //
 // Thread-safety: Handle() may run concurrently on several threads. Writes are serialised by
 // ConfigState's writer mutex and the single store thread.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
 #include <memory>
@@ -14,7 +18,9 @@
 #include <vector>
 
 #include "common/result.h"
+#include "management/admin_jwt.h"
 #include "management/admin_keys.h"
+#include "management/auth_failure_limiter.h"
 #include "management/routes.h"
 #include "runtime/services.h"
 
@@ -25,18 +31,35 @@ struct ManagementRequest {
   std::string target;  // Path and query, as received.
   std::string authorization;  // The Authorization header, or "".
   std::string body;
-  std::string client_address;
+  std::string client_address;  // The peer's IP address; the failure limit is kept per address.
   std::string request_id;
 };
 
 struct ManagementResponse {
   int status = 200;
   std::string body;  // JSON, or "" for 204.
+  // Seconds for a Retry-After header (RFC 9110 §10.2.3); 0 sends none.
+  int64_t retry_after_seconds = 0;
+};
+
+struct ManagementSecurityOptions {
+  AuthFailureLimits auth_failure_limits;
+  // Validates administrator JWTs; null accepts admin keys only. Not owned.
+  AdminJwtAuthenticator* admin_jwt = nullptr;
+};
+
+// Totals since start, for metrics.
+struct ManagementCounters {
+  std::atomic<uint64_t> unauthenticated{0};  // 401: missing, unknown or invalid credentials.
+  std::atomic<uint64_t> rate_limited{0};     // 429: the peer failed too often.
+  std::atomic<uint64_t> forbidden{0};        // 403: the role does not allow the call.
 };
 
 class ManagementService {
  public:
-  ManagementService(runtime::Services& services, AdminKeys& admin_keys);
+  // `services.clock` must be set; the failure limit reads it.
+  ManagementService(runtime::Services& services, AdminKeys& admin_keys,
+                    ManagementSecurityOptions security = {});
 
   boost::asio::awaitable<ManagementResponse> Handle(ManagementRequest request);
 
@@ -46,16 +69,24 @@ class ManagementService {
   // Errors name `path`.
   boost::asio::awaitable<Result<bool>> ApplyDeclared(std::string path, std::string body_json);
 
+  const ManagementCounters& counters() const { return counters_; }
+  AuthFailureCounters auth_failure_counters() const { return limiter_.counters(); }
+
  private:
+  boost::asio::awaitable<Result<AdminPrincipal>> Authenticate(const ManagementRequest& request);
   // `caller` names the admin key of the request, or is "" for declared resources.
   boost::asio::awaitable<Result<boost::json::value>> Dispatch(const std::string& method,
                                                               const ResourcePath& path,
                                                               const std::string& body,
                                                               const std::string& caller,
                                                               int& status);
+  void Audit(const ManagementRequest& request, const AdminPrincipal& principal, int status);
 
   runtime::Services& services_;
   AdminKeys& admin_keys_;
+  ManagementSecurityOptions security_;
+  AuthFailureLimiter limiter_;
+  ManagementCounters counters_;
 };
 
 // Renders `error` as an ARM error body {"error":{"code","message"}}.

@@ -28,6 +28,18 @@ std::string ConnectionKeyOfStoreKey(std::string_view store_key) {
          std::string(store_key.substr(infix + kConnectionsInfix.size()));
 }
 
+namespace {
+
+constexpr std::string_view kConnectionDeleted = "ConnectionDeleted";
+
+Error Deleted(const std::string& connection_key) {
+  return MakeError(ErrorCode::kNotFound,
+                   "connection " + connection_key + " was deleted, so nothing was stored",
+                   std::string(kConnectionDeleted));
+}
+
+}  // namespace
+
 std::string ConnectionStoreKey(std::string_view connection_key) {
   size_t slash = connection_key.find('/');
   return std::string(kProvidersPrefix) + std::string(connection_key.substr(0, slash)) +
@@ -52,10 +64,16 @@ awaitable<Result<int64_t>> StoreTokenPersistence::SaveTokens(
   auto record = SealTokens(connection_key, tokens);
   if (!record.ok()) co_return record.error();
   // A named callable: g++ 12 destroys the captures of a lambda inside a co_await twice.
-  auto put = [record = std::move(*record)](store::Store& s) {
-    return s.PutTokens(record, std::nullopt);
+  auto put = [this, connection_key, record = std::move(*record)](store::Store& s) {
+    return ConnectionExists(connection_key) ? s.PutTokens(record, std::nullopt)
+                                            : Result<store::TokenRecord>(Deleted(connection_key));
   };
   auto written = co_await services_.store->Run(std::move(put));
+  if (!written.ok() && written.error().reason == kConnectionDeleted) {
+    spdlog::info("tokens discarded because the connection was deleted connection={}",
+                 connection_key);
+    co_return written.error();
+  }
   if (!written.ok()) {
     spdlog::error("storing tokens failed connection={}: {}", connection_key,
                   written.error().message);
@@ -177,8 +195,12 @@ awaitable<Status> StoreTokenPersistence::SaveState(const std::string& connection
   // The in-memory status changes first: it is what the gateway reports, and a failed store write
   // is logged by the caller.
   services_.statuses->Set(connection_key, state);
-  auto put = [record = std::move(record)](store::Store& s) { return s.Put(record); };
+  auto put = [this, connection_key, record = std::move(record)](store::Store& s) {
+    return ConnectionExists(connection_key) ? s.Put(record)
+                                            : Result<store::ResourceRecord>(Deleted(connection_key));
+  };
   auto written = co_await services_.store->Run(std::move(put));
+  if (!written.ok() && written.error().reason == kConnectionDeleted) co_return OkStatus();
   if (!written.ok()) co_return written.error();
   co_return OkStatus();
 }
@@ -191,6 +213,10 @@ Result<credentials::TokenSet> OpenTokenRecord(const store::TokenRecord& record,
   if (!tokens.ok()) return tokens.error();
   tokens->version = record.version;
   return tokens;
+}
+
+bool StoreTokenPersistence::ConnectionExists(const std::string& connection_key) const {
+  return services_.config->Current()->connections.contains(connection_key);
 }
 
 Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {

@@ -1,6 +1,11 @@
 // StoreTokenPersistence: writes connections' tokens and status changes to the store, sealed
 // under the master keyring, and mirrors status changes into the in-memory status table. The
 // token manager calls it after every refresh; the login callback after every sign-in.
+//
+// A write for a connection that is no longer in the configuration is dropped. The check runs on
+// the store thread just before the write. The DELETE handler removes the connection's records
+// once more after it has removed the connection from the configuration, so a refresh that
+// finishes after the DELETE cannot store the tokens again.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -47,6 +52,7 @@ class StoreTokenPersistence final : public credentials::TokenPersistence {
                                         const credentials::TokenSet& tokens) const;
   boost::asio::awaitable<Status> SaveState(const std::string& connection_key,
                                            const ConnectionState& state);
+  bool ConnectionExists(const std::string& connection_key) const;
 
   runtime::Services& services_;
 };

@@ -32,6 +32,8 @@ class HttpClient;
 
 namespace credgate::runtime {
 
+class AuditSink;
+
 struct Settings {
   std::string public_url;  // No trailing slash.
   std::vector<std::string> post_login_redirect_allow;
@@ -59,6 +61,8 @@ struct Services {
   credentials::TokenClient* token_client = nullptr;
   identity::JwtValidator* validator = nullptr;
   http::HttpClient* http_client = nullptr;
+  // Receives management changes and issued tokens; null records nothing (unit tests).
+  AuditSink* audit = nullptr;
 };
 
 }  // namespace credgate::runtime

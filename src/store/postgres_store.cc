@@ -275,6 +275,38 @@ Result<bool> PostgresStore::DeleteTokens(std::string_view connection_key) {
   });
 }
 
+// Rewraps change sealed bytes whose plaintext is the same, so they send no notification: the
+// other gateways' memory stays correct.
+Result<bool> PostgresStore::ReplaceSealedTokens(std::string_view connection_key,
+                                                int64_t expected_version,
+                                                std::string_view sealed_tokens) {
+  const std::string operation = "ReplaceSealedTokens of " + Quoted(connection_key);
+  const PgParam params[] = {PgParam::Text(connection_key), PgParam::Int64(expected_version),
+                            PgParam::Bytes(sealed_tokens)};
+  return RunWrite(*pool_, operation, [&](PostgresConnection& connection) -> Result<bool> {
+    auto replaced = connection.Execute(
+        "UPDATE tokens SET sealed_tokens = $3 WHERE connection_key = $1 AND version = $2",
+        params, operation);
+    if (!replaced.ok()) return replaced.error();
+    return replaced->AffectedRows() > 0;
+  });
+}
+
+Result<bool> PostgresStore::ReplaceResourceBody(std::string_view kind, std::string_view key,
+                                                int64_t expected_version,
+                                                std::string_view body_json) {
+  const std::string operation = "ReplaceResourceBody of " + Quoted(key);
+  const PgParam params[] = {PgParam::Text(kind), PgParam::Text(key),
+                            PgParam::Int64(expected_version), PgParam::Text(body_json)};
+  return RunWrite(*pool_, operation, [&](PostgresConnection& connection) -> Result<bool> {
+    auto replaced = connection.Execute(
+        "UPDATE resources SET body_json = $4 WHERE kind = $1 AND key = $2 AND version = $3",
+        params, operation);
+    if (!replaced.ok()) return replaced.error();
+    return replaced->AffectedRows() > 0;
+  });
+}
+
 Status PostgresStore::PutAdminKey(const AdminKeyRecord& record) {
   if (record.id.empty() || record.key_hash.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "admin key record needs an id and a key hash");

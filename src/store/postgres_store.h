@@ -77,6 +77,10 @@ class PostgresStore final : public Store {
                                 std::optional<int64_t> expected_version) override;
   Result<bool> DeleteTokens(std::string_view connection_key) override;
   Result<std::vector<TokenRecord>> ListAllTokens() override;
+  Result<bool> ReplaceSealedTokens(std::string_view connection_key, int64_t expected_version,
+                                   std::string_view sealed_tokens) override;
+  Result<bool> ReplaceResourceBody(std::string_view kind, std::string_view key,
+                                   int64_t expected_version, std::string_view body_json) override;
   Result<RefreshLease> AcquireRefreshLease(std::string_view connection_key, int64_t held_version,
                                            std::string_view holder, int64_t now_ms,
                                            int64_t ttl_ms) override;

@@ -140,6 +140,9 @@ Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(
   // FULL syncs the WAL on every commit. Token refreshes rotate refresh tokens, and losing a
   // committed rotation would leave a connection with a token the provider has revoked.
   CREDGATE_RETURN_IF_ERROR(database->Exec("PRAGMA synchronous=FULL", "set synchronous"));
+  // Deleted rows hold sealed tokens and client secrets. With secure_delete SQLite overwrites
+  // their bytes with zeros instead of leaving them in free space.
+  CREDGATE_RETURN_IF_ERROR(database->Exec("PRAGMA secure_delete=ON", "enable secure_delete"));
   return database;
 }
 
@@ -165,6 +168,18 @@ Result<std::unique_ptr<SqliteStatement>> SqliteDatabase::Prepare(std::string_vie
     found = statements_.emplace(std::string(sql), statement).first;
   }
   return std::make_unique<SqliteStatement>(*this, found->second);
+}
+
+Result<bool> SqliteDatabase::TruncateWal(std::string_view operation) {
+  auto checkpoint = Prepare("PRAGMA wal_checkpoint(TRUNCATE)", operation);
+  if (!checkpoint.ok()) return checkpoint.error();
+  // The one result row is (busy, WAL frames, frames checkpointed); busy is 1 when a reader
+  // blocked the checkpoint.
+  auto row = (*checkpoint)->Step(operation);
+  if (!row.ok()) return row.error();
+  bool finished = *row && (*checkpoint)->ColumnInt64(0) == 0;
+  CREDGATE_RETURN_IF_ERROR((*checkpoint)->Run(operation));
+  return finished;
 }
 
 Error SqliteDatabase::ErrorFor(int code, std::string_view operation) const {

@@ -71,6 +71,11 @@ class SqliteDatabase {
   // otherwise. The message names the operation, the file and SQLite's own message.
   Error ErrorFor(int code, std::string_view operation) const;
 
+  // Copies the WAL into the database file and truncates the WAL to zero bytes (PRAGMA
+  // wal_checkpoint(TRUNCATE)). Returns false when another connection's read kept the checkpoint
+  // from finishing; the WAL then keeps its frames until a later checkpoint.
+  Result<bool> TruncateWal(std::string_view operation);
+
   const std::string& path() const { return path_; }
 
  private:

@@ -26,6 +26,13 @@ AdminKeyRecord ReadAdminKey(const SqliteStatement& row) {
                         row.ColumnInt64(3)};
 }
 
+// Truncates the WAL after a committed delete, so the frames that still hold the deleted bytes
+// go too. The delete itself has committed, so a failed or blocked checkpoint is not an error of
+// the call: the frames then leave at SQLite's next automatic checkpoint.
+void ScrubWal(SqliteDatabase& database, std::string_view operation) {
+  (void)database.TruncateWal(std::string(operation) + " (WAL checkpoint)");
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions& options) {
@@ -146,6 +153,7 @@ Result<int64_t> SqliteStore::DeleteTree(std::string_view key) {
     CREDGATE_RETURN_IF_ERROR((*tokens)->Run(operation));
   }
   CREDGATE_RETURN_IF_ERROR((*transaction)->Commit());
+  ScrubWal(*database_, operation);
   return deleted;
 }
 
@@ -269,7 +277,49 @@ Result<bool> SqliteStore::DeleteTokens(std::string_view connection_key) {
   if (!row.ok()) return row.error();
   bool deleted = *row;
   CREDGATE_RETURN_IF_ERROR((*statement)->Run(operation));
+  if (deleted) ScrubWal(*database_, operation);
   return deleted;
+}
+
+Result<bool> SqliteStore::ReplaceSealedTokens(std::string_view connection_key,
+                                              int64_t expected_version,
+                                              std::string_view sealed_tokens) {
+  std::lock_guard lock(mutex_);
+  std::string operation = "ReplaceSealedTokens of " + Quoted(connection_key);
+  auto statement = database_->Prepare(
+      "UPDATE tokens SET sealed_tokens = ?3 WHERE connection_key = ?1 AND version = ?2 "
+      "RETURNING 1",
+      operation);
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, connection_key);
+  (*statement)->BindInt64(2, expected_version);
+  (*statement)->BindBlob(3, sealed_tokens);
+  auto row = (*statement)->Step(operation);
+  if (!row.ok()) return row.error();
+  bool replaced = *row;
+  CREDGATE_RETURN_IF_ERROR((*statement)->Run(operation));
+  return replaced;
+}
+
+Result<bool> SqliteStore::ReplaceResourceBody(std::string_view kind, std::string_view key,
+                                              int64_t expected_version,
+                                              std::string_view body_json) {
+  std::lock_guard lock(mutex_);
+  std::string operation = "ReplaceResourceBody of " + Quoted(key);
+  auto statement = database_->Prepare(
+      "UPDATE resources SET body_json = ?4 WHERE kind = ?1 AND key = ?2 AND version = ?3 "
+      "RETURNING 1",
+      operation);
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindText(1, kind);
+  (*statement)->BindText(2, key);
+  (*statement)->BindInt64(3, expected_version);
+  (*statement)->BindText(4, body_json);
+  auto row = (*statement)->Step(operation);
+  if (!row.ok()) return row.error();
+  bool replaced = *row;
+  CREDGATE_RETURN_IF_ERROR((*statement)->Run(operation));
+  return replaced;
 }
 
 Result<std::vector<TokenRecord>> SqliteStore::ListAllTokens() {
@@ -352,6 +402,7 @@ Result<bool> SqliteStore::DeleteAdminKey(std::string_view id) {
   if (!row.ok()) return row.error();
   bool deleted = *row;
   CREDGATE_RETURN_IF_ERROR((*statement)->Run(operation));
+  if (deleted) ScrubWal(*database_, operation);
   return deleted;
 }
 

@@ -3,7 +3,11 @@
 // Open creates the file with mode 0600, enables WAL journaling with synchronous=FULL (every
 // commit is on disk before the call returns, which matters most for rotated refresh tokens),
 // sets a busy timeout for other processes holding the lock, and applies schema migrations
-// (migrations.h). Statements are prepared once and reused. Every method is thread-safe, and one
+// (migrations.h). It also turns on secure_delete, so SQLite overwrites deleted rows with zeros.
+// Every delete ends with a WAL checkpoint that truncates the WAL, so after DeleteTree,
+// DeleteTokens or DeleteAdminKey returns, the deleted sealed bytes and key hashes are in neither
+// the database file nor its WAL. A read by another connection blocks that checkpoint, and the
+// bytes then leave the WAL at the next checkpoint. Statements are prepared once and reused. Every method is thread-safe, and one
 // mutex serializes them, so calls never overlap inside one process.
 #pragma once
 
@@ -49,6 +53,10 @@ class SqliteStore final : public Store {
                                 std::optional<int64_t> expected_version) override;
   Result<bool> DeleteTokens(std::string_view connection_key) override;
   Result<std::vector<TokenRecord>> ListAllTokens() override;
+  Result<bool> ReplaceSealedTokens(std::string_view connection_key, int64_t expected_version,
+                                   std::string_view sealed_tokens) override;
+  Result<bool> ReplaceResourceBody(std::string_view kind, std::string_view key,
+                                   int64_t expected_version, std::string_view body_json) override;
   Result<RefreshLease> AcquireRefreshLease(std::string_view connection_key, int64_t held_version,
                                            std::string_view holder, int64_t now_ms,
                                            int64_t ttl_ms) override;

@@ -103,6 +103,24 @@ class Store {
   // Returns every token record, ordered by connection key.
   virtual Result<std::vector<TokenRecord>> ListAllTokens() = 0;
 
+  // Master key rotation. Both calls replace sealed bytes whose plaintext is unchanged, so they
+  // keep the stored version, so a refresh that read the version before the rewrap still commits. Each one
+  // is a single compare-and-swap statement, so a rewrap can run while credgate serves and can
+  // stop at any record.
+  //
+  // Replaces the sealed blob of a token record when its version still equals
+  // `expected_version`, keeping the version, expiry, refresh lease and attempt. Returns false,
+  // and changes nothing, when the version differs or the record is gone.
+  virtual Result<bool> ReplaceSealedTokens(std::string_view connection_key,
+                                           int64_t expected_version,
+                                           std::string_view sealed_tokens) = 0;
+  // Replaces the body of the resource at (kind, key) when its version still equals
+  // `expected_version`, keeping the version and updated_at. Returns false, and changes nothing,
+  // when the version differs or the resource is gone.
+  virtual Result<bool> ReplaceResourceBody(std::string_view kind, std::string_view key,
+                                           int64_t expected_version,
+                                           std::string_view body_json) = 0;
+
   // Refresh lease: the cluster-wide single flight of token refreshes. One atomic statement
   // checks and changes the record, so two processes never both hold a connection's lease.
   //

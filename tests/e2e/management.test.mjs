@@ -213,7 +213,8 @@ describe('management api', { skip, timeout: 60000 }, () => {
   let credgate;
 
   before(async () => {
-    credgate = await newCredgate('api');
+    // 'admin key is required' sends 15 bad keys; the default limit of 10 would answer 429.
+    credgate = await newCredgate('api', { extraArgs: ['--admin-auth-failure-limit', '100'] });
     await credgate.start();
   });
 

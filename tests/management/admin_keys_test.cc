@@ -7,21 +7,25 @@
 namespace credgate::management {
 namespace {
 
-TEST(AdminKeys, IdentifyReturnsKeyId) {
+TEST(AdminKeys, BootstrapKeyIsAdmin) {
   AdminKeys keys;
   keys.Add(Secret("cgk_bootstrap-key-0123456789"));
-  keys.AddHash(crypto::HashAdminKey(Secret("cgk_ops-key-0123456789")), "ops");
-  EXPECT_EQ(keys.Identify("Bearer cgk_bootstrap-key-0123456789"), "bootstrap");
-  EXPECT_EQ(keys.Identify("Bearer cgk_ops-key-0123456789"), "ops");
+  auto principal = keys.FindBootstrap(crypto::HashAdminKey(Secret("cgk_bootstrap-key-0123456789")));
+  ASSERT_TRUE(principal.has_value());
+  EXPECT_EQ(principal->id, kBootstrapAdminKeyId);
+  EXPECT_EQ(principal->role, AdminRole::kAdmin);
 }
 
-TEST(AdminKeys, UnknownKeyHasNoId) {
+TEST(AdminKeys, UnknownKeyIsNotBootstrap) {
   AdminKeys keys;
   keys.Add(Secret("cgk_bootstrap-key-0123456789"));
-  EXPECT_FALSE(keys.Identify("Bearer cgk_other").has_value());
-  EXPECT_FALSE(keys.Identify("cgk_bootstrap-key-0123456789").has_value());
-  EXPECT_FALSE(keys.Authorize(""));
-  EXPECT_TRUE(keys.Authorize("Bearer cgk_bootstrap-key-0123456789"));
+  EXPECT_FALSE(keys.FindBootstrap(crypto::HashAdminKey(Secret("cgk_other"))).has_value());
+}
+
+TEST(AdminKeys, BearerCredentialNeedsScheme) {
+  EXPECT_TRUE(BearerCredential("Bearer cgk_bootstrap-key-0123456789").has_value());
+  EXPECT_FALSE(BearerCredential("cgk_bootstrap-key-0123456789").has_value());
+  EXPECT_FALSE(BearerCredential("").has_value());
 }
 
 }  // namespace

@@ -58,6 +58,7 @@ export class Credgate {
       ...postLoginRedirects.flatMap((url) => ['--post-login-redirect-allow', url]),
       ...extraArgs,
     ];
+    this.env = env;
     this.starts = 0;
   }
 

@@ -1,0 +1,28 @@
+// A minimal blocking HTTP/1.1 client for the CLI subcommands that call a running credgate's
+// management API (`credgate admin-key ... --management-url`, `credgate keys rewrap`). Plain
+// http only, because the management listener serves plain HTTP; one request per connection.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "common/result.h"
+#include "common/secret.h"
+
+namespace credgate::app {
+
+struct ManagementReply {
+  int status = 0;
+  std::string body;
+};
+
+// Sends `method path` with `Authorization: Bearer <admin_key>` and, when `body` is not empty, a
+// JSON body, to `base_url` (http://host:port). Fails with kInvalidArgument for a URL that is not
+// http://host[:port], and with kUnavailable or kDeadlineExceeded when the server cannot be
+// reached or sends no response within `timeout`. Any HTTP status is a successful reply.
+Result<ManagementReply> SendManagementRequest(const std::string& base_url,
+                                              const std::string& method, const std::string& path,
+                                              const Secret& admin_key, const std::string& body,
+                                              std::chrono::seconds timeout);
+
+}  // namespace credgate::app

@@ -1,0 +1,87 @@
+#include "runtime/audit_log.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace credgate::runtime {
+
+namespace {
+
+std::shared_ptr<spdlog::logger> AuditLogger() {
+  auto logger = spdlog::get("audit");
+  if (logger) return logger;
+  logger = spdlog::default_logger()->clone("audit");
+  spdlog::register_logger(logger);
+  return logger;
+}
+
+}  // namespace
+
+std::string FormatAuditTime(TimePoint time) {
+  const auto since_epoch = time.time_since_epoch();
+  const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
+  std::time_t whole = static_cast<std::time_t>(seconds.count());
+  std::tm utc{};
+  gmtime_r(&whole, &utc);
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<int>(millis.count()));
+  return buffer;
+}
+
+Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, const Clock& clock) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return MakeError(ErrorCode::kUnavailable, "failed to open audit log " + path + ": " +
+                                                  std::strerror(errno) +
+                                                  "; check that its folder exists and is writable");
+  }
+  struct stat info {};
+  if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
+    ::close(fd);
+    return MakeError(ErrorCode::kFailedPrecondition,
+                     "audit log " + path + " is not a regular file");
+  }
+  if ((info.st_mode & 077) != 0) {
+    ::close(fd);
+    return MakeError(
+        ErrorCode::kFailedPrecondition,
+        "audit log " + path + " lets group or others access it; run `chmod 600 " + path + "`");
+  }
+  return std::unique_ptr<AuditLog>(new AuditLog(fd, path, clock));
+}
+
+AuditLog::~AuditLog() { ::close(fd_); }
+
+void AuditLog::Record(boost::json::object event) {
+  event["time"] = FormatAuditTime(clock_.Now());
+  std::string line = boost::json::serialize(event);
+  AuditLogger()->info("{}", line);
+  line.push_back('\n');
+
+  std::lock_guard lock(mutex_);
+  // O_APPEND makes each write(2) land at the end of the file as a unit.
+  ssize_t written = ::write(fd_, line.data(), line.size());
+  if (written != static_cast<ssize_t>(line.size())) {
+    ++write_failures_;
+    spdlog::error("audit log write failed path={} failures={}: {}", path_, write_failures_,
+                  written < 0 ? std::strerror(errno) : "short write");
+  }
+}
+
+uint64_t AuditLog::write_failures() const {
+  std::lock_guard lock(mutex_);
+  return write_failures_;
+}
+
+}  // namespace credgate::runtime

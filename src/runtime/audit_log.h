@@ -1,0 +1,58 @@
+// The audit log: one JSON object per line for every management change and every token that
+// get-authorization-context hands to a caller. Events never contain a token, key or secret:
+// they name who acted (an admin key id or a JWT subject), what was done and to which
+// connection, when and from where.
+//
+// AuditLog appends each line to a file (mode 0600, opened with O_APPEND so that lines from
+// several processes never interleave within a line) and also logs it through the spdlog logger
+// "audit". Thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "common/clock.h"
+#include "common/result.h"
+
+namespace credgate::runtime {
+
+// The destination of audit events. Tests capture them with their own sink.
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  // Records `event` after adding "time" (RFC 3339 UTC with milliseconds). Returns nothing, so
+  // an implementation logs and counts its own write failures.
+  virtual void Record(boost::json::object event) = 0;
+};
+
+class AuditLog final : public AuditSink {
+ public:
+  // Opens or creates `path` for appending. A new file gets mode 0600. Fails with
+  // kFailedPrecondition when an existing file grants group or others any permission (the
+  // message names the path and `chmod 600`), and with kUnavailable when it cannot be opened.
+  static Result<std::unique_ptr<AuditLog>> Open(const std::string& path, const Clock& clock);
+  ~AuditLog() override;
+
+  void Record(boost::json::object event) override;
+
+  uint64_t write_failures() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  AuditLog(int fd, std::string path, const Clock& clock)
+      : fd_(fd), path_(std::move(path)), clock_(clock) {}
+
+  const int fd_;
+  const std::string path_;
+  const Clock& clock_;
+  mutable std::mutex mutex_;
+  uint64_t write_failures_ = 0;  // Guarded by mutex_.
+};
+
+// Formats `time` as RFC 3339 UTC with milliseconds, for example 2026-01-02T03:04:05.678Z.
+std::string FormatAuditTime(TimePoint time);
+
+}  // namespace credgate::runtime
