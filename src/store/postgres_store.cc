@@ -275,8 +275,8 @@ Result<bool> PostgresStore::DeleteTokens(std::string_view connection_key) {
   });
 }
 
-// Rewraps change sealed bytes whose plaintext is the same, so they send no notification: the
-// other gateways' memory stays correct.
+// A rewrap changes the sealed bytes but not their plaintext, so it sends no change notification:
+// the memory of the other gateways is still correct.
 Result<bool> PostgresStore::ReplaceSealedTokens(std::string_view connection_key,
                                                 int64_t expected_version,
                                                 std::string_view sealed_tokens) {
