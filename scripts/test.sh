@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs every test: installs what is missing, builds, runs the unit tests with CTest, then the
-# end-to-end tests that start the real OpenID provider, backend, browser and credgate.
+# end-to-end tests that start the real OpenID provider, backend, browser and credgate, and last
+# a scan of every output file of the run for the secret values the tests used.
 set -eu
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,9 +13,21 @@ build_dir=${CREDGATE_BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 ninja -C "$build_dir"
 
+# Output of an earlier run would mix its logs and secrets into this run's scan.
+rm -rf .test-output
+mkdir -p .test-output
+
 echo "== unit tests"
 ctest --test-dir "$build_dir" --output-on-failure -j2
 
 echo "== end-to-end tests"
-CREDGATE_BIN="$repo_root/$build_dir/src/app/credgate" \
-  node --test --test-concurrency=1 tests/e2e/
+# The data folders stay in .test-output/e2e, and the runner's report goes to a file, so that the
+# secret scan reads them.
+CREDGATE_BIN="$repo_root/$build_dir/src/app/credgate" CREDGATE_E2E_KEEP_OUTPUT=1 \
+  node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination=.test-output/e2e-report.tap \
+    tests/e2e/
+
+echo "== secrets in test output"
+CREDGATE_BUILD_DIR="$build_dir" node --test tests/secrets/

@@ -30,6 +30,7 @@ import {
   parsePort,
   parseSeconds,
   printReady,
+  recordSecrets,
 } from './common.mjs';
 
 const kUsage =
@@ -130,6 +131,7 @@ const provider = new Provider(issuer, {
   },
 });
 
+recordSecrets('backend client secret', [args['client-secret']]);
 provider.use(countTokenRequests);
 provider.on('grant.error', (ctx, error) => {
   if (error.error_detail === kReusedRefreshToken) stats.refreshTokenReuseRejected += 1;
@@ -187,6 +189,8 @@ async function countTokenRequests(ctx, next) {
   } else if (ctx.body?.access_token) {
     issued.accessTokens.push(ctx.body.access_token);
     if (ctx.body.refresh_token) issued.refreshTokens.push(ctx.body.refresh_token);
+    recordSecrets('backend access token', [ctx.body.access_token]);
+    recordSecrets('backend refresh token', [ctx.body.refresh_token]);
   }
 }
 

@@ -14,7 +14,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -25,6 +24,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { credgateBinaryExists, Credgate, kCredgateBin } from './lib/credgate.mjs';
 import { freePort, kOutputDir, stopAll } from './lib/processes.mjs';
+import { recordSecrets, removeTestDir } from './lib/secrets.mjs';
 import { fetchJson, sleep } from './lib/tokens.mjs';
 
 const skip =
@@ -62,7 +62,7 @@ async function newCredgate(name, options = {}) {
 
 after(async () => {
   await stopAll();
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dataDirs) removeTestDir(dir);
 });
 
 // Sends one management request. `body` is sent as given (a string) or as JSON; `key` is the
@@ -101,9 +101,12 @@ function assertArmError(response, status, pattern) {
   if (pattern) assert.match(message, pattern);
 }
 
+const kProviderClientSecret = 'provider-client-secret-5e1d7c93';
+recordSecrets('client secret', [kProviderClientSecret]);
+
 // An oauth2 provider body; `secret: null` leaves clientSecret out.
 function providerBody({
-  secret = 'provider-client-secret-5e1d7c93',
+  secret = kProviderClientSecret,
   displayName = 'Example',
   authorizationUrl = 'https://oauth.example.com/authorize',
   tokenUrl = 'https://oauth.example.com/token',
@@ -395,6 +398,7 @@ describe('management api', { skip, timeout: 60000 }, () => {
 
   test('client secret is write-only', async () => {
     const secret = 'write-only-secret-8a4f2c6e1b9d';
+    recordSecrets('client secret', [secret]);
     const path = '/authorizationProviders/secret-provider';
 
     const created = await credgate.manage('PUT', path, providerBody({ secret }));
