@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs everything credgate builds, runs and tests with, from Debian 12's packages and the npm
-# registry. Idempotent: a second run installs nothing new. Run as root.
+# registry. clang, libFuzzer (libclang-rt-14-dev) and llvm-symbolizer (llvm-14) are for
+# scripts/fuzz.sh. Idempotent: a second run installs nothing new. Run as root.
 set -eu
 
 DEBIAN_PACKAGES="
@@ -10,6 +11,7 @@ DEBIAN_PACKAGES="
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   chromium
   nginx-light wrk
+  clang libclang-rt-14-dev llvm-14
 "
 
 missing=""

@@ -37,6 +37,7 @@ import {
   parsePort,
   parseSeconds,
   printReady,
+  recordSecrets,
 } from './common.mjs';
 
 const kUsage =
@@ -144,6 +145,7 @@ const provider = new Provider(issuer, {
   },
 });
 
+recordSecrets('backend client secret', [args['client-secret']]);
 provider.use(countTokenRequests);
 provider.on('server_error', (ctx, error) => {
   process.stderr.write(`backend: server error on ${ctx.method} ${ctx.path}: ${error.stack}\n`);
@@ -206,6 +208,8 @@ async function countTokenRequests(ctx, next) {
     issued.accessTokens.push(ctx.body.access_token);
     if (ctx.body.refresh_token) issued.refreshTokens.push(ctx.body.refresh_token);
     await recordIssued(ctx.body, grantType, presentedRefreshToken);
+    recordSecrets('backend access token', [ctx.body.access_token]);
+    recordSecrets('backend refresh token', [ctx.body.refresh_token]);
   }
 }
 

@@ -2,6 +2,8 @@
 // ready line and shutdown on signals.
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 // Parses process.argv against `options` (node:util parseArgs format) and exits with status 2 and
@@ -94,4 +96,16 @@ export function listenOnLoopback(server, port) {
       resolve(server);
     });
   });
+}
+
+// Appends secret values (client secrets, issued tokens) of `kind` to
+// $CREDGATE_TEST_SECRETS_DIR/<pid>.jsonl when the variable is set, so that the credgate tests can
+// check that no output file of their run contains them. Does nothing otherwise.
+export function recordSecrets(kind, values) {
+  const dir = process.env.CREDGATE_TEST_SECRETS_DIR;
+  if (!dir) return;
+  const lines = values
+    .filter((value) => typeof value === 'string' && value !== '')
+    .map((value) => `${JSON.stringify({ kind, value })}\n`);
+  if (lines.length > 0) appendFileSync(join(dir, `${process.pid}.jsonl`), lines.join(''));
 }

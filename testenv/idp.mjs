@@ -25,6 +25,7 @@ import {
   parsePort,
   parseSeconds,
   printReady,
+  recordSecrets,
 } from './common.mjs';
 
 const kUsage =
@@ -100,6 +101,14 @@ const provider = new Provider(issuer, {
   findAccount: async (ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
 });
 
+recordSecrets('caller client secret', callers.map((caller) => caller.clientSecret));
+// Records every caller JWT the token endpoint issues.
+provider.use(async (ctx, next) => {
+  await next();
+  if (ctx.method === 'POST' && ctx.path === '/token' && ctx.status === 200) {
+    recordSecrets('caller JWT', [ctx.body?.access_token]);
+  }
+});
 provider.on('server_error', (ctx, error) => {
   process.stderr.write(`idp: server error on ${ctx.method} ${ctx.path}: ${error.stack}\n`);
 });

@@ -41,7 +41,8 @@ void SetRequestId(bhttp::fields& fields, const http::ServerExchange& exchange) {
 // Sends a response that the gateway built itself (an error, a policy's or a sign-in page).
 awaitable<void> Respond(http::ServerExchange& exchange, http::Response response) {
   SetRequestId(response, exchange);
-  co_await exchange.Respond(std::move(response));
+  // A failed write means the client is gone, and Respond() has then closed keep-alive.
+  (void)co_await exchange.Respond(std::move(response));
 }
 
 void FillRequestContext(const http::ServerExchange& exchange, const Route& route,

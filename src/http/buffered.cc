@@ -24,11 +24,14 @@ StreamingHandler MakeBufferedHandler(BufferedHandler handler, size_t max_body_by
     auto body = co_await exchange.ReadBody(max_body_bytes);
     if (!body.ok()) {
       const Error& error = body.error();
+      // A failed write means the client is gone. Respond() has then closed keep-alive, and
+      // nothing else remains to do, so its Status is dropped here and below.
       if (error.code == ErrorCode::kResourceExhausted) {
-        co_await exchange.Respond(
+        (void)co_await exchange.Respond(
             PlainTextResponse(bhttp::status::payload_too_large, error.message));
       } else if (error.code == ErrorCode::kInvalidArgument) {
-        co_await exchange.Respond(PlainTextResponse(bhttp::status::bad_request, error.message));
+        (void)co_await exchange.Respond(
+            PlainTextResponse(bhttp::status::bad_request, error.message));
       } else {
         // The client is gone or stalled, so no response can be delivered.
         spdlog::debug("http server: request {}: {}", exchange.info().request_id, error.message);
@@ -43,7 +46,7 @@ StreamingHandler MakeBufferedHandler(BufferedHandler handler, size_t max_body_by
     if (response.find("x-request-id") == response.end()) {
       response.set("x-request-id", exchange.info().request_id);
     }
-    co_await exchange.Respond(std::move(response));
+    (void)co_await exchange.Respond(std::move(response));
   };
 }
 

@@ -172,7 +172,8 @@ asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<S
       }
       Response response(bhttp::status::internal_server_error, 11);
       response.keep_alive(false);
-      co_await exchange.Respond(std::move(response));
+      // The connection closes after this response whether or not the write succeeds.
+      (void)co_await exchange.Respond(std::move(response));
     }
     if (!exchange.keep_alive()) break;
   }

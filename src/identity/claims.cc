@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <ctime>
 #include <optional>
@@ -12,9 +13,11 @@
 namespace credgate::identity {
 namespace {
 
-// 9999-12-31T23:59:59Z. Larger NumericDates are rejected, so that converting one to a
-// TimePoint cannot overflow.
-constexpr double kMaxNumericDate = 253402300799.0;
+// The last whole second a TimePoint can hold: 2262-04-11T23:47:16Z with libstdc++, whose
+// system_clock counts nanoseconds in 64 bits. Larger NumericDates are rejected, so that
+// converting one to a TimePoint cannot overflow.
+constexpr double kMaxNumericDate = static_cast<double>(
+    std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count());
 
 // Reads the NumericDate claim `name`: nullopt when absent, an error when not a number in range.
 Result<std::optional<double>> ReadNumericDate(const boost::json::object& payload,

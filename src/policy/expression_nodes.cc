@@ -97,6 +97,16 @@ Result<Value> MethodNode::Evaluate(EvalFrame& frame) const {
   std::vector<Value> args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   if (value.is_string() && string_method_ != nullptr) {
+    // The compiler checks the argument count only when it knows the target is a String. A
+    // target whose type is known only now (a variable, GetValueOrDefault) is checked here,
+    // because CallStringMethod reads the arguments it expects without checking.
+    if (args.size() < string_method_->min_args || args.size() > string_method_->max_args) {
+      return Fail("String." + name_ + " takes " + std::to_string(string_method_->min_args) +
+                  (string_method_->max_args != string_method_->min_args
+                       ? " to " + std::to_string(string_method_->max_args)
+                       : std::string()) +
+                  " argument(s), not " + std::to_string(args.size()));
+    }
     auto result = CallStringMethod(string_method_->method, value.AsString(), args);
     if (!result.ok()) return Fail(result.error().message);
     return result;

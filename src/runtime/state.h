@@ -25,7 +25,7 @@
 
 namespace credgate::policy {
 struct CompiledDocument;
-struct CompiledPipeline;
+class CompiledPipeline;
 }  // namespace credgate::policy
 
 namespace credgate::runtime {

@@ -8,7 +8,7 @@
 // Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -20,6 +20,7 @@ import {
   kCredgateBin,
 } from './lib/credgate.mjs';
 import { freePort, kOutputDir, startNodeServer, stopAll } from './lib/processes.mjs';
+import { removeTestDir } from './lib/secrets.mjs';
 import {
   callerToken,
   decodeJwt,
@@ -76,7 +77,7 @@ describe('client credentials', { skip, timeout: 120000 }, () => {
   after(async () => {
     api?.server.close();
     await stopAll();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) removeTestDir(dataDir);
   });
 
   // Asserts a 2xx management response and returns its JSON body.

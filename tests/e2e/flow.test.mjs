@@ -7,7 +7,7 @@
 // Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -18,6 +18,7 @@ import {
   kCredgateBin,
 } from './lib/credgate.mjs';
 import { freePort, kOutputDir, runLogin, startNodeServer, stopAll } from './lib/processes.mjs';
+import { removeTestDir } from './lib/secrets.mjs';
 import {
   callerToken,
   decodeJwt,
@@ -74,7 +75,7 @@ describe('flow', { skip, timeout: 240000 }, () => {
 
   after(async () => {
     await stopAll();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) removeTestDir(dataDir);
   });
 
   // Asserts a 2xx management response and returns its JSON body.

@@ -9,7 +9,7 @@
 // Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -20,6 +20,7 @@ import {
   kCredgateBin,
 } from './lib/credgate.mjs';
 import { freePort, kOutputDir, runLogin, startNodeServer, stopAll } from './lib/processes.mjs';
+import { removeTestDir } from './lib/secrets.mjs';
 import { callerToken, fetchJson, kCallers, sleep } from './lib/tokens.mjs';
 
 const kBackendClientId = 'credgate-lifecycle';
@@ -69,7 +70,7 @@ describe('lifecycle', { skip, timeout: 300000 }, () => {
 
   after(async () => {
     await stopAll();
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) removeTestDir(dataDir);
   });
 
   async function manage(method, path, body) {

@@ -14,7 +14,6 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
-  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -30,6 +29,7 @@ import {
   kCredgateBin,
 } from './lib/credgate.mjs';
 import { freePort, kOutputDir, stopAll } from './lib/processes.mjs';
+import { recordSecrets, removeTestDir } from './lib/secrets.mjs';
 import { fetchJson, sleep } from './lib/tokens.mjs';
 
 const skip =
@@ -67,7 +67,7 @@ async function newCredgate(name, options = {}) {
 
 after(async () => {
   await stopAll();
-  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of dataDirs) removeTestDir(dir);
 });
 
 // Sends one management request. `body` is sent as given (a string) or as JSON; `key` is the
@@ -106,9 +106,12 @@ function assertArmError(response, status, pattern) {
   if (pattern) assert.match(message, pattern);
 }
 
+const kProviderClientSecret = 'provider-client-secret-5e1d7c93';
+recordSecrets('client secret', [kProviderClientSecret]);
+
 // An oauth2 provider body; `secret: null` leaves clientSecret out.
 function providerBody({
-  secret = 'provider-client-secret-5e1d7c93',
+  secret = kProviderClientSecret,
   displayName = 'Example',
   authorizationUrl = 'https://oauth.example.com/authorize',
   tokenUrl = 'https://oauth.example.com/token',
@@ -398,6 +401,7 @@ describe('management api', { skip, timeout: 60000 }, () => {
 
   test('client secret is write-only', async () => {
     const secret = 'write-only-secret-8a4f2c6e1b9d';
+    recordSecrets('client secret', [secret]);
     const path = '/authorizationProviders/secret-provider';
 
     const created = await credgate.manage('PUT', path, providerBody({ secret }));

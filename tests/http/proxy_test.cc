@@ -49,6 +49,9 @@ class ProxyTest : public IoTest {
   ProxyTest()
       : pool_(std::move(UpstreamPool::Create({})).value()),
         client_(std::move(PooledHttpClient::Create({})).value()) {}
+  // The proxy handler may still be returning the backend connection to pool_ after the client
+  // got the whole response, so the handlers stop before pool_ is destroyed.
+  ~ProxyTest() override { StopIo(); }
 
   // Starts the front server, which forwards every request to `backend_port` and then lets
   // `edit` change the response header, as an outbound policy would.

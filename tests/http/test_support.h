@@ -40,12 +40,18 @@ class IoTest : public ::testing::Test {
   IoTest() : guard_(asio::make_work_guard(io_)) {
     for (int i = 0; i < 2; ++i) threads_.emplace_back([this] { io_.run(); });
   }
-  ~IoTest() override {
+  ~IoTest() override { StopIo(); }
+
+  // Stops the servers and the io_context threads. A fixture whose members are used by server
+  // handlers calls it in its own destructor, because those members are destroyed before
+  // ~IoTest() runs, while a handler may still be finishing a request. Idempotent.
+  void StopIo() {
     for (auto& server : servers_) server->Stop();
     servers_.clear();
     guard_.reset();
     io_.stop();
     for (auto& thread : threads_) thread.join();
+    threads_.clear();
   }
 
   // Runs `task` on the io_context and waits up to 30 s for its result.

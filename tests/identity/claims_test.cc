@@ -191,6 +191,16 @@ TEST_F(ClaimsTest, RejectsOutOfRangeExp) {
   ExpectRejected(kReasonInvalidJwt, "outside the supported date range");
 }
 
+// 2280-07-19: representable as a NumericDate, but past the end of a nanosecond TimePoint, so
+// converting it would overflow. Found by fuzz/jwt_fuzzer.cc.
+TEST_F(ClaimsTest, RejectsDatesPastTimePointRange) {
+  for (const char* claim : {"exp", "nbf", "iat"}) {
+    payload_[claim] = 9'799'999'940;
+    ExpectRejected(kReasonInvalidJwt, "outside the supported date range");
+    payload_[claim] = kNow;
+  }
+}
+
 TEST_F(ClaimsTest, RejectsNonStringSub) {
   payload_["sub"] = 12;
   ExpectRejected(kReasonInvalidJwt, "'sub'");

@@ -221,6 +221,20 @@ TEST_F(ExpressionTest, MissingVariableIndexerFails) {
   EXPECT_NE(error.message.find("'absent' is not present"), std::string::npos) << error.message;
 }
 
+// A variable's type is known only at run time, so the compiler cannot check the argument
+// count of a String method called on it. Found by fuzz/expression_fuzzer.cc, which read past
+// the arguments of Replace.
+TEST_F(ExpressionTest, DynamicStringMethodArgumentCountFails) {
+  context_.variables["name"] = Value("alice");
+  for (const char* text : {"@(context.Variables[\"name\"].Replace(\"a\"))",
+                           "@(context.Variables[\"name\"].Substring())",
+                           "@(context.Variables[\"name\"].StartsWith())"}) {
+    Error error = RuntimeError(text);
+    EXPECT_EQ(error.reason, kExpressionFailureReason) << text;
+    EXPECT_NE(error.message.find("argument(s), not"), std::string::npos) << error.message;
+  }
+}
+
 TEST_F(ExpressionTest, LastErrorWithoutErrorFails) {
   Error error = RuntimeError("@(context.LastError.Message)");
   EXPECT_NE(error.message.find("context.LastError is null"), std::string::npos) << error.message;

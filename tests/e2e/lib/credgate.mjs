@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 
 import { Child, kRepoRoot } from './processes.mjs';
+import { recordSecrets } from './secrets.mjs';
 import { fetchJson, sleep } from './tokens.mjs';
 
 // The credgate binary: $CREDGATE_BIN (relative paths are taken from the repository root) or
@@ -60,6 +61,7 @@ export class Credgate {
     ];
     this.env = env;
     this.starts = 0;
+    recordSecrets('admin key', [adminKey]);
   }
 
   // Spawns the process without waiting for it to become ready.
@@ -89,6 +91,7 @@ export class Credgate {
   // on in manage().
   readGeneratedAdminKey() {
     this.adminKey = readFileSync(join(this.dataDir, 'admin.key'), 'utf8').trim();
+    recordSecrets('admin key', [this.adminKey]);
     return this.adminKey;
   }
 
@@ -105,11 +108,31 @@ export class Credgate {
       const healthy = await fetch(`${this.managementUrl}/healthz`)
         .then((response) => response.status === 200)
         .catch(() => false);
-      if (healthy) return;
+      if (healthy) {
+        this.recordKeyFiles();
+        return;
+      }
       await sleep(100);
     }
     const reason = exited ? 'exited' : `was not healthy after ${timeoutMs} ms`;
     throw new Error(`credgate ${reason}; output:\n${this.child.output}`);
+  }
+
+  // Records the keys of the master.key and admin.key files that credgate generated in its data
+  // folder. master.key has one "id:key" line per key, and lines starting with '#' are comments.
+  recordKeyFiles() {
+    const masterKeyFile = join(this.dataDir, 'master.key');
+    if (existsSync(masterKeyFile)) {
+      const keys = readFileSync(masterKeyFile, 'utf8')
+        .split('\n')
+        .filter((line) => line !== '' && !line.startsWith('#'))
+        .map((line) => line.slice(line.indexOf(':') + 1));
+      recordSecrets('master key', keys);
+    }
+    const adminKeyFile = join(this.dataDir, 'admin.key');
+    if (existsSync(adminKeyFile)) {
+      recordSecrets('admin key', [readFileSync(adminKeyFile, 'utf8').trim()]);
+    }
   }
 
   async stop() {

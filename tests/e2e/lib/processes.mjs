@@ -43,7 +43,7 @@ export class Child {
     });
     mkdirSync(kOutputDir, { recursive: true });
     this.log = createWriteStream(join(kOutputDir, `${name}.log`), { flags: 'a' });
-    this.log.write(`--- ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
+    this.log.write(`--- ${new Date().toISOString()} ${command} ${redactArgs(args).join(' ')}\n`);
     this.process = spawn(command, args, {
       cwd: kRepoRoot,
       env: { ...process.env, ...env },
@@ -113,6 +113,13 @@ export class Child {
     await this.exited;
     clearTimeout(timer);
   }
+}
+
+// Options whose values are secrets, left out of the command line that a log starts with.
+const kSecretOptions = new Set(['--client-secret', '--password']);
+
+function redactArgs(args) {
+  return args.map((arg, index) => (kSecretOptions.has(args[index - 1]) ? '<redacted>' : arg));
 }
 
 // Starts a testenv server (idp.mjs or backend.mjs) and resolves with [child, readyMessage] once
