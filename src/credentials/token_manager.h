@@ -32,7 +32,7 @@ struct RefreshClaim {
   enum class Outcome {
     kClaimed,     // This process may call the token endpoint.
     kBusy,        // Another process is refreshing the connection until `busy_until`.
-    kSuperseded,  // The store holds newer tokens than the caller's: `stored`.
+    kSuperseded,  // The store contains newer tokens than the caller's: `stored`.
   };
   Outcome outcome = Outcome::kClaimed;
   std::shared_ptr<const TokenSet> stored;  // kSuperseded.
@@ -71,7 +71,7 @@ class TokenPersistence {
                                                                 const TokenSet& tokens,
                                                                 int64_t expected_version);
   // Ends a claim without new tokens. `attempt_finished` is true when the token endpoint
-  // answered, so no refresh token was rotated, and false when its outcome is unknown.
+  // responded, so no refresh token was rotated, and false when its outcome is unknown.
   virtual boost::asio::awaitable<void> ReleaseRefresh(const std::string& connection_key,
                                                       bool attempt_finished);
   // Reads the connection's stored tokens. Errors: kNotFound, kUnavailable.
@@ -98,7 +98,7 @@ enum class RefreshTrigger {
 // Several processes on one store: before calling the token endpoint, the refresh claims the
 // connection through TokenPersistence::ClaimRefresh with the store version of the tokens it
 // holds. If the store already has newer tokens, it takes them without calling the provider. If
-// another process holds the claim, it serves the current token while that token is valid, and
+// another process has the claim, it serves the current token while that token is valid, and
 // otherwise polls the store until the other process stores its result (Options::busy_*). The
 // commit succeeds only if the stored version is still the one the refresh started from, and a
 // commit conflict or an invalid_grant first looks for newer stored tokens. An invalid_grant after

@@ -129,7 +129,7 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
   }
   counters_.granted.fetch_add(1, std::memory_order_relaxed);
   if (services_.audit != nullptr) {
-    // Who received which connection's token; the token itself never enters the audit log.
+    // The caller and connection of each token handed out. The audit log never contains the token.
     boost::json::object event;
     event["event"] = "token.issued";
     event["requestId"] = context.request_id;

@@ -179,8 +179,8 @@ void ClusterSync::ApplyTreeDeletion(const std::string& key) {
 awaitable<void> ClusterSync::ApplyTokens(const std::string& store_key, int64_t version) {
   const std::string connection_key = ConnectionKeyOfStoreKey(store_key);
   if (connection_key.empty()) co_return;
-  std::optional<int64_t> held = services_.tokens->TokenVersion(connection_key);
-  if (held && *held >= version) {
+  std::optional<int64_t> memory_version = services_.tokens->TokenVersion(connection_key);
+  if (memory_version && *memory_version >= version) {
     ++changes_skipped_;
     co_return;
   }
@@ -233,13 +233,13 @@ awaitable<void> ClusterSync::Reconcile() {
   // Resources gone from the store: remove the top-most ones, which removes their children.
   std::set<std::string> stored_keys;
   for (const auto& record : *records) stored_keys.insert(VersionKey(record.kind, record.key));
-  std::vector<std::string> gone;
+  std::vector<std::string> deleted_keys;
   for (const auto& [version_key, version] : versions_) {
-    if (!stored_keys.contains(version_key)) gone.emplace_back(KeyOfVersionKey(version_key));
+    if (!stored_keys.contains(version_key)) deleted_keys.emplace_back(KeyOfVersionKey(version_key));
   }
-  std::sort(gone.begin(), gone.end());
+  std::sort(deleted_keys.begin(), deleted_keys.end());
   std::string last_removed;
-  for (const auto& key : gone) {
+  for (const auto& key : deleted_keys) {
     if (!last_removed.empty() && key.starts_with(last_removed + "/")) continue;
     if (key.ends_with("/state")) continue;  // A status goes with its connection.
     ApplyTreeDeletion(key);
@@ -269,8 +269,8 @@ awaitable<void> ClusterSync::Reconcile() {
   for (const auto& record : *tokens) {
     const std::string connection_key = ConnectionKeyOfStoreKey(record.connection_key);
     if (connection_key.empty()) continue;
-    std::optional<int64_t> held = services_.tokens->TokenVersion(connection_key);
-    if (held && *held >= record.version) continue;
+    std::optional<int64_t> memory_version = services_.tokens->TokenVersion(connection_key);
+    if (memory_version && *memory_version >= record.version) continue;
     auto opened = OpenTokenRecord(record, *services_.keyring);
     if (!opened.ok()) continue;
     if (services_.tokens->AdoptStoredTokens(connection_key, std::move(*opened))) ++repaired;

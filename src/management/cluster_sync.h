@@ -8,7 +8,7 @@
 // Options::reconcile_interval and whenever the feed reports kResync.
 //
 // Every change is applied on one executor, one at a time, so the version maps need no lock.
-// Store reads go through AsyncStore and never block that executor.
+// Store reads go through AsyncStore, so they do not block that executor.
 #pragma once
 
 #include <atomic>

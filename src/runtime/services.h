@@ -40,8 +40,8 @@ struct Settings {
   std::optional<std::pair<std::string, std::string>> managed_identity;  // tenant id, object id.
   // The name this process holds refresh leases under; unique among the gateways of a cluster.
   std::string instance_id = "credgate";
-  // How long a refresh lease lasts. Longer than a token request may take, so that a live holder
-  // never loses its lease.
+  // How long a refresh lease lasts. Set it longer than a token request may take, so that a live
+  // holder keeps its lease; nothing checks this at start.
   std::chrono::milliseconds refresh_lease_ttl{30'000};
 
   // Returns the OAuth redirect URL registered at every provider.

@@ -45,9 +45,9 @@ struct TokenRecord {
 // The outcome of Store::AcquireRefreshLease.
 struct RefreshLease {
   enum class Outcome {
-    kAcquired,    // The caller holds the lease and may call the token endpoint.
+    kAcquired,    // The caller has the lease and may call the token endpoint.
     kHeld,        // Another holder's lease is in force: wait for its result.
-    kSuperseded,  // The stored version is not the caller's: `record` holds newer tokens.
+    kSuperseded,  // The stored version is not the caller's: `record` contains newer tokens.
   };
   Outcome outcome = Outcome::kAcquired;
   TokenRecord record;           // The stored token record, for every outcome.
@@ -133,15 +133,15 @@ class Store {
   virtual Result<RefreshLease> AcquireRefreshLease(std::string_view connection_key,
                                                    int64_t held_version, std::string_view holder,
                                                    int64_t now_ms, int64_t ttl_ms) = 0;
-  // Stores refreshed tokens when the stored version still equals `expected_version`, whoever
-  // holds the lease, bumps the version, and clears the lease and the attempt. The version is the
-  // fencing value: a holder whose lease ran out while it was paused cannot overwrite tokens that
-  // another holder stored meanwhile. Fails with kConflict when the version differs, and with
+  // Stores refreshed tokens when the stored version still equals `expected_version`, whichever
+  // holder has the lease. Bumps the version and clears the lease and the attempt. The version is
+  // the fencing value: a holder whose lease ran out while it was paused cannot overwrite tokens
+  // that another holder stored meanwhile. Fails with kConflict when the version differs, and with
   // kNotFound when the record is gone.
   virtual Result<TokenRecord> CommitRefresh(const TokenRecord& record,
                                             int64_t expected_version) = 0;
   // Ends `holder`'s lease without new tokens. With `attempt_finished` the recorded attempt is
-  // cleared too, because the token endpoint answered and rotated nothing; without it the attempt
+  // cleared too, because the token endpoint responded and rotated nothing; without it the attempt
   // stays recorded, because its outcome is unknown (a timeout, a lost connection). Returns false
   // when `holder` did not hold the lease.
   virtual Result<bool> ReleaseRefreshLease(std::string_view connection_key,

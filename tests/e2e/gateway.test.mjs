@@ -418,7 +418,7 @@ describe('gateway', { skip, timeout: 120000 }, () => {
     return link;
   }
 
-  // Opens `link` without a browser and answers credgate's confirmation page with Continue.
+  // Opens `link` without a browser and submits Continue on credgate's confirmation page.
   // Returns {state, cookie, page}: the state of the redirect to the provider, the login cookie
   // ("name=value") and the confirmation page's response.
   async function startLogin(link) {

@@ -216,7 +216,7 @@ describe('management api', { skip, timeout: 60000 }, () => {
   let credgate;
 
   before(async () => {
-    // 'admin key is required' sends 15 bad keys; the default limit of 10 would answer 429.
+    // 'admin key is required' sends 15 bad keys; the default limit of 10 would return 429.
     credgate = await newCredgate('api', { extraArgs: ['--admin-auth-failure-limit', '100'] });
     await credgate.start();
   });
