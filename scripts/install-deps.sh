@@ -1,7 +1,8 @@
 #!/bin/sh
 # Installs everything credgate builds, runs and tests with, from Debian 12's packages and the npm
 # registry. clang, libFuzzer (libclang-rt-14-dev) and llvm-symbolizer (llvm-14) are for
-# scripts/fuzz.sh. Idempotent: a second run installs nothing new. Run as root.
+# scripts/fuzz.sh; adduser and systemd (systemd-analyze) are for the Debian package test.
+# Idempotent: a second run installs nothing new. Run as root.
 set -eu
 
 DEBIAN_PACKAGES="
@@ -10,6 +11,7 @@ DEBIAN_PACKAGES="
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libpugixml-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   chromium
+  adduser systemd
   nginx-light wrk
   clang libclang-rt-14-dev llvm-14
 "

@@ -1,12 +1,12 @@
 #!/bin/sh
 # Runs every test: installs what is missing, builds, runs the unit tests with CTest, then the
-# end-to-end tests that start the real OpenID provider, backend, browser and credgate, and last
-# a scan of every output file of the run for the secret values the tests used. The unit tests of
-# the PostgreSQL store and the cluster tests run against a throwaway server
-# (scripts/postgres.sh) that this script starts first and stops when it exits. Then it runs the
-# unit and end-to-end tests again under AddressSanitizer and UndefinedBehaviorSanitizer
-# (scripts/sanitize.sh) and every fuzz target for 20 s (scripts/fuzz.sh). CREDGATE_QUICK=1 skips
-# those two stages.
+# end-to-end tests that start the real OpenID provider, backend, browser and credgate, then the
+# Debian package test (build, install, start, purge; tests/package/), and last a scan of every
+# output file of the run for the secret values the tests used. The unit tests of the PostgreSQL
+# store and the cluster tests run against a throwaway server (scripts/postgres.sh) that this
+# script starts first and stops when it exits. Then it runs the unit and end-to-end tests again
+# under AddressSanitizer and UndefinedBehaviorSanitizer (scripts/sanitize.sh) and every fuzz
+# target for 20 s (scripts/fuzz.sh). CREDGATE_QUICK=1 skips those two stages.
 set -eu
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
@@ -38,6 +38,9 @@ CREDGATE_BIN="$repo_root/$build_dir/src/app/credgate" CREDGATE_E2E_KEEP_OUTPUT=1
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination=.test-output/e2e-report.tap \
     tests/e2e/
+
+echo "== Debian package"
+tests/package/package_test.sh "$build_dir"
 
 echo "== secrets in test output"
 CREDGATE_BUILD_DIR="$build_dir" node --test tests/secrets/
