@@ -15,6 +15,7 @@ constexpr ErrorCodeInfo kErrorCodes[] = {
     {ErrorCode::kUnauthenticated, "Unauthenticated", 401},
     {ErrorCode::kPermissionDenied, "PermissionDenied", 403},
     {ErrorCode::kNotFound, "NotFound", 404},
+    {ErrorCode::kMethodNotAllowed, "MethodNotAllowed", 405},
     {ErrorCode::kAlreadyExists, "AlreadyExists", 409},
     {ErrorCode::kConflict, "Conflict", 409},
     {ErrorCode::kFailedPrecondition, "FailedPrecondition", 412},

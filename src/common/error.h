@@ -13,6 +13,7 @@ enum class ErrorCode {
   kUnauthenticated,     // Credentials are missing or invalid.
   kPermissionDenied,    // Credentials are valid but do not grant the operation.
   kNotFound,            // The named resource does not exist.
+  kMethodNotAllowed,    // The resource exists but does not take this HTTP method.
   kAlreadyExists,       // A create found the resource already there.
   kConflict,            // The resource changed concurrently, or its state forbids the change.
   kFailedPrecondition,  // The system is not in a state that allows the operation.

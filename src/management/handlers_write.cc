@@ -114,7 +114,7 @@ awaitable<Result<json::value>> Handlers::Put(const ResourcePath& path, const std
     case ResourceKind::kOperationPolicy:
       co_return co_await PutPolicy(path, *parsed, status);
     default:
-      co_return MakeError(ErrorCode::kInvalidArgument, "PUT is not supported on this resource",
+      co_return MakeError(ErrorCode::kMethodNotAllowed, "PUT is not supported on this resource",
                           "MethodNotAllowed");
   }
 }
@@ -425,7 +425,7 @@ awaitable<Result<json::value>> Handlers::PutPolicy(const ResourcePath& path,
 
 awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& status) {
   if (path.kind == ResourceKind::kIdentityProvider) {
-    co_return MakeError(ErrorCode::kInvalidArgument,
+    co_return MakeError(ErrorCode::kMethodNotAllowed,
                         "method DELETE is not supported on this resource: the identity providers "
                         "are built in",
                         "MethodNotAllowed");

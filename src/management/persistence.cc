@@ -456,7 +456,7 @@ Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
       return RecomposePipelines(snapshot, path.first);
     }
     default:
-      return MakeError(ErrorCode::kInvalidArgument, "DELETE is not supported on this resource",
+      return MakeError(ErrorCode::kMethodNotAllowed, "DELETE is not supported on this resource",
                        "MethodNotAllowed");
   }
 }

@@ -33,7 +33,7 @@ std::vector<std::string_view> Segments(std::string_view path) {
 }
 
 Error MethodNotAllowed(const std::string& method) {
-  return MakeError(ErrorCode::kInvalidArgument,
+  return MakeError(ErrorCode::kMethodNotAllowed,
                    "method " + method + " is not supported on this resource", "MethodNotAllowed");
 }
 

@@ -24,7 +24,7 @@ bool IsSecurityPath(std::string_view path);
 
 // Handles one call on a security path. Sets `status` as Handlers does: 201 for a created key,
 // 200 for other successes, 204 for a DELETE of a key that does not exist. Errors: kNotFound for
-// another path, kInvalidArgument ("MethodNotAllowed") for another method, kInvalidArgument for
+// another path, kMethodNotAllowed (405) for another method, kInvalidArgument for
 // an invalid id, role or body, kAlreadyExists ("Conflict") for a taken id.
 boost::asio::awaitable<Result<boost::json::value>> HandleSecurityCall(runtime::Services& services,
                                                                       const std::string& method,

@@ -230,7 +230,7 @@ boost::asio::awaitable<Result<json::value>> ManagementService::Dispatch(const st
                                                                        int& status) {
   Handlers handlers(services_);
   auto method_not_allowed = [&]() -> Result<json::value> {
-    return MakeError(ErrorCode::kInvalidArgument,
+    return MakeError(ErrorCode::kMethodNotAllowed,
                      "method " + method + " is not supported on this resource",
                      "MethodNotAllowed");
   };
