@@ -30,6 +30,7 @@
 #include "http/server.h"
 #include "identity/validator.h"
 #include "management/admin_keys.h"
+#include "management/openapi.h"
 #include "management/cluster_sync.h"
 #include "management/persistence.h"
 #include "management/service.h"
@@ -298,9 +299,14 @@ Status StartListeners(const ServeConfig& config, Process& p) {
       [management](http::Request&& request,
                    const http::RequestInfo& info) -> asio::awaitable<http::Response> {
         std::string_view target = request.target();
-        if (request.method() == bhttp::verb::get &&
-            (target == "/healthz" || target == "/readyz")) {
+        // The unauthenticated paths match with any query string, as the resource paths do.
+        std::string_view path = target.substr(0, target.find('?'));
+        if (request.method() == bhttp::verb::get && (path == "/healthz" || path == "/readyz")) {
           co_return JsonResponse(200, "{\"status\":\"ok\"}", request.version());
+        }
+        if (request.method() == bhttp::verb::get && path == "/openapi.json") {
+          co_return JsonResponse(200, std::string(management::OpenApiDocument()),
+                                 request.version());
         }
         management::ManagementRequest call;
         call.method = std::string(request.method_string());

@@ -11,6 +11,8 @@
 
 namespace credgate::management {
 
+// openapi_test.cc walks every kind from kProviders to kIdentityProvider, so a new kind goes before
+// kIdentityProvider.
 enum class ResourceKind {
   kProviders,             // /authorizationProviders
   kProvider,              // /authorizationProviders/{p}
