@@ -63,36 +63,14 @@ Result<Secret> ReadAdminKey(const AdminCliTarget& target) {
   return Secret(std::move(key));
 }
 
-// Calls the management API and returns the parsed JSON body of a 2xx reply ({} for 204). An
-// error reply becomes an error with the server's message.
+// Calls the management API with the target's admin key and returns the parsed JSON body of a
+// 2xx reply ({} for 204).
 Result<json::value> CallServer(const AdminCliTarget& target, const std::string& method,
                                const std::string& path, const std::string& body,
                                std::chrono::seconds timeout) {
   auto key = ReadAdminKey(target);
   if (!key.ok()) return key.error();
-  auto reply = SendManagementRequest(target.management_url, method, path, *key, body, timeout);
-  if (!reply.ok()) return reply.error();
-  boost::system::error_code parse_error;
-  json::value parsed =
-      reply->body.empty() ? json::value(json::object()) : json::parse(reply->body, parse_error);
-  if (reply->status < 200 || reply->status > 299) {
-    std::string message = reply->body;
-    if (!parse_error && parsed.is_object()) {
-      if (const auto* error = parsed.as_object().if_contains("error");
-          error != nullptr && error->is_object() && error->as_object().contains("message") &&
-          error->as_object().at("message").is_string()) {
-        message = std::string(error->as_object().at("message").as_string());
-      }
-    }
-    return MakeError(
-        ErrorCode::kFailedPrecondition,
-        method + " " + path + " returned HTTP " + std::to_string(reply->status) + ": " + message);
-  }
-  if (parse_error) {
-    return MakeError(ErrorCode::kInternal,
-                     method + " " + path + " returned a body that is not JSON");
-  }
-  return parsed;
+  return CallManagementApi(target.management_url, method, path, *key, body, timeout);
 }
 
 void PrintKeyRow(std::string_view id, std::string_view role, int64_t created_at) {

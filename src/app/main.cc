@@ -5,6 +5,7 @@
 
 #include "app/admin_cli.h"
 #include "app/config.h"
+#include "app/resource_cli.h"
 #include "app/serve.h"
 #include "crypto/key_command.h"
 
@@ -135,7 +136,16 @@ int main(int argc, char** argv) {
                      "Without --management-url: program whose standard output is the master "
                      "key text, split on spaces into the program and its arguments");
 
-  CLI11_PARSE(app, argc, argv);
+  credgate::app::ResourceCommands resource_commands(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // --help exits 0; every invalid command line exits 2, as an invalid value does.
+    return app.exit(error) == 0 ? 0 : 2;
+  }
+
+  if (auto status = resource_commands.Run()) return *status;
 
   if (key_create->parsed()) return credgate::app::RunAdminKeyCreate(target, key_id, key_role);
   if (key_revoke->parsed()) return credgate::app::RunAdminKeyRevoke(target, key_id);

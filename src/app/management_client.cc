@@ -6,6 +6,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
 namespace credgate::app {
@@ -68,6 +69,36 @@ Result<ManagementReply> SendManagementRequest(const std::string& base_url,
   ErrorCode code =
       error == beast::error::timeout ? ErrorCode::kDeadlineExceeded : ErrorCode::kUnavailable;
   return MakeError(code, method + " " + path + " on " + base_url + " failed: " + error.message());
+}
+
+Result<boost::json::value> CallManagementApi(const std::string& base_url,
+                                             const std::string& method, const std::string& path,
+                                             const Secret& admin_key, const std::string& body,
+                                             std::chrono::seconds timeout) {
+  namespace json = boost::json;
+  auto reply = SendManagementRequest(base_url, method, path, admin_key, body, timeout);
+  if (!reply.ok()) return reply.error();
+  boost::system::error_code parse_error;
+  json::value parsed =
+      reply->body.empty() ? json::value(json::object()) : json::parse(reply->body, parse_error);
+  if (reply->status < 200 || reply->status > 299) {
+    std::string message = reply->body;
+    if (!parse_error && parsed.is_object()) {
+      if (const auto* error = parsed.as_object().if_contains("error");
+          error != nullptr && error->is_object() && error->as_object().contains("message") &&
+          error->as_object().at("message").is_string()) {
+        message = std::string(error->as_object().at("message").as_string());
+      }
+    }
+    return MakeError(
+        ErrorCode::kFailedPrecondition,
+        method + " " + path + " returned HTTP " + std::to_string(reply->status) + ": " + message);
+  }
+  if (parse_error) {
+    return MakeError(ErrorCode::kInternal,
+                     method + " " + path + " returned a body that is not JSON");
+  }
+  return parsed;
 }
 
 }  // namespace credgate::app

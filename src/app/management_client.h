@@ -1,8 +1,10 @@
 // A minimal blocking HTTP/1.1 client for the CLI subcommands that call a running credgate's
-// management API (`credgate admin-key ... --management-url`, `credgate keys rewrap`). Plain
+// management API (`credgate admin-key ... --management-url`, `credgate keys rewrap` and the
+// resource commands such as `credgate provider list`). Plain
 // http only, because the management listener serves plain HTTP; one request per connection.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <string>
 
@@ -24,5 +26,14 @@ Result<ManagementReply> SendManagementRequest(const std::string& base_url,
                                               const std::string& method, const std::string& path,
                                               const Secret& admin_key, const std::string& body,
                                               std::chrono::seconds timeout);
+
+// Sends the request as SendManagementRequest does and returns the parsed JSON body of a 2xx
+// reply ({} for an empty body). Any other status fails with kFailedPrecondition and a message
+// that names the method, path and status and carries the server's error message; a 2xx body
+// that is not JSON fails with kInternal.
+Result<boost::json::value> CallManagementApi(const std::string& base_url,
+                                             const std::string& method, const std::string& path,
+                                             const Secret& admin_key, const std::string& body,
+                                             std::chrono::seconds timeout);
 
 }  // namespace credgate::app
