@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "app/logging.h"
+#include "app/metrics_page.h"
 #include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
 #include "credentials/refresh_scheduler.h"
@@ -295,14 +296,32 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   if (!gateway_endpoint.ok()) return gateway_endpoint.error();
 
   management::ManagementService* management = p.management.get();
+  MetricsSources sources;
+  sources.gateway = p.gateway.get();
+  sources.login_flow = p.login_flow.get();
+  sources.validator = p.validator.get();
+  sources.tokens = p.tokens.get();
+  sources.refresh_scheduler = p.refresh_scheduler.get();
+  sources.consent_codes = p.consent_codes.get();
+  sources.management = p.management.get();
+  sources.cluster_sync = p.cluster_sync.get();
+  sources.config = &p.config;
+  sources.statuses = &p.statuses;
   auto handler = http::MakeBufferedHandler(
-      [management](http::Request&& request,
+      [management, sources](http::Request&& request,
                    const http::RequestInfo& info) -> asio::awaitable<http::Response> {
         std::string_view target = request.target();
         // The unauthenticated paths match with any query string, as the resource paths do.
         std::string_view path = target.substr(0, target.find('?'));
         if (request.method() == bhttp::verb::get && (path == "/healthz" || path == "/readyz")) {
           co_return JsonResponse(200, "{\"status\":\"ok\"}", request.version());
+        }
+        if (request.method() == bhttp::verb::get && path == "/metrics") {
+          http::Response response{bhttp::status::ok, request.version()};
+          response.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+          response.body() = RenderMetrics(sources);
+          response.prepare_payload();
+          co_return response;
         }
         if (request.method() == bhttp::verb::get && path == "/openapi.json") {
           co_return JsonResponse(200, std::string(management::OpenApiDocument()),

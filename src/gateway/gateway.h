@@ -44,6 +44,7 @@ class Gateway {
 
   const GatewayCounters& counters() const { return counters_; }
   const RejectedTokenCounters& rejected_token_counters() const { return rejected_tokens_; }
+  const AuthorizationCounters& authorization_counters() const { return authorization_.counters(); }
 
  private:
   boost::asio::awaitable<void> HandleLogin(http::ServerExchange& exchange);

@@ -57,6 +57,13 @@ void ConfigState::RebuildRoutes(Snapshot& snapshot) {
                    });
 }
 
+std::map<std::string, uint64_t> ConnectionStatusTable::CountByStatus() const {
+  std::lock_guard lock(mutex_);
+  std::map<std::string, uint64_t> counts;
+  for (const auto& [key, state] : states_) ++counts[state.connected ? "Connected" : state.error_code];
+  return counts;
+}
+
 management::ConnectionState ConnectionStatusTable::Get(const std::string& key) const {
   std::lock_guard lock(mutex_);
   auto it = states_.find(key);

@@ -116,6 +116,8 @@ class ConnectionStatusTable {
   void Set(const std::string& key, management::ConnectionState state);
   void Remove(const std::string& key);
   void RemovePrefix(const std::string& prefix);
+  // Returns how many stored states have each status: "Connected", or the error code.
+  std::map<std::string, uint64_t> CountByStatus() const;
 
  private:
   mutable std::mutex mutex_;

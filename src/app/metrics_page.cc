@@ -1,0 +1,181 @@
+#include "app/metrics_page.h"
+
+#include "credentials/consent_codes.h"
+#include "credentials/refresh_scheduler.h"
+#include "credentials/token_manager.h"
+#include "gateway/gateway.h"
+#include "gateway/login_flow.h"
+#include "identity/validator.h"
+#include "management/cluster_sync.h"
+#include "management/service.h"
+#include "metrics/exposition.h"
+#include "runtime/state.h"
+
+namespace credgate::app {
+
+namespace {
+
+uint64_t Load(const std::atomic<uint64_t>& value) {
+  return value.load(std::memory_order_relaxed);
+}
+
+void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
+  const auto& counters = gateway.counters();
+  constexpr char kRejections[] = "credgate_gateway_rejections_total";
+  constexpr char kRejectionsHelp[] = "Gateway requests rejected or answered early, by reason";
+  out.Counter("credgate_gateway_requests_received_total", "Requests the gateway received",
+              Load(counters.requests));
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.no_route), {{"reason", "NoRoute"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.backend_failures),
+              {{"reason", "BackendFailure"}});
+  const auto& authorization = gateway.authorization_counters();
+  out.Counter(kRejections, kRejectionsHelp, Load(authorization.invalid_identity),
+              {{"reason", "InvalidIdentity"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(authorization.access_denied),
+              {{"reason", "AccessDenied"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(authorization.not_found),
+              {{"reason", "ConnectionNotFound"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(authorization.token_unavailable),
+              {{"reason", "TokenUnavailable"}});
+  out.Counter("credgate_gateway_policy_responses_total",
+              "Requests answered by a policy (return-response, or an error in a policy)",
+              Load(counters.policy_responses));
+  out.Counter("credgate_gateway_caller_tokens_removed_total",
+              "Caller JWTs removed from the Authorization header sent to a backend",
+              Load(counters.caller_tokens_removed));
+  out.Counter("credgate_authorizations_granted_total",
+              "Backend tokens handed out by get-authorization-context",
+              Load(authorization.granted));
+  const auto& rejected = gateway.rejected_token_counters();
+  out.Counter("credgate_backend_token_rejections_total",
+              "Backend 401 answers to a request that carried a connection's token",
+              Load(rejected.rejected));
+  out.Counter("credgate_backend_token_replays_total",
+              "Requests sent again with a refreshed token after a backend 401",
+              Load(rejected.replayed));
+}
+
+void WriteValidator(const identity::JwtValidator& validator, metrics::Exposition& out) {
+  auto counters = validator.counters();
+  constexpr char kJwts[] = "credgate_caller_jwts_total";
+  constexpr char kJwtsHelp[] = "Caller JWT validations by outcome";
+  out.Counter(kJwts, kJwtsHelp, counters.accepted - counters.cache_hits,
+              {{"outcome", "verified"}});
+  out.Counter(kJwts, kJwtsHelp, counters.cache_hits, {{"outcome", "cache_hit"}});
+  out.Counter(kJwts, kJwtsHelp, counters.rejected, {{"outcome", "rejected"}});
+  out.Counter("credgate_jwks_fetches_total", "Discovery and JWKS fetches by outcome",
+              counters.key_fetches - counters.key_fetch_failures, {{"outcome", "ok"}});
+  out.Counter("credgate_jwks_fetches_total", "Discovery and JWKS fetches by outcome",
+              counters.key_fetch_failures, {{"outcome", "failed"}});
+}
+
+void WriteTokens(const credentials::TokenManager& tokens, metrics::Exposition& out) {
+  auto counters = tokens.GetCounters();
+  constexpr char kRefreshes[] = "credgate_token_refreshes_total";
+  constexpr char kRefreshesHelp[] = "Connection token refreshes by outcome";
+  out.Counter(kRefreshes, kRefreshesHelp, counters.refreshes, {{"outcome", "refreshed"}});
+  out.Counter(kRefreshes, kRefreshesHelp, counters.refresh_failures, {{"outcome", "failed"}});
+  out.Counter(kRefreshes, kRefreshesHelp, counters.refreshes_adopted,
+              {{"outcome", "adopted_from_store"}});
+  out.Counter(kRefreshes, kRefreshesHelp, counters.relogins_required,
+              {{"outcome", "relogin_required"}});
+  out.Counter(kRefreshes, kRefreshesHelp, counters.provider_settings_invalid,
+              {{"outcome", "provider_settings_invalid"}});
+  out.Counter(kRefreshes, kRefreshesHelp, counters.rotations_lost,
+              {{"outcome", "rotation_lost"}});
+  out.Counter("credgate_backend_401_refreshes_total",
+              "Refreshes started because a backend rejected a token, and ones skipped",
+              counters.rejected_token_refreshes, {{"outcome", "started"}});
+  out.Counter("credgate_backend_401_refreshes_total",
+              "Refreshes started because a backend rejected a token, and ones skipped",
+              counters.rejected_token_refreshes_skipped, {{"outcome", "skipped"}});
+}
+
+void WriteScheduler(const credentials::RefreshScheduler& scheduler, metrics::Exposition& out) {
+  auto counters = scheduler.GetCounters();
+  out.Counter("credgate_refresh_scheduler_scans_total", "Scans of the background scheduler",
+              counters.scans);
+  out.Counter("credgate_refresh_scheduler_refreshes_total",
+              "Background refreshes started, and those that failed", counters.refreshes_started,
+              {{"outcome", "started"}});
+  out.Counter("credgate_refresh_scheduler_refreshes_total",
+              "Background refreshes started, and those that failed", counters.refresh_failures,
+              {{"outcome", "failed"}});
+}
+
+void WriteLogin(const gateway::LoginFlow& login, metrics::Exposition& out) {
+  const auto& counters = login.counters();
+  constexpr char kSteps[] = "credgate_sign_in_steps_total";
+  constexpr char kStepsHelp[] = "Sign-in confirmation pages and callbacks by outcome";
+  out.Counter(kSteps, kStepsHelp, Load(counters.consent_shown), {{"step", "consent_shown"}});
+  out.Counter(kSteps, kStepsHelp, Load(counters.consent_skipped), {{"step", "consent_skipped"}});
+  out.Counter(kSteps, kStepsHelp, Load(counters.consent_accepted),
+              {{"step", "consent_accepted"}});
+  out.Counter(kSteps, kStepsHelp, Load(counters.consent_cancelled),
+              {{"step", "consent_cancelled"}});
+  out.Counter(kSteps, kStepsHelp, Load(counters.consent_rejected),
+              {{"step", "consent_rejected"}});
+  out.Counter(kSteps, kStepsHelp, Load(counters.issuer_mismatch), {{"step", "issuer_mismatch"}});
+  out.Counter(kSteps, kStepsHelp, Load(counters.issuer_missing), {{"step", "issuer_missing"}});
+}
+
+void WriteConsentCodes(const credentials::ConsentCodes& codes, metrics::Exposition& out) {
+  const auto& counters = codes.counters();
+  constexpr char kCodes[] = "credgate_consent_codes_total";
+  constexpr char kCodesHelp[] = "Consent codes issued, confirmed and rejected";
+  out.Counter(kCodes, kCodesHelp, Load(counters.issued), {{"outcome", "issued"}});
+  out.Counter(kCodes, kCodesHelp, Load(counters.confirmed), {{"outcome", "confirmed"}});
+  out.Counter(kCodes, kCodesHelp, Load(counters.rejected), {{"outcome", "rejected"}});
+}
+
+void WriteManagement(const management::ManagementService& management, metrics::Exposition& out) {
+  const auto& counters = management.counters();
+  constexpr char kRejections[] = "credgate_management_rejections_total";
+  constexpr char kRejectionsHelp[] = "Management API calls rejected, by reason";
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.unauthenticated),
+              {{"reason", "Unauthenticated"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.forbidden), {{"reason", "Forbidden"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.rate_limited),
+              {{"reason", "TooManyRequests"}});
+}
+
+void WriteClusterSync(const management::ClusterSync& sync, metrics::Exposition& out) {
+  auto counters = sync.GetCounters();
+  constexpr char kChanges[] = "credgate_cluster_changes_total";
+  constexpr char kChangesHelp[] = "Change notifications from other gateways, by outcome";
+  out.Counter(kChanges, kChangesHelp, counters.changes_applied, {{"outcome", "applied"}});
+  out.Counter(kChanges, kChangesHelp, counters.changes_skipped, {{"outcome", "skipped"}});
+  out.Counter(kChanges, kChangesHelp, counters.change_failures, {{"outcome", "failed"}});
+  out.Counter("credgate_cluster_reconciliations_total", "Full comparisons with the store",
+              counters.reconciliations);
+  out.Counter("credgate_cluster_records_repaired_total",
+              "Records that a reconciliation found out of date", counters.records_repaired);
+}
+
+}  // namespace
+
+std::string RenderMetrics(const MetricsSources& sources) {
+  metrics::Exposition out;
+  if (sources.gateway != nullptr) WriteGateway(*sources.gateway, out);
+  if (sources.validator != nullptr) WriteValidator(*sources.validator, out);
+  if (sources.tokens != nullptr) WriteTokens(*sources.tokens, out);
+  if (sources.refresh_scheduler != nullptr) WriteScheduler(*sources.refresh_scheduler, out);
+  if (sources.login_flow != nullptr) WriteLogin(*sources.login_flow, out);
+  if (sources.consent_codes != nullptr) WriteConsentCodes(*sources.consent_codes, out);
+  if (sources.management != nullptr) WriteManagement(*sources.management, out);
+  if (sources.cluster_sync != nullptr) WriteClusterSync(*sources.cluster_sync, out);
+  if (sources.statuses != nullptr && sources.config != nullptr) {
+    std::map<std::string, uint64_t> counts = sources.statuses->CountByStatus();
+    uint64_t with_status = 0;
+    for (const auto& [status, count] : counts) with_status += count;
+    const uint64_t connections = sources.config->Current()->connections.size();
+    if (connections > with_status) counts["Unauthenticated"] += connections - with_status;
+    for (const auto& [status, count] : counts) {
+      out.Gauge("credgate_connections", "Connections by status: Connected or the error code",
+                static_cast<double>(count), {{"status", status}});
+    }
+  }
+  return out.text();
+}
+
+}  // namespace credgate::app
