@@ -10,7 +10,7 @@ DEBIAN_PACKAGES="
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libpugixml-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   chromium
-  nginx-light wrk
+  nginx-light wrk haproxy
   clang libclang-rt-14-dev llvm-14
 "
 
