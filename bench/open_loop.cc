@@ -165,9 +165,10 @@ class ResponseParser {
       const size_t line_end = std::min(head.find("\r\n", line_start), head.size());
       const std::string_view line = head.substr(line_start, line_end - line_start);
       const size_t colon = line.find(':');
-      if (colon == name.size() &&
-          std::equal(name.begin(), name.end(), line.begin(),
-                     [](char a, char b) { return a == std::tolower(static_cast<unsigned char>(b)); })) {
+      const auto same_letter = [](char lower, char other) {
+        return lower == std::tolower(static_cast<unsigned char>(other));
+      };
+      if (colon == name.size() && std::equal(name.begin(), name.end(), line.begin(), same_letter)) {
         std::string_view value = line.substr(colon + 1);
         while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
         std::string lowered(value);
@@ -248,8 +249,8 @@ class Generator {
         wait_ns = std::min(wait_ns, std::max<Nanos>(intended - now, 0));
       }
       timespec timeout{wait_ns / 1'000'000'000, wait_ns % 1'000'000'000};
-      const int count =
-          epoll_pwait2(epoll_fd_, events.data(), static_cast<int>(events.size()), &timeout, nullptr);
+      const int capacity = static_cast<int>(events.size());
+      const int count = epoll_pwait2(epoll_fd_, events.data(), capacity, &timeout, nullptr);
       for (int i = 0; i < count; ++i) {
         const size_t index = events[i].data.u64;
         if (Service(index, events[i].events)) --in_flight;
@@ -382,7 +383,8 @@ class Generator {
   }
 
   void Report(uint64_t total) {
-    const double elapsed_s = static_cast<double>(std::max<Nanos>(last_completion_ - start_, 1)) / 1e9;
+    const Nanos elapsed = std::max<Nanos>(last_completion_ - start_, 1);
+    const double elapsed_s = static_cast<double>(elapsed) / 1e9;
     const double achieved = static_cast<double>(latencies_.size()) / elapsed_s;
     const double p50 = Percentile(0.50);
     const double p99 = Percentile(0.99);

@@ -42,7 +42,9 @@ std::atomic<bool> g_stop{false};
 
 sockaddr_in ParseAddress(std::string_view text) {
   const size_t colon = text.rfind(':');
-  if (colon == std::string_view::npos) Die("invalid address \"" + std::string(text) + "\": expected IPV4:PORT");
+  if (colon == std::string_view::npos) {
+    Die("invalid address \"" + std::string(text) + "\": expected IPV4:PORT");
+  }
   sockaddr_in address{};
   address.sin_family = AF_INET;
   const std::string host(text.substr(0, colon));
@@ -77,16 +79,22 @@ struct Pair {
   Side upstream_side{this};
 };
 
+// Writes the buffered bytes of `d` to d.to. Returns false when the socket would block.
+bool Drain(Direction& d) {
+  while (d.begin < d.end) {
+    const ssize_t written = send(d.to, d.buffer.data() + d.begin, d.end - d.begin, MSG_NOSIGNAL);
+    if (written < 0) return false;
+    d.begin += static_cast<size_t>(written);
+  }
+  d.begin = d.end = 0;
+  return true;
+}
+
 // Moves bytes from d.from to d.to until one of them would block. Returns false on an error that
 // ends the pair.
 bool Pump(Direction& d) {
   while (true) {
-    while (d.begin < d.end) {
-      const ssize_t written = send(d.to, d.buffer.data() + d.begin, d.end - d.begin, MSG_NOSIGNAL);
-      if (written < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
-      d.begin += static_cast<size_t>(written);
-    }
-    d.begin = d.end = 0;
+    if (!Drain(d)) return errno == EAGAIN || errno == EWOULDBLOCK;
     if (d.eof) return true;
     const ssize_t got = recv(d.from, d.buffer.data(), d.buffer.size(), 0);
     if (got < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
@@ -99,12 +107,7 @@ bool Pump(Direction& d) {
     // A short read emptied the receive queue, and later data raises a new edge, so the next
     // recv would only return EAGAIN. Write what arrived and wait.
     if (d.end < d.buffer.size()) {
-      while (d.begin < d.end) {
-        const ssize_t written = send(d.to, d.buffer.data() + d.begin, d.end - d.begin, MSG_NOSIGNAL);
-        if (written < 0) return errno == EAGAIN || errno == EWOULDBLOCK;
-        d.begin += static_cast<size_t>(written);
-      }
-      d.begin = d.end = 0;
+      if (!Drain(d)) return errno == EAGAIN || errno == EWOULDBLOCK;
       return true;
     }
   }
@@ -160,8 +163,8 @@ int Listen(const sockaddr_in& address) {
   const int one = 1;
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   setsockopt(listener, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-      listen(listener, 1024) != 0) {
+  const auto* bound = reinterpret_cast<const sockaddr*>(&address);
+  if (bind(listener, bound, sizeof address) != 0 || listen(listener, 1024) != 0) {
     Die(std::string("listening failed: ") + std::strerror(errno));
   }
   return listener;
