@@ -52,7 +52,7 @@
 #   BENCH_CALLERS_DIR      where keys and tokens are kept between runs (build/bench-callers)
 #   BENCH_CREDGATE_THREADS credgate's --threads; 0 is one I/O thread per core (0)
 #   BENCH_MAX_LOAD         1-minute load average under which the measurement starts (1.5)
-#   BENCH_LOAD_WAIT        seconds to wait for that load before measuring anyway (300) [0]
+#   BENCH_LOAD_WAIT        seconds to wait for that load before measuring anyway (120) [0]
 #   BENCH_DOC              document whose figures section is replaced (docs/benchmarks.md) ['']
 #                          empty prints the section to stdout instead
 #   BENCH_KEEP_WORK_DIR    1 keeps the work directory (logs, configs, results) after success
@@ -70,7 +70,7 @@ else
   default_scenarios="one:RS256:16 one:RS256:64 one:ES256:64 10k:RS256:64 10k:ES256:64"
   default_scenarios+=" distinct:RS256:64 distinct:ES256:64"
   default_duration=5 default_warmup=2 default_rounds=3 default_open_duration=5
-  default_distinct=100000 default_load_wait=300 default_doc=docs/benchmarks.md
+  default_distinct=100000 default_load_wait=120 default_doc=docs/benchmarks.md
 fi
 CREDGATE_BIN=${CREDGATE_BIN:-build/src/app/credgate}
 BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-build/bench}
