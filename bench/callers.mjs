@@ -5,13 +5,13 @@
 //   node bench/callers.mjs grant --management-url URL --provider ID --authorization ID
 //                                --dir DIR [--concurrency 8]
 //
-// mint writes into DIR, and reuses what is there when it was made with the same settings and
-// its tokens stay valid for at least two more days (signing 100,000 RS256 tokens takes about a
-// minute on two cores):
+// mint writes into DIR, and reuses what is there when it was made with the same settings and at
+// least N tokens, and its tokens stay valid for at least two more days. Signing 100,000 RS256
+// tokens takes a minute or more on two cores.
 //   rs256-private.pem, es256-private.pem   signing keys (RSA 2048, P-256)
 //   rs256-public.pem, es256-public.pem     their public keys, for HAProxy's jwt_verify
 //   jwks.json                              both public keys as a JWKS, served to credgate
-//   RS256.tokens, ES256.tokens             N distinct JWTs per algorithm, one per line
+//   RS256.tokens, ES256.tokens             N or more distinct JWTs per algorithm, one per line
 //   subjects.map                           "<sub> <backend token>" lines for HAProxy's map()
 //   callers.json                           the callers' object ids, for `grant`
 //   settings.json                          what the files were made from
@@ -143,9 +143,11 @@ async function mint(dir, settings) {
   const now = Math.floor(Date.now() / 1000);
   if (existsSync(settingsPath)) {
     const previous = JSON.parse(readFileSync(settingsPath, 'utf8'));
-    const { issuedAt, ...made } = previous;
+    const { issuedAt, tokens, ...made } = previous;
+    const { tokens: requested, ...expected } = settings;
     if (
-      JSON.stringify(made) === JSON.stringify(settings) &&
+      JSON.stringify(made) === JSON.stringify(expected) &&
+      tokens >= requested &&
       issuedAt + kTokenLifetimeSeconds - now > kMinRemainingSeconds
     ) {
       process.stderr.write(`callers.mjs: reusing the keys and tokens in ${dir}\n`);
