@@ -153,7 +153,7 @@ class ResponseParser {
     if (HeaderValue(head, "transfer-encoding").find("chunked") != std::string::npos) {
       return ChunkedComplete(body_start);
     }
-    // 204, 304 and 1xx have no body. Other framings (read to close) are not supported.
+    // 204 and 304 have no body. Other framings (1xx, read to close) are not supported.
     return status_ == 204 || status_ == 304 ? State::kComplete : State::kInvalid;
   }
 

@@ -79,7 +79,8 @@ struct Pair {
   Side upstream_side{this};
 };
 
-// Writes the buffered bytes of `d` to d.to. Returns false when the socket would block.
+// Writes the buffered bytes of `d` to d.to. Returns false when send fails, with errno set
+// (EAGAIN when the socket would block).
 bool Drain(Direction& d) {
   while (d.begin < d.end) {
     const ssize_t written = send(d.to, d.buffer.data() + d.begin, d.end - d.begin, MSG_NOSIGNAL);
