@@ -47,6 +47,8 @@
 #   BENCH_RATES            open-loop rates in percent of the relay's peak ("25 50 80")
 #   BENCH_OPEN_DURATION    seconds per open-loop run (5) [2]
 #   BENCH_OPEN_CONNECTIONS open-loop connections (64)
+#   BENCH_OPEN_THREADS     open-loop threads (1); on two CPUs a second thread takes CPU from the
+#                          target
 #   BENCH_DISTINCT_TOKENS  distinct tokens per key; a run that uses them all stops early (100000)
 #                          [20000]
 #   BENCH_CALLERS_DIR      where keys and tokens are kept between runs (build/bench-callers)
@@ -82,6 +84,7 @@ BENCH_THREADS=${BENCH_THREADS:-1}
 BENCH_RATES=${BENCH_RATES:-25 50 80}
 BENCH_OPEN_DURATION=${BENCH_OPEN_DURATION:-$default_open_duration}
 BENCH_OPEN_CONNECTIONS=${BENCH_OPEN_CONNECTIONS:-64}
+BENCH_OPEN_THREADS=${BENCH_OPEN_THREADS:-1}
 BENCH_DISTINCT_TOKENS=${BENCH_DISTINCT_TOKENS:-$default_distinct}
 BENCH_CALLERS_DIR=${BENCH_CALLERS_DIR:-build/bench-callers}
 BENCH_CREDGATE_THREADS=${BENCH_CREDGATE_THREADS:-0}
@@ -119,6 +122,9 @@ require_whole_number BENCH_ROUNDS "$BENCH_ROUNDS" 1
 require_whole_number BENCH_THREADS "$BENCH_THREADS" 1
 require_whole_number BENCH_OPEN_DURATION "$BENCH_OPEN_DURATION" 1
 require_whole_number BENCH_OPEN_CONNECTIONS "$BENCH_OPEN_CONNECTIONS" 1
+require_whole_number BENCH_OPEN_THREADS "$BENCH_OPEN_THREADS" 1
+((BENCH_OPEN_THREADS <= BENCH_OPEN_CONNECTIONS)) ||
+  fail "invalid BENCH_OPEN_THREADS \"$BENCH_OPEN_THREADS\": expected at most BENCH_OPEN_CONNECTIONS"
 require_whole_number BENCH_DISTINCT_TOKENS "$BENCH_DISTINCT_TOKENS" "$kCallers"
 require_whole_number BENCH_LOAD_WAIT "$BENCH_LOAD_WAIT" 0
 require_whole_number BENCH_CREDGATE_THREADS "$BENCH_CREDGATE_THREADS" 0
@@ -399,7 +405,7 @@ run_open_loop() {
   ticks_before=$(cpu_ticks "$pid")
   line=$(timeout --kill-after=5 $((seconds + 30)) "$tools_dir/open_loop" \
     --url "${target_urls[$target]}" --rate "$rate" --duration "$seconds" \
-    --connections "$BENCH_OPEN_CONNECTIONS" --token-file "$work_dir/one-RS256.token" \
+    --connections "$BENCH_OPEN_CONNECTIONS" --threads "$BENCH_OPEN_THREADS" --token-file "$work_dir/one-RS256.token" \
     2>"$work_dir/open_loop.err") ||
     { cat "$work_dir/open_loop.err" >&2; fail "open_loop failed against $target"; }
   ticks_after=$(cpu_ticks "$pid")
@@ -506,6 +512,7 @@ node -e 'process.stdout.write(JSON.stringify(Object.fromEntries(
   "credgate_threads=$credgate_threads" "quick=$BENCH_QUICK" "rounds=$BENCH_ROUNDS" \
   "duration=$BENCH_DURATION" "warmup=$BENCH_WARMUP" "wrk_threads=$BENCH_THREADS" \
   "open_duration=$BENCH_OPEN_DURATION" "open_connections=$BENCH_OPEN_CONNECTIONS" \
+  "open_threads=$BENCH_OPEN_THREADS" \
   "distinct_tokens=$BENCH_DISTINCT_TOKENS" "callers=$kCallers" "jwt_mode=$jwt_mode" \
   "relay_peak=$relay_peak" "peak_scenario=$peak_scenario" \
   "load_before=$load_before" "load_at_measurement=$load_at_measurement" "load_after=$load_after" \

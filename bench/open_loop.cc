@@ -5,11 +5,13 @@
 // slowing the sender down (the correction for coordinated omission that wrk2 makes).
 //
 //   open_loop --url http://127.0.0.1:PORT/PATH --rate REQUESTS_PER_S --duration SECONDS
-//             [--connections N] [--header 'Name: value']... [--token-file FILE]
+//             [--connections N] [--threads T] [--header 'Name: value']... [--token-file FILE]
 //             [--drain-timeout SECONDS]
 //
 // It keeps N keep-alive connections (default 64) and sends each due request on any idle one, one
-// request per connection at a time. --token-file sends "Authorization: Bearer <line>" with the
+// request per connection at a time. With T threads (default 1), thread k owns every T-th request
+// of the schedule, starting with request k, and N / T of the connections, so the threads share
+// nothing until their latencies are merged at the end. --token-file sends "Authorization: Bearer <line>" with the
 // file's lines in turn. Sending stops at the end of --duration, and responses still missing
 // --drain-timeout seconds (default 2) later count as timeouts, so a run always ends. Prints one
 // line:
@@ -38,6 +40,7 @@
 #include <fstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -62,6 +65,7 @@ struct Options {
   double rate = 0;
   double duration_s = 0;
   int connections = 64;
+  int threads = 1;
   double drain_timeout_s = 2;
   std::vector<std::string> headers;
   std::vector<std::string> tokens;
@@ -103,6 +107,8 @@ Options ParseOptions(int argc, char** argv) {
       options.duration_s = std::atof(value.c_str());
     } else if (name == "--connections") {
       options.connections = std::atoi(value.c_str());
+    } else if (name == "--threads") {
+      options.threads = std::atoi(value.c_str());
     } else if (name == "--drain-timeout") {
       options.drain_timeout_s = std::atof(value.c_str());
     } else if (name == "--header") {
@@ -122,6 +128,9 @@ Options ParseOptions(int argc, char** argv) {
   if (!(options.rate > 0)) Die("--rate must be a positive number of requests per second");
   if (!(options.duration_s > 0)) Die("--duration must be a positive number of seconds");
   if (options.connections < 1) Die("--connections must be at least 1");
+  if (options.threads < 1 || options.threads > options.connections) {
+    Die("--threads must be between 1 and --connections");
+  }
   if (!(options.drain_timeout_s >= 0)) Die("--drain-timeout must be a number of seconds >= 0");
   return options;
 }
@@ -210,21 +219,44 @@ struct Connection {
   ResponseParser parser;
 };
 
+// What one generator thread measured.
+struct Outcome {
+  std::vector<Nanos> latencies;
+  uint64_t intended = 0;
+  uint64_t errors = 0;
+  uint64_t timeouts = 0;
+  Nanos last_completion = 0;
+};
+
+// One thread's share of the schedule: requests `index`, `index` + `count`, `index` + 2 * `count`,
+// ... of the whole run, on its own connections and its own epoll set.
 class Generator {
  public:
-  explicit Generator(Options options) : options_(std::move(options)) {}
+  Generator(const Options& options, int index, int count)
+      : options_(options), index_(index), count_(count) {
+    const int base = options.connections / count;
+    connections_.resize(static_cast<size_t>(base + (index < options.connections % count ? 1 : 0)));
+    token_index_ = options.tokens.empty() ? 0 : static_cast<size_t>(index) % options.tokens.size();
+  }
 
-  int Run() {
+  // Opens this thread's connections. Exits the program when one cannot be opened.
+  void Connect() {
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
-    connections_.resize(static_cast<size_t>(options_.connections));
     for (size_t i = 0; i < connections_.size(); ++i) {
       if (!Open(i)) Die(std::string("cannot connect to the target: ") + std::strerror(errno));
     }
-    const auto total = static_cast<uint64_t>(std::llround(options_.rate * options_.duration_s));
-    const double interval_ns = 1e9 / options_.rate;
+  }
+
+  // Sends this thread's requests of the schedule that begins at `start`.
+  Outcome Run(Nanos start) {
+    const auto all = static_cast<uint64_t>(std::llround(options_.rate * options_.duration_s));
+    const auto share = static_cast<uint64_t>(count_);
+    const uint64_t total = all / share + (static_cast<uint64_t>(index_) < all % share ? 1 : 0);
+    const double overall_interval_ns = 1e9 / options_.rate;
+    const double interval_ns = overall_interval_ns * static_cast<double>(count_);
+    start_ = start + static_cast<Nanos>(overall_interval_ns * index_);
     latencies_.reserve(total);
-    start_ = Now();
-    const Nanos send_end = start_ + static_cast<Nanos>(options_.duration_s * 1e9);
+    const Nanos send_end = start + static_cast<Nanos>(options_.duration_s * 1e9);
     const Nanos deadline = send_end + static_cast<Nanos>(options_.drain_timeout_s * 1e9);
     uint64_t next = 0;
     uint64_t in_flight = 0;
@@ -256,9 +288,13 @@ class Generator {
         if (Service(index, events[i].events)) --in_flight;
       }
     }
-    timeouts_ = in_flight + (total - next);
-    Report(total);
-    return 0;
+    Outcome outcome;
+    outcome.latencies = std::move(latencies_);
+    outcome.intended = total;
+    outcome.errors = errors_;
+    outcome.timeouts = in_flight + (total - next);
+    outcome.last_completion = last_completion_;
+    return outcome;
   }
 
  private:
@@ -373,32 +409,9 @@ class Generator {
     Open(index);  // A failed reconnect leaves the slot unused.
   }
 
-  double Percentile(double fraction) {
-    if (latencies_.empty()) return 0;
-    const size_t rank = std::min(latencies_.size() - 1,
-                                 static_cast<size_t>(std::ceil(fraction * latencies_.size())) - 1);
-    std::nth_element(latencies_.begin(), latencies_.begin() + static_cast<ptrdiff_t>(rank),
-                     latencies_.end());
-    return static_cast<double>(latencies_[rank]) / 1000.0;
-  }
-
-  void Report(uint64_t total) {
-    const Nanos elapsed = std::max<Nanos>(last_completion_ - start_, 1);
-    const double elapsed_s = static_cast<double>(elapsed) / 1e9;
-    const double achieved = static_cast<double>(latencies_.size()) / elapsed_s;
-    const double p50 = Percentile(0.50);
-    const double p99 = Percentile(0.99);
-    const double p999 = Percentile(0.999);
-    const double max = Percentile(1.0);
-    std::printf(
-        "OPENLOOP rate=%.1f achieved_rate=%.1f intended=%llu completed=%zu errors=%llu "
-        "timeouts=%llu p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f\n",
-        options_.rate, achieved, static_cast<unsigned long long>(total), latencies_.size(),
-        static_cast<unsigned long long>(errors_), static_cast<unsigned long long>(timeouts_), p50,
-        p99, p999, max);
-  }
-
-  Options options_;
+  const Options& options_;
+  int index_;
+  int count_;
   int epoll_fd_ = -1;
   std::vector<Connection> connections_;
   size_t cursor_ = 0;
@@ -407,12 +420,51 @@ class Generator {
   Nanos start_ = 0;
   Nanos last_completion_ = 0;
   uint64_t errors_ = 0;
-  uint64_t timeouts_ = 0;
 };
+
+// Returns the latency at `fraction` (0.5 for p50) of the sorted `latencies`, in microseconds.
+double Percentile(const std::vector<Nanos>& latencies, double fraction) {
+  if (latencies.empty()) return 0;
+  const auto rank = static_cast<size_t>(std::ceil(fraction * static_cast<double>(latencies.size())));
+  return static_cast<double>(latencies[std::clamp<size_t>(rank, 1, latencies.size()) - 1]) / 1000.0;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Generator generator(ParseOptions(argc, argv));
-  return generator.Run();
+  const Options options = ParseOptions(argc, argv);
+  std::vector<Generator> generators;
+  generators.reserve(static_cast<size_t>(options.threads));
+  for (int i = 0; i < options.threads; ++i) generators.emplace_back(options, i, options.threads);
+  for (Generator& generator : generators) generator.Connect();
+
+  // Every thread's schedule starts at the same instant, shortly after all have connected.
+  const Nanos start = Now() + 1'000'000;
+  std::vector<Outcome> outcomes(generators.size());
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < generators.size(); ++i) {
+    threads.emplace_back([&, i] { outcomes[i] = generators[i].Run(start); });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  Outcome total;
+  for (Outcome& outcome : outcomes) {
+    total.latencies.insert(total.latencies.end(), outcome.latencies.begin(), outcome.latencies.end());
+    total.intended += outcome.intended;
+    total.errors += outcome.errors;
+    total.timeouts += outcome.timeouts;
+    total.last_completion = std::max(total.last_completion, outcome.last_completion);
+  }
+  std::sort(total.latencies.begin(), total.latencies.end());
+  const Nanos elapsed = std::max<Nanos>(total.last_completion - start, 1);
+  const double achieved = static_cast<double>(total.latencies.size()) / (static_cast<double>(elapsed) / 1e9);
+  std::printf(
+      "OPENLOOP rate=%.1f achieved_rate=%.1f intended=%llu completed=%zu errors=%llu "
+      "timeouts=%llu p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f\n",
+      options.rate, achieved, static_cast<unsigned long long>(total.intended),
+      total.latencies.size(), static_cast<unsigned long long>(total.errors),
+      static_cast<unsigned long long>(total.timeouts), Percentile(total.latencies, 0.50),
+      Percentile(total.latencies, 0.99), Percentile(total.latencies, 0.999),
+      Percentile(total.latencies, 1.0));
+  return 0;
 }

@@ -70,7 +70,7 @@ say(`- nginx ${meta.nginx}, HAProxy ${meta.haproxy}. credgate: \`${meta.credgate
 say(`  (modified ${meta.credgate_modified}), build type ${meta.build_type}, \`--threads ${meta.credgate_threads_option}\``);
 say(`  (0 is one I/O thread per core); the process had ${meta.credgate_threads} threads at the end of the run.`);
 say(`- ${meta.rounds} interleaved round(s). wrk runs: \`wrk -t${meta.wrk_threads} -cCONNECTIONS -d${meta.duration}s --timeout 2s -s bench/callers.lua URL\`,`);
-say(`  after a ${meta.warmup} s warm-up per target. Open-loop runs: \`open_loop --rate R --duration ${meta.open_duration} --connections ${meta.open_connections}\``);
+say(`  after a ${meta.warmup} s warm-up per target. Open-loop runs: \`open_loop --rate R --duration ${meta.open_duration} --connections ${meta.open_connections} --threads ${meta.open_threads}\``);
 say(`  with the 1-JWT RS256 caller, at ${percents.join(', ')}% of the relay's median peak of ${thousands(Number(meta.relay_peak))} requests/s`);
 say(`  (scenario ${meta.peak_scenario}).`);
 say(`- Callers: ${kSetNames['10k']} with one token each, and ${Number(meta.distinct_tokens).toLocaleString('en-US')} distinct tokens per key.`);
@@ -150,6 +150,12 @@ for (const percent of percents) {
         `${target === 'direct' ? '-' : fixed(ms(p99.median - directP99), 2)} | ${cells.join(' | ')} | ` +
         `${fixed(openStat(target, percent, 'cpu_us')?.median, 1)} | ${failures} |`,
     );
+  }
+  const directAchieved = openStat('direct', percent, 'achieved_rate')?.median;
+  if (rate !== undefined && directAchieved !== undefined && directAchieved < 0.95 * rate) {
+    say();
+    say(`The direct upstream completed only ${thousands(directAchieved)} requests/s, so the generator or the`);
+    say('upstream could not sustain this rate on this machine, and the latencies at it measure that queue.');
   }
 }
 say();
