@@ -2,7 +2,7 @@
 # Measures credgate's request path side by side with a plain relay, nginx and HAProxy on
 # 127.0.0.1, and writes the figures section of docs/benchmarks.md.
 #
-#   bench/gateway_bench.sh                  # full run, about 20 minutes
+#   bench/gateway_bench.sh                  # full run, about 22 minutes
 #   BENCH_QUICK=1 bench/gateway_bench.sh    # smoke run, about 5 minutes, prints the figures
 #
 # Targets, all in front of the same static nginx upstream (bench/nginx-upstream.conf), each
