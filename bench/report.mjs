@@ -99,15 +99,15 @@ say('#### Throughput (wrk)');
 say();
 say('Requests/s as median (min-max), its ratio to the relay, nginx and HAProxy in the same');
 say("scenario, wrk's p50 and p99 latency, and the target's CPU time per request (user + system,");
-say('from `/proc/<pid>/stat`; the upstream for direct, nginx counting its workers). The last column');
-say('sums every round.');
+say('from `/proc/<pid>/stat`; the upstream for direct, nginx counting its workers) with the same');
+say('ratios. The last column sums every round.');
 for (const scenario of scenarios) {
   const [set, alg, connections] = scenario.split(':');
   say();
   say(`${kSetNames[set]}, ${alg}, ${connections} connections:`);
   say();
-  say('| target | requests/s | x relay | x nginx | x haproxy | p50 (ms) | p99 (ms) | CPU/request (µs) | timeouts + socket errors |');
-  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  say('| target | requests/s | x relay | x nginx | x haproxy | p50 (ms) | p99 (ms) | CPU/request (µs) | CPU x relay | CPU x nginx | CPU x haproxy | timeouts + socket errors |');
+  say('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const target of kTargets) {
     const rps = wrkStat(target, scenario, 'rps');
     if (rps === undefined) continue;
@@ -115,13 +115,15 @@ for (const scenario of scenarios) {
       (run) => run.kind === 'wrk' && run.target === target && run.scenario === scenario && run.exhausted === 1,
     );
     const cells = kReferences.map((reference) => ratio(rps.median, wrkStat(reference, scenario, 'rps')?.median));
+    const cpu = wrkStat(target, scenario, 'cpu_us')?.median;
+    const cpuCells = kReferences.map((reference) => ratio(cpu, wrkStat(reference, scenario, 'cpu_us')?.median));
     const failures = runs
       .filter((run) => run.kind === 'wrk' && run.target === target && run.scenario === scenario)
       .reduce((sum, run) => sum + run.timeouts + run.read_errors + run.write_errors, 0);
     say(
       `| ${target}${exhausted ? ' (exhausted)' : ''} | ${withRange(rps, thousands)} | ${cells.join(' | ')} | ` +
         `${fixed(ms(wrkStat(target, scenario, 'p50_us')?.median), 2)} | ${fixed(ms(wrkStat(target, scenario, 'p99_us')?.median), 2)} | ` +
-        `${fixed(wrkStat(target, scenario, 'cpu_us')?.median, 1)} | ${failures} |`,
+        `${fixed(cpu, 1)} | ${cpuCells.join(' | ')} | ${failures} |`,
     );
   }
 }
