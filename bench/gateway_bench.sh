@@ -1,63 +1,109 @@
 #!/usr/bin/env bash
-# Measures credgate's request path against nginx and against the upstream alone, with wrk, on
+# Measures credgate's request path side by side with a plain relay, nginx and HAProxy on
 # 127.0.0.1, and writes the figures section of docs/benchmarks.md.
 #
-#   bench/gateway_bench.sh
-#   CREDGATE_BIN=/path/to/credgate BENCH_ROUNDS=5 bench/gateway_bench.sh
+#   bench/gateway_bench.sh                  # full run, about 22 minutes
+#   BENCH_QUICK=1 bench/gateway_bench.sh    # smoke run, about 5 minutes, prints the figures
 #
-# Targets, all in front of the same static nginx upstream (bench/nginx-upstream.conf):
-#   direct    the upstream itself;
-#   nginx     nginx proxying to it with a fixed "Authorization: Bearer ..." header
-#             (bench/nginx-proxy.conf);
-#   credgate  credgate's full path. The caller's JWT is validated against a trusted issuer and
-#             the access policy is matched. get-authorization-context returns the backend token
-#             from a real sign-in through testenv/, set-header injects it, and the request is
-#             proxied.
-# wrk sends the same caller JWT to all three (bench/caller_jwt.lua). Runs are interleaved in
-# rounds (direct, nginx, credgate, direct, ...) and the doc gets the median of each figure.
+# Targets, all in front of the same static nginx upstream (bench/nginx-upstream.conf), each
+# reached over keep-alive connections:
+#   direct    the upstream itself, the floor;
+#   relay     build/bench/tcp_relay, which copies bytes and parses nothing;
+#   nginx     nginx proxying with a fixed "Authorization: Bearer ..." (bench/nginx-proxy.conf);
+#   haproxy   HAProxy verifying the caller's JWT with jwt_verify and setting Authorization from a
+#             map keyed by the token's sub (bench/haproxy-jwt.cfg);
+#   cg-pass   credgate, an API with no policy;
+#   cg-jwt    credgate, an API whose policy is only validate-jwt (or, on a build without that
+#             statement, get-authorization-context without set-header; the figures say which);
+#   cg-full   credgate's full path: caller JWT validated against a trusted issuer, access policy
+#             matched, get-authorization-context returns the backend token from a real sign-in
+#             through testenv/, set-header injects it, and the request is proxied.
+# Callers come from bench/callers.mjs: 1 JWT, 10,000 JWTs (one per caller, drawn at random), and
+# all-distinct JWTs (each sent once), signed with RS256 or ES256.
 #
-# Uses an existing credgate build (it never builds), nginx, wrk, node and curl; the packages are
-# in scripts/install-deps.sh. Every server listens on a free 127.0.0.1 port and is stopped when
-# the script exits. Settings (environment):
-#   CREDGATE_BIN          credgate binary (build/src/app/credgate)
-#   BENCH_THREADS         wrk threads (1)
-#   BENCH_CONNECTIONS     wrk connections (32)
-#   BENCH_DURATION        seconds per wrk run (10)
-#   BENCH_WARMUP          seconds of one unrecorded wrk run per target before the rounds (3)
-#   BENCH_ROUNDS          rounds, at least 3 (3)
-#   BENCH_CREDGATE_THREADS  credgate's --threads; 0 is one I/O thread per CPU core (0)
-#   BENCH_MAX_LOAD        1-minute load average under which the measurement starts (1.5)
-#   BENCH_LOAD_WAIT       seconds to wait for that load before measuring anyway (1800)
-#   BENCH_DOC             document whose figures section is replaced (docs/benchmarks.md);
-#                         empty prints the section to stdout instead
-#   BENCH_KEEP_WORK_DIR   1 keeps the work directory (logs, configs, database) after success
+# Throughput: wrk with bench/callers.lua for every target in every scenario (caller set, key,
+# connections). Latency: build/bench/open_loop at 25, 50 and 80% of the relay's median peak
+# requests/s, p50/p99/p99.9 measured from intended send times. CPU time per request: the
+# target's utime + stime from /proc/<pid>/stat over the run, divided by its requests. Runs are
+# interleaved in rounds so that a slow period hits every target alike. bench/report.mjs computes
+# medians, min-max, the ratios and the checks of the performance targets.
+#
+# Uses existing builds (it never builds): credgate, and tcp_relay and open_loop
+# (ninja -C build tcp_relay open_loop). Needs nginx, haproxy, wrk, node, curl and chromium
+# (scripts/install-deps.sh). Every server listens on a free 127.0.0.1 port and is stopped when
+# the script exits. Settings (environment); the quick defaults are in brackets:
+#   BENCH_QUICK            1 selects the quick defaults and prints the figures instead of
+#                          writing the doc (0)
+#   CREDGATE_BIN           credgate binary (build/src/app/credgate)
+#   BENCH_TOOLS_DIR        directory of tcp_relay and open_loop (build/bench)
+#   BENCH_SCENARIOS        wrk scenarios SET:ALG:CONNECTIONS, SET one of one, 10k, distinct
+#                          ("one:RS256:16 one:RS256:64 one:ES256:64 10k:RS256:64 10k:ES256:64
+#                          distinct:RS256:64 distinct:ES256:64")
+#                          ["one:RS256:16 one:RS256:64 10k:ES256:64 distinct:RS256:64"]
+#   BENCH_DURATION         seconds per wrk run (5) [2]
+#   BENCH_WARMUP           seconds of one unrecorded wrk run per target (2) [1]
+#   BENCH_ROUNDS           rounds (3) [1]
+#   BENCH_THREADS          wrk threads (1)
+#   BENCH_RATES            open-loop rates in percent of the relay's peak ("25 50 80")
+#   BENCH_OPEN_DURATION    seconds per open-loop run (5) [2]
+#   BENCH_OPEN_CONNECTIONS open-loop connections (64)
+#   BENCH_OPEN_THREADS     open-loop threads (1); on two CPUs a second thread takes CPU from the
+#                          target
+#   BENCH_DISTINCT_TOKENS  distinct tokens per key; a run that uses them all stops early (100000)
+#                          [20000]
+#   BENCH_CALLERS_DIR      where keys and tokens are kept between runs (build/bench-callers)
+#   BENCH_CREDGATE_THREADS credgate's --threads; 0 is one I/O thread per core (0)
+#   BENCH_MAX_LOAD         1-minute load average under which the measurement starts (1.5)
+#   BENCH_LOAD_WAIT        seconds to wait for that load before measuring anyway (120) [0]
+#   BENCH_DOC              document whose figures section is replaced (docs/benchmarks.md) ['']
+#                          empty prints the section to stdout instead
+#   BENCH_KEEP_WORK_DIR    1 keeps the work directory (logs, configs, results) after success
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo_root"
 
+BENCH_QUICK=${BENCH_QUICK:-0}
+if [[ $BENCH_QUICK == 1 ]]; then
+  default_scenarios="one:RS256:16 one:RS256:64 10k:ES256:64 distinct:RS256:64"
+  default_duration=2 default_warmup=1 default_rounds=1 default_open_duration=2
+  default_distinct=20000 default_load_wait=0 default_doc=''
+else
+  default_scenarios="one:RS256:16 one:RS256:64 one:ES256:64 10k:RS256:64 10k:ES256:64"
+  default_scenarios+=" distinct:RS256:64 distinct:ES256:64"
+  default_duration=5 default_warmup=2 default_rounds=3 default_open_duration=5
+  default_distinct=100000 default_load_wait=120 default_doc=docs/benchmarks.md
+fi
 CREDGATE_BIN=${CREDGATE_BIN:-build/src/app/credgate}
+BENCH_TOOLS_DIR=${BENCH_TOOLS_DIR:-build/bench}
+BENCH_SCENARIOS=${BENCH_SCENARIOS:-$default_scenarios}
+BENCH_DURATION=${BENCH_DURATION:-$default_duration}
+BENCH_WARMUP=${BENCH_WARMUP:-$default_warmup}
+BENCH_ROUNDS=${BENCH_ROUNDS:-$default_rounds}
 BENCH_THREADS=${BENCH_THREADS:-1}
-BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-32}
-BENCH_DURATION=${BENCH_DURATION:-10}
-BENCH_WARMUP=${BENCH_WARMUP:-3}
-BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+BENCH_RATES=${BENCH_RATES:-25 50 80}
+BENCH_OPEN_DURATION=${BENCH_OPEN_DURATION:-$default_open_duration}
+BENCH_OPEN_CONNECTIONS=${BENCH_OPEN_CONNECTIONS:-64}
+BENCH_OPEN_THREADS=${BENCH_OPEN_THREADS:-1}
+BENCH_DISTINCT_TOKENS=${BENCH_DISTINCT_TOKENS:-$default_distinct}
+BENCH_CALLERS_DIR=${BENCH_CALLERS_DIR:-build/bench-callers}
 BENCH_CREDGATE_THREADS=${BENCH_CREDGATE_THREADS:-0}
 BENCH_MAX_LOAD=${BENCH_MAX_LOAD:-1.5}
-BENCH_LOAD_WAIT=${BENCH_LOAD_WAIT:-1800}
-BENCH_DOC=${BENCH_DOC-docs/benchmarks.md}
+BENCH_LOAD_WAIT=${BENCH_LOAD_WAIT:-$default_load_wait}
+BENCH_DOC=${BENCH_DOC-$default_doc}
 BENCH_KEEP_WORK_DIR=${BENCH_KEEP_WORK_DIR:-0}
 
 readonly kDocBegin='<!-- BEGIN figures: generated by bench/gateway_bench.sh -->'
 readonly kDocEnd='<!-- END figures -->'
-readonly kTargets=(direct nginx credgate)
-# Lifetimes long enough that neither the caller JWT nor the backend token expires during a run,
-# so credgate neither rejects callers nor refreshes while it is measured.
-readonly kCallerTokenTtl=86400
+readonly kTargets=(direct relay nginx haproxy cg-pass cg-jwt cg-full)
+# Targets that verify the caller's JWT, so that only they get each distinct token once.
+readonly kVerifyingTargets=" haproxy cg-jwt cg-full "
+readonly kCallers=10000
+# Long enough that the backend token is never refreshed during a run.
 readonly kBackendTokenTtl=86400
-readonly kAliceOid=11111111-1111-4111-8111-111111111111
-readonly kAliceSecret=caller-alice-secret-7f3c9a1e5b2d4c6e
 readonly kBackendClientId=credgate-bench
+readonly kIssuer='https://issuer.bench.invalid/'
+readonly kAudience='api://credgate'
 
 fail() {
   printf 'gateway_bench: %s\n' "$*" >&2
@@ -70,20 +116,35 @@ require_whole_number() {
   [[ $value =~ ^[0-9]+$ ]] && ((value >= minimum)) ||
     fail "invalid $name \"$value\": expected a whole number >= $minimum"
 }
-require_whole_number BENCH_THREADS "$BENCH_THREADS" 1
-require_whole_number BENCH_CONNECTIONS "$BENCH_CONNECTIONS" "$BENCH_THREADS"
 require_whole_number BENCH_DURATION "$BENCH_DURATION" 1
 require_whole_number BENCH_WARMUP "$BENCH_WARMUP" 0
-require_whole_number BENCH_ROUNDS "$BENCH_ROUNDS" 3
+require_whole_number BENCH_ROUNDS "$BENCH_ROUNDS" 1
+require_whole_number BENCH_THREADS "$BENCH_THREADS" 1
+require_whole_number BENCH_OPEN_DURATION "$BENCH_OPEN_DURATION" 1
+require_whole_number BENCH_OPEN_CONNECTIONS "$BENCH_OPEN_CONNECTIONS" 1
+require_whole_number BENCH_OPEN_THREADS "$BENCH_OPEN_THREADS" 1
+((BENCH_OPEN_THREADS <= BENCH_OPEN_CONNECTIONS)) ||
+  fail "invalid BENCH_OPEN_THREADS \"$BENCH_OPEN_THREADS\": expected at most BENCH_OPEN_CONNECTIONS"
+require_whole_number BENCH_DISTINCT_TOKENS "$BENCH_DISTINCT_TOKENS" "$kCallers"
 require_whole_number BENCH_LOAD_WAIT "$BENCH_LOAD_WAIT" 0
 require_whole_number BENCH_CREDGATE_THREADS "$BENCH_CREDGATE_THREADS" 0
 [[ $BENCH_MAX_LOAD =~ ^[0-9]+(\.[0-9]+)?$ ]] ||
   fail "invalid BENCH_MAX_LOAD \"$BENCH_MAX_LOAD\": expected a number such as 1.5"
+for rate in $BENCH_RATES; do require_whole_number "BENCH_RATES entry" "$rate" 1; done
+for scenario in $BENCH_SCENARIOS; do
+  [[ $scenario =~ ^(one|10k|distinct):(RS256|ES256):[0-9]+$ ]] ||
+    fail "invalid BENCH_SCENARIOS entry \"$scenario\": expected SET:ALG:CONNECTIONS such as 10k:ES256:64"
+  require_whole_number "connections of $scenario" "${scenario##*:}" "$BENCH_THREADS"
+done
 
-for tool in wrk nginx node curl timeout; do
+for tool in wrk nginx haproxy node curl timeout pgrep getconf; do
   command -v "$tool" >/dev/null || fail "$tool not found: run scripts/install-deps.sh"
 done
 [[ -x $CREDGATE_BIN ]] || fail "credgate binary not found at $CREDGATE_BIN: build it or set CREDGATE_BIN"
+for tool in tcp_relay open_loop; do
+  [[ -x $BENCH_TOOLS_DIR/$tool ]] ||
+    fail "$BENCH_TOOLS_DIR/$tool not found: run ninja -C build tcp_relay open_loop or set BENCH_TOOLS_DIR"
+done
 [[ -d testenv/node_modules ]] || fail "testenv/node_modules is missing: run scripts/install-deps.sh"
 if [[ -n $BENCH_DOC ]]; then
   [[ -f $BENCH_DOC ]] || fail "$BENCH_DOC not found: set BENCH_DOC to an existing document or to ''"
@@ -91,6 +152,8 @@ if [[ -n $BENCH_DOC ]]; then
     fail "$BENCH_DOC lacks the lines '$kDocBegin' and '$kDocEnd' that delimit the figures"
 fi
 credgate_bin=$(realpath "$CREDGATE_BIN")
+tools_dir=$(realpath "$BENCH_TOOLS_DIR")
+clock_ticks=$(getconf CLK_TCK)
 
 work_dir=$(mktemp -d /tmp/credgate-bench.XXXXXX)
 pids=()
@@ -109,112 +172,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Starts a background process with its output in $work_dir/NAME.log.
-start() {
-  local name=$1
-  shift
-  "$@" >"$work_dir/$name.log" 2>&1 &
-  pids+=("$!")
-}
-
-# Waits up to 20 s until the log of NAME contains PATTERN, and fails with the log otherwise.
-wait_for_log() {
-  local name=$1 pattern=$2
-  for _ in $(seq 1 200); do
-    grep -q "$pattern" "$work_dir/$name.log" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  cat "$work_dir/$name.log" >&2
-  fail "$name did not become ready within 20 s"
-}
-
-# Waits up to 20 s until URL responds with any HTTP status, and fails with the log of NAME otherwise.
-wait_for_http() {
-  local name=$1 url=$2
-  for _ in $(seq 1 200); do
-    curl -s -o /dev/null --max-time 1 "$url" && return 0
-    sleep 0.1
-  done
-  cat "$work_dir/$name.log" >&2
-  fail "$name did not answer at $url within 20 s"
-}
-
-# Prints COUNT TCP ports that were free on 127.0.0.1 a moment ago, one per line. The listeners
-# are held until all ports are known, so the ports differ from each other.
-free_ports() {
-  node -e '
-    const net = require("node:net");
-    const count = Number(process.argv[1]);
-    const servers = Array.from({ length: count }, () => net.createServer());
-    Promise.all(servers.map((s) => new Promise((ok) => s.listen(0, "127.0.0.1", ok)))).then(() => {
-      console.log(servers.map((s) => s.address().port).join("\n"));
-      servers.forEach((s) => s.close());
-    });' "$1"
-}
-
-# Prints the JSON field at dotted PATH of the JSON document on stdin.
-json_field() {
-  node -e '
-    let text = ""; process.stdin.on("data", (c) => (text += c)).on("end", () => {
-      const value = process.argv[1].split(".").reduce((v, k) => v?.[k], JSON.parse(text));
-      process.stdout.write(typeof value === "string" ? value : JSON.stringify(value));
-    });' "$1"
-}
-
-# Calls the management API and fails with the response body unless the status is 2xx.
-manage() {
-  local method=$1 path=$2 body=${3:-}
-  local response status
-  local args=(-sS --max-time 10 -X "$method" -w '\n%{http_code}'
-    -H "Authorization: Bearer $CREDGATE_ADMIN_KEY" -H 'Content-Type: application/json')
-  [[ -n $body ]] && args+=(--data "$body")
-  response=$(curl "${args[@]}" "$management_url$path?api-version=2022-08-01")
-  status=${response##*$'\n'}
-  response=${response%$'\n'*}
-  [[ $status == 2* ]] || fail "$method $path returned HTTP $status: $response"
-  printf '%s' "$response"
-}
-
-# Writes bench/NAME.conf with its placeholders filled in to $work_dir/NAME/nginx.conf and starts
-# nginx with it in the foreground. Extra arguments are sed expressions for more placeholders.
-start_nginx() {
-  local name=$1 port=$2
-  shift 2
-  local dir="$work_dir/$name"
-  mkdir -p "$dir"
-  local expressions=(-e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g")
-  for expression in "$@"; do expressions+=(-e "$expression"); done
-  sed "${expressions[@]}" "bench/$name.conf" >"$dir/nginx.conf"
-  nginx -t -q -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf" ||
-    fail "nginx rejected $dir/nginx.conf (see $dir/error.log)"
-  start "$name" nginx -p "$dir/" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;'
-}
-
-load_average() { cut -d' ' -f1 /proc/loadavg; }
-load_below_max() { awk -v load="$(load_average)" -v max="$BENCH_MAX_LOAD" 'BEGIN { exit !(load < max) }'; }
-
-# Prints the value in kB of FIELD (VmRSS, VmHWM) in /proc/PID/status.
-proc_memory_kb() { awk -v field="$2:" '$1 == field { print $2 }' "/proc/$1/status"; }
-
-# Runs wrk once against URL for SECONDS and prints its BENCH line (see bench/caller_jwt.lua).
-# The run is bounded by wrk's -d and, should wrk hang, by timeout(1).
-run_wrk() {
-  local url=$1 seconds=$2
-  CALLER_JWT=$caller_jwt timeout --kill-after=5 $((seconds + 30)) \
-    wrk -t"$BENCH_THREADS" -c"$BENCH_CONNECTIONS" -d"${seconds}s" --timeout 2s \
-    -s bench/caller_jwt.lua "$url" >"$work_dir/wrk.out" 2>&1 ||
-    { cat "$work_dir/wrk.out" >&2; fail "wrk failed against $url"; }
-  grep '^BENCH ' "$work_dir/wrk.out" || { cat "$work_dir/wrk.out" >&2; fail "wrk printed no BENCH line"; }
-}
-
-# Prints the value of KEY=VALUE in a BENCH line.
-bench_value() { tr ' ' '\n' <<<"$1" | awk -F= -v key="$2" '$1 == key { print $2 }'; }
-
-# Prints the median of the numbers on stdin, one per line.
-median() {
-  sort -g | awk '{ values[NR] = $1 }
-    END { if (NR % 2) print values[(NR + 1) / 2]; else print (values[NR / 2] + values[NR / 2 + 1]) / 2 }'
-}
+# shellcheck source=bench/bench_lib.sh
+source bench/bench_lib.sh
 
 # ---------------------------------------------------------------------------------------------
 step "Waiting for a 1-minute load average below $BENCH_MAX_LOAD (at most $BENCH_LOAD_WAIT s)"
@@ -228,16 +187,21 @@ load_waited=$((SECONDS - load_wait_start))
 if load_below_max; then load_quiet=1; else load_quiet=0; fi
 printf '   load %s after %d s\n' "$load_before" "$load_waited" >&2
 
-step "Starting the identity provider, the backend, the upstream, nginx and credgate"
-mapfile -t ports < <(free_ports 7)
-((${#ports[@]} == 7)) || fail "could not find 7 free ports on 127.0.0.1"
-idp_port=${ports[0]} oauth_port=${ports[1]} api_port=${ports[2]} upstream_port=${ports[3]}
-nginx_port=${ports[4]} gateway_port=${ports[5]} management_port=${ports[6]}
-idp_url="http://127.0.0.1:$idp_port"
+step "Minting the callers' keys and tokens in $BENCH_CALLERS_DIR (reused when still valid)"
+node bench/callers.mjs mint --dir "$BENCH_CALLERS_DIR" --tokens "$BENCH_DISTINCT_TOKENS" \
+  --callers "$kCallers" --filler "$kCallers"
+callers_dir=$(realpath "$BENCH_CALLERS_DIR")
+
+step "Starting the backend, the upstream, the key server, the relay, nginx, HAProxy and credgate"
+mapfile -t ports < <(free_ports 10)
+((${#ports[@]} == 10)) || fail "could not find 10 free ports on 127.0.0.1"
+oauth_port=${ports[0]} api_port=${ports[1]} upstream_port=${ports[2]} files_port=${ports[3]}
+relay_port=${ports[4]} nginx_port=${ports[5]} haproxy_port=${ports[6]}
+gateway_port=${ports[7]} management_port=${ports[8]}
 oauth_url="http://127.0.0.1:$oauth_port"
 api_url="http://127.0.0.1:$api_port"
 upstream_url="http://127.0.0.1:$upstream_port"
-nginx_url="http://127.0.0.1:$nginx_port"
+files_url="http://127.0.0.1:$files_port"
 gateway_url="http://127.0.0.1:$gateway_port"
 management_url="http://127.0.0.1:$management_port"
 landed_url="$api_url/landed"
@@ -246,28 +210,50 @@ backend_client_secret="bench-secret-$(random_hex)"
 static_token="bench-static-$(random_hex)"
 export CREDGATE_ADMIN_KEY="cgk_bench_$(random_hex)"
 
-start idp node testenv/idp.mjs --port "$idp_port" --access-token-ttl "$kCallerTokenTtl"
+# The key server's documents: the discovery document names the JWKS on this run's port.
+discovery="{\"issuer\":\"$kIssuer\",\"jwks_uri\":\"$files_url/jwks.json\"}"
+jwks=$(tr -d '\n' <"$callers_dir/jwks.json")
+[[ $jwks != *[\'\|\&\\]* ]] || fail "$callers_dir/jwks.json holds a character that the nginx template cannot take"
+
 start backend node testenv/backend.mjs --oauth-port "$oauth_port" --api-port "$api_port" \
   --client-id "$kBackendClientId" --client-secret "$backend_client_secret" \
   --redirect-uri "$gateway_url/.credgate/callback" --access-token-ttl "$kBackendTokenTtl"
 start_nginx nginx-upstream "$upstream_port"
+upstream_pid=${pids[-1]}
+start_nginx nginx-files "$files_port" "s|@DISCOVERY@|$discovery|g" "s|@JWKS@|$jwks|g"
+start relay "$tools_dir/tcp_relay" --listen "127.0.0.1:$relay_port" \
+  --upstream "127.0.0.1:$upstream_port"
+relay_pid=${pids[-1]}
 start_nginx nginx-proxy "$nginx_port" "s|@UPSTREAM_PORT@|$upstream_port|g" \
   "s|@STATIC_TOKEN@|$static_token|g"
+nginx_pid=${pids[-1]}
+mkdir -p "$work_dir/haproxy"
+sed -e "s|@DIR@|$callers_dir|g" -e "s|@PORT@|$haproxy_port|g" \
+  -e "s|@UPSTREAM_PORT@|$upstream_port|g" -e "s|@ISSUER@|$kIssuer|g" \
+  -e "s|@AUDIENCE@|$kAudience|g" -e "s|@THREADS@|$(nproc)|g" \
+  bench/haproxy-jwt.cfg >"$work_dir/haproxy/haproxy.cfg"
+haproxy -c -q -f "$work_dir/haproxy/haproxy.cfg" ||
+  fail "haproxy rejected $work_dir/haproxy/haproxy.cfg"
+start haproxy haproxy -db -f "$work_dir/haproxy/haproxy.cfg"
+haproxy_pid=${pids[-1]}
 mkdir -p "$work_dir/credgate-data"
 start credgate "$credgate_bin" serve \
   --gateway-listen "127.0.0.1:$gateway_port" --management-listen "127.0.0.1:$management_port" \
   --public-url "$gateway_url" --data-dir "$work_dir/credgate-data" \
   --post-login-redirect-allow "$landed_url" --threads "$BENCH_CREDGATE_THREADS"
 credgate_pid=${pids[-1]}
-wait_for_log idp '"ready":true'
 wait_for_log backend '"ready":true'
+wait_for_log relay 'tcp_relay ready'
 wait_for_http nginx-upstream "$upstream_url/"
-wait_for_http nginx-proxy "$nginx_url/"
+wait_for_http nginx-files "$files_url/jwks.json"
+wait_for_http nginx-proxy "http://127.0.0.1:$nginx_port/"
+wait_for_http haproxy "http://127.0.0.1:$haproxy_port/"
 wait_for_http credgate "$management_url/healthz"
 
 step "Configuring credgate through its management API"
-manage PUT /trustedIssuers/idp \
-  "{\"properties\":{\"issuer\":\"$idp_url\",\"audiences\":[\"api://credgate\"],\"clockSkewSeconds\":0}}" >/dev/null
+trusted_issuer="{\"properties\":{\"issuer\":\"$kIssuer\",\"audiences\":[\"$kAudience\"],
+  \"jwksUri\":\"$files_url/jwks.json\",\"clockSkewSeconds\":0}}"
+manage PUT /trustedIssuers/bench "$trusted_issuer" >/dev/null
 manage PUT /authorizationProviders/backend "{\"properties\":{\"displayName\":\"Backend\",
   \"identityProvider\":\"oauth2pkce\",\"oauth2\":{\"grantTypes\":{\"authorizationCode\":{
   \"clientId\":\"$kBackendClientId\",\"clientSecret\":\"$backend_client_secret\",
@@ -275,30 +261,57 @@ manage PUT /authorizationProviders/backend "{\"properties\":{\"displayName\":\"B
   \"tokenUrl\":\"$oauth_url/token\",\"refreshUrl\":\"$oauth_url/token\"}}}}}" >/dev/null
 manage PUT /authorizationProviders/backend/authorizations/alice \
   '{"properties":{"authorizationType":"OAuth2","oauth2grantType":"AuthorizationCode"}}' >/dev/null
-manage PUT /authorizationProviders/backend/authorizations/alice/accessPolicies/alice-caller \
-  "{\"properties\":{\"tenantId\":\"tenant-1\",\"objectId\":\"$kAliceOid\"}}" >/dev/null
-policy=$(node -e 'process.stdout.write(JSON.stringify({properties:{format:"rawxml",value:process.argv[1]}}))' \
-'<policies><inbound><base/>
-  <get-authorization-context provider-id="backend" authorization-id="alice"
+# One access policy per caller, so the full path matches the caller of each token.
+node bench/callers.mjs grant --dir "$callers_dir" --management-url "$management_url" \
+  --provider backend --authorization alice
+
+policy_json() {
+  node -e 'process.stdout.write(JSON.stringify({properties:{format:"rawxml",value:process.argv[1]}}))' \
+    "<policies><inbound><base/>$1</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>"
+}
+get_context='<get-authorization-context provider-id="backend" authorization-id="alice"
     context-variable-name="auth-context" identity-type="jwt"
     identity="@(context.Request.Headers.GetValueOrDefault(&quot;Authorization&quot;,&quot;&quot;).Replace(&quot;Bearer &quot;,&quot;&quot;))"
-    ignore-error="false"/>
-  <set-header name="Authorization" exists-action="override">
+    ignore-error="false"/>'
+set_header='<set-header name="Authorization" exists-action="override">
     <value>@("Bearer " + ((Authorization)context.Variables.GetValueOrDefault("auth-context"))?.AccessToken)</value>
-  </set-header>
-</inbound><backend><base/></backend><outbound><base/></outbound><on-error><base/></on-error></policies>')
+  </set-header>'
+validate_jwt="<validate-jwt header-name=\"Authorization\" require-scheme=\"Bearer\" failed-validation-httpcode=\"401\">
+    <openid-config url=\"$files_url/.well-known/openid-configuration\"/>
+    <audiences><audience>$kAudience</audience></audiences>
+    <issuers><issuer>$kIssuer</issuer></issuers>
+  </validate-jwt>"
+full_policy=$(policy_json "$get_context$set_header")
+
 # API "backend" reaches the Node backend, which accepts only tokens that its authorization server
-# issued, so a call through it proves that the sign-in produced a real token. API "bench" has the
-# same policy in front of the static upstream and is the one measured.
-for api in backend:"$api_url" bench:"$upstream_url"; do
-  name=${api%%:*}
-  service_url=${api#*:}
+# issued, so a call through it proves that the sign-in produced a real token. APIs "full",
+# "jwt" and "pass" reach the static upstream and are measured.
+put_api() {
+  local name=$1 service_url=$2
   manage PUT "/apis/$name" \
     "{\"properties\":{\"displayName\":\"$name\",\"path\":\"$name\",\"serviceUrl\":\"$service_url\"}}" >/dev/null
   manage PUT "/apis/$name/operations/whoami" \
     '{"properties":{"method":"GET","urlTemplate":"/whoami"}}' >/dev/null
-  manage PUT "/apis/$name/policies/policy" "$policy" >/dev/null
-done
+}
+put_api backend "$api_url"
+put_api full "$upstream_url"
+put_api jwt "$upstream_url"
+put_api pass "$upstream_url"
+manage PUT /apis/backend/policies/policy "$full_policy" >/dev/null
+manage PUT /apis/full/policies/policy "$full_policy" >/dev/null
+# validate-jwt is the JWT-only check. A build that lacks the statement rejects the policy, and
+# the JWT-only target then runs get-authorization-context without set-header: the JWT check and
+# the access policy, without the header.
+jwt_policy=$(policy_json "$validate_jwt")
+if (manage PUT /apis/jwt/policies/policy "$jwt_policy") >/dev/null 2>"$work_dir/jwt-policy.err"; then
+  jwt_mode=validate-jwt
+else
+  jwt_policy=$(policy_json "$get_context")
+  manage PUT /apis/jwt/policies/policy "$jwt_policy" >/dev/null
+  jwt_mode=get-authorization-context
+  printf '   credgate rejected validate-jwt (%s); cg-jwt runs get-authorization-context without set-header\n' \
+    "$(tr '\n' ' ' <"$work_dir/jwt-policy.err" | cut -c1-200)" >&2
+fi
 
 step "Signing alice in at the backend with headless chromium"
 login_link=$(manage POST /authorizationProviders/backend/authorizations/alice/getLoginLinks \
@@ -310,51 +323,168 @@ status=$(manage GET /authorizationProviders/backend/authorizations/alice | json_
 [[ $status == Connected ]] || fail "authorization alice is '$status' after the sign-in, not Connected"
 
 step "Checking each target once"
-caller_jwt=$(curl -sS --max-time 10 -u "caller-alice:$kAliceSecret" -d grant_type=client_credentials \
-  "$idp_url/token" | json_field access_token)
-[[ -n $caller_jwt ]] || fail "the identity provider returned no caller token"
-caller_jwt_lifetime=$(node -e '
-  const payload = JSON.parse(Buffer.from(process.argv[1].split(".")[1], "base64url"));
-  process.stdout.write(String(payload.exp - Math.floor(Date.now() / 1000)));' "$caller_jwt")
-((caller_jwt_lifetime > 3600)) || fail "the caller JWT expires in $caller_jwt_lifetime s, too soon"
-
+head -n 1 "$callers_dir/RS256.tokens" >"$work_dir/one-RS256.token"
+caller_jwt=$(cat "$work_dir/one-RS256.token")
 answer=$(curl -sS --max-time 10 -H "Authorization: Bearer $caller_jwt" "$gateway_url/backend/whoami")
 [[ $(printf '%s' "$answer" | json_field user) == alice ]] ||
   fail "the Node backend did not see alice's token through credgate; answer: $answer"
 declare -A target_urls=(
   [direct]="$upstream_url/whoami"
-  [nginx]="$nginx_url/whoami"
-  [credgate]="$gateway_url/bench/whoami"
+  [relay]="http://127.0.0.1:$relay_port/whoami"
+  [nginx]="http://127.0.0.1:$nginx_port/whoami"
+  [haproxy]="http://127.0.0.1:$haproxy_port/whoami"
+  [cg-pass]="$gateway_url/pass/whoami"
+  [cg-jwt]="$gateway_url/jwt/whoami"
+  [cg-full]="$gateway_url/full/whoami"
 )
-for target in "${kTargets[@]}"; do
-  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
-    -H "Authorization: Bearer $caller_jwt" "${target_urls[$target]}")
-  [[ $code == 200 ]] || fail "$target returned HTTP $code at ${target_urls[$target]}"
+declare -A target_pids=(
+  [direct]=$upstream_pid [relay]=$relay_pid [nginx]=$nginx_pid [haproxy]=$haproxy_pid
+  [cg-pass]=$credgate_pid [cg-jwt]=$credgate_pid [cg-full]=$credgate_pid
+)
+for alg in RS256 ES256; do
+  token=$(head -n 1 "$callers_dir/$alg.tokens")
+  for target in "${kTargets[@]}"; do
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 \
+      -H "Authorization: Bearer $token" "${target_urls[$target]}")
+    [[ $code == 200 ]] || fail "$target returned HTTP $code with a $alg caller JWT at ${target_urls[$target]}"
+  done
 done
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$gateway_url/bench/whoami")
-[[ $code == 401 ]] || fail "credgate returned HTTP $code without a caller JWT, expected 401"
+for target in haproxy cg-jwt cg-full; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "${target_urls[$target]}")
+  [[ $code == 401 ]] || fail "$target returned HTTP $code without a caller JWT, expected 401"
+done
 rss_before_kb=$(proc_memory_kb "$credgate_pid" VmRSS)
+
+# Empties credgate's caches of verified tokens: a PUT of a trusted issuer resets the validator's
+# cache, and a PUT of a policy compiles a new validate-jwt statement with an empty cache.
+clear_credgate_caches() {
+  manage PUT /trustedIssuers/bench "$trusted_issuer" >/dev/null
+  manage PUT /apis/jwt/policies/policy "$jwt_policy" >/dev/null
+}
+
+# Runs wrk once against TARGET in SCENARIO for SECONDS and prints its BENCH line with the
+# target's CPU time per request appended. The run is bounded by wrk's -d and by timeout(1).
+run_wrk() {
+  local target=$1 scenario=$2 seconds=$3
+  local set alg connections count order=random
+  IFS=: read -r set alg connections <<<"$scenario"
+  case $set in
+    one) count=1 ;;
+    10k) count=$kCallers ;;
+    distinct)
+      count=$BENCH_DISTINCT_TOKENS
+      if [[ $kVerifyingTargets == *" $target "* ]]; then order=sequential; fi
+      if [[ $target == cg-* ]]; then clear_credgate_caches; fi
+      ;;
+  esac
+  local pid=${target_pids[$target]}
+  local ticks_before ticks_after
+  ticks_before=$(cpu_ticks "$pid")
+  TOKEN_FILE="$callers_dir/$alg.tokens" TOKEN_COUNT=$count TOKEN_ORDER=$order \
+    WRK_THREADS=$BENCH_THREADS timeout --kill-after=5 $((seconds + 60)) \
+    wrk -t"$BENCH_THREADS" -c"$connections" -d"${seconds}s" --timeout 2s \
+    -s bench/callers.lua "${target_urls[$target]}" >"$work_dir/wrk.out" 2>&1 ||
+    { cat "$work_dir/wrk.out" >&2; fail "wrk failed against $target"; }
+  ticks_after=$(cpu_ticks "$pid")
+  local line
+  line=$(grep '^BENCH ' "$work_dir/wrk.out") ||
+    { cat "$work_dir/wrk.out" >&2; fail "wrk printed no BENCH line"; }
+  local requests
+  requests=$(bench_value "$line" requests)
+  printf '%s cpu_us=%s\n' "$line" \
+    "$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" -v n="$requests" \
+      'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')"
+}
+
+# Runs the open-loop generator once against TARGET at RATE requests/s and prints its OPENLOOP
+# line with the target's CPU time per request appended.
+run_open_loop() {
+  local target=$1 rate=$2 seconds=$3
+  local pid=${target_pids[$target]}
+  local ticks_before ticks_after line
+  ticks_before=$(cpu_ticks "$pid")
+  line=$(timeout --kill-after=5 $((seconds + 30)) "$tools_dir/open_loop" \
+    --url "${target_urls[$target]}" --rate "$rate" --duration "$seconds" \
+    --connections "$BENCH_OPEN_CONNECTIONS" --threads "$BENCH_OPEN_THREADS" --token-file "$work_dir/one-RS256.token" \
+    2>"$work_dir/open_loop.err") ||
+    { cat "$work_dir/open_loop.err" >&2; fail "open_loop failed against $target"; }
+  ticks_after=$(cpu_ticks "$pid")
+  printf '%s cpu_us=%s\n' "$line" \
+    "$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" -v n="$(bench_value "$line" completed)" \
+      'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')"
+}
+
+results="$work_dir/results.jsonl"
+: >"$results"
+# Appends one run to the results as a JSON object: the fixed FIELDS=VALUE pairs given, then the
+# key=value pairs of the tool's LINE.
+record() {
+  local line=$1
+  shift
+  node -e '
+    const [line, ...fixed] = process.argv.slice(1);
+    const run = {};
+    for (const pair of [...fixed, ...line.split(" ").slice(1)]) {
+      const at = pair.indexOf("=");
+      const value = pair.slice(at + 1);
+      run[pair.slice(0, at)] = /^-?[0-9.]+$/.test(value) ? Number(value) : value;
+    }
+    process.stdout.write(JSON.stringify(run) + "\n");' "$line" "$@" >>"$results"
+}
+
+# Fails when a wrk LINE reports a response outside 200-399 or a failed connect, which mean a
+# broken setup (an expired token, a rejected caller) rather than load. Timeouts and socket errors
+# under load are recorded and shown in the figures instead.
+check_errors() {
+  local what=$1 line=$2
+  local status_errors connect_errors
+  status_errors=$(bench_value "$line" status_errors)
+  connect_errors=$(bench_value "$line" connect_errors)
+  ((status_errors == 0 && connect_errors == 0)) ||
+    fail "$what had $status_errors responses outside 200-399 and $connect_errors failed connects: $line"
+}
 
 if ((BENCH_WARMUP > 0)); then
   step "Warming up each target for $BENCH_WARMUP s"
-  for target in "${kTargets[@]}"; do run_wrk "${target_urls[$target]}" "$BENCH_WARMUP" >/dev/null; done
+  first_scenario=${BENCH_SCENARIOS%% *}
+  for target in "${kTargets[@]}"; do run_wrk "$target" "$first_scenario" "$BENCH_WARMUP" >/dev/null; done
 fi
 
-step "Measuring: $BENCH_ROUNDS rounds of ${kTargets[*]}, ${BENCH_DURATION} s each"
+read -r -a scenarios <<<"$BENCH_SCENARIOS"
+step "Throughput: $BENCH_ROUNDS rounds of ${#scenarios[@]} scenarios x ${#kTargets[@]} targets, ${BENCH_DURATION} s each"
 load_at_measurement=$(load_average)
-results="$work_dir/results.tsv"
-: >"$results"
 for round in $(seq 1 "$BENCH_ROUNDS"); do
-  for target in "${kTargets[@]}"; do
-    line=$(run_wrk "${target_urls[$target]}" "$BENCH_DURATION")
-    errors=0
-    for key in connect_errors read_errors write_errors status_errors timeouts; do
-      errors=$((errors + $(bench_value "$line" "$key")))
+  for scenario in "${scenarios[@]}"; do
+    for target in "${kTargets[@]}"; do
+      line=$(run_wrk "$target" "$scenario" "$BENCH_DURATION")
+      check_errors "$target in $scenario, round $round" "$line"
+      record "$line" kind=wrk "round=$round" "target=$target" "scenario=$scenario"
+      printf '   round %d %-17s %-8s %s\n' "$round" "$scenario" "$target" "$line" >&2
     done
-    ((errors == 0)) || fail "$target had $errors failed requests in round $round: $line"
-    printf '%s\t%s\t%s\t%s\t%s\n' "$round" "$target" "$(bench_value "$line" rps)" \
-      "$(bench_value "$line" p50_us)" "$(bench_value "$line" p99_us)" >>"$results"
-    printf '   round %d %-8s %s\n' "$round" "$target" "$line" >&2
+  done
+done
+
+# The relay's peak: its median requests/s in the first scenario with one JWT and the most
+# connections.
+peak_scenario=$(printf '%s\n' "${scenarios[@]}" | awk -F: '$1 == "one" { print $3, $0 }' |
+  sort -n | tail -n 1 | cut -d' ' -f2)
+[[ -n $peak_scenario ]] || peak_scenario=${scenarios[0]}
+relay_peak=$(node -e '
+  const runs = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse)
+    .filter((r) => r.kind === "wrk" && r.target === "relay" && r.scenario === process.argv[2])
+    .map((r) => r.rps).sort((a, b) => a - b);
+  const m = runs.length % 2 ? runs[(runs.length - 1) / 2] : (runs[runs.length / 2 - 1] + runs[runs.length / 2]) / 2;
+  process.stdout.write(String(Math.round(m)));' "$results" "$peak_scenario")
+
+step "Latency: open loop at ${BENCH_RATES// /, }% of the relay's peak $relay_peak requests/s ($peak_scenario), ${BENCH_OPEN_DURATION} s each"
+for round in $(seq 1 "$BENCH_ROUNDS"); do
+  for percent in $BENCH_RATES; do
+    rate=$((relay_peak * percent / 100))
+    for target in "${kTargets[@]}"; do
+      line=$(run_open_loop "$target" "$rate" "$BENCH_OPEN_DURATION")
+      record "$line" kind=open "round=$round" "target=$target" "percent=$percent"
+      printf '   round %d %3d%% %-8s %s\n' "$round" "$percent" "$target" "$line" >&2
+    done
   done
 done
 load_after=$(load_average)
@@ -368,83 +498,32 @@ refreshes=$(curl -sS --max-time 10 "$api_url/stats" | node -e '
 [[ $refreshes == 0 ]] ||
   fail "credgate refreshed the backend token $refreshes times during the measurement"
 
-step "Measuring the Node backend's cheapest page once, to show why it is not the upstream"
-node_line=$(run_wrk "$landed_url" "$BENCH_DURATION")
-node_rps=$(bench_value "$node_line" rps)
-
 # ---------------------------------------------------------------------------------------------
-declare -A rps p50 p99
-for target in "${kTargets[@]}"; do
-  rps[$target]=$(awk -F'\t' -v t="$target" '$2 == t { print $3 }' "$results" | median)
-  p50[$target]=$(awk -F'\t' -v t="$target" '$2 == t { print $4 }' "$results" | median)
-  p99[$target]=$(awk -F'\t' -v t="$target" '$2 == t { print $5 }' "$results" | median)
-done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
-mib() { awk -v kb="$1" 'BEGIN { printf "%.1f", kb / 1024 }'; }
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:STRING=//p' \
   "$(dirname "$credgate_bin")/../../CMakeCache.txt" 2>/dev/null || true)
-cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
-wrk_command="wrk -t$BENCH_THREADS -c$BENCH_CONNECTIONS -d${BENCH_DURATION}s --timeout 2s -s bench/caller_jwt.lua URL"
+node -e 'process.stdout.write(JSON.stringify(Object.fromEntries(
+  process.argv.slice(1).map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]))))' \
+  "date=$(date -u '+%Y-%m-%d %H:%M UTC')" \
+  "checkout=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+  "cpus=$(nproc)" "cpu_model=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
+  "kernel=$(uname -r)" "nginx=$(nginx -v 2>&1 | sed 's/.*nginx\///')" \
+  "haproxy=$(haproxy -v | awk 'NR == 1 { print $3 }')" \
+  "credgate_bin=$credgate_bin" \
+  "credgate_modified=$(date -u -r "$credgate_bin" '+%Y-%m-%d %H:%M UTC')" \
+  "build_type=${build_type:-unknown}" "credgate_threads_option=$BENCH_CREDGATE_THREADS" \
+  "credgate_threads=$credgate_threads" "quick=$BENCH_QUICK" "rounds=$BENCH_ROUNDS" \
+  "duration=$BENCH_DURATION" "warmup=$BENCH_WARMUP" "wrk_threads=$BENCH_THREADS" \
+  "open_duration=$BENCH_OPEN_DURATION" "open_connections=$BENCH_OPEN_CONNECTIONS" \
+  "open_threads=$BENCH_OPEN_THREADS" \
+  "distinct_tokens=$BENCH_DISTINCT_TOKENS" "callers=$kCallers" "jwt_mode=$jwt_mode" \
+  "relay_peak=$relay_peak" "peak_scenario=$peak_scenario" \
+  "load_before=$load_before" "load_at_measurement=$load_at_measurement" "load_after=$load_after" \
+  "load_waited=$load_waited" "load_quiet=$load_quiet" "max_load=$BENCH_MAX_LOAD" \
+  "rss_before_kb=$rss_before_kb" "rss_after_kb=$rss_after_kb" "hwm_kb=$hwm_kb" \
+  >"$work_dir/meta.json"
 
 section="$work_dir/section.md"
-{
-  echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC'), checkout $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
-  echo
-  echo "- Machine: $(nproc) CPUs ($cpu_model), Linux $(uname -r). wrk, nginx, the upstream and"
-  echo "  credgate share these CPUs."
-  echo "- credgate: \`$credgate_bin\` (modified $(date -u -r "$credgate_bin" '+%Y-%m-%d %H:%M UTC')),"
-  echo "  build type ${build_type:-unknown}, \`--threads $BENCH_CREDGATE_THREADS\`"
-  echo "  (0 is one I/O thread per core); the process had $credgate_threads threads at the end of the run."
-  echo "- Command: \`bench/gateway_bench.sh\` with BENCH_ROUNDS=$BENCH_ROUNDS and BENCH_WARMUP=$BENCH_WARMUP."
-  echo "  Each run is \`$wrk_command\`, with URL"
-  echo "  \`/whoami\` on the upstream and on nginx and \`/bench/whoami\` on credgate."
-  echo "- Load average (1 minute): $load_before before the setup, $load_at_measurement when the"
-  echo "  measurement started, $load_after at its end."
-  if ((load_quiet)); then
-    echo "  The script waited $load_waited s for a load below $BENCH_MAX_LOAD."
-  else
-    echo "  The load was still at least $BENCH_MAX_LOAD after the script had waited $load_waited s, so"
-    echo "  this run was measured anyway, on a machine that other work kept busy."
-  fi
-  echo
-  echo "Medians over $BENCH_ROUNDS rounds:"
-  echo
-  echo "| target | requests/s | p50 latency (ms) | p99 latency (ms) |"
-  echo "|---|---:|---:|---:|"
-  for target in "${kTargets[@]}"; do
-    printf '| %s | %.0f | %s | %s |\n' "$target" "${rps[$target]}" "$(ms "${p50[$target]}")" \
-      "$(ms "${p99[$target]}")"
-  done
-  echo
-  echo "Ratios of the medians:"
-  echo
-  echo "| ratio | requests/s | p50 latency | p99 latency |"
-  echo "|---|---:|---:|---:|"
-  for reference in nginx direct; do
-    printf '| credgate / %s | %s | %s | %s |\n' "$reference" \
-      "$(ratio "${rps[credgate]}" "${rps[$reference]}")" \
-      "$(ratio "${p50[credgate]}" "${p50[$reference]}")" \
-      "$(ratio "${p99[credgate]}" "${p99[$reference]}")"
-  done
-  echo
-  echo "Every run, in the order it ran:"
-  echo
-  echo "| round | target | requests/s | p50 (ms) | p99 (ms) |"
-  echo "|---:|---|---:|---:|---:|"
-  while IFS=$'\t' read -r round target run_rps run_p50 run_p99; do
-    printf '| %s | %s | %.0f | %s | %s |\n' "$round" "$target" "$run_rps" "$(ms "$run_p50")" \
-      "$(ms "$run_p99")"
-  done <"$results"
-  echo
-  echo "credgate's resident memory (VmRSS in /proc/<pid>/status): $(mib "$rss_before_kb") MiB after"
-  echo "the setup, $(mib "$rss_after_kb") MiB after the last round; peak (VmHWM) $(mib "$hwm_kb") MiB."
-  echo
-  printf "The Node backend's \`GET /landed\`, its cheapest page with no token check, served %.0f\n" "$node_rps"
-  printf 'requests/s in one run with the same wrk settings, %s of the static upstream.\n' \
-    "$(awk -v a="$node_rps" -v b="${rps[direct]}" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
-  echo
-} >"$section"
+node bench/report.mjs --results "$results" --meta "$work_dir/meta.json" >"$section"
 
 if [[ -z $BENCH_DOC ]]; then
   cat "$section"

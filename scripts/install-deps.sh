@@ -12,7 +12,7 @@ DEBIAN_PACKAGES="
   libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   chromium
   adduser systemd
-  nginx-light wrk
+  nginx-light wrk haproxy
   clang libclang-rt-14-dev llvm-14
 "
 

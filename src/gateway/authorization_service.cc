@@ -28,6 +28,30 @@ credentials::CallerClaims ToCallerClaims(const identity::CallerIdentity& caller)
 
 }  // namespace
 
+AuthorizationService::AuthorizationService(runtime::Services& services) : services_(services) {
+  if (services.http_client != nullptr && services.clock != nullptr) {
+    // The clock outlives the service, so the shared pointer does not own it.
+    std::shared_ptr<const Clock> clock(services.clock, [](const Clock*) {});
+    openid_configs_ =
+        std::make_unique<identity::OpenIdConfigCache>(*services.http_client, std::move(clock));
+  }
+}
+
+std::shared_ptr<const identity::OpenIdConfiguration> AuthorizationService::FindOpenIdConfiguration(
+    std::string_view url) {
+  return openid_configs_ ? openid_configs_->Find(url) : nullptr;
+}
+
+awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
+AuthorizationService::GetOpenIdConfiguration(const std::string& url, bool unknown_kid) {
+  if (!openid_configs_) co_return co_await PolicyServices::GetOpenIdConfiguration(url, unknown_kid);
+  co_return co_await openid_configs_->Get(url, unknown_kid);
+}
+
+TimePoint AuthorizationService::Now() const {
+  return services_.clock != nullptr ? services_.clock->Now() : PolicyServices::Now();
+}
+
 awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
     const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) {
   Result<IssuedToken> issued = co_await Issue(request, context);

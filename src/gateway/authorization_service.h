@@ -16,6 +16,7 @@
 #include <string>
 
 #include "credentials/model.h"
+#include "identity/openid_config_cache.h"
 #include "policy/executor.h"
 #include "runtime/services.h"
 
@@ -37,7 +38,8 @@ struct AuthorizationCounters {
 
 class AuthorizationService final : public policy::PolicyServices {
  public:
-  explicit AuthorizationService(runtime::Services& services) : services_(services) {}
+  // Keeps an OpenID configuration cache for validate-jwt when services.http_client is set.
+  explicit AuthorizationService(runtime::Services& services);
 
   // Returns the Authorization value of the tokens that Issue() returns.
   boost::asio::awaitable<Result<policy::Value>> GetAuthorizationContext(
@@ -47,10 +49,18 @@ class AuthorizationService final : public policy::PolicyServices {
   boost::asio::awaitable<Result<IssuedToken>> Issue(
       const policy::AuthorizationContextRequest& request, policy::PolicyContext& context);
 
+  // validate-jwt's <openid-config>, served from one cache shared by every request.
+  std::shared_ptr<const identity::OpenIdConfiguration> FindOpenIdConfiguration(
+      std::string_view url) override;
+  boost::asio::awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
+  GetOpenIdConfiguration(const std::string& url, bool unknown_kid) override;
+  TimePoint Now() const override;
+
   const AuthorizationCounters& counters() const { return counters_; }
 
  private:
   runtime::Services& services_;
+  std::unique_ptr<identity::OpenIdConfigCache> openid_configs_;  // Null without an HTTP client.
   AuthorizationCounters counters_;
 };
 

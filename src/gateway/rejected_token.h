@@ -28,6 +28,16 @@ class RequestAuthorizations final : public policy::PolicyServices {
   boost::asio::awaitable<Result<policy::Value>> GetAuthorizationContext(
       const policy::AuthorizationContextRequest& request, policy::PolicyContext& context) override;
 
+  std::shared_ptr<const identity::OpenIdConfiguration> FindOpenIdConfiguration(
+      std::string_view url) override {
+    return service_.FindOpenIdConfiguration(url);
+  }
+  boost::asio::awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
+  GetOpenIdConfiguration(const std::string& url, bool unknown_kid) override {
+    return service_.GetOpenIdConfiguration(url, unknown_kid);
+  }
+  TimePoint Now() const override { return service_.Now(); }
+
   bool empty() const { return issued_.empty(); }
   const std::vector<IssuedToken>& issued() const { return issued_; }
   // Reports whether `authorization`, an Authorization header value, carries as its bearer token

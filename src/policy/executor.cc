@@ -4,7 +4,9 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "policy/jwt_value.h"
 #include "policy/text.h"
+#include "policy/validate_jwt.h"
 
 namespace credgate::policy {
 
@@ -206,6 +208,10 @@ class Runner {
     if (const auto* spec = std::get_if<ReturnResponseSpec>(&statement.spec)) {
       return ApplyReturnResponse(statement, *spec);
     }
+    if (const auto* spec = std::get_if<ValidateJwtSpec>(&statement.spec)) {
+      // Without <openid-config> every key is in memory already.
+      return RunValidateJwt(statement, *spec->check, {});
+    }
     if (const auto* spec = std::get_if<ForwardRequestSpec>(&statement.spec)) {
       context_.forward = ForwardState{true,
                                       spec->timeout,
@@ -229,7 +235,78 @@ class Runner {
     if (const auto* spec = std::get_if<GetAuthorizationContextSpec>(&statement.spec)) {
       co_return co_await RunGetAuthorizationContext(statement, *spec);
     }
+    if (const auto* spec = std::get_if<ValidateJwtSpec>(&statement.spec)) {
+      co_return co_await RunValidateJwtAsync(statement, *spec->check);
+    }
     co_return RunSync(statement);
+  }
+
+  using ConfigList = std::vector<std::shared_ptr<const identity::OpenIdConfiguration>>;
+
+  // Checks the token of `check` against the keys in memory and those of `configs`. Sets
+  // *unknown_kid when a refetch of the OpenID configurations might find the token's key.
+  Step RunValidateJwt(const Statement& statement, const JwtCheck& check, const ConfigList& configs,
+                      bool* unknown_kid = nullptr) {
+    JwtCheckFailure failure;
+    auto token = ExtractToken(check, context_, &failure);
+    if (!token.ok()) return FailExpression(statement, token.error());
+    if (!token->has_value()) return FailJwt(statement, check, std::move(failure));
+    JwtCheckResult result = CheckToken(check, **token, configs, context_, services_.Now());
+    if (result.expression_error) return FailExpression(statement, *result.expression_error);
+    if (result.failure) {
+      if (unknown_kid != nullptr && result.unknown_kid) {
+        *unknown_kid = true;
+        return Step::kFailed;
+      }
+      return FailJwt(statement, check, std::move(*result.failure));
+    }
+    ValidateJwtCounters().accepted.fetch_add(1, std::memory_order_relaxed);
+    if (!check.output_token_variable_name.empty()) {
+      context_.variables[check.output_token_variable_name] =
+          Value(MakeJwt(result.token->payload));
+    }
+    return Step::kNext;
+  }
+
+  Step FailJwt(const Statement& statement, const JwtCheck& check, JwtCheckFailure failure) {
+    ValidateJwtCounters().rejected.fetch_add(1, std::memory_order_relaxed);
+    if (check.failed_message) {
+      auto message = check.failed_message->EvaluateString(context_);
+      if (!message.ok()) return FailExpression(statement, message.error());
+      failure.message = std::move(message).value();
+    }
+    return Fail(statement, Failure{check.failed_status, std::move(failure.reason),
+                                   std::move(failure.message)});
+  }
+
+  // Loads the OpenID configurations of `check` (from memory once fetched), then checks the
+  // token. A token whose kid no loaded key has causes one rate-limited refetch and a retry.
+  boost::asio::awaitable<Step> RunValidateJwtAsync(const Statement& statement,
+                                                   const JwtCheck& check) {
+    ConfigList configs;
+    configs.reserve(check.openid_config_urls.size());
+    for (const std::string& url : check.openid_config_urls) {
+      std::shared_ptr<const identity::OpenIdConfiguration> config =
+          services_.FindOpenIdConfiguration(url);
+      if (!config) {
+        auto loaded = co_await services_.GetOpenIdConfiguration(url, false);
+        if (!loaded.ok()) {
+          co_return FailJwt(statement, check,
+                            JwtCheckFailure{"TokenSignatureKeyNotFound",
+                                            "the signing keys could not be loaded"});
+        }
+        config = std::move(loaded).value();
+      }
+      configs.push_back(std::move(config));
+    }
+    bool unknown_kid = false;
+    Step step = RunValidateJwt(statement, check, configs, &unknown_kid);
+    if (!unknown_kid) co_return step;
+    for (size_t i = 0; i < configs.size(); ++i) {
+      auto reloaded = co_await services_.GetOpenIdConfiguration(check.openid_config_urls[i], true);
+      if (reloaded.ok()) configs[i] = std::move(reloaded).value();
+    }
+    co_return RunValidateJwt(statement, check, configs);
   }
 
   boost::asio::awaitable<Step> RunGetAuthorizationContext(const Statement& statement,
@@ -290,6 +367,19 @@ class Runner {
 };
 
 }  // namespace
+
+std::shared_ptr<const identity::OpenIdConfiguration> PolicyServices::FindOpenIdConfiguration(
+    std::string_view) {
+  return nullptr;
+}
+
+boost::asio::awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
+PolicyServices::GetOpenIdConfiguration(const std::string& url, bool) {
+  co_return MakeError(ErrorCode::kUnavailable,
+                      "no OpenID configuration source is available for " + url);
+}
+
+TimePoint PolicyServices::Now() const { return std::chrono::system_clock::now(); }
 
 boost::asio::awaitable<ExecutionOutcome> Execute(const CompiledPipeline& pipeline, Section section,
                                                  PolicyContext& context, PolicyServices& services) {

@@ -11,7 +11,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <string>
 
+#include "common/clock.h"
 #include "common/result.h"
+#include "identity/openid_config_cache.h"
 #include "policy/context.h"
 #include "policy/pipeline.h"
 #include "policy/value.h"
@@ -37,6 +39,18 @@ class PolicyServices {
   virtual ~PolicyServices() = default;
   virtual boost::asio::awaitable<Result<Value>> GetAuthorizationContext(
       const AuthorizationContextRequest& request, PolicyContext& context) = 0;
+
+  // validate-jwt's <openid-config>: returns the configuration loaded for `url` without I/O, or
+  // nullptr. The default has none.
+  virtual std::shared_ptr<const identity::OpenIdConfiguration> FindOpenIdConfiguration(
+      std::string_view url);
+  // Loads the configuration for `url` as identity::OpenIdConfigCache::Get() does, without
+  // blocking the calling thread. The default fails with kUnavailable.
+  virtual boost::asio::awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
+  GetOpenIdConfiguration(const std::string& url, bool unknown_kid);
+
+  // The time that token expiry is checked against. The default is the system clock.
+  virtual TimePoint Now() const;
 };
 
 enum class ExecutionOutcome {

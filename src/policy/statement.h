@@ -82,6 +82,13 @@ struct ReturnResponseSpec {
   std::optional<SetBodySpec> body;
 };
 
+struct JwtCheck;  // policy/validate_jwt.h
+
+// <validate-jwt>: the compiled check, shared because it owns a cache of verified tokens.
+struct ValidateJwtSpec {
+  std::shared_ptr<const JwtCheck> check;
+};
+
 struct ForwardRequestSpec {
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
@@ -92,7 +99,8 @@ struct ForwardRequestSpec {
 
 using StatementSpec =
     std::variant<BaseSpec, GetAuthorizationContextSpec, SetHeaderSpec, SetVariableSpec, SetBodySpec,
-                 SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec>;
+                 SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec,
+                 ValidateJwtSpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

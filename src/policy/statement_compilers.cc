@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "policy/document.h"
+#include "policy/validate_jwt_compiler.h"
 
 namespace credgate::policy::internal {
 
@@ -298,6 +299,7 @@ constexpr StatementRule kRules[] = {
     {"choose", kAllSections, CompileChoose},
     {"return-response", kAllSections, CompileReturnResponse},
     {"forward-request", Bit(Section::kBackend), CompileForwardRequest},
+    {"validate-jwt", Bit(Section::kInbound), CompileValidateJwt},
 };
 
 const StatementRule* FindRule(std::string_view name) {
@@ -341,7 +343,8 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
       std::string closest =
           ClosestName(element.name(),
                       {"base", "get-authorization-context", "set-header", "set-variable",
-                       "set-body", "set-status", "choose", "return-response", "forward-request"});
+                       "set-body", "set-status", "choose", "return-response", "forward-request",
+                       "validate-jwt"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);
     }

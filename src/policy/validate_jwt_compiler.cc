@@ -1,0 +1,254 @@
+#include "policy/validate_jwt_compiler.h"
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "common/encoding.h"
+#include "identity/trusted_issuer.h"
+#include "policy/validate_jwt.h"
+
+namespace credgate::policy::internal {
+
+namespace {
+
+#define JWT_ASSIGN_OR_RETURN(name, expr)                 \
+  auto name##_result = (expr);                           \
+  if (!name##_result.ok()) return name##_result.error(); \
+  auto name = std::move(name##_result).value()
+
+// Upper bound on tokens whose verified signature one validate-jwt statement remembers.
+constexpr size_t kVerifiedTokenCacheEntries = 4096;
+// RFC 7518 §3.2: an HMAC key must be at least as long as the hash output, 32 bytes for HS256.
+constexpr size_t kMinSymmetricKeyBytes = 32;
+
+Result<int64_t> IntegerAttribute(const ElementReader& element, std::string_view name,
+                                 int64_t fallback, int64_t min, int64_t max) {
+  auto text = element.Attribute(name);
+  if (!text) return fallback;
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || value < min || value > max) {
+    return element.FailAt(name, "invalid value '" + std::string(*text) + "' for attribute '" +
+                                    std::string(name) + "' on <" + std::string(element.name()) +
+                                    ">; use an integer from " + std::to_string(min) + " to " +
+                                    std::to_string(max));
+  }
+  return value;
+}
+
+// Calls `visit` for each child element of `element`, rejecting text and elements other than
+// `child_name`.
+template <typename Visit>
+Status ForEachChild(const ElementReader& element, std::string_view child_name, Visit visit) {
+  for (pugi::xml_node node : element.node().children()) {
+    if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
+      if (std::string_view(node.value()).find_first_not_of(" \t\r\n") != std::string_view::npos) {
+        return element.Fail("<" + std::string(element.name()) + "> takes no text; use <" +
+                            std::string(child_name) + "> elements");
+      }
+      continue;
+    }
+    if (node.type() != pugi::node_element) continue;
+    ElementReader child(node, element.scope());
+    if (child.name() != child_name) {
+      return child.Fail("unknown element <" + std::string(child.name()) + "> in <" +
+                        std::string(element.name()) + ">; only <" + std::string(child_name) +
+                        "> is allowed");
+    }
+    CREDGATE_RETURN_IF_ERROR(visit(child));
+  }
+  return OkStatus();
+}
+
+Status CompileKey(const ElementReader& key, JwtCheck& check) {
+  CREDGATE_RETURN_IF_ERROR(key.CheckAttributes({"certificate-id", "n", "e"}));
+  JwtSigningKey signing_key;
+  if (auto id = key.Attribute("id")) signing_key.id = *id;
+  if (key.Attribute("certificate-id")) {
+    return key.FailAt("certificate-id",
+                      "attribute 'certificate-id' on <key> is not supported, because credgate "
+                      "has no certificate store; give the RSA key as n and e, or use "
+                      "<openid-config>");
+  }
+  auto n = key.Attribute("n");
+  auto e = key.Attribute("e");
+  if (n || e) {
+    if (!n || !e) return key.Fail("<key> needs both 'n' and 'e' for an RSA key");
+    boost::json::object jwk{{"kty", "RSA"}, {"n", *n}, {"e", *e}, {"kid", signing_key.id}};
+    auto decoded = identity::VerificationKey::FromJwk(jwk);
+    if (!decoded.ok()) {
+      return key.FailAt("n", "invalid RSA key on <key>: " + decoded.error().message);
+    }
+    signing_key.public_key = std::move(decoded).value();
+    CREDGATE_RETURN_IF_ERROR(key.CheckNoChildren());
+    check.signing_keys.push_back(std::move(signing_key));
+    return OkStatus();
+  }
+  JWT_ASSIGN_OR_RETURN(text, key.TextTemplate());
+  if (text.is_expression()) {
+    return key.Fail("<key> must contain a base64 key, not an expression");
+  }
+  std::optional<std::string> bytes = Base64Decode(text.literal());
+  if (!bytes || bytes->empty()) {
+    return key.Fail("<key> must contain a base64-encoded symmetric key, or n and e attributes");
+  }
+  if (bytes->size() < kMinSymmetricKeyBytes) {
+    return key.Fail("the symmetric key in <key> has " + std::to_string(bytes->size()) +
+                    " bytes; use at least " + std::to_string(kMinSymmetricKeyBytes));
+  }
+  signing_key.symmetric_key = Secret(std::move(*bytes));
+  check.signing_keys.push_back(std::move(signing_key));
+  return OkStatus();
+}
+
+// Reads the text of a <value>-like child (<audience>, <issuer>, <value>) as a template.
+Result<ValueTemplate> ChildText(const ElementReader& child) {
+  CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
+  return child.TextTemplate();
+}
+
+Status CompileClaim(const ElementReader& element, JwtCheck& check) {
+  CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"name", "match", "separator"}));
+  RequiredClaim claim;
+  JWT_ASSIGN_OR_RETURN(name, element.RequiredAttribute("name"));
+  claim.name = std::move(name);
+  if (auto match = element.Attribute("match")) {
+    if (*match == "any") {
+      claim.match_any = true;
+    } else if (*match != "all") {
+      return element.FailAt("match", "invalid value '" + std::string(*match) +
+                                         "' for attribute 'match' on <claim>; use all or any");
+    }
+  }
+  if (auto separator = element.Attribute("separator")) claim.separator = *separator;
+  CREDGATE_RETURN_IF_ERROR(ForEachChild(element, "value", [&](const ElementReader& value) {
+    auto text = ChildText(value);
+    if (!text.ok()) return Status(text.error());
+    claim.values.push_back(std::move(text).value());
+    return OkStatus();
+  }));
+  check.required_claims.push_back(std::move(claim));
+  return OkStatus();
+}
+
+Status CompileChild(const ElementReader& child, JwtCheck& check) {
+  if (child.name() == "openid-config") {
+    CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({"url"}));
+    CREDGATE_RETURN_IF_ERROR(child.CheckNoChildren());
+    JWT_ASSIGN_OR_RETURN(url, child.RequiredAttribute("url"));
+    if (IsExpression(url)) {
+      return child.FailAt("url", "attribute 'url' on <openid-config> must be a literal URL, "
+                                 "because its keys are fetched before requests arrive");
+    }
+    if (!identity::IsAllowedKeyUrl(url)) {
+      return child.FailAt("url", "attribute 'url' on <openid-config> must be an https URL "
+                                 "(http only on 127.0.0.1, [::1] or localhost)");
+    }
+    check.openid_config_urls.push_back(std::move(url));
+    return OkStatus();
+  }
+  if (child.name() == "issuer-signing-keys") {
+    CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
+    return ForEachChild(child, "key", [&](const ElementReader& key) { return CompileKey(key, check); });
+  }
+  if (child.name() == "audiences" || child.name() == "issuers") {
+    CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
+    const bool audiences = child.name() == "audiences";
+    auto& list = audiences ? check.audiences : check.issuers;
+    return ForEachChild(child, audiences ? "audience" : "issuer", [&](const ElementReader& item) {
+      auto text = ChildText(item);
+      if (!text.ok()) return Status(text.error());
+      list.push_back(std::move(text).value());
+      return OkStatus();
+    });
+  }
+  if (child.name() == "required-claims") {
+    CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
+    return ForEachChild(child, "claim",
+                        [&](const ElementReader& claim) { return CompileClaim(claim, check); });
+  }
+  if (child.name() == "decryption-keys") {
+    return child.Fail("<decryption-keys> is not supported: credgate does not decrypt JWE tokens");
+  }
+  std::string message = "unknown element <" + std::string(child.name()) + "> in <validate-jwt>";
+  std::string closest = ClosestName(child.name(), {"openid-config", "issuer-signing-keys",
+                                                   "audiences", "issuers", "required-claims"});
+  message += closest.empty() ? "; use openid-config, issuer-signing-keys, audiences, issuers "
+                               "or required-claims"
+                             : "; did you mean <" + closest + ">?";
+  return child.Fail(message);
+}
+
+}  // namespace
+
+Result<Statement> CompileValidateJwt(const ElementReader& element, const std::string&) {
+  CREDGATE_RETURN_IF_ERROR(element.CheckAttributes(
+      {"header-name", "query-parameter-name", "token-value", "failed-validation-httpcode",
+       "failed-validation-error-message", "require-expiration-time", "require-scheme",
+       "require-signed-tokens", "clock-skew", "output-token-variable-name"}));
+  auto check = std::make_shared<JwtCheck>();
+
+  int sources = 0;
+  if (auto header = element.Attribute("header-name")) {
+    JWT_ASSIGN_OR_RETURN(name, element.RequiredAttribute("header-name"));
+    check->source = TokenSource::kHeader;
+    check->header_name = std::move(name);
+    ++sources;
+  }
+  if (element.Attribute("query-parameter-name")) {
+    JWT_ASSIGN_OR_RETURN(name, element.RequiredAttribute("query-parameter-name"));
+    check->source = TokenSource::kQueryParameter;
+    check->query_parameter_name = std::move(name);
+    ++sources;
+  }
+  if (element.Attribute("token-value")) {
+    JWT_ASSIGN_OR_RETURN(value, element.RequiredTemplateAttribute("token-value"));
+    check->source = TokenSource::kValue;
+    check->token_value = std::move(value);
+    ++sources;
+  }
+  if (sources != 1) {
+    return element.Fail("<validate-jwt> needs exactly one of 'header-name', "
+                        "'query-parameter-name' and 'token-value'");
+  }
+
+  JWT_ASSIGN_OR_RETURN(status, IntegerAttribute(element, "failed-validation-httpcode", 401, 100, 599));
+  check->failed_status = static_cast<int>(status);
+  JWT_ASSIGN_OR_RETURN(message, element.TemplateAttribute("failed-validation-error-message"));
+  check->failed_message = std::move(message);
+  JWT_ASSIGN_OR_RETURN(require_exp, element.BoolAttribute("require-expiration-time", true));
+  check->require_expiration_time = require_exp;
+  JWT_ASSIGN_OR_RETURN(require_signed, element.BoolAttribute("require-signed-tokens", true));
+  check->require_signed_tokens = require_signed;
+  if (auto scheme = element.Attribute("require-scheme")) check->require_scheme = *scheme;
+  JWT_ASSIGN_OR_RETURN(skew, IntegerAttribute(element, "clock-skew", 0, 0,
+                                              identity::kMaxClockSkew.count()));
+  check->clock_skew = std::chrono::seconds(skew);
+  if (auto variable = element.Attribute("output-token-variable-name")) {
+    check->output_token_variable_name = *variable;
+  }
+
+  for (pugi::xml_node node : element.node().children()) {
+    if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
+      if (std::string_view(node.value()).find_first_not_of(" \t\r\n") != std::string_view::npos) {
+        return element.Fail("<validate-jwt> takes no text content");
+      }
+      continue;
+    }
+    if (node.type() != pugi::node_element) continue;
+    CREDGATE_RETURN_IF_ERROR(CompileChild(ElementReader(node, element.scope()), *check));
+  }
+  if (check->require_signed_tokens && check->signing_keys.empty() &&
+      check->openid_config_urls.empty()) {
+    return element.Fail("<validate-jwt> has no signing keys; add <openid-config url=\"...\"/> or "
+                        "<issuer-signing-keys>, or set require-signed-tokens=\"false\"");
+  }
+  check->verified = std::make_shared<identity::TokenCache>(kVerifiedTokenCacheEntries);
+
+  const bool is_async = !check->openid_config_urls.empty();
+  Statement statement = element.NewStatement(ValidateJwtSpec{std::move(check)});
+  statement.is_async = is_async;
+  return statement;
+}
+
+}  // namespace credgate::policy::internal

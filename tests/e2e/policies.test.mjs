@@ -1,0 +1,190 @@
+// End-to-end cases of APIM policy statements through the credgate binary. Each case puts a
+// policy document on its own operation of the API "pol" and calls it. It then checks the
+// response the caller got and the request that the loopback echo backend received. validate-jwt
+// cases read keys from the identity provider of testenv/ through <openid-config>.
+//
+//   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/policies.test.mjs
+//
+// Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
+
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { credgateBinaryExists, Credgate, kCredgateBin } from './lib/credgate.mjs';
+import { freePort, kOutputDir, startNodeServer, stopAll } from './lib/processes.mjs';
+import { removeTestDir } from './lib/secrets.mjs';
+import { callerToken, decodeJwt, fetchJson, signWithForeignKey } from './lib/tokens.mjs';
+
+const skip = credgateBinaryExists()
+  ? false
+  : process.env.CREDGATE_E2E_REQUIRED === '1'
+    ? false
+    : `credgate binary not found at ${kCredgateBin}`;
+
+// A loopback HTTP server that responds to every request with 200 and JSON
+// {method, url, headers, body} describing it, and appends that description to echo.requests.
+async function startEchoBackend() {
+  const server = createServer((request, response) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      const seen = {
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      echo.requests.push(seen);
+      response.writeHead(200, { 'content-type': 'application/json', 'x-backend': 'echo' });
+      response.end(JSON.stringify(seen));
+    });
+  });
+  const echo = { requests: [], server };
+  const port = await freePort();
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  echo.url = `http://127.0.0.1:${port}`;
+  return echo;
+}
+
+describe('policy statements', { skip, timeout: 120000 }, () => {
+  let idp;
+  let echo;
+  let credgate;
+  let dataDir;
+
+  before(async () => {
+    const [idpPort, gatewayPort, managementPort] = await Promise.all(
+      Array.from({ length: 3 }, freePort),
+    );
+    mkdirSync(kOutputDir, { recursive: true });
+    dataDir = mkdtempSync(join(kOutputDir, 'policies-data-'));
+    [[, idp], echo] = await Promise.all([
+      startNodeServer('policies-idp', 'idp.mjs', ['--port', String(idpPort)]),
+      startEchoBackend(),
+    ]);
+    credgate = new Credgate({ gatewayPort, managementPort, dataDir, name: 'policies-credgate' });
+    await credgate.start();
+    await manage('PUT', '/apis/pol', {
+      properties: { displayName: 'Policies', path: 'pol', serviceUrl: echo.url },
+    });
+  });
+
+  after(async () => {
+    echo?.server.close();
+    await stopAll();
+    if (dataDir) removeTestDir(dataDir);
+  });
+
+  async function manage(method, path, body) {
+    const response = await credgate.manage(method, path, body);
+    assert.ok(
+      response.status >= 200 && response.status < 300,
+      `${method} ${path} returned ${response.status}: ${response.text}`,
+    );
+    return response.json;
+  }
+
+  // Creates operation `id` (GET /pol/{id}, or `urlTemplate`) with the policy `inbound`,
+  // `outbound` and `onError` sections.
+  async function putOperation(id, { inbound = '', outbound = '', onError = '', method = 'GET', urlTemplate }) {
+    await manage('PUT', `/apis/pol/operations/${id}`, {
+      properties: { method, urlTemplate: urlTemplate ?? `/${id}` },
+    });
+    const policy = `<policies><inbound><base/>${inbound}</inbound><backend><base/></backend>
+<outbound><base/>${outbound}</outbound><on-error><base/>${onError}</on-error></policies>`;
+    await manage('PUT', `/apis/pol/operations/${id}/policies/policy`, {
+      properties: { format: 'rawxml', value: policy },
+    });
+  }
+
+  // Puts a policy and returns the management response, which is 400 for a rejected document.
+  async function tryPolicy(id, inbound) {
+    await manage('PUT', `/apis/pol/operations/${id}`, {
+      properties: { method: 'GET', urlTemplate: `/${id}` },
+    });
+    return credgate.manage('PUT', `/apis/pol/operations/${id}/policies/policy`, {
+      properties: {
+        format: 'rawxml',
+        value: `<policies><inbound>${inbound}</inbound></policies>`,
+      },
+    });
+  }
+
+  function call(path, headers = {}) {
+    return fetchJson(`${credgate.gatewayUrl}/pol${path}`, { headers });
+  }
+
+  describe('validate-jwt', () => {
+    before(async () => {
+      const openid = `<openid-config url="${idp.issuer}/.well-known/openid-configuration"/>`;
+      await putOperation('jwt', {
+        inbound: `<validate-jwt header-name="Authorization" require-scheme="Bearer"
+            output-token-variable-name="jwt">
+          ${openid}
+          <audiences><audience>api://credgate</audience></audiences>
+          <required-claims><claim name="azp" match="any">
+            <value>caller-alice</value><value>caller-carol</value>
+          </claim></required-claims>
+        </validate-jwt>
+        <set-header name="x-caller" exists-action="override">
+          <value>@(context.Variables["jwt"].Claims.GetValueOrDefault("azp", ""))</value>
+        </set-header>`,
+      });
+      await putOperation('jwt-handled', {
+        inbound: `<validate-jwt header-name="Authorization" failed-validation-httpcode="403"
+            failed-validation-error-message="Forbidden by policy">${openid}</validate-jwt>`,
+        onError: `<set-header name="x-error-reason" exists-action="override">
+          <value>@(context.LastError.Reason)</value></set-header>`,
+      });
+    });
+
+    test('valid token reaches backend with claim', async () => {
+      const token = await callerToken(idp.issuer, 'caller-alice');
+      const response = await call('/jwt', { authorization: `Bearer ${token}` });
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.json.url, '/jwt');
+      assert.equal(response.json.headers['x-caller'], 'caller-alice');
+    });
+
+    test('claim value not allowed gets 401', async () => {
+      const token = await callerToken(idp.issuer, 'caller-bob');
+      const before = echo.requests.length;
+      const response = await call('/jwt', { authorization: `Bearer ${token}` });
+      assert.equal(response.status, 401, response.text);
+      assert.equal(response.json.statusCode, 401);
+      assert.equal(echo.requests.length, before);
+    });
+
+    test('missing token gets 401 JWT not present', async () => {
+      const response = await call('/jwt');
+      assert.equal(response.status, 401, response.text);
+      assert.equal(response.json.message, 'JWT not present.');
+    });
+
+    test('foreign key gets 401', async () => {
+      const { payload } = decodeJwt(await callerToken(idp.issuer, 'caller-alice'));
+      const response = await call('/jwt', { authorization: `Bearer ${signWithForeignKey(payload)}` });
+      assert.equal(response.status, 401, response.text);
+    });
+
+    test('custom status and on-error reason', async () => {
+      const response = await call('/jwt-handled', { authorization: 'Bearer not-a-jwt' });
+      assert.equal(response.status, 403, response.text);
+      assert.equal(response.json.message, 'Forbidden by policy');
+      assert.equal(response.headers.get('x-error-reason'), 'TokenFormatInvalid');
+    });
+
+    test('unknown attribute rejected at save', async () => {
+      const response = await tryPolicy(
+        'jwt-bad',
+        '<validate-jwt header-name="Authorization" audience="x"><openid-config url="https://a.example/c"/></validate-jwt>',
+      );
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.text, /unknown attribute 'audience' on <validate-jwt>/);
+      assert.match(response.text, /line 1, column \d+/);
+    });
+  });
+});
