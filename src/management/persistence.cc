@@ -140,7 +140,6 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
     // A connection stored again keeps its access policies, which are records of their own.
     auto& slot = next.connections[runtime::ConnectionKey(path->first, path->second)];
     if (slot != nullptr) {
-      entry->access_policy_resources = slot->access_policy_resources;
       entry->access_policies = slot->access_policies;
     }
     slot = std::move(entry);
@@ -329,18 +328,15 @@ Result<store::ResourceRecord> ConnectionRecord(const std::string& key, const std
 }
 
 void UpsertAccessPolicy(runtime::ConnectionEntry& connection, const AccessPolicyResource& policy) {
-  auto& resources = connection.access_policy_resources;
-  auto it = std::find_if(resources.begin(), resources.end(),
+  auto& policies = connection.access_policies;
+  credentials::AccessPolicy updated{policy.id, policy.tenant_id, policy.object_id,
+                                    policy.app_ids};
+  auto it = std::find_if(policies.begin(), policies.end(),
                          [&](const auto& existing) { return existing.id == policy.id; });
-  if (it == resources.end()) {
-    resources.push_back(policy);
+  if (it == policies.end()) {
+    policies.push_back(std::move(updated));
   } else {
-    *it = policy;
-  }
-  connection.access_policies.clear();
-  for (const auto& resource : resources) {
-    connection.access_policies.push_back(credentials::AccessPolicy{
-        resource.id, resource.tenant_id, resource.object_id, resource.app_ids});
+    *it = std::move(updated);
   }
 }
 
@@ -420,8 +416,6 @@ Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
       auto it = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
       if (it == snapshot.connections.end()) return OkStatus();
       auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
-      std::erase_if(entry->access_policy_resources,
-                    [&](const auto& policy) { return policy.id == path.third; });
       std::erase_if(entry->access_policies,
                     [&](const auto& policy) { return policy.id == path.third; });
       it->second = std::move(entry);
