@@ -287,6 +287,10 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "threads") config.threads = *number;
       if (key == "drainTimeoutSeconds") config.drain_timeout_seconds = *number;
       if (key == "refreshMarginSeconds") config.refresh_margin_seconds = *number;
+    } else if (key == "maxRefreshRate") {
+      auto number = ReadInt(value, key, path, 1, kMaxRefreshRateUpperBound);
+      if (!number.ok()) return number.error();
+      config.max_refresh_rate = *number;
     } else if (key == "defaultTokenLifetimeSeconds") {
       auto number = ReadInt(value, key, path, 0, kMaxDefaultTokenLifetimeSeconds);
       if (!number.ok()) return number.error();

@@ -38,6 +38,11 @@ struct AdminJwtConfig {
   std::string role_claim = "roles";
 };
 
+// At the default, 100,000 tokens that expire within the same hour take about 17 minutes of
+// refreshing, so the scheduler starts them up to that much ahead of their due times.
+inline constexpr int kDefaultMaxRefreshRate = 100;
+inline constexpr int kMaxRefreshRateUpperBound = 100'000;
+
 struct ServeConfig {
   ListenAddress gateway_listen{"127.0.0.1", 8080};
   ListenAddress management_listen{"127.0.0.1", 8081};
@@ -83,6 +88,9 @@ struct ServeConfig {
   // How often a gateway on a shared store compares its memory with the whole store, in case a
   // change notification was lost.
   int reconcile_interval_seconds = 30;
+  // The maximum number of background refreshes that start in any one second, across all
+  // providers.
+  int max_refresh_rate = kDefaultMaxRefreshRate;
 };
 
 // Parses `host:port` or `[v6]:port`. Errors name the flag or key in `field`.

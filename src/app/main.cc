@@ -82,6 +82,10 @@ int main(int argc, char** argv) {
                     "refresh token is refreshed at that age; 0 never refreshes it ahead")
       ->check(CLI::Range(0, 366 * 24 * 3600));
 
+  serve->add_option("--max-refresh-rate", config.max_refresh_rate,
+                    "Most background token refreshes started per second, across all providers")
+      ->check(CLI::Range(1, credgate::app::kMaxRefreshRateUpperBound));
+
   serve->add_option("--store", config.store_url,
                     "Store: sqlite:<path>, or postgresql://user@host:port/database for a cluster "
                     "of gateways on one database (default sqlite:<data-dir>/credgate.db)");
@@ -208,6 +212,7 @@ int main(int argc, char** argv) {
     if (serve->count("--default-token-lifetime")) {
       merged.default_token_lifetime_seconds = config.default_token_lifetime_seconds;
     }
+    if (serve->count("--max-refresh-rate")) merged.max_refresh_rate = config.max_refresh_rate;
     if (serve->count("--store")) merged.store_url = config.store_url;
     if (serve->count("--instance-id")) merged.instance_id = config.instance_id;
     if (serve->count("--refresh-lease-ttl")) {

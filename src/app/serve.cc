@@ -212,8 +212,10 @@ Status Start(const ServeConfig& config, Process& p) {
                                                          p.random, token_options);
   p.services.tokens = p.tokens.get();
   // One io_context runs every scheduled refresh, so the scheduler needs no lock.
+  credentials::RefreshScheduler::Options scheduler_options;
+  scheduler_options.max_refresh_rate = config.max_refresh_rate;
   p.refresh_scheduler = std::make_unique<credentials::RefreshScheduler>(
-      p.io_contexts[0]->get_executor(), *p.tokens, p.clock, p.random);
+      p.io_contexts[0]->get_executor(), *p.tokens, p.clock, p.random, scheduler_options);
 
   // Start-up load: blocking is fine here, nothing is served yet.
   store::Store& blocking = p.store->blocking_store();

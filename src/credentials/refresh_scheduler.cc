@@ -21,6 +21,8 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr auto kMinSleep = std::chrono::seconds(1);
+// A rate limit too low for the due refreshes is logged at most this often.
+constexpr auto kLateLogInterval = std::chrono::minutes(1);
 
 // Returns the part `spread` (in [0, 1)) of the spread window for a lifetime.
 TimePoint::duration SpreadOf(TimePoint::duration lifetime, const RefreshScheduler::Options& options,
@@ -56,12 +58,17 @@ RefreshScheduler::Counters RefreshScheduler::GetCounters() const {
   counters.scans = scans_.load();
   counters.refreshes_started = refreshes_started_.load();
   counters.refresh_failures = refresh_failures_.load();
+  counters.refreshes_late = refreshes_late_.load();
+  counters.rate_limited = rate_limited_.load();
   return counters;
 }
 
 void RefreshScheduler::Start() {
-  spdlog::info("refresh scheduler started scan_interval_seconds={} max_concurrent_per_provider={}",
-               options_.scan_interval.count(), options_.max_concurrent_per_provider);
+  spdlog::info(
+      "refresh scheduler started scan_interval_seconds={} max_concurrent_per_provider={} "
+      "max_refresh_rate={}",
+      options_.scan_interval.count(), options_.max_concurrent_per_provider,
+      options_.max_refresh_rate);
   asio::co_spawn(executor_, Loop(), asio::detached);
 }
 
@@ -112,11 +119,15 @@ TimePoint RefreshScheduler::ScanOnce() {
   TimePoint next_scan = now + options_.scan_interval;
   const RefreshTiming& timing = manager_.options().timing;
 
+  struct Pending {
+    QueuedRefresh refresh;
+    const std::string* provider_id;  // Points into the candidate's provider, kept alive below.
+  };
+  std::vector<TokenManager::RefreshCandidate> candidates = manager_.ListRefreshCandidates();
   std::unordered_map<std::string, Plan> plans;
-  std::map<std::string, std::vector<QueuedRefresh>> due_by_provider;
-  size_t candidates = 0;
-  for (TokenManager::RefreshCandidate& candidate : manager_.ListRefreshCandidates()) {
-    ++candidates;
+  plans.reserve(candidates.size());
+  std::vector<Pending> pending;
+  for (TokenManager::RefreshCandidate& candidate : candidates) {
     auto planned = plans_.find(candidate.connection_key);
     Plan plan;
     if (planned != plans_.end() && SameTokens(planned->second.tokens, candidate.tokens)) {
@@ -130,20 +141,39 @@ TimePoint RefreshScheduler::ScanOnce() {
 
     const std::optional<TimePoint> due = DueAt(candidate, timing, options_, plan.spread);
     if (!due) continue;
-    if (*due > now) {
-      next_scan = std::min(next_scan, *due);
-      continue;
-    }
-    due_by_provider[candidate.provider->id].push_back(
-        QueuedRefresh{*due, std::move(candidate.connection_key), candidate.tokens});
+    const std::optional<TimePoint>& expiry = candidate.tokens->expires_at;
+    const TimePoint deadline = expiry && *due < *expiry ? *expiry : TimePoint::max();
+    pending.push_back(Pending{
+        QueuedRefresh{*due, deadline, std::move(candidate.connection_key), candidate.tokens},
+        &candidate.provider->id});
   }
   plans_.swap(plans);
+
+  // Start times under the rate limit. Refreshes planned within the next second are queued now,
+  // and TakeStartSlot keeps their actual starts within the limit.
+  std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
+    return a.refresh.due < b.refresh.due;
+  });
+  std::vector<TimePoint> due_times;
+  due_times.reserve(pending.size());
+  for (const Pending& item : pending) due_times.push_back(item.refresh.due);
+  const std::vector<TimePoint> starts =
+      PlanRefreshStarts(due_times, now, options_.max_refresh_rate);
+  const TimePoint horizon = now + kMinSleep;
+  std::map<std::string, std::vector<QueuedRefresh>> due_by_provider;
+  size_t planned_late = 0;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    if (starts[i] > pending[i].refresh.deadline) ++planned_late;
+    if (starts[i] >= horizon) {
+      next_scan = std::min(next_scan, starts[i]);
+      continue;
+    }
+    due_by_provider[*pending[i].provider_id].push_back(std::move(pending[i].refresh));
+  }
 
   // The queues are rebuilt from each scan, so a connection that stopped being due leaves them.
   size_t queued = 0;
   for (auto& [provider_id, due] : due_by_provider) {
-    std::sort(due.begin(), due.end(),
-              [](const QueuedRefresh& a, const QueuedRefresh& b) { return a.due < b.due; });
     std::deque<QueuedRefresh>& queue = queues_[provider_id];
     queue.assign(std::make_move_iterator(due.begin()), std::make_move_iterator(due.end()));
     queued += queue.size();
@@ -157,8 +187,29 @@ TimePoint RefreshScheduler::ScanOnce() {
   for (auto& [provider_id, queue] : queues_) {
     if (!due_by_provider.contains(provider_id)) queue.clear();
   }
-  spdlog::debug("refresh scan candidates={} due={}", candidates, queued);
+  // Workers that the rate limit stopped leave items queued for the next scan.
+  if (queued > 0) next_scan = std::min(next_scan, horizon);
+
+  const uint64_t late = refreshes_late_.load();
+  if ((late > late_logged_ || planned_late > 0) && now - last_late_log_ >= kLateLogInterval) {
+    spdlog::warn(
+        "refresh rate limit delays refreshes past expiry started_late_total={} "
+        "planned_late={} max_refresh_rate={}: raise maxRefreshRate",
+        late, planned_late, options_.max_refresh_rate);
+    late_logged_ = late;
+    last_late_log_ = now;
+  }
+  spdlog::debug("refresh scan candidates={} due={}", candidates.size(), queued);
   return next_scan;
+}
+
+bool RefreshScheduler::TakeStartSlot(TimePoint now) {
+  while (!recent_starts_.empty() && recent_starts_.front() <= now - std::chrono::seconds(1)) {
+    recent_starts_.pop_front();
+  }
+  if (static_cast<double>(recent_starts_.size()) >= options_.max_refresh_rate) return false;
+  recent_starts_.push_back(now);
+  return true;
 }
 
 asio::awaitable<void> RefreshScheduler::Loop() {
@@ -178,10 +229,20 @@ asio::awaitable<void> RefreshScheduler::Worker(std::string provider_id) {
   while (!stopping_) {
     std::deque<QueuedRefresh>& queue = queues_[provider_id];
     if (queue.empty()) break;
+    std::shared_ptr<const TokenSet> seen = queue.front().tokens.lock();
+    if (!seen) {  // A login or another refresh replaced the tokens.
+      queue.pop_front();
+      continue;
+    }
+    // A full window leaves the item queued; the next scan, at least a second later, resumes.
+    const TimePoint now = clock_.Now();
+    if (!TakeStartSlot(now)) {
+      ++rate_limited_;
+      break;
+    }
     QueuedRefresh item = std::move(queue.front());
     queue.pop_front();
-    std::shared_ptr<const TokenSet> seen = item.tokens.lock();
-    if (!seen) continue;  // A login or another refresh replaced the tokens.
+    if (now > item.deadline) ++refreshes_late_;
 
     ++refreshes_started_;
     auto refreshed =

@@ -41,6 +41,13 @@ namespace credgate::credentials {
 // a time. The scheduler sleeps until the next due time, or Options::scan_interval at most, so
 // tokens of a new login are seen within one scan interval.
 //
+// Burst limit: no more than Options::max_refresh_rate refreshes start in any one-second window,
+// across all providers. Each scan plans start times with PlanRefreshStarts (refresh_timing.h),
+// which moves refreshes ahead of their due time when more are due together than the rate
+// allows, so each one still starts before its access token expires when the rate leaves room.
+// A refresh that starts after its access token expired is counted in Counters::refreshes_late
+// and logged at most once a minute.
+//
 // Threading: the scheduler's state lives on `executor`, which must not run handlers
 // concurrently (an io_context run by one thread, or a strand). Call Start() once, and Stop()
 // and ScanOnce() on that executor or while it does not run. `manager`, `clock` and `random`
@@ -56,6 +63,8 @@ class RefreshScheduler {
     double spread_fraction = 0.1;
     std::chrono::seconds max_spread{600};
     size_t max_concurrent_per_provider = 4;
+    // The maximum number of refreshes that start in any one-second window; must be positive.
+    double max_refresh_rate = 100;
   };
 
   // Running totals, for metrics.
@@ -63,6 +72,11 @@ class RefreshScheduler {
     uint64_t scans = 0;
     uint64_t refreshes_started = 0;
     uint64_t refresh_failures = 0;  // Refreshes that returned an error.
+    // Refreshes due before their access token expired that started after it, because the rate
+    // limit left no earlier start.
+    uint64_t refreshes_late = 0;
+    // Times a worker stopped because the rate limit's one-second window was full.
+    uint64_t rate_limited = 0;
   };
 
   RefreshScheduler(boost::asio::any_io_executor executor, TokenManager& manager, const Clock& clock,
@@ -99,9 +113,15 @@ class RefreshScheduler {
   };
   struct QueuedRefresh {
     TimePoint due;
+    // The access token's expiry when the refresh is due before it, else TimePoint::max().
+    TimePoint deadline;
     std::string connection_key;
     std::weak_ptr<const TokenSet> tokens;
   };
+
+  // Records a refresh start at `now` and returns true, unless max_refresh_rate refreshes
+  // started in the second before `now`.
+  bool TakeStartSlot(TimePoint now);
 
   boost::asio::awaitable<void> Loop();
   boost::asio::awaitable<void> Worker(std::string provider_id);
@@ -117,10 +137,15 @@ class RefreshScheduler {
   std::unordered_map<std::string, Plan> plans_;
   std::unordered_map<std::string, std::deque<QueuedRefresh>> queues_;  // By provider id.
   std::unordered_map<std::string, size_t> active_workers_;             // By provider id.
+  std::deque<TimePoint> recent_starts_;  // Refresh starts of the last second, oldest first.
+  uint64_t late_logged_ = 0;             // refreshes_late_ when the last scan logged it.
+  TimePoint last_late_log_{};
 
   std::atomic<uint64_t> scans_{0};
   std::atomic<uint64_t> refreshes_started_{0};
   std::atomic<uint64_t> refresh_failures_{0};
+  std::atomic<uint64_t> refreshes_late_{0};
+  std::atomic<uint64_t> rate_limited_{0};
 };
 
 }  // namespace credgate::credentials

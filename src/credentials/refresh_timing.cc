@@ -1,6 +1,7 @@
 #include "credentials/refresh_timing.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "credentials/token_response.h"
 
@@ -40,6 +41,25 @@ std::optional<TimePoint> RefreshTokenExpiresAt(const TokenSet& tokens,
 
   if (!lifetime) return std::nullopt;
   return tokens.obtained_at + *lifetime;
+}
+
+std::vector<TimePoint> PlanRefreshStarts(std::span<const TimePoint> due, TimePoint now,
+                                         double per_second) {
+  // Whole clock ticks, rounded up, so that per_second starts never fit in less than a second.
+  const auto gap = TimePoint::duration(static_cast<TimePoint::rep>(
+      std::ceil(static_cast<double>(TimePoint::duration(std::chrono::seconds(1)).count()) /
+                per_second)));
+  std::vector<TimePoint> starts(due.begin(), due.end());
+  // Backward: each refresh starts no later than its due time and a gap before the next one.
+  for (size_t i = starts.size(); i-- > 1;) {
+    starts[i - 1] = std::min(starts[i - 1], starts[i] - gap);
+  }
+  // Forward: nothing starts in the past, and every start stays a gap after the previous one.
+  for (size_t i = 0; i < starts.size(); ++i) {
+    starts[i] = std::max(starts[i], now);
+    if (i > 0) starts[i] = std::max(starts[i], starts[i - 1] + gap);
+  }
+  return starts;
 }
 
 }  // namespace credgate::credentials

@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <optional>
+#include <span>
+#include <vector>
 
 #include "common/clock.h"
 #include "credentials/model.h"
@@ -40,5 +42,14 @@ std::optional<TimePoint> RefreshDueAt(const TokenSet& tokens, const RefreshTimin
 // because refreshing cannot extend it.
 std::optional<TimePoint> RefreshTokenExpiresAt(const TokenSet& tokens,
                                                const ProviderConfig& provider);
+
+// Returns a start time for each refresh of `due` (sorted ascending) under a limit of
+// `per_second` starts in any one-second window. Starts are at least 1 s / per_second apart. A
+// refresh starts at its due time when the limit allows, and earlier when the refreshes due
+// after it would otherwise need more than the limit, so a burst of due times is spread over
+// the time before it. No start falls before `now`, so when the limit cannot fit every refresh
+// before its due time, the latest ones start late. `per_second` must be positive.
+std::vector<TimePoint> PlanRefreshStarts(std::span<const TimePoint> due, TimePoint now,
+                                         double per_second);
 
 }  // namespace credgate::credentials

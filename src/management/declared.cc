@@ -47,7 +47,7 @@ bool MatchesStored(const runtime::Snapshot& snapshot, const ResourcePath& path,
       if (stored == snapshot.connections.end()) return false;
       auto declared = ParseAccessPolicy(path.first, path.second, path.third, body);
       if (!declared.ok()) return false;
-      for (const auto& policy : stored->second->access_policy_resources) {
+      for (const auto& policy : stored->second->AccessPolicyResources()) {
         if (policy.id == path.third) {
           return RenderAccessPolicy(policy) == RenderAccessPolicy(*declared);
         }

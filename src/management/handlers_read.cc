@@ -51,7 +51,7 @@ Result<json::value> Handlers::List(const ResourcePath& path) {
       if (it == snapshot->connections.end()) {
         return NotFound("authorization '" + path.first + "/" + path.second + "'");
       }
-      for (const auto& policy : it->second->access_policy_resources) {
+      for (const auto& policy : it->second->AccessPolicyResources()) {
         items.push_back(RenderAccessPolicy(policy));
       }
       break;
@@ -99,7 +99,7 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       std::string key = runtime::ConnectionKey(path.first, path.second);
       auto it = snapshot->connections.find(key);
       if (it == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
-      for (const auto& policy : it->second->access_policy_resources) {
+      for (const auto& policy : it->second->AccessPolicyResources()) {
         if (policy.id == path.third) return json::value(RenderAccessPolicy(policy));
       }
       return NotFound("access policy '" + path.third + "' of authorization '" + key + "'");

@@ -285,7 +285,7 @@ awaitable<Result<json::value>> Handlers::PutAccessPolicy(const ResourcePath& pat
   auto resource = ParseAccessPolicy(path.first, path.second, path.third, body);
   if (!resource.ok()) co_return resource.error();
   status = 201;
-  for (const auto& policy : connection->second->access_policy_resources) {
+  for (const auto& policy : connection->second->AccessPolicyResources()) {
     if (policy.id == path.third) status = 200;
   }
 

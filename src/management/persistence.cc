@@ -61,9 +61,11 @@ Status OpenConnectionParameters(const json::object& body, const std::string& key
   return OkStatus();
 }
 
-}  // namespace
-
-Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services& services) {
+// Applies one stored record to `next`, the snapshot being built, and to the token manager and
+// status table. A failure leaves `next` unchanged except for api, operation and policy records,
+// whose callers restore the APIs and the global policy (ApplyRecordOrRestore).
+Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& services,
+                     runtime::Snapshot& next) {
   auto body = ParseJsonBody(record.body_json);
   if (!body.ok()) return body.error();
   if (record.kind == "connectionState") {
@@ -115,18 +117,16 @@ Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services&
     if (!config.ok()) return config.error();
     entry->config = std::move(*config);
     services.tokens->SetProvider(std::make_shared<credentials::ProviderConfig>(entry->config));
-    return services.config->Update([&](runtime::Snapshot& next) {
-      next.providers[path->first] = entry;
-      return OkStatus();
-    });
+    next.providers[path->first] = entry;
+    return OkStatus();
   }
   if (record.kind == "connection") {
     auto resource = ParseConnection(path->first, path->second, *body);
     if (!resource.ok()) return resource.error();
     CREDGATE_RETURN_IF_ERROR(OpenConnectionParameters(*body, record.key, services, *resource));
     if (resource->grant_type == GrantType::kClientCredentials) {
-      auto provider = services.config->Current()->providers.find(path->first);
-      if (provider == services.config->Current()->providers.end()) {
+      auto provider = next.providers.find(path->first);
+      if (provider == next.providers.end()) {
         return MakeError(ErrorCode::kNotFound, "its provider is missing");
       }
       auto config = ClientCredentialsConfig(*provider->second, *resource);
@@ -135,70 +135,59 @@ Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services&
           runtime::ConnectionKey(path->first, path->second),
           std::make_shared<const credentials::ProviderConfig>(std::move(*config)));
     }
-    return services.config->Update([&](runtime::Snapshot& next) {
-      auto entry = std::make_shared<runtime::ConnectionEntry>();
-      entry->resource = std::move(*resource);
-      // A connection stored again keeps its access policies, which are records of their own.
-      auto& slot = next.connections[runtime::ConnectionKey(path->first, path->second)];
-      if (slot != nullptr) {
-        entry->access_policy_resources = slot->access_policy_resources;
-        entry->access_policies = slot->access_policies;
-      }
-      slot = std::move(entry);
-      return OkStatus();
-    });
+    auto entry = std::make_shared<runtime::ConnectionEntry>();
+    entry->resource = std::move(*resource);
+    // A connection stored again keeps its access policies, which are records of their own.
+    auto& slot = next.connections[runtime::ConnectionKey(path->first, path->second)];
+    if (slot != nullptr) {
+      entry->access_policies = slot->access_policies;
+    }
+    slot = std::move(entry);
+    return OkStatus();
   }
   if (record.kind == "accessPolicy") {
     auto resource = ParseAccessPolicy(path->first, path->second, path->third, *body);
     if (!resource.ok()) return resource.error();
-    return services.config->Update([&](runtime::Snapshot& next) {
-      auto it = next.connections.find(runtime::ConnectionKey(path->first, path->second));
-      if (it == next.connections.end()) {
-        return Status(MakeError(ErrorCode::kNotFound, "its connection is missing"));
-      }
-      auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
-      UpsertAccessPolicy(*entry, *resource);
-      it->second = std::move(entry);
-      return OkStatus();
-    });
+    auto it = next.connections.find(runtime::ConnectionKey(path->first, path->second));
+    if (it == next.connections.end()) {
+      return Status(MakeError(ErrorCode::kNotFound, "its connection is missing"));
+    }
+    auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
+    UpsertAccessPolicy(*entry, *resource);
+    it->second = std::move(entry);
+    return OkStatus();
   }
   if (record.kind == "trustedIssuer") {
     auto resource = ParseTrustedIssuer(path->first, *body);
     if (!resource.ok()) return resource.error();
-    return services.config->Update([&](runtime::Snapshot& next) {
-      next.trusted_issuers[path->first] = std::move(*resource);
-      return OkStatus();
-    });
+    next.trusted_issuers[path->first] = std::move(*resource);
+    return OkStatus();
   }
   if (record.kind == "api") {
     auto resource = ParseApi(path->first, *body);
     if (!resource.ok()) return resource.error();
     auto service = http::ParseHttpUrl(resource->service_url);
     if (!service.ok()) return service.error();
-    return services.config->Update([&](runtime::Snapshot& next) {
-      auto entry = std::make_shared<runtime::ApiEntry>();
-      entry->resource = std::move(*resource);
-      entry->service = std::move(*service);
-      // An API stored again keeps its operations and its policy, which are records of their own.
-      auto& slot = next.apis[path->first];
-      const bool replaced = slot != nullptr;
-      if (replaced) {
-        entry->policy = slot->policy;
-        entry->document = slot->document;
-        entry->operations = slot->operations;
-      }
-      slot = std::move(entry);
-      return replaced ? RecomposePipelines(next, path->first) : OkStatus();
-    });
+    auto entry = std::make_shared<runtime::ApiEntry>();
+    entry->resource = std::move(*resource);
+    entry->service = std::move(*service);
+    // An API stored again keeps its operations and its policy, which are records of their own.
+    auto& slot = next.apis[path->first];
+    const bool replaced = slot != nullptr;
+    if (replaced) {
+      entry->policy = slot->policy;
+      entry->document = slot->document;
+      entry->operations = slot->operations;
+    }
+    slot = std::move(entry);
+    return replaced ? RecomposePipelines(next, path->first) : OkStatus();
   }
   if (record.kind == "operation") {
     auto resource = ParseOperation(path->first, path->second, *body);
     if (!resource.ok()) return resource.error();
     auto segments = runtime::ParseUrlTemplate(resource->url_template);
     if (!segments.ok()) return segments.error();
-    return services.config->Update([&](runtime::Snapshot& next) {
-      return UpsertOperation(next, *resource, std::move(*segments));
-    });
+    return UpsertOperation(next, *resource, std::move(*segments));
   }
   if (record.kind == "policy") {
     auto resource = ParsePolicy(*body);
@@ -208,13 +197,36 @@ Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services&
                                                                   : PolicyLevel::kOperation;
     auto document = CompileDocument(resource->xml, level);
     if (!document.ok()) return document.error();
-    return services.config->Update([&](runtime::Snapshot& next) {
-      return SetPolicy(next, *path, *resource, *document, status);
-    });
+    return SetPolicy(next, *path, *resource, *document, status);
   }
   return MakeError(ErrorCode::kInvalidArgument, "unknown record kind '" + record.kind + "'");
 }
 
+// Applies a record to `next`. When an api, operation or policy record fails part way, restores
+// the APIs and the global policy as they were, so that a skipped record changes nothing.
+Status ApplyRecordOrRestore(const store::ResourceRecord& record, runtime::Services& services,
+                            runtime::Snapshot& next) {
+  const bool touches_apis =
+      record.kind == "api" || record.kind == "operation" || record.kind == "policy";
+  if (!touches_apis) return ApplyRecordTo(record, services, next);
+  auto apis = next.apis;
+  auto global_policy = next.global_policy;
+  auto global_document = next.global_document;
+  Status status = ApplyRecordTo(record, services, next);
+  if (!status.ok()) {
+    next.apis = std::move(apis);
+    next.global_policy = std::move(global_policy);
+    next.global_document = std::move(global_document);
+  }
+  return status;
+}
+
+}  // namespace
+
+Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services& services) {
+  return services.config->Update(
+      [&](runtime::Snapshot& next) { return ApplyRecordTo(record, services, next); });
+}
 
 Result<credentials::ProviderConfig> ToProviderConfig(const ProviderResource& resource,
                                                      const Secret& client_secret) {
@@ -316,18 +328,15 @@ Result<store::ResourceRecord> ConnectionRecord(const std::string& key, const std
 }
 
 void UpsertAccessPolicy(runtime::ConnectionEntry& connection, const AccessPolicyResource& policy) {
-  auto& resources = connection.access_policy_resources;
-  auto it = std::find_if(resources.begin(), resources.end(),
+  auto& policies = connection.access_policies;
+  credentials::AccessPolicy updated{policy.id, policy.tenant_id, policy.object_id,
+                                    policy.app_ids};
+  auto it = std::find_if(policies.begin(), policies.end(),
                          [&](const auto& existing) { return existing.id == policy.id; });
-  if (it == resources.end()) {
-    resources.push_back(policy);
+  if (it == policies.end()) {
+    policies.push_back(std::move(updated));
   } else {
-    *it = policy;
-  }
-  connection.access_policies.clear();
-  for (const auto& resource : resources) {
-    connection.access_policies.push_back(credentials::AccessPolicy{
-        resource.id, resource.tenant_id, resource.object_id, resource.app_ids});
+    *it = std::move(updated);
   }
 }
 
@@ -407,8 +416,6 @@ Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
       auto it = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
       if (it == snapshot.connections.end()) return OkStatus();
       auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
-      std::erase_if(entry->access_policy_resources,
-                    [&](const auto& policy) { return policy.id == path.third; });
       std::erase_if(entry->access_policies,
                     [&](const auto& policy) { return policy.id == path.third; });
       it->second = std::move(entry);
@@ -512,16 +519,21 @@ Status LoadFromStore(store::Store& store, runtime::Services& services) {
   std::stable_sort(records->begin(), records->end(), [](const auto& a, const auto& b) {
     return KindRank(a.kind) < KindRank(b.kind);
   });
+  // One snapshot copy for the whole load: a copy per record would make the load quadratic in
+  // the number of connections.
   size_t loaded = 0;
-  for (const auto& record : *records) {
-    Status status = ApplyStoredRecord(record, services);
-    if (!status.ok()) {
-      spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
-                    status.error().message);
-      continue;
+  CREDGATE_RETURN_IF_ERROR(services.config->Update([&](runtime::Snapshot& next) {
+    for (const auto& record : *records) {
+      Status status = ApplyRecordOrRestore(record, services, next);
+      if (!status.ok()) {
+        spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
+                      status.error().message);
+        continue;
+      }
+      ++loaded;
     }
-    ++loaded;
-  }
+    return OkStatus();
+  }));
   ApplyTrustedIssuers(*services.config->Current(), *services.validator);
   spdlog::info("configuration loaded from the store resources={} skipped={}", loaded,
                records->size() - loaded);

@@ -46,6 +46,65 @@ Result<std::vector<TemplateSegment>> ParseUrlTemplate(std::string_view url_templ
   return segments;
 }
 
+std::vector<management::AccessPolicyResource> ConnectionEntry::AccessPolicyResources() const {
+  std::vector<management::AccessPolicyResource> resources;
+  resources.reserve(access_policies.size());
+  for (const credentials::AccessPolicy& policy : access_policies) {
+    resources.push_back(management::AccessPolicyResource{resource.provider_id, resource.id,
+                                                         policy.id, policy.tenant_id,
+                                                         policy.object_id, policy.app_ids});
+  }
+  return resources;
+}
+
+ConnectionMap::ConnectionMap(const ConnectionMap& other) : entries_(other.entries_) {
+  RebuildIndex();
+}
+
+ConnectionMap& ConnectionMap::operator=(const ConnectionMap& other) {
+  if (this != &other) {
+    entries_ = other.entries_;
+    RebuildIndex();
+  }
+  return *this;
+}
+
+ConnectionMap::iterator ConnectionMap::find(std::string_view key) {
+  auto it = index_.find(key);
+  return it == index_.end() ? entries_.end() : it->second;
+}
+
+ConnectionMap::const_iterator ConnectionMap::find(std::string_view key) const {
+  auto it = index_.find(key);
+  return it == index_.end() ? entries_.end() : const_iterator(it->second);
+}
+
+std::shared_ptr<const ConnectionEntry>& ConnectionMap::operator[](const std::string& key) {
+  auto [it, inserted] = entries_.try_emplace(key);
+  if (inserted) index_.emplace(it->first, it);
+  return it->second;
+}
+
+ConnectionMap::iterator ConnectionMap::erase(iterator position) {
+  index_.erase(position->first);  // First, because the index key points into the node.
+  return entries_.erase(position);
+}
+
+size_t ConnectionMap::erase(std::string_view key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return 0;
+  const iterator position = it->second;
+  index_.erase(it);
+  entries_.erase(position);
+  return 1;
+}
+
+void ConnectionMap::RebuildIndex() {
+  index_.clear();
+  index_.reserve(entries_.size());
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) index_.emplace(it->first, it);
+}
+
 ConfigState::ConfigState() : current_(std::make_shared<const Snapshot>()) {}
 
 void ConfigState::RebuildRoutes(Snapshot& snapshot) {

@@ -144,6 +144,23 @@ TEST_F(ConfigFileTest, LoadsDefaultTokenLifetime) {
   EXPECT_EQ(config.default_token_lifetime_seconds, 86400);
 }
 
+TEST_F(ConfigFileTest, LoadsMaxRefreshRate) {
+  ServeConfig config;
+  EXPECT_EQ(config.max_refresh_rate, 100);
+  auto status = LoadConfigFile(Write("maxRefreshRate: 5\n"), config);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(config.max_refresh_rate, 5);
+}
+
+TEST_F(ConfigFileTest, RejectsZeroMaxRefreshRate) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write("maxRefreshRate: 0\n"), config);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("'maxRefreshRate'"), std::string::npos)
+      << status.error().message;
+  EXPECT_NE(status.error().message.find("line 1"), std::string::npos) << status.error().message;
+}
+
 TEST_F(ConfigFileTest, RejectsNegativeDefaultTokenLifetime) {
   ServeConfig config;
   auto status = LoadConfigFile(Write("defaultTokenLifetimeSeconds: -5\n"), config);

@@ -345,6 +345,64 @@ TEST_F(RefreshSchedulerTest, StartScansAndStopEndsLoop) {
   EXPECT_EQ(http_.RequestCount(), 1u);
 }
 
+// Steps the clock a second at a time until `until` and returns the largest number of token
+// requests that one scan started.
+size_t ScanEachSecond(FakeClock& clock, RefreshScheduler& scheduler, boost::asio::io_context& io,
+                      FakeHttpClient& http, TimePoint until) {
+  size_t largest = 0;
+  while (clock.Now() < until) {
+    const size_t before = http.RequestCount();
+    scheduler.ScanOnce();
+    io.run();
+    io.restart();
+    largest = std::max(largest, http.RequestCount() - before);
+    clock.Advance(1s);
+  }
+  return largest;
+}
+
+TEST_F(RefreshSchedulerTest, RateLimitSpreadsBurstBeforeExpiry) {
+  constexpr int kConnections = 5'000;
+  for (int i = 0; i < kConnections; ++i) {
+    const std::string key = "idp/user" + std::to_string(i);
+    SetTokens(key, 3600s);
+    Use(key);
+  }
+  const TimePoint expiry = clock_.Now() + 3600s;
+  RefreshScheduler::Options options;
+  options.max_refresh_rate = 10;
+  RefreshScheduler limited(io_.get_executor(), manager_, clock_, random_, options);
+
+  // 5,000 refreshes at 10 per second need 500 s, more than the 360-second spread window.
+  clock_.Set(expiry - 700s);
+  const size_t largest = ScanEachSecond(clock_, limited, io_, http_, expiry);
+
+  EXPECT_EQ(http_.RequestCount(), static_cast<size_t>(kConnections));
+  EXPECT_LE(largest, 10u);
+  EXPECT_EQ(limited.GetCounters().refreshes_late, 0u);
+}
+
+TEST_F(RefreshSchedulerTest, RateLimitCountsLateRefreshes) {
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = "idp/user" + std::to_string(i);
+    SetTokens(key, 3600s);
+    Use(key);
+  }
+  const TimePoint expiry = clock_.Now() + 3600s;
+  RefreshScheduler::Options options;
+  options.max_refresh_rate = 1;
+  RefreshScheduler limited(io_.get_executor(), manager_, clock_, random_, options);
+
+  // The scheduler first sees the tokens 10 s before they expire: 30 refreshes need 30 s, so
+  // the refreshes of the 19 seconds after expiry start late.
+  clock_.Set(expiry - 10s);
+  const size_t largest = ScanEachSecond(clock_, limited, io_, http_, expiry + 30s);
+
+  EXPECT_EQ(http_.RequestCount(), 30u);
+  EXPECT_EQ(largest, 1u);
+  EXPECT_EQ(limited.GetCounters().refreshes_late, 19u);
+}
+
 TEST(RefreshSchedulerDueAt, ExpiryWindow) {
   TokenSet tokens;
   tokens.access_token = Secret("at");
