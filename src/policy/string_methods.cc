@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "policy/expression_jwt.h"
+
 namespace credgate::policy::internal {
 
 namespace {
@@ -30,6 +32,8 @@ constexpr StringMethodInfo kMethods[] = {
     {StringMethod::kLastIndexOf, "LastIndexOf", 1, 1, kIntType},
     {StringMethod::kToString, "ToString", 0, 0, kStringType},
     {StringMethod::kEquals, "Equals", 1, 1, kBoolType},
+    {StringMethod::kAsJwt, "AsJwt", 0, 0, {StaticKind::kObject, "Jwt"}},
+    {StringMethod::kAsBasic, "AsBasic", 0, 0, {StaticKind::kObject, "BasicAuthCredentials"}},
 };
 
 constexpr std::string_view kWhitespace = " \t\r\n\v\f";
@@ -176,6 +180,14 @@ Result<Value> CallStringMethod(StringMethod method, const std::string& target,
       return Value(target);
     case StringMethod::kEquals:
       return Value(args[0].is_string() && args[0].AsString() == target);
+    case StringMethod::kAsJwt: {
+      std::shared_ptr<const Object> jwt = ParseJwtObject(target);
+      return jwt ? Value(std::move(jwt)) : Value();
+    }
+    case StringMethod::kAsBasic: {
+      std::shared_ptr<const Object> credentials = ParseBasicCredentials(target);
+      return credentials ? Value(std::move(credentials)) : Value();
+    }
   }
   return Value();
 }
