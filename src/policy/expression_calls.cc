@@ -27,6 +27,7 @@ constexpr StaticType kDateTimeType{StaticKind::kObject, "DateTime"};
 constexpr StaticType kTimeSpanType{StaticKind::kObject, "TimeSpan"};
 constexpr StaticType kGuidType{StaticKind::kObject, "Guid"};
 constexpr StaticType kArrayType{StaticKind::kObject, "Array"};
+constexpr StaticType kComparisonType{StaticKind::kObject, "StringComparison"};
 
 Error Invalid(const std::string& what) { return MakeError(ErrorCode::kInvalidArgument, what); }
 
@@ -339,6 +340,34 @@ Result<Value> NewGuid(std::span<const Value>, Value*) {
   return Value(std::make_shared<const Guid>(std::move(digits)));
 }
 
+// A member of System.StringComparison, which String.Equals, Contains, StartsWith, EndsWith
+// and IndexOf take as their last argument.
+class StringComparison final : public Object {
+ public:
+  explicit StringComparison(std::string_view name) : name_(name) {}
+  std::string_view TypeName() const override { return "StringComparison"; }
+  std::string ToString() const override { return std::string(name_); }
+  bool Equals(const Object& other) const override {
+    return other.TypeName() == TypeName() && other.ToString() == name_;
+  }
+
+ private:
+  std::string_view name_;
+};
+
+template <const char* kName>
+Result<Value> Comparison(std::span<const Value>, Value*) {
+  static const Value value(std::make_shared<const StringComparison>(kName));
+  return value;
+}
+
+constexpr char kOrdinal[] = "Ordinal";
+constexpr char kOrdinalIgnoreCase[] = "OrdinalIgnoreCase";
+constexpr char kInvariantCulture[] = "InvariantCulture";
+constexpr char kInvariantCultureIgnoreCase[] = "InvariantCultureIgnoreCase";
+constexpr char kCurrentCulture[] = "CurrentCulture";
+constexpr char kCurrentCultureIgnoreCase[] = "CurrentCultureIgnoreCase";
+
 Result<Value> MathMinMax(std::span<const Value> args, bool max) {
   if (!args[0].is_number() || !args[1].is_number())
     return Invalid("Math.Min and Math.Max expect numbers");
@@ -402,6 +431,18 @@ constexpr StaticFunction kFunctions[] = {
     {"TimeSpan.FromDays", false, 1, 1, false, kTimeSpanType, TimeSpanFrom<86400 * kTicksPerSecond>},
     {"TimeSpan.Zero", true, 0, 0, false, kTimeSpanType, TimeSpanZero},
     {"Guid.NewGuid", false, 0, 0, false, kGuidType, NewGuid},
+    // NOTE: the culture members compare as Ordinal, and IgnoreCase folds ASCII letters only.
+    {"StringComparison.Ordinal", true, 0, 0, false, kComparisonType, Comparison<kOrdinal>},
+    {"StringComparison.OrdinalIgnoreCase", true, 0, 0, false, kComparisonType,
+     Comparison<kOrdinalIgnoreCase>},
+    {"StringComparison.InvariantCulture", true, 0, 0, false, kComparisonType,
+     Comparison<kInvariantCulture>},
+    {"StringComparison.InvariantCultureIgnoreCase", true, 0, 0, false, kComparisonType,
+     Comparison<kInvariantCultureIgnoreCase>},
+    {"StringComparison.CurrentCulture", true, 0, 0, false, kComparisonType,
+     Comparison<kCurrentCulture>},
+    {"StringComparison.CurrentCultureIgnoreCase", true, 0, 0, false, kComparisonType,
+     Comparison<kCurrentCultureIgnoreCase>},
     {"Math.Min", false, 2, 2, false, kAnyType, MathMin},
     {"Math.Max", false, 2, 2, false, kAnyType, MathMax},
     {"Math.Abs", false, 1, 1, false, kAnyType, MathAbs},
@@ -430,6 +471,8 @@ constexpr LinqEntry kLinqMethods[] = {
     {"FirstOrDefault", LinqMethod::kFirstOrDefault, 1, kAnyType},
     {"Last", LinqMethod::kLast, 1, kAnyType},
     {"LastOrDefault", LinqMethod::kLastOrDefault, 1, kAnyType},
+    {"Single", LinqMethod::kSingle, 1, kAnyType},
+    {"SingleOrDefault", LinqMethod::kSingleOrDefault, 1, kAnyType},
     {"Where", LinqMethod::kWhere, 2, kArrayType},
     {"Select", LinqMethod::kSelect, 2, kArrayType},
     {"Count", LinqMethod::kCount, 1, kIntType},
@@ -494,13 +537,8 @@ std::string StaticMembersOf(std::string_view class_name) {
 }
 
 Result<Value> StaticCallNode::Evaluate(EvalFrame& frame) const {
-  std::vector<Value> args;
-  args.reserve(args_.size());
-  for (const auto& arg : args_) {
-    auto value = arg->Evaluate(frame);
-    if (!value.ok()) return value;
-    args.push_back(std::move(value).value());
-  }
+  ArgumentValues args;
+  CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   Value out;
   auto result = function_.call(args, &out);
   if (!result.ok()) return Fail(result.error().message);
@@ -577,6 +615,13 @@ Result<Value> LinqNode::Evaluate(EvalFrame& frame) const {
       case LinqMethod::kCount:
         count += *match ? 1 : 0;
         break;
+      case LinqMethod::kSingle:
+      case LinqMethod::kSingleOrDefault:
+        if (*match && ++count > 1) {
+          return Fail("more than one item of the sequence matches '" + name_ + "'");
+        }
+        if (*match) items.push_back(std::move(item));
+        break;
       default:
         if (*match) items.push_back(std::move(item));
         break;
@@ -597,6 +642,13 @@ Result<Value> LinqNode::Evaluate(EvalFrame& frame) const {
       return Value();
     case LinqMethod::kCount:
       return Value(count);
+    case LinqMethod::kSingle:
+      if (items.empty()) {
+        return Fail("no item of the sequence matches '" + name_ + "', which needs exactly one");
+      }
+      return items[0];
+    case LinqMethod::kSingleOrDefault:
+      return items.empty() ? Value() : items[0];
     default:
       return Value(MakeList(std::move(items)));
   }

@@ -89,6 +89,8 @@ enum class LinqMethod {
   kFirstOrDefault,
   kLast,
   kLastOrDefault,
+  kSingle,
+  kSingleOrDefault,
   kWhere,
   kSelect,
   kCount,

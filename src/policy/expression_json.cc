@@ -197,6 +197,9 @@ class JsonContainer final : public Object {
       return Set(*node, args[0], args[1]);
     }
     if (name == "ToString" && args.empty()) return Value(ToString());
+    if (name == "SelectToken" && args.size() == 1 && args[0].is_string()) {
+      return SelectToken(*node, args[0].AsString());
+    }
     if (!is_array_) return CallObjectMethod(node->get_object(), name, args);
     return CallArrayMethod(node->get_array(), name, args);
   }
@@ -219,6 +222,55 @@ class JsonContainer final : public Object {
   }
 
  private:
+  // Follows a JSONPath of member names and array indexes, as "$.order.items[0]['unit price']".
+  // Returns null when a step is missing. Wildcards, filters and recursive descent are rejected.
+  Result<Value> SelectToken(const boost::json::value& start, std::string_view path) const {
+    JsonPath steps = path_;
+    const boost::json::value* node = &start;
+    size_t i = path.starts_with("$") ? 1 : 0;
+    while (i < path.size()) {
+      std::variant<std::string, size_t> step;
+      if (path[i] == '.') ++i;
+      if (i < path.size() && path[i] == '[') {
+        size_t close = path.find(']', i);
+        if (close == std::string_view::npos) return Invalid("SelectToken: missing ']' in the path");
+        std::string_view inside = path.substr(i + 1, close - i - 1);
+        if (inside.size() >= 2 && (inside.front() == '\'' || inside.front() == '"') &&
+            inside.back() == inside.front()) {
+          step = std::string(inside.substr(1, inside.size() - 2));
+        } else {
+          size_t index = 0;
+          auto [ptr, ec] = std::from_chars(inside.data(), inside.data() + inside.size(), index);
+          if (ec != std::errc() || ptr != inside.data() + inside.size()) {
+            return Invalid("SelectToken supports names and array indexes, not '[" +
+                           std::string(inside) + "]'");
+          }
+          step = index;
+        }
+        i = close + 1;
+      } else {
+        size_t end = path.find_first_of(".[", i);
+        if (end == std::string_view::npos) end = path.size();
+        std::string_view name = path.substr(i, end - i);
+        if (name.empty() || name == "*" || name == ".") {
+          return Invalid("SelectToken: invalid path '" + std::string(path) + "'");
+        }
+        step = std::string(name);
+        i = end;
+      }
+      if (const std::string* key = std::get_if<std::string>(&step)) {
+        node = node->is_object() ? node->get_object().if_contains(*key) : nullptr;
+      } else {
+        size_t index = std::get<size_t>(step);
+        node = node->is_array() && index < node->get_array().size() ? &node->get_array()[index]
+                                                                    : nullptr;
+      }
+      if (node == nullptr) return Value();
+      steps.push_back(std::move(step));
+    }
+    return WrapNode(document_, std::move(steps), *node);
+  }
+
   Error WrongCount(std::string_view name, size_t count) const {
     return Invalid("'" + std::string(TypeName()) + "." + std::string(name) + "' does not take " +
                    std::to_string(count) + " argument(s)");

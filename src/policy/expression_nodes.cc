@@ -11,8 +11,11 @@ namespace credgate::policy::internal {
 
 namespace {
 
-// Evaluates `args` into `values`; returns the first failure.
-Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, std::vector<Value>& values) {
+std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+}  // namespace
+
+Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, ArgumentValues& values) {
   values.reserve(args.size());
   for (const auto& arg : args) {
     auto value = arg->Evaluate(frame);
@@ -21,10 +24,6 @@ Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, std::vect
   }
   return OkStatus();
 }
-
-std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-}  // namespace
 
 size_t HeightOver(std::initializer_list<const NodePtr*> children,
                   const std::vector<NodePtr>& more) {
@@ -61,7 +60,7 @@ Result<Value> ContextValueNode::Evaluate(EvalFrame& frame) const {
 }
 
 Result<Value> ContextCallNode::Evaluate(EvalFrame& frame) const {
-  std::vector<Value> args;
+  ArgumentValues args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   auto result = CallContextDictionary(field_, method_, args, frame.context);
   if (!result.ok()) return Fail(result.error().message);
@@ -97,7 +96,7 @@ Result<Value> MethodNode::Evaluate(EvalFrame& frame) const {
     return Fail("null reference: cannot call " + Quote(name_) + " on null; use '?." + name_ +
                 "' when the value may be null");
   }
-  std::vector<Value> args;
+  ArgumentValues args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   if (value.is_string() && string_method_ != nullptr) {
     // The compiler checks the argument count only when it knows the target is a String. A
@@ -131,7 +130,7 @@ Result<Value> IndexNode::Evaluate(EvalFrame& frame) const {
     if (null_conditional_) return Value();
     return Fail("null reference: cannot index null; use '?[' when the value may be null");
   }
-  std::vector<Value> args;
+  ArgumentValues args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   if (value.is_string() && args.size() == 1 && args[0].is_int()) {
     int64_t index = args[0].AsInt();
@@ -156,7 +155,7 @@ Status IndexNode::Assign(EvalFrame& frame, Value value) const {
   if (!target->is_object()) {
     return Fail(std::string(target->TypeName()) + " items cannot be assigned");
   }
-  std::vector<Value> args;
+  ArgumentValues args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   args.push_back(std::move(value));
   auto result = target->AsObject().CallMethod("set_Item", args);

@@ -4,8 +4,10 @@
 // they produce. Internal to the policy module.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,8 +21,11 @@ namespace credgate::policy::internal {
 
 struct EvalFrame {
   const PolicyContext& context;
-  std::vector<Value>& locals;
+  std::span<Value> locals;  // One slot per block variable, lambda parameter and out variable.
 };
+
+// Argument values of one call. Calls with up to four arguments keep them on the stack.
+using ArgumentValues = boost::container::small_vector<Value, 4>;
 
 class Node;
 using NodePtr = std::unique_ptr<const Node>;
@@ -47,6 +52,9 @@ class Node {
   StaticType type_;
   size_t height_;
 };
+
+// Evaluates `args` into `values`; returns the first failure.
+Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, ArgumentValues& values);
 
 // Returns one more than the tallest of `children` and `more`, which is the height of a node over
 // them. Null entries are skipped.

@@ -491,6 +491,11 @@ class Parser {
       if (IsKeyword(Peek(), "out")) {
         POLICY_ASSIGN_OR_RETURN(out, ParseOutArgument());
         arg = std::move(out);
+      } else if (IsKeyword(Peek(), "preserveContent") && IsPunctuator(Peek(1), ":")) {
+        // The named argument of Body.As<T>(preserveContent: true); the name is dropped.
+        position_ += 2;
+        POLICY_ASSIGN_OR_RETURN(value, Nested(&Parser::ParseExpression));
+        arg = std::move(value);
       } else if (Peek().kind == TokenKind::kIdentifier && IsPunctuator(Peek(1), "=>")) {
         POLICY_ASSIGN_OR_RETURN(lambda, Nested(&Parser::ParseLambda));
         arg = std::move(lambda);
@@ -562,8 +567,8 @@ class Parser {
     std::optional<StaticType> type = TypeForName(name.text);
     if (!type) {
       return Fail(name.offset, "unknown type '" + std::string(name.text) +
-                                   "'; use string, int, long, bool, double, object or "
-                                   "Authorization");
+                                   "'; use string, int, long, bool, double, object, "
+                                   "Authorization, JObject, JArray or JToken");
     }
     position_ += 3;
     return type;
@@ -580,9 +585,11 @@ class Parser {
     while (true) {
       const Token& token = Peek();
       bool conditional = IsPunctuator(token, "?.");
-      if (IsPunctuator(token, "[")) {
+      if (IsPunctuator(token, "[") || IsPunctuator(token, "?[")) {
         Next();
+        conditional_chain = conditional_chain || token.text == "?[";
         POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
+        CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, "the indexer"));
         POLICY_ASSIGN_OR_RETURN(
             index, Checked(std::make_unique<IndexNode>(token.offset, std::move(target),
                                                        std::move(args), conditional_chain)));
@@ -610,6 +617,12 @@ class Parser {
       }
       Next();
       POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+      if (name.text == "As" && generic) {
+        // Body.As<T>() of an IResponse receives T as its first argument.
+        args.insert(args.begin(),
+                    std::make_unique<LiteralNode>(name.offset, StaticType{StaticKind::kString},
+                                                  Value(StaticTypeName(*generic))));
+      }
       POLICY_ASSIGN_OR_RETURN(
           node, MakeMethod(std::move(target), name, std::move(args), conditional_chain));
       POLICY_ASSIGN_OR_RETURN(wrapped, WrapGeneric(std::move(node), generic));
@@ -901,6 +914,7 @@ class Parser {
     if (IsPunctuator(Peek(), "[")) {
       size_t index_offset = Next().offset;
       POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
+      CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, "the indexer"));
       if (args.size() != 1) return Fail(index_offset, "the indexer takes one key");
       return Checked(std::make_unique<ContextCallNode>(
           index_offset, field, DictionaryMethod::kIndexer, std::move(args), value_type));
@@ -915,6 +929,7 @@ class Parser {
         POLICY_ASSIGN_OR_RETURN(generic, ParseGenericArgument());
         CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
         POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+        CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, name.text));
         size_t max_args = *method == DictionaryMethod::kGetValueOrDefault ? 2 : 1;
         if (args.empty() || args.size() > max_args) {
           return Fail(name.offset, PathOf(field) + "." + std::string(name.text) + " takes " +

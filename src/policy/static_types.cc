@@ -93,6 +93,8 @@ constexpr MemberInfo kMembers[] = {
     {"JObject", "Value", true, 1, 1, kAnyType},
     {"JObject", "GetValue", true, 1, 1, kAnyType},
     {"JObject", "ContainsKey", true, 1, 1, kBoolType},
+    {"JObject", "SelectToken", true, 1, 1, kAnyType},
+    {"JArray", "SelectToken", true, 1, 1, kAnyType},
     {"JObject", "Remove", true, 1, 1, kBoolType},
     {"JObject", "Add", true, 2, 2, kAnyType},
     {"JObject", "Property", true, 1, 1, {StaticKind::kObject, "JProperty"}},
@@ -105,6 +107,11 @@ constexpr MemberInfo kMembers[] = {
     {"JProperty", "Name", false, 0, 0, kStringType},
     {"JProperty", "Value", false, 0, 0, kAnyType},
     {"JProperty", "Remove", true, 0, 0, kAnyType},
+    {"IResponse", "StatusCode", false, 0, 0, kIntType},
+    {"IResponse", "StatusReason", false, 0, 0, kStringType},
+    {"IResponse", "Headers", false, 0, 0, kDictionaryType},
+    {"IResponse", "Body", false, 0, 0, {StaticKind::kObject, "MessageBody"}},
+    {"MessageBody", "As", true, 1, 2, kAnyType},
     {"Subscription", "Id", false, 0, 0, kStringType},
     {"Subscription", "Key", false, 0, 0, kStringType},
     {"Subscription", "Name", false, 0, 0, kStringType},
@@ -189,7 +196,8 @@ std::optional<StaticType> TypeForName(std::string_view name) {
   if (name == "object" || name == "Object") return kAnyType;
   static constexpr std::string_view kObjectTypes[] = {
       "Authorization", "Jwt",    "BasicAuthCredentials", "DateTime",  "TimeSpan", "JObject",
-      "JArray",        "JToken", "JContainer",           "JProperty", "Guid",     "Byte[]"};
+      "JArray",        "JToken", "JContainer",           "JProperty", "Guid",     "Byte[]",
+      "IResponse"};
   for (std::string_view type : kObjectTypes) {
     if (name == type) return StaticType{StaticKind::kObject, type};
   }

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/secret.h"
+#include "policy/expression_json.h"
 #include "policy/text.h"
 
 namespace credgate::policy {
@@ -172,6 +173,60 @@ class Bytes final : public Object {
   std::string bytes_;
 };
 
+// The Body of an IResponse. The expression compiler passes the type argument of As<T>() as the
+// first argument, because the call has no other way to see it.
+class MessageBody final : public Object {
+ public:
+  explicit MessageBody(std::string body) : body_(std::move(body)) {}
+
+  std::string_view TypeName() const override { return "MessageBody"; }
+
+  Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
+    if (name != "As") return UnknownMember(TypeName(), name);
+    if (args.empty() || args.size() > 2 || !args[0].is_string()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "Body.As needs a type argument, as in Body.As<JObject>()");
+    }
+    const std::string& type = args[0].AsString();
+    if (type == "string" || type == "String") return Value(body_);
+    if (type == "JObject") return internal::ParseJsonBody(body_, /*want_array=*/false);
+    if (type == "JArray") return internal::ParseJsonBody(body_, /*want_array=*/true);
+    if (type == "JToken") return internal::ParseJsonToken(body_);
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "Body.As<" + type +
+                         ">() is not supported; use string, JObject, JArray or "
+                         "JToken");
+  }
+
+ private:
+  std::string body_;
+};
+
+class Response final : public Object {
+ public:
+  Response(int status_code, std::string reason, Entries headers, std::string body)
+      : status_code_(status_code),
+        reason_(std::move(reason)),
+        headers_(MakeDictionary(std::move(headers), /*ignore_case=*/true)),
+        body_(std::make_shared<const MessageBody>(std::move(body))) {}
+
+  std::string_view TypeName() const override { return "IResponse"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "StatusCode") return Value(status_code_);
+    if (name == "StatusReason") return Value(reason_);
+    if (name == "Headers") return Value(headers_);
+    if (name == "Body") return Value(body_);
+    return UnknownMember(TypeName(), name);
+  }
+
+ private:
+  int status_code_;
+  std::string reason_;
+  std::shared_ptr<const Object> headers_;
+  std::shared_ptr<const Object> body_;
+};
+
 class Authorization final : public Object {
  public:
   Authorization(std::string access_token, Entries claims)
@@ -306,6 +361,12 @@ std::shared_ptr<const Object> MakeDictionary(Entries entries, bool ignore_case) 
 
 std::shared_ptr<const Object> MakeList(std::vector<Value> items) {
   return std::make_shared<const List>(std::move(items));
+}
+
+std::shared_ptr<const Object> MakeResponse(int status_code, std::string reason, Entries headers,
+                                           std::string body) {
+  return std::make_shared<const Response>(status_code, std::move(reason), std::move(headers),
+                                          std::move(body));
 }
 
 std::shared_ptr<const Object> MakeBytes(std::string bytes) {

@@ -135,6 +135,13 @@ std::shared_ptr<const Object> MakeDictionary(Entries entries, bool ignore_case);
 // Returns a read-only list (TypeName "Array") with Length, Count, the indexer and Contains.
 std::shared_ptr<const Object> MakeList(std::vector<Value> items);
 
+// Returns an IResponse, the value that send-request stores under response-variable-name, with
+// StatusCode, StatusReason, Headers (a dictionary whose keys ignore ASCII case; a repeated
+// header's values are joined with ",") and Body. Body is read with As<string>(),
+// As<JObject>(), As<JArray>() or As<JToken>(), as context.Response.Body is.
+std::shared_ptr<const Object> MakeResponse(int status_code, std::string reason, Entries headers,
+                                           std::string body);
+
 // Returns a byte array (TypeName "Byte[]"), the value of Encoding.UTF8.GetBytes and
 // Convert.FromBase64String, with Length and an indexer that reads one byte as an integer.
 std::shared_ptr<const Object> MakeBytes(std::string bytes);

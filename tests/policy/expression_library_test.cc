@@ -32,6 +32,9 @@ class LibraryEvalTest : public ExpressionTest, public ::testing::WithParamInterf
         R"({"name":"widget","price":12.5,"tags":["a","b","c"],"owner":{"id":7},"secret":"x"})";
     context_.response.body = R"([{"id":1,"ok":true},{"id":2,"ok":false}])";
     context_.variables["list"] = Value(MakeList({Value("x"), Value("y")}));
+    context_.variables["response"] =
+        Value(MakeResponse(201, "Created", Entries{{"Content-Type", Value("application/json")}},
+                           R"({"token":"t-1"})"));
     context_.timestamp = std::chrono::system_clock::time_point(std::chrono::seconds(1'700'000'000));
     context_.deployment = {"westeurope", "gw-1", "svc-1", "gateway-a"};
   }
@@ -56,24 +59,33 @@ INSTANTIATE_TEST_SUITE_P(
 
 INSTANTIATE_TEST_SUITE_P(
     StringMethods, LibraryEvalTest,
-    ::testing::Values(EvalCase{"@(\"a,b,,c\".Split(',').Length)", "4"},
-                      EvalCase{"@(\"a b\".Split(' ')[1])", "b"},
-                      EvalCase{"@(string.Join(\"-\", \"a,b,c\".Split(',')))", "a-b-c"},
-                      EvalCase{"@(string.Join(\"+\", \"x\", 1, true))", "x+1+True"},
-                      EvalCase{"@(\"abcdef\".Substring(2, 3))", "cde"},
-                      EvalCase{"@(\"abcdef\".Substring(4))", "ef"},
-                      EvalCase{"@(\"abc\".Contains(\"b\"))", "True"},
-                      EvalCase{"@(\"abc\".StartsWith(\"ab\") && \"abc\".EndsWith(\"bc\"))", "True"},
-                      EvalCase{"@(\"a-a\".Replace(\"a\", \"bb\"))", "bb-bb"},
-                      EvalCase{"@(\"MiXed\".ToLower() + \"MiXed\".ToUpper())", "mixedMIXED"},
-                      EvalCase{"@(\"  pad  \".Trim() + \"|\")", "pad|"},
-                      EvalCase{"@(\"abcabc\".IndexOf(\"c\") + \"abcabc\".IndexOf(\"c\", 3))", "7"},
-                      EvalCase{"@(\"hello\".Length)", "5"},
-                      EvalCase{"@(string.Concat(\"a\", 1, null, \"b\"))", "a1b"},
-                      EvalCase{"@(string.Format(\"{0}-{1}\", \"a\", 2))", "a-2"},
-                      EvalCase{"@(string.IsNullOrEmpty(\"\") && string.IsNullOrWhiteSpace(\" \"))",
-                               "True"},
-                      EvalCase{"@(string.Empty.Length)", "0"}));
+    ::testing::Values(
+        EvalCase{"@(\"a,b,,c\".Split(',').Length)", "4"}, EvalCase{"@(\"a b\".Split(' ')[1])", "b"},
+        EvalCase{"@(string.Join(\"-\", \"a,b,c\".Split(',')))", "a-b-c"},
+        EvalCase{"@(string.Join(\"+\", \"x\", 1, true))", "x+1+True"},
+        EvalCase{"@(\"abcdef\".Substring(2, 3))", "cde"},
+        EvalCase{"@(\"abcdef\".Substring(4))", "ef"},
+        EvalCase{"@(\"abc\".Contains(\"b\"))", "True"},
+        EvalCase{"@(\"abc\".StartsWith(\"ab\") && \"abc\".EndsWith(\"bc\"))", "True"},
+        EvalCase{"@(\"a-a\".Replace(\"a\", \"bb\"))", "bb-bb"},
+        EvalCase{"@(\"MiXed\".ToLower() + \"MiXed\".ToUpper())", "mixedMIXED"},
+        EvalCase{"@(\"  pad  \".Trim() + \"|\")", "pad|"},
+        EvalCase{"@(\"abcabc\".IndexOf(\"c\") + \"abcabc\".IndexOf(\"c\", 3))", "7"},
+        EvalCase{"@(\"hello\".Length)", "5"},
+        EvalCase{"@(string.Concat(\"a\", 1, null, \"b\"))", "a1b"},
+        EvalCase{"@(string.Format(\"{0}-{1}\", \"a\", 2))", "a-2"},
+        EvalCase{"@(string.IsNullOrEmpty(\"\") && string.IsNullOrWhiteSpace(\" \"))", "True"},
+        EvalCase{"@(string.Empty.Length)", "0"},
+        EvalCase{"@(\"ABC\".Equals(\"abc\", StringComparison.OrdinalIgnoreCase))", "True"},
+        EvalCase{"@(\"ABC\".Equals(\"abc\", StringComparison.Ordinal))", "False"},
+        EvalCase{"@(context.Request.Method.Equals(\"get\", "
+                 "StringComparison.InvariantCultureIgnoreCase))",
+                 "True"},
+        EvalCase{"@(\"Bearer x\".StartsWith(\"bearer \", StringComparison.OrdinalIgnoreCase))",
+                 "True"},
+        EvalCase{"@(\"a.JSON\".EndsWith(\".json\", StringComparison.OrdinalIgnoreCase))", "True"},
+        EvalCase{"@(\"xAbC\".Contains(\"abc\", StringComparison.OrdinalIgnoreCase))", "True"},
+        EvalCase{"@(\"xAbC\".IndexOf(\"abc\", StringComparison.OrdinalIgnoreCase))", "1"}));
 
 INSTANTIATE_TEST_SUITE_P(
     Interpolation, LibraryEvalTest,
@@ -195,6 +207,13 @@ INSTANTIATE_TEST_SUITE_P(
         EvalCase{"@(string.Join(\"\", \"a,b,c\".Split(',').Where(x => x != \"b\")))", "ac"},
         EvalCase{"@(string.Join(\"\", \"a,b\".Split(',').Select(x => x.ToUpper())))", "AB"},
         EvalCase{"@(\"a,b,c\".Split(',').Count())", "3"},
+        EvalCase{"@(\"a=1;b=2\".Split(';').Select(c => c.Split('='))"
+                 ".SingleOrDefault(c => c[0] == \"b\")?[1])",
+                 "2"},
+        EvalCase{"@(\"a=1\".Split(';').Select(c => c.Split('='))"
+                 ".SingleOrDefault(c => c[0] == \"z\")?[1] ?? \"none\")",
+                 "none"},
+        EvalCase{"@(\"a,b\".Split(',').Single(x => x == \"b\"))", "b"},
         EvalCase{"@(\"a,b,c\".Split(',').Count(x => x == \"a\"))", "1"},
         EvalCase{"@(\"a,b,c\".Split(',').Contains(\"c\"))", "True"},
         EvalCase{"@(\"\".Split(',').Any())", "True"},
@@ -218,6 +237,23 @@ INSTANTIATE_TEST_SUITE_P(
         EvalCase{"@(context.Request.Body.As<JObject>().Count)", "5"},
         EvalCase{"@(context.Request.Body.As<JObject>().ContainsKey(\"secret\"))", "True"},
         EvalCase{"@(context.Request.Body.As<JObject>().Property(\"name\").Value)", "widget"},
+        EvalCase{"@((int)context.Request.Body.As<JObject>().SelectToken(\"owner.id\"))", "7"},
+        EvalCase{"@((string)context.Request.Body.As<JObject>(preserveContent: true)"
+                 ".SelectToken(\"$.tags[2]\"))",
+                 "c"},
+        EvalCase{"@(context.Request.Body.As<JObject>().SelectToken(\"['owner']\").ToString())",
+                 "{\"id\":7}"},
+        EvalCase{"@(context.Request.Body.As<JObject>().SelectToken(\"owner.missing.x\") == null)",
+                 "True"},
+        EvalCase{"@(((IResponse)context.Variables[\"response\"]).StatusCode)", "201"},
+        EvalCase{"@(((IResponse)context.Variables[\"response\"]).Headers"
+                 ".GetValueOrDefault(\"content-type\", \"\"))",
+                 "application/json"},
+        EvalCase{"@((string)((IResponse)context.Variables[\"response\"]).Body"
+                 ".As<JObject>(preserveContent: true)[\"token\"])",
+                 "t-1"},
+        EvalCase{"@(((IResponse)context.Variables[\"response\"]).Body.As<string>())",
+                 "{\"token\":\"t-1\"}"},
         EvalCase{"@{ var body = context.Request.Body.As<JObject>(preserveContent: true);"
                  " body.Remove(\"secret\"); body[\"name\"] = \"gadget\";"
                  " body.Add(\"count\", 2); body.Property(\"tags\").Remove();"
@@ -281,6 +317,19 @@ TEST_F(ExpressionTest, LinqOnNonSequenceFails) {
   EXPECT_NE(error.message.find("is not a sequence"), std::string::npos) << error.message;
 }
 
+TEST_F(ExpressionTest, SingleWithTwoMatchesFails) {
+  Error error = RuntimeError("@(\"a,a\".Split(',').Single(x => x == \"a\"))");
+  EXPECT_EQ(error.reason, kExpressionFailureReason);
+  EXPECT_NE(error.message.find("more than one"), std::string::npos) << error.message;
+}
+
+TEST_F(ExpressionTest, ResponseBodyAsUnsupportedTypeFails) {
+  context_.variables["response"] = Value(MakeResponse(200, "OK", {}, "1"));
+  Error error = RuntimeError("@(((IResponse)context.Variables[\"response\"]).Body.As<int>())");
+  EXPECT_EQ(error.reason, kExpressionFailureReason);
+  EXPECT_NE(error.message.find("not supported"), std::string::npos) << error.message;
+}
+
 TEST_F(ExpressionTest, BadBase64Fails) {
   Error error = RuntimeError("@(Convert.FromBase64String(\"@@@\"))");
   EXPECT_EQ(error.reason, kExpressionFailureReason);
@@ -332,6 +381,9 @@ INSTANTIATE_TEST_SUITE_P(
         CompileErrorCase{"@(\"a\".Split(',').Where(x => 1))", 28, "must be a Boolean"},
         CompileErrorCase{"@(\"a\".Contains(x => true))", 15, "does not take a lambda"},
         CompileErrorCase{"@(\"a\".Where(x => true))", 6, "String is not a sequence"},
+        CompileErrorCase{"@(\"a\".Split(',')[x => 1])", 17, "the indexer does not take a lambda"},
+        CompileErrorCase{"@(context.Variables[out var v])", 20,
+                         "the indexer does not take an out argument"},
         CompileErrorCase{"@(context.Request.Body)", 18, "is read with As<string>()"},
         CompileErrorCase{"@(context.Request.Body.As<Foo>())", 26, "is read with As<string>()"},
         CompileErrorCase{"@(context.Deployment.Zone)", 21, "unknown member 'Zone'"},
