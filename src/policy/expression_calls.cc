@@ -324,7 +324,7 @@ class Guid final : public Object {
   std::string digits_;  // 32 lowercase hex digits.
 };
 
-// Returns a version 4 GUID (RFC 9562 §5.4) from OpenSSL's CSPRNG.
+// Returns a random (version 4) GUID drawn from OpenSSL's CSPRNG.
 Result<Value> NewGuid(std::span<const Value>, Value*) {
   static OpenSslRandom random;
   std::array<uint8_t, 16> bytes{};
@@ -419,7 +419,8 @@ constexpr StaticFunction kFunctions[] = {
     {"Encoding.UTF8.GetBytes", false, 1, 1, false, kBytesType, Utf8GetBytes},
     {"Encoding.UTF8.GetString", false, 1, 1, false, kStringType, Utf8GetString},
     {"DateTime.UtcNow", true, 0, 0, false, kDateTimeType, UtcNow},
-    // NOTE: DateTime.Now is UTC here; APIM gateways run in UTC as well.
+    // NOTE: DateTime.Now returns UTC, because the gateway reads only the UTC clock. .NET returns
+    // the host's local time.
     {"DateTime.Now", true, 0, 0, false, kDateTimeType, UtcNow},
     {"DateTime.MinValue", true, 0, 0, false, kDateTimeType, MinDateTime},
     {"DateTime.MaxValue", true, 0, 0, false, kDateTimeType, MaxDateTime},
