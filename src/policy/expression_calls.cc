@@ -368,6 +368,16 @@ constexpr char kInvariantCultureIgnoreCase[] = "InvariantCultureIgnoreCase";
 constexpr char kCurrentCulture[] = "CurrentCulture";
 constexpr char kCurrentCultureIgnoreCase[] = "CurrentCultureIgnoreCase";
 
+// A member of System.Text.RegularExpressions.RegexOptions. The expression compiler reads it
+// from the call's arguments, so evaluating it only yields its name.
+template <const char* kName>
+Result<Value> RegexOption(std::span<const Value>, Value*) {
+  return Value(std::string_view(kName));
+}
+
+constexpr char kNone[] = "None";
+constexpr char kIgnoreCase[] = "IgnoreCase";
+
 Result<Value> MathMinMax(std::span<const Value> args, bool max) {
   if (!args[0].is_number() || !args[1].is_number())
     return Invalid("Math.Min and Math.Max expect numbers");
@@ -444,6 +454,8 @@ constexpr StaticFunction kFunctions[] = {
      Comparison<kCurrentCulture>},
     {"StringComparison.CurrentCultureIgnoreCase", true, 0, 0, false, kComparisonType,
      Comparison<kCurrentCultureIgnoreCase>},
+    {"RegexOptions.None", true, 0, 0, false, kStringType, RegexOption<kNone>},
+    {"RegexOptions.IgnoreCase", true, 0, 0, false, kStringType, RegexOption<kIgnoreCase>},
     {"Math.Min", false, 2, 2, false, kAnyType, MathMin},
     {"Math.Max", false, 2, 2, false, kAnyType, MathMax},
     {"Math.Abs", false, 1, 1, false, kAnyType, MathAbs},
@@ -519,7 +531,7 @@ bool IsStaticClass(std::string_view name) {
       return true;
     }
   }
-  return name == "Encoding";
+  return name == "Encoding" || name == "Regex";
 }
 
 std::string StaticMembersOf(std::string_view class_name) {

@@ -59,6 +59,7 @@ class StaticCallNode final : public Node {
         args_(std::move(args)),
         out_slot_(out_slot) {}
   Result<Value> Evaluate(EvalFrame& frame) const override;
+  const StaticFunction& function() const { return function_; }
 
  private:
   const StaticFunction& function_;

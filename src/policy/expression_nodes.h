@@ -66,6 +66,7 @@ class LiteralNode final : public Node {
   LiteralNode(size_t offset, StaticType type, Value value)
       : Node(offset, type), value_(std::move(value)) {}
   Result<Value> Evaluate(EvalFrame&) const override { return value_; }
+  const Value& value() const { return value_; }
 
  private:
   Value value_;

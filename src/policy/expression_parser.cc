@@ -7,6 +7,7 @@
 #include "policy/expression.h"
 #include "policy/expression_calls.h"
 #include "policy/expression_lexer.h"
+#include "policy/expression_regex.h"
 #include "policy/static_types.h"
 
 namespace credgate::policy::internal {
@@ -744,11 +745,52 @@ class Parser {
     return StaticType{StaticKind::kInt};
   }
 
+  // Parses Regex.IsMatch(input, pattern[, options]), Regex.Match(input, pattern[, options]) or
+  // Regex.Replace(input, pattern, replacement[, options]). A literal pattern is compiled now, so
+  // a syntax error rejects the policy.
+  Result<NodePtr> ParseRegexCall(const Token& class_token, const Token& name) {
+    std::optional<RegexFunction> function;
+    if (IsKeyword(name, "IsMatch")) function = RegexFunction::kIsMatch;
+    if (IsKeyword(name, "Match")) function = RegexFunction::kMatch;
+    if (IsKeyword(name, "Replace")) function = RegexFunction::kReplace;
+    if (!function) {
+      return Fail(name.offset, "unknown member '" + std::string(name.text) +
+                                   "' of Regex; supported: IsMatch, Match, Replace");
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
+    POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+    CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, "Regex." + std::string(name.text)));
+
+    bool ignore_case = false;
+    auto* options = args.empty() ? nullptr : dynamic_cast<const StaticCallNode*>(args.back().get());
+    if (options != nullptr && options->function().name.starts_with("RegexOptions.")) {
+      ignore_case = options->function().name == "RegexOptions.IgnoreCase";
+      args.pop_back();
+    }
+    size_t expected = *function == RegexFunction::kReplace ? 3 : 2;
+    if (args.size() != expected) {
+      return Fail(name.offset,
+                  "Regex." + std::string(name.text) + " takes " + std::to_string(expected) +
+                      " arguments and optionally RegexOptions, not " + std::to_string(args.size()));
+    }
+
+    std::shared_ptr<const boost::regex> compiled;
+    if (auto* literal = dynamic_cast<const LiteralNode*>(args[1].get());
+        literal != nullptr && literal->value().is_string()) {
+      auto regex = CompileRegex(literal->value().AsString(), ignore_case);
+      if (!regex.ok()) return Fail(literal->offset(), regex.error().message);
+      compiled = std::move(regex).value();
+    }
+    return Checked(std::make_unique<RegexCallNode>(class_token.offset, *function, std::move(args),
+                                                   std::move(compiled), ignore_case));
+  }
+
   // Parses Class.Member or Class.Member(args) for a static class such as int or DateTime.
   Result<NodePtr> ParseStaticCall(const Token& class_token) {
     std::string class_name(class_token.text);
     CREDGATE_RETURN_IF_ERROR(Expect(".", "after '" + class_name + "'"));
     const Token* name = &Next();
+    if (class_name == "Regex") return ParseRegexCall(class_token, *name);
     if (class_name == "Encoding" && IsKeyword(*name, "UTF8")) {
       class_name = "Encoding.UTF8";
       CREDGATE_RETURN_IF_ERROR(Expect(".", "after 'Encoding.UTF8'"));

@@ -2,7 +2,6 @@
 
 #include <charconv>
 #include <cmath>
-#include <cstdio>
 #include <span>
 
 namespace credgate::policy::internal {
@@ -69,11 +68,14 @@ Result<double> NumberArgument(std::string_view method, std::span<const Value> ar
   return args[0].AsNumber();
 }
 
-void AppendPadded(std::string& out, int64_t value, int width) {
+// Appends `value`, which is not negative, with leading zeros up to `width` digits. A format
+// such as "yyyyyyyy" asks for more digits than the value has, so the zeros are appended apart.
+void AppendPadded(std::string& out, int64_t value, size_t width) {
   char buffer[24];
-  int length =
-      std::snprintf(buffer, sizeof(buffer), "%0*lld", width, static_cast<long long>(value));
-  out.append(buffer, static_cast<size_t>(length));
+  auto end = std::to_chars(buffer, buffer + sizeof(buffer), value).ptr;
+  size_t digits = static_cast<size_t>(end - buffer);
+  if (width > digits) out.append(width - digits, '0');
+  out.append(buffer, digits);
 }
 
 class DateTime final : public Object {
@@ -305,7 +307,7 @@ std::string FormatDateTime(int64_t ticks, std::string_view format) {
     while (i + run < format.size() && format[i + run] == c) ++run;
     switch (c) {
       case 'y':
-        AppendPadded(out, run <= 2 ? civil.year % 100 : civil.year, static_cast<int>(run));
+        AppendPadded(out, run <= 2 ? civil.year % 100 : civil.year, run);
         break;
       case 'M':
         if (run >= 4) {
@@ -313,7 +315,7 @@ std::string FormatDateTime(int64_t ticks, std::string_view format) {
         } else if (run == 3) {
           out += kMonthNames[civil.month - 1].substr(0, 3);
         } else {
-          AppendPadded(out, civil.month, static_cast<int>(run));
+          AppendPadded(out, civil.month, run);
         }
         break;
       case 'd':
@@ -322,23 +324,20 @@ std::string FormatDateTime(int64_t ticks, std::string_view format) {
         } else if (run == 3) {
           out += kDayNames[civil.weekday].substr(0, 3);
         } else {
-          AppendPadded(out, civil.day, static_cast<int>(run));
+          AppendPadded(out, civil.day, run);
         }
         break;
       case 'H':
-        AppendPadded(out, hour, static_cast<int>(std::min<size_t>(run, 2)));
+        AppendPadded(out, hour, std::min<size_t>(run, 2));
         break;
       case 'h':
-        AppendPadded(out, hour % 12 == 0 ? 12 : hour % 12,
-                     static_cast<int>(std::min<size_t>(run, 2)));
+        AppendPadded(out, hour % 12 == 0 ? 12 : hour % 12, std::min<size_t>(run, 2));
         break;
       case 'm':
-        AppendPadded(out, civil.time_of_day / kTicksPerMinute % 60,
-                     static_cast<int>(std::min<size_t>(run, 2)));
+        AppendPadded(out, civil.time_of_day / kTicksPerMinute % 60, std::min<size_t>(run, 2));
         break;
       case 's':
-        AppendPadded(out, civil.time_of_day / kTicksPerSecond % 60,
-                     static_cast<int>(std::min<size_t>(run, 2)));
+        AppendPadded(out, civil.time_of_day / kTicksPerSecond % 60, std::min<size_t>(run, 2));
         break;
       case 'f':
       case 'F': {
@@ -346,7 +345,7 @@ std::string FormatDateTime(int64_t ticks, std::string_view format) {
         int64_t fraction = civil.time_of_day % kTicksPerSecond;
         for (size_t d = digits; d < 7; ++d) fraction /= 10;
         std::string text;
-        AppendPadded(text, fraction, static_cast<int>(digits));
+        AppendPadded(text, fraction, digits);
         if (c == 'F') {
           while (!text.empty() && text.back() == '0') text.pop_back();
           if (text.empty() && !out.empty() && out.back() == '.') out.pop_back();

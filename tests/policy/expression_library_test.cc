@@ -174,6 +174,24 @@ INSTANTIATE_TEST_SUITE_P(
         EvalCase{"@(Math.Max(3, 9) - Math.Min(3, 9) + Math.Abs(-1))", "7"}));
 
 INSTANTIATE_TEST_SUITE_P(
+    Regexes, LibraryEvalTest,
+    ::testing::Values(
+        EvalCase{"@(Regex.Match(\"public, max-age=300\", @\"max-age=(?<maxAge>\\d+)\")"
+                 ".Groups[\"maxAge\"]?.Value)",
+                 "300"},
+        EvalCase{"@(Regex.Match(\"no cache\", @\"max-age=(?<maxAge>\\d+)\").Success)", "False"},
+        EvalCase{"@(Regex.Match(\"no cache\", @\"max-age=(?<maxAge>\\d+)\")"
+                 ".Groups[\"maxAge\"].Value.Length)",
+                 "0"},
+        EvalCase{"@(Regex.Match(\"a1b22\", @\"(\\d+)\\D(\\d+)\").Groups[2].Value)", "22"},
+        EvalCase{"@(Regex.IsMatch(context.Request.Url.Path, \"^/ORDERS/\\\\d+$\", "
+                 "RegexOptions.IgnoreCase))",
+                 "True"},
+        EvalCase{"@(Regex.IsMatch(\"abc\", context.Api.Path))", "False"},
+        EvalCase{"@(Regex.Replace(\"a1b2\", @\"\\d\", \"#\"))", "a#b#"},
+        EvalCase{"@(Regex.Replace(\"john smith\", @\"(\\w+) (\\w+)\", \"$2 $1\"))", "smith john"}));
+
+INSTANTIATE_TEST_SUITE_P(
     DateTimes, LibraryEvalTest,
     ::testing::Values(
         EvalCase{"@(DateTime.UtcNow > context.Timestamp)", "True"},
@@ -192,6 +210,8 @@ INSTANTIATE_TEST_SUITE_P(
         EvalCase{"@(DateTime.Parse(\"2024-05-01T10:20:30+02:00\").ToString(\"o\"))",
                  "2024-05-01T08:20:30.0000000Z"},
         EvalCase{"@(DateTime.Parse(\"2024-05-01\") < DateTime.Parse(\"2024-05-02\"))", "True"},
+        EvalCase{"@(context.Timestamp.ToString(\"yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\"))",
+                 "00000000000000000000000000002023"},
         EvalCase{"@(context.Timestamp.AddMilliseconds(1).ToString(\"HH:mm:ss.fff\"))",
                  "22:13:20.001"}));
 
@@ -330,6 +350,13 @@ TEST_F(ExpressionTest, ResponseBodyAsUnsupportedTypeFails) {
   EXPECT_NE(error.message.find("not supported"), std::string::npos) << error.message;
 }
 
+TEST_F(ExpressionTest, InvalidRuntimePatternFails) {
+  context_.variables["pattern"] = Value("(");
+  Error error = RuntimeError("@(Regex.IsMatch(\"a\", (string)context.Variables[\"pattern\"]))");
+  EXPECT_EQ(error.reason, kExpressionFailureReason);
+  EXPECT_NE(error.message.find("invalid regular expression"), std::string::npos) << error.message;
+}
+
 TEST_F(ExpressionTest, BadBase64Fails) {
   Error error = RuntimeError("@(Convert.FromBase64String(\"@@@\"))");
   EXPECT_EQ(error.reason, kExpressionFailureReason);
@@ -371,6 +398,9 @@ INSTANTIATE_TEST_SUITE_P(
         CompileErrorCase{"@(int.Parse(\"1\", \"2\"))", 6, "takes 1 argument"},
         CompileErrorCase{"@(int.TryParse(\"1\"))", 6, "needs an out argument"},
         CompileErrorCase{"@(Encoding.UTF8.Encode(\"a\"))", 16, "unknown member 'Encode'"},
+        CompileErrorCase{"@(Regex.IsMatch(\"a\", \"(\"))", 21, "invalid regular expression"},
+        CompileErrorCase{"@(Regex.IsMatch(\"a\"))", 8, "takes 2 arguments"},
+        CompileErrorCase{"@(Regex.Matches(\"a\", \"b\"))", 8, "unknown member 'Matches'"},
         CompileErrorCase{"@(DateTime.Today)", 11, "unknown member 'Today' of DateTime"},
         CompileErrorCase{"@($\"a {} b\")", 7, "needs an expression"},
         CompileErrorCase{"@($\"a {1 +} b\")", 10, "a value is missing"},
