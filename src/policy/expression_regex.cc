@@ -107,15 +107,16 @@ Result<std::string> StringArgument(const Value& value, std::string_view what) {
 
 Result<std::shared_ptr<const boost::regex>> CompileRegex(const std::string& pattern,
                                                          bool ignore_case) {
-  boost::regex::flag_type flags = boost::regex::perl | boost::regex::no_except;
+  boost::regex::flag_type flags = boost::regex::perl;
   if (ignore_case) flags |= boost::regex::icase;
-  auto regex = std::make_shared<boost::regex>(pattern, flags);
-  if (regex->status() != 0) {
-    return MakeError(ErrorCode::kInvalidArgument, "invalid regular expression '" + pattern +
-                                                      "': error code " +
-                                                      std::to_string(regex->status()));
+  // Boost.Regex reports a syntax error only by exception, which carries the position.
+  try {
+    return std::shared_ptr<const boost::regex>(std::make_shared<boost::regex>(pattern, flags));
+  } catch (const boost::regex_error& error) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid regular expression '" + pattern + "' at character " +
+                         std::to_string(error.position() + 1) + ": " + error.what());
   }
-  return std::shared_ptr<const boost::regex>(std::move(regex));
 }
 
 StaticType RegexCallNode::TypeOf(RegexFunction function) {

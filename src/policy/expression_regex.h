@@ -14,7 +14,7 @@ namespace credgate::policy::internal {
 enum class RegexFunction { kIsMatch, kMatch, kReplace };
 
 // Compiles `pattern`, ignoring case when `ignore_case` is set. Errors: kInvalidArgument naming
-// the position of the syntax error.
+// the character where the syntax error is.
 Result<std::shared_ptr<const boost::regex>> CompileRegex(const std::string& pattern,
                                                          bool ignore_case);
 

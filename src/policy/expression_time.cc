@@ -69,7 +69,7 @@ Result<double> NumberArgument(std::string_view method, std::span<const Value> ar
 }
 
 // Appends `value`, which is not negative, with leading zeros up to `width` digits. A format
-// such as "yyyyyyyy" asks for more digits than the value has, so the zeros are appended apart.
+// such as "yyyyyyyy" requests more digits than the value has, so the zeros are appended apart.
 void AppendPadded(std::string& out, int64_t value, size_t width) {
   char buffer[24];
   auto end = std::to_chars(buffer, buffer + sizeof(buffer), value).ptr;
@@ -246,11 +246,13 @@ Result<Value> ParseDateTime(std::string_view text) {
     auto [ptr, ec] = std::from_chars(text.data() + at, text.data() + at + width, *out);
     return ec == std::errc() && ptr == text.data() + at + width;
   };
+
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!number(0, 4, &year) || text.size() < 10 || text[4] != '-' || !number(5, 2, &month) ||
       text[7] != '-' || !number(8, 2, &day)) {
     return invalid;
   }
+
   size_t at = 10;
   int64_t fraction = 0;
   if (at < text.size() && (text[at] == 'T' || text[at] == ' ')) {
@@ -270,6 +272,7 @@ Result<Value> ParseDateTime(std::string_view text) {
       if (digits == 0) return invalid;
     }
   }
+
   int64_t offset = 0;
   if (at < text.size() && text[at] == 'Z') {
     ++at;
@@ -283,6 +286,7 @@ Result<Value> ParseDateTime(std::string_view text) {
              (text[at] == '+' ? 1 : -1);
     at += 6;
   }
+
   if (at != text.size() || hour > 23 || minute > 59 || second > 59) return invalid;
   std::optional<int64_t> ticks = FromCivil(
       year, static_cast<unsigned>(month), static_cast<unsigned>(day),
@@ -354,7 +358,8 @@ std::string FormatDateTime(int64_t ticks, std::string_view format) {
         break;
       }
       case 't':
-        out += hour < 12 ? (run == 1 ? "A" : "AM") : (run == 1 ? "P" : "PM");
+        out += hour < 12 ? 'A' : 'P';
+        if (run > 1) out += 'M';
         break;
       case 'K':
         out.append(run, 'Z');
