@@ -50,6 +50,14 @@ struct ResponseState {
   std::string body;
 };
 
+// context.Deployment: where this gateway runs.
+struct DeploymentState {
+  std::string region;
+  std::string service_name;
+  std::string service_id;
+  std::string gateway_id;
+};
+
 // context.LastError as APIM defines it: the statement that failed and why.
 struct LastErrorState {
   std::string source;   // Statement name, for example "get-authorization-context".
@@ -74,6 +82,9 @@ struct ForwardState {
 struct PolicyContext {
   RequestState request;
   std::string request_id;
+  // When the gateway received the request: context.Timestamp, and the start of context.Elapsed.
+  std::chrono::system_clock::time_point timestamp{};
+  DeploymentState deployment;
   ApiState api;
   OperationState operation;
   std::unordered_map<std::string, Value> variables;

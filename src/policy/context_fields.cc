@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "common/encoding.h"
+#include "policy/expression_time.h"
 #include "policy/text.h"
 
 namespace credgate::policy::internal {
@@ -13,6 +14,8 @@ constexpr StaticType kNone{};
 constexpr StaticType kString{StaticKind::kString};
 constexpr StaticType kInt{StaticKind::kInt};
 constexpr StaticType kDictionaryType{StaticKind::kObject, "IReadOnlyDictionary"};
+constexpr StaticType kDateTime{StaticKind::kObject, "DateTime"};
+constexpr StaticType kTimeSpan{StaticKind::kObject, "TimeSpan"};
 
 using F = ContextField;
 using S = FieldShape;
@@ -55,6 +58,21 @@ constexpr ContextFieldInfo kFields[] = {
     {F::kLastErrorSection, F::kLastError, "Section", S::kValue, kString},
     {F::kLastErrorPath, F::kLastError, "Path", S::kValue, kString},
     {F::kLastErrorPolicyId, F::kLastError, "PolicyId", S::kValue, kString},
+    {F::kRequestBody, F::kRequest, "Body", S::kBody, kNone},
+    {F::kResponseBody, F::kResponse, "Body", S::kBody, kNone},
+    {F::kRequestOriginalUrl, F::kRequest, "OriginalUrl", S::kValue, kString},
+    {F::kDeployment, F::kRoot, "Deployment", S::kGroup, kNone},
+    {F::kDeploymentRegion, F::kDeployment, "Region", S::kValue, kString},
+    {F::kDeploymentServiceName, F::kDeployment, "ServiceName", S::kValue, kString},
+    {F::kDeploymentServiceId, F::kDeployment, "ServiceId", S::kValue, kString},
+    {F::kDeploymentGatewayId, F::kDeployment, "GatewayId", S::kValue, kString},
+    {F::kTimestamp, F::kRoot, "Timestamp", S::kValue, kDateTime},
+    {F::kElapsed, F::kRoot, "Elapsed", S::kValue, kTimeSpan},
+    // credgate has no subscriptions, users or products, so these read as null, which is what
+    // APIM gives an API that requires no subscription.
+    {F::kSubscription, F::kRoot, "Subscription", S::kValue, {StaticKind::kObject, "Subscription"}},
+    {F::kUser, F::kRoot, "User", S::kValue, {StaticKind::kObject, "User"}},
+    {F::kProduct, F::kRoot, "Product", S::kValue, {StaticKind::kObject, "Product"}},
 };
 
 std::string FullUrl(const RequestState& request) {
@@ -183,6 +201,7 @@ Value ReadContextField(ContextField field, const PolicyContext& context) {
     case F::kRequestMethod:
       return Value(request.method);
     case F::kRequestUrl:
+    case F::kRequestOriginalUrl:
       return Value(FullUrl(request));
     case F::kRequestUrlPath:
       return Value(request.path);
@@ -230,6 +249,21 @@ Value ReadContextField(ContextField field, const PolicyContext& context) {
       return last_error(&LastErrorState::path);
     case F::kLastErrorPolicyId:
       return last_error(&LastErrorState::policy_id);
+    case F::kDeploymentRegion:
+      return Value(context.deployment.region);
+    case F::kDeploymentServiceName:
+      return Value(context.deployment.service_name);
+    case F::kDeploymentServiceId:
+      return Value(context.deployment.service_id);
+    case F::kDeploymentGatewayId:
+      return Value(context.deployment.gateway_id);
+    case F::kTimestamp:
+      return DateTimeFromTimePoint(context.timestamp);
+    case F::kElapsed: {
+      auto elapsed = std::chrono::system_clock::now() - context.timestamp;
+      return Value(MakeTimeSpan(
+          std::chrono::duration_cast<std::chrono::microseconds>(elapsed).count() * 10));
+    }
     case F::kRequestHeaders:
       return Value(MakeDictionary(HeaderEntries(request.headers), /*ignore_case=*/true));
     case F::kResponseHeaders:

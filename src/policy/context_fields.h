@@ -51,12 +51,26 @@ enum class ContextField : uint8_t {
   kLastErrorSection,
   kLastErrorPath,
   kLastErrorPolicyId,
+  kRequestBody,
+  kResponseBody,
+  kRequestOriginalUrl,
+  kDeployment,
+  kDeploymentRegion,
+  kDeploymentServiceName,
+  kDeploymentServiceId,
+  kDeploymentGatewayId,
+  kTimestamp,
+  kElapsed,
+  kSubscription,
+  kUser,
+  kProduct,
 };
 
 enum class FieldShape {
   kGroup,       // Only its members are usable, as context.Request.
   kValue,       // A string or number, as context.Request.Method.
   kDictionary,  // Supports GetValueOrDefault, ContainsKey and the indexer, as Headers.
+  kBody,        // Read only through As<T>(), as context.Request.Body.As<string>().
 };
 
 // The type of a value as the compiler infers it. kAny defers checks to run time.

@@ -9,17 +9,30 @@ bool IsExpression(std::string_view text) {
   return text.starts_with("@(") || text.starts_with("@{");
 }
 
+namespace {
+
+// Sets the reason that on-error routes on, for a failure that a node did not mark.
+Result<Value> WithReason(Result<Value> result) {
+  if (result.ok() || !result.error().reason.empty()) return result;
+  Error error = std::move(result).take_error();
+  error.reason = std::string(kExpressionFailureReason);
+  return error;
+}
+
+}  // namespace
+
 Expression::Expression() = default;
 Expression::~Expression() = default;
 
 Result<Value> Expression::Evaluate(const PolicyContext& context) const {
-  std::vector<Value> locals(local_count_);
-  internal::EvalFrame frame{context, locals};
-  if (root_) return root_->Evaluate(frame);
+  // Most blocks have few variables, so their slots live on the stack.
+  boost::container::small_vector<Value, 8> locals(local_count_);
+  internal::EvalFrame frame{context, std::span<Value>(locals.data(), locals.size())};
+  if (root_) return WithReason(root_->Evaluate(frame));
 
   Value result;
   auto returned = block_->Run(frame, &result);
-  if (!returned.ok()) return returned.error();
+  if (!returned.ok()) return WithReason(returned.error());
   // The compiler rejects blocks that can finish without return, so `returned` is true here.
   return result;
 }

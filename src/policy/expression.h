@@ -5,14 +5,16 @@
 // methods and block variables are resolved then, so evaluation walks a tree and never re-parses.
 // A compiled Expression is immutable and Evaluate() may run on many threads at once.
 //
-// Supported now:
-//   - literals: strings with C# escapes, verbatim @"...", char, integer, real, bool and null;
-//   - operators: + - * / %, == != < > <= >=, && || !, ?: and ??;
-//   - member access with . and ?., method calls, indexers;
-//   - casts (string)x, (int)x, (bool)x, (double)x, (Authorization)x;
-//   - the `context` root (context_fields.h) and String methods (string_methods.h);
-//   - string.IsNullOrEmpty and string.IsNullOrWhiteSpace;
-//   - in blocks: var and typed declarations, assignment, if/else and return.
+// Supported (docs/policies.md lists each feature and its differences from APIM):
+//   - literals: strings with C# escapes, verbatim @"...", interpolated $"..{x}..", char,
+//     integer, real, bool and null;
+//   - operators: + - * / %, == != < > <= >=, && || !, ?:, ??, is, as;
+//   - member access with . and ?., method calls, indexers, casts such as (string)x;
+//   - the `context` root (context_fields.h), String methods (string_methods.h), static members
+//     such as int.Parse and DateTime.UtcNow (expression_calls.h), LINQ methods with lambdas,
+//     JWT, DateTime, TimeSpan and JSON values;
+//   - in blocks: var and typed declarations, =, +=, if/else, foreach, calls and JSON item
+//     assignments as statements, and return.
 #pragma once
 
 #include <memory>
@@ -52,9 +54,10 @@ class Expression {
   ~Expression();
 
   // Evaluates the expression against `context`. Errors: kInvalidArgument with reason
-  // kExpressionFailureReason on a null dereference without ?., an invalid cast, a wrong operand
-  // type, a missing dictionary key read through the indexer, or an out-of-range index. The
-  // message names the column inside the expression.
+  // kExpressionFailureReason, always, on a null dereference without ?., an invalid cast, a wrong
+  // operand type, a missing dictionary key read through the indexer, an out-of-range index,
+  // text that int.Parse or Body.As<JObject>() cannot parse, or an empty sequence for First().
+  // The message names the column inside the expression.
   Result<Value> Evaluate(const PolicyContext& context) const;
 
   std::string_view source() const { return source_; }

@@ -8,8 +8,8 @@ namespace {
 
 // Two-character punctuators come first, so that "??" matches before "?" and "==" before "=".
 constexpr std::string_view kPunctuators[] = {
-    "?.", "??", "==", "!=", "<=", ">=", "&&", "||", "(", ")", "{", "}", "[", "]",
-    ".",  ",",  ";",  "?",  ":",  "+",  "-",  "*",  "/", "%", "<", ">", "!", "=",
+    "?.", "?[", "??", "==", "!=", "<=", ">=", "&&", "||", "=>", "+=", "(", ")", "{", "}", "[",
+    "]",  ".",  ",",  ";",  "?",  ":",  "+",  "-",  "*",  "/",  "%",  "<", ">", "!", "=",
 };
 
 bool IsIdentifierStart(char c) {
@@ -132,9 +132,97 @@ Result<std::string> DecodeVerbatim(std::string_view source, size_t start, size_t
   return LexError(start, "unterminated verbatim string literal", error_offset);
 }
 
+// Returns the offset of the '}' that closes the hole opened at source[open], skipping nested
+// brackets and string literals, and sets *format_colon to the first ':' outside brackets (the
+// start of a format specifier), or npos. As in C#, a conditional operator in a hole must be
+// written in parentheses, because its ':' would start the format.
+Result<size_t> FindHoleEnd(std::string_view source, size_t open, size_t* format_colon,
+                           size_t* error_offset) {
+  int depth = 0;
+  *format_colon = std::string_view::npos;
+  for (size_t i = open + 1; i < source.size(); ++i) {
+    char c = source[i];
+    if (c == '"' || c == '\'') {
+      size_t end = 0;
+      auto skipped = DecodeQuoted(source, i, &end, error_offset);
+      if (!skipped.ok()) return skipped.error();
+      i = end - 1;
+    } else if (c == '(' || c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ')' || c == ']' || (c == '}' && depth > 0)) {
+      --depth;
+    } else if (c == '}') {
+      return i;
+    } else if (c == ':' && depth == 0 && *format_colon == std::string_view::npos) {
+      *format_colon = i;
+    }
+  }
+  return LexError(open, "missing '}' of the interpolation hole", error_offset);
+}
+
+// Decodes an interpolated string $"..." or $@"..." whose '$' or '@' is at source[start], with
+// its '"' at source[quote].
+Result<std::vector<InterpolationPart>> DecodeInterpolated(std::string_view source, size_t start,
+                                                          size_t quote, bool verbatim, size_t* end,
+                                                          size_t* error_offset) {
+  std::vector<InterpolationPart> parts(1);
+  size_t i = quote + 1;
+  while (i < source.size()) {
+    char c = source[i];
+    if (c == '"') {
+      if (verbatim && i + 1 < source.size() && source[i + 1] == '"') {
+        parts.back().literal += '"';
+        i += 2;
+        continue;
+      }
+      *end = i + 1;
+      return parts;
+    }
+    if ((c == '{' || c == '}') && i + 1 < source.size() && source[i + 1] == c) {
+      parts.back().literal += c;
+      i += 2;
+      continue;
+    }
+    if (c == '}')
+      return LexError(i, "unmatched '}' in an interpolated string; write '}}'", error_offset);
+    if (c == '{') {
+      size_t colon = 0;
+      auto close = FindHoleEnd(source, i, &colon, error_offset);
+      if (!close.ok()) return close.error();
+      InterpolationPart& part = parts.back();
+      part.hole_begin = i + 1;
+      part.hole_end = colon == std::string_view::npos ? *close : colon;
+      if (colon != std::string_view::npos) {
+        part.format = std::string(source.substr(colon + 1, *close - colon - 1));
+      }
+      parts.emplace_back();
+      i = *close + 1;
+      continue;
+    }
+    if (!verbatim && c == '\\') {
+      if (i + 1 >= source.size()) break;
+      size_t escape_end = 0;
+      // Decodes the escape as the only content of a quoted literal.
+      std::string one = "\"" + std::string(source.substr(i, source[i + 1] == 'u' ? 6 : 2)) + "\"";
+      auto decoded = DecodeQuoted(one, 0, &escape_end, error_offset);
+      if (!decoded.ok())
+        return LexError(i, "invalid escape sequence in an interpolated string", error_offset);
+      parts.back().literal += *decoded;
+      i += one.size() - 2;
+      continue;
+    }
+    if (!verbatim && c == '\n') break;
+    parts.back().literal += c;
+    ++i;
+  }
+  return LexError(start, "unterminated interpolated string", error_offset);
+}
+
 }  // namespace
 
-Result<std::vector<Token>> Tokenize(std::string_view source, size_t start, size_t* error_offset) {
+Result<std::vector<Token>> Tokenize(std::string_view source, size_t start, size_t* error_offset,
+                                    size_t end_offset) {
+  if (end_offset < source.size()) source = source.substr(0, end_offset);
   std::vector<Token> tokens;
   size_t i = start;
   while (i < source.size()) {
@@ -179,6 +267,14 @@ Result<std::vector<Token>> Tokenize(std::string_view source, size_t start, size_
       if (!decoded.ok()) return decoded.error();
       token.kind = TokenKind::kString;
       token.string_value = std::move(decoded).value();
+    } else if ((c == '$' || c == '@') && source.substr(i).find('"') <= 2 &&
+               (source.substr(i, 2) == "$\"" || source.substr(i, 3) == "$@\"" ||
+                source.substr(i, 3) == "@$\"")) {
+      size_t quote = source.find('"', i);
+      auto parts = DecodeInterpolated(source, i, quote, quote == i + 2, &end, error_offset);
+      if (!parts.ok()) return parts.error();
+      token.kind = TokenKind::kInterpolated;
+      token.parts = std::move(parts).value();
     } else if (c == '@' && i + 1 < source.size() && source[i + 1] == '"') {
       auto decoded = DecodeVerbatim(source, i, &end, error_offset);
       if (!decoded.ok()) return decoded.error();

@@ -4,12 +4,18 @@
 #include <cmath>
 #include <limits>
 
+#include "policy/expression_calls.h"
+#include "policy/expression_time.h"
+
 namespace credgate::policy::internal {
 
 namespace {
 
-// Evaluates `args` into `values`; returns the first failure.
-Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, std::vector<Value>& values) {
+std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+}  // namespace
+
+Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, ArgumentValues& values) {
   values.reserve(args.size());
   for (const auto& arg : args) {
     auto value = arg->Evaluate(frame);
@@ -18,10 +24,6 @@ Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, std::vect
   }
   return OkStatus();
 }
-
-std::string Quote(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-}  // namespace
 
 size_t HeightOver(std::initializer_list<const NodePtr*> children,
                   const std::vector<NodePtr>& more) {
@@ -58,7 +60,7 @@ Result<Value> ContextValueNode::Evaluate(EvalFrame& frame) const {
 }
 
 Result<Value> ContextCallNode::Evaluate(EvalFrame& frame) const {
-  std::vector<Value> args;
+  ArgumentValues args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   auto result = CallContextDictionary(field_, method_, args, frame.context);
   if (!result.ok()) return Fail(result.error().message);
@@ -94,7 +96,7 @@ Result<Value> MethodNode::Evaluate(EvalFrame& frame) const {
     return Fail("null reference: cannot call " + Quote(name_) + " on null; use '?." + name_ +
                 "' when the value may be null");
   }
-  std::vector<Value> args;
+  ArgumentValues args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   if (value.is_string() && string_method_ != nullptr) {
     // The compiler checks the argument count only when it knows the target is a String. A
@@ -128,7 +130,7 @@ Result<Value> IndexNode::Evaluate(EvalFrame& frame) const {
     if (null_conditional_) return Value();
     return Fail("null reference: cannot index null; use '?[' when the value may be null");
   }
-  std::vector<Value> args;
+  ArgumentValues args;
   CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
   if (value.is_string() && args.size() == 1 && args[0].is_int()) {
     int64_t index = args[0].AsInt();
@@ -146,16 +148,19 @@ Result<Value> IndexNode::Evaluate(EvalFrame& frame) const {
   return Fail(std::string(value.TypeName()) + " cannot be indexed");
 }
 
-Result<Value> StaticStringCallNode::Evaluate(EvalFrame& frame) const {
-  auto arg = arg_->Evaluate(frame);
-  if (!arg.ok()) return arg;
-  if (arg->is_null()) return Value(true);
-  if (!arg->is_string()) {
-    return Fail("string.IsNullOrEmpty expects a String, got " + std::string(arg->TypeName()));
+Status IndexNode::Assign(EvalFrame& frame, Value value) const {
+  auto target = target_->Evaluate(frame);
+  if (!target.ok()) return target.error();
+  if (target->is_null()) return Fail("null reference: cannot assign an item of null");
+  if (!target->is_object()) {
+    return Fail(std::string(target->TypeName()) + " items cannot be assigned");
   }
-  const std::string& text = arg->AsString();
-  if (method_ == StaticStringMethod::kIsNullOrEmpty) return Value(text.empty());
-  return Value(text.find_first_not_of(" \t\r\n\v\f") == std::string::npos);
+  ArgumentValues args;
+  CREDGATE_RETURN_IF_ERROR(EvaluateAll(args_, frame, args));
+  args.push_back(std::move(value));
+  auto result = target->AsObject().CallMethod("set_Item", args);
+  if (!result.ok()) return Fail(result.error().message);
+  return OkStatus();
 }
 
 Result<Value> CastNode::Evaluate(EvalFrame& frame) const {
@@ -257,6 +262,7 @@ Result<Value> BinaryNode::Arithmetic(const Value& left, const Value& right) cons
     right.AppendTo(out);
     return Value(std::move(out));
   }
+  if (left.is_object() || right.is_object()) return TimeArithmetic(left, right);
   if (!left.is_number() || !right.is_number()) {
     return Fail("operator cannot be applied to " + std::string(left.TypeName()) + " and " +
                 std::string(right.TypeName()));
@@ -302,7 +308,52 @@ Result<Value> BinaryNode::Arithmetic(const Value& left, const Value& right) cons
   }
 }
 
+Result<Value> BinaryNode::TimeArithmetic(const Value& left, const Value& right) const {
+  std::optional<int64_t> left_date = DateTimeTicks(left);
+  std::optional<int64_t> left_span = TimeSpanTicks(left);
+  std::optional<int64_t> right_date = DateTimeTicks(right);
+  std::optional<int64_t> right_span = TimeSpanTicks(right);
+  int64_t out = 0;
+  bool overflow = false;
+  if (op_ == BinaryOperator::kSubtract && left_date && right_date) {
+    return Value(MakeTimeSpan(*left_date - *right_date));
+  }
+  if ((op_ == BinaryOperator::kAdd || op_ == BinaryOperator::kSubtract) && right_span &&
+      (left_date || left_span)) {
+    int64_t base = left_date ? *left_date : *left_span;
+    overflow = op_ == BinaryOperator::kAdd ? __builtin_add_overflow(base, *right_span, &out)
+                                           : __builtin_sub_overflow(base, *right_span, &out);
+    if (left_span) {
+      if (overflow) return Fail("TimeSpan overflow");
+      return Value(MakeTimeSpan(out));
+    }
+    if (overflow || out < 0 || out > kMaxDateTimeTicks) {
+      return Fail("the result is outside the range of DateTime");
+    }
+    return Value(MakeDateTime(out));
+  }
+  return Fail("operator cannot be applied to " + std::string(left.TypeName()) + " and " +
+              std::string(right.TypeName()));
+}
+
 Result<Value> BinaryNode::Compare(const Value& left, const Value& right) const {
+  if (left.is_object() && right.is_object()) {
+    std::optional<int> order = left.AsObject().CompareTo(right.AsObject());
+    if (!order) {
+      return Fail("comparison cannot order " + std::string(left.TypeName()) + " and " +
+                  std::string(right.TypeName()));
+    }
+    switch (op_) {
+      case BinaryOperator::kLess:
+        return Value(*order < 0);
+      case BinaryOperator::kGreater:
+        return Value(*order > 0);
+      case BinaryOperator::kLessOrEqual:
+        return Value(*order <= 0);
+      default:
+        return Value(*order >= 0);
+    }
+  }
   if (!left.is_number() || !right.is_number()) {
     return Fail("comparison expects numbers, got " + std::string(left.TypeName()) + " and " +
                 std::string(right.TypeName()));
@@ -329,44 +380,62 @@ Result<Value> BinaryNode::Compare(const Value& left, const Value& right) const {
   }
 }
 
+Result<Value> IsNode::Evaluate(EvalFrame& frame) const {
+  auto operand = operand_->Evaluate(frame);
+  if (!operand.ok()) return operand;
+  const Value& value = *operand;
+  bool is = false;
+  switch (tested_.kind) {
+    case StaticKind::kNull:
+      is = value.is_null();
+      break;
+    case StaticKind::kString:
+      is = value.is_string();
+      break;
+    case StaticKind::kInt:
+      is = value.is_int();
+      break;
+    case StaticKind::kDouble:
+      is = value.is_double();
+      break;
+    case StaticKind::kBool:
+      is = value.is_bool();
+      break;
+    case StaticKind::kObject:
+      is = value.is_object() && value.AsObject().IsInstanceOf(tested_.object_type);
+      break;
+    case StaticKind::kAny:
+      is = !value.is_null();
+      break;
+  }
+  if (is_as_) return is ? std::move(operand) : Value();
+  return Value(is);
+}
+
+Result<Value> InterpolationNode::Evaluate(EvalFrame& frame) const {
+  std::string out;
+  for (const Part& part : parts_) {
+    out += part.literal;
+    if (!part.hole) continue;
+    auto value = part.hole->Evaluate(frame);
+    if (!value.ok()) return value;
+    if (part.format.empty()) {
+      value->AppendTo(out);
+      continue;
+    }
+    auto formatted = FormatArgument(*value, part.format);
+    if (!formatted.ok()) return part.hole->Fail(formatted.error().message);
+    out += formatted->ToString();
+  }
+  return Value(std::move(out));
+}
+
 Result<Value> ConditionalNode::Evaluate(EvalFrame& frame) const {
   auto condition = condition_->Evaluate(frame);
   if (!condition.ok()) return condition;
   auto flag = ToCondition(*condition, *condition_);
   if (!flag.ok()) return flag.error();
   return *flag ? when_true_->Evaluate(frame) : when_false_->Evaluate(frame);
-}
-
-Result<bool> AssignStatement::Run(EvalFrame& frame, Value*) const {
-  auto value = value_->Evaluate(frame);
-  if (!value.ok()) return value.error();
-  frame.locals[slot_] = std::move(value).value();
-  return false;
-}
-
-Result<bool> IfStatement::Run(EvalFrame& frame, Value* result) const {
-  auto condition = condition_->Evaluate(frame);
-  if (!condition.ok()) return condition.error();
-  auto flag = ToCondition(*condition, *condition_);
-  if (!flag.ok()) return flag.error();
-  if (*flag) return then_branch_->Run(frame, result);
-  if (else_branch_) return else_branch_->Run(frame, result);
-  return false;
-}
-
-Result<bool> ReturnStatement::Run(EvalFrame& frame, Value* result) const {
-  auto value = value_->Evaluate(frame);
-  if (!value.ok()) return value.error();
-  *result = std::move(value).value();
-  return true;
-}
-
-Result<bool> CompoundStatement::Run(EvalFrame& frame, Value* result) const {
-  for (const auto& statement : statements_) {
-    auto returned = statement->Run(frame, result);
-    if (!returned.ok() || *returned) return returned;
-  }
-  return false;
 }
 
 }  // namespace credgate::policy::internal

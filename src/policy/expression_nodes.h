@@ -4,8 +4,10 @@
 // they produce. Internal to the policy module.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
 #include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -19,8 +21,11 @@ namespace credgate::policy::internal {
 
 struct EvalFrame {
   const PolicyContext& context;
-  std::vector<Value>& locals;
+  std::span<Value> locals;  // One slot per block variable, lambda parameter and out variable.
 };
+
+// Argument values of one call. Calls with up to four arguments keep them on the stack.
+using ArgumentValues = boost::container::small_vector<Value, 4>;
 
 class Node;
 using NodePtr = std::unique_ptr<const Node>;
@@ -48,6 +53,9 @@ class Node {
   size_t height_;
 };
 
+// Evaluates `args` into `values`; returns the first failure.
+Status EvaluateAll(const std::vector<NodePtr>& args, EvalFrame& frame, ArgumentValues& values);
+
 // Returns one more than the tallest of `children` and `more`, which is the height of a node over
 // them. Null entries are skipped.
 size_t HeightOver(std::initializer_list<const NodePtr*> children,
@@ -58,6 +66,7 @@ class LiteralNode final : public Node {
   LiteralNode(size_t offset, StaticType type, Value value)
       : Node(offset, type), value_(std::move(value)) {}
   Result<Value> Evaluate(EvalFrame&) const override { return value_; }
+  const Value& value() const { return value_; }
 
  private:
   Value value_;
@@ -141,6 +150,9 @@ class MethodNode final : public Node {
 // target[args], target?[args]
 class IndexNode final : public Node {
  public:
+  // Runs `target[args] = value`, which only JObject and JArray support.
+  Status Assign(EvalFrame& frame, Value value) const;
+
   IndexNode(size_t offset, NodePtr target, std::vector<NodePtr> args, bool null_conditional)
       : Node(offset, {}, HeightOver({&target}, args)),
         target_(std::move(target)),
@@ -152,21 +164,6 @@ class IndexNode final : public Node {
   NodePtr target_;
   std::vector<NodePtr> args_;
   bool null_conditional_;
-};
-
-enum class StaticStringMethod { kIsNullOrEmpty, kIsNullOrWhiteSpace };
-
-class StaticStringCallNode final : public Node {
- public:
-  StaticStringCallNode(size_t offset, StaticStringMethod method, NodePtr arg)
-      : Node(offset, {StaticKind::kBool}, HeightOver({&arg})),
-        method_(method),
-        arg_(std::move(arg)) {}
-  Result<Value> Evaluate(EvalFrame& frame) const override;
-
- private:
-  StaticStringMethod method_;
-  NodePtr arg_;
 };
 
 // (Type)operand. `type` is kString, kInt, kBool, kDouble, kAny (object) or kObject (a named
@@ -222,11 +219,47 @@ class BinaryNode final : public Node {
 
  private:
   Result<Value> Arithmetic(const Value& left, const Value& right) const;
+  // DateTime and TimeSpan arithmetic: DateTime - DateTime, DateTime +/- TimeSpan and
+  // TimeSpan +/- TimeSpan.
+  Result<Value> TimeArithmetic(const Value& left, const Value& right) const;
   Result<Value> Compare(const Value& left, const Value& right) const;
 
   BinaryOperator op_;
   NodePtr left_;
   NodePtr right_;
+};
+
+// operand is Type, operand is null, and operand as Type (null when `is` would be false).
+class IsNode final : public Node {
+ public:
+  IsNode(size_t offset, StaticType tested, bool is_as, NodePtr operand)
+      : Node(offset, is_as ? tested : StaticType{StaticKind::kBool}, HeightOver({&operand})),
+        tested_(tested),
+        is_as_(is_as),
+        operand_(std::move(operand)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  StaticType tested_;  // kNull for `is null`.
+  bool is_as_;
+  NodePtr operand_;
+};
+
+// $"text {hole} text {hole:format}"
+class InterpolationNode final : public Node {
+ public:
+  struct Part {
+    std::string literal;  // Text before the hole.
+    NodePtr hole;         // Null after the last literal.
+    std::string format;   // The format after ':' in the hole, or "".
+  };
+
+  InterpolationNode(size_t offset, std::vector<Part> parts, size_t height)
+      : Node(offset, {StaticKind::kString}, height), parts_(std::move(parts)) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  std::vector<Part> parts_;
 };
 
 // condition ? when_true : when_false
@@ -244,60 +277,6 @@ class ConditionalNode final : public Node {
   NodePtr condition_;
   NodePtr when_true_;
   NodePtr when_false_;
-};
-
-// A statement of a @{ ... } block. Run() returns true once a return statement ran, with the
-// returned value in *result.
-class BlockStatement {
- public:
-  virtual ~BlockStatement() = default;
-  virtual Result<bool> Run(EvalFrame& frame, Value* result) const = 0;
-};
-
-using BlockStatementPtr = std::unique_ptr<const BlockStatement>;
-
-// `var x = value;` and `x = value;`
-class AssignStatement final : public BlockStatement {
- public:
-  AssignStatement(size_t slot, NodePtr value) : slot_(slot), value_(std::move(value)) {}
-  Result<bool> Run(EvalFrame& frame, Value* result) const override;
-
- private:
-  size_t slot_;
-  NodePtr value_;
-};
-
-class IfStatement final : public BlockStatement {
- public:
-  IfStatement(NodePtr condition, BlockStatementPtr then_branch, BlockStatementPtr else_branch)
-      : condition_(std::move(condition)),
-        then_branch_(std::move(then_branch)),
-        else_branch_(std::move(else_branch)) {}
-  Result<bool> Run(EvalFrame& frame, Value* result) const override;
-
- private:
-  NodePtr condition_;
-  BlockStatementPtr then_branch_;
-  BlockStatementPtr else_branch_;  // May be null.
-};
-
-class ReturnStatement final : public BlockStatement {
- public:
-  explicit ReturnStatement(NodePtr value) : value_(std::move(value)) {}
-  Result<bool> Run(EvalFrame& frame, Value* result) const override;
-
- private:
-  NodePtr value_;
-};
-
-class CompoundStatement final : public BlockStatement {
- public:
-  explicit CompoundStatement(std::vector<BlockStatementPtr> statements)
-      : statements_(std::move(statements)) {}
-  Result<bool> Run(EvalFrame& frame, Value* result) const override;
-
- private:
-  std::vector<BlockStatementPtr> statements_;
 };
 
 // Requires `value` to be a Boolean, as C# conditions do.

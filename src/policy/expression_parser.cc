@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "policy/expression.h"
+#include "policy/expression_calls.h"
 #include "policy/expression_lexer.h"
+#include "policy/expression_regex.h"
 #include "policy/static_types.h"
 
 namespace credgate::policy::internal {
@@ -27,11 +29,12 @@ bool IsNumeric(StaticType type) {
 
 class Parser {
  public:
-  Parser(std::vector<Token> tokens, size_t* error_offset)
-      : tokens_(std::move(tokens)), error_offset_(error_offset) {}
+  Parser(std::string_view source, std::vector<Token> tokens, size_t* error_offset)
+      : source_(source), tokens_(std::move(tokens)), error_offset_(error_offset) {}
 
   Result<ParsedExpression> ParseRoot() {
     ParsedExpression parsed;
+    scopes_.emplace_back();  // Holds `out var` locals of a single expression.
     if (Accept("(")) {
       POLICY_ASSIGN_OR_RETURN(root, ParseExpression());
       CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the expression"));
@@ -45,7 +48,6 @@ class Parser {
                     "'return value;'");
       }
       parsed.block = std::move(block);
-      parsed.local_count = local_types_.size();
     } else {
       return Fail(Peek().offset, "an expression starts with '@(' or '@{'");
     }
@@ -53,6 +55,7 @@ class Parser {
       return Fail(Peek().offset,
                   "unexpected '" + std::string(Peek().text) + "' after the end of the expression");
     }
+    parsed.local_count = local_types_.size();
     return parsed;
   }
 
@@ -149,11 +152,13 @@ class Parser {
       return BlockStatementPtr(std::make_unique<ReturnStatement>(std::move(value)));
     }
     if (IsKeyword(token, "if")) return ParseIf();
+    if (IsKeyword(token, "foreach")) return ParseForeach();
     if (token.kind == TokenKind::kIdentifier && Peek(1).kind == TokenKind::kIdentifier &&
         (IsKeyword(token, "var") || TypeForName(token.text))) {
       return ParseDeclaration();
     }
-    if (token.kind == TokenKind::kIdentifier && IsPunctuator(Peek(1), "=")) {
+    if (token.kind == TokenKind::kIdentifier &&
+        (IsPunctuator(Peek(1), "=") || IsPunctuator(Peek(1), "+="))) {
       const size_t* slot = FindLocal(token.text);
       if (slot == nullptr) {
         return Fail(token.offset, "unknown variable '" + std::string(token.text) +
@@ -162,14 +167,83 @@ class Parser {
       }
       size_t target = *slot;
       Next();
+      const Token& op = Next();
+      POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
+      CREDGATE_RETURN_IF_ERROR(Expect(";", "after the assignment"));
+      if (op.text == "+=") {
+        auto local = std::make_unique<LocalNode>(token.offset, target, local_types_[target]);
+        POLICY_ASSIGN_OR_RETURN(type, ResultType(BinaryOperator::kAdd, *local, *value, op.offset));
+        POLICY_ASSIGN_OR_RETURN(
+            sum, Checked(std::make_unique<BinaryNode>(op.offset, type, BinaryOperator::kAdd,
+                                                      std::move(local), std::move(value))));
+        value = std::move(sum);
+      }
+      if (local_types_[target].kind != value->type().kind) local_types_[target] = kAnyType;
+      return BlockStatementPtr(std::make_unique<AssignStatement>(target, std::move(value)));
+    }
+    return ParseExpressionStatement();
+  }
+
+  // `target[key] = value;` or a call run for its effect, such as `body.Remove("x");`.
+  Result<BlockStatementPtr> ParseExpressionStatement() {
+    const Token& first = Peek();
+    if (first.kind != TokenKind::kIdentifier) {
+      return Fail(first.offset,
+                  "expected a statement (var, if, foreach, return, an assignment or a call), "
+                  "found " +
+                      Describe(first));
+    }
+    POLICY_ASSIGN_OR_RETURN(expression, ParseExpression());
+    if (IsPunctuator(Peek(), "=")) {
+      if (dynamic_cast<const IndexNode*>(expression.get()) == nullptr) {
+        return Fail(Peek().offset,
+                    "only a local variable or an item of a JObject or JArray can be assigned");
+      }
       Next();
       POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
       CREDGATE_RETURN_IF_ERROR(Expect(";", "after the assignment"));
-      local_types_[target] = kAnyType;
-      return BlockStatementPtr(std::make_unique<AssignStatement>(target, std::move(value)));
+      return BlockStatementPtr(
+          std::make_unique<IndexAssignStatement>(std::move(expression), std::move(value)));
     }
-    return Fail(token.offset, "expected a statement (var, if, return or an assignment), found " +
-                                  Describe(token));
+    if (dynamic_cast<const MethodNode*>(expression.get()) == nullptr &&
+        dynamic_cast<const StaticCallNode*>(expression.get()) == nullptr) {
+      return Fail(expression->offset(),
+                  "only a method call can stand as a statement; assign or return the value");
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect(";", "after the statement"));
+    return BlockStatementPtr(std::make_unique<ExpressionStatement>(std::move(expression)));
+  }
+
+  Result<BlockStatementPtr> ParseForeach() {
+    Next();
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after 'foreach'"));
+    const Token& type = Next();
+    if (type.kind != TokenKind::kIdentifier ||
+        (!IsKeyword(type, "var") && !TypeForName(type.text))) {
+      return Fail(type.offset, "expected 'var' or a type in foreach, found " + Describe(type));
+    }
+    const Token& name = Next();
+    if (name.kind != TokenKind::kIdentifier) {
+      return Fail(name.offset, "expected the loop variable's name, found " + Describe(name));
+    }
+    if (FindLocal(name.text) != nullptr) {
+      return Fail(name.offset, "the variable '" + std::string(name.text) +
+                                   "' is already declared; choose another name");
+    }
+    if (!IsKeyword(Next(), "in")) return Fail(name.offset, "expected 'in' after the loop variable");
+    POLICY_ASSIGN_OR_RETURN(sequence, ParseExpression());
+    CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the foreach header"));
+    size_t slot = local_types_.size();
+    std::optional<StaticType> declared = TypeForName(type.text);
+    local_types_.push_back(declared ? *declared : kAnyType);
+    scopes_.emplace_back();
+    scopes_.back().emplace_back(std::string(name.text), slot);
+    POLICY_ASSIGN_OR_RETURN(body, Nested(&Parser::ParseStatement));
+    scopes_.pop_back();
+    // The loop may run zero times, so it never counts as returning.
+    always_returns_ = false;
+    return BlockStatementPtr(
+        std::make_unique<ForeachStatement>(slot, std::move(sequence), std::move(body)));
   }
 
   Result<BlockStatementPtr> ParseIf() {
@@ -322,7 +396,41 @@ class Parser {
                        {">", BinaryOperator::kGreater},
                        {"<=", BinaryOperator::kLessOrEqual},
                        {">=", BinaryOperator::kGreaterOrEqual}},
-                      &Parser::ParseAdditive);
+                      &Parser::ParseTypeTest);
+  }
+
+  // operand is Type, operand is null, operand is not null, operand as Type.
+  Result<NodePtr> ParseTypeTest() {
+    POLICY_ASSIGN_OR_RETURN(operand, ParseAdditive());
+    while (IsKeyword(Peek(), "is") || IsKeyword(Peek(), "as")) {
+      const Token& op = Next();
+      bool is_as = op.text == "as";
+      bool negated = !is_as && IsKeyword(Peek(), "not");
+      if (negated) Next();
+      const Token& name = Next();
+      std::optional<StaticType> type;
+      if (!is_as && IsKeyword(name, "null")) {
+        type = StaticType{StaticKind::kNull};
+      } else if (name.kind == TokenKind::kIdentifier) {
+        type = TypeForName(name.text);
+      }
+      if (!type || (is_as && type->kind != StaticKind::kString &&
+                    type->kind != StaticKind::kObject && type->kind != StaticKind::kAny)) {
+        return Fail(name.offset, "expected a " + std::string(is_as ? "reference type" : "type") +
+                                     " after '" + std::string(op.text) + "', found " +
+                                     Describe(name));
+      }
+      POLICY_ASSIGN_OR_RETURN(
+          test, Checked(std::make_unique<IsNode>(op.offset, *type, is_as, std::move(operand))));
+      operand = std::move(test);
+      if (negated) {
+        POLICY_ASSIGN_OR_RETURN(
+            not_node, Checked(std::make_unique<UnaryNode>(op.offset, kBoolType, UnaryOperator::kNot,
+                                                          std::move(operand))));
+        operand = std::move(not_node);
+      }
+    }
+    return operand;
   }
   Result<NodePtr> ParseAdditive() {
     return ParseChain({{"+", BinaryOperator::kAdd}, {"-", BinaryOperator::kSubtract}},
@@ -346,7 +454,8 @@ class Parser {
     const Token& after = Peek(3);
     bool operand_follows = after.kind == TokenKind::kIdentifier ||
                            after.kind == TokenKind::kString || after.kind == TokenKind::kInteger ||
-                           after.kind == TokenKind::kReal || IsPunctuator(after, "(") ||
+                           after.kind == TokenKind::kReal ||
+                           after.kind == TokenKind::kInterpolated || IsPunctuator(after, "(") ||
                            IsPunctuator(after, "!");
     return operand_follows ? type : std::nullopt;
   }
@@ -373,15 +482,80 @@ class Parser {
     return ParsePostfix(std::move(primary));
   }
 
+  // Parses arguments up to `close`. `out var name` declares a local in the current scope, and
+  // `name => body` is a lambda, which only LINQ methods accept.
   Result<std::vector<NodePtr>> ParseArguments(std::string_view close) {
     std::vector<NodePtr> args;
     if (Accept(close)) return args;
     while (true) {
-      POLICY_ASSIGN_OR_RETURN(arg, Nested(&Parser::ParseExpression));
+      NodePtr arg;
+      if (IsKeyword(Peek(), "out")) {
+        POLICY_ASSIGN_OR_RETURN(out, ParseOutArgument());
+        arg = std::move(out);
+      } else if (IsKeyword(Peek(), "preserveContent") && IsPunctuator(Peek(1), ":")) {
+        // The named argument of Body.As<T>(preserveContent: true); the name is dropped.
+        position_ += 2;
+        POLICY_ASSIGN_OR_RETURN(value, Nested(&Parser::ParseExpression));
+        arg = std::move(value);
+      } else if (Peek().kind == TokenKind::kIdentifier && IsPunctuator(Peek(1), "=>")) {
+        POLICY_ASSIGN_OR_RETURN(lambda, Nested(&Parser::ParseLambda));
+        arg = std::move(lambda);
+      } else {
+        POLICY_ASSIGN_OR_RETURN(value, Nested(&Parser::ParseExpression));
+        arg = std::move(value);
+      }
       args.push_back(std::move(arg));
       if (Accept(close)) return args;
       CREDGATE_RETURN_IF_ERROR(Expect(",", "between arguments"));
     }
+  }
+
+  Result<NodePtr> ParseOutArgument() {
+    const Token& out = Next();
+    const Token& type = Next();
+    const Token& name = Next();
+    if (type.kind != TokenKind::kIdentifier || name.kind != TokenKind::kIdentifier ||
+        (!IsKeyword(type, "var") && !TypeForName(type.text) && type.text != "Jwt")) {
+      return Fail(out.offset, "expected 'out var name' as the out argument");
+    }
+    if (FindLocal(name.text) != nullptr) {
+      return Fail(name.offset, "the variable '" + std::string(name.text) +
+                                   "' is already declared; choose another name");
+    }
+    size_t slot = local_types_.size();
+    local_types_.push_back(kAnyType);
+    scopes_.back().emplace_back(std::string(name.text), slot);
+    return NodePtr(std::make_unique<OutArgumentNode>(out.offset, slot));
+  }
+
+  Result<NodePtr> ParseLambda() {
+    const Token& name = Next();
+    Next();  // =>
+    if (FindLocal(name.text) != nullptr) {
+      return Fail(name.offset, "the lambda parameter '" + std::string(name.text) +
+                                   "' hides a variable of the same name; choose another name");
+    }
+    size_t slot = local_types_.size();
+    local_types_.push_back(kAnyType);
+    scopes_.emplace_back();
+    scopes_.back().emplace_back(std::string(name.text), slot);
+    auto body = ParseExpression();
+    scopes_.pop_back();
+    if (!body.ok()) return body.error();
+    return Checked(std::make_unique<LambdaNode>(name.offset, slot, std::move(body).value()));
+  }
+
+  // Rejects lambdas and out arguments in calls that take neither.
+  Status CheckPlainArguments(const std::vector<NodePtr>& args, std::string_view method) {
+    for (const auto& arg : args) {
+      if (dynamic_cast<const LambdaNode*>(arg.get()) != nullptr) {
+        return Fail(arg->offset(), std::string(method) + " does not take a lambda");
+      }
+      if (dynamic_cast<const OutArgumentNode*>(arg.get()) != nullptr) {
+        return Fail(arg->offset(), std::string(method) + " does not take an out argument");
+      }
+    }
+    return OkStatus();
   }
 
   // Parses "<Type>" after a generic method name, as in GetValueOrDefault<string>(...).
@@ -394,8 +568,8 @@ class Parser {
     std::optional<StaticType> type = TypeForName(name.text);
     if (!type) {
       return Fail(name.offset, "unknown type '" + std::string(name.text) +
-                                   "'; use string, int, long, bool, double, object or "
-                                   "Authorization");
+                                   "'; use string, int, long, bool, double, object, "
+                                   "Authorization, JObject, JArray or JToken");
     }
     position_ += 3;
     return type;
@@ -412,9 +586,11 @@ class Parser {
     while (true) {
       const Token& token = Peek();
       bool conditional = IsPunctuator(token, "?.");
-      if (IsPunctuator(token, "[")) {
+      if (IsPunctuator(token, "[") || IsPunctuator(token, "?[")) {
         Next();
+        conditional_chain = conditional_chain || token.text == "?[";
         POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
+        CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, "the indexer"));
         POLICY_ASSIGN_OR_RETURN(
             index, Checked(std::make_unique<IndexNode>(token.offset, std::move(target),
                                                        std::move(args), conditional_chain)));
@@ -442,6 +618,12 @@ class Parser {
       }
       Next();
       POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+      if (name.text == "As" && generic) {
+        // Body.As<T>() of an IResponse receives T as its first argument.
+        args.insert(args.begin(),
+                    std::make_unique<LiteralNode>(name.offset, StaticType{StaticKind::kString},
+                                                  Value(StaticTypeName(*generic))));
+      }
       POLICY_ASSIGN_OR_RETURN(
           node, MakeMethod(std::move(target), name, std::move(args), conditional_chain));
       POLICY_ASSIGN_OR_RETURN(wrapped, WrapGeneric(std::move(node), generic));
@@ -451,6 +633,26 @@ class Parser {
 
   Result<NodePtr> MakeMethod(NodePtr target, const Token& name, std::vector<NodePtr> args,
                              bool conditional) {
+    std::optional<LinqMethod> linq = FindLinqMethod(name.text);
+    bool is_string = target->type().kind == StaticKind::kString;
+    bool has_lambda = !args.empty() && dynamic_cast<const LambdaNode*>(args[0].get()) != nullptr;
+    // A LINQ name is a LINQ call unless the target is known to be a String, and only with a
+    // lambda or no argument: "a".Contains("b") and list.Contains(x) stay ordinary methods.
+    if (linq && is_string && has_lambda) {
+      return Fail(name.offset, "String is not a sequence, so it has no method '" +
+                                   std::string(name.text) + "'; use Split first");
+    }
+    if (linq && !is_string && (has_lambda || args.empty())) {
+      return MakeLinq(*linq, std::move(target), name, std::move(args), conditional);
+    }
+    if (name.text == "TryParseJwt" && args.size() == 1 &&
+        dynamic_cast<const OutArgumentNode*>(args[0].get()) != nullptr) {
+      size_t slot = static_cast<const OutArgumentNode&>(*args[0]).slot();
+      local_types_[slot] = StaticType{StaticKind::kObject, "Jwt"};
+      return Checked(
+          std::make_unique<TryParseJwtNode>(name.offset, std::move(target), slot, conditional));
+    }
+    CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, name.text));
     const StringMethodInfo* string_method = FindStringMethod(name.text);
     StaticType type = kAnyType;
     if (target->type().kind == StaticKind::kString) {
@@ -478,6 +680,164 @@ class Parser {
                                                 std::move(args), conditional));
   }
 
+  Result<NodePtr> MakeLinq(LinqMethod method, NodePtr target, const Token& name,
+                           std::vector<NodePtr> args, bool conditional) {
+    int arity = LinqLambdaArity(method);
+    if (args.size() > 1 || (arity == 0 && !args.empty()) || (arity == 2 && args.empty())) {
+      return Fail(name.offset,
+                  std::string(name.text) + (arity == 0   ? " takes no argument"
+                                            : arity == 1 ? " takes no argument or one lambda"
+                                                         : " takes one lambda, as x => x != null"));
+    }
+    NodePtr lambda = args.empty() ? nullptr : std::move(args[0]);
+    StaticKind target_kind = target->type().kind;
+    if (target_kind != StaticKind::kAny && target_kind != StaticKind::kObject) {
+      return Fail(name.offset, std::string(StaticTypeName(target->type())) +
+                                   " is not a sequence, so it has no method '" +
+                                   std::string(name.text) + "'");
+    }
+    bool predicate = method != LinqMethod::kSelect;
+    if (lambda && predicate) {
+      CREDGATE_RETURN_IF_ERROR(CheckBoolean(static_cast<const LambdaNode&>(*lambda).body(),
+                                            "the lambda of " + std::string(name.text)));
+    }
+    return Checked(std::make_unique<LinqNode>(name.offset, method, std::string(name.text),
+                                              std::move(target), std::move(lambda), conditional));
+  }
+
+  // Parses the holes of an interpolated string with the tokens of each hole in place of the
+  // main token stream, so they share the block's variables.
+  Result<NodePtr> ParseInterpolated(const Token& token) {
+    std::vector<InterpolationNode::Part> parts;
+    size_t height = 1;
+    for (const InterpolationPart& piece : token.parts) {
+      InterpolationNode::Part part{piece.literal, nullptr, piece.format};
+      if (piece.hole_end > piece.hole_begin || piece.hole_begin != 0) {
+        POLICY_ASSIGN_OR_RETURN(hole_tokens,
+                                Tokenize(source_, piece.hole_begin, error_offset_, piece.hole_end));
+        if (hole_tokens.size() == 1) {
+          return Fail(piece.hole_begin, "an interpolation hole '{}' needs an expression");
+        }
+        std::vector<Token> saved = std::exchange(tokens_, std::move(hole_tokens));
+        size_t saved_position = std::exchange(position_, 0);
+        auto hole = Nested(&Parser::ParseExpression);
+        bool at_end = hole.ok() && Peek().kind == TokenKind::kEnd;
+        size_t stray = Peek().offset;
+        std::string stray_text(Peek().text);
+        tokens_ = std::move(saved);
+        position_ = saved_position;
+        if (!hole.ok()) return hole.error();
+        if (!at_end) {
+          return Fail(stray, "unexpected '" + stray_text + "' in the interpolation hole");
+        }
+        height = std::max(height, (*hole)->height() + 1);
+        part.hole = std::move(hole).value();
+      }
+      parts.push_back(std::move(part));
+    }
+    return Checked(std::make_unique<InterpolationNode>(token.offset, std::move(parts), height));
+  }
+
+  // Returns the type of the value that a TryParse method writes to its out argument.
+  static StaticType OutType(std::string_view function) {
+    if (function.starts_with("double.")) return StaticType{StaticKind::kDouble};
+    if (function.starts_with("bool.")) return kBoolType;
+    return StaticType{StaticKind::kInt};
+  }
+
+  // Parses Regex.IsMatch(input, pattern[, options]), Regex.Match(input, pattern[, options]) or
+  // Regex.Replace(input, pattern, replacement[, options]). A literal pattern is compiled now, so
+  // a syntax error rejects the policy.
+  Result<NodePtr> ParseRegexCall(const Token& class_token, const Token& name) {
+    std::optional<RegexFunction> function;
+    if (IsKeyword(name, "IsMatch")) function = RegexFunction::kIsMatch;
+    if (IsKeyword(name, "Match")) function = RegexFunction::kMatch;
+    if (IsKeyword(name, "Replace")) function = RegexFunction::kReplace;
+    if (!function) {
+      return Fail(name.offset, "unknown member '" + std::string(name.text) +
+                                   "' of Regex; supported: IsMatch, Match, Replace");
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
+    POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+    CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, "Regex." + std::string(name.text)));
+
+    bool ignore_case = false;
+    auto* options = args.empty() ? nullptr : dynamic_cast<const StaticCallNode*>(args.back().get());
+    if (options != nullptr && options->function().name.starts_with("RegexOptions.")) {
+      ignore_case = options->function().name == "RegexOptions.IgnoreCase";
+      args.pop_back();
+    }
+    size_t expected = *function == RegexFunction::kReplace ? 3 : 2;
+    if (args.size() != expected) {
+      return Fail(name.offset,
+                  "Regex." + std::string(name.text) + " takes " + std::to_string(expected) +
+                      " arguments and optionally RegexOptions, not " + std::to_string(args.size()));
+    }
+
+    std::shared_ptr<const boost::regex> compiled;
+    if (auto* literal = dynamic_cast<const LiteralNode*>(args[1].get());
+        literal != nullptr && literal->value().is_string()) {
+      auto regex = CompileRegex(literal->value().AsString(), ignore_case);
+      if (!regex.ok()) return Fail(literal->offset(), regex.error().message);
+      compiled = std::move(regex).value();
+    }
+    return Checked(std::make_unique<RegexCallNode>(class_token.offset, *function, std::move(args),
+                                                   std::move(compiled), ignore_case));
+  }
+
+  // Parses Class.Member or Class.Member(args) for a static class such as int or DateTime.
+  Result<NodePtr> ParseStaticCall(const Token& class_token) {
+    std::string class_name(class_token.text);
+    CREDGATE_RETURN_IF_ERROR(Expect(".", "after '" + class_name + "'"));
+    const Token* name = &Next();
+    if (class_name == "Regex") return ParseRegexCall(class_token, *name);
+    if (class_name == "Encoding" && IsKeyword(*name, "UTF8")) {
+      class_name = "Encoding.UTF8";
+      CREDGATE_RETURN_IF_ERROR(Expect(".", "after 'Encoding.UTF8'"));
+      name = &Next();
+    }
+    const StaticFunction* function =
+        name->kind == TokenKind::kIdentifier ? FindStaticFunction(class_name, name->text) : nullptr;
+    if (function == nullptr) {
+      return Fail(name->offset, "unknown member '" + std::string(name->text) + "' of " +
+                                    class_name + "; supported: " + StaticMembersOf(class_name));
+    }
+    if (function->is_property) {
+      return NodePtr(std::make_unique<StaticCallNode>(class_token.offset, *function,
+                                                      std::vector<NodePtr>(), std::nullopt));
+    }
+
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
+    POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+    std::optional<size_t> out_slot;
+    if (function->takes_out && !args.empty()) {
+      if (auto* out = dynamic_cast<const OutArgumentNode*>(args.back().get())) {
+        out_slot = out->slot();
+        local_types_[*out_slot] = OutType(function->name);
+        args.pop_back();
+      }
+    }
+
+    if (function->takes_out && !out_slot) {
+      return Fail(name->offset, std::string(function->name) +
+                                    " needs an out argument, as in (text, out var number)");
+    }
+    CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, function->name));
+
+    if (args.size() < function->min_args || args.size() > function->max_args) {
+      std::string range = std::to_string(function->min_args);
+      if (function->max_args == SIZE_MAX) {
+        range += " or more";
+      } else if (function->max_args != function->min_args) {
+        range += " to " + std::to_string(function->max_args);
+      }
+      return Fail(name->offset, std::string(function->name) + " takes " + range +
+                                    " argument(s), not " + std::to_string(args.size()));
+    }
+    return Checked(
+        std::make_unique<StaticCallNode>(class_token.offset, *function, std::move(args), out_slot));
+  }
+
   Result<NodePtr> ParsePrimary() {
     const Token& token = Next();
     switch (token.kind) {
@@ -490,6 +850,8 @@ class Parser {
       case TokenKind::kReal:
         return NodePtr(std::make_unique<LiteralNode>(token.offset, StaticType{StaticKind::kDouble},
                                                      Value(token.real_value)));
+      case TokenKind::kInterpolated:
+        return ParseInterpolated(token);
       case TokenKind::kEnd:
         return Fail(token.offset, "unexpected end of the expression; a value is missing");
       case TokenKind::kPunctuator:
@@ -511,35 +873,13 @@ class Parser {
           std::make_unique<LiteralNode>(token.offset, StaticType{StaticKind::kNull}, Value()));
     }
     if (name == "context") return ParseContext(token.offset);
-    if (name == "string" || name == "String") return ParseStaticString(token);
     if (const size_t* slot = FindLocal(name)) {
       return NodePtr(std::make_unique<LocalNode>(token.offset, *slot, local_types_[*slot]));
     }
+    if (IsStaticClass(name) && IsPunctuator(Peek(), ".")) return ParseStaticCall(token);
     return Fail(token.offset, "unknown identifier '" + std::string(name) +
                                   "'; an expression starts from 'context', a literal or a "
                                   "variable declared in the block");
-  }
-
-  Result<NodePtr> ParseStaticString(const Token& token) {
-    CREDGATE_RETURN_IF_ERROR(Expect(".", "after 'string'"));
-    const Token& name = Next();
-    StaticStringMethod method;
-    if (IsKeyword(name, "IsNullOrEmpty")) {
-      method = StaticStringMethod::kIsNullOrEmpty;
-    } else if (IsKeyword(name, "IsNullOrWhiteSpace")) {
-      method = StaticStringMethod::kIsNullOrWhiteSpace;
-    } else {
-      return Fail(name.offset, "unknown method 'string." + std::string(name.text) +
-                                   "'; use string.IsNullOrEmpty or string.IsNullOrWhiteSpace");
-    }
-    CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
-    POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
-    if (args.size() != 1) {
-      return Fail(name.offset, "string." + std::string(name.text) + " takes 1 argument, not " +
-                                   std::to_string(args.size()));
-    }
-    return Checked(
-        std::make_unique<StaticStringCallNode>(token.offset, method, std::move(args[0])));
   }
 
   // Resolves context.A.B... to a ContextField at compile time.
@@ -560,6 +900,7 @@ class Parser {
       field = member->field;
       offset = name.offset;
       if (member->shape == FieldShape::kDictionary) return ParseContextDictionary(field, offset);
+      if (member->shape == FieldShape::kBody) return ParseBody(field, offset);
     }
     if (InfoOf(field).shape == FieldShape::kGroup) {
       return Fail(offset, PathOf(field) +
@@ -568,12 +909,54 @@ class Parser {
     return NodePtr(std::make_unique<ContextValueNode>(offset, field, conditional));
   }
 
+  // Parses .As<T>(preserveContent: true) after context.Request.Body or context.Response.Body.
+  Result<NodePtr> ParseBody(ContextField field, size_t offset) {
+    const std::string usage = PathOf(field) +
+                              " is read with As<string>(), As<JObject>(), "
+                              "As<JArray>() or As<JToken>()";
+    if (!IsPunctuator(Peek(), ".") || !IsKeyword(Peek(1), "As") || !IsPunctuator(Peek(2), "<") ||
+        Peek(3).kind != TokenKind::kIdentifier || !IsPunctuator(Peek(4), ">") ||
+        !IsPunctuator(Peek(5), "(")) {
+      return Fail(offset, usage);
+    }
+    const Token& type = Peek(3);
+    position_ += 6;
+    BodyFormat format;
+    StaticType static_type;
+    if (type.text == "string" || type.text == "String") {
+      format = BodyFormat::kString;
+      static_type = StaticType{StaticKind::kString};
+    } else if (type.text == "JObject") {
+      format = BodyFormat::kJObject;
+      static_type = StaticType{StaticKind::kObject, "JObject"};
+    } else if (type.text == "JArray") {
+      format = BodyFormat::kJArray;
+      static_type = StaticType{StaticKind::kObject, "JArray"};
+    } else if (type.text == "JToken") {
+      format = BodyFormat::kJToken;
+      static_type = StaticType{StaticKind::kObject, "JToken"};
+    } else {
+      return Fail(type.offset, usage);
+    }
+    // The one argument, preserveContent, may be named or not. Its value does not matter,
+    // because the gateway keeps the body either way.
+    if (!Accept(")")) {
+      if (IsKeyword(Peek(), "preserveContent") && IsPunctuator(Peek(1), ":")) position_ += 2;
+      POLICY_ASSIGN_OR_RETURN(preserve, ParseExpression());
+      CREDGATE_RETURN_IF_ERROR(CheckBoolean(*preserve, "preserveContent"));
+      CREDGATE_RETURN_IF_ERROR(Expect(")", "after preserveContent"));
+    }
+    return NodePtr(std::make_unique<BodyNode>(offset, static_type,
+                                              field == ContextField::kResponseBody, format));
+  }
+
   Result<NodePtr> ParseContextDictionary(ContextField field, size_t offset) {
     StaticType value_type =
         field == ContextField::kVariables ? kAnyType : StaticType{StaticKind::kString};
     if (IsPunctuator(Peek(), "[")) {
       size_t index_offset = Next().offset;
       POLICY_ASSIGN_OR_RETURN(args, ParseArguments("]"));
+      CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, "the indexer"));
       if (args.size() != 1) return Fail(index_offset, "the indexer takes one key");
       return Checked(std::make_unique<ContextCallNode>(
           index_offset, field, DictionaryMethod::kIndexer, std::move(args), value_type));
@@ -588,6 +971,7 @@ class Parser {
         POLICY_ASSIGN_OR_RETURN(generic, ParseGenericArgument());
         CREDGATE_RETURN_IF_ERROR(Expect("(", "after the method name"));
         POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+        CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, name.text));
         size_t max_args = *method == DictionaryMethod::kGetValueOrDefault ? 2 : 1;
         if (args.empty() || args.size() > max_args) {
           return Fail(name.offset, PathOf(field) + "." + std::string(name.text) + " takes " +
@@ -607,6 +991,7 @@ class Parser {
     return NodePtr(std::make_unique<ContextValueNode>(offset, field, false));
   }
 
+  std::string_view source_;
   std::vector<Token> tokens_;
   size_t position_ = 0;
   size_t* error_offset_;
@@ -625,7 +1010,7 @@ Result<ParsedExpression> ParseExpression(std::string_view text, size_t* error_of
                      "an expression starts with '@(' or '@{' at column 1 of the expression");
   }
   POLICY_ASSIGN_OR_RETURN(tokens, Tokenize(text, /*start=*/1, error_offset));
-  Parser parser(std::move(tokens), error_offset);
+  Parser parser(text, std::move(tokens), error_offset);
   return parser.ParseRoot();
 }
 

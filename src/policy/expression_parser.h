@@ -6,6 +6,7 @@
 
 #include "common/result.h"
 #include "policy/expression_nodes.h"
+#include "policy/expression_statements.h"
 
 namespace credgate::policy::internal {
 

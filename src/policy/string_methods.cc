@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "policy/expression_jwt.h"
+#include "policy/text.h"
+
 namespace credgate::policy::internal {
 
 namespace {
@@ -16,9 +19,9 @@ constexpr StringMethodInfo kMethods[] = {
     {StringMethod::kReplace, "Replace", 2, 2, kStringType},
     {StringMethod::kSplit, "Split", 1, 8, kArrayType},
     {StringMethod::kSubstring, "Substring", 1, 2, kStringType},
-    {StringMethod::kContains, "Contains", 1, 1, kBoolType},
-    {StringMethod::kStartsWith, "StartsWith", 1, 1, kBoolType},
-    {StringMethod::kEndsWith, "EndsWith", 1, 1, kBoolType},
+    {StringMethod::kContains, "Contains", 1, 2, kBoolType},
+    {StringMethod::kStartsWith, "StartsWith", 1, 2, kBoolType},
+    {StringMethod::kEndsWith, "EndsWith", 1, 2, kBoolType},
     {StringMethod::kToLower, "ToLower", 0, 0, kStringType},
     {StringMethod::kToLower, "ToLowerInvariant", 0, 0, kStringType},
     {StringMethod::kToUpper, "ToUpper", 0, 0, kStringType},
@@ -26,10 +29,12 @@ constexpr StringMethodInfo kMethods[] = {
     {StringMethod::kTrim, "Trim", 0, 1, kStringType},
     {StringMethod::kTrimStart, "TrimStart", 0, 1, kStringType},
     {StringMethod::kTrimEnd, "TrimEnd", 0, 1, kStringType},
-    {StringMethod::kIndexOf, "IndexOf", 1, 2, kIntType},
+    {StringMethod::kIndexOf, "IndexOf", 1, 3, kIntType},
     {StringMethod::kLastIndexOf, "LastIndexOf", 1, 1, kIntType},
     {StringMethod::kToString, "ToString", 0, 0, kStringType},
-    {StringMethod::kEquals, "Equals", 1, 1, kBoolType},
+    {StringMethod::kEquals, "Equals", 1, 2, kBoolType},
+    {StringMethod::kAsJwt, "AsJwt", 0, 0, {StaticKind::kObject, "Jwt"}},
+    {StringMethod::kAsBasic, "AsBasic", 0, 0, {StaticKind::kObject, "BasicAuthCredentials"}},
 };
 
 constexpr std::string_view kWhitespace = " \t\r\n\v\f";
@@ -53,6 +58,31 @@ std::string Trim(std::string_view text, std::string_view chars, bool start, bool
   return std::string(text.substr(first, last - first + 1));
 }
 
+// Returns whether the last argument is StringComparison.OrdinalIgnoreCase or another
+// IgnoreCase member, and drops it from `args`. Case folding is ASCII only.
+bool TakeIgnoreCase(std::span<const Value>& args) {
+  if (args.empty() || !args.back().is_object() ||
+      args.back().AsObject().TypeName() != "StringComparison") {
+    return false;
+  }
+  bool ignore_case = args.back().AsObject().ToString().ends_with("IgnoreCase");
+  args = args.first(args.size() - 1);
+  return ignore_case;
+}
+
+std::string_view FindNameOf(StringMethod method) {
+  for (const auto& info : kMethods) {
+    if (info.method == method) return info.name;
+  }
+  return "String";
+}
+
+std::string Lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = ToLowerAscii(c);
+  return out;
+}
+
 }  // namespace
 
 const StringMethodInfo* FindStringMethod(std::string_view name) {
@@ -68,8 +98,10 @@ std::string StringMethodNames() {
   return names;
 }
 
-Result<Value> CallStringMethod(StringMethod method, const std::string& target,
-                               std::span<const Value> args) {
+namespace {
+
+Result<Value> CallExact(StringMethod method, const std::string& target,
+                        std::span<const Value> args) {
   switch (method) {
     case StringMethod::kReplace: {
       if (args[0].is_null() || args[0].ToString().empty()) {
@@ -176,8 +208,38 @@ Result<Value> CallStringMethod(StringMethod method, const std::string& target,
       return Value(target);
     case StringMethod::kEquals:
       return Value(args[0].is_string() && args[0].AsString() == target);
+    case StringMethod::kAsJwt: {
+      std::shared_ptr<const Object> jwt = ParseJwtObject(target);
+      return jwt ? Value(std::move(jwt)) : Value();
+    }
+    case StringMethod::kAsBasic: {
+      std::shared_ptr<const Object> credentials = ParseBasicCredentials(target);
+      return credentials ? Value(std::move(credentials)) : Value();
+    }
   }
   return Value();
+}
+
+}  // namespace
+
+Result<Value> CallStringMethod(StringMethod method, const std::string& target,
+                               std::span<const Value> args) {
+  const bool comparing = method == StringMethod::kContains || method == StringMethod::kStartsWith ||
+                         method == StringMethod::kEndsWith || method == StringMethod::kEquals ||
+                         method == StringMethod::kIndexOf;
+  if (!comparing) return CallExact(method, target, args);
+
+  const bool ignore_case = TakeIgnoreCase(args);
+  const size_t max_args = method == StringMethod::kIndexOf ? 2 : 1;
+  if (args.size() > max_args) {
+    return ArgumentError(FindNameOf(method), "the last argument must be a StringComparison");
+  }
+  if (!ignore_case) return CallExact(method, target, args);
+
+  // Ignoring case compares lowercased copies of the target and the searched text.
+  std::vector<Value> lowered(args.begin(), args.end());
+  if (lowered[0].is_string()) lowered[0] = Value(Lower(lowered[0].AsString()));
+  return CallExact(method, Lower(target), lowered);
 }
 
 }  // namespace credgate::policy::internal

@@ -28,6 +28,8 @@ enum class StringMethod {
   kLastIndexOf,
   kToString,
   kEquals,
+  kAsJwt,
+  kAsBasic,
 };
 
 struct StringMethodInfo {

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "common/secret.h"
+#include "policy/expression_json.h"
 #include "policy/text.h"
 
 namespace credgate::policy {
@@ -21,6 +22,25 @@ Error WrongArguments(std::string_view type, std::string_view method, size_t coun
                                                     std::string(method) + "' does not take " +
                                                     std::to_string(count) + " argument(s)");
 }
+
+// An entry of a dictionary as LINQ and foreach see it, with members Key and Value.
+class KeyValuePair final : public Object {
+ public:
+  KeyValuePair(std::string key, Value value) : key_(std::move(key)), value_(std::move(value)) {}
+
+  std::string_view TypeName() const override { return "KeyValuePair"; }
+  std::string ToString() const override { return "[" + key_ + ", " + value_.ToString() + "]"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "Key") return Value(key_);
+    if (name == "Value") return value_;
+    return UnknownMember(TypeName(), name);
+  }
+
+ private:
+  std::string key_;
+  Value value_;
+};
 
 class Dictionary final : public Object {
  public:
@@ -42,6 +62,12 @@ class Dictionary final : public Object {
       return Value(MakeList(std::move(keys)));
     }
     return UnknownMember(TypeName(), name);
+  }
+
+  std::optional<size_t> SequenceSize() const override { return entries_.size(); }
+  Value SequenceItem(size_t index) const override {
+    return Value(
+        std::make_shared<const KeyValuePair>(entries_[index].first, entries_[index].second));
   }
 
   Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
@@ -85,6 +111,9 @@ class List final : public Object {
     return UnknownMember(TypeName(), name);
   }
 
+  std::optional<size_t> SequenceSize() const override { return items_.size(); }
+  Value SequenceItem(size_t index) const override { return items_[index]; }
+
   Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
     if (args.size() != 1) return WrongArguments(TypeName(), name, args.size());
     if (name == kIndexerMethod) {
@@ -107,6 +136,95 @@ class List final : public Object {
 
  private:
   std::vector<Value> items_;
+};
+
+class Bytes final : public Object {
+ public:
+  explicit Bytes(std::string bytes) : bytes_(std::move(bytes)) {}
+
+  std::string_view TypeName() const override { return "Byte[]"; }
+  std::string ToString() const override { return "System.Byte[]"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "Length") return Value(static_cast<int64_t>(bytes_.size()));
+    return UnknownMember(TypeName(), name);
+  }
+
+  Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
+    if (name != kIndexerMethod) return UnknownMember(TypeName(), name);
+    if (args.size() != 1) return WrongArguments(TypeName(), name, args.size());
+    if (!args[0].is_int() || args[0].AsInt() < 0 ||
+        static_cast<uint64_t>(args[0].AsInt()) >= bytes_.size()) {
+      return MakeError(ErrorCode::kInvalidArgument, "index " + args[0].ToString() +
+                                                        " is outside the byte array of length " +
+                                                        std::to_string(bytes_.size()));
+    }
+    return SequenceItem(static_cast<size_t>(args[0].AsInt()));
+  }
+
+  std::optional<size_t> SequenceSize() const override { return bytes_.size(); }
+  Value SequenceItem(size_t index) const override {
+    return Value(static_cast<int64_t>(static_cast<uint8_t>(bytes_[index])));
+  }
+
+  const std::string& bytes() const { return bytes_; }
+
+ private:
+  std::string bytes_;
+};
+
+// The Body of an IResponse. The expression compiler passes the type argument of As<T>() as the
+// first argument, because the call has no other way to see it.
+class MessageBody final : public Object {
+ public:
+  explicit MessageBody(std::string body) : body_(std::move(body)) {}
+
+  std::string_view TypeName() const override { return "MessageBody"; }
+
+  Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
+    if (name != "As") return UnknownMember(TypeName(), name);
+    if (args.empty() || args.size() > 2 || !args[0].is_string()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "Body.As needs a type argument, as in Body.As<JObject>()");
+    }
+    const std::string& type = args[0].AsString();
+    if (type == "string" || type == "String") return Value(body_);
+    if (type == "JObject") return internal::ParseJsonBody(body_, /*want_array=*/false);
+    if (type == "JArray") return internal::ParseJsonBody(body_, /*want_array=*/true);
+    if (type == "JToken") return internal::ParseJsonToken(body_);
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "Body.As<" + type +
+                         ">() is not supported; use string, JObject, JArray or "
+                         "JToken");
+  }
+
+ private:
+  std::string body_;
+};
+
+class Response final : public Object {
+ public:
+  Response(int status_code, std::string reason, Entries headers, std::string body)
+      : status_code_(status_code),
+        reason_(std::move(reason)),
+        headers_(MakeDictionary(std::move(headers), /*ignore_case=*/true)),
+        body_(std::make_shared<const MessageBody>(std::move(body))) {}
+
+  std::string_view TypeName() const override { return "IResponse"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "StatusCode") return Value(status_code_);
+    if (name == "StatusReason") return Value(reason_);
+    if (name == "Headers") return Value(headers_);
+    if (name == "Body") return Value(body_);
+    return UnknownMember(TypeName(), name);
+  }
+
+ private:
+  int status_code_;
+  std::string reason_;
+  std::shared_ptr<const Object> headers_;
+  std::shared_ptr<const Object> body_;
 };
 
 class Authorization final : public Object {
@@ -206,7 +324,7 @@ bool ValuesEqual(const Value& a, const Value& b) {
     case Value::Kind::kString:
       return a.AsString() == b.AsString();
     case Value::Kind::kObject:
-      return a.object() == b.object();
+      return a.object() == b.object() || a.AsObject().Equals(b.AsObject());
     default:
       return false;
   }
@@ -215,6 +333,10 @@ bool ValuesEqual(const Value& a, const Value& b) {
 bool Object::IsInstanceOf(std::string_view type_name) const {
   return type_name == TypeName() || type_name == "object";
 }
+
+Value Object::SequenceItem(size_t) const { return Value(); }
+
+std::optional<int> Object::CompareTo(const Object&) const { return std::nullopt; }
 
 Result<Value> Object::GetMember(std::string_view name) const {
   return UnknownMember(TypeName(), name);
@@ -239,6 +361,22 @@ std::shared_ptr<const Object> MakeDictionary(Entries entries, bool ignore_case) 
 
 std::shared_ptr<const Object> MakeList(std::vector<Value> items) {
   return std::make_shared<const List>(std::move(items));
+}
+
+std::shared_ptr<const Object> MakeResponse(int status_code, std::string reason, Entries headers,
+                                           std::string body) {
+  return std::make_shared<const Response>(status_code, std::move(reason), std::move(headers),
+                                          std::move(body));
+}
+
+std::shared_ptr<const Object> MakeBytes(std::string bytes) {
+  return std::make_shared<const Bytes>(std::move(bytes));
+}
+
+const std::string* BytesOf(const Value& value) {
+  if (!value.is_object()) return nullptr;
+  const auto* bytes = dynamic_cast<const Bytes*>(&value.AsObject());
+  return bytes == nullptr ? nullptr : &bytes->bytes();
 }
 
 Value ValueFromJson(const boost::json::value& json) {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -100,6 +101,19 @@ class Object {
   virtual Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const;
 
   virtual std::string ToString() const { return std::string(TypeName()); }
+
+  // The number of items when the object is a sequence that LINQ methods and foreach can walk
+  // (a list, a JSON array or object, a dictionary), or nullopt.
+  virtual std::optional<size_t> SequenceSize() const { return std::nullopt; }
+  // Returns item `index`, which is below SequenceSize().
+  virtual Value SequenceItem(size_t index) const;
+
+  // Returns whether C#'s == holds against `other`. The default compares identity, and value
+  // types such as DateTime compare their contents.
+  virtual bool Equals(const Object& other) const { return this == &other; }
+  // Returns <0, 0 or >0 as this orders before, with or after `other`, or nullopt when the two
+  // have no order (the default). DateTime and TimeSpan order by their ticks.
+  virtual std::optional<int> CompareTo(const Object& other) const;
 };
 
 using Entries = std::vector<std::pair<std::string, Value>>;
@@ -120,6 +134,19 @@ std::shared_ptr<const Object> MakeDictionary(Entries entries, bool ignore_case);
 
 // Returns a read-only list (TypeName "Array") with Length, Count, the indexer and Contains.
 std::shared_ptr<const Object> MakeList(std::vector<Value> items);
+
+// Returns an IResponse, the value that send-request stores under response-variable-name, with
+// StatusCode, StatusReason, Headers (a dictionary whose keys ignore ASCII case; a repeated
+// header's values are joined with ",") and Body. Body is read with As<string>(),
+// As<JObject>(), As<JArray>() or As<JToken>(), as context.Response.Body is.
+std::shared_ptr<const Object> MakeResponse(int status_code, std::string reason, Entries headers,
+                                           std::string body);
+
+// Returns a byte array (TypeName "Byte[]"), the value of Encoding.UTF8.GetBytes and
+// Convert.FromBase64String, with Length and an indexer that reads one byte as an integer.
+std::shared_ptr<const Object> MakeBytes(std::string bytes);
+// Returns the bytes of a byte array made by MakeBytes, or nullptr for any other value.
+const std::string* BytesOf(const Value& value);
 
 // Converts a JSON value: null, bool, int64 (uint64 above INT64_MAX becomes double), double,
 // string, object (MakeDictionary, ordinal keys) or array (MakeList).

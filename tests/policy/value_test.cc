@@ -51,6 +51,39 @@ TEST(ValueTest, AuthorizationFromJsonClaims) {
   EXPECT_FALSE(dictionary.CallMethod(kIndexerMethod, std::span<const Value>(&missing, 1)).ok());
 }
 
+TEST(ValueTest, ListIsSequence) {
+  Value list(MakeList({Value("a"), Value(2)}));
+  ASSERT_EQ(list.AsObject().SequenceSize(), 2u);
+  EXPECT_EQ(list.AsObject().SequenceItem(1).AsInt(), 2);
+}
+
+TEST(ValueTest, DictionaryItemsAreKeyValuePairs) {
+  Value dictionary(MakeDictionary(Entries{{"k", Value("v")}}, /*ignore_case=*/false));
+  ASSERT_EQ(dictionary.AsObject().SequenceSize(), 1u);
+  Value pair = dictionary.AsObject().SequenceItem(0);
+  EXPECT_EQ(pair.AsObject().GetMember("Key")->AsString(), "k");
+  EXPECT_EQ(pair.AsObject().GetMember("Value")->AsString(), "v");
+}
+
+TEST(ValueTest, BytesIndexAndLength) {
+  Value bytes(MakeBytes("AB"));
+  EXPECT_EQ(bytes.AsObject().GetMember("Length")->AsInt(), 2);
+  Value index(1);
+  auto item = bytes.AsObject().CallMethod(kIndexerMethod, std::span<const Value>(&index, 1));
+  ASSERT_TRUE(item.ok());
+  EXPECT_EQ(item->AsInt(), 66);
+  ASSERT_NE(BytesOf(bytes), nullptr);
+  EXPECT_EQ(*BytesOf(bytes), "AB");
+  EXPECT_EQ(BytesOf(Value("AB")), nullptr);
+}
+
+TEST(ValueTest, ObjectsWithoutOrderDoNotCompare) {
+  Value list(MakeList({}));
+  EXPECT_FALSE(list.AsObject().CompareTo(list.AsObject()).has_value());
+  EXPECT_TRUE(ValuesEqual(list, list));
+  EXPECT_FALSE(ValuesEqual(list, Value(MakeList({}))));
+}
+
 TEST(HeaderMapTest, CaseInsensitiveOperations) {
   HeaderMap headers{{"Accept", "a"}, {"X-Id", "1"}, {"accept", "b"}};
   EXPECT_EQ(*headers.Get("ACCEPT"), "a");
