@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "policy/jwt_value.h"
+#include "policy/request_statements.h"
 #include "policy/text.h"
 #include "policy/validate_jwt.h"
 
@@ -194,6 +195,7 @@ class Runner {
       if (!body.ok()) return FailExpression(statement, body.error());
       bool request = section_ == Section::kInbound || section_ == Section::kBackend;
       (request ? context_.request.body : context_.response.body) = std::move(body).value();
+      (request ? context_.request_body_set : context_.response_body_set) = true;
       return Step::kNext;
     }
     if (const auto* spec = std::get_if<SetStatusSpec>(&statement.spec)) {
@@ -207,6 +209,14 @@ class Runner {
     }
     if (const auto* spec = std::get_if<ReturnResponseSpec>(&statement.spec)) {
       return ApplyReturnResponse(statement, *spec);
+    }
+    if (auto outcome = RunRequestStatement(statement)) {
+      if (outcome->failure) {
+        internal::StatementFailure& failure = *outcome->failure;
+        return Fail(statement, Failure{failure.status, std::move(failure.reason),
+                                       std::move(failure.message)});
+      }
+      return outcome->respond ? Step::kRespond : Step::kNext;
     }
     if (const auto* spec = std::get_if<ValidateJwtSpec>(&statement.spec)) {
       // Without <openid-config> every key is in memory already.
@@ -239,6 +249,29 @@ class Runner {
       co_return co_await RunValidateJwtAsync(statement, *spec->check);
     }
     co_return RunSync(statement);
+  }
+
+  // Runs the statements of request_statements.h; nullopt for any other statement.
+  std::optional<internal::StatementOutcome> RunRequestStatement(const Statement& statement) {
+    using namespace internal;
+    const StatementSpec& spec = statement.spec;
+    if (const auto* s = std::get_if<SetMethodSpec>(&spec)) return ApplySetMethod(*s, context_);
+    if (const auto* s = std::get_if<RewriteUriSpec>(&spec)) return ApplyRewriteUri(*s, context_);
+    if (const auto* s = std::get_if<SetQueryParameterSpec>(&spec)) {
+      return ApplySetQueryParameter(*s, context_);
+    }
+    if (const auto* s = std::get_if<SetBackendServiceSpec>(&spec)) {
+      return ApplySetBackendService(*s, context_);
+    }
+    if (const auto* s = std::get_if<CheckHeaderSpec>(&spec)) return ApplyCheckHeader(*s, context_);
+    if (const auto* s = std::get_if<IpFilterSpec>(&spec)) return ApplyIpFilter(*s, context_);
+    if (const auto* s = std::get_if<CorsSpec>(&spec)) return ApplyCors(*s, context_);
+    if (const auto* s = std::get_if<MockResponseSpec>(&spec)) return ApplyMockResponse(*s, context_);
+    if (const auto* s = std::get_if<AuthenticationBasicSpec>(&spec)) {
+      return ApplyAuthenticationBasic(*s, context_);
+    }
+    if (const auto* s = std::get_if<TraceSpec>(&spec)) return ApplyTrace(*s, context_);
+    return std::nullopt;
   }
 
   using ConfigList = std::vector<std::shared_ptr<const identity::OpenIdConfiguration>>;

@@ -6,11 +6,14 @@
 // statement_compilers.cc and its execution to executor.cc.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -89,6 +92,77 @@ struct ValidateJwtSpec {
   std::shared_ptr<const JwtCheck> check;
 };
 
+// <set-method>GET</set-method>: the request method sent to the backend.
+struct SetMethodSpec {
+  ValueTemplate method;
+};
+
+// <rewrite-uri template="/v2/orders/{id}?x=1" copy-unmatched-params="true"/>: the backend path
+// and query, relative to the backend service URL. {name} is replaced by the URL template
+// parameter of that name.
+struct RewriteUriSpec {
+  ValueTemplate uri_template;
+  bool copy_unmatched_params = true;
+};
+
+struct SetQueryParameterSpec {
+  std::string name;
+  ExistsAction exists_action = ExistsAction::kOverride;
+  std::vector<ValueTemplate> values;
+};
+
+struct SetBackendServiceSpec {
+  ValueTemplate base_url;  // An absolute http or https URL.
+};
+
+struct CheckHeaderSpec {
+  std::string name;
+  int failed_status = 401;
+  ValueTemplate failed_message;
+  bool ignore_case = false;
+  std::vector<std::string> values;  // Empty: the header only has to be present.
+};
+
+// One address or range of <ip-filter>, as 16-byte IPv6 addresses; IPv4 is mapped (::ffff:a.b.c.d).
+struct IpRange {
+  std::array<unsigned char, 16> from{};
+  std::array<unsigned char, 16> to{};
+};
+
+struct IpFilterSpec {
+  bool allow = true;  // action="allow": only the listed addresses pass. "forbid": they fail.
+  std::vector<IpRange> ranges;
+};
+
+struct CorsSpec {
+  bool allow_credentials = false;
+  bool terminate_unmatched_request = true;
+  std::vector<std::string> allowed_origins;  // "*" allows any origin.
+  std::vector<std::string> allowed_methods;  // "*" allows any method.
+  std::vector<std::string> allowed_headers;  // "*" allows any header.
+  std::vector<std::string> expose_headers;
+  std::optional<int64_t> preflight_result_max_age;  // Seconds.
+};
+
+struct MockResponseSpec {
+  int status_code = 200;
+  std::string content_type;
+};
+
+struct AuthenticationBasicSpec {
+  ValueTemplate username;
+  ValueTemplate password;
+};
+
+enum class TraceSeverity { kVerbose, kInformation, kError };
+
+struct TraceSpec {
+  std::string source;
+  TraceSeverity severity = TraceSeverity::kVerbose;
+  ValueTemplate message;
+  std::vector<std::pair<std::string, ValueTemplate>> metadata;
+};
+
 struct ForwardRequestSpec {
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
@@ -100,7 +174,9 @@ struct ForwardRequestSpec {
 using StatementSpec =
     std::variant<BaseSpec, GetAuthorizationContextSpec, SetHeaderSpec, SetVariableSpec, SetBodySpec,
                  SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec,
-                 ValidateJwtSpec>;
+                 ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
+                 SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
+                 AuthenticationBasicSpec, TraceSpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "policy/document.h"
+#include "policy/request_compilers.h"
 #include "policy/validate_jwt_compiler.h"
 
 namespace credgate::policy::internal {
@@ -300,6 +301,18 @@ constexpr StatementRule kRules[] = {
     {"return-response", kAllSections, CompileReturnResponse},
     {"forward-request", Bit(Section::kBackend), CompileForwardRequest},
     {"validate-jwt", Bit(Section::kInbound), CompileValidateJwt},
+    {"set-method", Bit(Section::kInbound) | Bit(Section::kOnError), CompileSetMethod},
+    {"rewrite-uri", Bit(Section::kInbound), CompileRewriteUri},
+    {"set-query-parameter", Bit(Section::kInbound) | Bit(Section::kBackend),
+     CompileSetQueryParameter},
+    {"set-backend-service", Bit(Section::kInbound) | Bit(Section::kBackend),
+     CompileSetBackendService},
+    {"check-header", Bit(Section::kInbound), CompileCheckHeader},
+    {"ip-filter", Bit(Section::kInbound), CompileIpFilter},
+    {"cors", Bit(Section::kInbound), CompileCors},
+    {"mock-response", kNotBackend, CompileMockResponse},
+    {"authentication-basic", Bit(Section::kInbound), CompileAuthenticationBasic},
+    {"trace", kAllSections, CompileTrace},
 };
 
 const StatementRule* FindRule(std::string_view name) {
@@ -344,7 +357,9 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
           ClosestName(element.name(),
                       {"base", "get-authorization-context", "set-header", "set-variable",
                        "set-body", "set-status", "choose", "return-response", "forward-request",
-                       "validate-jwt"});
+                       "validate-jwt", "set-method", "rewrite-uri", "set-query-parameter",
+                       "set-backend-service", "check-header", "ip-filter", "cors",
+                       "mock-response", "authentication-basic", "trace"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);
     }

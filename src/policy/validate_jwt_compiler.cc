@@ -36,30 +36,6 @@ Result<int64_t> IntegerAttribute(const ElementReader& element, std::string_view 
   return value;
 }
 
-// Calls `visit` for each child element of `element`, rejecting text and elements other than
-// `child_name`.
-template <typename Visit>
-Status ForEachChild(const ElementReader& element, std::string_view child_name, Visit visit) {
-  for (pugi::xml_node node : element.node().children()) {
-    if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
-      if (std::string_view(node.value()).find_first_not_of(" \t\r\n") != std::string_view::npos) {
-        return element.Fail("<" + std::string(element.name()) + "> takes no text; use <" +
-                            std::string(child_name) + "> elements");
-      }
-      continue;
-    }
-    if (node.type() != pugi::node_element) continue;
-    ElementReader child(node, element.scope());
-    if (child.name() != child_name) {
-      return child.Fail("unknown element <" + std::string(child.name()) + "> in <" +
-                        std::string(element.name()) + ">; only <" + std::string(child_name) +
-                        "> is allowed");
-    }
-    CREDGATE_RETURN_IF_ERROR(visit(child));
-  }
-  return OkStatus();
-}
-
 Status CompileKey(const ElementReader& key, JwtCheck& check) {
   CREDGATE_RETURN_IF_ERROR(key.CheckAttributes({"certificate-id", "n", "e"}));
   JwtSigningKey signing_key;
