@@ -107,7 +107,7 @@ http::Response ResponseFromContext(policy::PolicyContext& context, unsigned vers
   for (const auto& [name, value] : context.response.headers.fields()) {
     response.insert(name, value);
   }
-  for (const auto& [name, value] : context.cors_response_headers.fields()) {
+  for (const auto& [name, value] : context.added_response_headers.fields()) {
     response.set(name, value);
   }
   response.body() = std::move(context.response.body);
@@ -307,7 +307,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
     }
     response_header = std::move(rewritten);
   }
-  for (const auto& [name, value] : context.cors_response_headers.fields()) {
+  for (const auto& [name, value] : context.added_response_headers.fields()) {
     response_header.set(name, value);
   }
   SetRequestId(response_header, exchange);

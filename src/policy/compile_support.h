@@ -56,6 +56,11 @@ class ElementReader {
   Result<std::shared_ptr<const Expression>> ExpressionAttribute(std::string_view name) const;
   // Reads "true"/"false" (case-insensitive); `fallback` when absent.
   Result<bool> BoolAttribute(std::string_view name, bool fallback) const;
+  // Reads an integer from `min` to `max`; `fallback` when absent.
+  Result<int64_t> IntegerAttribute(std::string_view name, int64_t fallback, int64_t min,
+                                   int64_t max) const;
+  // Same, for a required attribute.
+  Result<int64_t> RequiredIntegerAttribute(std::string_view name, int64_t min, int64_t max) const;
   // Compiles the element's text, trimmed of surrounding whitespace, as a literal or expression.
   Result<ValueTemplate> TextTemplate() const;
 

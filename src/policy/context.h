@@ -92,8 +92,9 @@ struct PolicyContext {
   std::optional<std::string> backend_path;
   // Set by set-backend-service: the absolute URL that replaces the API's backend service URL.
   std::optional<std::string> backend_url;
-  // Set by cors for an allowed cross-origin request: fields the gateway adds to the response.
-  HeaderMap cors_response_headers;
+  // Fields that statements add to the response the caller gets, whatever produces it: CORS
+  // fields of an allowed cross-origin request, and the rate limit fields.
+  HeaderMap added_response_headers;
   // Set by set-body in inbound or backend, and in outbound or on-error: the gateway sends
   // request.body or response.body in place of the streamed body.
   bool request_body_set = false;

@@ -6,6 +6,7 @@
 
 #include "policy/jwt_value.h"
 #include "policy/request_statements.h"
+#include "policy/traffic_statements.h"
 #include "policy/text.h"
 #include "policy/validate_jwt.h"
 
@@ -271,6 +272,12 @@ class Runner {
       return ApplyAuthenticationBasic(*s, context_);
     }
     if (const auto* s = std::get_if<TraceSpec>(&spec)) return ApplyTrace(*s, context_);
+    if (const auto* s = std::get_if<RateLimitSpec>(&spec)) {
+      return ApplyRateLimit(*s, context_, services_.Now());
+    }
+    if (const auto* s = std::get_if<CacheValueSpec>(&spec)) {
+      return ApplyCacheValue(*s, context_, services_.Now());
+    }
     return std::nullopt;
   }
 

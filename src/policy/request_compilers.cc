@@ -18,29 +18,7 @@ namespace {
   if (!name##_result.ok()) return name##_result.error(); \
   auto name = std::move(name##_result).value()
 
-Result<int64_t> IntegerAttribute(const ElementReader& element, std::string_view name,
-                                 int64_t fallback, int64_t min, int64_t max) {
-  auto text = element.Attribute(name);
-  if (!text) return fallback;
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (error != std::errc() || end != text->data() + text->size() || value < min || value > max) {
-    return element.FailAt(name, "invalid value '" + std::string(*text) + "' for attribute '" +
-                                    std::string(name) + "' on <" + std::string(element.name()) +
-                                    ">; use an integer from " + std::to_string(min) + " to " +
-                                    std::to_string(max));
-  }
-  return value;
-}
 
-Result<int64_t> RequiredInteger(const ElementReader& element, std::string_view name, int64_t min,
-                                int64_t max) {
-  if (!element.Attribute(name)) {
-    return element.Fail("missing required attribute '" + std::string(name) + "' on <" +
-                        std::string(element.name()) + ">");
-  }
-  return IntegerAttribute(element, name, 0, min, max);
-}
 
 // RFC 9110 §5.6.2: a method is a token.
 bool IsToken(std::string_view text) {
@@ -187,7 +165,7 @@ Result<Statement> CompileCheckHeader(const ElementReader& element, const std::st
   CheckHeaderSpec spec;
   REQUEST_ASSIGN_OR_RETURN(name, element.RequiredAttribute("name"));
   spec.name = std::move(name);
-  REQUEST_ASSIGN_OR_RETURN(status, RequiredInteger(element, "failed-check-httpcode", 100, 599));
+  REQUEST_ASSIGN_OR_RETURN(status, element.RequiredIntegerAttribute("failed-check-httpcode", 100, 599));
   spec.failed_status = static_cast<int>(status);
   REQUEST_ASSIGN_OR_RETURN(message,
                            element.RequiredTemplateAttribute("failed-check-error-message"));
@@ -277,7 +255,7 @@ Result<Statement> CompileCors(const ElementReader& element, const std::string&) 
     } else if (child.name() == "allowed-methods") {
       CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({"preflight-result-max-age"}));
       if (child.Attribute("preflight-result-max-age")) {
-        REQUEST_ASSIGN_OR_RETURN(age, IntegerAttribute(child, "preflight-result-max-age", 0, 0,
+        REQUEST_ASSIGN_OR_RETURN(age, child.IntegerAttribute("preflight-result-max-age", 0, 0,
                                                        86'400 * 365));
         spec.preflight_result_max_age = age;
       }
@@ -314,7 +292,7 @@ Result<Statement> CompileMockResponse(const ElementReader& element, const std::s
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"status-code", "content-type"}));
   CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
   MockResponseSpec spec;
-  REQUEST_ASSIGN_OR_RETURN(status, IntegerAttribute(element, "status-code", 200, 100, 599));
+  REQUEST_ASSIGN_OR_RETURN(status, element.IntegerAttribute("status-code", 200, 100, 599));
   spec.status_code = static_cast<int>(status);
   if (auto type = element.Attribute("content-type")) spec.content_type = *type;
   return element.NewStatement(std::move(spec));

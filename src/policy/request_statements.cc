@@ -261,7 +261,7 @@ StatementOutcome ApplyCors(const CorsSpec& spec, PolicyContext& context) {
     context.response_ready = true;
     return {true, std::nullopt};
   }
-  HeaderMap& headers = context.cors_response_headers;
+  HeaderMap& headers = context.added_response_headers;
   headers.Set("Access-Control-Allow-Origin", allow_origin);
   if (spec.allow_credentials) headers.Set("Access-Control-Allow-Credentials", "true");
   if (!spec.expose_headers.empty()) {

@@ -163,6 +163,39 @@ struct TraceSpec {
   std::vector<std::pair<std::string, ValueTemplate>> metadata;
 };
 
+class WindowCounters;  // policy/window_counters.h
+class ValueCache;      // policy/value_cache.h
+
+// rate-limit-by-key and quota-by-key.
+struct RateLimitSpec {
+  bool quota = false;  // quota-by-key: 403 and a window from first-period-start.
+  int64_t calls = 0;
+  std::chrono::seconds renewal_period{0};  // 0 with quota-by-key: the quota never renews.
+  ValueTemplate counter_key;
+  std::shared_ptr<const Expression> increment_condition;  // Null: every call counts.
+  int64_t increment_count = 1;
+  std::string retry_after_header_name;
+  std::string retry_after_variable_name;
+  std::string remaining_calls_header_name;
+  std::string remaining_calls_variable_name;
+  std::string total_calls_header_name;
+  std::chrono::system_clock::time_point first_period_start{};
+  std::shared_ptr<WindowCounters> counters;  // Shared by every request of this statement.
+};
+
+enum class CacheCommand { kLookup, kStore, kRemove };
+
+// cache-lookup-value, cache-store-value and cache-remove-value.
+struct CacheValueSpec {
+  CacheCommand command = CacheCommand::kLookup;
+  ValueTemplate key;
+  std::string variable_name;                // Lookup: the variable that receives the value.
+  std::optional<ValueTemplate> default_value;  // Lookup: stored when the key is absent.
+  std::optional<ValueTemplate> value;          // Store.
+  std::optional<ValueTemplate> duration;       // Store: seconds.
+  std::shared_ptr<ValueCache> cache;           // The process-wide cache.
+};
+
 struct ForwardRequestSpec {
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
@@ -176,7 +209,7 @@ using StatementSpec =
                  SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec,
                  ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
                  SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
-                 AuthenticationBasicSpec, TraceSpec>;
+                 AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -7,6 +7,7 @@
 
 #include "policy/document.h"
 #include "policy/request_compilers.h"
+#include "policy/traffic_compilers.h"
 #include "policy/validate_jwt_compiler.h"
 
 namespace credgate::policy::internal {
@@ -313,6 +314,49 @@ constexpr StatementRule kRules[] = {
     {"mock-response", kNotBackend, CompileMockResponse},
     {"authentication-basic", Bit(Section::kInbound), CompileAuthenticationBasic},
     {"trace", kAllSections, CompileTrace},
+    {"rate-limit-by-key", Bit(Section::kInbound), CompileRateLimitByKey},
+    {"quota-by-key", Bit(Section::kInbound), CompileQuotaByKey},
+    {"cache-lookup-value", kAllSections, CompileCacheLookupValue},
+    {"cache-store-value", kAllSections, CompileCacheStoreValue},
+    {"cache-remove-value", kAllSections, CompileCacheRemoveValue},
+};
+
+// Statements of APIM that credgate rejects by name, with the reason.
+struct UnsupportedStatement {
+  std::string_view name;
+  std::string_view reason;
+};
+
+constexpr UnsupportedStatement kUnsupported[] = {
+    {"include-fragment", "policy fragments are not supported yet; paste the fragment's statements"},
+    {"authentication-managed-identity",
+     "the gateway has no managed identity token source yet; use get-authorization-context"},
+    {"authentication-certificate", "client certificates for backends are not supported"},
+    {"send-request", "it is not supported yet"},
+    {"send-one-way-request", "it is not supported yet"},
+    {"limit-concurrency", "it is not supported yet"},
+    {"retry", "it is not supported yet"},
+    {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
+    {"quota", "use quota-by-key, because credgate has no subscriptions"},
+    {"cache-lookup", "response caching is not supported; use cache-lookup-value"},
+    {"cache-store", "response caching is not supported; use cache-store-value"},
+    {"json-to-xml", "it is not supported"},
+    {"xml-to-json", "it is not supported"},
+    {"find-and-replace", "it is not supported; use set-body with an expression"},
+    {"log-to-eventhub", "Event Hubs are not supported; use trace"},
+    {"emit-metric", "it is not supported"},
+    {"validate-content", "it is not supported"},
+    {"validate-parameters", "it is not supported"},
+    {"validate-headers", "it is not supported"},
+    {"validate-status-code", "it is not supported"},
+    {"validate-client-certificate", "client certificates are not supported"},
+    {"validate-azure-ad-token", "use validate-jwt with the tenant's openid-config"},
+    {"wait", "it is not supported"},
+    {"proxy", "it is not supported"},
+    {"invoke-dapr-binding", "Dapr is not supported"},
+    {"publish-to-dapr", "Dapr is not supported"},
+    {"azure-openai-token-limit", "it is not supported"},
+    {"llm-token-limit", "it is not supported"},
 };
 
 const StatementRule* FindRule(std::string_view name) {
@@ -352,6 +396,12 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
     ElementReader element(child, scope);
     const StatementRule* rule = FindRule(element.name());
     if (rule == nullptr) {
+      for (const UnsupportedStatement& unsupported : kUnsupported) {
+        if (unsupported.name == element.name()) {
+          return element.Fail("<" + std::string(unsupported.name) +
+                              "> is not supported by credgate: " + std::string(unsupported.reason));
+        }
+      }
       std::string message = "unknown statement <" + std::string(element.name()) + ">";
       std::string closest =
           ClosestName(element.name(),
@@ -359,7 +409,9 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
                        "set-body", "set-status", "choose", "return-response", "forward-request",
                        "validate-jwt", "set-method", "rewrite-uri", "set-query-parameter",
                        "set-backend-service", "check-header", "ip-filter", "cors",
-                       "mock-response", "authentication-basic", "trace"});
+                       "mock-response", "authentication-basic", "trace", "rate-limit-by-key",
+                       "quota-by-key", "cache-lookup-value", "cache-store-value",
+                       "cache-remove-value"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);
     }

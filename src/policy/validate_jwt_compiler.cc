@@ -21,20 +21,6 @@ constexpr size_t kVerifiedTokenCacheEntries = 4096;
 // RFC 7518 §3.2: an HMAC key must be at least as long as the hash output, 32 bytes for HS256.
 constexpr size_t kMinSymmetricKeyBytes = 32;
 
-Result<int64_t> IntegerAttribute(const ElementReader& element, std::string_view name,
-                                 int64_t fallback, int64_t min, int64_t max) {
-  auto text = element.Attribute(name);
-  if (!text) return fallback;
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (error != std::errc() || end != text->data() + text->size() || value < min || value > max) {
-    return element.FailAt(name, "invalid value '" + std::string(*text) + "' for attribute '" +
-                                    std::string(name) + "' on <" + std::string(element.name()) +
-                                    ">; use an integer from " + std::to_string(min) + " to " +
-                                    std::to_string(max));
-  }
-  return value;
-}
 
 Status CompileKey(const ElementReader& key, JwtCheck& check) {
   CREDGATE_RETURN_IF_ERROR(key.CheckAttributes({"certificate-id", "n", "e"}));
@@ -188,7 +174,7 @@ Result<Statement> CompileValidateJwt(const ElementReader& element, const std::st
                         "'query-parameter-name' and 'token-value'");
   }
 
-  JWT_ASSIGN_OR_RETURN(status, IntegerAttribute(element, "failed-validation-httpcode", 401, 100, 599));
+  JWT_ASSIGN_OR_RETURN(status, element.IntegerAttribute("failed-validation-httpcode", 401, 100, 599));
   check->failed_status = static_cast<int>(status);
   JWT_ASSIGN_OR_RETURN(message, element.TemplateAttribute("failed-validation-error-message"));
   check->failed_message = std::move(message);
@@ -197,7 +183,7 @@ Result<Statement> CompileValidateJwt(const ElementReader& element, const std::st
   JWT_ASSIGN_OR_RETURN(require_signed, element.BoolAttribute("require-signed-tokens", true));
   check->require_signed_tokens = require_signed;
   if (auto scheme = element.Attribute("require-scheme")) check->require_scheme = *scheme;
-  JWT_ASSIGN_OR_RETURN(skew, IntegerAttribute(element, "clock-skew", 0, 0,
+  JWT_ASSIGN_OR_RETURN(skew, element.IntegerAttribute("clock-skew", 0, 0,
                                               identity::kMaxClockSkew.count()));
   check->clock_skew = std::chrono::seconds(skew);
   if (auto variable = element.Attribute("output-token-variable-name")) {

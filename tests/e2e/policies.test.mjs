@@ -263,6 +263,36 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       assert.equal(echo.requests.length, count + 1);
     });
 
+    test('rate-limit-by-key returns 429 with Retry-After', async () => {
+      await putOperation('limited', {
+        inbound: `<rate-limit-by-key calls="2" renewal-period="60"
+            counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;, &quot;&quot;))"
+            remaining-calls-header-name="x-remaining"/>`,
+      });
+      const first = await call('/limited', { 'x-client': 'a' });
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.headers.get('x-remaining'), '1');
+      assert.equal((await call('/limited', { 'x-client': 'a' })).status, 200);
+      const limited = await call('/limited', { 'x-client': 'a' });
+      assert.equal(limited.status, 429, limited.text);
+      assert.match(limited.headers.get('retry-after') ?? '', /^\d+$/);
+      assert.equal((await call('/limited', { 'x-client': 'b' })).status, 200);
+    });
+
+    test('cache-store-value then cache-lookup-value', async () => {
+      await putOperation('cache-store', {
+        inbound: `<cache-store-value key="e2e-key" value="@(context.Request.Headers.GetValueOrDefault(&quot;x-value&quot;, &quot;&quot;))" duration="60"/>
+          <return-response><set-status code="204"/></return-response>`,
+      });
+      await putOperation('cache-read', {
+        inbound: `<cache-lookup-value key="e2e-key" variable-name="cached" default-value="missing"/>
+          <return-response><set-status code="200"/><set-body>@((string)context.Variables["cached"])</set-body></return-response>`,
+      });
+      assert.equal((await call('/cache-read')).text, 'missing');
+      assert.equal((await call('/cache-store', { 'x-value': 'kept' })).status, 204);
+      assert.equal((await call('/cache-read')).text, 'kept');
+    });
+
     test('statement in wrong section rejected at save', async () => {
       const response = await credgate.manage('PUT', '/apis/pol/operations/mock/policies/policy', {
         properties: {

@@ -245,9 +245,9 @@ TEST_F(RequestStatementsTest, CorsPreflightUnmatchedTerminates) {
 TEST_F(RequestStatementsTest, CorsActualRequestAddsHeaders) {
   context_.request.headers.Set("Origin", "https://app.example");
   EXPECT_EQ(Run(kCors), ExecutionOutcome::kContinue);
-  EXPECT_EQ(context_.cors_response_headers.GetJoined("Access-Control-Allow-Origin").value_or(""),
+  EXPECT_EQ(context_.added_response_headers.GetJoined("Access-Control-Allow-Origin").value_or(""),
             "https://app.example");
-  EXPECT_EQ(context_.cors_response_headers.GetJoined("Access-Control-Expose-Headers").value_or(""),
+  EXPECT_EQ(context_.added_response_headers.GetJoined("Access-Control-Expose-Headers").value_or(""),
             "x-request-id");
 }
 
@@ -255,13 +255,13 @@ TEST_F(RequestStatementsTest, CorsOtherOriginTerminatesGet) {
   context_.request.headers.Set("Origin", "https://evil.example");
   EXPECT_EQ(Run(kCors), ExecutionOutcome::kRespond);
   EXPECT_EQ(context_.response.status_code, 200);
-  EXPECT_TRUE(context_.cors_response_headers.fields().empty());
+  EXPECT_TRUE(context_.added_response_headers.fields().empty());
 }
 
 TEST_F(RequestStatementsTest, CorsWildcardOrigin) {
   context_.request.headers.Set("Origin", "https://any.example");
   Run(R"(<cors><allowed-origins><origin>*</origin></allowed-origins></cors>)");
-  EXPECT_EQ(context_.cors_response_headers.GetJoined("Access-Control-Allow-Origin").value_or(""),
+  EXPECT_EQ(context_.added_response_headers.GetJoined("Access-Control-Allow-Origin").value_or(""),
             "*");
 }
 
