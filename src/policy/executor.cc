@@ -6,6 +6,7 @@
 
 #include "policy/jwt_value.h"
 #include "policy/request_statements.h"
+#include "policy/response_value.h"
 #include "policy/traffic_statements.h"
 #include "policy/text.h"
 #include "policy/validate_jwt.h"
@@ -249,6 +250,9 @@ class Runner {
     if (const auto* spec = std::get_if<ValidateJwtSpec>(&statement.spec)) {
       co_return co_await RunValidateJwtAsync(statement, *spec->check);
     }
+    if (const auto* spec = std::get_if<SendRequestSpec>(&statement.spec)) {
+      co_return co_await RunSendRequest(statement, *spec);
+    }
     co_return RunSync(statement);
   }
 
@@ -279,6 +283,59 @@ class Runner {
       return ApplyCacheValue(*s, context_, services_.Now());
     }
     return std::nullopt;
+  }
+
+  // Builds the request of send-request or send-one-way-request and sends it.
+  boost::asio::awaitable<Step> RunSendRequest(const Statement& statement,
+                                              const SendRequestSpec& spec) {
+    http::ClientRequest request;
+    auto url = spec.url.EvaluateString(context_);
+    if (!url.ok()) co_return FailExpression(statement, url.error());
+    request.url = std::move(url).value();
+    request.method = spec.copy_mode ? context_.request.method : "GET";
+    if (spec.method) {
+      auto method = spec.method->EvaluateString(context_);
+      if (!method.ok()) co_return FailExpression(statement, method.error());
+      request.method = std::move(method).value();
+    }
+    HeaderMap headers;
+    if (spec.copy_mode) {
+      headers = context_.request.headers;
+      headers.Remove("Host");
+      headers.Remove("Content-Length");
+      request.body = context_.request.body;
+    }
+    for (const SetHeaderSpec& header : spec.headers) {
+      Step step = ApplySetHeader(statement, header, headers);
+      if (step != Step::kNext) co_return step;
+    }
+    if (spec.body) {
+      auto body = spec.body->body.EvaluateString(context_);
+      if (!body.ok()) co_return FailExpression(statement, body.error());
+      request.body = std::move(body).value();
+    }
+    for (const auto& [name, value] : headers.fields()) request.headers.emplace_back(name, value);
+    request.timeout = spec.timeout;
+
+    if (spec.one_way) {
+      co_await services_.SendOneWayRequest(std::move(request));
+      co_return Step::kNext;
+    }
+    Result<http::ClientResponse> response = co_await services_.SendRequest(std::move(request));
+    if (response.ok()) {
+      context_.variables[spec.response_variable_name] =
+          Value(MakeResponse(response->status, response->headers, std::move(response->body)));
+      co_return Step::kNext;
+    }
+    if (spec.ignore_error) {
+      context_.variables[spec.response_variable_name] = Value();
+      co_return Step::kNext;
+    }
+    const bool timeout = response.error().code == ErrorCode::kDeadlineExceeded;
+    co_return Fail(statement, Failure{timeout ? 504 : 500,
+                                      timeout ? "Timeout" : "BackendConnectionFailure",
+                                      "send-request to the service failed: " +
+                                          std::string(timeout ? "timed out" : "unreachable")});
   }
 
   using ConfigList = std::vector<std::shared_ptr<const identity::OpenIdConfiguration>>;
@@ -418,6 +475,13 @@ PolicyServices::GetOpenIdConfiguration(const std::string& url, bool) {
   co_return MakeError(ErrorCode::kUnavailable,
                       "no OpenID configuration source is available for " + url);
 }
+
+boost::asio::awaitable<Result<http::ClientResponse>> PolicyServices::SendRequest(
+    http::ClientRequest request) {
+  co_return MakeError(ErrorCode::kUnavailable, "no HTTP client is available for " + request.url);
+}
+
+boost::asio::awaitable<void> PolicyServices::SendOneWayRequest(http::ClientRequest) { co_return; }
 
 TimePoint PolicyServices::Now() const { return std::chrono::system_clock::now(); }
 

@@ -196,6 +196,19 @@ struct CacheValueSpec {
   std::shared_ptr<ValueCache> cache;           // The process-wide cache.
 };
 
+// send-request and send-one-way-request.
+struct SendRequestSpec {
+  bool one_way = false;
+  bool copy_mode = false;  // mode="copy": starts from the current request's headers and body.
+  std::string response_variable_name;
+  std::chrono::seconds timeout{60};
+  bool ignore_error = false;
+  ValueTemplate url;
+  std::optional<ValueTemplate> method;  // Absent: GET, or the current method in copy mode.
+  std::vector<SetHeaderSpec> headers;
+  std::optional<SetBodySpec> body;
+};
+
 struct ForwardRequestSpec {
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
@@ -209,7 +222,7 @@ using StatementSpec =
                  SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec,
                  ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
                  SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
-                 AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec>;
+                 AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -7,6 +7,7 @@
 
 #include "policy/document.h"
 #include "policy/request_compilers.h"
+#include "policy/send_request_compiler.h"
 #include "policy/traffic_compilers.h"
 #include "policy/validate_jwt_compiler.h"
 
@@ -70,6 +71,8 @@ Result<Statement> CompileGetAuthorizationContext(const ElementReader& element, c
   return statement;
 }
 
+}  // namespace
+
 Result<SetHeaderSpec> CompileSetHeaderSpec(const ElementReader& element) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"name", "exists-action"}));
   SetHeaderSpec spec;
@@ -104,6 +107,8 @@ Result<SetHeaderSpec> CompileSetHeaderSpec(const ElementReader& element) {
   return spec;
 }
 
+namespace {
+
 Result<Statement> CompileSetHeader(const ElementReader& element, const std::string&) {
   POLICY_ASSIGN_OR_RETURN(spec, CompileSetHeaderSpec(element));
   return element.NewStatement(std::move(spec));
@@ -123,6 +128,8 @@ Result<Statement> CompileSetVariable(const ElementReader& element, const std::st
   return element.NewStatement(std::move(spec));
 }
 
+}  // namespace
+
 Result<SetBodySpec> CompileSetBodySpec(const ElementReader& element) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"template", "xsi-nil"}));
   if (auto template_name = element.Attribute("template");
@@ -134,6 +141,8 @@ Result<SetBodySpec> CompileSetBodySpec(const ElementReader& element) {
   POLICY_ASSIGN_OR_RETURN(body, element.TextTemplate());
   return SetBodySpec{std::move(body)};
 }
+
+namespace {
 
 Result<Statement> CompileSetBody(const ElementReader& element, const std::string&) {
   POLICY_ASSIGN_OR_RETURN(spec, CompileSetBodySpec(element));
@@ -319,6 +328,8 @@ constexpr StatementRule kRules[] = {
     {"cache-lookup-value", kAllSections, CompileCacheLookupValue},
     {"cache-store-value", kAllSections, CompileCacheStoreValue},
     {"cache-remove-value", kAllSections, CompileCacheRemoveValue},
+    {"send-request", kAllSections, CompileSendRequest},
+    {"send-one-way-request", kAllSections, CompileSendRequest},
 };
 
 // Statements of APIM that credgate rejects by name, with the reason.
@@ -332,8 +343,6 @@ constexpr UnsupportedStatement kUnsupported[] = {
     {"authentication-managed-identity",
      "the gateway has no managed identity token source yet; use get-authorization-context"},
     {"authentication-certificate", "client certificates for backends are not supported"},
-    {"send-request", "it is not supported yet"},
-    {"send-one-way-request", "it is not supported yet"},
     {"limit-concurrency", "it is not supported yet"},
     {"retry", "it is not supported yet"},
     {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
@@ -411,7 +420,7 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
                        "set-backend-service", "check-header", "ip-filter", "cors",
                        "mock-response", "authentication-basic", "trace", "rate-limit-by-key",
                        "quota-by-key", "cache-lookup-value", "cache-store-value",
-                       "cache-remove-value"});
+                       "cache-remove-value", "send-request", "send-one-way-request"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);
     }

@@ -293,6 +293,33 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       assert.equal((await call('/cache-read')).text, 'kept');
     });
 
+    test('send-request and send-one-way-request reach the service', async () => {
+      await putOperation('send', {
+        inbound: `<send-request mode="new" response-variable-name="lookup" timeout="10">
+            <set-url>${echo.url}/lookup</set-url>
+            <set-method>POST</set-method>
+            <set-header name="content-type" exists-action="override"><value>text/plain</value></set-header>
+            <set-body>@("from " + context.Request.Method)</set-body>
+          </send-request>
+          <send-one-way-request mode="new"><set-url>${echo.url}/hook</set-url></send-one-way-request>
+          <set-header name="x-lookup" exists-action="override">
+            <value>@(context.Variables.ContainsKey("lookup") ? "stored" : "missing")</value>
+          </set-header>`,
+      });
+      const count = echo.requests.length;
+      const response = await call('/send');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.json.headers['x-lookup'], 'stored');
+      const lookup = echo.requests.slice(count).find((seen) => seen.url === '/lookup');
+      assert.ok(lookup, 'the service received no send-request call');
+      assert.equal(lookup.method, 'POST');
+      assert.equal(lookup.body, 'from GET');
+      for (let i = 0; i < 50 && !echo.requests.slice(count).some((seen) => seen.url === '/hook'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(echo.requests.slice(count).some((seen) => seen.url === '/hook'));
+    });
+
     test('statement in wrong section rejected at save', async () => {
       const response = await credgate.manage('PUT', '/apis/pol/operations/mock/policies/policy', {
         properties: {
