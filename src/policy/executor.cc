@@ -1,9 +1,14 @@
 #include "policy/executor.h"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
 #include <optional>
 
+#include "policy/concurrency_slots.h"
 #include "policy/jwt_value.h"
 #include "policy/request_statements.h"
 #include "policy/response_value.h"
@@ -212,6 +217,12 @@ class Runner {
     if (const auto* spec = std::get_if<ReturnResponseSpec>(&statement.spec)) {
       return ApplyReturnResponse(statement, *spec);
     }
+    if (const auto* spec = std::get_if<LimitConcurrencySpec>(&statement.spec)) {
+      ConcurrencySlots::Slot slot;
+      Step step = AcquireSlot(statement, *spec, &slot);
+      if (step != Step::kNext) return step;
+      return RunList(spec->statements);
+    }
     if (auto outcome = RunRequestStatement(statement)) {
       if (outcome->failure) {
         internal::StatementFailure& failure = *outcome->failure;
@@ -253,6 +264,15 @@ class Runner {
     if (const auto* spec = std::get_if<SendRequestSpec>(&statement.spec)) {
       co_return co_await RunSendRequest(statement, *spec);
     }
+    if (const auto* spec = std::get_if<RetrySpec>(&statement.spec)) {
+      co_return co_await RunRetry(statement, *spec);
+    }
+    if (const auto* spec = std::get_if<LimitConcurrencySpec>(&statement.spec)) {
+      ConcurrencySlots::Slot slot;
+      Step step = AcquireSlot(statement, *spec, &slot);
+      if (step != Step::kNext) co_return step;
+      co_return co_await RunListAsync(spec->statements);
+    }
     co_return RunSync(statement);
   }
 
@@ -283,6 +303,57 @@ class Runner {
       return ApplyCacheValue(*s, context_, services_.Now());
     }
     return std::nullopt;
+  }
+
+  // Takes a slot of `spec` for the evaluated key into *slot, or fails with 429.
+  Step AcquireSlot(const Statement& statement, const LimitConcurrencySpec& spec,
+                   ConcurrencySlots::Slot* slot) {
+    auto key = spec.key.EvaluateString(context_);
+    if (!key.ok()) return FailExpression(statement, key.error());
+    ConcurrencySlots::Slot taken = ConcurrencySlots::TryAcquire(spec.slots, *key, spec.max_count);
+    if (!taken) {
+      return Fail(statement, Failure{429, "ConcurrencyLimitExceeded",
+                                     "Too many concurrent requests. Try again later."});
+    }
+    std::destroy_at(slot);
+    std::construct_at(slot, std::move(taken));
+    return Step::kNext;
+  }
+
+  // Returns the wait before retry number `attempt` (0 for the first): fixed without delta,
+  // linear with delta, exponential with delta and max-interval.
+  static std::chrono::seconds RetryWait(const RetrySpec& spec, int64_t attempt) {
+    if (spec.first_fast_retry && attempt == 0) return std::chrono::seconds(0);
+    if (!spec.delta) return spec.interval;
+    if (!spec.max_interval) return spec.interval + attempt * *spec.delta;
+    const int64_t factor = (int64_t{1} << std::min<int64_t>(attempt, 30)) - 1;
+    return std::min(spec.interval + factor * *spec.delta, *spec.max_interval);
+  }
+
+  // Runs the statements of <retry>, then again while its condition holds, at most count times.
+  boost::asio::awaitable<Step> RunRetry(const Statement& statement, const RetrySpec& spec) {
+    for (int64_t attempt = 0;; ++attempt) {
+      Step step = co_await RunListAsync(spec.statements);
+      if (step != Step::kNext || attempt >= spec.count) co_return step;
+      auto condition = spec.condition->Evaluate(context_);
+      if (!condition.ok()) co_return FailExpression(statement, condition.error());
+      if (!condition->is_bool()) {
+        co_return FailExpression(statement,
+                                 MakeError(ErrorCode::kInvalidArgument,
+                                           "the retry condition returned " +
+                                               std::string(condition->TypeName()) +
+                                               ", not a Boolean"));
+      }
+      if (!condition->AsBool()) co_return Step::kNext;
+      const std::chrono::seconds wait = RetryWait(spec, attempt);
+      if (wait.count() > 0) {
+        auto executor = co_await boost::asio::this_coro::executor;
+        boost::asio::steady_timer timer(executor, wait);
+        auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+        auto [error] = co_await timer.async_wait(token);
+        if (error) co_return Step::kNext;  // Cancelled: the request is ending.
+      }
+    }
   }
 
   // Builds the request of send-request or send-one-way-request and sends it.

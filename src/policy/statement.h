@@ -209,6 +209,28 @@ struct SendRequestSpec {
   std::optional<SetBodySpec> body;
 };
 
+// <retry>: runs its statements again while `condition` holds, at most `count` more times.
+struct RetrySpec {
+  std::shared_ptr<const Expression> condition;
+  int64_t count = 1;
+  std::chrono::seconds interval{0};
+  std::optional<std::chrono::seconds> max_interval;
+  std::optional<std::chrono::seconds> delta;
+  bool first_fast_retry = false;
+  StatementList statements;
+};
+
+class ConcurrencySlots;  // policy/concurrency_slots.h
+
+// <limit-concurrency>: runs its statements only while fewer than max-count requests with the
+// same key run them.
+struct LimitConcurrencySpec {
+  ValueTemplate key;
+  int64_t max_count = 1;
+  StatementList statements;
+  std::shared_ptr<ConcurrencySlots> slots;  // Shared by every request of this statement.
+};
+
 struct ForwardRequestSpec {
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
@@ -222,7 +244,8 @@ using StatementSpec =
                  SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec,
                  ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
                  SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
-                 AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec>;
+                 AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec,
+                 RetrySpec, LimitConcurrencySpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -10,6 +10,7 @@
 #include "policy/send_request_compiler.h"
 #include "policy/traffic_compilers.h"
 #include "policy/validate_jwt_compiler.h"
+#include "policy/wrapper_compilers.h"
 
 namespace credgate::policy::internal {
 
@@ -181,20 +182,11 @@ bool AnyAsync(const StatementList& statements) {
   return false;
 }
 
-// Returns how many <choose> elements enclose `node`.
-size_t EnclosingChooseCount(pugi::xml_node node) {
-  size_t count = 0;
-  for (pugi::xml_node parent = node.parent(); parent; parent = parent.parent()) {
-    if (std::string_view(parent.name()) == "choose") ++count;
-  }
-  return count;
-}
-
 Result<Statement> CompileChoose(const ElementReader& element, const std::string& path) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({}));
   // Compiling, running and destroying a <choose> recurse into its clauses, so the nesting is
   // bounded to keep a hostile document from overflowing the stack.
-  if (EnclosingChooseCount(element.node()) >= kMaxChooseNesting) {
+  if (EnclosingBlockCount(element.node()) >= kMaxChooseNesting) {
     return element.Fail("<choose> is nested more than " + std::to_string(kMaxChooseNesting) +
                         " levels deep; flatten the conditions with && or set-variable");
   }
@@ -330,6 +322,8 @@ constexpr StatementRule kRules[] = {
     {"cache-remove-value", kAllSections, CompileCacheRemoveValue},
     {"send-request", kAllSections, CompileSendRequest},
     {"send-one-way-request", kAllSections, CompileSendRequest},
+    {"retry", kAllSections, CompileRetry},
+    {"limit-concurrency", kAllSections, CompileLimitConcurrency},
 };
 
 // Statements of APIM that credgate rejects by name, with the reason.
@@ -343,8 +337,6 @@ constexpr UnsupportedStatement kUnsupported[] = {
     {"authentication-managed-identity",
      "the gateway has no managed identity token source yet; use get-authorization-context"},
     {"authentication-certificate", "client certificates for backends are not supported"},
-    {"limit-concurrency", "it is not supported yet"},
-    {"retry", "it is not supported yet"},
     {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
     {"quota", "use quota-by-key, because credgate has no subscriptions"},
     {"cache-lookup", "response caching is not supported; use cache-lookup-value"},
@@ -420,7 +412,8 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
                        "set-backend-service", "check-header", "ip-filter", "cors",
                        "mock-response", "authentication-basic", "trace", "rate-limit-by-key",
                        "quota-by-key", "cache-lookup-value", "cache-store-value",
-                       "cache-remove-value", "send-request", "send-one-way-request"});
+                       "cache-remove-value", "send-request", "send-one-way-request", "retry",
+                       "limit-concurrency"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);
     }
