@@ -320,6 +320,24 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       assert.ok(echo.requests.slice(count).some((seen) => seen.url === '/hook'));
     });
 
+    test('retry repeats send-request while the condition holds', async () => {
+      await putOperation('retry', {
+        inbound: `<limit-concurrency key="retry-case" max-count="4">
+          <retry condition="@((int)context.Variables.GetValueOrDefault(&quot;attempts&quot;, 0) &lt; 3)"
+              count="5" interval="0">
+            <set-variable name="attempts" value="@((int)context.Variables.GetValueOrDefault(&quot;attempts&quot;, 0) + 1)"/>
+            <send-request response-variable-name="r"><set-url>${echo.url}/attempt</set-url></send-request>
+          </retry></limit-concurrency>
+          <return-response><set-status code="200"/>
+            <set-body>@(context.Variables["attempts"].ToString())</set-body></return-response>`,
+      });
+      const count = echo.requests.length;
+      const response = await call('/retry');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.text, '3');
+      assert.equal(echo.requests.slice(count).filter((seen) => seen.url === '/attempt').length, 3);
+    });
+
     test('statement in wrong section rejected at save', async () => {
       const response = await credgate.manage('PUT', '/apis/pol/operations/mock/policies/policy', {
         properties: {

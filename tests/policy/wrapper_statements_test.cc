@@ -14,7 +14,7 @@
 namespace credgate::policy {
 namespace {
 
-// Answers send-request after 20 ms, so that concurrent requests overlap.
+// Completes each send-request after 20 ms, so that concurrent requests overlap.
 class SlowServices : public PolicyServices {
  public:
   boost::asio::awaitable<Result<Value>> GetAuthorizationContext(const AuthorizationContextRequest&,
