@@ -107,7 +107,8 @@ Status ForEachChildText(const ElementReader& element, std::string_view child_nam
     auto text = child.TextTemplate();
     if (!text.ok()) return text.error();
     if (text->is_expression()) {
-      return child.Fail("<" + std::string(child_name) + "> takes a literal value, not an expression");
+      return child.Fail("<" + std::string(child_name) +
+                        "> takes a literal value, not an expression");
     }
     return visit(child, text->literal());
   });

@@ -18,8 +18,6 @@ namespace {
   if (!name##_result.ok()) return name##_result.error(); \
   auto name = std::move(name##_result).value()
 
-
-
 // RFC 9110 §5.6.2: a method is a token.
 bool IsToken(std::string_view text) {
   if (text.empty()) return false;
@@ -93,15 +91,17 @@ Result<Statement> CompileRewriteUri(const ElementReader& element, const std::str
   if (!uri.is_expression()) {
     const std::string& text = uri.literal();
     if (text.front() != '/') {
-      return element.FailAt("template", "attribute 'template' on <rewrite-uri> must start with "
-                                        "'/', because it is a path below the backend URL");
+      return element.FailAt("template",
+                            "attribute 'template' on <rewrite-uri> must start with "
+                            "'/', because it is a path below the backend URL");
     }
     size_t open = text.find('{');
     while (open != std::string::npos) {
       size_t close = text.find('}', open);
       if (close == std::string::npos || close == open + 1) {
-        return element.FailAt("template", "attribute 'template' on <rewrite-uri> has an "
-                                          "unterminated or empty {parameter}");
+        return element.FailAt("template",
+                              "attribute 'template' on <rewrite-uri> has an "
+                              "unterminated or empty {parameter}");
       }
       open = text.find('{', close);
     }
@@ -119,16 +119,18 @@ Result<Statement> CompileSetQueryParameter(const ElementReader& element, const s
   spec.name = std::move(name);
   REQUEST_ASSIGN_OR_RETURN(action, ReadExistsAction(element));
   spec.exists_action = action;
-  CREDGATE_RETURN_IF_ERROR(ForEachChild(element, "value", [&](const ElementReader& value) -> Status {
-    CREDGATE_RETURN_IF_ERROR(value.CheckAttributes({}));
-    auto text = value.TextTemplate();
-    if (!text.ok()) return Status(text.error());
-    spec.values.push_back(std::move(text).value());
-    return OkStatus();
-  }));
+  CREDGATE_RETURN_IF_ERROR(
+      ForEachChild(element, "value", [&](const ElementReader& value) -> Status {
+        CREDGATE_RETURN_IF_ERROR(value.CheckAttributes({}));
+        auto text = value.TextTemplate();
+        if (!text.ok()) return Status(text.error());
+        spec.values.push_back(std::move(text).value());
+        return OkStatus();
+      }));
   if (spec.values.empty() && spec.exists_action != ExistsAction::kDelete) {
-    return element.Fail("<set-query-parameter> needs at least one <value> unless "
-                        "exists-action=\"delete\"");
+    return element.Fail(
+        "<set-query-parameter> needs at least one <value> unless "
+        "exists-action=\"delete\"");
   }
   return element.NewStatement(std::move(spec));
 }
@@ -152,8 +154,9 @@ Result<Statement> CompileSetBackendService(const ElementReader& element, const s
     const std::string& text = url.literal();
     const bool http = text.starts_with("http://") || text.starts_with("https://");
     if (!http || text.find("://") + 3 >= text.size()) {
-      return element.FailAt("base-url", "attribute 'base-url' on <set-backend-service> must be "
-                                        "an absolute http or https URL");
+      return element.FailAt("base-url",
+                            "attribute 'base-url' on <set-backend-service> must be "
+                            "an absolute http or https URL");
     }
   }
   return element.NewStatement(SetBackendServiceSpec{std::move(url)});
@@ -165,7 +168,8 @@ Result<Statement> CompileCheckHeader(const ElementReader& element, const std::st
   CheckHeaderSpec spec;
   REQUEST_ASSIGN_OR_RETURN(name, element.RequiredAttribute("name"));
   spec.name = std::move(name);
-  REQUEST_ASSIGN_OR_RETURN(status, element.RequiredIntegerAttribute("failed-check-httpcode", 100, 599));
+  REQUEST_ASSIGN_OR_RETURN(status,
+                           element.RequiredIntegerAttribute("failed-check-httpcode", 100, 599));
   spec.failed_status = static_cast<int>(status);
   REQUEST_ASSIGN_OR_RETURN(message,
                            element.RequiredTemplateAttribute("failed-check-error-message"));
@@ -175,8 +179,8 @@ Result<Statement> CompileCheckHeader(const ElementReader& element, const std::st
   }
   REQUEST_ASSIGN_OR_RETURN(ignore_case, element.BoolAttribute("ignore-case", false));
   spec.ignore_case = ignore_case;
-  CREDGATE_RETURN_IF_ERROR(
-      ForEachChildText(element, "value", [&](const ElementReader&, const std::string& text) -> Status {
+  CREDGATE_RETURN_IF_ERROR(ForEachChildText(
+      element, "value", [&](const ElementReader&, const std::string& text) -> Status {
         spec.values.push_back(text);
         return OkStatus();
       }));
@@ -215,8 +219,8 @@ Result<Statement> CompileIpFilter(const ElementReader& element, const std::strin
       if (!from) return child.FailAt("from", "invalid IP address '" + from_text + "'");
       if (!to) return child.FailAt("to", "invalid IP address '" + to_text + "'");
       if (*to < *from) {
-        return child.FailAt("to", "the range ends at " + to_text + ", before its start " +
-                                      from_text);
+        return child.FailAt("to",
+                            "the range ends at " + to_text + ", before its start " + from_text);
       }
       spec.ranges.push_back(IpRange{*from, *to});
     } else {
@@ -255,8 +259,8 @@ Result<Statement> CompileCors(const ElementReader& element, const std::string&) 
     } else if (child.name() == "allowed-methods") {
       CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({"preflight-result-max-age"}));
       if (child.Attribute("preflight-result-max-age")) {
-        REQUEST_ASSIGN_OR_RETURN(age, child.IntegerAttribute("preflight-result-max-age", 0, 0,
-                                                       86'400 * 365));
+        REQUEST_ASSIGN_OR_RETURN(
+            age, child.IntegerAttribute("preflight-result-max-age", 0, 0, 86'400 * 365));
         spec.preflight_result_max_age = age;
       }
       CREDGATE_RETURN_IF_ERROR(ForEachChildText(child, "method", collect(spec.allowed_methods)));
@@ -267,8 +271,8 @@ Result<Statement> CompileCors(const ElementReader& element, const std::string&) 
       CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
       CREDGATE_RETURN_IF_ERROR(ForEachChildText(child, "header", collect(spec.expose_headers)));
     } else {
-      std::string closest = ClosestName(
-          child.name(), {"allowed-origins", "allowed-methods", "allowed-headers", "expose-headers"});
+      std::string closest = ClosestName(child.name(), {"allowed-origins", "allowed-methods",
+                                                       "allowed-headers", "expose-headers"});
       return child.Fail("unknown element <" + std::string(child.name()) + "> in <cors>" +
                         (closest.empty() ? "; use allowed-origins, allowed-methods, "
                                            "allowed-headers or expose-headers"
@@ -282,8 +286,9 @@ Result<Statement> CompileCors(const ElementReader& element, const std::string&) 
                                     "*") != spec.allowed_origins.end();
   if (any_origin && spec.allow_credentials) {
     // The Fetch standard's CORS check fails for credentialed requests with a '*' origin.
-    return element.FailAt("allow-credentials", "allow-credentials=\"true\" cannot be combined "
-                                               "with the origin '*'; list the origins");
+    return element.FailAt("allow-credentials",
+                          "allow-credentials=\"true\" cannot be combined "
+                          "with the origin '*'; list the origins");
   }
   return element.NewStatement(std::move(spec));
 }
@@ -306,8 +311,9 @@ Result<Statement> CompileAuthenticationBasic(const ElementReader& element, const
   REQUEST_ASSIGN_OR_RETURN(password, element.RequiredTemplateAttribute("password"));
   if (!username.is_expression() && username.literal().find(':') != std::string::npos) {
     // RFC 7617 §2: the user-id cannot contain a colon.
-    return element.FailAt("username", "attribute 'username' on <authentication-basic> must not "
-                                      "contain ':'");
+    return element.FailAt("username",
+                          "attribute 'username' on <authentication-basic> must not "
+                          "contain ':'");
   }
   spec.username = std::move(username);
   spec.password = std::move(password);

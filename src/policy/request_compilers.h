@@ -20,8 +20,7 @@ Result<Statement> CompileCheckHeader(const ElementReader& element, const std::st
 Result<Statement> CompileIpFilter(const ElementReader& element, const std::string& path);
 Result<Statement> CompileCors(const ElementReader& element, const std::string& path);
 Result<Statement> CompileMockResponse(const ElementReader& element, const std::string& path);
-Result<Statement> CompileAuthenticationBasic(const ElementReader& element,
-                                             const std::string& path);
+Result<Statement> CompileAuthenticationBasic(const ElementReader& element, const std::string& path);
 Result<Statement> CompileTrace(const ElementReader& element, const std::string& path);
 
 // Parses an IPv4 or IPv6 address into the 16-byte form of IpRange (IPv4 mapped to ::ffff:0:0/96).

@@ -81,7 +81,8 @@ StatementOutcome ApplySetMethod(const SetMethodSpec& spec, PolicyContext& contex
   auto method = spec.method.EvaluateString(context);
   if (!method.ok()) return ExpressionFailure(method.error());
   if (method->empty()) {
-    return ExpressionFailure(MakeError(ErrorCode::kInvalidArgument, "set-method evaluated to an empty method"));
+    return ExpressionFailure(
+        MakeError(ErrorCode::kInvalidArgument, "set-method evaluated to an empty method"));
   }
   context.request.method = std::move(method).value();
   return Next();
@@ -129,9 +130,8 @@ StatementOutcome ApplyRewriteUri(const RewriteUriSpec& spec, PolicyContext& cont
     for (const auto& [key, value] : original) {
       std::optional<std::string> name = PercentDecode(key, true);
       if (!name) continue;
-      const bool in_template = std::any_of(query.begin(), query.end(), [&](const auto& pair) {
-        return NameIs(pair.first, *name);
-      });
+      const bool in_template = std::any_of(
+          query.begin(), query.end(), [&](const auto& pair) { return NameIs(pair.first, *name); });
       if (in_template || std::find(used.begin(), used.end(), *name) != used.end()) continue;
       query.emplace_back(key, value);
     }
@@ -141,8 +141,7 @@ StatementOutcome ApplyRewriteUri(const RewriteUriSpec& spec, PolicyContext& cont
   return Next();
 }
 
-StatementOutcome ApplySetQueryParameter(const SetQueryParameterSpec& spec,
-                                        PolicyContext& context) {
+StatementOutcome ApplySetQueryParameter(const SetQueryParameterSpec& spec, PolicyContext& context) {
   QueryPairs pairs = SplitQuery(context.request.query_string);
   auto matches = [&](const auto& pair) { return NameIs(pair.first, spec.name); };
   const bool exists = std::any_of(pairs.begin(), pairs.end(), matches);
@@ -154,7 +153,8 @@ StatementOutcome ApplySetQueryParameter(const SetQueryParameterSpec& spec,
     if (!text.ok()) return ExpressionFailure(text.error());
     values.push_back(std::move(text).value());
   }
-  if (spec.exists_action == ExistsAction::kDelete || spec.exists_action == ExistsAction::kOverride) {
+  if (spec.exists_action == ExistsAction::kDelete ||
+      spec.exists_action == ExistsAction::kOverride) {
     pairs.erase(std::remove_if(pairs.begin(), pairs.end(), matches), pairs.end());
   }
   if (spec.exists_action != ExistsAction::kDelete) {
@@ -166,8 +166,7 @@ StatementOutcome ApplySetQueryParameter(const SetQueryParameterSpec& spec,
   return Next();
 }
 
-StatementOutcome ApplySetBackendService(const SetBackendServiceSpec& spec,
-                                        PolicyContext& context) {
+StatementOutcome ApplySetBackendService(const SetBackendServiceSpec& spec, PolicyContext& context) {
   auto url = spec.base_url.EvaluateString(context);
   if (!url.ok()) return ExpressionFailure(url.error());
   context.backend_url = std::move(url).value();
@@ -187,9 +186,9 @@ StatementOutcome ApplyCheckHeader(const CheckHeaderSpec& spec, PolicyContext& co
   if (present && matched) return Next();
   auto message = spec.failed_message.EvaluateString(context);
   if (!message.ok()) return ExpressionFailure(message.error());
-  return {false, StatementFailure{spec.failed_status,
-                                  present ? "HeaderValueNotAllowed" : "HeaderNotFound",
-                                  std::move(message).value()}};
+  return {false,
+          StatementFailure{spec.failed_status, present ? "HeaderValueNotAllowed" : "HeaderNotFound",
+                           std::move(message).value()}};
 }
 
 StatementOutcome ApplyIpFilter(const IpFilterSpec& spec, PolicyContext& context) {
@@ -305,10 +304,10 @@ StatementOutcome ApplyTrace(const TraceSpec& spec, PolicyContext& context) {
     if (!text.ok()) return ExpressionFailure(text.error());
     metadata += " " + name + "=" + *text;
   }
-  const spdlog::level::level_enum level = spec.severity == TraceSeverity::kError ? spdlog::level::err
-                                          : spec.severity == TraceSeverity::kInformation
-                                              ? spdlog::level::info
-                                              : spdlog::level::debug;
+  const spdlog::level::level_enum level =
+      spec.severity == TraceSeverity::kError         ? spdlog::level::err
+      : spec.severity == TraceSeverity::kInformation ? spdlog::level::info
+                                                     : spdlog::level::debug;
   spdlog::log(level, "policy trace request_id={} source={}{}: {}", context.request_id, spec.source,
               metadata, *message);
   return Next();

@@ -29,8 +29,7 @@ struct StatementOutcome {
 StatementOutcome ApplySetMethod(const SetMethodSpec& spec, PolicyContext& context);
 StatementOutcome ApplyRewriteUri(const RewriteUriSpec& spec, PolicyContext& context);
 StatementOutcome ApplySetQueryParameter(const SetQueryParameterSpec& spec, PolicyContext& context);
-StatementOutcome ApplySetBackendService(const SetBackendServiceSpec& spec,
-                                        PolicyContext& context);
+StatementOutcome ApplySetBackendService(const SetBackendServiceSpec& spec, PolicyContext& context);
 StatementOutcome ApplyCheckHeader(const CheckHeaderSpec& spec, PolicyContext& context);
 StatementOutcome ApplyIpFilter(const IpFilterSpec& spec, PolicyContext& context);
 StatementOutcome ApplyCors(const CorsSpec& spec, PolicyContext& context);

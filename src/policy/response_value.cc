@@ -43,8 +43,8 @@ std::shared_ptr<const Object> MakeResponse(
     }
     if (!merged) entries.emplace_back(name, Value(value));
   }
-  return std::make_shared<Response>(status, MakeDictionary(std::move(entries), /*ignore_case=*/true),
-                                    std::move(body));
+  return std::make_shared<Response>(
+      status, MakeDictionary(std::move(entries), /*ignore_case=*/true), std::move(body));
 }
 
 }  // namespace credgate::policy

@@ -42,8 +42,9 @@ Status CheckCachingType(const ElementReader& element) {
   auto type = element.Attribute("caching-type");
   if (!type || *type == "internal" || *type == "prefer-external") return OkStatus();
   if (*type == "external") {
-    return element.FailAt("caching-type", "caching-type=\"external\" is not supported, because "
-                                          "credgate has only its internal cache");
+    return element.FailAt("caching-type",
+                          "caching-type=\"external\" is not supported, because "
+                          "credgate has only its internal cache");
   }
   return element.FailAt("caching-type", "invalid value '" + std::string(*type) +
                                             "' for attribute 'caching-type'; use internal or "
@@ -52,9 +53,9 @@ Status CheckCachingType(const ElementReader& element) {
 
 Result<Statement> CompileLimit(const ElementReader& element, bool quota) {
   if (quota) {
-    CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"calls", "bandwidth", "renewal-period",
-                                                      "counter-key", "increment-condition",
-                                                      "increment-count", "first-period-start"}));
+    CREDGATE_RETURN_IF_ERROR(
+        element.CheckAttributes({"calls", "bandwidth", "renewal-period", "counter-key",
+                                 "increment-condition", "increment-count", "first-period-start"}));
   } else {
     CREDGATE_RETURN_IF_ERROR(element.CheckAttributes(
         {"calls", "renewal-period", "counter-key", "increment-condition", "increment-count",
@@ -65,13 +66,14 @@ Result<Statement> CompileLimit(const ElementReader& element, bool quota) {
   RateLimitSpec spec;
   spec.quota = quota;
   if (quota && element.Attribute("bandwidth")) {
-    return element.FailAt("bandwidth", "attribute 'bandwidth' on <quota-by-key> is not "
-                                       "supported, because credgate counts calls only; use calls");
+    return element.FailAt("bandwidth",
+                          "attribute 'bandwidth' on <quota-by-key> is not "
+                          "supported, because credgate counts calls only; use calls");
   }
   TRAFFIC_ASSIGN_OR_RETURN(calls, element.RequiredIntegerAttribute("calls", 1, kMaxCalls));
   spec.calls = calls;
-  TRAFFIC_ASSIGN_OR_RETURN(period, element.RequiredIntegerAttribute("renewal-period", quota ? 0 : 1,
-                                                                    kMaxPeriodSeconds));
+  TRAFFIC_ASSIGN_OR_RETURN(
+      period, element.RequiredIntegerAttribute("renewal-period", quota ? 0 : 1, kMaxPeriodSeconds));
   spec.renewal_period = std::chrono::seconds(period);
   TRAFFIC_ASSIGN_OR_RETURN(key, element.RequiredTemplateAttribute("counter-key"));
   spec.counter_key = std::move(key);

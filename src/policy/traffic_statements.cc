@@ -31,10 +31,9 @@ StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& contex
     auto condition = spec.increment_condition->Evaluate(context);
     if (!condition.ok()) return ExpressionFailure(condition.error());
     if (!condition->is_bool()) {
-      return ExpressionFailure(MakeError(ErrorCode::kInvalidArgument,
-                                         "increment-condition returned " +
-                                             std::string(condition->TypeName()) +
-                                             ", not a Boolean"));
+      return ExpressionFailure(MakeError(
+          ErrorCode::kInvalidArgument, "increment-condition returned " +
+                                           std::string(condition->TypeName()) + ", not a Boolean"));
     }
     count = condition->AsBool();
   }
@@ -56,10 +55,10 @@ StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& contex
 
   const int64_t retry = decision.retry_after.count();
   if (spec.quota) {
-    std::string message = spec.renewal_period.count() > 0
-                              ? "Out of call volume quota. Quota will be replenished in " +
-                                    Clock(retry) + "."
-                              : "Out of call volume quota.";
+    std::string message =
+        spec.renewal_period.count() > 0
+            ? "Out of call volume quota. Quota will be replenished in " + Clock(retry) + "."
+            : "Out of call volume quota.";
     return {false, StatementFailure{403, "QuotaExceeded", std::move(message)}};
   }
   // RFC 9110 §10.2.3: Retry-After in seconds.

@@ -14,7 +14,6 @@ namespace credgate::policy::internal {
 // "QuotaExceeded"). The optional header names are added to the caller's response and the
 // variable names set in context.Variables.
 StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& context, TimePoint now);
-StatementOutcome ApplyCacheValue(const CacheValueSpec& spec, PolicyContext& context,
-                                 TimePoint now);
+StatementOutcome ApplyCacheValue(const CacheValueSpec& spec, PolicyContext& context, TimePoint now);
 
 }  // namespace credgate::policy::internal

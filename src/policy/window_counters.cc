@@ -9,8 +9,8 @@ WindowCounters::WindowCounters(size_t max_keys)
     : max_keys_per_shard_(std::max<size_t>(1, max_keys / kShards)) {}
 
 WindowDecision WindowCounters::Consume(const std::string& key, int64_t limit, int64_t increment,
-                                       std::chrono::seconds period, TimePoint origin,
-                                       TimePoint now, bool count) {
+                                       std::chrono::seconds period, TimePoint origin, TimePoint now,
+                                       bool count) {
   const int64_t elapsed =
       std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - origin).count());
   const int64_t length = period.count();

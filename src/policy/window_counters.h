@@ -16,8 +16,9 @@ namespace credgate::policy {
 
 struct WindowDecision {
   bool allowed = true;
-  int64_t remaining = 0;              // Calls left in the window after this one.
-  std::chrono::seconds retry_after{};  // Time until the window ends; 0 for a window that never ends.
+  int64_t remaining = 0;  // Calls left in the window after this one.
+  std::chrono::seconds
+      retry_after{};  // Time until the window ends; 0 for a window that never ends.
 };
 
 // Thread-safe: keys are spread over kShards maps, each under its own mutex.

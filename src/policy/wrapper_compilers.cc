@@ -67,8 +67,8 @@ Result<Statement> CompileRetry(const ElementReader& element, const std::string& 
                            element.RequiredIntegerAttribute("interval", 0, kMaxIntervalSeconds));
   spec.interval = std::chrono::seconds(interval);
   if (element.Attribute("max-interval")) {
-    WRAPPER_ASSIGN_OR_RETURN(max, element.IntegerAttribute("max-interval", 0, 0,
-                                                           kMaxIntervalSeconds));
+    WRAPPER_ASSIGN_OR_RETURN(max,
+                             element.IntegerAttribute("max-interval", 0, 0, kMaxIntervalSeconds));
     spec.max_interval = std::chrono::seconds(max);
   }
   if (element.Attribute("delta")) {

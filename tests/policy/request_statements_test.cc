@@ -71,7 +71,9 @@ class RequestStatementsTest : public ::testing::Test {
   std::string ResponseHeader(std::string_view name) const {
     return context_.response.headers.GetJoined(name).value_or("<absent>");
   }
-  std::string Reason() const { return context_.last_error ? context_.last_error->reason : "<none>"; }
+  std::string Reason() const {
+    return context_.last_error ? context_.last_error->reason : "<none>";
+  }
 
   PolicyContext context_;
   NoServices services_;
@@ -128,21 +130,26 @@ TEST_P(SetQueryParameterTest, ExistsActions) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, SetQueryParameterTest,
     ::testing::Values(
-        QueryCase{"Override", R"(<set-query-parameter name="a"><value>x y</value></set-query-parameter>)",
+        QueryCase{"Override",
+                  R"(<set-query-parameter name="a"><value>x y</value></set-query-parameter>)",
                   "b=2&a=x%20y"},
-        QueryCase{"Append",
-                  R"(<set-query-parameter name="b" exists-action="append"><value>9</value></set-query-parameter>)",
-                  "a=1&b=2&a=3&b=9"},
-        QueryCase{"SkipExisting",
-                  R"(<set-query-parameter name="a" exists-action="skip"><value>9</value></set-query-parameter>)",
-                  "a=1&b=2&a=3"},
-        QueryCase{"SkipAbsent",
-                  R"(<set-query-parameter name="c" exists-action="skip"><value>9</value></set-query-parameter>)",
-                  "a=1&b=2&a=3&c=9"},
+        QueryCase{
+            "Append",
+            R"(<set-query-parameter name="b" exists-action="append"><value>9</value></set-query-parameter>)",
+            "a=1&b=2&a=3&b=9"},
+        QueryCase{
+            "SkipExisting",
+            R"(<set-query-parameter name="a" exists-action="skip"><value>9</value></set-query-parameter>)",
+            "a=1&b=2&a=3"},
+        QueryCase{
+            "SkipAbsent",
+            R"(<set-query-parameter name="c" exists-action="skip"><value>9</value></set-query-parameter>)",
+            "a=1&b=2&a=3&c=9"},
         QueryCase{"Delete", R"(<set-query-parameter name="a" exists-action="delete"/>)", "b=2"},
-        QueryCase{"TwoValues",
-                  R"(<set-query-parameter name="c"><value>1</value><value>2</value></set-query-parameter>)",
-                  "a=1&b=2&a=3&c=1&c=2"}),
+        QueryCase{
+            "TwoValues",
+            R"(<set-query-parameter name="c"><value>1</value><value>2</value></set-query-parameter>)",
+            "a=1&b=2&a=3&c=1&c=2"}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(RequestStatementsTest, SetBackendService) {
@@ -279,8 +286,9 @@ TEST_F(RequestStatementsTest, AuthenticationBasic) {
 }
 
 TEST_F(RequestStatementsTest, TraceRuns) {
-  EXPECT_EQ(Run(R"(<trace source="orders" severity="information"><message>@("m=" + context.Request.Method)</message><metadata name="k" value="v"/></trace>)"),
-            ExecutionOutcome::kContinue);
+  EXPECT_EQ(
+      Run(R"(<trace source="orders" severity="information"><message>@("m=" + context.Request.Method)</message><metadata name="k" value="v"/></trace>)"),
+      ExecutionOutcome::kContinue);
 }
 
 TEST_F(RequestStatementsTest, IdOnEveryStatement) {
@@ -309,8 +317,9 @@ TEST_P(RequestCompileTest, Rejects) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, RequestCompileTest,
     ::testing::Values(
-        RejectCase{"SetMethodOutbound", "outbound", "<set-method>GET</set-method>",
-                   "<set-method> is not allowed in <outbound>; it belongs in <inbound>, <on-error>"},
+        RejectCase{
+            "SetMethodOutbound", "outbound", "<set-method>GET</set-method>",
+            "<set-method> is not allowed in <outbound>; it belongs in <inbound>, <on-error>"},
         RejectCase{"RewriteUriRelative", "inbound", R"(<rewrite-uri template="v2"/>)",
                    "must start with '/'"},
         RejectCase{"RewriteUriUnknownAttribute", "inbound",
@@ -321,32 +330,38 @@ INSTANTIATE_TEST_SUITE_P(
                    "attribute 'backend-id' on <set-backend-service> is not supported"},
         RejectCase{"BaseUrlNotHttp", "inbound", R"(<set-backend-service base-url="ftp://x"/>)",
                    "absolute http or https URL"},
-        RejectCase{"CheckHeaderNoIgnoreCase", "inbound",
-                   R"(<check-header name="a" failed-check-httpcode="401" failed-check-error-message="m"/>)",
-                   "missing required attribute 'ignore-case'"},
+        RejectCase{
+            "CheckHeaderNoIgnoreCase", "inbound",
+            R"(<check-header name="a" failed-check-httpcode="401" failed-check-error-message="m"/>)",
+            "missing required attribute 'ignore-case'"},
         RejectCase{"IpFilterBadAddress", "inbound",
                    R"(<ip-filter action="allow"><address>10.0.0.300</address></ip-filter>)",
                    "<address> must contain an IPv4 or IPv6 address"},
-        RejectCase{"IpFilterReversedRange", "inbound",
-                   R"(<ip-filter action="allow"><address-range from="10.0.0.9" to="10.0.0.1"/></ip-filter>)",
-                   "before its start"},
+        RejectCase{
+            "IpFilterReversedRange", "inbound",
+            R"(<ip-filter action="allow"><address-range from="10.0.0.9" to="10.0.0.1"/></ip-filter>)",
+            "before its start"},
         RejectCase{"IpFilterBadAction", "inbound",
                    R"(<ip-filter action="deny"><address>10.0.0.1</address></ip-filter>)",
                    "use allow or forbid"},
-        RejectCase{"CorsCredentialsWildcard", "inbound",
-                   R"(<cors allow-credentials="true"><allowed-origins><origin>*</origin></allowed-origins></cors>)",
-                   "cannot be combined with the origin '*'"},
-        RejectCase{"CorsUnknownChild", "inbound",
-                   R"(<cors><allowed-origins><origin>*</origin></allowed-origins><allowed-header/></cors>)",
-                   "unknown element <allowed-header> in <cors>; did you mean <allowed-headers>?"},
+        RejectCase{
+            "CorsCredentialsWildcard", "inbound",
+            R"(<cors allow-credentials="true"><allowed-origins><origin>*</origin></allowed-origins></cors>)",
+            "cannot be combined with the origin '*'"},
+        RejectCase{
+            "CorsUnknownChild", "inbound",
+            R"(<cors><allowed-origins><origin>*</origin></allowed-origins><allowed-header/></cors>)",
+            "unknown element <allowed-header> in <cors>; did you mean <allowed-headers>?"},
         RejectCase{"CorsOutbound", "outbound",
                    R"(<cors><allowed-origins><origin>*</origin></allowed-origins></cors>)",
                    "<cors> is not allowed in <outbound>"},
         RejectCase{"MockResponseBadStatus", "inbound", R"(<mock-response status-code="99"/>)",
                    "attribute 'status-code'"},
         RejectCase{"BasicColonUser", "inbound",
-                   R"(<authentication-basic username="a:b" password="p"/>)", "must not contain ':'"},
-        RejectCase{"TraceNoMessage", "inbound", R"(<trace source="s"/>)", "<trace> needs a <message>"},
+                   R"(<authentication-basic username="a:b" password="p"/>)",
+                   "must not contain ':'"},
+        RejectCase{"TraceNoMessage", "inbound", R"(<trace source="s"/>)",
+                   "<trace> needs a <message>"},
         RejectCase{"TraceBadSeverity", "inbound",
                    R"(<trace source="s" severity="debug"><message>m</message></trace>)",
                    "use verbose, information or error"},

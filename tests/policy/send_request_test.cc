@@ -29,9 +29,8 @@ class HttpServices : public PolicyServices {
 
   std::vector<http::ClientRequest> sent;
   std::vector<http::ClientRequest> one_way;
-  Result<http::ClientResponse> response =
-      http::ClientResponse{201, {{"Content-Type", "application/json"}, {"x-a", "1"}, {"X-A", "2"}},
-                           R"({"ok":true})"};
+  Result<http::ClientResponse> response = http::ClientResponse{
+      201, {{"Content-Type", "application/json"}, {"x-a", "1"}, {"X-A", "2"}}, R"({"ok":true})"};
 };
 
 class SendRequestTest : public ::testing::Test {
@@ -150,18 +149,26 @@ TEST_F(SendRequestTest, RejectsAtSave) {
   EXPECT_NE(CompileError(R"(<send-request><set-url>https://a.example/</set-url></send-request>)")
                 .find("missing required attribute 'response-variable-name'"),
             std::string::npos);
-  EXPECT_NE(CompileError(R"(<send-request response-variable-name="r" mode="clone"><set-url>https://a.example/</set-url></send-request>)")
-                .find("use new or copy"),
-            std::string::npos);
-  EXPECT_NE(CompileError(R"(<send-request response-variable-name="r"><set-url>https://a.example/</set-url><proxy url="http://p"/></send-request>)")
-                .find("<proxy> in <send-request> is not supported"),
-            std::string::npos);
-  EXPECT_NE(CompileError(R"(<send-one-way-request ignore-error="true"><set-url>https://a.example/</set-url></send-one-way-request>)")
-                .find("unknown attribute 'ignore-error' on <send-one-way-request>"),
-            std::string::npos);
-  EXPECT_NE(CompileError(R"(<send-request response-variable-name="r"><set-url>ftp://a</set-url></send-request>)")
-                .find("absolute http or https URL"),
-            std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-request response-variable-name="r" mode="clone"><set-url>https://a.example/</set-url></send-request>)")
+          .find("use new or copy"),
+      std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-request response-variable-name="r"><set-url>https://a.example/</set-url><proxy url="http://p"/></send-request>)")
+          .find("<proxy> in <send-request> is not supported"),
+      std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-one-way-request ignore-error="true"><set-url>https://a.example/</set-url></send-one-way-request>)")
+          .find("unknown attribute 'ignore-error' on <send-one-way-request>"),
+      std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-request response-variable-name="r"><set-url>ftp://a</set-url></send-request>)")
+          .find("absolute http or https URL"),
+      std::string::npos);
 }
 
 }  // namespace

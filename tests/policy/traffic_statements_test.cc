@@ -106,14 +106,14 @@ TEST_F(TrafficTest, QuotaReturns403) {
   EXPECT_EQ(Call(), ExecutionOutcome::kRespond);
   EXPECT_EQ(context_.response.status_code, 403);
   EXPECT_EQ(context_.last_error->reason, "QuotaExceeded");
-  EXPECT_NE(context_.response.body.find("Quota will be replenished in 00:46:40"),
-            std::string::npos)
+  EXPECT_NE(context_.response.body.find("Quota will be replenished in 00:46:40"), std::string::npos)
       << context_.response.body;
 }
 
 TEST_F(TrafficTest, QuotaFirstPeriodStart) {
   // Windows of 100 seconds that started 50 seconds before the first call.
-  Load(R"(<quota-by-key calls="1" renewal-period="100" counter-key="k" first-period-start="2023-11-14T22:12:30Z"/>)");
+  Load(
+      R"(<quota-by-key calls="1" renewal-period="100" counter-key="k" first-period-start="2023-11-14T22:12:30Z"/>)");
   EXPECT_EQ(Call(), ExecutionOutcome::kContinue);
   EXPECT_EQ(Call(), ExecutionOutcome::kRespond);
   services_.now += std::chrono::seconds(50);
@@ -121,7 +121,8 @@ TEST_F(TrafficTest, QuotaFirstPeriodStart) {
 }
 
 TEST_F(TrafficTest, CacheStoreLookupRemove) {
-  Load(R"x(<choose><when condition="@(context.Request.Headers.GetValueOrDefault("X-Caller", "") == "store")">
+  Load(
+      R"x(<choose><when condition="@(context.Request.Headers.GetValueOrDefault("X-Caller", "") == "store")">
       <cache-store-value key="greeting" value="@("hello " + context.Request.Method)" duration="30"/></when>
     <when condition="@(context.Request.Headers.GetValueOrDefault("X-Caller", "") == "remove")">
       <cache-remove-value key="greeting"/></when></choose>
@@ -144,9 +145,9 @@ TEST(WindowCountersTest, BoundedKeys) {
   WindowCounters counters(WindowCounters::kShards);  // One key per shard.
   TimePoint now = FromUnixSeconds(1000);
   for (int i = 0; i < 100; ++i) {
-    EXPECT_TRUE(counters.Consume("k" + std::to_string(i), 1, 1, std::chrono::seconds(10), {}, now,
-                                 true)
-                    .allowed);
+    EXPECT_TRUE(
+        counters.Consume("k" + std::to_string(i), 1, 1, std::chrono::seconds(10), {}, now, true)
+            .allowed);
   }
 }
 
@@ -188,17 +189,20 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         RejectCase{"NoCalls", R"(<rate-limit-by-key renewal-period="1" counter-key="k"/>)",
                    "missing required attribute 'calls' on <rate-limit-by-key>"},
-        RejectCase{"ZeroPeriod", R"(<rate-limit-by-key calls="1" renewal-period="0" counter-key="k"/>)",
+        RejectCase{"ZeroPeriod",
+                   R"(<rate-limit-by-key calls="1" renewal-period="0" counter-key="k"/>)",
                    "attribute 'renewal-period'"},
         RejectCase{"Bandwidth",
                    R"(<quota-by-key bandwidth="100" renewal-period="60" counter-key="k"/>)",
                    "'bandwidth' on <quota-by-key> is not supported"},
-        RejectCase{"QuotaRetryHeader",
-                   R"(<quota-by-key calls="1" renewal-period="60" counter-key="k" retry-after-header-name="x"/>)",
-                   "unknown attribute 'retry-after-header-name' on <quota-by-key>"},
-        RejectCase{"BadPeriodStart",
-                   R"(<quota-by-key calls="1" renewal-period="60" counter-key="k" first-period-start="yesterday"/>)",
-                   "use a UTC time"},
+        RejectCase{
+            "QuotaRetryHeader",
+            R"(<quota-by-key calls="1" renewal-period="60" counter-key="k" retry-after-header-name="x"/>)",
+            "unknown attribute 'retry-after-header-name' on <quota-by-key>"},
+        RejectCase{
+            "BadPeriodStart",
+            R"(<quota-by-key calls="1" renewal-period="60" counter-key="k" first-period-start="yesterday"/>)",
+            "use a UTC time"},
         RejectCase{"ExternalCache",
                    R"(<cache-lookup-value key="k" variable-name="v" caching-type="external"/>)",
                    "caching-type=\"external\" is not supported"},

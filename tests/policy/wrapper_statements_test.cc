@@ -69,7 +69,8 @@ class WrapperTest : public ::testing::Test {
 };
 
 TEST_F(WrapperTest, RetryUntilConditionFalse) {
-  Load(R"x(<retry condition="@((int)context.Variables.GetValueOrDefault("n", 0) < 3)" count="5" interval="0">
+  Load(
+      R"x(<retry condition="@((int)context.Variables.GetValueOrDefault("n", 0) < 3)" count="5" interval="0">
       <set-variable name="n" value="@((int)context.Variables.GetValueOrDefault("n", 0) + 1)"/>
     </retry>)x");
   std::vector<PolicyContext> contexts(1);
@@ -78,7 +79,8 @@ TEST_F(WrapperTest, RetryUntilConditionFalse) {
 }
 
 TEST_F(WrapperTest, RetryStopsAfterCount) {
-  Load(R"x(<retry condition="@(true)" count="2" interval="0" delta="0" max-interval="0" first-fast-retry="true">
+  Load(
+      R"x(<retry condition="@(true)" count="2" interval="0" delta="0" max-interval="0" first-fast-retry="true">
       <set-variable name="n" value="@((int)context.Variables.GetValueOrDefault("n", 0) + 1)"/>
     </retry>)x");
   std::vector<PolicyContext> contexts(1);
@@ -87,7 +89,8 @@ TEST_F(WrapperTest, RetryStopsAfterCount) {
 }
 
 TEST_F(WrapperTest, RetryWaitsInterval) {
-  Load(R"x(<retry condition="@((int)context.Variables.GetValueOrDefault("n", 0) < 2)" count="1" interval="1">
+  Load(
+      R"x(<retry condition="@((int)context.Variables.GetValueOrDefault("n", 0) < 2)" count="1" interval="1">
       <set-variable name="n" value="@((int)context.Variables.GetValueOrDefault("n", 0) + 1)"/>
     </retry>)x");
   std::vector<PolicyContext> contexts(1);
@@ -116,12 +119,17 @@ TEST_F(WrapperTest, LimitConcurrencyRejectsOverflow) {
 }
 
 TEST_F(WrapperTest, RejectsForwardRequestInside) {
-  EXPECT_NE(CompileError("backend", R"x(<retry condition="@(true)" count="2" interval="1"><forward-request/></retry>)x")
+  EXPECT_NE(CompileError(
+                "backend",
+                R"x(<retry condition="@(true)" count="2" interval="1"><forward-request/></retry>)x")
                 .find("<forward-request> inside <retry> is not supported"),
             std::string::npos);
-  EXPECT_NE(CompileError("backend", R"(<limit-concurrency key="k" max-count="1"><forward-request/></limit-concurrency>)")
-                .find("<forward-request> inside <limit-concurrency> is not supported"),
-            std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          "backend",
+          R"(<limit-concurrency key="k" max-count="1"><forward-request/></limit-concurrency>)")
+          .find("<forward-request> inside <limit-concurrency> is not supported"),
+      std::string::npos);
 }
 
 TEST_F(WrapperTest, RejectsInvalidAttributes) {
@@ -131,9 +139,11 @@ TEST_F(WrapperTest, RejectsInvalidAttributes) {
   EXPECT_NE(CompileError("inbound", R"x(<retry condition="true" count="1" interval="1"/>)x")
                 .find("must be an expression"),
             std::string::npos);
-  EXPECT_NE(CompileError("inbound", R"x(<retry condition="@(true)" count="1" interval="1" max-interval="5"/>)x")
-                .find("needs 'delta'"),
-            std::string::npos);
+  EXPECT_NE(
+      CompileError("inbound",
+                   R"x(<retry condition="@(true)" count="1" interval="1" max-interval="5"/>)x")
+          .find("needs 'delta'"),
+      std::string::npos);
   EXPECT_NE(CompileError("inbound", R"(<limit-concurrency key="k"/>)")
                 .find("missing required attribute 'max-count'"),
             std::string::npos);
