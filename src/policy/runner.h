@@ -1,7 +1,7 @@
-// Runner: runs the statements of one section for one request. Internal to the policy module;
-// executor.cc holds the section flow and the statements that complete at once, and
-// executor_calls.cc those that call other services or wait (validate-jwt with openid-config,
-// send-request, retry). Not thread-safe: one request owns one Runner.
+// Runner: runs the statements of one section for one request. Internal to the policy module.
+// executor.cc defines the section flow and the statements that complete at once.
+// executor_calls.cc defines those that call other services or wait (validate-jwt with
+// openid-config, send-request, retry). Not thread-safe: one request owns one Runner.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
