@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/this_coro.hpp>
+
 #include <boost/json/object.hpp>
 
 #include "credentials/access_policy.h"
@@ -46,6 +50,30 @@ awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
 AuthorizationService::GetOpenIdConfiguration(const std::string& url, bool unknown_kid) {
   if (!openid_configs_) co_return co_await PolicyServices::GetOpenIdConfiguration(url, unknown_kid);
   co_return co_await openid_configs_->Get(url, unknown_kid);
+}
+
+awaitable<Result<http::ClientResponse>> AuthorizationService::SendRequest(
+    http::ClientRequest request) {
+  if (services_.http_client == nullptr) {
+    co_return co_await PolicyServices::SendRequest(std::move(request));
+  }
+  co_return co_await services_.http_client->Send(std::move(request));
+}
+
+awaitable<void> AuthorizationService::SendOneWayRequest(http::ClientRequest request) {
+  http::HttpClient* client = services_.http_client;
+  if (client == nullptr) co_return;
+  // The send owns its request and uses only the process-wide client, so it may outlive the
+  // request that started it.
+  auto send = [](http::HttpClient* client, http::ClientRequest request) -> awaitable<void> {
+    const std::string url = request.url;
+    Result<http::ClientResponse> response = co_await client->Send(std::move(request));
+    if (!response.ok()) {
+      spdlog::warn("send-one-way-request to {} failed: {}", url, response.error().message);
+    }
+  };
+  auto executor = co_await boost::asio::this_coro::executor;
+  boost::asio::co_spawn(executor, send(client, std::move(request)), boost::asio::detached);
 }
 
 TimePoint AuthorizationService::Now() const {

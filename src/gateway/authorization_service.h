@@ -55,6 +55,10 @@ class AuthorizationService final : public policy::PolicyServices {
   boost::asio::awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
   GetOpenIdConfiguration(const std::string& url, bool unknown_kid) override;
   TimePoint Now() const override;
+  // send-request and send-one-way-request through services.http_client.
+  boost::asio::awaitable<Result<http::ClientResponse>> SendRequest(
+      http::ClientRequest request) override;
+  boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override;
 
   const AuthorizationCounters& counters() const { return counters_; }
 

@@ -80,6 +80,14 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   context.operation.url_template = route.operation->resource.url_template;
 }
 
+// Reports whether the pipeline's backend section contains a statement other than forward-request.
+bool HasBackendStatements(const policy::CompiledPipeline& pipeline) {
+  for (const policy::PipelineStatement& entry : pipeline.section(policy::Section::kBackend)) {
+    if (!std::holds_alternative<policy::ForwardRequestSpec>(entry.statement->spec)) return true;
+  }
+  return false;
+}
+
 // Sets the context's response to the gateway's JSON error, which on-error may then change.
 void SetJsonError(policy::PolicyContext& context, int status, std::string_view message) {
   boost::json::object body;
@@ -98,6 +106,9 @@ http::Response ResponseFromContext(policy::PolicyContext& context, unsigned vers
   if (!context.response.reason.empty()) response.reason(context.response.reason);
   for (const auto& [name, value] : context.response.headers.fields()) {
     response.insert(name, value);
+  }
+  for (const auto& [name, value] : context.added_response_headers.fields()) {
+    response.set(name, value);
   }
   response.body() = std::move(context.response.body);
   response.prepare_payload();
@@ -137,6 +148,14 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
 
   auto snapshot = services_.config->Current();
   Route route = MatchRoute(*snapshot, header.method_string(), path);
+  // A CORS preflight (OPTIONS with Access-Control-Request-Method) runs the policies of the
+  // operation that its Access-Control-Request-Method names, so that their cors statement
+  // responds to it.
+  if (route.api && !route.operation && header.method() == bhttp::verb::options &&
+      header.find(bhttp::field::origin) != header.end() &&
+      header.find(bhttp::field::access_control_request_method) != header.end()) {
+    route = MatchRoute(*snapshot, header[bhttp::field::access_control_request_method], path);
+  }
   if (!route.api || !route.operation) {
     counters_.no_route.fetch_add(1, std::memory_order_relaxed);
     http::Response response = JsonError(
@@ -160,14 +179,45 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   const bool run_outbound = pipeline && !pipeline->section(policy::Section::kOutbound).empty();
   if (run_inbound || run_outbound) FillRequestContext(exchange, route, path, query, context);
 
-  if (run_inbound) {
-    auto outcome =
-        co_await policy::Execute(*pipeline, policy::Section::kInbound, context, authorizations);
+  // The backend section runs only when it contains more than forward-request, which the gateway
+  // applies without running it.
+  const bool run_backend = pipeline && HasBackendStatements(*pipeline);
+  if (run_backend && !run_inbound && !run_outbound) {
+    FillRequestContext(exchange, route, path, query, context);
+  }
+  static constexpr policy::Section kRequestSections[] = {policy::Section::kInbound,
+                                                         policy::Section::kBackend};
+  for (policy::Section section : kRequestSections) {
+    const bool run = section == policy::Section::kInbound ? run_inbound : run_backend;
+    if (!run) continue;
+    auto outcome = co_await policy::Execute(*pipeline, section, context, authorizations);
     if (outcome == policy::ExecutionOutcome::kRespond) {
       counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
       co_await Respond(exchange, ResponseFromContext(context, version));
       co_return;
     }
+  }
+
+  // set-backend-service replaces the API's backend URL, and rewrite-uri the path below it.
+  const http::ParsedUrl* service = &api.service;
+  http::ParsedUrl policy_service;
+  if (context.backend_url) {
+    auto parsed = http::ParseHttpUrl(*context.backend_url);
+    if (!parsed.ok()) {
+      counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("set-backend-service URL is invalid request_id={}: {}",
+                   exchange.info().request_id, parsed.error().message);
+      co_await Respond(exchange,
+                       JsonError(500, "The backend URL that a policy set is invalid", version));
+      co_return;
+    }
+    policy_service = std::move(parsed).value();
+    service = &policy_service;
+  }
+  const std::string_view remainder =
+      context.backend_path ? std::string_view(*context.backend_path) : route.remainder;
+
+  if (run_inbound || run_backend) {
     upstream_header.method_string(context.request.method);
     for (const auto& [name, value] : context.request.headers.fields()) {
       upstream_header.insert(name, value);
@@ -179,8 +229,8 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
       upstream_header.erase(bhttp::field::authorization);
       counters_.caller_tokens_removed.fetch_add(1, std::memory_order_relaxed);
     }
-    upstream_header.target(http::ComposeTarget(api.service.base_path, api.service.query,
-                                               route.remainder, context.request.query_string));
+    upstream_header.target(http::ComposeTarget(service->base_path, service->query, remainder,
+                                               context.request.query_string));
   } else {
     upstream_header = header;
     upstream_header.target(
@@ -189,7 +239,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   upstream_header.version(11);
 
   http::Upstream upstream;
-  upstream.origin = api.service.origin;
+  upstream.origin = service->origin;
   // A request that carries a connection token may be sent once more if the backend rejects it.
   std::string sent_authorization;
   std::optional<http::RequestHeader> replay;
@@ -241,7 +291,10 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
     }
     auto outcome =
         co_await policy::Execute(*pipeline, policy::Section::kOutbound, context, authorizations);
-    if (outcome == policy::ExecutionOutcome::kRespond && context.response_ready) {
+    // NOTE: a body that set-body gave the response replaces the backend's, whose connection is
+    // then closed instead of returned to the pool.
+    if ((outcome == policy::ExecutionOutcome::kRespond && context.response_ready) ||
+        context.response_body_set) {
       counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
       co_await Respond(exchange, ResponseFromContext(context, version));
       co_return;
@@ -253,6 +306,9 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
       rewritten.insert(name, value);
     }
     response_header = std::move(rewritten);
+  }
+  for (const auto& [name, value] : context.added_response_headers.fields()) {
+    response_header.set(name, value);
   }
   SetRequestId(response_header, exchange);
   Status relayed =

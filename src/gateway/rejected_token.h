@@ -37,6 +37,13 @@ class RequestAuthorizations final : public policy::PolicyServices {
     return service_.GetOpenIdConfiguration(url, unknown_kid);
   }
   TimePoint Now() const override { return service_.Now(); }
+  boost::asio::awaitable<Result<http::ClientResponse>> SendRequest(
+      http::ClientRequest request) override {
+    return service_.SendRequest(std::move(request));
+  }
+  boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override {
+    return service_.SendOneWayRequest(std::move(request));
+  }
 
   bool empty() const { return issued_.empty(); }
   const std::vector<IssuedToken>& issued() const { return issued_; }

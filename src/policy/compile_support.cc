@@ -1,6 +1,7 @@
 #include "policy/compile_support.h"
 
 #include <algorithm>
+#include <charconv>
 #include <vector>
 
 #include "policy/text.h"
@@ -186,6 +187,30 @@ Result<bool> ElementReader::BoolAttribute(std::string_view name, bool fallback) 
   return FailAt(name, "invalid value '" + std::string(*value) + "' for attribute '" +
                           std::string(name) + "' on <" + std::string(this->name()) +
                           ">; use true or false");
+}
+
+Result<int64_t> ElementReader::IntegerAttribute(std::string_view name, int64_t fallback,
+                                                int64_t min, int64_t max) const {
+  auto text = Attribute(name);
+  if (!text) return fallback;
+  int64_t value = 0;
+  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || value < min || value > max) {
+    return FailAt(name, "invalid value '" + std::string(*text) + "' for attribute '" +
+                            std::string(name) + "' on <" + std::string(this->name()) +
+                            ">; use an integer from " + std::to_string(min) + " to " +
+                            std::to_string(max));
+  }
+  return value;
+}
+
+Result<int64_t> ElementReader::RequiredIntegerAttribute(std::string_view name, int64_t min,
+                                                        int64_t max) const {
+  if (!Attribute(name)) {
+    return Fail("missing required attribute '" + std::string(name) + "' on <" +
+                std::string(this->name()) + ">");
+  }
+  return IntegerAttribute(name, 0, min, max);
 }
 
 Result<ValueTemplate> ElementReader::TextTemplate() const {

@@ -56,6 +56,11 @@ class ElementReader {
   Result<std::shared_ptr<const Expression>> ExpressionAttribute(std::string_view name) const;
   // Reads "true"/"false" (case-insensitive); `fallback` when absent.
   Result<bool> BoolAttribute(std::string_view name, bool fallback) const;
+  // Reads an integer from `min` to `max`; `fallback` when absent.
+  Result<int64_t> IntegerAttribute(std::string_view name, int64_t fallback, int64_t min,
+                                   int64_t max) const;
+  // Same, for a required attribute.
+  Result<int64_t> RequiredIntegerAttribute(std::string_view name, int64_t min, int64_t max) const;
   // Compiles the element's text, trimmed of surrounding whitespace, as a literal or expression.
   Result<ValueTemplate> TextTemplate() const;
 
@@ -69,5 +74,44 @@ class ElementReader {
   pugi::xml_node node_;
   const CompileScope& scope_;
 };
+
+// Calls `visit(ElementReader)` for each child element of `element`, rejecting text and elements
+// not named `child_name`. Returns the first error.
+template <typename Visit>
+Status ForEachChild(const ElementReader& element, std::string_view child_name, Visit visit) {
+  for (pugi::xml_node node : element.node().children()) {
+    if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
+      if (std::string_view(node.value()).find_first_not_of(" \t\r\n") != std::string_view::npos) {
+        return element.Fail("<" + std::string(element.name()) + "> takes no text; use <" +
+                            std::string(child_name) + "> elements");
+      }
+      continue;
+    }
+    if (node.type() != pugi::node_element) continue;
+    ElementReader child(node, element.scope());
+    if (child.name() != child_name) {
+      return child.Fail("unknown element <" + std::string(child.name()) + "> in <" +
+                        std::string(element.name()) + ">; only <" + std::string(child_name) +
+                        "> is allowed");
+    }
+    CREDGATE_RETURN_IF_ERROR(visit(child));
+  }
+  return OkStatus();
+}
+
+// Same as ForEachChild for children that contain only a literal text, which `visit` receives.
+template <typename Visit>
+Status ForEachChildText(const ElementReader& element, std::string_view child_name, Visit visit) {
+  return ForEachChild(element, child_name, [&](const ElementReader& child) -> Status {
+    CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
+    auto text = child.TextTemplate();
+    if (!text.ok()) return text.error();
+    if (text->is_expression()) {
+      return child.Fail("<" + std::string(child_name) +
+                        "> takes a literal value, not an expression");
+    }
+    return visit(child, text->literal());
+  });
+}
 
 }  // namespace credgate::policy::internal

@@ -94,8 +94,22 @@ struct PolicyContext {
   // Set when return-response or an error produced `response`; the gateway then skips the
   // backend and the remaining inbound statements.
   bool response_ready = false;
-  // Set when a set-header statement set or deleted the request's Authorization header.
+  // Set when a set-header or authentication-basic statement set or deleted the request's
+  // Authorization header.
   bool authorization_set = false;
+
+  // Set by rewrite-uri: the backend path (percent-encoded) that replaces the request's path
+  // below the API, appended to the backend service URL's path.
+  std::optional<std::string> backend_path;
+  // Set by set-backend-service: the absolute URL that replaces the API's backend service URL.
+  std::optional<std::string> backend_url;
+  // Fields that statements add to the response the caller gets, whatever produces it: CORS
+  // fields of an allowed cross-origin request, and the rate limit fields.
+  HeaderMap added_response_headers;
+  // Set by set-body in inbound or backend, and in outbound or on-error: the gateway sends
+  // request.body or response.body in place of the streamed body.
+  bool request_body_set = false;
+  bool response_body_set = false;
 };
 
 }  // namespace credgate::policy

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "http/client.h"
 #include "identity/openid_config_cache.h"
 #include "policy/context.h"
 #include "policy/pipeline.h"
@@ -48,6 +49,15 @@ class PolicyServices {
   // blocking the calling thread. The default fails with kUnavailable.
   virtual boost::asio::awaitable<Result<std::shared_ptr<const identity::OpenIdConfiguration>>>
   GetOpenIdConfiguration(const std::string& url, bool unknown_kid);
+
+  // send-request: sends `request` without blocking the calling thread. The default fails with
+  // kUnavailable. Errors: those of http::HttpClient::Send().
+  virtual boost::asio::awaitable<Result<http::ClientResponse>> SendRequest(
+      http::ClientRequest request);
+  // send-one-way-request: starts sending `request` and returns at once; the outcome is only
+  // logged. Implementations must not let the send refer to per-request state. The default drops
+  // the request.
+  virtual boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request);
 
   // The time that token expiry is checked against. The default is the system clock.
   virtual TimePoint Now() const;

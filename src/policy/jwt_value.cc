@@ -65,8 +65,7 @@ class ClaimDictionary final : public Object {
     const std::vector<std::string>* found = Find(args[0].AsString());
     if (name == kIndexerMethod && args.size() == 1) {
       if (found == nullptr) {
-        return MakeError(ErrorCode::kNotFound,
-                         "the JWT has no claim '" + args[0].AsString() + "'");
+        return MakeError(ErrorCode::kNotFound, "the JWT has no claim '" + args[0].AsString() + "'");
       }
       return StringList(*found);
     }

@@ -6,11 +6,14 @@
 // statement_compilers.cc and its execution to executor.cc.
 #pragma once
 
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -89,6 +92,145 @@ struct ValidateJwtSpec {
   std::shared_ptr<const JwtCheck> check;
 };
 
+// <set-method>GET</set-method>: the request method sent to the backend.
+struct SetMethodSpec {
+  ValueTemplate method;
+};
+
+// <rewrite-uri template="/v2/orders/{id}?x=1" copy-unmatched-params="true"/>: the backend path
+// and query, relative to the backend service URL. {name} is replaced by the URL template
+// parameter of that name.
+struct RewriteUriSpec {
+  ValueTemplate uri_template;
+  bool copy_unmatched_params = true;
+};
+
+struct SetQueryParameterSpec {
+  std::string name;
+  ExistsAction exists_action = ExistsAction::kOverride;
+  std::vector<ValueTemplate> values;
+};
+
+struct SetBackendServiceSpec {
+  ValueTemplate base_url;  // An absolute http or https URL.
+};
+
+struct CheckHeaderSpec {
+  std::string name;
+  int failed_status = 401;
+  ValueTemplate failed_message;
+  bool ignore_case = false;
+  std::vector<std::string> values;  // Empty: the header only has to be present.
+};
+
+// One address or range of <ip-filter>, as 16-byte IPv6 addresses; IPv4 is mapped (::ffff:a.b.c.d).
+struct IpRange {
+  std::array<unsigned char, 16> from{};
+  std::array<unsigned char, 16> to{};
+};
+
+struct IpFilterSpec {
+  bool allow = true;  // action="allow": only the listed addresses pass. "forbid": they fail.
+  std::vector<IpRange> ranges;
+};
+
+struct CorsSpec {
+  bool allow_credentials = false;
+  bool terminate_unmatched_request = true;
+  std::vector<std::string> allowed_origins;  // "*" allows any origin.
+  std::vector<std::string> allowed_methods;  // "*" allows any method.
+  std::vector<std::string> allowed_headers;  // "*" allows any header.
+  std::vector<std::string> expose_headers;
+  std::optional<int64_t> preflight_result_max_age;  // Seconds.
+};
+
+struct MockResponseSpec {
+  int status_code = 200;
+  std::string content_type;
+};
+
+struct AuthenticationBasicSpec {
+  ValueTemplate username;
+  ValueTemplate password;
+};
+
+enum class TraceSeverity { kVerbose, kInformation, kError };
+
+struct TraceSpec {
+  std::string source;
+  TraceSeverity severity = TraceSeverity::kVerbose;
+  ValueTemplate message;
+  std::vector<std::pair<std::string, ValueTemplate>> metadata;
+};
+
+class WindowCounters;  // policy/window_counters.h
+class ValueCache;      // policy/value_cache.h
+
+// rate-limit-by-key and quota-by-key.
+struct RateLimitSpec {
+  bool quota = false;  // quota-by-key: 403 and a window from first-period-start.
+  int64_t calls = 0;
+  std::chrono::seconds renewal_period{0};  // 0 with quota-by-key: the quota never renews.
+  ValueTemplate counter_key;
+  std::shared_ptr<const Expression> increment_condition;  // Null: every call counts.
+  int64_t increment_count = 1;
+  std::string retry_after_header_name;
+  std::string retry_after_variable_name;
+  std::string remaining_calls_header_name;
+  std::string remaining_calls_variable_name;
+  std::string total_calls_header_name;
+  std::chrono::system_clock::time_point first_period_start{};
+  std::shared_ptr<WindowCounters> counters;  // Shared by every request of this statement.
+};
+
+enum class CacheCommand { kLookup, kStore, kRemove };
+
+// cache-lookup-value, cache-store-value and cache-remove-value.
+struct CacheValueSpec {
+  CacheCommand command = CacheCommand::kLookup;
+  ValueTemplate key;
+  std::string variable_name;                // Lookup: the variable that receives the value.
+  std::optional<ValueTemplate> default_value;  // Lookup: stored when the key is absent.
+  std::optional<ValueTemplate> value;          // Store.
+  std::optional<ValueTemplate> duration;       // Store: seconds.
+  std::shared_ptr<ValueCache> cache;           // The process-wide cache.
+};
+
+// send-request and send-one-way-request.
+struct SendRequestSpec {
+  bool one_way = false;
+  bool copy_mode = false;  // mode="copy": starts from the current request's headers and body.
+  std::string response_variable_name;
+  std::chrono::seconds timeout{60};
+  bool ignore_error = false;
+  ValueTemplate url;
+  std::optional<ValueTemplate> method;  // Absent: GET, or the current method in copy mode.
+  std::vector<SetHeaderSpec> headers;
+  std::optional<SetBodySpec> body;
+};
+
+// <retry>: runs its statements again while `condition` holds, at most `count` more times.
+struct RetrySpec {
+  std::shared_ptr<const Expression> condition;
+  int64_t count = 1;
+  std::chrono::seconds interval{0};
+  std::optional<std::chrono::seconds> max_interval;
+  std::optional<std::chrono::seconds> delta;
+  bool first_fast_retry = false;
+  StatementList statements;
+};
+
+class ConcurrencySlots;  // policy/concurrency_slots.h
+
+// <limit-concurrency>: runs its statements only while fewer than max-count requests with the
+// same key run them.
+struct LimitConcurrencySpec {
+  ValueTemplate key;
+  int64_t max_count = 1;
+  StatementList statements;
+  std::shared_ptr<ConcurrencySlots> slots;  // Shared by every request of this statement.
+};
+
 struct ForwardRequestSpec {
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
@@ -100,7 +242,10 @@ struct ForwardRequestSpec {
 using StatementSpec =
     std::variant<BaseSpec, GetAuthorizationContextSpec, SetHeaderSpec, SetVariableSpec, SetBodySpec,
                  SetStatusSpec, ChooseSpec, ReturnResponseSpec, ForwardRequestSpec,
-                 ValidateJwtSpec>;
+                 ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
+                 SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
+                 AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec,
+                 RetrySpec, LimitConcurrencySpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -6,7 +6,11 @@
 #include <string_view>
 
 #include "policy/document.h"
+#include "policy/request_compilers.h"
+#include "policy/send_request_compiler.h"
+#include "policy/traffic_compilers.h"
 #include "policy/validate_jwt_compiler.h"
+#include "policy/wrapper_compilers.h"
 
 namespace credgate::policy::internal {
 
@@ -68,6 +72,8 @@ Result<Statement> CompileGetAuthorizationContext(const ElementReader& element, c
   return statement;
 }
 
+}  // namespace
+
 Result<SetHeaderSpec> CompileSetHeaderSpec(const ElementReader& element) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"name", "exists-action"}));
   SetHeaderSpec spec;
@@ -102,6 +108,8 @@ Result<SetHeaderSpec> CompileSetHeaderSpec(const ElementReader& element) {
   return spec;
 }
 
+namespace {
+
 Result<Statement> CompileSetHeader(const ElementReader& element, const std::string&) {
   POLICY_ASSIGN_OR_RETURN(spec, CompileSetHeaderSpec(element));
   return element.NewStatement(std::move(spec));
@@ -121,6 +129,8 @@ Result<Statement> CompileSetVariable(const ElementReader& element, const std::st
   return element.NewStatement(std::move(spec));
 }
 
+}  // namespace
+
 Result<SetBodySpec> CompileSetBodySpec(const ElementReader& element) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"template", "xsi-nil"}));
   if (auto template_name = element.Attribute("template");
@@ -132,6 +142,8 @@ Result<SetBodySpec> CompileSetBodySpec(const ElementReader& element) {
   POLICY_ASSIGN_OR_RETURN(body, element.TextTemplate());
   return SetBodySpec{std::move(body)};
 }
+
+namespace {
 
 Result<Statement> CompileSetBody(const ElementReader& element, const std::string&) {
   POLICY_ASSIGN_OR_RETURN(spec, CompileSetBodySpec(element));
@@ -170,20 +182,11 @@ bool AnyAsync(const StatementList& statements) {
   return false;
 }
 
-// Returns how many <choose> elements enclose `node`.
-size_t EnclosingChooseCount(pugi::xml_node node) {
-  size_t count = 0;
-  for (pugi::xml_node parent = node.parent(); parent; parent = parent.parent()) {
-    if (std::string_view(parent.name()) == "choose") ++count;
-  }
-  return count;
-}
-
 Result<Statement> CompileChoose(const ElementReader& element, const std::string& path) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({}));
   // Compiling, running and destroying a <choose> recurse into its clauses, so the nesting is
   // bounded to keep a hostile document from overflowing the stack.
-  if (EnclosingChooseCount(element.node()) >= kMaxChooseNesting) {
+  if (EnclosingBlockCount(element.node()) >= kMaxChooseNesting) {
     return element.Fail("<choose> is nested more than " + std::to_string(kMaxChooseNesting) +
                         " levels deep; flatten the conditions with && or set-variable");
   }
@@ -300,6 +303,61 @@ constexpr StatementRule kRules[] = {
     {"return-response", kAllSections, CompileReturnResponse},
     {"forward-request", Bit(Section::kBackend), CompileForwardRequest},
     {"validate-jwt", Bit(Section::kInbound), CompileValidateJwt},
+    {"set-method", Bit(Section::kInbound) | Bit(Section::kOnError), CompileSetMethod},
+    {"rewrite-uri", Bit(Section::kInbound), CompileRewriteUri},
+    {"set-query-parameter", Bit(Section::kInbound) | Bit(Section::kBackend),
+     CompileSetQueryParameter},
+    {"set-backend-service", Bit(Section::kInbound) | Bit(Section::kBackend),
+     CompileSetBackendService},
+    {"check-header", Bit(Section::kInbound), CompileCheckHeader},
+    {"ip-filter", Bit(Section::kInbound), CompileIpFilter},
+    {"cors", Bit(Section::kInbound), CompileCors},
+    {"mock-response", kNotBackend, CompileMockResponse},
+    {"authentication-basic", Bit(Section::kInbound), CompileAuthenticationBasic},
+    {"trace", kAllSections, CompileTrace},
+    {"rate-limit-by-key", Bit(Section::kInbound), CompileRateLimitByKey},
+    {"quota-by-key", Bit(Section::kInbound), CompileQuotaByKey},
+    {"cache-lookup-value", kAllSections, CompileCacheLookupValue},
+    {"cache-store-value", kAllSections, CompileCacheStoreValue},
+    {"cache-remove-value", kAllSections, CompileCacheRemoveValue},
+    {"send-request", kAllSections, CompileSendRequest},
+    {"send-one-way-request", kAllSections, CompileSendRequest},
+    {"retry", kAllSections, CompileRetry},
+    {"limit-concurrency", kAllSections, CompileLimitConcurrency},
+};
+
+// Statements of APIM that credgate rejects by name, with the reason.
+struct UnsupportedStatement {
+  std::string_view name;
+  std::string_view reason;
+};
+
+constexpr UnsupportedStatement kUnsupported[] = {
+    {"include-fragment", "policy fragments are not supported yet; paste the fragment's statements"},
+    {"authentication-managed-identity",
+     "the gateway has no managed identity token source yet; use get-authorization-context"},
+    {"authentication-certificate", "client certificates for backends are not supported"},
+    {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
+    {"quota", "use quota-by-key, because credgate has no subscriptions"},
+    {"cache-lookup", "response caching is not supported; use cache-lookup-value"},
+    {"cache-store", "response caching is not supported; use cache-store-value"},
+    {"json-to-xml", "it is not supported"},
+    {"xml-to-json", "it is not supported"},
+    {"find-and-replace", "it is not supported; use set-body with an expression"},
+    {"log-to-eventhub", "Event Hubs are not supported; use trace"},
+    {"emit-metric", "it is not supported"},
+    {"validate-content", "it is not supported"},
+    {"validate-parameters", "it is not supported"},
+    {"validate-headers", "it is not supported"},
+    {"validate-status-code", "it is not supported"},
+    {"validate-client-certificate", "client certificates are not supported"},
+    {"validate-azure-ad-token", "use validate-jwt with the tenant's openid-config"},
+    {"wait", "it is not supported"},
+    {"proxy", "it is not supported"},
+    {"invoke-dapr-binding", "Dapr is not supported"},
+    {"publish-to-dapr", "Dapr is not supported"},
+    {"azure-openai-token-limit", "it is not supported"},
+    {"llm-token-limit", "it is not supported"},
 };
 
 const StatementRule* FindRule(std::string_view name) {
@@ -339,12 +397,23 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
     ElementReader element(child, scope);
     const StatementRule* rule = FindRule(element.name());
     if (rule == nullptr) {
+      for (const UnsupportedStatement& unsupported : kUnsupported) {
+        if (unsupported.name == element.name()) {
+          return element.Fail("<" + std::string(unsupported.name) +
+                              "> is not supported by credgate: " + std::string(unsupported.reason));
+        }
+      }
       std::string message = "unknown statement <" + std::string(element.name()) + ">";
       std::string closest =
           ClosestName(element.name(),
                       {"base", "get-authorization-context", "set-header", "set-variable",
                        "set-body", "set-status", "choose", "return-response", "forward-request",
-                       "validate-jwt"});
+                       "validate-jwt", "set-method", "rewrite-uri", "set-query-parameter",
+                       "set-backend-service", "check-header", "ip-filter", "cors",
+                       "mock-response", "authentication-basic", "trace", "rate-limit-by-key",
+                       "quota-by-key", "cache-lookup-value", "cache-store-value",
+                       "cache-remove-value", "send-request", "send-one-way-request", "retry",
+                       "limit-concurrency"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);
     }

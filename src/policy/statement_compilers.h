@@ -16,4 +16,8 @@ namespace credgate::policy::internal {
 Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScope& scope,
                                         const std::string& path_prefix, bool allow_base);
 
+// Compile the parts that set-header and set-body share with return-response and send-request.
+Result<SetHeaderSpec> CompileSetHeaderSpec(const ElementReader& element);
+Result<SetBodySpec> CompileSetBodySpec(const ElementReader& element);
+
 }  // namespace credgate::policy::internal

@@ -99,8 +99,8 @@ JwtCheckResult VerifySignature(
       }
     }
   } else {
-    result.failure = Failure("TokenSignatureInvalid",
-                             "the JWT's algorithm '" + jwt.alg + "' is not supported");
+    result.failure =
+        Failure("TokenSignatureInvalid", "the JWT's algorithm '" + jwt.alg + "' is not supported");
     return result;
   }
   if (!key_found) {
@@ -132,8 +132,7 @@ bool ReadTime(const boost::json::object& payload, std::string_view name,
   return true;
 }
 
-std::vector<std::string> ClaimValues(const boost::json::value& claim,
-                                     std::string_view separator) {
+std::vector<std::string> ClaimValues(const boost::json::value& claim, std::string_view separator) {
   std::vector<std::string> values;
   auto add = [&](const boost::json::value& item) {
     if (!item.is_string()) {
@@ -210,7 +209,8 @@ void CheckClaims(const JwtCheck& check, const boost::json::object& payload,
 
   if (!check.audiences.empty()) {
     const boost::json::value* aud = payload.if_contains("aud");
-    std::vector<std::string> token_audiences = aud ? ClaimValues(*aud, "") : std::vector<std::string>();
+    std::vector<std::string> token_audiences =
+        aud ? ClaimValues(*aud, "") : std::vector<std::string>();
     bool allowed = false;
     for (const ValueTemplate& audience : check.audiences) {
       auto text = audience.EvaluateString(context);
@@ -289,8 +289,8 @@ Result<std::optional<std::string>> ExtractToken(const JwtCheck& check, const Pol
   }
   // "<scheme> <token>", as in an Authorization header (RFC 9110 §11.4).
   size_t space = value.find(' ');
-  std::string_view scheme = space == std::string::npos ? std::string_view()
-                                                       : std::string_view(value).substr(0, space);
+  std::string_view scheme =
+      space == std::string::npos ? std::string_view() : std::string_view(value).substr(0, space);
   if (!check.require_scheme.empty() && !EqualsIgnoreCase(scheme, check.require_scheme)) {
     *failure = Failure("TokenSchemeNotAllowed",
                        "the JWT must be sent with the scheme '" + check.require_scheme + "'");

@@ -40,15 +40,15 @@ struct JwtSigningKey {
 
 struct RequiredClaim {
   std::string name;
-  bool match_any = false;  // match="any"; the default "all" needs every value.
-  std::string separator;   // Splits a string claim into several values when not empty.
+  bool match_any = false;             // match="any"; the default "all" needs every value.
+  std::string separator;              // Splits a string claim into several values when not empty.
   std::vector<ValueTemplate> values;  // Empty: the claim only has to be present.
 };
 
 struct JwtCheck {
   TokenSource source = TokenSource::kHeader;
-  std::string header_name;           // With kHeader.
-  std::string query_parameter_name;  // With kQueryParameter.
+  std::string header_name;                   // With kHeader.
+  std::string query_parameter_name;          // With kQueryParameter.
   std::optional<ValueTemplate> token_value;  // With kValue.
 
   int failed_status = 401;
@@ -99,8 +99,9 @@ struct JwtCheckResult {
 
 // Checks `token` against `check` with the configurations of its openid-config URLs (entries may
 // be null when not loaded). Never throws, and does no I/O.
-JwtCheckResult CheckToken(const JwtCheck& check, std::string_view token,
-                          std::span<const std::shared_ptr<const identity::OpenIdConfiguration>> configs,
-                          const PolicyContext& context, TimePoint now);
+JwtCheckResult CheckToken(
+    const JwtCheck& check, std::string_view token,
+    std::span<const std::shared_ptr<const identity::OpenIdConfiguration>> configs,
+    const PolicyContext& context, TimePoint now);
 
 }  // namespace credgate::policy

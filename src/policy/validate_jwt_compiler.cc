@@ -21,45 +21,6 @@ constexpr size_t kVerifiedTokenCacheEntries = 4096;
 // RFC 7518 §3.2: an HMAC key must be at least as long as the hash output, 32 bytes for HS256.
 constexpr size_t kMinSymmetricKeyBytes = 32;
 
-Result<int64_t> IntegerAttribute(const ElementReader& element, std::string_view name,
-                                 int64_t fallback, int64_t min, int64_t max) {
-  auto text = element.Attribute(name);
-  if (!text) return fallback;
-  int64_t value = 0;
-  auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
-  if (error != std::errc() || end != text->data() + text->size() || value < min || value > max) {
-    return element.FailAt(name, "invalid value '" + std::string(*text) + "' for attribute '" +
-                                    std::string(name) + "' on <" + std::string(element.name()) +
-                                    ">; use an integer from " + std::to_string(min) + " to " +
-                                    std::to_string(max));
-  }
-  return value;
-}
-
-// Calls `visit` for each child element of `element`, rejecting text and elements other than
-// `child_name`.
-template <typename Visit>
-Status ForEachChild(const ElementReader& element, std::string_view child_name, Visit visit) {
-  for (pugi::xml_node node : element.node().children()) {
-    if (node.type() == pugi::node_pcdata || node.type() == pugi::node_cdata) {
-      if (std::string_view(node.value()).find_first_not_of(" \t\r\n") != std::string_view::npos) {
-        return element.Fail("<" + std::string(element.name()) + "> takes no text; use <" +
-                            std::string(child_name) + "> elements");
-      }
-      continue;
-    }
-    if (node.type() != pugi::node_element) continue;
-    ElementReader child(node, element.scope());
-    if (child.name() != child_name) {
-      return child.Fail("unknown element <" + std::string(child.name()) + "> in <" +
-                        std::string(element.name()) + ">; only <" + std::string(child_name) +
-                        "> is allowed");
-    }
-    CREDGATE_RETURN_IF_ERROR(visit(child));
-  }
-  return OkStatus();
-}
-
 Status CompileKey(const ElementReader& key, JwtCheck& check) {
   CREDGATE_RETURN_IF_ERROR(key.CheckAttributes({"certificate-id", "n", "e"}));
   JwtSigningKey signing_key;
@@ -137,19 +98,22 @@ Status CompileChild(const ElementReader& child, JwtCheck& check) {
     CREDGATE_RETURN_IF_ERROR(child.CheckNoChildren());
     JWT_ASSIGN_OR_RETURN(url, child.RequiredAttribute("url"));
     if (IsExpression(url)) {
-      return child.FailAt("url", "attribute 'url' on <openid-config> must be a literal URL, "
-                                 "because its keys are fetched before requests arrive");
+      return child.FailAt("url",
+                          "attribute 'url' on <openid-config> must be a literal URL, "
+                          "because its keys are fetched before requests arrive");
     }
     if (!identity::IsAllowedKeyUrl(url)) {
-      return child.FailAt("url", "attribute 'url' on <openid-config> must be an https URL "
-                                 "(http only on 127.0.0.1, [::1] or localhost)");
+      return child.FailAt("url",
+                          "attribute 'url' on <openid-config> must be an https URL "
+                          "(http only on 127.0.0.1, [::1] or localhost)");
     }
     check.openid_config_urls.push_back(std::move(url));
     return OkStatus();
   }
   if (child.name() == "issuer-signing-keys") {
     CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
-    return ForEachChild(child, "key", [&](const ElementReader& key) { return CompileKey(key, check); });
+    return ForEachChild(child, "key",
+                        [&](const ElementReader& key) { return CompileKey(key, check); });
   }
   if (child.name() == "audiences" || child.name() == "issuers") {
     CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
@@ -208,11 +172,13 @@ Result<Statement> CompileValidateJwt(const ElementReader& element, const std::st
     ++sources;
   }
   if (sources != 1) {
-    return element.Fail("<validate-jwt> needs exactly one of 'header-name', "
-                        "'query-parameter-name' and 'token-value'");
+    return element.Fail(
+        "<validate-jwt> needs exactly one of 'header-name', "
+        "'query-parameter-name' and 'token-value'");
   }
 
-  JWT_ASSIGN_OR_RETURN(status, IntegerAttribute(element, "failed-validation-httpcode", 401, 100, 599));
+  JWT_ASSIGN_OR_RETURN(status,
+                       element.IntegerAttribute("failed-validation-httpcode", 401, 100, 599));
   check->failed_status = static_cast<int>(status);
   JWT_ASSIGN_OR_RETURN(message, element.TemplateAttribute("failed-validation-error-message"));
   check->failed_message = std::move(message);
@@ -221,8 +187,8 @@ Result<Statement> CompileValidateJwt(const ElementReader& element, const std::st
   JWT_ASSIGN_OR_RETURN(require_signed, element.BoolAttribute("require-signed-tokens", true));
   check->require_signed_tokens = require_signed;
   if (auto scheme = element.Attribute("require-scheme")) check->require_scheme = *scheme;
-  JWT_ASSIGN_OR_RETURN(skew, IntegerAttribute(element, "clock-skew", 0, 0,
-                                              identity::kMaxClockSkew.count()));
+  JWT_ASSIGN_OR_RETURN(
+      skew, element.IntegerAttribute("clock-skew", 0, 0, identity::kMaxClockSkew.count()));
   check->clock_skew = std::chrono::seconds(skew);
   if (auto variable = element.Attribute("output-token-variable-name")) {
     check->output_token_variable_name = *variable;
@@ -240,8 +206,9 @@ Result<Statement> CompileValidateJwt(const ElementReader& element, const std::st
   }
   if (check->require_signed_tokens && check->signing_keys.empty() &&
       check->openid_config_urls.empty()) {
-    return element.Fail("<validate-jwt> has no signing keys; add <openid-config url=\"...\"/> or "
-                        "<issuer-signing-keys>, or set require-signed-tokens=\"false\"");
+    return element.Fail(
+        "<validate-jwt> has no signing keys; add <openid-config url=\"...\"/> or "
+        "<issuer-signing-keys>, or set require-signed-tokens=\"false\"");
   }
   check->verified = std::make_shared<identity::TokenCache>(kVerifiedTokenCacheEntries);
 

@@ -88,12 +88,15 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
   }
 
   // Creates operation `id` (GET /pol/{id}, or `urlTemplate`) with the policy `inbound`,
-  // `outbound` and `onError` sections.
-  async function putOperation(id, { inbound = '', outbound = '', onError = '', method = 'GET', urlTemplate }) {
+  // `backend`, `outbound` and `onError` sections.
+  async function putOperation(
+    id,
+    { inbound = '', backend = '', outbound = '', onError = '', method = 'GET', urlTemplate },
+  ) {
     await manage('PUT', `/apis/pol/operations/${id}`, {
       properties: { method, urlTemplate: urlTemplate ?? `/${id}` },
     });
-    const policy = `<policies><inbound><base/>${inbound}</inbound><backend><base/></backend>
+    const policy = `<policies><inbound><base/>${inbound}</inbound><backend><base/>${backend}</backend>
 <outbound><base/>${outbound}</outbound><on-error><base/>${onError}</on-error></policies>`;
     await manage('PUT', `/apis/pol/operations/${id}/policies/policy`, {
       properties: { format: 'rawxml', value: policy },
@@ -113,9 +116,239 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
     });
   }
 
-  function call(path, headers = {}) {
-    return fetchJson(`${credgate.gatewayUrl}/pol${path}`, { headers });
+  function call(path, headers = {}, method = 'GET') {
+    return fetchJson(`${credgate.gatewayUrl}/pol${path}`, { headers, method });
   }
+
+  // Returns the request that the echo backend received last, after checking it received one
+  // since `count` requests.
+  function lastBackendRequest(count) {
+    assert.equal(echo.requests.length, count + 1, 'the backend did not receive one request');
+    return echo.requests.at(-1);
+  }
+
+  describe('request rewriting', () => {
+    before(async () => {
+      await putOperation('rewrite', {
+        urlTemplate: '/rewrite/{id}',
+        inbound: `<rewrite-uri template="/v2/items/{id}"/>
+          <set-query-parameter name="added" exists-action="append"><value>1</value></set-query-parameter>
+          <set-method>POST</set-method>`,
+      });
+      await putOperation('backend-service', {
+        inbound: `<set-backend-service base-url="${echo.url}/alt"/>`,
+        backend: `<set-query-parameter name="section"><value>backend</value></set-query-parameter>`,
+      });
+      await putOperation('basic', {
+        inbound: `<authentication-basic id="creds" username="svc" password="pa ss"/>
+          <trace source="e2e" severity="information"><message>@("basic " + context.Request.Method)</message>
+            <metadata name="case" value="basic"/></trace>`,
+      });
+      await putOperation('replace-body', {
+        outbound: `<set-status code="201" reason="Created"/>
+          <set-body>@("replaced " + context.Response.StatusCode)</set-body>`,
+      });
+    });
+
+    test('rewrite-uri, set-query-parameter and set-method', async () => {
+      const count = echo.requests.length;
+      const response = await call('/rewrite/7?keep=yes');
+      assert.equal(response.status, 200, response.text);
+      const seen = lastBackendRequest(count);
+      assert.equal(seen.method, 'POST');
+      assert.equal(seen.url, '/v2/items/7?keep=yes&added=1');
+    });
+
+    test('set-backend-service and backend section', async () => {
+      const count = echo.requests.length;
+      const response = await call('/backend-service');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(lastBackendRequest(count).url, '/alt/backend-service?section=backend');
+    });
+
+    test('authentication-basic sets Authorization', async () => {
+      const count = echo.requests.length;
+      const response = await call('/basic', { authorization: 'Bearer caller' });
+      assert.equal(response.status, 200, response.text);
+      const expected = `Basic ${Buffer.from('svc:pa ss').toString('base64')}`;
+      assert.equal(lastBackendRequest(count).headers.authorization, expected);
+    });
+
+    test('outbound set-body replaces backend body', async () => {
+      const response = await call('/replace-body');
+      assert.equal(response.status, 201, response.text);
+      assert.equal(response.text, 'replaced 201');
+      assert.equal(response.headers.get('x-backend'), 'echo');
+    });
+  });
+
+  describe('request checks', () => {
+    before(async () => {
+      await putOperation('check-header', {
+        inbound: `<check-header name="x-api-version" failed-check-httpcode="400"
+            failed-check-error-message="x-api-version must be 2024" ignore-case="true">
+          <value>2024</value></check-header>`,
+      });
+      await putOperation('ip-blocked', {
+        inbound: `<ip-filter action="forbid"><address>127.0.0.1</address>
+          <address-range from="::1" to="::1"/></ip-filter>`,
+      });
+      await putOperation('ip-allowed', {
+        inbound: `<ip-filter action="allow"><address-range from="127.0.0.0" to="127.255.255.255"/>
+          </ip-filter>`,
+      });
+      await putOperation('mock', {
+        inbound: '<mock-response status-code="202" content-type="text/plain"/>',
+      });
+      await putOperation('cors', {
+        inbound: `<cors allow-credentials="true">
+          <allowed-origins><origin>https://app.example</origin></allowed-origins>
+          <allowed-methods preflight-result-max-age="600"><method>GET</method></allowed-methods>
+          <allowed-headers><header>x-trace</header></allowed-headers>
+          <expose-headers><header>x-backend</header></expose-headers>
+        </cors>`,
+      });
+    });
+
+    test('check-header missing and matching', async () => {
+      const count = echo.requests.length;
+      const missing = await call('/check-header');
+      assert.equal(missing.status, 400, missing.text);
+      assert.equal(missing.json.message, 'x-api-version must be 2024');
+      assert.equal(echo.requests.length, count);
+      const ok = await call('/check-header', { 'x-api-version': '2024' });
+      assert.equal(ok.status, 200, ok.text);
+    });
+
+    test('ip-filter forbids loopback caller', async () => {
+      const response = await call('/ip-blocked');
+      assert.equal(response.status, 403, response.text);
+      assert.match(response.json.message, /is not allowed/);
+      assert.equal((await call('/ip-allowed')).status, 200);
+    });
+
+    test('mock-response answers without backend', async () => {
+      const count = echo.requests.length;
+      const response = await call('/mock');
+      assert.equal(response.status, 202, response.text);
+      assert.equal(response.headers.get('content-type'), 'text/plain');
+      assert.equal(echo.requests.length, count);
+    });
+
+    test('cors preflight and actual request', async () => {
+      const count = echo.requests.length;
+      const preflight = await call(
+        '/cors',
+        {
+          origin: 'https://app.example',
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'x-trace',
+        },
+        'OPTIONS',
+      );
+      assert.equal(preflight.status, 200, preflight.text);
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://app.example');
+      assert.equal(preflight.headers.get('access-control-allow-credentials'), 'true');
+      assert.equal(preflight.headers.get('access-control-max-age'), '600');
+      assert.equal(echo.requests.length, count);
+
+      const actual = await call('/cors', { origin: 'https://app.example' });
+      assert.equal(actual.status, 200, actual.text);
+      assert.equal(actual.headers.get('access-control-allow-origin'), 'https://app.example');
+      assert.equal(actual.headers.get('access-control-expose-headers'), 'x-backend');
+
+      const other = await call('/cors', { origin: 'https://evil.example' });
+      assert.equal(other.status, 200);
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+      assert.equal(echo.requests.length, count + 1);
+    });
+
+    test('rate-limit-by-key returns 429 with Retry-After', async () => {
+      await putOperation('limited', {
+        inbound: `<rate-limit-by-key calls="2" renewal-period="60"
+            counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;, &quot;&quot;))"
+            remaining-calls-header-name="x-remaining"/>`,
+      });
+      const first = await call('/limited', { 'x-client': 'a' });
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.headers.get('x-remaining'), '1');
+      assert.equal((await call('/limited', { 'x-client': 'a' })).status, 200);
+      const limited = await call('/limited', { 'x-client': 'a' });
+      assert.equal(limited.status, 429, limited.text);
+      assert.match(limited.headers.get('retry-after') ?? '', /^\d+$/);
+      assert.equal((await call('/limited', { 'x-client': 'b' })).status, 200);
+    });
+
+    test('cache-store-value then cache-lookup-value', async () => {
+      await putOperation('cache-store', {
+        inbound: `<cache-store-value key="e2e-key" value="@(context.Request.Headers.GetValueOrDefault(&quot;x-value&quot;, &quot;&quot;))" duration="60"/>
+          <return-response><set-status code="204"/></return-response>`,
+      });
+      await putOperation('cache-read', {
+        inbound: `<cache-lookup-value key="e2e-key" variable-name="cached" default-value="missing"/>
+          <return-response><set-status code="200"/><set-body>@((string)context.Variables["cached"])</set-body></return-response>`,
+      });
+      assert.equal((await call('/cache-read')).text, 'missing');
+      assert.equal((await call('/cache-store', { 'x-value': 'kept' })).status, 204);
+      assert.equal((await call('/cache-read')).text, 'kept');
+    });
+
+    test('send-request and send-one-way-request reach the service', async () => {
+      await putOperation('send', {
+        inbound: `<send-request mode="new" response-variable-name="lookup" timeout="10">
+            <set-url>${echo.url}/lookup</set-url>
+            <set-method>POST</set-method>
+            <set-header name="content-type" exists-action="override"><value>text/plain</value></set-header>
+            <set-body>@("from " + context.Request.Method)</set-body>
+          </send-request>
+          <send-one-way-request mode="new"><set-url>${echo.url}/hook</set-url></send-one-way-request>
+          <set-header name="x-lookup" exists-action="override">
+            <value>@(context.Variables.ContainsKey("lookup") ? "stored" : "missing")</value>
+          </set-header>`,
+      });
+      const count = echo.requests.length;
+      const response = await call('/send');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.json.headers['x-lookup'], 'stored');
+      const lookup = echo.requests.slice(count).find((seen) => seen.url === '/lookup');
+      assert.ok(lookup, 'the service received no send-request call');
+      assert.equal(lookup.method, 'POST');
+      assert.equal(lookup.body, 'from GET');
+      for (let i = 0; i < 50 && !echo.requests.slice(count).some((seen) => seen.url === '/hook'); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      assert.ok(echo.requests.slice(count).some((seen) => seen.url === '/hook'));
+    });
+
+    test('retry repeats send-request while the condition holds', async () => {
+      await putOperation('retry', {
+        inbound: `<limit-concurrency key="retry-case" max-count="4">
+          <retry condition="@((int)context.Variables.GetValueOrDefault(&quot;attempts&quot;, 0) &lt; 3)"
+              count="5" interval="0">
+            <set-variable name="attempts" value="@((int)context.Variables.GetValueOrDefault(&quot;attempts&quot;, 0) + 1)"/>
+            <send-request response-variable-name="r"><set-url>${echo.url}/attempt</set-url></send-request>
+          </retry></limit-concurrency>
+          <return-response><set-status code="200"/>
+            <set-body>@(context.Variables["attempts"].ToString())</set-body></return-response>`,
+      });
+      const count = echo.requests.length;
+      const response = await call('/retry');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.text, '3');
+      assert.equal(echo.requests.slice(count).filter((seen) => seen.url === '/attempt').length, 3);
+    });
+
+    test('statement in wrong section rejected at save', async () => {
+      const response = await credgate.manage('PUT', '/apis/pol/operations/mock/policies/policy', {
+        properties: {
+          format: 'rawxml',
+          value: '<policies><outbound><ip-filter action="allow"><address>10.0.0.1</address></ip-filter></outbound></policies>',
+        },
+      });
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.text, /<ip-filter> is not allowed in <outbound>; it belongs in <inbound>/);
+    });
+  });
 
   describe('validate-jwt', () => {
     before(async () => {

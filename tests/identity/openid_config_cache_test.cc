@@ -23,8 +23,8 @@ class OpenIdConfigCacheTest : public ::testing::Test {
  protected:
   OpenIdConfigCacheTest() : clock_(std::make_shared<FakeClock>()), cache_(http_, clock_) {
     http_.Respond(kConfigUrl, 200,
-                  boost::json::serialize(boost::json::object{
-                      {"issuer", "https://login.example/v2"}, {"jwks_uri", kJwksUri}}));
+                  boost::json::serialize(boost::json::object{{"issuer", "https://login.example/v2"},
+                                                             {"jwks_uri", kJwksUri}}));
     http_.Respond(kJwksUri, 200, Signer().Jwks());
   }
 

@@ -1,3 +1,5 @@
+#include "policy/validate_jwt.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -12,7 +14,6 @@
 #include "identity/jwks.h"
 #include "policy/document.h"
 #include "policy/executor.h"
-#include "policy/validate_jwt.h"
 
 namespace credgate::policy {
 namespace {
@@ -63,8 +64,12 @@ class ValidateJwtTest : public ::testing::Test {
   }
 
   static boost::json::object Claims() {
-    return {{"iss", kIssuer}, {"aud", "api://orders"}, {"sub", "alice"}, {"exp", kNow + 600},
-            {"roles", boost::json::array{"reader", "writer"}}, {"scp", "orders.read orders.write"}};
+    return {{"iss", kIssuer},
+            {"aud", "api://orders"},
+            {"sub", "alice"},
+            {"exp", kNow + 600},
+            {"roles", boost::json::array{"reader", "writer"}},
+            {"scp", "orders.read orders.write"}};
   }
 
   // Returns <key n="..." e="..."/> for the signer's RSA key.
@@ -119,7 +124,9 @@ class ValidateJwtTest : public ::testing::Test {
     context_.request.headers.Set("Authorization", "Bearer " + token);
   }
 
-  std::string Reason() const { return context_.last_error ? context_.last_error->reason : "<none>"; }
+  std::string Reason() const {
+    return context_.last_error ? context_.last_error->reason : "<none>";
+  }
 
   PolicyContext context_;
   JwtServices services_;
@@ -129,7 +136,8 @@ class ValidateJwtTest : public ::testing::Test {
 TEST_F(ValidateJwtTest, ValidTokenContinues) {
   Load(Policy("output-token-variable-name=\"jwt\"",
               "<audiences><audience>api://orders</audience></audiences>"
-              "<issuers><issuer>" + kIssuer + "</issuer></issuers>"));
+              "<issuers><issuer>" +
+                  kIssuer + "</issuer></issuers>"));
   SendBearer(Signer().SignRs256(Claims()));
   EXPECT_EQ(Run(), ExecutionOutcome::kContinue);
   ASSERT_TRUE(context_.variables.contains("jwt"));
@@ -153,9 +161,10 @@ TEST_F(ValidateJwtTest, MissingTokenIs401) {
 }
 
 TEST_F(ValidateJwtTest, CustomStatusAndMessage) {
-  Load(Policy("failed-validation-httpcode=\"403\" failed-validation-error-message=\"@(\"no: \" + "
-              "context.Request.Method)\"",
-              "<audiences><audience>api://other</audience></audiences>"));
+  Load(
+      Policy("failed-validation-httpcode=\"403\" failed-validation-error-message=\"@(\"no: \" + "
+             "context.Request.Method)\"",
+             "<audiences><audience>api://other</audience></audiences>"));
   context_.request.method = "GET";
   SendBearer(Signer().SignRs256(Claims()));
   EXPECT_EQ(Run(), ExecutionOutcome::kRespond);
@@ -219,7 +228,8 @@ TEST_F(ValidateJwtTest, WrongSignature) {
 TEST_F(ValidateJwtTest, TamperedPayloadRejected) {
   Load(Policy("", ""));
   std::string token = Signer().SignRs256(Claims());
-  std::string other = Signer().SignRs256(boost::json::object{{"sub", "mallory"}, {"exp", kNow + 600}});
+  std::string other =
+      Signer().SignRs256(boost::json::object{{"sub", "mallory"}, {"exp", kNow + 600}});
   // Header and signature of one token around the payload of another.
   size_t first = token.find('.');
   size_t last = token.rfind('.');
@@ -250,17 +260,19 @@ TEST_F(ValidateJwtTest, RequireScheme) {
 }
 
 TEST_F(ValidateJwtTest, QueryParameterSource) {
-  Load("<policies><inbound><validate-jwt query-parameter-name=\"access_token\">"
-       "<issuer-signing-keys>" + RsaKeyElement(Signer()) +
-       "</issuer-signing-keys></validate-jwt></inbound></policies>");
+  Load(
+      "<policies><inbound><validate-jwt query-parameter-name=\"access_token\">"
+      "<issuer-signing-keys>" +
+      RsaKeyElement(Signer()) + "</issuer-signing-keys></validate-jwt></inbound></policies>");
   context_.request.query_string = "a=1&access_token=" + Signer().SignRs256(Claims());
   EXPECT_EQ(Run(), ExecutionOutcome::kContinue);
 }
 
 TEST_F(ValidateJwtTest, TokenValueSource) {
-  Load("<policies><inbound><validate-jwt token-value=\"@(context.Request.Headers."
-       "GetValueOrDefault(\"X-Token\", \"\"))\"><issuer-signing-keys>" + RsaKeyElement(Signer()) +
-       "</issuer-signing-keys></validate-jwt></inbound></policies>");
+  Load(
+      "<policies><inbound><validate-jwt token-value=\"@(context.Request.Headers."
+      "GetValueOrDefault(\"X-Token\", \"\"))\"><issuer-signing-keys>" +
+      RsaKeyElement(Signer()) + "</issuer-signing-keys></validate-jwt></inbound></policies>");
   context_.request.headers.Set("X-Token", Signer().SignRs256(Claims()));
   EXPECT_EQ(Run(), ExecutionOutcome::kContinue);
 }
@@ -271,7 +283,8 @@ struct ClaimCase {
   bool accepted;
 };
 
-class RequiredClaimTest : public ValidateJwtTest, public ::testing::WithParamInterface<ClaimCase> {};
+class RequiredClaimTest : public ValidateJwtTest,
+                          public ::testing::WithParamInterface<ClaimCase> {};
 
 TEST_P(RequiredClaimTest, Matches) {
   Load(Policy("", "<required-claims>" + GetParam().claim + "</required-claims>"));
@@ -306,8 +319,10 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return info.param.name; });
 
 TEST_F(ValidateJwtTest, SymmetricKey) {
-  Load("<policies><inbound><validate-jwt header-name=\"Authorization\"><issuer-signing-keys>"
-       "<key>" + kSymmetricKey + "</key></issuer-signing-keys></validate-jwt></inbound></policies>");
+  Load(
+      "<policies><inbound><validate-jwt header-name=\"Authorization\"><issuer-signing-keys>"
+      "<key>" +
+      kSymmetricKey + "</key></issuer-signing-keys></validate-jwt></inbound></policies>");
   std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
                       Base64UrlEncode(boost::json::serialize(Claims()));
   std::string mac = HmacSha256("0123456789abcdef0123456789abcdef", input);
@@ -334,15 +349,17 @@ TEST_F(ValidateJwtTest, UnsignedToken) {
   EXPECT_EQ(Reason(), "TokenSignatureInvalid");
 
   context_ = PolicyContext{};
-  Load("<policies><inbound><validate-jwt header-name=\"Authorization\" "
-       "require-signed-tokens=\"false\"/></inbound></policies>");
+  Load(
+      "<policies><inbound><validate-jwt header-name=\"Authorization\" "
+      "require-signed-tokens=\"false\"/></inbound></policies>");
   SendBearer(token);
   EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
 }
 
 TEST_F(ValidateJwtTest, CachedTokenStillChecksClaims) {
-  Load(Policy("", "<required-claims><claim name=\"sub\"><value>@(context.Request.Method == \"GET\" "
-                  "? \"alice\" : \"bob\")</value></claim></required-claims>"));
+  Load(Policy("",
+              "<required-claims><claim name=\"sub\"><value>@(context.Request.Method == \"GET\" "
+              "? \"alice\" : \"bob\")</value></claim></required-claims>"));
   std::string token = Signer().SignRs256(Claims());
   context_.request.method = "GET";
   SendBearer(token);
@@ -411,10 +428,13 @@ TEST_F(ValidateJwtTest, KeysUnavailable) {
 }
 
 TEST_F(ValidateJwtTest, OnErrorSeesReason) {
-  Load("<policies><inbound><validate-jwt id=\"check\" header-name=\"Authorization\">"
-       "<issuer-signing-keys>" + RsaKeyElement(Signer()) + "</issuer-signing-keys></validate-jwt>"
-       "</inbound><on-error><set-body>@(context.LastError.Reason + \"|\" + "
-       "context.LastError.PolicyId)</set-body></on-error></policies>");
+  Load(
+      "<policies><inbound><validate-jwt id=\"check\" header-name=\"Authorization\">"
+      "<issuer-signing-keys>" +
+      RsaKeyElement(Signer()) +
+      "</issuer-signing-keys></validate-jwt>"
+      "</inbound><on-error><set-body>@(context.LastError.Reason + \"|\" + "
+      "context.LastError.PolicyId)</set-body></on-error></policies>");
   EXPECT_EQ(Run(), ExecutionOutcome::kRespond);
   EXPECT_EQ(context_.response.body, "TokenNotPresent|check");
 }
@@ -443,13 +463,15 @@ INSTANTIATE_TEST_SUITE_P(
                         "</validate-jwt></inbound></policies>",
                     "line 1, column 50: unknown attribute 'clock-skw' on <validate-jwt>; did you "
                     "mean 'clock-skew'?"},
-        CompileCase{"TwoSources",
-                    "<policies><inbound><validate-jwt header-name=\"A\" query-parameter-name=\"t\">" +
-                        kUrl + "</validate-jwt></inbound></policies>",
-                    "exactly one of"},
-        CompileCase{"NoSource",
-                    "<policies><inbound><validate-jwt>" + kUrl + "</validate-jwt></inbound></policies>",
-                    "exactly one of"},
+        CompileCase{
+            "TwoSources",
+            "<policies><inbound><validate-jwt header-name=\"A\" query-parameter-name=\"t\">" +
+                kUrl + "</validate-jwt></inbound></policies>",
+            "exactly one of"},
+        CompileCase{
+            "NoSource",
+            "<policies><inbound><validate-jwt>" + kUrl + "</validate-jwt></inbound></policies>",
+            "exactly one of"},
         CompileCase{"NoKeys",
                     "<policies><inbound><validate-jwt header-name=\"A\"/></inbound></policies>",
                     "has no signing keys"},
@@ -460,7 +482,8 @@ INSTANTIATE_TEST_SUITE_P(
         CompileCase{"UnknownChild",
                     "<policies><inbound><validate-jwt header-name=\"A\">" + kUrl +
                         "<audience>x</audience></validate-jwt></inbound></policies>",
-                    "line 1, column 98: unknown element <audience> in <validate-jwt>; did you mean <audiences>?"},
+                    "line 1, column 98: unknown element <audience> in <validate-jwt>; did you mean "
+                    "<audiences>?"},
         CompileCase{"WrongGrandchild",
                     "<policies><inbound><validate-jwt header-name=\"A\">" + kUrl +
                         "<audiences><aud>x</aud></audiences></validate-jwt></inbound></policies>",

@@ -1,0 +1,157 @@
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "policy/jwt_value.h"
+#include "policy/response_value.h"
+#include "policy/runner.h"
+
+namespace credgate::policy::internal {
+
+std::chrono::seconds Runner::RetryWait(const RetrySpec& spec, int64_t attempt) {
+  if (spec.first_fast_retry && attempt == 0) return std::chrono::seconds(0);
+  if (!spec.delta) return spec.interval;
+  if (!spec.max_interval) return spec.interval + attempt * *spec.delta;
+  const int64_t factor = (int64_t{1} << std::min<int64_t>(attempt, 30)) - 1;
+  return std::min(spec.interval + factor * *spec.delta, *spec.max_interval);
+}
+
+boost::asio::awaitable<Step> Runner::RunRetry(const Statement& statement, const RetrySpec& spec) {
+  for (int64_t attempt = 0;; ++attempt) {
+    Step step = co_await RunListAsync(spec.statements);
+    if (step != Step::kNext || attempt >= spec.count) co_return step;
+    auto condition = spec.condition->Evaluate(context_);
+    if (!condition.ok()) co_return FailExpression(statement, condition.error());
+    if (!condition->is_bool()) {
+      co_return FailExpression(
+          statement, MakeError(ErrorCode::kInvalidArgument, "the retry condition returned " +
+                                                                std::string(condition->TypeName()) +
+                                                                ", not a Boolean"));
+    }
+    if (!condition->AsBool()) co_return Step::kNext;
+    const std::chrono::seconds wait = RetryWait(spec, attempt);
+    if (wait.count() > 0) {
+      auto executor = co_await boost::asio::this_coro::executor;
+      boost::asio::steady_timer timer(executor, wait);
+      auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+      auto [error] = co_await timer.async_wait(token);
+      if (error) co_return Step::kNext;  // Cancelled: the request is ending.
+    }
+  }
+}
+
+boost::asio::awaitable<Step> Runner::RunSendRequest(const Statement& statement,
+                                                    const SendRequestSpec& spec) {
+  http::ClientRequest request;
+  auto url = spec.url.EvaluateString(context_);
+  if (!url.ok()) co_return FailExpression(statement, url.error());
+  request.url = std::move(url).value();
+  request.method = spec.copy_mode ? context_.request.method : "GET";
+  if (spec.method) {
+    auto method = spec.method->EvaluateString(context_);
+    if (!method.ok()) co_return FailExpression(statement, method.error());
+    request.method = std::move(method).value();
+  }
+  HeaderMap headers;
+  if (spec.copy_mode) {
+    headers = context_.request.headers;
+    headers.Remove("Host");
+    headers.Remove("Content-Length");
+    request.body = context_.request.body;
+  }
+  for (const SetHeaderSpec& header : spec.headers) {
+    Step step = ApplySetHeader(statement, header, headers);
+    if (step != Step::kNext) co_return step;
+  }
+  if (spec.body) {
+    auto body = spec.body->body.EvaluateString(context_);
+    if (!body.ok()) co_return FailExpression(statement, body.error());
+    request.body = std::move(body).value();
+  }
+  for (const auto& [name, value] : headers.fields()) request.headers.emplace_back(name, value);
+  request.timeout = spec.timeout;
+
+  if (spec.one_way) {
+    co_await services_.SendOneWayRequest(std::move(request));
+    co_return Step::kNext;
+  }
+  Result<http::ClientResponse> response = co_await services_.SendRequest(std::move(request));
+  if (response.ok()) {
+    context_.variables[spec.response_variable_name] =
+        Value(MakeResponse(response->status, response->headers, std::move(response->body)));
+    co_return Step::kNext;
+  }
+  if (spec.ignore_error) {
+    context_.variables[spec.response_variable_name] = Value();
+    co_return Step::kNext;
+  }
+  const bool timeout = response.error().code == ErrorCode::kDeadlineExceeded;
+  co_return Fail(statement,
+                 Failure{timeout ? 504 : 500, timeout ? "Timeout" : "BackendConnectionFailure",
+                         "send-request to the service failed: " +
+                             std::string(timeout ? "timed out" : "unreachable")});
+}
+
+Step Runner::RunValidateJwt(const Statement& statement, const JwtCheck& check,
+                            const ConfigList& configs, bool* unknown_kid) {
+  JwtCheckFailure failure;
+  auto token = ExtractToken(check, context_, &failure);
+  if (!token.ok()) return FailExpression(statement, token.error());
+  if (!token->has_value()) return FailJwt(statement, check, std::move(failure));
+  JwtCheckResult result = CheckToken(check, **token, configs, context_, services_.Now());
+  if (result.expression_error) return FailExpression(statement, *result.expression_error);
+  if (result.failure) {
+    if (unknown_kid != nullptr && result.unknown_kid) {
+      *unknown_kid = true;
+      return Step::kFailed;
+    }
+    return FailJwt(statement, check, std::move(*result.failure));
+  }
+  ValidateJwtCounters().accepted.fetch_add(1, std::memory_order_relaxed);
+  if (!check.output_token_variable_name.empty()) {
+    context_.variables[check.output_token_variable_name] = Value(MakeJwt(result.token->payload));
+  }
+  return Step::kNext;
+}
+
+Step Runner::FailJwt(const Statement& statement, const JwtCheck& check, JwtCheckFailure failure) {
+  ValidateJwtCounters().rejected.fetch_add(1, std::memory_order_relaxed);
+  if (check.failed_message) {
+    auto message = check.failed_message->EvaluateString(context_);
+    if (!message.ok()) return FailExpression(statement, message.error());
+    failure.message = std::move(message).value();
+  }
+  return Fail(statement,
+              Failure{check.failed_status, std::move(failure.reason), std::move(failure.message)});
+}
+
+boost::asio::awaitable<Step> Runner::RunValidateJwtAsync(const Statement& statement,
+                                                         const JwtCheck& check) {
+  ConfigList configs;
+  configs.reserve(check.openid_config_urls.size());
+  for (const std::string& url : check.openid_config_urls) {
+    std::shared_ptr<const identity::OpenIdConfiguration> config =
+        services_.FindOpenIdConfiguration(url);
+    if (!config) {
+      auto loaded = co_await services_.GetOpenIdConfiguration(url, false);
+      if (!loaded.ok()) {
+        co_return FailJwt(
+            statement, check,
+            JwtCheckFailure{"TokenSignatureKeyNotFound", "the signing keys could not be loaded"});
+      }
+      config = std::move(loaded).value();
+    }
+    configs.push_back(std::move(config));
+  }
+  bool unknown_kid = false;
+  Step step = RunValidateJwt(statement, check, configs, &unknown_kid);
+  if (!unknown_kid) co_return step;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    auto reloaded = co_await services_.GetOpenIdConfiguration(check.openid_config_urls[i], true);
+    if (reloaded.ok()) configs[i] = std::move(reloaded).value();
+  }
+  co_return RunValidateJwt(statement, check, configs);
+}
+
+}  // namespace credgate::policy::internal

@@ -1,0 +1,17 @@
+// The compiler of <send-request> and <send-one-way-request>. Internal to the policy module.
+#pragma once
+
+#include <string>
+
+#include "common/result.h"
+#include "policy/compile_support.h"
+#include "policy/statement.h"
+
+namespace credgate::policy::internal {
+
+// Compiles either statement. <set-url> is required, because in copy mode the current request's
+// URL would be the gateway itself. <authentication-certificate>, <authentication-managed-identity>
+// and <proxy> children are rejected as unsupported.
+Result<Statement> CompileSendRequest(const ElementReader& element, const std::string& path);
+
+}  // namespace credgate::policy::internal

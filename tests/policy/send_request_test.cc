@@ -1,0 +1,175 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <optional>
+
+#include "policy/document.h"
+#include "policy/executor.h"
+
+namespace credgate::policy {
+namespace {
+
+class HttpServices : public PolicyServices {
+ public:
+  boost::asio::awaitable<Result<Value>> GetAuthorizationContext(const AuthorizationContextRequest&,
+                                                                PolicyContext&) override {
+    co_return MakeError(ErrorCode::kInternal, "not used");
+  }
+  boost::asio::awaitable<Result<http::ClientResponse>> SendRequest(
+      http::ClientRequest request) override {
+    sent.push_back(request);
+    co_return response;
+  }
+  boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override {
+    one_way.push_back(std::move(request));
+    co_return;
+  }
+
+  std::vector<http::ClientRequest> sent;
+  std::vector<http::ClientRequest> one_way;
+  Result<http::ClientResponse> response = http::ClientResponse{
+      201, {{"Content-Type", "application/json"}, {"x-a", "1"}, {"X-A", "2"}}, R"({"ok":true})"};
+};
+
+class SendRequestTest : public ::testing::Test {
+ protected:
+  SendRequestTest() {
+    context_.request.method = "PUT";
+    context_.request.headers.Set("Host", "gateway.example");
+    context_.request.headers.Set("X-Trace", "t1");
+    context_.request.body = "original";
+  }
+
+  ExecutionOutcome Run(const std::string& xml) {
+    auto document = CompilePolicyDocument(xml, PolicyScope::kGlobal);
+    EXPECT_TRUE(document.ok()) << document.error().message;
+    if (!document.ok()) return ExecutionOutcome::kContinue;
+    auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
+    pipeline_ = ComposePipeline(shared, nullptr, nullptr).value();
+    boost::asio::io_context io;
+    std::optional<ExecutionOutcome> outcome;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          outcome = co_await Execute(*pipeline_, Section::kInbound, context_, services_);
+        },
+        boost::asio::detached);
+    io.run();
+    return outcome.value_or(ExecutionOutcome::kContinue);
+  }
+
+  std::string CompileError(const std::string& inbound) {
+    auto document = CompilePolicyDocument("<policies><inbound>" + inbound + "</inbound></policies>",
+                                          PolicyScope::kGlobal);
+    return document.ok() ? "<compiled>" : document.error().message;
+  }
+
+  static std::string Header(const http::ClientRequest& request, std::string_view name) {
+    for (const auto& [key, value] : request.headers) {
+      if (key == name) return value;
+    }
+    return "<absent>";
+  }
+
+  PolicyContext context_;
+  HttpServices services_;
+  std::shared_ptr<const CompiledPipeline> pipeline_;
+};
+
+TEST_F(SendRequestTest, NewModeBuildsRequest) {
+  EXPECT_EQ(Run(R"x(<policies><inbound>
+    <send-request mode="new" response-variable-name="r" timeout="5">
+      <set-url>@("https://lookup.example/users/" + context.Request.Method)</set-url>
+      <set-method>POST</set-method>
+      <set-header name="Content-Type" exists-action="override"><value>application/json</value></set-header>
+      <set-body>{"q":1}</set-body>
+    </send-request></inbound></policies>)x"),
+            ExecutionOutcome::kContinue);
+  ASSERT_EQ(services_.sent.size(), 1u);
+  const http::ClientRequest& sent = services_.sent[0];
+  EXPECT_EQ(sent.url, "https://lookup.example/users/PUT");
+  EXPECT_EQ(sent.method, "POST");
+  EXPECT_EQ(Header(sent, "Content-Type"), "application/json");
+  EXPECT_EQ(Header(sent, "X-Trace"), "<absent>");
+  EXPECT_EQ(sent.body, R"({"q":1})");
+  EXPECT_EQ(sent.timeout, std::chrono::seconds(5));
+
+  const Value& response = context_.variables.at("r");
+  ASSERT_TRUE(response.is_object());
+  EXPECT_EQ(response.AsObject().GetMember("StatusCode")->AsInt(), 201);
+  EXPECT_EQ(response.AsObject().GetMember("Body")->AsString(), R"({"ok":true})");
+  Value headers = *response.AsObject().GetMember("Headers");
+  Value name[] = {Value("x-a")};
+  EXPECT_EQ(headers.AsObject().CallMethod("GetValueOrDefault", name)->AsString(), "1, 2");
+}
+
+TEST_F(SendRequestTest, CopyModeCopiesRequest) {
+  Run(R"(<policies><inbound><send-request mode="copy" response-variable-name="r">
+      <set-url>https://audit.example/copy</set-url></send-request></inbound></policies>)");
+  ASSERT_EQ(services_.sent.size(), 1u);
+  EXPECT_EQ(services_.sent[0].method, "PUT");
+  EXPECT_EQ(Header(services_.sent[0], "X-Trace"), "t1");
+  EXPECT_EQ(Header(services_.sent[0], "Host"), "<absent>");
+  EXPECT_EQ(services_.sent[0].body, "original");
+}
+
+TEST_F(SendRequestTest, FailureRunsOnError) {
+  services_.response = MakeError(ErrorCode::kDeadlineExceeded, "timed out");
+  EXPECT_EQ(Run(R"(<policies><inbound><send-request response-variable-name="r">
+      <set-url>https://slow.example/</set-url></send-request></inbound>
+      <on-error><set-body>@(context.LastError.Reason + "|" + context.LastError.Source)</set-body></on-error></policies>)"),
+            ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 504);
+  EXPECT_EQ(context_.response.body, "Timeout|send-request");
+}
+
+TEST_F(SendRequestTest, IgnoreErrorStoresNull) {
+  services_.response = MakeError(ErrorCode::kUnavailable, "refused");
+  EXPECT_EQ(Run(R"(<policies><inbound><send-request response-variable-name="r" ignore-error="true">
+      <set-url>https://down.example/</set-url></send-request></inbound></policies>)"),
+            ExecutionOutcome::kContinue);
+  EXPECT_TRUE(context_.variables.at("r").is_null());
+}
+
+TEST_F(SendRequestTest, OneWayDoesNotWait) {
+  EXPECT_EQ(Run(R"(<policies><inbound><send-one-way-request mode="new">
+      <set-url>https://hook.example/</set-url><set-method>POST</set-method>
+      <set-body>event</set-body></send-one-way-request></inbound></policies>)"),
+            ExecutionOutcome::kContinue);
+  EXPECT_TRUE(services_.sent.empty());
+  ASSERT_EQ(services_.one_way.size(), 1u);
+  EXPECT_EQ(services_.one_way[0].body, "event");
+}
+
+TEST_F(SendRequestTest, RejectsAtSave) {
+  EXPECT_NE(CompileError(R"(<send-request response-variable-name="r"/>)").find("needs <set-url>"),
+            std::string::npos);
+  EXPECT_NE(CompileError(R"(<send-request><set-url>https://a.example/</set-url></send-request>)")
+                .find("missing required attribute 'response-variable-name'"),
+            std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-request response-variable-name="r" mode="clone"><set-url>https://a.example/</set-url></send-request>)")
+          .find("use new or copy"),
+      std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-request response-variable-name="r"><set-url>https://a.example/</set-url><proxy url="http://p"/></send-request>)")
+          .find("<proxy> in <send-request> is not supported"),
+      std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-one-way-request ignore-error="true"><set-url>https://a.example/</set-url></send-one-way-request>)")
+          .find("unknown attribute 'ignore-error' on <send-one-way-request>"),
+      std::string::npos);
+  EXPECT_NE(
+      CompileError(
+          R"(<send-request response-variable-name="r"><set-url>ftp://a</set-url></send-request>)")
+          .find("absolute http or https URL"),
+      std::string::npos);
+}
+
+}  // namespace
+}  // namespace credgate::policy

@@ -1,0 +1,216 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <optional>
+
+#include "policy/document.h"
+#include "policy/executor.h"
+#include "policy/value_cache.h"
+#include "policy/window_counters.h"
+
+namespace credgate::policy {
+namespace {
+
+class ClockServices : public PolicyServices {
+ public:
+  boost::asio::awaitable<Result<Value>> GetAuthorizationContext(const AuthorizationContextRequest&,
+                                                                PolicyContext&) override {
+    co_return MakeError(ErrorCode::kInternal, "not used");
+  }
+  TimePoint Now() const override { return now; }
+
+  TimePoint now = FromUnixSeconds(1'700'000'000);  // A multiple of 10 and of 100 seconds.
+};
+
+class TrafficTest : public ::testing::Test {
+ protected:
+  void Load(const std::string& inbound) {
+    auto document = CompilePolicyDocument("<policies><inbound>" + inbound + "</inbound></policies>",
+                                          PolicyScope::kGlobal);
+    ASSERT_TRUE(document.ok()) << document.error().message;
+    auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
+    pipeline_ = ComposePipeline(shared, nullptr, nullptr).value();
+  }
+
+  std::string CompileError(const std::string& inbound) {
+    auto document = CompilePolicyDocument("<policies><inbound>" + inbound + "</inbound></policies>",
+                                          PolicyScope::kGlobal);
+    return document.ok() ? "<compiled>" : document.error().message;
+  }
+
+  // Runs the loaded inbound section for a new request from `caller`.
+  ExecutionOutcome Call(const std::string& caller = "ann") {
+    context_ = PolicyContext{};
+    context_.request.method = "GET";
+    context_.request.headers.Set("X-Caller", caller);
+    boost::asio::io_context io;
+    std::optional<ExecutionOutcome> outcome;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          outcome = co_await Execute(*pipeline_, Section::kInbound, context_, services_);
+        },
+        boost::asio::detached);
+    io.run();
+    return outcome.value_or(ExecutionOutcome::kContinue);
+  }
+
+  std::string Added(std::string_view name) const {
+    return context_.added_response_headers.GetJoined(name).value_or("<absent>");
+  }
+
+  PolicyContext context_;
+  ClockServices services_;
+  std::shared_ptr<const CompiledPipeline> pipeline_;
+};
+
+const std::string kRateLimit =
+    R"x(<rate-limit-by-key calls="2" renewal-period="10" counter-key="@(context.Request.Headers.GetValueOrDefault("X-Caller", ""))"
+        remaining-calls-header-name="x-remaining" total-calls-header-name="x-total"
+        retry-after-variable-name="retry"/>)x";
+
+TEST_F(TrafficTest, RateLimitPerKey) {
+  Load(kRateLimit);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Added("x-remaining"), "1");
+  EXPECT_EQ(Added("x-total"), "2");
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call("bob"), ExecutionOutcome::kContinue);
+
+  services_.now += std::chrono::seconds(3);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 429);
+  EXPECT_EQ(context_.last_error->reason, "RateLimitExceeded");
+  EXPECT_EQ(Added("Retry-After"), "7");
+  EXPECT_EQ(context_.variables.at("retry").AsInt(), 7);
+  EXPECT_NE(context_.response.body.find("Try again in 7 seconds"), std::string::npos);
+
+  services_.now += std::chrono::seconds(7);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+}
+
+TEST_F(TrafficTest, RateLimitIncrementCondition) {
+  Load(R"x(<rate-limit-by-key calls="1" renewal-period="60" counter-key="k"
+      increment-condition="@(context.Request.Headers.GetValueOrDefault("X-Caller", "") == "ann")"/>)x");
+  EXPECT_EQ(Call("bob"), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call("bob"), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kRespond);
+}
+
+TEST_F(TrafficTest, QuotaReturns403) {
+  Load(R"(<quota-by-key calls="1" renewal-period="3600" counter-key="k"/>)");
+  EXPECT_EQ(Call(), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call(), ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 403);
+  EXPECT_EQ(context_.last_error->reason, "QuotaExceeded");
+  EXPECT_NE(context_.response.body.find("Quota will be replenished in 00:46:40"), std::string::npos)
+      << context_.response.body;
+}
+
+TEST_F(TrafficTest, QuotaFirstPeriodStart) {
+  // Windows of 100 seconds that started 50 seconds before the first call.
+  Load(
+      R"(<quota-by-key calls="1" renewal-period="100" counter-key="k" first-period-start="2023-11-14T22:12:30Z"/>)");
+  EXPECT_EQ(Call(), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call(), ExecutionOutcome::kRespond);
+  services_.now += std::chrono::seconds(50);
+  EXPECT_EQ(Call(), ExecutionOutcome::kContinue);
+}
+
+TEST_F(TrafficTest, CacheStoreLookupRemove) {
+  Load(
+      R"x(<choose><when condition="@(context.Request.Headers.GetValueOrDefault("X-Caller", "") == "store")">
+      <cache-store-value key="greeting" value="@("hello " + context.Request.Method)" duration="30"/></when>
+    <when condition="@(context.Request.Headers.GetValueOrDefault("X-Caller", "") == "remove")">
+      <cache-remove-value key="greeting"/></when></choose>
+    <cache-lookup-value key="greeting" variable-name="v" default-value="none"/>)x");
+  Call("read");
+  EXPECT_EQ(context_.variables.at("v").AsString(), "none");
+  Call("store");
+  EXPECT_EQ(context_.variables.at("v").AsString(), "hello GET");
+  Call("read");
+  EXPECT_EQ(context_.variables.at("v").AsString(), "hello GET");
+  services_.now += std::chrono::seconds(31);
+  Call("read");
+  EXPECT_EQ(context_.variables.at("v").AsString(), "none");
+  Call("store");
+  Call("remove");
+  EXPECT_EQ(context_.variables.at("v").AsString(), "none");
+}
+
+TEST(WindowCountersTest, BoundedKeys) {
+  WindowCounters counters(WindowCounters::kShards);  // One key per shard.
+  TimePoint now = FromUnixSeconds(1000);
+  for (int i = 0; i < 100; ++i) {
+    EXPECT_TRUE(
+        counters.Consume("k" + std::to_string(i), 1, 1, std::chrono::seconds(10), {}, now, true)
+            .allowed);
+  }
+}
+
+TEST(ValueCacheTest, EvictsOldestWhenFull) {
+  ValueCache cache(2, 1024);
+  TimePoint now = FromUnixSeconds(1000);
+  cache.Store("a", Value("1"), std::chrono::seconds(60), now);
+  cache.Store("b", Value("2"), std::chrono::seconds(60), now);
+  cache.Store("c", Value("3"), std::chrono::seconds(60), now);
+  EXPECT_FALSE(cache.Find("a", now).has_value());
+  EXPECT_EQ(cache.Find("c", now)->AsString(), "3");
+}
+
+TEST(ValueCacheTest, BoundsStringBytes) {
+  ValueCache cache(10, 8);
+  TimePoint now = FromUnixSeconds(1000);
+  cache.Store("a", Value("12345"), std::chrono::seconds(60), now);
+  cache.Store("b", Value("6789"), std::chrono::seconds(60), now);
+  EXPECT_FALSE(cache.Find("a", now).has_value());
+  cache.Store("big", Value("123456789"), std::chrono::seconds(60), now);
+  EXPECT_FALSE(cache.Find("big", now).has_value());
+}
+
+struct RejectCase {
+  std::string name;
+  std::string statement;
+  std::string expected;
+};
+
+class TrafficCompileTest : public TrafficTest, public ::testing::WithParamInterface<RejectCase> {};
+
+TEST_P(TrafficCompileTest, Rejects) {
+  std::string error = CompileError(GetParam().statement);
+  EXPECT_NE(error.find(GetParam().expected), std::string::npos) << error;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, TrafficCompileTest,
+    ::testing::Values(
+        RejectCase{"NoCalls", R"(<rate-limit-by-key renewal-period="1" counter-key="k"/>)",
+                   "missing required attribute 'calls' on <rate-limit-by-key>"},
+        RejectCase{"ZeroPeriod",
+                   R"(<rate-limit-by-key calls="1" renewal-period="0" counter-key="k"/>)",
+                   "attribute 'renewal-period'"},
+        RejectCase{"Bandwidth",
+                   R"(<quota-by-key bandwidth="100" renewal-period="60" counter-key="k"/>)",
+                   "'bandwidth' on <quota-by-key> is not supported"},
+        RejectCase{
+            "QuotaRetryHeader",
+            R"(<quota-by-key calls="1" renewal-period="60" counter-key="k" retry-after-header-name="x"/>)",
+            "unknown attribute 'retry-after-header-name' on <quota-by-key>"},
+        RejectCase{
+            "BadPeriodStart",
+            R"(<quota-by-key calls="1" renewal-period="60" counter-key="k" first-period-start="yesterday"/>)",
+            "use a UTC time"},
+        RejectCase{"ExternalCache",
+                   R"(<cache-lookup-value key="k" variable-name="v" caching-type="external"/>)",
+                   "caching-type=\"external\" is not supported"},
+        RejectCase{"StoreNoDuration", R"(<cache-store-value key="k" value="v"/>)",
+                   "missing required attribute 'duration'"},
+        RejectCase{"IncludeFragment", R"(<include-fragment fragment-id="common"/>)",
+                   "<include-fragment> is not supported by credgate: policy fragments"}),
+    [](const auto& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace credgate::policy
