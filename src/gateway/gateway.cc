@@ -47,7 +47,7 @@ awaitable<void> Respond(http::ServerExchange& exchange, http::Response response)
 
 void FillRequestContext(const http::ServerExchange& exchange, const Route& route,
                         std::string_view path, std::string_view query,
-                        policy::PolicyContext& context) {
+                        const runtime::Settings& settings, policy::PolicyContext& context) {
   const http::RequestHeader& header = exchange.header();
   policy::RequestState& request = context.request;
   request.method = std::string(header.method_string());
@@ -71,6 +71,9 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   request.matched_parameters = route.parameters;
 
   context.request_id = exchange.info().request_id;
+  context.timestamp = std::chrono::system_clock::now();
+  context.deployment.service_name = "credgate";
+  context.deployment.gateway_id = settings.instance_id;
   context.api.id = route.api->resource.id;
   context.api.name = route.api->resource.display_name;
   context.api.path = route.api->resource.path;
@@ -177,13 +180,13 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   // no more than no pipeline at all.
   const bool run_inbound = pipeline && !pipeline->section(policy::Section::kInbound).empty();
   const bool run_outbound = pipeline && !pipeline->section(policy::Section::kOutbound).empty();
-  if (run_inbound || run_outbound) FillRequestContext(exchange, route, path, query, context);
+  if (run_inbound || run_outbound) FillRequestContext(exchange, route, path, query, services_.settings, context);
 
   // The backend section runs only when it contains more than forward-request, which the gateway
   // applies without running it.
   const bool run_backend = pipeline && HasBackendStatements(*pipeline);
   if (run_backend && !run_inbound && !run_outbound) {
-    FillRequestContext(exchange, route, path, query, context);
+    FillRequestContext(exchange, route, path, query, services_.settings, context);
   }
   static constexpr policy::Section kRequestSections[] = {policy::Section::kInbound,
                                                          policy::Section::kBackend};
@@ -269,7 +272,7 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
                                                      : "The backend could not be reached";
     if (pipeline && !pipeline->section(policy::Section::kOnError).empty()) {
       // As in APIM, a failed backend call runs on-error with LastError naming forward-request.
-      if (!run_inbound && !run_outbound) FillRequestContext(exchange, route, path, query, context);
+      if (!run_inbound && !run_outbound) FillRequestContext(exchange, route, path, query, services_.settings, context);
       context.last_error = policy::LastErrorState{
           "forward-request", status == 504 ? "Timeout" : "BackendConnectionFailure",
           std::string(message), "", "backend", "", ""};

@@ -3,11 +3,22 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "policy/jwt_value.h"
-#include "policy/response_value.h"
+#include "policy/expression_jwt.h"
 #include "policy/runner.h"
 
 namespace credgate::policy::internal {
+
+namespace {
+
+// The response headers of send-request as the entries of an IResponse's Headers.
+Entries ResponseEntries(const http::HeaderList& headers) {
+  Entries entries;
+  entries.reserve(headers.size());
+  for (const auto& [name, value] : headers) entries.emplace_back(name, Value(value));
+  return entries;
+}
+
+}  // namespace
 
 std::chrono::seconds Runner::RetryWait(const RetrySpec& spec, int64_t attempt) {
   if (spec.first_fast_retry && attempt == 0) return std::chrono::seconds(0);
@@ -79,7 +90,8 @@ boost::asio::awaitable<Step> Runner::RunSendRequest(const Statement& statement,
   Result<http::ClientResponse> response = co_await services_.SendRequest(std::move(request));
   if (response.ok()) {
     context_.variables[spec.response_variable_name] =
-        Value(MakeResponse(response->status, response->headers, std::move(response->body)));
+        Value(MakeResponse(response->status, "", ResponseEntries(response->headers),
+                           std::move(response->body)));
     co_return Step::kNext;
   }
   if (spec.ignore_error) {
@@ -110,7 +122,7 @@ Step Runner::RunValidateJwt(const Statement& statement, const JwtCheck& check,
   }
   ValidateJwtCounters().accepted.fetch_add(1, std::memory_order_relaxed);
   if (!check.output_token_variable_name.empty()) {
-    context_.variables[check.output_token_variable_name] = Value(MakeJwt(result.token->payload));
+    context_.variables[check.output_token_variable_name] = Value(ParseJwtObject(**token));
   }
   return Step::kNext;
 }
