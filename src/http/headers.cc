@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "common/request_id.h"
+
 namespace credgate::http {
 namespace {
 
@@ -114,7 +116,7 @@ Status CheckRequestFraming(const http::request_header<>& header) {
   return OkStatus();
 }
 
-std::string RequestIdFor(const http::request_header<>& header, RandomSource& random) {
+std::string RequestIdFor(const http::request_header<>& header) {
   auto it = header.find("x-request-id");
   if (it != header.end()) {
     std::string_view incoming = it->value();
@@ -122,7 +124,7 @@ std::string RequestIdFor(const http::request_header<>& header, RandomSource& ran
     for (char c : incoming) valid = valid && IsRequestIdChar(c);
     if (valid) return std::string(incoming);
   }
-  return RandomToken(random, 12);
+  return NewRequestId();
 }
 
 }  // namespace credgate::http

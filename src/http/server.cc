@@ -22,7 +22,6 @@
 #include <optional>
 #include <unordered_map>
 
-#include "common/random.h"
 #include "http/connection.h"
 #include "http/headers.h"
 
@@ -67,7 +66,6 @@ struct HttpServer::State {
   const StreamingHandler handler;
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;  // Used only on acceptor_strand once started.
-  OpenSslRandom random;
 
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
@@ -153,7 +151,7 @@ asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<S
       co_return;
     }
 
-    RequestInfo info{RequestIdFor(parser->get().base(), state->random), peer, session->id};
+    RequestInfo info{RequestIdFor(parser->get().base()), peer, session->id};
     session->stopping = session->stopping || state->stopping.load();
     ServerExchange exchange(session->stream, session->buffer, *parser, session->relay_buffer,
                             std::move(info), state->options.io_timeout, session->stopping);
