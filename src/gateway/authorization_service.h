@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "credentials/access_policy_cache.h"
 #include "credentials/model.h"
 #include "policy/executor.h"
 #include "runtime/services.h"
@@ -52,6 +53,9 @@ class AuthorizationService final : public policy::PolicyServices {
  private:
   runtime::Services& services_;
   AuthorizationCounters counters_;
+  // Callers already allowed on a connection; see access_policy_cache.h for what invalidates a
+  // decision.
+  credentials::AccessDecisionCache decisions_{10'000};
 };
 
 }  // namespace credgate::gateway
