@@ -9,8 +9,9 @@
 // is set by the proxy: chunked stays chunked and a Content-Length stays that length.
 //
 // Thread-safe: UpstreamPool may be used from many coroutines on any thread, provided each runs on
-// a strand (HttpServer runs every handler on its connection's strand), because Beast runs stream
-// timeout handlers on the coroutine's executor. An UpstreamResponse belongs to the exchange that
+// a strand or on an io_context that one thread runs (HttpServer runs every handler on its
+// connection's strand or, with ServerOptions::single_thread, on that io_context), because Beast
+// runs stream timeout handlers on the coroutine's executor. An UpstreamResponse belongs to the exchange that
 // produced it.
 #pragma once
 

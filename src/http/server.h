@@ -11,7 +11,8 @@
 // disconnected without a response.
 //
 // Threading: the server runs on an io_context the caller owns and runs. Each connection runs on
-// its own strand, so several threads may run one io_context. For one io_context per core,
+// its own strand, so several threads may run one io_context, unless options.single_thread says
+// that one thread runs it. For one io_context per core,
 // create one HttpServer per io_context on the same endpoint with reuse_port = true, and the
 // kernel spreads connections across them. Start(), Stop() and Drained() may be called from any
 // thread. The server may be destroyed while connections remain: they keep the shared state alive
@@ -42,6 +43,10 @@ struct ServerOptions {
   // Time each body read or response write may stall.
   std::chrono::milliseconds io_timeout{30'000};
   bool reuse_port = false;  // Sets SO_REUSEPORT so several servers can share the endpoint.
+  // Set when exactly one thread runs the io_context. Connections then run on the io_context's
+  // executor without a strand. Asio's type-erased executor holds a strand on the heap, so every
+  // copy of a strand executor on the request path allocates; about 30 allocations a request.
+  bool single_thread = false;
 };
 
 class HttpServer {
