@@ -11,8 +11,8 @@
 // disconnected without a response.
 //
 // Threading: the server runs on an io_context the caller owns and runs. Each connection runs on
-// its own strand, so several threads may run one io_context, unless options.single_thread says
-// that one thread runs it. For one io_context per core,
+// its own strand, so several threads may run one io_context, unless options.single_thread
+// declares that one thread runs it. For one io_context per core,
 // create one HttpServer per io_context on the same endpoint with reuse_port = true, and the
 // kernel spreads connections across them. Start(), Stop() and Drained() may be called from any
 // thread. The server may be destroyed while connections remain: they keep the shared state alive
@@ -44,8 +44,8 @@ struct ServerOptions {
   std::chrono::milliseconds io_timeout{30'000};
   bool reuse_port = false;  // Sets SO_REUSEPORT so several servers can share the endpoint.
   // Set when exactly one thread runs the io_context. Connections then run on the io_context's
-  // executor without a strand. Asio's type-erased executor holds a strand on the heap, so every
-  // copy of a strand executor on the request path allocates; about 30 allocations a request.
+  // executor without a strand. Asio's type-erased executor stores a strand on the heap, so each
+  // copy of a strand executor allocates (about 30 of a proxied request's 160 allocations).
   bool single_thread = false;
 };
 
