@@ -59,6 +59,10 @@ class UpstreamResponse {
   // RelayResponse().
   const ResponseHeader& header() const { return parser_->get().base(); }
   int status() const { return static_cast<int>(header().result_int()); }
+  // Moves the header out for RelayResponse(), which saves copying every field. header() keeps
+  // the status but has no fields afterwards. The body can still be relayed: the parser keeps
+  // the framing it read from the header apart from the fields.
+  ResponseHeader TakeHeader() { return std::move(parser_->get().base()); }
 
  private:
   friend class UpstreamPool;
