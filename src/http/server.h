@@ -44,8 +44,8 @@ struct ServerOptions {
   std::chrono::milliseconds io_timeout{30'000};
   bool reuse_port = false;  // Sets SO_REUSEPORT so several servers can share the endpoint.
   // Set when exactly one thread runs the io_context. Connections then run on the io_context's
-  // executor without a strand. Asio's type-erased executor stores a strand on the heap, so each
-  // copy of a strand executor allocates (about 30 of a proxied request's 160 allocations).
+  // executor without a strand, which saves the strand's lock and queue on every completion
+  // (about 14,000 of 126,000 instructions of a proxied request under callgrind).
   bool single_thread = false;
 };
 
