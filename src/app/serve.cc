@@ -348,8 +348,10 @@ Status StartListeners(const ServeConfig& config, Process& p) {
         }
         co_return response;
       });
+  // RunServe() runs each io_context on exactly one thread.
   http::ServerOptions management_options;
   management_options.endpoint = *management_endpoint;
+  management_options.single_thread = true;
   p.management_server =
       std::make_unique<http::HttpServer>(*p.io_contexts[0], management_options, handler);
   auto bound = p.management_server->Start();
@@ -365,6 +367,7 @@ Status StartListeners(const ServeConfig& config, Process& p) {
     http::ServerOptions options;
     options.endpoint = *gateway_endpoint;
     options.reuse_port = p.io_contexts.size() > 1;
+    options.single_thread = true;
     auto server = std::make_unique<http::HttpServer>(*io, options, gateway_handler);
     auto gateway_bound = server->Start();
     if (!gateway_bound.ok()) return gateway_bound.error();

@@ -4,13 +4,42 @@
 #include <openssl/hmac.h>
 
 #include <cstdlib>
+#include <memory>
 
 namespace credgate {
+
+namespace {
+
+// EVP_Digest() with EVP_sha256() looks the algorithm up in the provider and allocates a context
+// on every call. The algorithm is fetched once per process and each thread reuses one context.
+const EVP_MD* FetchedSha256() {
+  static EVP_MD* const md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) std::abort();
+    return fetched;
+  }();
+  return md;
+}
+
+struct ContextDeleter {
+  void operator()(EVP_MD_CTX* context) const { EVP_MD_CTX_free(context); }
+};
+
+EVP_MD_CTX* ThreadDigestContext() {
+  thread_local std::unique_ptr<EVP_MD_CTX, ContextDeleter> context(EVP_MD_CTX_new());
+  if (!context) std::abort();
+  return context.get();
+}
+
+}  // namespace
 
 Sha256Digest Sha256(std::string_view data) {
   Sha256Digest digest;
   unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
+  EVP_MD_CTX* context = ThreadDigestContext();
+  if (EVP_DigestInit_ex2(context, FetchedSha256(), nullptr) != 1 ||
+      EVP_DigestUpdate(context, data.data(), data.size()) != 1 ||
+      EVP_DigestFinal_ex(context, digest.data(), &length) != 1) {
     std::abort();
   }
   return digest;

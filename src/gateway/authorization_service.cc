@@ -104,7 +104,9 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
                         "AuthorizationNotFound");
   }
 
+  // With a JWT, `caller` is filled only when the decision cache has no entry for the pair.
   credentials::CallerClaims caller;
+  std::shared_ptr<const identity::CallerIdentity> verified;
   if (request.identity_type == policy::IdentityType::kJwt) {
     if (request.identity_token.empty()) {
       counters_.invalid_identity.fetch_add(1, std::memory_order_relaxed);
@@ -128,7 +130,7 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
                           "invalid identity token: " + error.message,
                           error.reason.empty() ? "InvalidIdentityToken" : error.reason);
     }
-    caller = ToCallerClaims(**identity);
+    verified = std::move(identity).value();
   } else {
     const auto& managed = services_.settings.managed_identity;
     if (!managed) {
@@ -142,14 +144,18 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
     caller.object_id = managed->second;
   }
 
-  auto matched =
-      credentials::MatchAccessPolicy(caller, connection->second->access_policies, key);
-  if (!matched.ok()) {
-    counters_.access_denied.fetch_add(1, std::memory_order_relaxed);
-    spdlog::info("caller denied request_id={} connection={} tenant={} object={}: {}",
-                 context.request_id, key, caller.tenant_id, caller.object_id,
-                 matched.error().message);
-    co_return matched.error();
+  if (!verified || !decisions_.Allowed(verified, connection->second)) {
+    if (verified) caller = ToCallerClaims(*verified);
+    auto matched =
+        credentials::MatchAccessPolicy(caller, connection->second->access_policies, key);
+    if (!matched.ok()) {
+      counters_.access_denied.fetch_add(1, std::memory_order_relaxed);
+      spdlog::info("caller denied request_id={} connection={} tenant={} object={}: {}",
+                   context.request_id, key, caller.tenant_id, caller.object_id,
+                   matched.error().message);
+      co_return matched.error();
+    }
+    if (verified) decisions_.RememberAllowed(verified, connection->second);
   }
 
   auto tokens = co_await services_.tokens->GetAccessToken(key);
@@ -188,9 +194,9 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
     event["connection"] = key;
     event["identityType"] =
         request.identity_type == policy::IdentityType::kJwt ? "jwt" : "managed";
-    event["callerTenantId"] = caller.tenant_id;
-    event["callerObjectId"] = caller.object_id;
-    event["callerAppId"] = caller.app_id;
+    event["callerTenantId"] = verified ? verified->tenant_id : caller.tenant_id;
+    event["callerObjectId"] = verified ? verified->object_id : caller.object_id;
+    event["callerAppId"] = verified ? verified->app_id : caller.app_id;
     services_.audit->Record(std::move(event));
   }
   IssuedToken issued;

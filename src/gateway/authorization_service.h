@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "credentials/access_policy_cache.h"
 #include "credentials/model.h"
 #include "identity/openid_config_cache.h"
 #include "policy/executor.h"
@@ -66,6 +67,9 @@ class AuthorizationService final : public policy::PolicyServices {
   runtime::Services& services_;
   std::unique_ptr<identity::OpenIdConfigCache> openid_configs_;  // Null without an HTTP client.
   AuthorizationCounters counters_;
+  // Callers already allowed on a connection; see access_policy_cache.h for what invalidates a
+  // decision.
+  credentials::AccessDecisionCache decisions_{10'000};
 };
 
 }  // namespace credgate::gateway

@@ -285,9 +285,9 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
     co_return;
   }
 
-  http::ResponseHeader response_header = proxied->header();
+  http::ResponseHeader response_header = proxied->TakeHeader();
   if (run_outbound) {
-    context.response.status_code = proxied->status();
+    context.response.status_code = static_cast<int>(response_header.result_int());
     context.response.reason = std::string(response_header.reason());
     for (const auto& field : response_header) {
       context.response.headers.Append(field.name_string(), std::string(field.value()));

@@ -1,6 +1,13 @@
 #include "http/connection_pool.h"
 
+#include <cstdint>
+
 namespace credgate::http {
+
+ConnectionPool::Shard& ConnectionPool::ShardFor(const boost::asio::execution_context& context) {
+  // Drops the low address bits, which allocation alignment makes alike for every context.
+  return shards_[(reinterpret_cast<uintptr_t>(&context) >> 6) % kShards];
+}
 
 std::unique_ptr<Connection> ConnectionPool::Acquire(const boost::asio::execution_context& context,
                                                     const std::string& origin_key) {
@@ -9,9 +16,10 @@ std::unique_ptr<Connection> ConnectionPool::Acquire(const boost::asio::execution
     std::vector<std::unique_ptr<Connection>> expired;
     std::unique_ptr<Connection> candidate;
     {
-      std::lock_guard lock(mutex_);
-      auto it = idle_.find(Key(&context, origin_key));
-      if (it == idle_.end()) return nullptr;
+      Shard& shard = ShardFor(context);
+      std::lock_guard lock(shard.mutex);
+      auto it = shard.idle.find(KeyView(&context, origin_key));
+      if (it == shard.idle.end()) return nullptr;
       auto& connections = it->second;
       while (!connections.empty() && !candidate) {
         std::unique_ptr<Connection> newest = std::move(connections.back());
@@ -39,8 +47,13 @@ void ConnectionPool::Release(const boost::asio::execution_context& context,
   connection->idle_since = now;
   std::vector<std::unique_ptr<Connection>> discarded;
   {
-    std::lock_guard lock(mutex_);
-    auto& connections = idle_[Key(&context, origin_key)];
+    Shard& shard = ShardFor(context);
+    std::lock_guard lock(shard.mutex);
+    auto found = shard.idle.find(KeyView(&context, origin_key));
+    if (found == shard.idle.end()) {
+      found = shard.idle.try_emplace(Key(&context, origin_key)).first;
+    }
+    auto& connections = found->second;
     // Expired connections sit at the front because the vector is ordered by release time.
     size_t expired = 0;
     while (expired < connections.size() &&
@@ -63,9 +76,11 @@ void ConnectionPool::Release(const boost::asio::execution_context& context,
 }
 
 size_t ConnectionPool::IdleCount() const {
-  std::lock_guard lock(mutex_);
   size_t count = 0;
-  for (const auto& [key, connections] : idle_) count += connections.size();
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    for (const auto& [key, connections] : shard.idle) count += connections.size();
+  }
   return count;
 }
 

@@ -2,16 +2,20 @@
 // owns their sockets, so that an application running one io_context per core gets per-core
 // pools and never drives a socket from another context.
 //
-// Thread-safe: Acquire() and Release() take one mutex for the time of a vector push or pop, and
-// never probe or close a socket while holding it.
+// Thread-safe: the pool is split into shards by execution context, each behind its own mutex,
+// so that I/O threads running different io_contexts rarely take the same mutex. Acquire() and
+// Release() hold it for the time of a vector push or pop, and never probe or close a socket
+// while holding it.
 #pragma once
 
+#include <array>
 #include <boost/asio/execution_context.hpp>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -42,16 +46,33 @@ class ConnectionPool {
 
  private:
   using Key = std::pair<const void*, std::string>;
+  // Looks up (context, origin) pairs without building a Key, so Acquire() allocates nothing.
+  using KeyView = std::pair<const void*, std::string_view>;
   struct KeyHash {
-    size_t operator()(const Key& key) const {
-      return std::hash<const void*>()(key.first) ^ std::hash<std::string>()(key.second);
+    using is_transparent = void;
+    size_t operator()(const KeyView& key) const {
+      return std::hash<const void*>()(key.first) ^ std::hash<std::string_view>()(key.second);
+    }
+    size_t operator()(const Key& key) const { return (*this)(KeyView(key.first, key.second)); }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return a.first == b.first && std::string_view(a.second) == std::string_view(b.second);
     }
   };
+  struct Shard {
+    mutable std::mutex mutex;
+    // Oldest first, so Acquire() pops the warmest connection from the back.
+    std::unordered_map<Key, std::vector<std::unique_ptr<Connection>>, KeyHash, KeyEqual> idle;
+  };
+  static constexpr size_t kShards = 16;
+
+  Shard& ShardFor(const boost::asio::execution_context& context);
 
   const PoolOptions options_;
-  mutable std::mutex mutex_;
-  // Oldest first, so Acquire() pops the warmest connection from the back.
-  std::unordered_map<Key, std::vector<std::unique_ptr<Connection>>, KeyHash> idle_;
+  std::array<Shard, kShards> shards_;
 };
 
 }  // namespace credgate::http

@@ -1,9 +1,13 @@
 #include "http/headers.h"
 
+#include <algorithm>
 #include <boost/beast/core/string.hpp>
+#include <boost/container/small_vector.hpp>
 #include <boost/beast/http/rfc7230.hpp>
+#include <iterator>
 #include <string>
-#include <vector>
+
+#include "common/request_id.h"
 
 namespace credgate::http {
 namespace {
@@ -72,16 +76,28 @@ bool IsFieldValue(std::string_view value) {
 }
 
 void RemoveHopByHopFields(http::fields& fields) {
-  // Collect the names listed in Connection first, because erasing invalidates the views.
-  std::vector<std::string> listed;
+  // One pass over the fields. The names listed in Connection are views into its values, so the
+  // Connection fields are erased last: erasing other fields leaves their storage in place.
+  boost::container::small_vector<std::string_view, 8> listed;
   for (auto range = fields.equal_range(http::field::connection); range.first != range.second;
        ++range.first) {
-    for (std::string_view name : http::token_list(range.first->value())) {
-      listed.emplace_back(name);
-    }
+    for (std::string_view name : http::token_list(range.first->value())) listed.push_back(name);
   }
-  for (const std::string& name : listed) fields.erase(name);
-  for (http::field field : kHopByHopFields) fields.erase(field);
+  auto is_listed = [&listed](std::string_view name) {
+    return std::any_of(listed.begin(), listed.end(), [name](std::string_view item) {
+      return boost::beast::iequals(item, name);
+    });
+  };
+  for (auto it = fields.begin(); it != fields.end();) {
+    const http::field name = it->name();
+    const bool hop_by_hop =
+        name != http::field::connection &&
+        (std::find(std::begin(kHopByHopFields), std::end(kHopByHopFields), name) !=
+             std::end(kHopByHopFields) ||
+         (!listed.empty() && is_listed(it->name_string())));
+    it = hop_by_hop ? fields.erase(it) : std::next(it);
+  }
+  fields.erase(http::field::connection);
 }
 
 Status CheckRequestFraming(const http::request_header<>& header) {
@@ -114,7 +130,7 @@ Status CheckRequestFraming(const http::request_header<>& header) {
   return OkStatus();
 }
 
-std::string RequestIdFor(const http::request_header<>& header, RandomSource& random) {
+std::string RequestIdFor(const http::request_header<>& header) {
   auto it = header.find("x-request-id");
   if (it != header.end()) {
     std::string_view incoming = it->value();
@@ -122,7 +138,7 @@ std::string RequestIdFor(const http::request_header<>& header, RandomSource& ran
     for (char c : incoming) valid = valid && IsRequestIdChar(c);
     if (valid) return std::string(incoming);
   }
-  return RandomToken(random, 12);
+  return NewRequestId();
 }
 
 }  // namespace credgate::http

@@ -7,7 +7,6 @@
 #include <boost/beast/http/message.hpp>
 #include <string_view>
 
-#include "common/random.h"
 #include "common/result.h"
 
 namespace credgate::http {
@@ -33,7 +32,7 @@ void RemoveHopByHopFields(boost::beast::http::fields& fields);
 Status CheckRequestFraming(const boost::beast::http::request_header<>& header);
 
 // Returns the incoming `x-request-id` when it is 1 to 64 characters of [A-Za-z0-9._:-], or else
-// a new random id of 16 base64url characters.
-std::string RequestIdFor(const boost::beast::http::request_header<>& header, RandomSource& random);
+// a new id of 16 base64url characters from NewRequestId() (common/request_id.h).
+std::string RequestIdFor(const boost::beast::http::request_header<>& header);
 
 }  // namespace credgate::http

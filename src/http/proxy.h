@@ -9,8 +9,9 @@
 // is set by the proxy: chunked stays chunked and a Content-Length stays that length.
 //
 // Thread-safe: UpstreamPool may be used from many coroutines on any thread, provided each runs on
-// a strand (HttpServer runs every handler on its connection's strand), because Beast runs stream
-// timeout handlers on the coroutine's executor. An UpstreamResponse belongs to the exchange that
+// a strand or on an io_context that one thread runs (HttpServer runs every handler on its
+// connection's strand or, with ServerOptions::single_thread, on that io_context), because Beast
+// runs stream timeout handlers on the coroutine's executor. An UpstreamResponse belongs to the exchange that
 // produced it.
 #pragma once
 
@@ -58,6 +59,10 @@ class UpstreamResponse {
   // RelayResponse().
   const ResponseHeader& header() const { return parser_->get().base(); }
   int status() const { return static_cast<int>(header().result_int()); }
+  // Moves the header out for RelayResponse(), which saves copying every field. header() keeps
+  // the status but has no fields afterwards. The body can still be relayed: the parser keeps
+  // the framing it read from the header apart from the fields.
+  ResponseHeader TakeHeader() { return std::move(parser_->get().base()); }
 
  private:
   friend class UpstreamPool;

@@ -22,7 +22,6 @@
 #include <optional>
 #include <unordered_map>
 
-#include "common/random.h"
 #include "http/connection.h"
 #include "http/headers.h"
 
@@ -33,17 +32,17 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using asio::ip::tcp;
-using Strand = asio::strand<asio::io_context::executor_type>;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 constexpr size_t kFirstReadBytes = 4096;
 
-// One client connection. All members are used only on `strand`.
+// One client connection. All members are used only on `executor`, a strand or, with
+// ServerOptions::single_thread, the io_context's own executor.
 struct Session {
-  Session(Strand strand_in, tcp::socket socket, uint64_t id_in)
-      : strand(strand_in), stream(std::move(socket)), id(id_in) {}
+  Session(asio::any_io_executor executor_in, tcp::socket socket, uint64_t id_in)
+      : executor(std::move(executor_in)), stream(std::move(socket)), id(id_in) {}
 
-  Strand strand;
+  asio::any_io_executor executor;
   beast::tcp_stream stream;
   beast::flat_buffer buffer;
   std::vector<char> relay_buffer;  // Sized by the reverse proxy on first use.
@@ -67,7 +66,6 @@ struct HttpServer::State {
   const StreamingHandler handler;
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;  // Used only on acceptor_strand once started.
-  OpenSslRandom random;
 
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
@@ -153,7 +151,7 @@ asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<S
       co_return;
     }
 
-    RequestInfo info{RequestIdFor(parser->get().base(), state->random), peer, session->id};
+    RequestInfo info{RequestIdFor(parser->get().base()), peer, session->id};
     session->stopping = session->stopping || state->stopping.load();
     ServerExchange exchange(session->stream, session->buffer, *parser, session->relay_buffer,
                             std::move(info), state->options.io_timeout, session->stopping);
@@ -182,8 +180,13 @@ asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<S
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<State> state) {
   for (;;) {
-    Strand strand = asio::make_strand(state->io_context);
-    auto [ec, socket] = co_await state->acceptor.async_accept(strand, kNoThrow);
+    asio::any_io_executor executor;
+    if (state->options.single_thread) {
+      executor = state->io_context.get_executor();
+    } else {
+      executor = asio::make_strand(state->io_context);
+    }
+    auto [ec, socket] = co_await state->acceptor.async_accept(executor, kNoThrow);
     if (state->stopping.load() || !state->acceptor.is_open()) co_return;
     if (ec) {
       // EMFILE and similar are transient: log, pause briefly and keep accepting.
@@ -195,13 +198,13 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<State> state) {
     }
 
     const uint64_t id = ++state->accepted;
-    auto session = std::make_shared<Session>(strand, std::move(socket), id);
+    auto session = std::make_shared<Session>(executor, std::move(socket), id);
     ++state->active;
     {
       std::lock_guard lock(state->mutex);
       state->sessions.emplace(id, session);
     }
-    asio::co_spawn(strand, RunSession(state, session), [state, id](std::exception_ptr error) {
+    asio::co_spawn(executor, RunSession(state, session), [state, id](std::exception_ptr error) {
       if (error) spdlog::error("http server: connection {} ended with an exception", id);
       {
         std::lock_guard lock(state->mutex);
@@ -268,7 +271,7 @@ void HttpServer::Stop() {
   for (auto& [id, weak] : state->sessions) {
     std::shared_ptr<Session> session = weak.lock();
     if (!session) continue;
-    asio::post(session->strand, [session] {
+    asio::post(session->executor, [session] {
       session->stopping = true;
       if (session->idle) session->stream.cancel();
     });

@@ -2,19 +2,17 @@
 
 #include <algorithm>
 
-#include "common/hash.h"
-
 namespace credgate::identity {
 
 TokenCache::TokenCache(size_t max_entries)
     : max_entries_per_shard_(std::max<size_t>(1, max_entries / kShards)) {}
 
-TokenCache::Shard& TokenCache::ShardFor(const std::string& digest) {
-  return shards_[static_cast<unsigned char>(digest[0]) % kShards];
+TokenCache::Shard& TokenCache::ShardFor(const Sha256Digest& digest) {
+  return shards_[digest[0] % kShards];
 }
 
 std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, TimePoint now) {
-  const std::string digest = Sha256String(token);
+  const Sha256Digest digest = Sha256(token);
   Shard& shard = ShardFor(digest);
   std::lock_guard lock(shard.mutex);
   auto found = shard.index.find(digest);
@@ -32,7 +30,7 @@ std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, T
 void TokenCache::Insert(std::string_view token, std::shared_ptr<const CallerIdentity> identity,
                         TimePoint now) {
   if (now >= identity->expires_at) return;
-  std::string digest = Sha256String(token);
+  const Sha256Digest digest = Sha256(token);
   Shard& shard = ShardFor(digest);
   std::lock_guard lock(shard.mutex);
   if (auto found = shard.index.find(digest); found != shard.index.end()) {
@@ -45,7 +43,7 @@ void TokenCache::Insert(std::string_view token, std::shared_ptr<const CallerIden
     shard.lru.pop_back();
   }
   shard.lru.push_front(Entry{digest, std::move(identity)});
-  shard.index.emplace(std::move(digest), shard.lru.begin());
+  shard.index.emplace(digest, shard.lru.begin());
 }
 
 size_t TokenCache::size() const {

@@ -4,14 +4,15 @@
 
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <list>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "common/clock.h"
+#include "common/hash.h"
 #include "identity/claims.h"
 
 namespace credgate::identity {
@@ -39,16 +40,24 @@ class TokenCache {
 
  private:
   struct Entry {
-    std::string digest;
+    Sha256Digest digest;
     std::shared_ptr<const CallerIdentity> identity;
+  };
+  // SHA-256 output is uniform, so its first bytes are a good bucket hash as they are.
+  struct DigestHash {
+    size_t operator()(const Sha256Digest& digest) const {
+      size_t hash;
+      std::memcpy(&hash, digest.data() + 1, sizeof(hash));
+      return hash;
+    }
   };
   struct Shard {
     mutable std::mutex mutex;
     std::list<Entry> lru;  // Most recently used first.
-    std::unordered_map<std::string, std::list<Entry>::iterator> index;
+    std::unordered_map<Sha256Digest, std::list<Entry>::iterator, DigestHash> index;
   };
 
-  Shard& ShardFor(const std::string& digest);
+  Shard& ShardFor(const Sha256Digest& digest);
 
   size_t max_entries_per_shard_;
   std::array<Shard, kShards> shards_;

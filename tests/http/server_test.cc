@@ -192,5 +192,31 @@ TEST(RemoveHopByHopFields, RemovesListedAndStandardFields) {
   EXPECT_EQ(fields.count("X-Kept"), 1u);
 }
 
+TEST(RemoveHopByHopFields, RemovesNamesFromEveryConnectionField) {
+  bhttp::fields fields;
+  fields.insert(bhttp::field::connection, "x-first");
+  fields.insert("X-First", "1");
+  fields.insert("x-first", "2");
+  fields.insert("X-Second", "3");
+  fields.insert(bhttp::field::connection, "X-SECOND, connection");
+  fields.insert(bhttp::field::transfer_encoding, "chunked");
+  fields.insert(bhttp::field::accept, "*/*");
+  RemoveHopByHopFields(fields);
+  EXPECT_EQ(fields.count("X-First"), 0u);
+  EXPECT_EQ(fields.count("X-Second"), 0u);
+  EXPECT_EQ(fields.count(bhttp::field::connection), 0u);
+  EXPECT_EQ(fields.count(bhttp::field::transfer_encoding), 0u);
+  EXPECT_EQ(fields.count(bhttp::field::accept), 1u);
+}
+
+TEST(RemoveHopByHopFields, KeepsEndToEndFields) {
+  bhttp::fields fields;
+  fields.insert(bhttp::field::host, "example.com");
+  fields.insert(bhttp::field::authorization, "Bearer x");
+  fields.insert("X-Request-Id", "abc");
+  RemoveHopByHopFields(fields);
+  EXPECT_EQ(std::distance(fields.begin(), fields.end()), 3);
+}
+
 }  // namespace
 }  // namespace credgate::http

@@ -1,0 +1,66 @@
+// AccessDecisionCache: the (caller, connection) pairs that MatchAccessPolicy() allowed, so that a
+// caller seen again on the same connection skips the match and the copy of its claims.
+//
+// A caller is the identity object that the JWT validator's cache hands out for one token, and a
+// connection is the immutable connection entry of the configuration snapshot. The configuration
+// replaces a connection's entry whenever its access policies change, and the validator builds a
+// new identity object for every token it verifies, so a changed policy or another token never
+// matches an old pair. Entries hold weak references and compare owners (control blocks), which
+// stay allocated while a weak reference exists, so a new object at a freed address never matches
+// either. Denials are not cached: they are rare and each one is logged and counted.
+//
+// Thread-safe. Entries are spread over kShards shards, each behind its own mutex that is held
+// for one hash lookup.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <utility>
+
+namespace credgate::credentials {
+
+class AccessDecisionCache {
+ public:
+  // `max_entries` bounds the whole cache. A full shard drops one arbitrary entry per insert.
+  explicit AccessDecisionCache(size_t max_entries);
+
+  // Reports whether RememberAllowed() stored this pair of objects and has not evicted it since.
+  bool Allowed(const std::shared_ptr<const void>& caller,
+               const std::shared_ptr<const void>& connection) const;
+
+  void RememberAllowed(const std::shared_ptr<const void>& caller,
+                       const std::shared_ptr<const void>& connection);
+
+  size_t size() const;
+
+  static constexpr size_t kShards = 16;
+
+ private:
+  using Key = std::pair<const void*, const void*>;
+  struct KeyHash {
+    size_t operator()(const Key& key) const {
+      const auto caller = reinterpret_cast<uintptr_t>(key.first);
+      const auto connection = reinterpret_cast<uintptr_t>(key.second);
+      return (caller >> 4) * 0x9e3779b97f4a7c15ULL ^ (connection >> 4);
+    }
+  };
+  struct Entry {
+    std::weak_ptr<const void> caller;
+    std::weak_ptr<const void> connection;
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::unordered_map<Key, Entry, KeyHash> entries;
+  };
+
+  Shard& ShardFor(const Key& key) const;
+
+  size_t max_entries_per_shard_;
+  mutable std::array<Shard, kShards> shards_;
+};
+
+}  // namespace credgate::credentials

@@ -1,0 +1,71 @@
+#include "credentials/access_policy_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace credgate::credentials {
+namespace {
+
+std::shared_ptr<const void> Object(std::string name) {
+  return std::make_shared<const std::string>(std::move(name));
+}
+
+TEST(AccessDecisionCache, AllowsRememberedPair) {
+  AccessDecisionCache cache(100);
+  auto caller = Object("caller");
+  auto connection = Object("connection");
+  EXPECT_FALSE(cache.Allowed(caller, connection));
+  cache.RememberAllowed(caller, connection);
+  EXPECT_TRUE(cache.Allowed(caller, connection));
+}
+
+TEST(AccessDecisionCache, KeepsPairsApart) {
+  AccessDecisionCache cache(100);
+  auto caller = Object("caller");
+  auto other_caller = Object("other caller");
+  auto connection = Object("connection");
+  auto other_connection = Object("other connection");
+  cache.RememberAllowed(caller, connection);
+  EXPECT_FALSE(cache.Allowed(other_caller, connection));
+  EXPECT_FALSE(cache.Allowed(caller, other_connection));
+}
+
+TEST(AccessDecisionCache, ForgetsReplacedConnection) {
+  AccessDecisionCache cache(100);
+  auto caller = Object("caller");
+  auto connection = Object("policies v1");
+  cache.RememberAllowed(caller, connection);
+  // The configuration publishes a new entry when the policies change. Even an object that
+  // reuses the old address has another control block.
+  connection.reset();
+  auto replaced = Object("policies v2");
+  EXPECT_FALSE(cache.Allowed(caller, replaced));
+}
+
+TEST(AccessDecisionCache, AliasOfOtherOwnerMisses) {
+  AccessDecisionCache cache(100);
+  auto caller = Object("caller");
+  auto connection = Object("connection");
+  cache.RememberAllowed(caller, connection);
+  // Same address, different control block: the pair must not match.
+  std::shared_ptr<const void> alias(Object("unrelated"), connection.get());
+  EXPECT_FALSE(cache.Allowed(caller, alias));
+}
+
+TEST(AccessDecisionCache, StaysWithinBound) {
+  AccessDecisionCache cache(AccessDecisionCache::kShards * 2);
+  auto connection = Object("connection");
+  std::vector<std::shared_ptr<const void>> callers;
+  for (int i = 0; i < 500; ++i) {
+    callers.push_back(Object("caller " + std::to_string(i)));
+    cache.RememberAllowed(callers.back(), connection);
+  }
+  EXPECT_LE(cache.size(), AccessDecisionCache::kShards * 2);
+  EXPECT_TRUE(cache.Allowed(callers.back(), connection));
+}
+
+}  // namespace
+}  // namespace credgate::credentials
