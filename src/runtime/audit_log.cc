@@ -61,21 +61,68 @@ Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, const 
   return std::unique_ptr<AuditLog>(new AuditLog(fd, path, clock));
 }
 
-AuditLog::~AuditLog() { ::close(fd_); }
+AuditLog::AuditLog(int fd, std::string path, const Clock& clock)
+    : fd_(fd), path_(std::move(path)), clock_(clock) {
+  writer_ = std::thread([this] { WriteLoop(); });
+}
+
+AuditLog::~AuditLog() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  writer_.join();
+  ::close(fd_);
+}
 
 void AuditLog::Record(boost::json::object event) {
   event["time"] = FormatAuditTime(clock_.Now());
   std::string line = boost::json::serialize(event);
-  AuditLogger()->info("{}", line);
   line.push_back('\n');
+  bool was_empty = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (queue_.size() >= kMaxQueuedLines) {
+      ++write_failures_;
+      spdlog::error("audit log queue full, event dropped path={} failures={}", path_,
+                    write_failures_);
+      return;
+    }
+    was_empty = queue_.empty();
+    queue_.push_back(std::move(line));
+  }
+  if (was_empty) wake_.notify_one();
+}
 
-  std::lock_guard lock(mutex_);
+void AuditLog::WriteLoop() {
+  std::vector<std::string> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // Stopping, and everything is written.
+      batch.swap(queue_);
+    }
+    WriteBatch(batch);
+    batch.clear();
+  }
+}
+
+void AuditLog::WriteBatch(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) {
+    AuditLogger()->info("{}", std::string_view(line).substr(0, line.size() - 1));
+    text += line;
+  }
   // O_APPEND makes each write(2) land at the end of the file as a unit.
-  ssize_t written = ::write(fd_, line.data(), line.size());
-  if (written != static_cast<ssize_t>(line.size())) {
-    ++write_failures_;
-    spdlog::error("audit log write failed path={} failures={}: {}", path_, write_failures_,
-                  written < 0 ? std::strerror(errno) : "short write");
+  ssize_t written = ::write(fd_, text.data(), text.size());
+  if (written != static_cast<ssize_t>(text.size())) {
+    const char* reason = written < 0 ? std::strerror(errno) : "short write";
+    std::lock_guard lock(mutex_);
+    write_failures_ += lines.size();
+    spdlog::error("audit log write failed path={} lines={} failures={}: {}", path_, lines.size(),
+                  write_failures_, reason);
   }
 }
 

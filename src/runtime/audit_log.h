@@ -5,14 +5,20 @@
 //
 // AuditLog appends each line to a file (mode 0600, opened with O_APPEND so that lines from
 // several processes never interleave within a line) and also logs it through the spdlog logger
-// "audit". Thread-safe.
+// "audit". Record() only queues the line: a writer thread writes what has queued with one
+// write(2) per batch, so the request path that records a token issue makes no system call. The
+// destructor writes every queued line before it returns. At most kMaxQueuedLines wait; a line
+// beyond that is dropped and counted as a write failure, with an error log. Thread-safe.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -30,6 +36,8 @@ class AuditSink {
 
 class AuditLog final : public AuditSink {
  public:
+  static constexpr size_t kMaxQueuedLines = 100'000;
+
   // Opens or creates `path` for appending. A new file gets mode 0600. Fails with
   // kFailedPrecondition when an existing file grants group or others any permission (the
   // message names the path and `chmod 600`), and with kUnavailable when it cannot be opened.
@@ -42,14 +50,19 @@ class AuditLog final : public AuditSink {
   const std::string& path() const { return path_; }
 
  private:
-  AuditLog(int fd, std::string path, const Clock& clock)
-      : fd_(fd), path_(std::move(path)), clock_(clock) {}
+  AuditLog(int fd, std::string path, const Clock& clock);
+  void WriteLoop();
+  void WriteBatch(const std::vector<std::string>& lines);
 
   const int fd_;
   const std::string path_;
   const Clock& clock_;
   mutable std::mutex mutex_;
-  uint64_t write_failures_ = 0;  // Guarded by mutex_.
+  std::condition_variable wake_;
+  std::vector<std::string> queue_;  // Guarded by mutex_; each line ends in '\n'.
+  bool stopping_ = false;           // Guarded by mutex_.
+  uint64_t write_failures_ = 0;     // Guarded by mutex_.
+  std::thread writer_;
 };
 
 // Formats `time` as RFC 3339 UTC with milliseconds, for example 2026-01-02T03:04:05.678Z.

@@ -26,7 +26,7 @@ import {
   kCredgateBin,
 } from './lib/credgate.mjs';
 import { freePort, kOutputDir, startNodeServer, stopAll } from './lib/processes.mjs';
-import { callerToken, fetchJson, kCallers } from './lib/tokens.mjs';
+import { callerToken, fetchJson, kCallers, sleep } from './lib/tokens.mjs';
 
 const skip =
   !credgateBinaryExists() && process.env.CREDGATE_E2E_REQUIRED !== '1'
@@ -220,8 +220,9 @@ describe('administrator jwt', { skip, timeout: 60000 }, () => {
   test('audit names the jwt subject', async () => {
     const admin = adminToken({ sub: 'erin', credgate_roles: 'admin' });
     assert.equal((await send(credgate, 'DELETE', '/apis/echo', admin)).status, 200);
-    const events = readAudit(credgate.dataDir);
-    const deleted = events.find((e) => e.method === 'DELETE' && e.path === '/apis/echo');
+    const isDelete = (e) => e.method === 'DELETE' && e.path === '/apis/echo';
+    const events = await readAudit(credgate.dataDir, isDelete);
+    const deleted = events.find(isDelete);
     assert.deepEqual(deleted.actor, { type: 'jwt', id: 'erin', role: 'admin' });
     assert.ok(!readFileSync(join(credgate.dataDir, 'audit.log'), 'utf8').includes(admin));
   });
@@ -249,10 +250,17 @@ describe('failed authentication limit', { skip, timeout: 60000 }, () => {
   });
 });
 
-// Parses <dataDir>/audit.log into its events.
-function readAudit(dataDir) {
-  const text = readFileSync(join(dataDir, 'audit.log'), 'utf8');
-  return text.trim().split('\n').map((line) => JSON.parse(line));
+// Parses <dataDir>/audit.log into its events once `wanted` matches one of them. A writer thread
+// appends the events, so the file may lag the call that caused one by a few milliseconds; this
+// waits up to 5 s and then returns what the file has.
+async function readAudit(dataDir, wanted) {
+  for (let attempt = 0; ; attempt += 1) {
+    const text = readFileSync(join(dataDir, 'audit.log'), 'utf8');
+    const lines = text.trim().split('\n').filter((line) => line !== '');
+    const events = lines.map((line) => JSON.parse(line));
+    if (events.some(wanted) || attempt >= 50) return events;
+    await sleep(100);
+  }
 }
 
 // An API that returns the bearer token it received, so that the test can search for its value.
@@ -358,7 +366,7 @@ describe('secrets at rest', { skip, timeout: 180000 }, () => {
 
     const auditPath = join(credgate.dataDir, 'audit.log');
     assert.equal(statSync(auditPath).mode & 0o777, 0o600);
-    const events = readAudit(credgate.dataDir);
+    const events = await readAudit(credgate.dataDir, (e) => e.event === 'token.issued');
     const put = events.find((e) => e.event === 'management.change' && e.path === kConnectionPath);
     assert.ok(put, JSON.stringify(events));
     assert.equal(put.method, 'PUT');
