@@ -156,7 +156,10 @@ void WriteClusterSync(const management::ClusterSync& sync, metrics::Exposition& 
 
 std::string RenderMetrics(const MetricsSources& sources) {
   metrics::Exposition out;
-  if (sources.gateway != nullptr) WriteGateway(*sources.gateway, out);
+  if (sources.gateway != nullptr) {
+    WriteGateway(*sources.gateway, out);
+    sources.gateway->request_metrics().Write(out);
+  }
   if (sources.validator != nullptr) WriteValidator(*sources.validator, out);
   if (sources.tokens != nullptr) WriteTokens(*sources.tokens, out);
   if (sources.refresh_scheduler != nullptr) WriteScheduler(*sources.refresh_scheduler, out);

@@ -135,6 +135,16 @@ awaitable<void> Gateway::HandleLogin(http::ServerExchange& exchange) {
 }
 
 awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
+  const auto start = std::chrono::steady_clock::now();
+  RouteLabels labels;
+  co_await HandleRouted(exchange, labels);
+  static const std::string kNone;
+  request_metrics_.Record(labels.api ? *labels.api : kNone,
+                          labels.operation ? *labels.operation : kNone,
+                          exchange.response_status(), std::chrono::steady_clock::now() - start);
+}
+
+awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabels& labels) {
   counters_.requests.fetch_add(1, std::memory_order_relaxed);
   const http::RequestHeader& header = exchange.header();
   const unsigned version = header.version();
@@ -169,6 +179,9 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
     co_await Respond(exchange, std::move(response));
     co_return;
   }
+  labels.snapshot = snapshot;
+  labels.api = &route.api->resource.id;
+  labels.operation = &route.operation->resource.id;
 
   const policy::CompiledPipeline* pipeline = route.operation->pipeline.get();
   policy::PolicyContext context;
@@ -180,7 +193,9 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   // no more than no pipeline at all.
   const bool run_inbound = pipeline && !pipeline->section(policy::Section::kInbound).empty();
   const bool run_outbound = pipeline && !pipeline->section(policy::Section::kOutbound).empty();
-  if (run_inbound || run_outbound) FillRequestContext(exchange, route, path, query, services_.settings, context);
+  if (run_inbound || run_outbound) {
+    FillRequestContext(exchange, route, path, query, services_.settings, context);
+  }
 
   // The backend section runs only when it contains more than forward-request, which the gateway
   // applies without running it.
@@ -272,7 +287,9 @@ awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
                                                      : "The backend could not be reached";
     if (pipeline && !pipeline->section(policy::Section::kOnError).empty()) {
       // As in APIM, a failed backend call runs on-error with LastError naming forward-request.
-      if (!run_inbound && !run_outbound) FillRequestContext(exchange, route, path, query, services_.settings, context);
+      if (!run_inbound && !run_outbound) {
+        FillRequestContext(exchange, route, path, query, services_.settings, context);
+      }
       context.last_error = policy::LastErrorState{
           "forward-request", status == 504 ? "Timeout" : "BackendConnectionFailure",
           std::string(message), "", "backend", "", ""};

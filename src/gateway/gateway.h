@@ -21,6 +21,7 @@
 #include "gateway/rejected_token.h"
 #include "http/exchange.h"
 #include "http/proxy.h"
+#include "metrics/request_metrics.h"
 #include "runtime/services.h"
 
 namespace credgate::gateway {
@@ -42,11 +43,23 @@ class Gateway {
 
   boost::asio::awaitable<void> Handle(http::ServerExchange& exchange);
 
+  // Requests and latencies per API and operation, for the metrics page.
+  const metrics::RequestMetrics& request_metrics() const { return request_metrics_; }
+
   const GatewayCounters& counters() const { return counters_; }
   const RejectedTokenCounters& rejected_token_counters() const { return rejected_tokens_; }
   const AuthorizationCounters& authorization_counters() const { return authorization_.counters(); }
 
  private:
+  // The API and operation a request was routed to; both stay empty for a request no operation
+  // matched. `snapshot` keeps the strings alive.
+  struct RouteLabels {
+    std::shared_ptr<const runtime::Snapshot> snapshot;
+    const std::string* api = nullptr;
+    const std::string* operation = nullptr;
+  };
+
+  boost::asio::awaitable<void> HandleRouted(http::ServerExchange& exchange, RouteLabels& labels);
   boost::asio::awaitable<void> HandleLogin(http::ServerExchange& exchange);
 
   runtime::Services& services_;
@@ -55,6 +68,7 @@ class Gateway {
   AuthorizationService authorization_;
   GatewayCounters counters_;
   RejectedTokenCounters rejected_tokens_;
+  metrics::RequestMetrics request_metrics_;
 };
 
 }  // namespace credgate::gateway

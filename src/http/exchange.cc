@@ -87,6 +87,7 @@ asio::awaitable<Status> ServerExchange::Respond(Response response) {
   // Read before the version changes, because keep_alive() of an HTTP/1.0 message defaults to
   // false.
   const bool handler_allows_keep_alive = response.keep_alive();
+  response_status_ = static_cast<int>(response.result_int());
   response.version(header().version());
   response.keep_alive(MarkResponded(handler_allows_keep_alive));
   response.prepare_payload();

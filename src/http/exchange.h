@@ -70,6 +70,10 @@ class ServerExchange {
   boost::asio::awaitable<Status> Respond(Response response);
 
   bool responded() const { return responded_; }
+  // The status of the response sent, or 0 before one was sent. Respond() sets it; the reverse
+  // proxy sets it with set_response_status() before it relays a backend response.
+  int response_status() const { return response_status_; }
+  void set_response_status(int status) { response_status_ = status; }
   // Reports whether the server may read another request from this connection.
   bool keep_alive() const { return keep_alive_; }
 
@@ -98,6 +102,7 @@ class ServerExchange {
   bool responded_ = false;
   bool keep_alive_ = false;
   bool continue_sent_ = false;
+  int response_status_ = 0;
 };
 
 }  // namespace credgate::http

@@ -259,6 +259,7 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     }
   }
   bhttp::response<bhttp::buffer_body> out(std::move(header));
+  exchange.set_response_status(static_cast<int>(out.result_int()));
   out.keep_alive(exchange.MarkResponded(length_known));
   out.body().data = nullptr;
   out.body().size = 0;

@@ -81,6 +81,10 @@ describe('GET /metrics', { skip }, () => {
     const now = await scrape();
     const noRoute = 'credgate_gateway_rejections_total{reason="NoRoute"}';
     assert.equal(now.get(noRoute) - before.get(noRoute), 3);
+    const unrouted = 'credgate_gateway_requests_total{api="",operation="",code="4xx"}';
+    assert.equal(now.get(unrouted) - (before.get(unrouted) ?? 0), 3);
+    const latency = 'credgate_gateway_request_duration_seconds_count{api="",operation=""}';
+    assert.equal(now.get(latency) - (before.get(latency) ?? 0), 3);
     const unauthenticated = 'credgate_management_rejections_total{reason="Unauthenticated"}';
     assert.equal(now.get(unauthenticated) - before.get(unauthenticated), 1);
   });
