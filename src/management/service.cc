@@ -8,6 +8,7 @@
 #include "management/declared.h"
 #include "management/handlers.h"
 #include "management/security_handlers.h"
+#include "management/transfer_handlers.h"
 #include "runtime/audit_log.h"
 #include "store/async_store.h"
 
@@ -136,6 +137,9 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
   if (IsSecurityPath(path_text)) {
     result =
         co_await HandleSecurityCall(services_, request.method, path_text, request.body, status);
+  } else if (IsTransferPath(path_text)) {
+    result =
+        co_await HandleTransferCall(services_, request.method, path_text, request.body, status);
   } else {
     auto path = ParseResourcePath(path_text);
     if (path.ok()) {
