@@ -48,12 +48,12 @@ Result<Secret> ReadExportKey(const std::string& path) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "the file '" + path + "' holds no export key: " + key.error().message);
   }
-  // The server takes the key in its base64 form, as the file holds it.
+  // The server takes the key in base64, the form the key file contains.
   return Secret(Base64Encode(key->Expose()));
 }
 
 // Writes `content` to `path` with mode 0600: to a new file beside it first, then renamed over
-// it, so that a reader never sees half a document and the mode holds from the first byte.
+// it, so that a reader never sees half a document and no byte is ever readable by others.
 Status WritePrivateFile(const std::string& path, const std::string& content) {
   const std::string temporary = path + ".tmp";
   auto failed = [&](const std::string& what) {
@@ -164,6 +164,7 @@ int TransferCommands::RunImport() const {
     PrintError(text.error().message);
     return 2;
   }
+
   boost::system::error_code parse_error;
   json::value document = json::parse(*text, parse_error);
   if (parse_error) {
@@ -175,6 +176,7 @@ int TransferCommands::RunImport() const {
     PrintError(target.error().message);
     return 2;
   }
+
   json::object request;
   request["exportKey"] = key->Expose();
   request["document"] = std::move(document);

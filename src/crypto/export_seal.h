@@ -1,7 +1,7 @@
 // The sealing of secrets in an export document (management/transfer.h): how client secrets,
 // connection parameters and token sets travel between credgate instances.
 //
-// The export key is 32 random bytes that the operator holds apart from the document, written as
+// The export key is 32 random bytes that the operator keeps apart from the document, written as
 // base64 (RFC 4648 §4, padded, 44 characters). A passphrase is not accepted: a random key needs
 // no key derivation and cannot be guessed offline from the document.
 //

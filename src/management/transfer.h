@@ -16,9 +16,9 @@
 //
 // Resources are listed parents first: trusted issuers, providers, connections, access policies,
 // APIs, operations, then policy documents. Each member of "sealed" is a secret sealed under the
-// export key for its resource path and member name (crypto/export_seal.h). A member other than
-// "tokens" is the dotted path of the body field that the opened value goes into; "tokens" is the
-// connection's token set (access token, refresh token, expiry, scope) as the store keeps it.
+// export key for its resource path and member name (crypto/export_seal.h). The member "tokens"
+// is the connection's token set (access token, refresh token, expiry, scope) as the store keeps
+// it. Any other member is the dotted path of the body field that the opened value goes into.
 //
 // Nothing here touches the store or the running configuration: the functions are pure and the
 // caller (transfer_handlers.h) reads and writes.
@@ -43,7 +43,7 @@ namespace credgate::management {
 
 inline constexpr int64_t kExportFormatVersion = 1;
 
-// How an import treats a resource that the importing instance already has.
+// The treatment of a resource that the importing instance already has.
 enum class ImportMode {
   kCreateOnly,  // The import fails, naming the resource, and nothing is written.
   kReplace,     // The document's version replaces it. Resources absent from the document stay.
@@ -52,7 +52,7 @@ enum class ImportMode {
 // Parses "create-only" or "replace". Errors: kInvalidArgument.
 Result<ImportMode> ParseImportMode(std::string_view text);
 
-// Returns the export document of `snapshot`. `tokens` holds the opened token set of each
+// Returns the export document of `snapshot`. `tokens` contains the opened token set of each
 // connection that has one, by connection key ("<provider>/<connection>"); `statuses` gives each
 // connection's status. Fails only when sealing fails (kInternal).
 Result<boost::json::object> BuildExportDocument(
@@ -72,10 +72,10 @@ struct ImportItem {
 };
 
 // Validates the whole document against `current`, the importing instance's configuration, and
-// returns its resources in the order to apply them. Checks the format version, that every
-// sealed value opens, that every body passes the validation of its PUT (parsing, provider
-// settings, URL templates, policy compilation), that every parent is in the document or in
-// `current`, and in create-only mode that no resource exists yet. Errors are kInvalidArgument
+// returns its resources in the order to apply them. It checks the format version and that every
+// sealed value opens. Every body must pass the validation of its PUT (parsing, provider
+// settings, URL templates, policy compilation), and every parent must be in the document or in
+// `current`. In create-only mode no resource may exist yet. Errors are kInvalidArgument
 // (kAlreadyExists for an existing resource in create-only mode) with a message that starts with
 // the resource path and names the field.
 Result<std::vector<ImportItem>> ValidateImportDocument(const boost::json::value& document,

@@ -118,8 +118,8 @@ awaitable<Result<json::value>> Import(runtime::Services& services, const std::st
   const json::value* document = parsed->if_contains("document");
   if (document == nullptr) co_return Invalid("missing 'document': send the export document");
 
-  // NOTE: validation reads one snapshot; a management change that lands between validation and
-  // the writes below can still make a write fail, which leaves the earlier writes in place.
+  // NOTE: validation reads one snapshot. A management change that lands between validation and
+  // the writes below can still make a write fail, and the earlier writes then stay.
   auto items = ValidateImportDocument(*document, *key, *services.config->Current(), mode);
   if (!items.ok()) co_return items.error();
 

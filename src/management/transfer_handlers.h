@@ -29,7 +29,7 @@ bool IsTransferPath(std::string_view path);
 // a method other than POST, kInvalidArgument for an invalid body, key or document (the message
 // names the resource path and field), kAlreadyExists for a resource that exists in create-only
 // mode, and the store's errors. A store failure while applying leaves the resources applied
-// before it in place; the message says how many.
+// before it in place, and the message gives their count.
 boost::asio::awaitable<Result<boost::json::value>> HandleTransferCall(runtime::Services& services,
                                                                       const std::string& method,
                                                                       std::string_view path,

@@ -245,7 +245,7 @@ describe('transfer', { skip, timeout: 240000 }, () => {
     });
     const imported = await cli(instanceB, ['import', '--in', path, '--export-key-file', keyFile]);
     assert.equal(imported.status, 1, imported.stdout);
-    assert.match(imported.stderr, /\/apis\/backend\/operations\/whoami: /);
+    assert.match(imported.stderr, /\/apis\/backend\/operations\/whoami: .*'properties\.urlTemplate'/);
     await assertEmpty(instanceB);
   });
 
