@@ -155,5 +155,44 @@ TEST_F(TransferTest, DuplicatePathIsRejected) {
   EXPECT_NE(items.error().message.find("twice"), std::string::npos);
 }
 
+TEST_F(TransferTest, ClientCredentialsSecretTravelsSealed) {
+  auto body = ParseJsonBody(R"({"properties":{"identityProvider":"oauth2","oauth2":{
+      "grantTypes":{"clientCredentials":{"tokenUrl":"https://127.0.0.1:9/token"}}}}})");
+  ASSERT_TRUE(body.ok());
+  auto provider = ParseProvider("daemon", *body);
+  ASSERT_TRUE(provider.ok()) << provider.error().message;
+  auto entry = std::make_shared<runtime::ProviderEntry>();
+  auto config = ToProviderConfig(*provider, Secret());
+  ASSERT_TRUE(config.ok()) << config.error().message;
+  entry->config = std::move(*config);
+  entry->resource = std::move(*provider);
+  source_.providers["daemon"] = entry;
+  auto connection = std::make_shared<runtime::ConnectionEntry>();
+  connection->resource.provider_id = "daemon";
+  connection->resource.id = "worker";
+  connection->resource.grant_type = GrantType::kClientCredentials;
+  connection->resource.parameters_given = true;
+  connection->resource.parameters.values["clientId"] = "worker-client";
+  connection->resource.parameters.client_secret = Secret("worker-secret-1");
+  source_.connections["daemon/worker"] = connection;
+
+  json::value document = Export();
+  EXPECT_EQ(json::serialize(document).find("worker-secret-1"), std::string::npos);
+  auto items = ValidateImportDocument(document, key_, empty_, ImportMode::kCreateOnly);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  bool found = false;
+  for (const auto& item : *items) {
+    if (item.path_text != "/authorizationProviders/daemon/authorizations/worker") continue;
+    found = true;
+    auto parsed = ParseJsonBody(item.body.Expose());
+    ASSERT_TRUE(parsed.ok());
+    auto imported = ParseConnection("daemon", "worker", *parsed);
+    ASSERT_TRUE(imported.ok()) << imported.error().message;
+    EXPECT_TRUE(imported->parameters.client_secret.Equals("worker-secret-1"));
+    EXPECT_EQ(imported->parameters.Get("clientId"), "worker-client");
+  }
+  EXPECT_TRUE(found);
+}
+
 }  // namespace
 }  // namespace credgate::management
