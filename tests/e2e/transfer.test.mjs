@@ -179,7 +179,6 @@ describe('transfer', { skip, timeout: 240000 }, () => {
     const { loginLink } = await manage(instanceA, 'POST', `${kAuthorizationPath}/getLoginLinks`, {
       postLoginRedirectUrl: `${backend.apiUrl}/landed`,
     });
-    recordSecrets('login link', [loginLink]);
     const login = await runLogin({
       link: loginLink,
       user: 'alice',
