@@ -96,8 +96,9 @@ TransferCommands::TransferCommands(CLI::App& app) {
   export_ = app.add_subcommand(
       "export", "Write every resource, secret and connection token of a server to a file");
   export_->add_option("--out", file_, "File to write; created with mode 0600")->required();
-  export_->add_option("--export-key-file", key_file_,
-                      "File with the export key that seals the secrets and tokens")
+  export_
+      ->add_option("--export-key-file", key_file_,
+                   "File with the export key that seals the secrets and tokens")
       ->required();
   AddManagementOptions(*export_, options_);
 
@@ -188,8 +189,8 @@ int TransferCommands::RunImport() const {
     return 1;
   }
   auto number = [&](const char* member) -> int64_t {
-    const json::value* value = result->is_object() ? result->as_object().if_contains(member)
-                                                   : nullptr;
+    const json::value* value =
+        result->is_object() ? result->as_object().if_contains(member) : nullptr;
     return value && value->is_int64() ? value->as_int64() : 0;
   };
   std::printf("imported from %s: %lld created, %lld replaced, %lld token sets\n", file_.c_str(),

@@ -15,9 +15,7 @@ std::string AssociatedData(std::string_view resource_path, std::string_view fiel
   return std::string(resource_path) + "#" + std::string(field);
 }
 
-MasterKey ExportMasterKey(const Secret& key) {
-  return MasterKey{std::string(kExportKeyId), key};
-}
+MasterKey ExportMasterKey(const Secret& key) { return MasterKey{std::string(kExportKeyId), key}; }
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
@@ -54,8 +52,7 @@ Result<Secret> ParseExportKey(std::string_view text) {
 Result<std::string> SealExportValue(const Secret& key, std::string_view resource_path,
                                     std::string_view field, const Secret& plaintext,
                                     RandomSource& random) {
-  auto sealed =
-      Seal(ExportMasterKey(key), plaintext, AssociatedData(resource_path, field), random);
+  auto sealed = Seal(ExportMasterKey(key), plaintext, AssociatedData(resource_path, field), random);
   if (!sealed.ok()) return sealed.error();
   return SealedToBase64(*sealed);
 }
@@ -63,17 +60,18 @@ Result<std::string> SealExportValue(const Secret& key, std::string_view resource
 Result<Secret> OpenExportValue(const Secret& key, std::string_view resource_path,
                                std::string_view field, std::string_view sealed_base64) {
   auto fail = [&](std::string_view why) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(resource_path) + ": sealed '" + std::string(field) + "' " +
-                         std::string(why),
-                     "ValidationError");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        std::string(resource_path) + ": sealed '" + std::string(field) + "' " + std::string(why),
+        "ValidationError");
   };
   auto blob = SealedFromBase64(sealed_base64);
   if (!blob.ok()) return fail("is not base64");
   auto opened = Open(ExportMasterKey(key), *blob, AssociatedData(resource_path, field));
   if (!opened.ok()) {
-    return fail("does not open: the export key is wrong, or the value was changed or belongs "
-                "to another resource");
+    return fail(
+        "does not open: the export key is wrong, or the value was changed or belongs "
+        "to another resource");
   }
   return opened;
 }

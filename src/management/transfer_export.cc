@@ -54,8 +54,7 @@ class Writer {
   json::array resources_;
 };
 
-json::object ConnectionBody(const runtime::ConnectionEntry& entry,
-                            const ConnectionState& state) {
+json::object ConnectionBody(const runtime::ConnectionEntry& entry, const ConnectionState& state) {
   json::object body = RenderConnection(entry.resource, state);
   if (entry.resource.parameters_given) {
     json::object parameters;
@@ -75,15 +74,17 @@ Result<ImportMode> ParseImportMode(std::string_view text) {
                    "ValidationError");
 }
 
-Result<json::object> BuildExportDocument(
-    const runtime::Snapshot& snapshot, const std::map<std::string, credentials::TokenSet>& tokens,
-    const runtime::ConnectionStatusTable& statuses, const Secret& export_key, TimePoint now,
-    RandomSource& random) {
+Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
+                                         const std::map<std::string, credentials::TokenSet>& tokens,
+                                         const runtime::ConnectionStatusTable& statuses,
+                                         const Secret& export_key, TimePoint now,
+                                         RandomSource& random) {
   Writer writer(export_key, random);
   const std::map<std::string, Secret> none;
 
   for (const auto& [id, issuer] : snapshot.trusted_issuers) {
-    CREDGATE_RETURN_IF_ERROR(writer.Add("/trustedIssuers/" + id, RenderTrustedIssuer(issuer), none));
+    CREDGATE_RETURN_IF_ERROR(
+        writer.Add("/trustedIssuers/" + id, RenderTrustedIssuer(issuer), none));
   }
   for (const auto& [id, provider] : snapshot.providers) {
     const std::string member = "properties.oauth2.grantTypes." +

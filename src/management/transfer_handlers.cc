@@ -33,8 +33,9 @@ Error Invalid(std::string message) {
 Result<Secret> ExportKeyOf(const json::object& body) {
   const json::value* key = body.if_contains("exportKey");
   if (key == nullptr || !key->is_string()) {
-    return Invalid("missing 'exportKey': send the base64 key that 'credgate export-key create' "
-                   "prints");
+    return Invalid(
+        "missing 'exportKey': send the base64 key that 'credgate export-key create' "
+        "prints");
   }
   auto parsed = crypto::ParseExportKey(key->get_string());
   if (!parsed.ok()) return Invalid("'exportKey': " + parsed.error().message);

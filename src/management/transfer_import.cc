@@ -220,7 +220,8 @@ class Validator {
     auto resource = ParseApi(path.first, body);
     if (!resource.ok()) return resource.error();
     auto service = http::ParseHttpUrl(resource->service_url);
-    if (!service.ok()) return Invalid("invalid 'properties.serviceUrl': " + service.error().message);
+    if (!service.ok())
+      return Invalid("invalid 'properties.serviceUrl': " + service.error().message);
     auto [owner, added] = api_paths_.emplace(resource->path, path.first);
     if (!added) {
       return Invalid("'properties.path' '" + resource->path + "' is also the path of API '" +
@@ -228,8 +229,8 @@ class Validator {
     }
     for (const auto& [id, api] : current_.apis) {
       if (id != path.first && api->resource.path == resource->path) {
-        return Invalid("'properties.path' '" + resource->path + "' is the path of the stored API '" +
-                       id + "'");
+        return Invalid("'properties.path' '" + resource->path +
+                       "' is the path of the stored API '" + id + "'");
       }
     }
     apis_.insert(path.first);
@@ -350,8 +351,9 @@ Result<std::vector<ImportItem>> ValidateImportDocument(const json::value& docume
     item->replaces = Exists(current, item->path);
     if (item->replaces && mode == ImportMode::kCreateOnly) {
       return MakeError(ErrorCode::kAlreadyExists,
-                       item->path_text + ": the resource exists already; import with mode "
-                                         "'replace' to overwrite it",
+                       item->path_text +
+                           ": the resource exists already; import with mode "
+                           "'replace' to overwrite it",
                        "Conflict");
     }
     items.push_back(std::move(*item));

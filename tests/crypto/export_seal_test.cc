@@ -30,9 +30,7 @@ TEST_F(ExportSealTest, RoundTrip) {
   EXPECT_TRUE(opened->Equals("refresh-token-value"));
 }
 
-TEST_F(ExportSealTest, SameValueSealsDifferently) {
-  EXPECT_NE(SealText("same"), SealText("same"));
-}
+TEST_F(ExportSealTest, SameValueSealsDifferently) { EXPECT_NE(SealText("same"), SealText("same")); }
 
 TEST_F(ExportSealTest, WrongKeyFails) {
   std::string sealed = SealText("value");

@@ -108,8 +108,9 @@ TEST_F(TransferTest, UnknownFormatVersionIsRejected) {
 
 TEST_F(TransferTest, InvalidBodyNamesPathAndField) {
   json::value document = Export();
-  Entry(document, kConnectionPath)["body"].as_object()["properties"].as_object()
-      ["oauth2grantType"] = "Password";
+  Entry(document, kConnectionPath)["body"]
+      .as_object()["properties"]
+      .as_object()["oauth2grantType"] = "Password";
   auto items = ValidateImportDocument(document, key_, empty_, ImportMode::kCreateOnly);
   ASSERT_FALSE(items.ok());
   EXPECT_EQ(items.error().message.rfind(kConnectionPath, 0), 0u) << items.error().message;
