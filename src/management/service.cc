@@ -140,6 +140,12 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
   } else if (IsTransferPath(path_text)) {
     result =
         co_await HandleTransferCall(services_, request.method, path_text, request.body, status);
+    if (request.method == "POST") {
+      const bool is_export = IsExportPath(path_text);
+      auto& counter = result.ok() ? (is_export ? counters_.exports : counters_.imports)
+                                  : (is_export ? counters_.exports_failed : counters_.imports_failed);
+      counter.fetch_add(1, std::memory_order_relaxed);
+    }
   } else {
     auto path = ParseResourcePath(path_text);
     if (path.ok()) {

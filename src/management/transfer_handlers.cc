@@ -163,6 +163,8 @@ bool IsTransferPath(std::string_view path) {
   return trimmed == "export" || trimmed == "import";
 }
 
+bool IsExportPath(std::string_view path) { return Trimmed(path) == "export"; }
+
 awaitable<Result<json::value>> HandleTransferCall(runtime::Services& services,
                                                   const std::string& method, std::string_view path,
                                                   const std::string& body, int& status) {
@@ -172,7 +174,7 @@ awaitable<Result<json::value>> HandleTransferCall(runtime::Services& services,
                         "method " + method + " is not supported on this resource: use POST",
                         "MethodNotAllowed");
   }
-  if (Trimmed(path) == "export") co_return co_await Export(services, body);
+  if (IsExportPath(path)) co_return co_await Export(services, body);
   co_return co_await Import(services, body);
 }
 

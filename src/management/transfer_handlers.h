@@ -24,6 +24,8 @@ namespace credgate::management {
 
 // Returns true when `path` (without the query string) is /export or /import.
 bool IsTransferPath(std::string_view path);
+// Returns true when `path` (without the query string) is /export.
+bool IsExportPath(std::string_view path);
 
 // Handles one call on a transfer path; `status` is 200 on success. Errors: kMethodNotAllowed for
 // a method other than POST, kInvalidArgument for an invalid body, key or document (the message

@@ -1,7 +1,8 @@
-// End-to-end test of moving credgate: a user signs in on instance A, `credgate export` writes
-// A's configuration and tokens to a file, `credgate import` loads it into instance B (its own
-// data folder and master key), and B's gateway calls the backend with the imported connection
-// without a new sign-in. A corrupted document is rejected and leaves B unchanged.
+// End-to-end test of moving credgate between two instances. A user signs in on instance A, and
+// `credgate export` writes A's configuration and tokens to a file. `credgate import` loads it
+// into instance B, which has its own data folder and master key. B's gateway then calls the
+// backend with the imported connection, without a new sign-in. A corrupted document is rejected
+// and leaves B unchanged.
 //
 //   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/transfer.test.mjs
 
@@ -277,6 +278,14 @@ describe('transfer', { skip, timeout: 240000 }, () => {
     assert.match(replaced.stdout, /0 created, 7 replaced, 1 token sets/);
     const { status, text } = await callBackend(instanceB);
     assert.equal(status, 200, text);
+  });
+
+  test('metrics count the imports by outcome', async () => {
+    const response = await fetch(`${instanceB.managementUrl}/metrics`);
+    const text = await response.text();
+    // Three rejected documents and one create-only conflict; two imports that wrote everything.
+    assert.match(text, /credgate_management_transfers_total\{call="import",outcome="failed"\} 4\n/);
+    assert.match(text, /credgate_management_transfers_total\{call="import",outcome="succeeded"\} 2\n/);
   });
 
   test('export needs the admin role', async () => {
