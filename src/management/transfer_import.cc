@@ -186,6 +186,14 @@ class Validator {
     auto config = ToProviderConfig(*resource, resource->client_secret);
     if (!config.ok()) return config.error();
     CREDGATE_RETURN_IF_ERROR(ValidateProviderSettings(*config));
+    // As in PUT, a stored provider with connections keeps its grant type.
+    auto stored = current_.providers.find(path.first);
+    if (stored != current_.providers.end() && stored->second->resource.grant != resource->grant &&
+        HasStoredConnections(path.first)) {
+      return Invalid(
+          "'properties.oauth2.grantTypes' changes the grant type of the stored provider, "
+          "which has connections: delete them first");
+    }
     runtime::ProviderEntry entry;
     entry.resource = std::move(*resource);
     entry.config = std::move(*config);
@@ -254,7 +262,15 @@ class Validator {
     }
     auto resource = ParsePolicy(body);
     if (!resource.ok()) return resource.error();
+    // NOTE: only the document itself is compiled here. Composing it with the levels above it
+    // (<base/>) happens when it is applied, so a composition error stops the import there.
     return StatusOf(CompileDocument(resource->xml, level));
+  }
+
+  bool HasStoredConnections(const std::string& provider_id) const {
+    const std::string prefix = provider_id + "/";
+    auto it = current_.connections.lower_bound(prefix);
+    return it != current_.connections.end() && it->first.starts_with(prefix);
   }
 
   Status RequireApi(const std::string& id) {

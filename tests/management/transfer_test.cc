@@ -139,6 +139,27 @@ TEST_F(TransferTest, ReplaceMarksExistingResources) {
   EXPECT_TRUE((*items)[0].replaces);
 }
 
+TEST_F(TransferTest, ReplaceKeepsTheGrantOfAProviderWithConnections) {
+  json::value document = Export();
+  json::object& grants = Entry(document, kProviderPath)["body"]
+                             .as_object()["properties"]
+                             .as_object()["oauth2"]
+                             .as_object()["grantTypes"]
+                             .as_object();
+  grants.erase("authorizationCode");
+  grants["clientCredentials"] = json::object{{"tokenUrl", "https://127.0.0.1:9/token"}};
+  Entry(document, kProviderPath)["body"].as_object()["properties"].as_object()["identityProvider"] =
+      "oauth2";
+  json::object& sealed = Entry(document, kProviderPath)["sealed"].as_object();
+  sealed.clear();
+  json::array& resources = document.at("resources").as_array();
+  resources.erase(resources.begin() + 1);  // The connection, which the stored one would keep.
+  auto items = ValidateImportDocument(document, key_, source_, ImportMode::kReplace);
+  ASSERT_FALSE(items.ok());
+  EXPECT_EQ(items.error().message.rfind(kProviderPath, 0), 0u) << items.error().message;
+  EXPECT_NE(items.error().message.find("grant type"), std::string::npos);
+}
+
 TEST_F(TransferTest, ErrorStatusTravels) {
   statuses_.Set("github/alice", ConnectionState{false, "ReloginRequired", "sign in again"});
   auto items = ValidateImportDocument(Export(), key_, empty_, ImportMode::kCreateOnly);
