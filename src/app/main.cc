@@ -6,6 +6,7 @@
 #include "app/admin_cli.h"
 #include "app/config.h"
 #include "app/resource_cli.h"
+#include "app/transfer_cli.h"
 #include "app/serve.h"
 #include "crypto/key_command.h"
 
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
                      "key text, split on spaces into the program and its arguments");
 
   credgate::app::ResourceCommands resource_commands(app);
+  credgate::app::TransferCommands transfer_commands(app);
 
   try {
     app.parse(argc, argv);
@@ -150,6 +152,7 @@ int main(int argc, char** argv) {
   }
 
   if (auto status = resource_commands.Run()) return *status;
+  if (auto status = transfer_commands.Run()) return *status;
 
   if (key_create->parsed()) return credgate::app::RunAdminKeyCreate(target, key_id, key_role);
   if (key_revoke->parsed()) return credgate::app::RunAdminKeyRevoke(target, key_id);

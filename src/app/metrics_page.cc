@@ -137,6 +137,16 @@ void WriteManagement(const management::ManagementService& management, metrics::E
   out.Counter(kRejections, kRejectionsHelp, Load(counters.forbidden), {{"reason", "Forbidden"}});
   out.Counter(kRejections, kRejectionsHelp, Load(counters.rate_limited),
               {{"reason", "TooManyRequests"}});
+  constexpr char kTransfers[] = "credgate_management_transfers_total";
+  constexpr char kTransfersHelp[] = "POST /export and POST /import calls, by outcome";
+  out.Counter(kTransfers, kTransfersHelp, Load(counters.exports),
+              {{"call", "export"}, {"outcome", "succeeded"}});
+  out.Counter(kTransfers, kTransfersHelp, Load(counters.exports_failed),
+              {{"call", "export"}, {"outcome", "failed"}});
+  out.Counter(kTransfers, kTransfersHelp, Load(counters.imports),
+              {{"call", "import"}, {"outcome", "succeeded"}});
+  out.Counter(kTransfers, kTransfersHelp, Load(counters.imports_failed),
+              {{"call", "import"}, {"outcome", "failed"}});
 }
 
 void WriteClusterSync(const management::ClusterSync& sync, metrics::Exposition& out) {

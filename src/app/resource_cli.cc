@@ -271,17 +271,7 @@ void ResourceCommands::AddKind(CLI::App& app, const std::string& kind) {
     }
     command->add_option("-o,--output", output_, "Output format: table or json")
         ->check(CLI::IsMember({"table", "json"}));
-    command->add_option("--management-url", management_url_,
-                        "Management API base URL (default CREDGATE_MANAGEMENT_URL, the CLI "
-                        "config file, then http://127.0.0.1:8081)");
-    command->add_option("--admin-key-file", admin_key_file_,
-                        "File with the admin key (default CREDGATE_ADMIN_KEY, the CLI config "
-                        "file, then <data-dir>/admin.key)");
-    command->add_option("--data-dir", data_dir_,
-                        "Data directory whose admin.key is used when no other key is given");
-    command->add_option("--cli-config", cli_config_,
-                        "CLI config file (default CREDGATE_CLI_CONFIG, then "
-                        "~/.config/credgate/cli.yaml)");
+    AddManagementOptions(*command, options_);
     verbs_.push_back({command, kind, action});
   }
 }
@@ -293,35 +283,57 @@ std::optional<int> ResourceCommands::Run() const {
   return std::nullopt;
 }
 
-int ResourceCommands::RunVerb(const Verb& verb) const {
-  auto settings = LoadCliConfig(cli_config_);
-  if (!settings.ok()) {
-    PrintError(settings.error().message);
-    return 2;
-  }
-  std::string url = management_url_;
-  if (url.empty()) {
+Result<ManagementTarget> ResolveManagementTarget(const ManagementOptions& options) {
+  auto settings = LoadCliConfig(options.cli_config);
+  if (!settings.ok()) return settings.error();
+  ManagementTarget target;
+  target.url = options.management_url;
+  if (target.url.empty()) {
     const char* from_env = std::getenv("CREDGATE_MANAGEMENT_URL");
-    url = from_env && *from_env ? from_env : settings->management_url;
+    target.url = from_env && *from_env ? from_env : settings->management_url;
   }
-  if (url.empty()) url = kDefaultManagementUrl;
+  if (target.url.empty()) target.url = kDefaultManagementUrl;
 
-  Secret key;
-  std::string key_file = admin_key_file_;
+  std::string key_file = options.admin_key_file;
   const char* key_from_env = std::getenv("CREDGATE_ADMIN_KEY");
   if (key_file.empty() && key_from_env && *key_from_env) {
-    key = Secret(std::string(key_from_env));
-  } else {
-    if (key_file.empty()) key_file = settings->admin_key_file;
-    if (key_file.empty()) key_file = data_dir_ + "/admin.key";
-    auto text = ReadInput(key_file);
-    if (!text.ok()) {
-      PrintError("cannot read the admin key file '" + key_file +
-                 "'; pass --admin-key-file or set CREDGATE_ADMIN_KEY");
-      return 2;
-    }
-    key = Secret(TrimmedLine(std::move(*text)));
+    target.admin_key = Secret(std::string(key_from_env));
+    return target;
   }
+  if (key_file.empty()) key_file = settings->admin_key_file;
+  if (key_file.empty()) key_file = options.data_dir + "/admin.key";
+  auto text = ReadInput(key_file);
+  if (!text.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot read the admin key file '" + key_file +
+                         "'; pass --admin-key-file or set CREDGATE_ADMIN_KEY");
+  }
+  target.admin_key = Secret(TrimmedLine(std::move(*text)));
+  return target;
+}
+
+void AddManagementOptions(CLI::App& command, ManagementOptions& options) {
+  command.add_option("--management-url", options.management_url,
+                     "Management API base URL (default CREDGATE_MANAGEMENT_URL, the CLI "
+                     "config file, then http://127.0.0.1:8081)");
+  command.add_option("--admin-key-file", options.admin_key_file,
+                     "File with the admin key (default CREDGATE_ADMIN_KEY, the CLI config "
+                     "file, then <data-dir>/admin.key)");
+  command.add_option("--data-dir", options.data_dir,
+                     "Data directory whose admin.key is used when no other key is given");
+  command.add_option("--cli-config", options.cli_config,
+                     "CLI config file (default CREDGATE_CLI_CONFIG, then "
+                     "~/.config/credgate/cli.yaml)");
+}
+
+int ResourceCommands::RunVerb(const Verb& verb) const {
+  auto target = ResolveManagementTarget(options_);
+  if (!target.ok()) {
+    PrintError(target.error().message);
+    return 2;
+  }
+  const std::string& url = target->url;
+  const Secret& key = target->admin_key;
 
   std::string path;
   const std::string& kind = verb.kind;

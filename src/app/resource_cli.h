@@ -23,7 +23,31 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
+#include "common/secret.h"
+
 namespace credgate::app {
+
+// The options that choose the server and admin key, shared by every subcommand that calls the
+// management API (these and transfer_cli.h).
+struct ManagementOptions {
+  std::string management_url;
+  std::string admin_key_file;
+  std::string data_dir = "./credgate-data";
+  std::string cli_config;
+};
+
+// Registers --management-url, --admin-key-file, --data-dir and --cli-config on `command`.
+void AddManagementOptions(CLI::App& command, ManagementOptions& options);
+
+struct ManagementTarget {
+  std::string url;
+  Secret admin_key;
+};
+
+// Resolves the server and admin key as described above. Errors: kInvalidArgument with a message
+// for the user (an unreadable CLI config or admin key file).
+Result<ManagementTarget> ResolveManagementTarget(const ManagementOptions& options);
 
 class ResourceCommands {
  public:
@@ -53,10 +77,7 @@ class ResourceCommands {
   std::string operation_;
   std::string redirect_;
   std::string output_ = "table";
-  std::string management_url_;
-  std::string admin_key_file_;
-  std::string data_dir_ = "./credgate-data";
-  std::string cli_config_;
+  ManagementOptions options_;
 };
 
 }  // namespace credgate::app

@@ -70,6 +70,10 @@ Result<asio::ip::tcp::endpoint> ToEndpoint(const ListenAddress& address, std::st
   return asio::ip::tcp::endpoint(ip, address.port);
 }
 
+// The management listener's request body limit: room for an import document (POST /import),
+// which carries every resource and policy of an instance.
+constexpr size_t kManagementMaxBodyBytes = 16 << 20;
+
 http::Response JsonResponse(int status, std::string body, unsigned version) {
   http::Response response{static_cast<bhttp::status>(status), version};
   response.set(bhttp::field::content_type, "application/json; charset=utf-8");
@@ -347,7 +351,8 @@ Status StartListeners(const ServeConfig& config, Process& p) {
           response.set(bhttp::field::retry_after, std::to_string(result.retry_after_seconds));
         }
         co_return response;
-      });
+      },
+      kManagementMaxBodyBytes);
   // RunServe() runs each io_context on exactly one thread.
   http::ServerOptions management_options;
   management_options.endpoint = *management_endpoint;

@@ -17,6 +17,7 @@ AdminRole RequiredRole(ManagementOperation operation) {
       return AdminRole::kOperator;
     case ManagementOperation::kAdminKeyManagement:
     case ManagementOperation::kMasterKeyRewrap:
+    case ManagementOperation::kTransfer:
       return AdminRole::kAdmin;
   }
   return AdminRole::kAdmin;
@@ -32,6 +33,8 @@ std::string_view Describe(ManagementOperation operation) {
       return "managing admin keys";
     case ManagementOperation::kMasterKeyRewrap:
       return "rewrapping under the master key";
+    case ManagementOperation::kTransfer:
+      return "exporting or importing the configuration";
   }
   return "this call";
 }
@@ -62,6 +65,7 @@ ManagementOperation ClassifyOperation(std::string_view method, std::string_view 
   std::string_view first = FirstSegment(path);
   if (first == "adminKeys") return ManagementOperation::kAdminKeyManagement;
   if (first == "masterKeys") return ManagementOperation::kMasterKeyRewrap;
+  if (first == "export" || first == "import") return ManagementOperation::kTransfer;
   return method == "GET" ? ManagementOperation::kRead : ManagementOperation::kChange;
 }
 

@@ -1,13 +1,14 @@
 // Roles of management API principals (admin keys and administrator JWTs) and the one table that
 // decides which calls a role may make:
 //
-//   role      GET on resources   other changes   /adminKeys   /masterKeys
-//   reader    yes                no              no           no
-//   operator  yes                yes             no           no
-//   admin     yes                yes             yes          yes
+//   role      GET on resources   other changes   /adminKeys   /masterKeys   /export, /import
+//   reader    yes                no              no           no            no
+//   operator  yes                yes             no           no            no
+//   admin     yes                yes             yes          yes           yes
 //
 // Admin-key management and master key rewrapping are admin-only for every method, GET
-// included, because the list of keys shows an attacker which ids to target.
+// included, because the list of keys shows an attacker which ids to target. Export and import
+// are admin-only because the export document carries every secret and token.
 #pragma once
 
 #include <string>
@@ -25,6 +26,7 @@ enum class ManagementOperation {
   kChange,              // PUT, POST or DELETE on a resource other than the two below.
   kAdminKeyManagement,  // Any method on /adminKeys.
   kMasterKeyRewrap,     // Any method on /masterKeys.
+  kTransfer,            // Any method on /export or /import.
 };
 
 // Parses "reader", "operator" or "admin". Fails with kInvalidArgument listing the three.

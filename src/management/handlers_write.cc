@@ -71,17 +71,6 @@ bool HasConnections(const runtime::Snapshot& snapshot, const std::string& provid
   return it != snapshot.connections.end() && it->first.starts_with(prefix);
 }
 
-// Validates a provider's resolved settings. A client credentials provider may leave clientId
-// and clientSecret to its connections, so without them only its URL and scopes are checked.
-Status ValidateProviderSettings(const credentials::ProviderConfig& config) {
-  const bool connections_supply_client =
-      config.grant == credentials::GrantKind::kClientCredentials &&
-      (config.client_id.empty() || config.client_secret.empty());
-  if (!connections_supply_client) return credentials::ValidateProviderConfig(config);
-  CREDGATE_RETURN_IF_ERROR(credentials::ValidateScopes("scopes", config.scopes));
-  return credentials::ValidateEndpointUrl("tokenUrl", config.token_url);
-}
-
 // Writes `record` on the store thread. The callable is a named local on purpose: g++ 12
 // destroys a lambda's captures twice when the lambda is written inside a co_await expression.
 awaitable<Result<store::ResourceRecord>> PutRecord(store::AsyncStore& store,

@@ -540,4 +540,13 @@ Status LoadFromStore(store::Store& store, runtime::Services& services) {
   return OkStatus();
 }
 
+Status ValidateProviderSettings(const credentials::ProviderConfig& config) {
+  const bool connections_supply_client =
+      config.grant == credentials::GrantKind::kClientCredentials &&
+      (config.client_id.empty() || config.client_secret.empty());
+  if (!connections_supply_client) return credentials::ValidateProviderConfig(config);
+  CREDGATE_RETURN_IF_ERROR(credentials::ValidateScopes("scopes", config.scopes));
+  return credentials::ValidateEndpointUrl("tokenUrl", config.token_url);
+}
+
 }  // namespace credgate::management

@@ -33,6 +33,11 @@ inline constexpr std::string_view kSealedParametersMember = "sealedParameters";
 Result<credentials::ProviderConfig> ToProviderConfig(const ProviderResource& resource,
                                                      const Secret& client_secret);
 
+// Validates a provider's resolved settings as a PUT does. A client credentials provider may
+// leave clientId and clientSecret to its connections, so without them only its URL and scopes
+// are checked. Errors: kInvalidArgument naming the field.
+Status ValidateProviderSettings(const credentials::ProviderConfig& config);
+
 // Returns the settings a client credentials connection requests its tokens with: the
 // provider's, with the connection's parameters (clientId, clientSecret) laid over them, and
 // validated. Errors: kInvalidArgument naming the missing or invalid parameter, kFailedPrecondition

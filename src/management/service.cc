@@ -8,6 +8,7 @@
 #include "management/declared.h"
 #include "management/handlers.h"
 #include "management/security_handlers.h"
+#include "management/transfer_handlers.h"
 #include "runtime/audit_log.h"
 #include "store/async_store.h"
 
@@ -136,6 +137,15 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
   if (IsSecurityPath(path_text)) {
     result =
         co_await HandleSecurityCall(services_, request.method, path_text, request.body, status);
+  } else if (IsTransferPath(path_text)) {
+    result =
+        co_await HandleTransferCall(services_, request.method, path_text, request.body, status);
+    if (request.method == "POST") {
+      const bool is_export = IsExportPath(path_text);
+      auto& counter = result.ok() ? (is_export ? counters_.exports : counters_.imports)
+                                  : (is_export ? counters_.exports_failed : counters_.imports_failed);
+      counter.fetch_add(1, std::memory_order_relaxed);
+    }
   } else {
     auto path = ParseResourcePath(path_text);
     if (path.ok()) {

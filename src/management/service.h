@@ -53,6 +53,11 @@ struct ManagementCounters {
   std::atomic<uint64_t> unauthenticated{0};  // 401: missing, unknown or invalid credentials.
   std::atomic<uint64_t> rate_limited{0};     // 429: the peer failed too often.
   std::atomic<uint64_t> forbidden{0};        // 403: the role does not allow the call.
+  std::atomic<uint64_t> exports{0};          // POST /export calls that returned a document.
+  std::atomic<uint64_t> exports_failed{0};   // POST /export calls that failed.
+  std::atomic<uint64_t> imports{0};          // POST /import calls that wrote the whole document.
+  // POST /import calls that failed: a rejected document (nothing written) or a failed write.
+  std::atomic<uint64_t> imports_failed{0};
 };
 
 class ManagementService {

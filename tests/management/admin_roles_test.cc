@@ -24,9 +24,13 @@ constexpr RoleCase kCases[] = {
     {AdminRole::kOperator, "GET", "/adminKeys", false},
     {AdminRole::kOperator, "PUT", "/adminKeys/ci", false},
     {AdminRole::kOperator, "POST", "/masterKeys/rewrap", false},
+    {AdminRole::kOperator, "POST", "/export", false},
+    {AdminRole::kOperator, "POST", "/import", false},
     {AdminRole::kAdmin, "GET", "/adminKeys", true},
     {AdminRole::kAdmin, "PUT", "/adminKeys/ci", true},
     {AdminRole::kAdmin, "POST", "/masterKeys/rewrap", true},
+    {AdminRole::kAdmin, "POST", "/export", true},
+    {AdminRole::kAdmin, "POST", "/import", true},
     {AdminRole::kAdmin, "DELETE", "/apis/echo", true},
 };
 

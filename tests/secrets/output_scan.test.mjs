@@ -7,8 +7,8 @@
 // testenv/common.mjs: client secrets, the caller JWTs and backend tokens that testenv issued,
 // the master keys and admin keys. A value is looked for as written and percent-encoded.
 //
-// Not scanned: the secret record itself, master.key and admin.key (the files that store those
-// keys by design), and the *.yaml configuration files that the tests wrote as input.
+// Not scanned: the secret record itself, master.key, admin.key and export.key (the files that
+// store those keys by design), and the *.yaml configuration files that the tests wrote as input.
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -49,7 +49,12 @@ function loadSecrets() {
 
 function isExcluded(path) {
   const name = basename(path);
-  return name === 'master.key' || name === 'admin.key' || name.endsWith('.yaml');
+  return (
+    name === 'master.key' ||
+    name === 'admin.key' ||
+    name === 'export.key' ||
+    name.endsWith('.yaml')
+  );
 }
 
 // Returns every regular file under `dir`, skipping the secret record.
