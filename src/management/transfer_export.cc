@@ -106,7 +106,7 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
         writer.Add(path, ConnectionBody(*connection, statuses.Get(key)), secrets));
   }
   for (const auto& [key, connection] : snapshot.connections) {
-    for (const auto& policy : connection->access_policy_resources) {
+    for (const auto& policy : connection->AccessPolicyResources()) {
       const std::string path = "/authorizationProviders/" + policy.provider_id +
                                "/authorizations/" + policy.connection_id + "/accessPolicies/" +
                                policy.id;

@@ -112,7 +112,7 @@ bool Exists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
     case ResourceKind::kAccessPolicy: {
       auto it = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
       if (it == snapshot.connections.end()) return false;
-      const auto& policies = it->second->access_policy_resources;
+      const auto policies = it->second->AccessPolicyResources();
       return std::any_of(policies.begin(), policies.end(),
                          [&](const auto& p) { return p.id == path.third; });
     }
