@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <cctype>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -10,11 +13,30 @@ namespace credgate::policy::internal {
 
 namespace {
 
-// The response headers of send-request as the entries of an IResponse's Headers.
+bool SameHeaderName(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The response headers of send-request as the entries of an IResponse's Headers: one entry per
+// name, with the values of a repeated header joined by ",".
 Entries ResponseEntries(const http::HeaderList& headers) {
+  std::vector<std::pair<std::string, std::string>> joined;
+  for (const auto& [name, value] : headers) {
+    auto same = std::find_if(joined.begin(), joined.end(),
+                             [&](const auto& entry) { return SameHeaderName(entry.first, name); });
+    if (same == joined.end()) {
+      joined.emplace_back(name, value);
+    } else {
+      same->second += ",";
+      same->second += value;
+    }
+  }
   Entries entries;
-  entries.reserve(headers.size());
-  for (const auto& [name, value] : headers) entries.emplace_back(name, Value(value));
+  entries.reserve(joined.size());
+  for (auto& [name, value] : joined) entries.emplace_back(std::move(name), Value(std::move(value)));
   return entries;
 }
 
