@@ -363,6 +363,57 @@ TEST_F(TokenManagerTest, ScheduledRefreshOfReplacedToken) {
   EXPECT_EQ(http_.RequestCount(), 0u);
 }
 
+TEST_F(TokenManagerTest, ChangeFeedStartsWithEveryConnection) {
+  SetTokens(0s, 3600s);
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+
+  auto changes = manager_.TakeChanges(subscription, 10);
+
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].connection_key, kKey);
+  EXPECT_NE(changes[0].tokens, nullptr);
+  EXPECT_TRUE(manager_.TakeChanges(subscription, 10).empty());
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedTakesAtMostTheBatch) {
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  for (int i = 0; i < 5; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+
+  EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 2u);
+  EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 2u);
+  EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 1u);
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedReportsFirstUseOnce) {
+  SetTokens(0s, 3600s);
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  manager_.TakeChanges(subscription, 10);
+
+  ASSERT_TRUE(Get().ok());
+  ASSERT_TRUE(Get().ok());
+
+  auto changes = manager_.TakeChanges(subscription, 10);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].used);
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedReportsRemovalWithoutTokens) {
+  SetTokens(0s, 3600s);
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  manager_.TakeChanges(subscription, 10);
+
+  manager_.Remove(kKey);
+
+  auto changes = manager_.TakeChanges(subscription, 10);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].connection_key, kKey);
+  EXPECT_EQ(changes[0].tokens, nullptr);
+  manager_.UnsubscribeChanges(subscription);
+}
+
 TEST_F(TokenManagerTest, ScheduledRefreshDoesNotMarkUsed) {
   SetTokens(0s, 3600s);
   auto seen = *Get();
