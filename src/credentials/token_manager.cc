@@ -172,14 +172,16 @@ void TokenManager::FillCandidate(const std::string& key, const Entry* entry,
 }
 
 void TokenManager::NoteChanged(const std::string& key) {
-  for (auto& [subscription, queue] : change_queues_) queue.push_back(key);
+  for (auto& [subscription, queue] : change_queues_) {
+    if (queue.full_pass && !queue.pass_started) continue;  // The pass will read the entry.
+    queue.keys.push_back(key);
+  }
 }
 
 TokenManager::ChangeSubscription TokenManager::SubscribeChanges() {
   std::lock_guard lock(mutex_);
   const ChangeSubscription subscription = next_subscription_++;
-  std::deque<std::string>& queue = change_queues_[subscription];
-  for (const auto& [key, entry] : entries_) queue.push_back(key);
+  change_queues_[subscription] = ChangeQueue{};
   return subscription;
 }
 
@@ -188,17 +190,47 @@ void TokenManager::UnsubscribeChanges(ChangeSubscription subscription) {
   change_queues_.erase(subscription);
 }
 
+void TokenManager::TakeFullPass(ChangeQueue& queue, size_t max,
+                                std::vector<RefreshCandidate>& changes) {
+  if (!queue.pass_started || queue.bucket_count != entries_.bucket_count()) {
+    // A rehash moved entries between buckets, so the pass starts again. Changes since the
+    // first start are queued, so an entry that left is still reported.
+    queue.pass_started = true;
+    queue.bucket_count = entries_.bucket_count();
+    queue.next_bucket = 0;
+    queue.next_in_bucket = 0;
+  }
+  while (changes.size() < max && queue.next_bucket < queue.bucket_count) {
+    size_t index = 0;
+    auto it = entries_.begin(queue.next_bucket);
+    for (; it != entries_.end(queue.next_bucket) && changes.size() < max; ++it, ++index) {
+      if (index < queue.next_in_bucket) continue;
+      RefreshCandidate& candidate = changes.emplace_back();
+      candidate.connection_key = it->first;
+      FillCandidate(it->first, it->second.get(), candidate);
+    }
+    if (it == entries_.end(queue.next_bucket)) {
+      ++queue.next_bucket;
+      queue.next_in_bucket = 0;
+    } else {
+      queue.next_in_bucket = index;
+    }
+  }
+  if (queue.next_bucket >= queue.bucket_count) queue.full_pass = false;
+}
+
 std::vector<TokenManager::RefreshCandidate> TokenManager::TakeChanges(
     ChangeSubscription subscription, size_t max) {
   std::vector<RefreshCandidate> changes;
   std::lock_guard lock(mutex_);
-  auto queue = change_queues_.find(subscription);
-  if (queue == change_queues_.end()) return changes;
-  changes.reserve(std::min(max, queue->second.size()));
-  while (changes.size() < max && !queue->second.empty()) {
+  auto found = change_queues_.find(subscription);
+  if (found == change_queues_.end()) return changes;
+  ChangeQueue& queue = found->second;
+  if (queue.full_pass) TakeFullPass(queue, max, changes);
+  while (changes.size() < max && !queue.keys.empty()) {
     RefreshCandidate& candidate = changes.emplace_back();
-    candidate.connection_key = std::move(queue->second.front());
-    queue->second.pop_front();
+    candidate.connection_key = std::move(queue.keys.front());
+    queue.keys.pop_front();
     auto it = entries_.find(candidate.connection_key);
     FillCandidate(candidate.connection_key, it == entries_.end() ? nullptr : it->second.get(),
                   candidate);

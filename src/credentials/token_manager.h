@@ -235,7 +235,9 @@ class TokenManager {
   // Change feed, so that the refresh scheduler keeps its own index of due times and never lists
   // every connection. A subscriber receives the key of each connection whose refresh inputs
   // (the RefreshCandidate fields, or whether it is a candidate at all) may have changed since
-  // it last took that key. A new subscription starts with every current connection.
+  // it last took that key. A new subscription starts with every current connection, read
+  // straight from the manager's table rather than copied, so a subscriber created before the
+  // store is loaded queues no key of the load.
   using ChangeSubscription = uint64_t;
   ChangeSubscription SubscribeChanges();
   void UnsubscribeChanges(ChangeSubscription subscription);
@@ -243,7 +245,7 @@ class TokenManager {
   // RefreshCandidate; a connection that is no longer a candidate (removed, ReloginRequired, or
   // without a registered provider) has null `tokens` and `provider`. The mutex is held for the
   // `max` lookups only, so callers bound the pause of other threads through `max`. A key may
-  // appear more than once.
+  // appear more than once. Fewer than `max` means that nothing else is pending.
   std::vector<RefreshCandidate> TakeChanges(ChangeSubscription subscription, size_t max);
 
   std::optional<ConnectionState> GetState(const std::string& connection_key) const;
@@ -306,8 +308,20 @@ class TokenManager {
   std::unordered_map<std::string, std::shared_ptr<const ProviderConfig>> client_credentials_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
   uint64_t next_generation_ = 1;
-  // Keys changed since each subscriber last took them, by subscription.
-  std::unordered_map<ChangeSubscription, std::deque<std::string>> change_queues_;
+  // What a subscriber has yet to take: first every connection of entries_, by bucket, then the
+  // keys changed since.
+  struct ChangeQueue {
+    bool full_pass = true;      // Connections of entries_ remain to be reported.
+    bool pass_started = false;  // Before it starts, the pass sees every change itself.
+    size_t bucket_count = 0;    // entries_.bucket_count() at the start; a rehash restarts it.
+    size_t next_bucket = 0;
+    size_t next_in_bucket = 0;  // Entries of next_bucket already reported.
+    std::deque<std::string> keys;
+  };
+  // Reports up to `max` connections of the full pass into `changes`. Requires mutex_.
+  void TakeFullPass(ChangeQueue& queue, size_t max, std::vector<RefreshCandidate>& changes);
+
+  std::unordered_map<ChangeSubscription, ChangeQueue> change_queues_;
   ChangeSubscription next_subscription_ = 1;
 
   std::atomic<uint64_t> refreshes_{0};

@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <set>
 #include <thread>
 
 #include "fake_http_client.h"
@@ -383,6 +384,27 @@ TEST_F(TokenManagerTest, ChangeFeedTakesAtMostTheBatch) {
   EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 2u);
   EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 2u);
   EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 1u);
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedSurvivesRehashDuringFirstPass) {
+  for (int i = 0; i < 3; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  std::set<std::string> seen;
+  for (const auto& change : manager_.TakeChanges(subscription, 1)) {
+    seen.insert(change.connection_key);
+  }
+
+  // Enough new connections to rehash the table while the first pass is under way.
+  for (int i = 3; i < 1000; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+  manager_.Remove("idp/user0");
+  std::vector<TokenManager::RefreshCandidate> changes;
+  do {
+    changes = manager_.TakeChanges(subscription, 64);
+    for (const auto& change : changes) seen.insert(change.connection_key);
+  } while (changes.size() == 64);
+
+  EXPECT_EQ(seen.size(), 1000u);
   manager_.UnsubscribeChanges(subscription);
 }
 
