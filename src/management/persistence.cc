@@ -4,9 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <vector>
 
-#include "common/parallel_for.h"
 #include "credentials/catalogue.h"
 #include "credentials/provider_resolution.h"
 #include "credentials/token_manager.h"
@@ -63,12 +61,12 @@ Status OpenConnectionParameters(const json::object& body, const std::string& key
   return OkStatus();
 }
 
-// Applies one stored record, whose body_json parsed to `body`, to `next`, the snapshot being
-// built, and to the token manager and status table. A failure leaves `next` unchanged except for
-// api, operation and policy records, whose callers restore the APIs and the global policy
-// (ApplyRecordOrRestore).
+// Applies one stored record to `next`, the snapshot being built, and to the token manager and
+// status table. A failure leaves `next` unchanged except for api, operation and policy records,
+// whose callers restore the APIs and the global policy (ApplyRecordOrRestore).
 Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& services,
-                     runtime::Snapshot& next, Result<boost::json::object> body) {
+                     runtime::Snapshot& next) {
+  auto body = ParseJsonBody(record.body_json);
   if (!body.ok()) return body.error();
   if (record.kind == "connectionState") {
     auto connected = body->find("connected");
@@ -207,14 +205,14 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
 // Applies a record to `next`. When an api, operation or policy record fails part way, restores
 // the APIs and the global policy as they were, so that a skipped record changes nothing.
 Status ApplyRecordOrRestore(const store::ResourceRecord& record, runtime::Services& services,
-                            runtime::Snapshot& next, Result<boost::json::object> body) {
+                            runtime::Snapshot& next) {
   const bool touches_apis =
       record.kind == "api" || record.kind == "operation" || record.kind == "policy";
-  if (!touches_apis) return ApplyRecordTo(record, services, next, std::move(body));
+  if (!touches_apis) return ApplyRecordTo(record, services, next);
   auto apis = next.apis;
   auto global_policy = next.global_policy;
   auto global_document = next.global_document;
-  Status status = ApplyRecordTo(record, services, next, std::move(body));
+  Status status = ApplyRecordTo(record, services, next);
   if (!status.ok()) {
     next.apis = std::move(apis);
     next.global_policy = std::move(global_policy);
@@ -227,9 +225,7 @@ Status ApplyRecordOrRestore(const store::ResourceRecord& record, runtime::Servic
 
 Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services& services) {
   return services.config->Update(
-      [&](runtime::Snapshot& next) {
-        return ApplyRecordTo(record, services, next, ParseJsonBody(record.body_json));
-      });
+      [&](runtime::Snapshot& next) { return ApplyRecordTo(record, services, next); });
 }
 
 Result<credentials::ProviderConfig> ToProviderConfig(const ProviderResource& resource,
@@ -526,32 +522,16 @@ Status LoadFromStore(store::Store& store, runtime::Services& services) {
   // One snapshot copy for the whole load: a copy per record would make the load quadratic in
   // the number of connections.
   size_t loaded = 0;
-  // JSON parsing is most of the load's time and needs nothing but the record, so a window of
-  // records is parsed on every core before it is applied in order on this thread. The window
-  // bounds the parsed bodies held at once.
-  constexpr size_t kParseWindow = 65'536;
-  std::vector<Result<boost::json::object>> bodies;
   CREDGATE_RETURN_IF_ERROR(services.config->Update([&](runtime::Snapshot& next) {
-    for (size_t window = 0; window < records->size(); window += kParseWindow) {
-      const size_t count = std::min(kParseWindow, records->size() - window);
-      bodies.assign(count, Result<boost::json::object>(boost::json::object()));
-      ParallelFor(count, 1024, [&](size_t begin, size_t end) {
-        for (size_t i = begin; i < end; ++i) {
-          bodies[i] = ParseJsonBody((*records)[window + i].body_json);
-        }
-      });
-      for (size_t i = 0; i < count; ++i) {
-        const store::ResourceRecord& record = (*records)[window + i];
-        Status status = ApplyRecordOrRestore(record, services, next, std::move(bodies[i]));
-        if (!status.ok()) {
-          spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
-                        status.error().message);
-          continue;
-        }
-        ++loaded;
+    for (const auto& record : *records) {
+      Status status = ApplyRecordOrRestore(record, services, next);
+      if (!status.ok()) {
+        spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
+                      status.error().message);
+        continue;
       }
+      ++loaded;
     }
-    bodies.clear();
     return OkStatus();
   }));
   ApplyTrustedIssuers(*services.config->Current(), *services.validator);
