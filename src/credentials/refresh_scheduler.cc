@@ -7,6 +7,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <map>
 #include <vector>
@@ -47,7 +48,10 @@ RefreshScheduler::RefreshScheduler(asio::any_io_executor executor, TokenManager&
       clock_(clock),
       random_(random),
       options_(options),
-      timer_(executor) {}
+      timer_(executor),
+      subscription_(manager.SubscribeChanges()) {}
+
+RefreshScheduler::~RefreshScheduler() { manager_.UnsubscribeChanges(subscription_); }
 
 RefreshScheduler::RefreshScheduler(asio::any_io_executor executor, TokenManager& manager,
                                    const Clock& clock, RandomSource& random)
@@ -113,47 +117,71 @@ std::optional<TimePoint> RefreshScheduler::DueAt(const TokenManager::RefreshCand
   return due;
 }
 
+void RefreshScheduler::Unindex(std::unordered_map<std::string, Indexed>::iterator it) {
+  by_due_.erase({it->second.due, &it->first});
+  indexed_.erase(it);
+}
+
+bool RefreshScheduler::ApplyChanges() {
+  std::vector<TokenManager::RefreshCandidate> changes =
+      manager_.TakeChanges(subscription_, options_.change_batch);
+  const RefreshTiming& timing = manager_.options().timing;
+  for (TokenManager::RefreshCandidate& candidate : changes) {
+    auto it = indexed_.find(candidate.connection_key);
+    std::optional<TimePoint> due;
+    double spread = 0;
+    if (candidate.tokens != nullptr && !candidate.refreshing) {
+      const bool same = it != indexed_.end() && SameTokens(it->second.tokens, candidate.tokens);
+      spread = same ? it->second.spread : RandomFraction(random_);
+      due = DueAt(candidate, timing, options_, spread);
+    }
+    if (!due) {
+      if (it != indexed_.end()) Unindex(it);
+      continue;
+    }
+    if (it == indexed_.end()) {
+      it = indexed_.emplace(std::move(candidate.connection_key), Indexed{}).first;
+    } else {
+      by_due_.erase({it->second.due, &it->first});
+    }
+    const std::optional<TimePoint>& expiry = candidate.tokens->expires_at;
+    Indexed& indexed = it->second;
+    indexed.tokens = candidate.tokens;
+    indexed.provider = std::move(candidate.provider);
+    indexed.spread = spread;
+    indexed.due = *due;
+    indexed.deadline = expiry && *due < *expiry ? *expiry : TimePoint::max();
+    by_due_.insert({indexed.due, &it->first});
+  }
+  return changes.size() == options_.change_batch;
+}
+
 TimePoint RefreshScheduler::ScanOnce() {
   ++scans_;
+  while (ApplyChanges()) {
+  }
   const TimePoint now = clock_.Now();
   TimePoint next_scan = now + options_.scan_interval;
-  const RefreshTiming& timing = manager_.options().timing;
 
   struct Pending {
     QueuedRefresh refresh;
-    const std::string* provider_id;  // Points into the candidate's provider, kept alive below.
+    const std::string* provider_id;  // Points into the index entry's provider.
   };
-  std::vector<TokenManager::RefreshCandidate> candidates = manager_.ListRefreshCandidates();
-  std::unordered_map<std::string, Plan> plans;
-  plans.reserve(candidates.size());
+  // The rate limit can move a refresh ahead of its due time by at most the time that all the
+  // indexed refreshes take at that rate, so later ones cannot start within the next scan.
+  const auto lead = std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(
+      static_cast<double>(by_due_.size()) / options_.max_refresh_rate));
+  const TimePoint visit_until = now + options_.scan_interval + kMinSleep + lead;
   std::vector<Pending> pending;
-  for (TokenManager::RefreshCandidate& candidate : candidates) {
-    auto planned = plans_.find(candidate.connection_key);
-    Plan plan;
-    if (planned != plans_.end() && SameTokens(planned->second.tokens, candidate.tokens)) {
-      plan = planned->second;
-    } else {
-      plan.tokens = candidate.tokens;
-      plan.spread = RandomFraction(random_);
-    }
-    plans[candidate.connection_key] = plan;
-    if (candidate.refreshing) continue;
-
-    const std::optional<TimePoint> due = DueAt(candidate, timing, options_, plan.spread);
-    if (!due) continue;
-    const std::optional<TimePoint>& expiry = candidate.tokens->expires_at;
-    const TimePoint deadline = expiry && *due < *expiry ? *expiry : TimePoint::max();
-    pending.push_back(Pending{
-        QueuedRefresh{*due, deadline, std::move(candidate.connection_key), candidate.tokens},
-        &candidate.provider->id});
+  for (const auto& [due, key] : by_due_) {
+    if (due >= visit_until) break;
+    const Indexed& indexed = indexed_.at(*key);
+    pending.push_back(
+        Pending{QueuedRefresh{due, indexed.deadline, *key, indexed.tokens}, &indexed.provider->id});
   }
-  plans_.swap(plans);
 
-  // Start times under the rate limit. Refreshes planned within the next second are queued now,
-  // and TakeStartSlot keeps their actual starts within the limit.
-  std::sort(pending.begin(), pending.end(), [](const Pending& a, const Pending& b) {
-    return a.refresh.due < b.refresh.due;
-  });
+  // Start times under the rate limit, in due order. Refreshes planned within the next second are
+  // queued now, and TakeStartSlot keeps their actual starts within the limit.
   std::vector<TimePoint> due_times;
   due_times.reserve(pending.size());
   for (const Pending& item : pending) due_times.push_back(item.refresh.due);
@@ -199,7 +227,8 @@ TimePoint RefreshScheduler::ScanOnce() {
     late_logged_ = late;
     last_late_log_ = now;
   }
-  spdlog::debug("refresh scan candidates={} due={}", candidates.size(), queued);
+  spdlog::debug("refresh scan indexed={} visited={} due={}", indexed_.size(), pending.size(),
+                queued);
   return next_scan;
 }
 
@@ -214,6 +243,12 @@ bool RefreshScheduler::TakeStartSlot(TimePoint now) {
 
 asio::awaitable<void> RefreshScheduler::Loop() {
   while (!stopping_) {
+    // Many changes at once (the first scan after loading the store reads every connection) are
+    // read a batch at a time, letting requests on this executor run in between.
+    while (!stopping_ && ApplyChanges()) {
+      co_await asio::post(executor_, asio::use_awaitable);
+    }
+    if (stopping_) break;
     const TimePoint next_scan = ScanOnce();
     using Duration = std::chrono::steady_clock::duration;
     const Duration longest = options_.scan_interval;

@@ -11,10 +11,13 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "common/clock.h"
 #include "common/random.h"
@@ -22,7 +25,13 @@
 
 namespace credgate::credentials {
 
-// Each scan lists the manager's refresh candidates and gives each a due time (DueAt):
+// The scheduler keeps an index of connections by due time (DueAt), updated from the manager's
+// change feed (TokenManager::TakeChanges), so that a scan reads only the connections that
+// changed since the last one and visits only those due soon. It takes changes in batches of
+// Options::change_batch, so the manager's mutex is never held for more than one batch, and the
+// scan loop lets the executor run other handlers between batches.
+//
+// Due times (DueAt):
 // - A used connection (a request received its current access token) is refreshed before
 //   RefreshDueAt (refresh_timing.h), earlier by a random part of the spread, so that thousands
 //   of tokens that expire together reach the provider over a window. This applies only to
@@ -65,6 +74,8 @@ class RefreshScheduler {
     size_t max_concurrent_per_provider = 4;
     // The maximum number of refreshes that start in any one-second window; must be positive.
     double max_refresh_rate = 100;
+    // Changed connections read from the manager under one hold of its mutex; must be positive.
+    size_t change_batch = 256;
   };
 
   // Running totals, for metrics.
@@ -84,6 +95,8 @@ class RefreshScheduler {
   RefreshScheduler(boost::asio::any_io_executor executor, TokenManager& manager, const Clock& clock,
                    RandomSource& random);
 
+  ~RefreshScheduler();
+
   RefreshScheduler(const RefreshScheduler&) = delete;
   RefreshScheduler& operator=(const RefreshScheduler&) = delete;
 
@@ -92,9 +105,12 @@ class RefreshScheduler {
   // Stops scanning and starting refreshes. Refreshes already running finish on their own.
   void Stop();
 
-  // Scans once: starts the refreshes that are due and returns when the next scan should run.
-  // Public for tests, which drive it with a FakeClock.
+  // Scans once: reads every pending change, starts the refreshes that are due and returns when
+  // the next scan should run. Public for tests, which drive it with a FakeClock.
   TimePoint ScanOnce();
+
+  // The number of connections in the due-time index, for tests and the scale benchmark.
+  size_t IndexedCount() const { return indexed_.size(); }
 
   // Returns when the scheduler refreshes `candidate`, or nullopt when it does not. `spread` is
   // the connection's random fraction in [0, 1) of the spread window.
@@ -106,10 +122,13 @@ class RefreshScheduler {
   Counters GetCounters() const;
 
  private:
-  // A connection's random spread, drawn again whenever its tokens change.
-  struct Plan {
+  // A connection with a due time. Its random spread is drawn again whenever its tokens change.
+  struct Indexed {
     std::weak_ptr<const TokenSet> tokens;
+    std::shared_ptr<const ProviderConfig> provider;
     double spread = 0;
+    TimePoint due;
+    TimePoint deadline;  // The access token's expiry when due before it, else TimePoint::max().
   };
   struct QueuedRefresh {
     TimePoint due;
@@ -122,6 +141,9 @@ class RefreshScheduler {
   // Records a refresh start at `now` and returns true, unless max_refresh_rate refreshes
   // started in the second before `now`.
   bool TakeStartSlot(TimePoint now);
+  // Reads one batch of changes into the index; returns false when none was left.
+  bool ApplyChanges();
+  void Unindex(std::unordered_map<std::string, Indexed>::iterator it);
 
   boost::asio::awaitable<void> Loop();
   boost::asio::awaitable<void> Worker(std::string provider_id);
@@ -134,7 +156,17 @@ class RefreshScheduler {
   boost::asio::steady_timer timer_;
   bool stopping_ = false;
 
-  std::unordered_map<std::string, Plan> plans_;
+  const TokenManager::ChangeSubscription subscription_;
+  std::unordered_map<std::string, Indexed> indexed_;  // By connection key.
+  // (due, key) of every entry of indexed_; the key points into indexed_.
+  struct DueOrder {
+    bool operator()(const std::pair<TimePoint, const std::string*>& a,
+                    const std::pair<TimePoint, const std::string*>& b) const {
+      if (a.first != b.first) return a.first < b.first;
+      return std::less<const std::string*>()(a.second, b.second);
+    }
+  };
+  std::set<std::pair<TimePoint, const std::string*>, DueOrder> by_due_;
   std::unordered_map<std::string, std::deque<QueuedRefresh>> queues_;  // By provider id.
   std::unordered_map<std::string, size_t> active_workers_;             // By provider id.
   std::deque<TimePoint> recent_starts_;  // Refresh starts of the last second, oldest first.

@@ -45,9 +45,12 @@ void TokenManager::SetProvider(std::shared_ptr<const ProviderConfig> provider) {
   providers_[id] = std::move(provider);
 
   // New settings may fix what failed, so connections that wait out a backoff try again.
+  // The provider's settings are part of every refresh candidate of its connections.
   const std::string prefix = id + "/";
   for (auto& [key, entry] : entries_) {
-    if (!key.starts_with(prefix) || entry->refresh_blocked) continue;
+    if (!key.starts_with(prefix)) continue;
+    NoteChanged(key);
+    if (entry->refresh_blocked) continue;
     if (entry->state.status != ConnectionStatus::kError) continue;
     entry->next_attempt_at = TimePoint{};
     entry->failures = 0;
@@ -57,12 +60,17 @@ void TokenManager::SetProvider(std::shared_ptr<const ProviderConfig> provider) {
 void TokenManager::RemoveProvider(const std::string& provider_id) {
   std::lock_guard lock(mutex_);
   providers_.erase(provider_id);
+  const std::string prefix = provider_id + "/";
+  for (const auto& [key, entry] : entries_) {
+    if (key.starts_with(prefix)) NoteChanged(key);
+  }
 }
 
 void TokenManager::SetClientCredentials(const std::string& connection_key,
                                         std::shared_ptr<const ProviderConfig> provider) {
   std::lock_guard lock(mutex_);
   client_credentials_[connection_key] = std::move(provider);
+  NoteChanged(connection_key);
 }
 
 std::shared_ptr<const ProviderConfig> TokenManager::FindProvider(const std::string& key) const {
@@ -77,6 +85,7 @@ void TokenManager::SetTokens(const std::string& connection_key, TokenSet tokens)
   std::lock_guard lock(mutex_);
   entry->generation = next_generation_++;
   entries_[connection_key] = std::move(entry);
+  NoteChanged(connection_key);
 }
 
 bool TokenManager::AdoptStoredTokens(const std::string& connection_key, TokenSet tokens) {
@@ -87,6 +96,7 @@ bool TokenManager::AdoptStoredTokens(const std::string& connection_key, TokenSet
   entry->tokens = std::make_shared<const TokenSet>(std::move(tokens));
   entry->generation = next_generation_++;
   entries_[connection_key] = std::move(entry);
+  NoteChanged(connection_key);
   return true;
 }
 
@@ -96,12 +106,14 @@ void TokenManager::MarkReloginRequired(const std::string& connection_key, Connec
   if (it == entries_.end()) return;
   it->second->refresh_blocked = true;
   it->second->state = ConnectionState{ConnectionStatus::kError, std::move(error)};
+  NoteChanged(connection_key);
 }
 
 void TokenManager::Remove(const std::string& connection_key) {
   std::lock_guard lock(mutex_);
   entries_.erase(connection_key);
   client_credentials_.erase(connection_key);
+  NoteChanged(connection_key);
 }
 
 std::optional<TokenManager::ConnectionState> TokenManager::GetState(
@@ -137,20 +149,93 @@ std::vector<TokenManager::RefreshCandidate> TokenManager::ListRefreshCandidates(
   std::lock_guard lock(mutex_);
   candidates.reserve(entries_.size());
   for (const auto& [key, entry] : entries_) {
-    if (entry->refresh_blocked) continue;
-    std::shared_ptr<const ProviderConfig> provider = FindProvider(key);
-    if (provider == nullptr) continue;
     RefreshCandidate candidate;
+    FillCandidate(key, entry.get(), candidate);
+    if (candidate.tokens == nullptr) continue;
     candidate.connection_key = key;
-    candidate.tokens = entry->tokens;
-    candidate.provider = std::move(provider);
-    candidate.retry_not_before = entry->next_attempt_at;
-    candidate.refreshing = entry->flight != nullptr;
-    candidate.unsaved = entry->unsaved != nullptr;
-    candidate.used = entry->used;
     candidates.push_back(std::move(candidate));
   }
   return candidates;
+}
+
+void TokenManager::FillCandidate(const std::string& key, const Entry* entry,
+                                 RefreshCandidate& candidate) const {
+  if (entry == nullptr || entry->refresh_blocked) return;
+  std::shared_ptr<const ProviderConfig> provider = FindProvider(key);
+  if (provider == nullptr) return;
+  candidate.tokens = entry->tokens;
+  candidate.provider = std::move(provider);
+  candidate.retry_not_before = entry->next_attempt_at;
+  candidate.refreshing = entry->flight != nullptr;
+  candidate.unsaved = entry->unsaved != nullptr;
+  candidate.used = entry->used;
+}
+
+void TokenManager::NoteChanged(const std::string& key) {
+  for (auto& [subscription, queue] : change_queues_) {
+    if (queue.full_pass && !queue.pass_started) continue;  // The pass will read the entry.
+    queue.keys.push_back(key);
+  }
+}
+
+TokenManager::ChangeSubscription TokenManager::SubscribeChanges() {
+  std::lock_guard lock(mutex_);
+  const ChangeSubscription subscription = next_subscription_++;
+  change_queues_[subscription] = ChangeQueue{};
+  return subscription;
+}
+
+void TokenManager::UnsubscribeChanges(ChangeSubscription subscription) {
+  std::lock_guard lock(mutex_);
+  change_queues_.erase(subscription);
+}
+
+void TokenManager::TakeFullPass(ChangeQueue& queue, size_t max,
+                                std::vector<RefreshCandidate>& changes) {
+  if (!queue.pass_started || queue.bucket_count != entries_.bucket_count()) {
+    // A rehash moved entries between buckets, so the pass starts again. Changes since the
+    // first start are queued, so an entry that left is still reported.
+    queue.pass_started = true;
+    queue.bucket_count = entries_.bucket_count();
+    queue.next_bucket = 0;
+    queue.next_in_bucket = 0;
+  }
+  while (changes.size() < max && queue.next_bucket < queue.bucket_count) {
+    size_t index = 0;
+    auto it = entries_.begin(queue.next_bucket);
+    for (; it != entries_.end(queue.next_bucket) && changes.size() < max; ++it, ++index) {
+      if (index < queue.next_in_bucket) continue;
+      RefreshCandidate& candidate = changes.emplace_back();
+      candidate.connection_key = it->first;
+      FillCandidate(it->first, it->second.get(), candidate);
+    }
+    if (it == entries_.end(queue.next_bucket)) {
+      ++queue.next_bucket;
+      queue.next_in_bucket = 0;
+    } else {
+      queue.next_in_bucket = index;
+    }
+  }
+  if (queue.next_bucket >= queue.bucket_count) queue.full_pass = false;
+}
+
+std::vector<TokenManager::RefreshCandidate> TokenManager::TakeChanges(
+    ChangeSubscription subscription, size_t max) {
+  std::vector<RefreshCandidate> changes;
+  std::lock_guard lock(mutex_);
+  auto found = change_queues_.find(subscription);
+  if (found == change_queues_.end()) return changes;
+  ChangeQueue& queue = found->second;
+  if (queue.full_pass) TakeFullPass(queue, max, changes);
+  while (changes.size() < max && !queue.keys.empty()) {
+    RefreshCandidate& candidate = changes.emplace_back();
+    candidate.connection_key = std::move(queue.keys.front());
+    queue.keys.pop_front();
+    auto it = entries_.find(candidate.connection_key);
+    FillCandidate(candidate.connection_key, it == entries_.end() ? nullptr : it->second.get(),
+                  candidate);
+  }
+  return changes;
 }
 
 boost::asio::awaitable<TokenResult> TokenManager::GetAccessToken(std::string connection_key) {
@@ -194,21 +279,31 @@ boost::asio::awaitable<TokenResult> TokenManager::Run(std::string key, Cause cau
 void TokenManager::MarkUsed(const std::string& key, const std::shared_ptr<const TokenSet>& tokens) {
   std::lock_guard lock(mutex_);
   auto it = entries_.find(key);
-  if (it != entries_.end() && it->second->tokens == tokens) it->second->used = true;
+  if (it != entries_.end() && it->second->tokens == tokens && !it->second->used) {
+    it->second->used = true;
+    NoteChanged(key);
+  }
 }
 
-bool TokenManager::NeedsRefresh(Entry& entry, TimePoint now, Cause cause, const TokenSet* seen) {
+bool TokenManager::NeedsRefresh(const std::string& key, Entry& entry, TimePoint now, Cause cause,
+                                const TokenSet* seen) {
   if (entry.unsaved != nullptr) return true;
+  // The first use of a token set changes its refresh due time.
+  auto mark_used = [&] {
+    if (entry.used) return;
+    entry.used = true;
+    NoteChanged(key);
+  };
   switch (cause) {
     case Cause::kRequest: {
-      entry.used = true;
+      mark_used();
       const std::optional<TimePoint> due = RefreshDueAt(*entry.tokens, options_.timing);
       return due && now >= *due;
     }
     case Cause::kScheduled:
       return entry.tokens.get() == seen;
     case Cause::kRejectedByBackend:
-      entry.used = true;
+      mark_used();
       if (entry.tokens.get() != seen) return false;
       if (entry.from_rejection &&
           now < entry.tokens->obtained_at + options_.rejected_token_refresh_interval) {
@@ -240,7 +335,7 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
   }
 
   const TokenSet& tokens = *entry.tokens;
-  if (!NeedsRefresh(entry, now, cause, seen)) {
+  if (!NeedsRefresh(key, entry, now, cause, seen)) {
     decision.ready = TokenResult(entry.tokens);
     return decision;
   }
@@ -280,6 +375,7 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
 
     if (cause == Cause::kRejectedByBackend) ++rejected_token_refreshes_;
     entry.flight = std::make_shared<Flight>();
+    NoteChanged(key);
     decision.job = std::make_shared<RefreshJob>();
     decision.job->flight = entry.flight;
     decision.job->generation = entry.generation;

@@ -11,6 +11,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -231,6 +232,22 @@ class TokenManager {
   // Returns every connection the refresh scheduler may refresh, in no particular order.
   std::vector<RefreshCandidate> ListRefreshCandidates() const;
 
+  // Change feed, so that the refresh scheduler keeps its own index of due times and never lists
+  // every connection. A subscriber receives the key of each connection whose refresh inputs
+  // (the RefreshCandidate fields, or whether it is a candidate at all) may have changed since
+  // it last took that key. A new subscription starts with every current connection, read
+  // straight from the manager's table rather than copied, so a subscriber created before the
+  // store is loaded queues no key of the load.
+  using ChangeSubscription = uint64_t;
+  ChangeSubscription SubscribeChanges();
+  void UnsubscribeChanges(ChangeSubscription subscription);
+  // Takes up to `max` changed connections, oldest change first, and returns each one's current
+  // RefreshCandidate; a connection that is no longer a candidate (removed, ReloginRequired, or
+  // without a registered provider) has null `tokens` and `provider`. The mutex is held for the
+  // `max` lookups only, so callers bound the pause of other threads through `max`. A key may
+  // appear more than once. Fewer than `max` means that nothing else is pending.
+  std::vector<RefreshCandidate> TakeChanges(ChangeSubscription subscription, size_t max);
+
   std::optional<ConnectionState> GetState(const std::string& connection_key) const;
   // Returns the store version of the connection's current tokens; nullopt without tokens.
   std::optional<int64_t> TokenVersion(const std::string& connection_key) const;
@@ -248,7 +265,8 @@ class TokenManager {
                                                                       const TokenSet* seen);
   Decision Decide(const std::string& key, TimePoint now, const boost::asio::any_io_executor& ex,
                   Cause cause, const TokenSet* seen);
-  bool NeedsRefresh(Entry& entry, TimePoint now, Cause cause, const TokenSet* seen);
+  bool NeedsRefresh(const std::string& key, Entry& entry, TimePoint now, Cause cause,
+                    const TokenSet* seen);  // Requires mutex_.
   void MarkUsed(const std::string& key, const std::shared_ptr<const TokenSet>& tokens);
   boost::asio::awaitable<void> RunRefresh(std::string key, std::shared_ptr<RefreshJob> job);
   boost::asio::awaitable<Result<std::shared_ptr<const TokenSet>>> SaveRefreshed(
@@ -271,6 +289,12 @@ class TokenManager {
   std::shared_ptr<const ProviderConfig> FindProvider(const std::string& key) const;  // mutex_.
   // Counts a failure and returns the end of its backoff. Requires mutex_.
   TimePoint NextAttemptAt(Entry& entry, TimePoint now, std::chrono::seconds base);
+  // Queues `key` for every change subscriber. Requires mutex_.
+  void NoteChanged(const std::string& key);
+  // Fills `candidate` from the entry of `key`, or leaves its tokens null when the connection
+  // is not a refresh candidate. Requires mutex_.
+  void FillCandidate(const std::string& key, const Entry* entry,
+                     RefreshCandidate& candidate) const;
 
   TokenClient& client_;
   TokenPersistence& persistence_;
@@ -284,6 +308,21 @@ class TokenManager {
   std::unordered_map<std::string, std::shared_ptr<const ProviderConfig>> client_credentials_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
   uint64_t next_generation_ = 1;
+  // What a subscriber has yet to take: first every connection of entries_, by bucket, then the
+  // keys changed since.
+  struct ChangeQueue {
+    bool full_pass = true;      // Connections of entries_ remain to be reported.
+    bool pass_started = false;  // Before it starts, the pass sees every change itself.
+    size_t bucket_count = 0;    // entries_.bucket_count() at the start; a rehash restarts it.
+    size_t next_bucket = 0;
+    size_t next_in_bucket = 0;  // Entries of next_bucket already reported.
+    std::deque<std::string> keys;
+  };
+  // Reports up to `max` connections of the full pass into `changes`. Requires mutex_.
+  void TakeFullPass(ChangeQueue& queue, size_t max, std::vector<RefreshCandidate>& changes);
+
+  std::unordered_map<ChangeSubscription, ChangeQueue> change_queues_;
+  ChangeSubscription next_subscription_ = 1;
 
   std::atomic<uint64_t> refreshes_{0};
   std::atomic<uint64_t> refresh_failures_{0};

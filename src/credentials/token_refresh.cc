@@ -346,6 +346,8 @@ void TokenManager::Complete(const std::string& key, const RefreshJob& job, Token
     waiters.swap(job.flight->waiters);
     auto it = entries_.find(key);
     if (it != entries_.end() && it->second->flight == job.flight) it->second->flight = nullptr;
+    // The refresh ended, and may have replaced the tokens or set a backoff.
+    NoteChanged(key);
   }
   for (const auto& waiter : waiters) waiter->try_send(boost::system::error_code());
 }

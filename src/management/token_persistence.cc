@@ -3,7 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json.hpp>
+#include <optional>
+#include <vector>
 
+#include "common/parallel_for.h"
 #include "crypto/keyring.h"
 #include "store/async_store.h"
 
@@ -223,11 +226,30 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
   auto records = store.ListAllTokens();
   if (!records.ok()) return records.error();
   auto snapshot = services.config->Current();
+  // Unsealing (AES-256-GCM) and parsing each record is most of the load's time, so it runs on
+  // every core; the request path has not started. The snapshot and the keyring are immutable.
+  struct Opened {
+    std::string connection_key;  // Empty for a record of no configured connection.
+    std::optional<Result<credentials::TokenSet>> tokens;
+  };
+  std::vector<Opened> opened(records->size());
+  ParallelFor(records->size(), 1024, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const store::TokenRecord& record = (*records)[i];
+      std::string connection_key = ConnectionKeyOfStoreKey(record.connection_key);
+      if (connection_key.empty() || !snapshot->connections.contains(connection_key)) continue;
+      opened[i].tokens = OpenTokenRecord(record, *services.keyring);
+      opened[i].connection_key = std::move(connection_key);
+    }
+  });
+  records->clear();
+  records->shrink_to_fit();
+
   size_t loaded = 0;
-  for (const auto& record : *records) {
-    std::string connection_key = ConnectionKeyOfStoreKey(record.connection_key);
-    if (connection_key.empty() || !snapshot->connections.contains(connection_key)) continue;
-    Result<credentials::TokenSet> tokens = OpenTokenRecord(record, *services.keyring);
+  for (Opened& item : opened) {
+    if (!item.tokens) continue;
+    const std::string& connection_key = item.connection_key;
+    Result<credentials::TokenSet>& tokens = *item.tokens;
     if (!tokens.ok()) {
       spdlog::error("stored tokens cannot be read connection={}: {}", connection_key,
                     tokens.error().message);
@@ -239,6 +261,7 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
       continue;
     }
     services.tokens->SetTokens(connection_key, std::move(*tokens));
+    item.tokens.reset();
     // A stored Error status (for example ReloginRequired) stays in force over the tokens, and
     // ReloginRequired also keeps the token manager from refreshing with the dead grant.
     const ConnectionState stored = services.statuses->Get(connection_key);

@@ -403,6 +403,91 @@ TEST_F(RefreshSchedulerTest, RateLimitCountsLateRefreshes) {
   EXPECT_EQ(limited.GetCounters().refreshes_late, 19u);
 }
 
+TEST_F(RefreshSchedulerTest, IndexHoldsOnlyConnectionsWithDueTime) {
+  for (int i = 0; i < 100; ++i) SetTokens("idp/idle" + std::to_string(i), 3600s);
+  SetTokens("idp/alice", 3600s);
+  Use("idp/alice");
+
+  Scan();
+
+  EXPECT_EQ(scheduler_.IndexedCount(), 1u);
+}
+
+TEST_F(RefreshSchedulerTest, ConnectionUsedAfterScanIsRefreshed) {
+  SetTokens("idp/alice", 3600s);
+  const TimePoint expiry = clock_.Now() + 3600s;
+  Scan();
+  ASSERT_EQ(scheduler_.IndexedCount(), 0u);
+
+  Use("idp/alice");
+  clock_.Set(expiry - 60s);
+  Scan();
+
+  EXPECT_EQ(http_.RequestCount(), 1u);
+  EXPECT_EQ(CurrentToken("idp/alice"), "new-at");
+}
+
+TEST_F(RefreshSchedulerTest, RemovedConnectionLeavesIndex) {
+  SetTokens("idp/alice", 3600s);
+  Use("idp/alice");
+  const TimePoint expiry = clock_.Now() + 3600s;
+  Scan();
+  ASSERT_EQ(scheduler_.IndexedCount(), 1u);
+
+  manager_.Remove("idp/alice");
+  clock_.Set(expiry - 60s);
+  Scan();
+
+  EXPECT_EQ(scheduler_.IndexedCount(), 0u);
+  EXPECT_EQ(http_.RequestCount(), 0u);
+}
+
+TEST_F(RefreshSchedulerTest, RemovedProviderLeavesIndex) {
+  SetTokens("idp/alice", 3600s);
+  Use("idp/alice");
+  Scan();
+  ASSERT_EQ(scheduler_.IndexedCount(), 1u);
+
+  manager_.RemoveProvider("idp");
+  Scan();
+
+  EXPECT_EQ(scheduler_.IndexedCount(), 0u);
+}
+
+TEST_F(RefreshSchedulerTest, RefreshedTokensGetNewDueTime) {
+  SetTokens("idp/alice", 3600s);
+  Use("idp/alice");
+  clock_.Advance(3600s - 60s);
+  Scan();
+  ASSERT_EQ(http_.RequestCount(), 1u);
+
+  // The next scan reads the new tokens. They are unused, so nothing is due until a request
+  // receives them.
+  Scan();
+  EXPECT_EQ(scheduler_.IndexedCount(), 0u);
+  Use("idp/alice");
+  Scan();
+  EXPECT_EQ(scheduler_.IndexedCount(), 1u);
+  EXPECT_EQ(http_.RequestCount(), 1u);
+}
+
+TEST_F(RefreshSchedulerTest, SmallChangeBatchesReadEveryChange) {
+  RefreshScheduler::Options options;
+  options.change_batch = 3;
+  RefreshScheduler batched(io_.get_executor(), manager_, clock_, random_, options);
+  for (int i = 0; i < 10; ++i) {
+    const std::string key = "idp/user" + std::to_string(i);
+    SetTokens(key, 3600s);
+    Use(key);
+  }
+
+  clock_.Advance(3600s - 60s);
+  batched.ScanOnce();
+  io_.run();
+
+  EXPECT_EQ(http_.RequestCount(), 10u);
+}
+
 TEST(RefreshSchedulerDueAt, ExpiryWindow) {
   TokenSet tokens;
   tokens.access_token = Secret("at");

@@ -4,6 +4,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <set>
 #include <thread>
 
 #include "fake_http_client.h"
@@ -361,6 +362,78 @@ TEST_F(TokenManagerTest, ScheduledRefreshOfReplacedToken) {
   ASSERT_TRUE(result.ok());
   EXPECT_NE(result->get(), stale.get());
   EXPECT_EQ(http_.RequestCount(), 0u);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedStartsWithEveryConnection) {
+  SetTokens(0s, 3600s);
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+
+  auto changes = manager_.TakeChanges(subscription, 10);
+
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].connection_key, kKey);
+  EXPECT_NE(changes[0].tokens, nullptr);
+  EXPECT_TRUE(manager_.TakeChanges(subscription, 10).empty());
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedTakesAtMostTheBatch) {
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  for (int i = 0; i < 5; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+
+  EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 2u);
+  EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 2u);
+  EXPECT_EQ(manager_.TakeChanges(subscription, 2).size(), 1u);
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedSurvivesRehashDuringFirstPass) {
+  for (int i = 0; i < 3; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  std::set<std::string> seen;
+  for (const auto& change : manager_.TakeChanges(subscription, 1)) {
+    seen.insert(change.connection_key);
+  }
+
+  // Enough new connections to rehash the table while the first pass is under way.
+  for (int i = 3; i < 1000; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+  manager_.Remove("idp/user0");
+  std::vector<TokenManager::RefreshCandidate> changes;
+  do {
+    changes = manager_.TakeChanges(subscription, 64);
+    for (const auto& change : changes) seen.insert(change.connection_key);
+  } while (changes.size() == 64);
+
+  EXPECT_EQ(seen.size(), 1000u);
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedReportsFirstUseOnce) {
+  SetTokens(0s, 3600s);
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  manager_.TakeChanges(subscription, 10);
+
+  ASSERT_TRUE(Get().ok());
+  ASSERT_TRUE(Get().ok());
+
+  auto changes = manager_.TakeChanges(subscription, 10);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_TRUE(changes[0].used);
+  manager_.UnsubscribeChanges(subscription);
+}
+
+TEST_F(TokenManagerTest, ChangeFeedReportsRemovalWithoutTokens) {
+  SetTokens(0s, 3600s);
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  manager_.TakeChanges(subscription, 10);
+
+  manager_.Remove(kKey);
+
+  auto changes = manager_.TakeChanges(subscription, 10);
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].connection_key, kKey);
+  EXPECT_EQ(changes[0].tokens, nullptr);
+  manager_.UnsubscribeChanges(subscription);
 }
 
 TEST_F(TokenManagerTest, ScheduledRefreshDoesNotMarkUsed) {
