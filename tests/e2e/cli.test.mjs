@@ -6,7 +6,8 @@
 
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -24,11 +25,15 @@ recordSecrets('client secret', [kClientSecret]);
 
 let credgate;
 let dataDir;
+// The CLI's input files hold a client secret and the admin key, as an operator's would. They
+// live outside the kept test output, which the secret scan reads, and are removed after the run.
+let inputDir;
 
 before(async () => {
   if (skip) return;
   mkdirSync(kOutputDir, { recursive: true });
   dataDir = mkdtempSync(join(kOutputDir, 'cli-'));
+  inputDir = mkdtempSync(join(tmpdir(), 'credgate-cli-input-'));
   const [gatewayPort, managementPort] = await Promise.all([freePort(), freePort()]);
   credgate = new Credgate({ gatewayPort, managementPort, dataDir, name: 'cli' });
   await credgate.start();
@@ -37,6 +42,7 @@ before(async () => {
 after(async () => {
   await stopAll();
   if (dataDir) removeTestDir(dataDir);
+  if (inputDir) rmSync(inputDir, { recursive: true, force: true });
 });
 
 // Runs the CLI with the server and key from the environment unless `env` replaces them.
@@ -55,7 +61,7 @@ function cli(args, { env, input } = {}) {
 }
 
 function writeFile(name, content) {
-  const path = join(dataDir, name);
+  const path = join(inputDir, name);
   writeFileSync(path, content);
   return path;
 }
@@ -175,7 +181,7 @@ describe('credgate resource commands', { skip }, () => {
 
   test('invalid arguments and unreadable files exit 2', () => {
     assert.equal(cli(['provider', 'put', 'x']).status, 2);
-    const missing = cli(['provider', 'put', 'x', '-f', join(dataDir, 'no-such-file.json')]);
+    const missing = cli(['provider', 'put', 'x', '-f', join(inputDir, 'no-such-file.json')]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /cannot read the file/);
     const notJson = cli(['provider', 'put', 'x', '-f', '-'], { input: 'not json' });
