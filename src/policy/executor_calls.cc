@@ -24,14 +24,16 @@ bool SameHeaderName(std::string_view a, std::string_view b) {
 // name, with the values of a repeated header joined by ",".
 Entries ResponseEntries(const http::HeaderList& headers) {
   std::vector<std::pair<std::string, std::string>> joined;
-  for (const auto& [name, value] : headers) {
-    auto same = std::find_if(joined.begin(), joined.end(),
-                             [&](const auto& entry) { return SameHeaderName(entry.first, name); });
+  // A loop over pairs, not structured bindings: clang 14 cannot capture a binding in a lambda.
+  for (const auto& header : headers) {
+    auto same = std::find_if(joined.begin(), joined.end(), [&header](const auto& entry) {
+      return SameHeaderName(entry.first, header.first);
+    });
     if (same == joined.end()) {
-      joined.emplace_back(name, value);
+      joined.emplace_back(header.first, header.second);
     } else {
       same->second += ",";
-      same->second += value;
+      same->second += header.second;
     }
   }
   Entries entries;
