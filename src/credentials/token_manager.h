@@ -308,11 +308,11 @@ class TokenManager {
   std::unordered_map<std::string, std::shared_ptr<const ProviderConfig>> client_credentials_;
   std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
   uint64_t next_generation_ = 1;
-  // What a subscriber has yet to take: first every connection of entries_, by bucket, then the
-  // keys changed since.
+  // The changes a subscriber has not taken yet: first every connection of entries_, by bucket,
+  // then the keys changed since.
   struct ChangeQueue {
     bool full_pass = true;      // Connections of entries_ remain to be reported.
-    bool pass_started = false;  // Before it starts, the pass sees every change itself.
+    bool pass_started = false;  // Until it starts, the pass reports every change itself.
     size_t bucket_count = 0;    // entries_.bucket_count() at the start; a rehash restarts it.
     size_t next_bucket = 0;
     size_t next_in_bucket = 0;  // Entries of next_bucket already reported.

@@ -146,7 +146,7 @@ class TryParseJwtNode final : public Node {
 enum class BodyFormat { kString, kJObject, kJArray, kJToken };
 
 // context.Request.Body.As<T>() and context.Response.Body.As<T>(). The body stays readable
-// afterwards whatever preserveContent says, because the gateway buffers it.
+// afterwards whatever the value of preserveContent, because the gateway buffers it.
 class BodyNode final : public Node {
  public:
   BodyNode(size_t offset, StaticType type, bool response, BodyFormat format)

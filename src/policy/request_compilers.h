@@ -1,4 +1,4 @@
-// Compilers of the statements that rewrite, check or answer a request: set-method, rewrite-uri,
+// Compilers of the statements that rewrite, check or respond to a request: set-method, rewrite-uri,
 // set-query-parameter, set-backend-service, check-header, ip-filter, cors, mock-response,
 // authentication-basic and trace. Internal to the policy module. Each rejects an unknown
 // attribute or child element and an invalid value with its line and column.

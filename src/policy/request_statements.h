@@ -1,4 +1,4 @@
-// Execution of the statements that rewrite, check or answer a request without suspending:
+// Execution of the statements that rewrite, check or respond to a request without suspending:
 // set-method, rewrite-uri, set-query-parameter, set-backend-service, check-header, ip-filter,
 // cors, mock-response, authentication-basic and trace. Internal to the policy module; the
 // executor dispatches to these functions and turns a failure into context.LastError.
@@ -18,7 +18,8 @@ struct StatementFailure {
   std::string message;  // context.LastError.Message and the error response's message.
 };
 
-// What a statement did: continue with the next one, respond with context.response now, or fail.
+// The result of a statement: continue with the next one, respond with context.response now,
+// or fail.
 struct StatementOutcome {
   bool respond = false;
   std::optional<StatementFailure> failure;

@@ -108,7 +108,7 @@ class Object {
   // Returns item `index`, which is below SequenceSize().
   virtual Value SequenceItem(size_t index) const;
 
-  // Returns whether C#'s == holds against `other`. The default compares identity, and value
+  // Returns whether C#'s == is true against `other`. The default compares identity, and value
   // types such as DateTime compare their contents.
   virtual bool Equals(const Object& other) const { return this == &other; }
   // Returns <0, 0 or >0 as this orders before, with or after `other`, or nullopt when the two

@@ -250,15 +250,15 @@ describe('failed authentication limit', { skip, timeout: 60000 }, () => {
   });
 });
 
-// Parses <dataDir>/audit.log into its events once `wanted` matches one of them. A writer thread
-// appends the events, so the file may lag the call that caused one by a few milliseconds; this
-// waits up to 5 s and then returns what the file has.
-async function readAudit(dataDir, wanted) {
+// Parses <dataDir>/audit.log into its events once `predicate` matches one of them. A writer
+// thread appends the events, so the file may lag the call that caused one by a few milliseconds.
+// This waits up to 5 s and then returns what the file has.
+async function readAudit(dataDir, predicate) {
   for (let attempt = 0; ; attempt += 1) {
     const text = readFileSync(join(dataDir, 'audit.log'), 'utf8');
     const lines = text.trim().split('\n').filter((line) => line !== '');
     const events = lines.map((line) => JSON.parse(line));
-    if (events.some(wanted) || attempt >= 50) return events;
+    if (events.some(predicate) || attempt >= 50) return events;
     await sleep(100);
   }
 }

@@ -102,7 +102,7 @@ TEST_F(OpenIdConfigCacheTest, HttpJwksUriRejected) {
 TEST_F(OpenIdConfigCacheTest, StaleConfigRefreshedInBackground) {
   ASSERT_TRUE(Get().ok());
   clock_->Advance(std::chrono::hours(2));
-  ASSERT_TRUE(Get().ok());  // Answers with the old configuration and refreshes behind it.
+  ASSERT_TRUE(Get().ok());  // Returns the old configuration and refreshes it in the background.
   EXPECT_EQ(http_.Calls(kConfigUrl), 2);
 }
 

@@ -1,5 +1,5 @@
-// AuditLog: queued lines all reach the file by the time the log is destroyed, whole and in one
-// piece each, from several threads; the file's mode is checked when it is opened.
+// AuditLog: lines queued from several threads all reach the file, each whole, by the time the
+// log is destroyed. The file's mode is checked when it is opened.
 #include "runtime/audit_log.h"
 
 #include <gtest/gtest.h>
