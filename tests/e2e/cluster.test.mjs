@@ -76,27 +76,40 @@ describe('cluster', { skip, timeout: 300000 }, () => {
   const results = { gateways: kGateways, accessTokenTtlSeconds: kAccessTokenTtlSeconds, propagationMs: {} };
 
   before(async () => {
-    database = await createTestDatabase(kTestPostgresUrl, 'credgate_cluster');
-    const server = new URL(database.url);
-    proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
-    const storeUrl = new URL(database.url);
-    storeUrl.hostname = '127.0.0.1';
-    storeUrl.port = String(proxy.port);
-    cluster = await Cluster.create({
-      name: 'cluster',
-      size: kGateways,
-      storeUrl: storeUrl.toString(),
-      leaseTtlSeconds: kLeaseTtlSeconds,
-    });
-    ({ idp, backend } = await startTestServers('cluster', {
-      publicUrl: cluster.publicUrl,
-      accessTokenTtlSeconds: kAccessTokenTtlSeconds,
-    }));
-    cluster.allowPostLoginRedirect(`${backend.apiUrl}/landed`);
-    await cluster.start();
-    browser = await Browser.launch();
-    aliceJwt = await callerToken(idp.issuer, 'caller-alice');
-    bobJwt = await callerToken(idp.issuer, 'caller-bob');
+    // Names the step that failed, because the runner reports a failed hook only as cancelled
+    // tests.
+    let step = 'create the test database';
+    try {
+      database = await createTestDatabase(kTestPostgresUrl, 'credgate_cluster');
+      step = 'start the database proxy';
+      const server = new URL(database.url);
+      proxy = await TcpProxy.start(server.hostname, Number(server.port || 5432));
+      const storeUrl = new URL(database.url);
+      storeUrl.hostname = '127.0.0.1';
+      storeUrl.port = String(proxy.port);
+      cluster = await Cluster.create({
+        name: 'cluster',
+        size: kGateways,
+        storeUrl: storeUrl.toString(),
+        leaseTtlSeconds: kLeaseTtlSeconds,
+      });
+      step = 'start the OpenID provider and backend';
+      ({ idp, backend } = await startTestServers('cluster', {
+        publicUrl: cluster.publicUrl,
+        accessTokenTtlSeconds: kAccessTokenTtlSeconds,
+      }));
+      cluster.allowPostLoginRedirect(`${backend.apiUrl}/landed`);
+      step = 'start the gateways';
+      await cluster.start();
+      step = 'launch chromium';
+      browser = await Browser.launch();
+      step = 'mint the caller tokens';
+      aliceJwt = await callerToken(idp.issuer, 'caller-alice');
+      bobJwt = await callerToken(idp.issuer, 'caller-bob');
+    } catch (error) {
+      console.error(`cluster set-up failed at "${step}": ${error.stack ?? error}`);
+      throw error;
+    }
   });
 
   after(async () => {

@@ -2,7 +2,7 @@
 // a registry that stops every child the tests started, also when a test fails.
 
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,17 +19,54 @@ process.on('exit', () => {
   for (const child of running) child.process.kill('SIGKILL');
 });
 
-// Returns a TCP port that was free on 127.0.0.1 a moment ago. Another process can take it before
-// the caller binds it, a small race that the tests accept.
-export function freePort() {
-  return new Promise((resolve, reject) => {
+// The kernel's range for ephemeral ports: the local ports of outgoing connections and of bind()
+// to port 0. A port below it is never taken by either.
+function ephemeralPortRange() {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (Number.isInteger(low) && Number.isInteger(high)) return { low, high };
+  } catch {
+    // Not Linux, or /proc is not mounted: fall back to the kernel's choice below.
+  }
+  return undefined;
+}
+
+const kEphemeral = ephemeralPortRange();
+const kLowestPort = 10000;
+const handedOut = new Set();
+
+function listenOn(port) {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
+    server.once('error', () => resolve(undefined));
+    server.listen(port, '127.0.0.1', () => {
+      const bound = server.address().port;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+// Returns a TCP port that was free on 127.0.0.1 a moment ago and that this process has not
+// returned before. The port comes from below the kernel's ephemeral range, so outgoing
+// connections and port-0 listeners opened meanwhile cannot take it. A process that binds fixed
+// ports still could, a race the tests accept.
+export async function freePort() {
+  if (kEphemeral !== undefined && kEphemeral.low > kLowestPort + 1000) {
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const candidate = kLowestPort + Math.floor(Math.random() * (kEphemeral.low - kLowestPort));
+      if (handedOut.has(candidate)) continue;
+      handedOut.add(candidate);
+      if ((await listenOn(candidate)) === candidate) return candidate;
+    }
+  }
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const port = await listenOn(0);
+    if (port !== undefined && !handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free TCP port on 127.0.0.1 after 100 attempts');
 }
 
 // A started child process. `output` contains everything it wrote so far (stdout and stderr),
