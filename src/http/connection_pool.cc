@@ -35,6 +35,7 @@ std::unique_ptr<Connection> ConnectionPool::Acquire(const boost::asio::execution
     // the I/O threads sharing this pool do not wait on each other.
     for (auto& connection : expired) connection->Close();
     if (!candidate) return nullptr;
+    if (now - candidate->idle_since < options_.probe_after_idle) return candidate;
     if (candidate->LooksReusable()) return candidate;
     candidate->Close();
   }

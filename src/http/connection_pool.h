@@ -26,6 +26,10 @@ namespace credgate::http {
 struct PoolOptions {
   size_t max_idle_per_origin = 32;                 // Idle connections kept per origin and context.
   std::chrono::milliseconds idle_timeout{30'000};  // An idle connection older than this is closed.
+  // A connection idle for less than this skips the liveness probe, which costs a system call.
+  // If the backend closed it meanwhile, the request fails before any response byte and the
+  // proxy retries it on a new connection.
+  std::chrono::milliseconds probe_after_idle{1'000};
 };
 
 class ConnectionPool {
@@ -33,7 +37,8 @@ class ConnectionPool {
   explicit ConnectionPool(PoolOptions options) : options_(options) {}
 
   // Returns the most recently released live connection for (`context`, `origin_key`), or null.
-  // Connections that expired or that the peer closed are discarded on the way.
+  // Connections that expired, or that were idle for probe_after_idle and fail the liveness
+  // probe, are discarded on the way.
   std::unique_ptr<Connection> Acquire(const boost::asio::execution_context& context,
                                       const std::string& origin_key);
 

@@ -44,6 +44,17 @@ asio::awaitable<void> ChunkedBackend(ServerExchange& exchange) {
                              asio::as_tuple(asio::use_awaitable));
 }
 
+// Backend that answers one request and then closes the connection without saying so in a
+// Connection header, as a backend does whose idle timeout ran out just after it responded.
+asio::awaitable<void> RespondThenCloseBackend(ServerExchange& exchange) {
+  exchange.MarkResponded(false);
+  static constexpr std::string_view kResponse = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  co_await asio::async_write(exchange.stream(), asio::buffer(kResponse.data(), kResponse.size()),
+                             asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code ignored;
+  exchange.stream().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
 class ProxyTest : public IoTest {
  protected:
   ProxyTest()
@@ -180,6 +191,20 @@ TEST_F(ProxyTest, BackendConnectionIsReused) {
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(Send("GET", "/r").ok());
   EXPECT_EQ(backend.AcceptedConnections(), 1u);
   EXPECT_EQ(pool_->ConnectionsOpened(), 1u);
+}
+
+TEST_F(ProxyTest, ClosedPooledConnectionIsRetried) {
+  // Released moments ago, the closed connection is reused without the liveness probe, so the
+  // request fails on it before any response byte and goes out again on a new connection.
+  StartServer(RespondThenCloseBackend);
+  StartProxy(last_port_);
+  for (int i = 0; i < 3; ++i) {
+    auto response = Send("GET", "/r");
+    ASSERT_TRUE(response.ok()) << response.error().message;
+    EXPECT_EQ(response->status, 200);
+    EXPECT_EQ(response->body, "ok");
+  }
+  EXPECT_EQ(pool_->ConnectionsOpened(), 3u);
 }
 
 TEST_F(ProxyTest, BackendDownIsUnavailable) {
