@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <limits>
 
 namespace credgate::runtime {
 
@@ -28,15 +29,26 @@ std::shared_ptr<spdlog::logger> AuditLogger() {
 std::string FormatAuditTime(TimePoint time) {
   const auto since_epoch = time.time_since_epoch();
   const auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds);
-  std::time_t whole = static_cast<std::time_t>(seconds.count());
-  std::tm utc{};
-  gmtime_r(&whole, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                static_cast<int>(millis.count()));
-  return buffer;
+  const auto millis = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count());
+  // Events come many per second, so each thread formats the date and time of a second once.
+  thread_local int64_t cached_second = std::numeric_limits<int64_t>::min();
+  thread_local char cached_prefix[64];
+  if (seconds.count() != cached_second) {
+    std::time_t whole = static_cast<std::time_t>(seconds.count());
+    std::tm utc{};
+    gmtime_r(&whole, &utc);
+    std::snprintf(cached_prefix, sizeof(cached_prefix), "%04d-%02d-%02dT%02d:%02d:%02d",
+                  utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min,
+                  utc.tm_sec);
+    cached_second = seconds.count();
+  }
+  std::string text(cached_prefix);
+  const char fraction[] = {'.', static_cast<char>('0' + millis / 100),
+                           static_cast<char>('0' + millis / 10 % 10),
+                           static_cast<char>('0' + millis % 10), 'Z'};
+  text.append(fraction, sizeof(fraction));
+  return text;
 }
 
 Result<std::unique_ptr<AuditLog>> AuditLog::Open(const std::string& path, const Clock& clock) {
@@ -77,9 +89,12 @@ AuditLog::~AuditLog() {
 }
 
 void AuditLog::Record(boost::json::object event) {
+  const auto* name = event.if_contains("event");
+  const bool per_request = name != nullptr && name->is_string() && name->get_string() == "token.issued";
   event["time"] = FormatAuditTime(clock_.Now());
-  std::string line = boost::json::serialize(event);
-  line.push_back('\n');
+  QueuedLine line{boost::json::serialize(event),
+                  per_request ? spdlog::level::debug : spdlog::level::info};
+  line.text.push_back('\n');
   bool was_empty = false;
   {
     std::lock_guard lock(mutex_);
@@ -96,7 +111,7 @@ void AuditLog::Record(boost::json::object event) {
 }
 
 void AuditLog::WriteLoop() {
-  std::vector<std::string> batch;
+  std::vector<QueuedLine> batch;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -109,11 +124,14 @@ void AuditLog::WriteLoop() {
   }
 }
 
-void AuditLog::WriteBatch(const std::vector<std::string>& lines) {
+void AuditLog::WriteBatch(const std::vector<QueuedLine>& lines) {
+  const std::shared_ptr<spdlog::logger> logger = AuditLogger();
   std::string text;
   for (const auto& line : lines) {
-    AuditLogger()->info("{}", std::string_view(line).substr(0, line.size() - 1));
-    text += line;
+    if (logger->should_log(line.level)) {
+      logger->log(line.level, "{}", std::string_view(line.text).substr(0, line.text.size() - 1));
+    }
+    text += line.text;
   }
   // O_APPEND makes each write(2) land at the end of the file as a unit.
   ssize_t written = ::write(fd_, text.data(), text.size());

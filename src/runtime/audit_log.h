@@ -5,13 +5,15 @@
 //
 // AuditLog appends each line to a file (mode 0600, opened with O_APPEND so that lines from
 // several processes never interleave within a line) and also logs it through the spdlog logger
-// "audit". Record() only queues the line: a writer thread writes what has queued with one
+// "audit": token.issued events, one per proxied request that gets a token, at level debug, and
+// every other event at info. Record() only queues the line: a writer thread writes what has queued with one
 // write(2) per batch, so the request path that records a token issue makes no system call. The
 // destructor writes every queued line before it returns. At most kMaxQueuedLines wait; a line
 // beyond that is dropped and counted as a write failure, with an error log. Thread-safe.
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <spdlog/common.h>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -52,16 +54,21 @@ class AuditLog final : public AuditSink {
  private:
   AuditLog(int fd, std::string path, const Clock& clock);
   void WriteLoop();
-  void WriteBatch(const std::vector<std::string>& lines);
+  // One line of the file, and the level at which it is also logged.
+  struct QueuedLine {
+    std::string text;  // Ends in '\n'.
+    spdlog::level::level_enum level;
+  };
+  void WriteBatch(const std::vector<QueuedLine>& lines);
 
   const int fd_;
   const std::string path_;
   const Clock& clock_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
-  std::vector<std::string> queue_;  // Guarded by mutex_; each line ends in '\n'.
-  bool stopping_ = false;           // Guarded by mutex_.
-  uint64_t write_failures_ = 0;     // Guarded by mutex_.
+  std::vector<QueuedLine> queue_;  // Guarded by mutex_.
+  bool stopping_ = false;          // Guarded by mutex_.
+  uint64_t write_failures_ = 0;    // Guarded by mutex_.
   std::thread writer_;
 };
 

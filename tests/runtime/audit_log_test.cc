@@ -3,6 +3,8 @@
 #include "runtime/audit_log.h"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <boost/json.hpp>
@@ -78,6 +80,33 @@ TEST_F(AuditLogTest, FileReadableByOthersIsRejected) {
   auto log = AuditLog::Open(path_, clock_);
   ASSERT_FALSE(log.ok());
   EXPECT_NE(log.error().message.find("chmod 600"), std::string::npos);
+}
+
+TEST(FormatAuditTimeTest, PadsMillisecondsAndFollowsTheSecond) {
+  const TimePoint second = TimePoint(std::chrono::seconds(1767323045));  // 2026-01-02T03:04:05Z
+  EXPECT_EQ(FormatAuditTime(second + std::chrono::milliseconds(678)), "2026-01-02T03:04:05.678Z");
+  EXPECT_EQ(FormatAuditTime(second + std::chrono::milliseconds(5)), "2026-01-02T03:04:05.005Z");
+  EXPECT_EQ(FormatAuditTime(second + std::chrono::milliseconds(1040)), "2026-01-02T03:04:06.040Z");
+  EXPECT_EQ(FormatAuditTime(second - std::chrono::hours(24)), "2026-01-01T03:04:05.000Z");
+}
+
+TEST_F(AuditLogTest, TokenEventsAreLoggedAtDebugOnly) {
+  auto ring = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  auto logger = std::make_shared<spdlog::logger>("audit", ring);
+  logger->set_level(spdlog::level::info);
+  spdlog::drop("audit");
+  spdlog::register_logger(logger);
+  {
+    auto log = AuditLog::Open(path_, clock_);
+    ASSERT_TRUE(log.ok()) << log.error().message;
+    (*log)->Record(boost::json::object{{"event", "token.issued"}});
+    (*log)->Record(boost::json::object{{"event", "management.change"}});
+  }
+  spdlog::drop("audit");
+  const std::vector<std::string> logged = ring->last_formatted();
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_NE(logged[0].find("management.change"), std::string::npos) << logged[0];
+  EXPECT_EQ(Lines().size(), 2u);
 }
 
 }  // namespace
