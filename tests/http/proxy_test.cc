@@ -55,6 +55,15 @@ asio::awaitable<void> RespondThenCloseBackend(ServerExchange& exchange) {
   exchange.stream().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
+// Backend whose response has a reason phrase of its own and a field with no fixed name.
+asio::awaitable<void> CustomReasonBackend(ServerExchange& exchange) {
+  exchange.MarkResponded(true);
+  static constexpr std::string_view kResponse =
+      "HTTP/1.1 299 Fine Thing\r\nX-Note: kept as sent\r\nContent-Length: 2\r\n\r\nhi";
+  co_await asio::async_write(exchange.stream(), asio::buffer(kResponse.data(), kResponse.size()),
+                             asio::as_tuple(asio::use_awaitable));
+}
+
 class ProxyTest : public IoTest {
  protected:
   ProxyTest()
@@ -142,6 +151,25 @@ TEST_F(ProxyTest, ChunkedRequestBody) {
                             "Connection: close\r\n\r\n3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n");
   EXPECT_NE(result.received.find("x-received-bytes: 7"), std::string::npos) << result.received;
   EXPECT_NE(result.received.find("abcdefg"), std::string::npos) << result.received;
+}
+
+TEST_F(ProxyTest, ResponseHeaderIsRelayedByteForByte) {
+  StartServer(CustomReasonBackend);
+  StartProxy(last_port_);
+  auto result = RawExchange(proxy_port_, "GET /r HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n");
+  const std::string& text = result.received;
+  EXPECT_EQ(text.rfind("HTTP/1.1 299 Fine Thing\r\n", 0), 0u) << text;
+  EXPECT_NE(text.find("\r\nX-Note: kept as sent\r\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\r\nContent-Length: 2\r\n"), std::string::npos) << text;
+  EXPECT_EQ(text.substr(text.size() - 6), "\r\n\r\nhi") << text;
+}
+
+TEST_F(ProxyTest, Http10ClientGetsHttp10StatusLine) {
+  StartServer(CustomReasonBackend);
+  StartProxy(last_port_);
+  auto result = RawExchange(proxy_port_, "GET /r HTTP/1.0\r\nHost: gw\r\n\r\n");
+  EXPECT_EQ(result.received.rfind("HTTP/1.0 299 Fine Thing\r\n", 0), 0u) << result.received;
+  EXPECT_TRUE(result.closed_by_peer);
 }
 
 TEST_F(ProxyTest, ChunkedResponseStaysChunked) {
