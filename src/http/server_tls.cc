@@ -44,14 +44,14 @@ int SelectHttp11(SSL*, const unsigned char** out, unsigned char* out_length,
 // OpenSSL prompting on the terminal.
 int NoPassword(char*, int, int, void*) { return 0; }
 
-// Returns the reason of the most recent OpenSSL error on this thread and clears the queue.
+// Returns the reason of the earliest OpenSSL error on this thread, which names the cause (for
+// example "no start line"), and clears the queue.
 std::string TakeOpenSslError() {
-  unsigned long code = 0;
-  unsigned long last = 0;
-  while ((code = ERR_get_error()) != 0) last = code;
-  if (last == 0) return "unknown OpenSSL error";
-  const char* reason = ERR_reason_error_string(last);
-  return reason != nullptr ? reason : fmt::format("OpenSSL error {:#x}", last);
+  const unsigned long first = ERR_get_error();
+  ERR_clear_error();
+  if (first == 0) return "unknown OpenSSL error";
+  const char* reason = ERR_reason_error_string(first);
+  return reason != nullptr ? reason : fmt::format("OpenSSL error {:#x}", first);
 }
 
 Error FileError(std::string_view file_kind, const std::string& path, std::string_view problem,
