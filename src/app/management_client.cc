@@ -46,9 +46,9 @@ Result<ManagementReply> Exchange(Stream& stream, bhttp::request<bhttp::string_bo
 
 // Sets SNI and the expected host name, or the expected IP address, on a client TLS stream.
 bool ExpectPeer(SSL* ssl, const std::string& host) {
-  boost::system::error_code not_ip;
-  asio::ip::make_address(host, not_ip);
-  if (!not_ip) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) == 1;
+  boost::system::error_code parse_error;
+  asio::ip::make_address(host, parse_error);
+  if (!parse_error) return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str()) == 1;
   return SSL_set_tlsext_host_name(ssl, host.c_str()) == 1 && SSL_set1_host(ssl, host.c_str()) == 1;
 }
 
