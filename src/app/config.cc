@@ -1,18 +1,23 @@
 #include "app/config.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
-#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 
 #include "app/logging.h"
 #include "crypto/key_command.h"
+#include "http/server_tls.h"
+#include "http/tls.h"
 #include "management/redirect_url.h"
 #include "store/open_store.h"
 
@@ -185,6 +190,57 @@ Result<AdminJwtConfig> ReadAdminJwt(const YAML::Node& node, const std::string& p
   return config;
 }
 
+Result<ListenerTls> ReadListenerTls(const YAML::Node& node, const std::string& key,
+                                    const std::string& path) {
+  if (!node.IsMap() || !node["certificate"] || !node["key"]) {
+    return ConfigError(path, "'" + key + "' needs 'certificate' and 'key', the paths of PEM files" +
+                                 Position(node));
+  }
+  CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(node, {"certificate", "key"}, key, path));
+  auto certificate = ReadString(node["certificate"], key + ".certificate", path);
+  if (!certificate.ok()) return certificate.error();
+  auto key_file = ReadString(node["key"], key + ".key", path);
+  if (!key_file.ok()) return key_file.error();
+  return ListenerTls{*certificate, *key_file};
+}
+
+// Checks that `tls` names both files and that they load as a certificate chain and its key.
+// `listener` names the listener, `flag` its flag prefix and `yaml_key` its YAML key.
+Status ValidateListenerTls(const ListenerTls& tls, std::string_view listener, std::string_view flag,
+                           std::string_view yaml_key) {
+  if (!tls.enabled()) return OkStatus();
+  if (tls.certificate_file.empty() || tls.key_file.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("{} TLS needs both a certificate file and a key file: set {}-cert "
+                                 "and {}-key, or {}.certificate and {}.key",
+                                 listener, flag, flag, yaml_key, yaml_key));
+  }
+  auto context = http::MakeServerTlsContext(tls.certificate_file, tls.key_file);
+  if (!context.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("{} listener: {}", listener, context.error().message));
+  }
+  return OkStatus();
+}
+
+Status ValidateBackendCaFile(const std::string& ca_file) {
+  if (ca_file.empty()) return OkStatus();
+  FILE* file = std::fopen(ca_file.c_str(), "rb");
+  if (file == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("backend CA file '{}' cannot be read: {}; check the path and its "
+                                 "permissions",
+                                 ca_file, std::strerror(errno)));
+  }
+  std::fclose(file);
+  auto context = http::MakeClientTlsContext(ca_file);
+  if (!context.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("backend CA file: {}", context.error().message));
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view field) {
@@ -234,6 +290,10 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       auto address = ParseListenAddress(*text, key);
       if (!address.ok()) return ConfigError(path, address.error().message + Position(value));
       (key == "gatewayListen" ? config.gateway_listen : config.management_listen) = *address;
+    } else if (key == "gatewayTls" || key == "managementTls") {
+      auto tls = ReadListenerTls(value, key, path);
+      if (!tls.ok()) return tls.error();
+      (key == "gatewayTls" ? config.gateway_tls : config.management_tls) = std::move(*tls);
     } else if (key == "masterKeyCommand") {
       auto argv = ReadCommand(value, key, path);
       if (!argv.ok()) return argv.error();
@@ -255,8 +315,8 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (!admin_jwt.ok()) return admin_jwt.error();
       config.admin_jwt = std::move(*admin_jwt);
     } else if (key == "publicUrl" || key == "dataDir" || key == "masterKeyFile" ||
-               key == "logFormat" || key == "logLevel" || key == "store" ||
-               key == "instanceId" || key == "auditLog") {
+               key == "logFormat" || key == "logLevel" || key == "store" || key == "instanceId" ||
+               key == "auditLog" || key == "backendCaFile") {
       auto text = ReadString(value, key, path);
       if (!text.ok()) return text.error();
       Status valid = OkStatus();
@@ -272,6 +332,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "dataDir") config.data_dir = *text;
       if (key == "masterKeyFile") config.master_key_file = *text;
       if (key == "auditLog") config.audit_log = *text;
+      if (key == "backendCaFile") config.backend_ca_file = *text;
       if (key == "logFormat") config.log_format = *text;
       if (key == "logLevel") config.log_level = *text;
       if (key == "store") config.store_url = *text;
@@ -373,7 +434,8 @@ Status FinalizeConfig(ServeConfig& config) {
     const auto& listen = config.gateway_listen;
     std::string host = listen.host.find(':') != std::string::npos ? "[" + listen.host + "]"
                                                                    : listen.host;
-    config.public_url = "http://" + host + ":" + std::to_string(listen.port);
+    const char* scheme = config.gateway_tls.enabled() ? "https://" : "http://";
+    config.public_url = scheme + host + ":" + std::to_string(listen.port);
   }
   config.public_url = StripTrailingSlashes(config.public_url);
   if (config.audit_log.empty()) config.audit_log = config.data_dir + "/audit.log";
@@ -390,6 +452,11 @@ Status FinalizeConfig(ServeConfig& config) {
     }
   }
   CREDGATE_RETURN_IF_ERROR(ValidatePublicUrl(config.public_url));
+  CREDGATE_RETURN_IF_ERROR(
+      ValidateListenerTls(config.gateway_tls, "gateway", "--gateway-tls", "gatewayTls"));
+  CREDGATE_RETURN_IF_ERROR(ValidateListenerTls(config.management_tls, "management",
+                                               "--management-tls", "managementTls"));
+  CREDGATE_RETURN_IF_ERROR(ValidateBackendCaFile(config.backend_ca_file));
   for (const auto& allowed : config.post_login_redirect_allow) {
     CREDGATE_RETURN_IF_ERROR(ValidatePostLoginRedirectUrl(allowed));
   }

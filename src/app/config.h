@@ -16,6 +16,14 @@ struct ListenAddress {
   uint16_t port = 0;
 };
 
+// The certificate and key with which a listener serves HTTPS. Both empty serves plain HTTP.
+struct ListenerTls {
+  std::string certificate_file;  // PEM: the server certificate, then any intermediates.
+  std::string key_file;          // PEM: the certificate's private key, unencrypted.
+
+  bool enabled() const { return !certificate_file.empty() || !key_file.empty(); }
+};
+
 // The gateway's own identity for `identity-type="managed"`: the identity an access policy names
 // to let the gateway itself use a connection.
 struct ManagedIdentity {
@@ -46,8 +54,15 @@ inline constexpr int kMaxRefreshRateUpperBound = 100'000;
 struct ServeConfig {
   ListenAddress gateway_listen{"127.0.0.1", 8080};
   ListenAddress management_listen{"127.0.0.1", 8081};
+  // Read again on SIGHUP. FinalizeConfig() checks that both files of each are given and load.
+  ListenerTls gateway_tls;
+  ListenerTls management_tls;
+  // A PEM file of CA certificates trusted, besides the system trust store, by every outgoing
+  // connection: backends, token endpoints, OpenID configuration, JWKS and send-request.
+  std::string backend_ca_file;
   // Base URL at which callers and browsers reach the gateway; the OAuth redirect URL is built
-  // from it. Defaults to http://<gateway listen address>.
+  // from it. Defaults to http://<gateway listen address>, or https:// when the gateway listener
+  // has TLS.
   std::string public_url;
   std::string data_dir = "./credgate-data";
   // A key file that must exist. Empty: CREDGATE_MASTER_KEY, else <data_dir>/master.key, which is
@@ -105,7 +120,8 @@ Status ValidateStoreUrl(std::string_view url);
 // Checks an instance id: 1 to 100 characters from [A-Za-z0-9._-].
 Status ValidateInstanceId(std::string_view id);
 
-// Fills defaults that depend on other values and checks the whole configuration.
+// Fills defaults that depend on other values and checks the whole configuration, including that
+// the TLS certificate, key and CA files load.
 Status FinalizeConfig(ServeConfig& config);
 
 }  // namespace credgate::app

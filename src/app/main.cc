@@ -2,12 +2,13 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 #include "app/admin_cli.h"
 #include "app/config.h"
 #include "app/resource_cli.h"
-#include "app/transfer_cli.h"
 #include "app/serve.h"
+#include "app/transfer_cli.h"
 #include "crypto/key_command.h"
 
 int main(int argc, char** argv) {
@@ -28,9 +29,24 @@ int main(int argc, char** argv) {
                     "127.0.0.1:8080)");
   serve->add_option("--management-listen", management_listen,
                     "Address of the management API listener, host:port (default 127.0.0.1:8081)");
+  for (auto [listener, tls] : {std::pair{"gateway", &config.gateway_tls},
+                               std::pair{"management", &config.management_tls}}) {
+    const std::string prefix = std::string("--") + listener + "-tls";
+    serve->add_option(prefix + "-cert", tls->certificate_file,
+                      std::string("PEM file with the ") + listener +
+                          " listener's TLS certificate followed by any intermediates; with " +
+                          prefix + "-key the listener serves HTTPS. Read again on SIGHUP");
+    serve->add_option(prefix + "-key", tls->key_file,
+                      "PEM file with the unencrypted private key of " + prefix + "-cert");
+  }
+  serve->add_option("--backend-ca-file", config.backend_ca_file,
+                    "PEM file of CA certificates that outgoing https connections trust besides "
+                    "the system trust store: backends, token endpoints, OpenID configuration, "
+                    "JWKS and send-request");
   serve->add_option("--public-url", config.public_url,
                     "Base URL at which browsers and callers reach the gateway; the OAuth redirect "
-                    "URL is <public-url>/.credgate/callback");
+                    "URL is <public-url>/.credgate/callback (default http://<gateway listen "
+                    "address>, https:// with --gateway-tls-cert)");
   serve->add_option("--data-dir", config.data_dir,
                     "Directory of the SQLite database, the generated master key and admin key");
   serve->add_option("--master-key-file", config.master_key_file,
@@ -173,6 +189,19 @@ int main(int argc, char** argv) {
       }
     }
     if (serve->count("--public-url")) merged.public_url = config.public_url;
+    if (serve->count("--gateway-tls-cert")) {
+      merged.gateway_tls.certificate_file = config.gateway_tls.certificate_file;
+    }
+    if (serve->count("--gateway-tls-key")) {
+      merged.gateway_tls.key_file = config.gateway_tls.key_file;
+    }
+    if (serve->count("--management-tls-cert")) {
+      merged.management_tls.certificate_file = config.management_tls.certificate_file;
+    }
+    if (serve->count("--management-tls-key")) {
+      merged.management_tls.key_file = config.management_tls.key_file;
+    }
+    if (serve->count("--backend-ca-file")) merged.backend_ca_file = config.backend_ca_file;
     if (serve->count("--data-dir")) merged.data_dir = config.data_dir;
     if (serve->count("--master-key-file")) merged.master_key_file = config.master_key_file;
     if (serve->count("--master-key-command")) {

@@ -1,7 +1,8 @@
 // A minimal blocking HTTP/1.1 client for the CLI subcommands that call a running credgate's
 // management API (`credgate admin-key ... --management-url`, `credgate keys rewrap` and the
-// resource commands such as `credgate provider list`). Plain
-// http only, because the management listener serves plain HTTP; one request per connection.
+// resource commands such as `credgate provider list`), one request per connection. An https URL
+// verifies the server against the system trust store and, when CREDGATE_MANAGEMENT_CA_FILE names
+// a PEM file, the CA certificates in it.
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -19,9 +20,10 @@ struct ManagementReply {
 };
 
 // Sends `method path` with `Authorization: Bearer <admin_key>` and, when `body` is not empty, a
-// JSON body, to `base_url` (http://host:port). Fails with kInvalidArgument for a URL that is not
-// http://host[:port], and with kUnavailable or kDeadlineExceeded when the server cannot be
-// reached or sends no response within `timeout`. Any HTTP status is a successful reply.
+// JSON body, to `base_url` (http://host:port or https://host:port). Fails with kInvalidArgument
+// for a URL of another form or an unreadable CREDGATE_MANAGEMENT_CA_FILE, and with kUnavailable
+// or kDeadlineExceeded when the server cannot be reached, fails the TLS handshake or sends no
+// response within `timeout`. Any HTTP status is a successful reply.
 Result<ManagementReply> SendManagementRequest(const std::string& base_url,
                                               const std::string& method, const std::string& path,
                                               const Secret& admin_key, const std::string& body,

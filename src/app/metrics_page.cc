@@ -1,10 +1,13 @@
 #include "app/metrics_page.h"
 
+#include <utility>
+
 #include "credentials/consent_codes.h"
 #include "credentials/refresh_scheduler.h"
 #include "credentials/token_manager.h"
 #include "gateway/gateway.h"
 #include "gateway/login_flow.h"
+#include "http/server_tls.h"
 #include "identity/validator.h"
 #include "management/cluster_sync.h"
 #include "management/service.h"
@@ -162,6 +165,28 @@ void WriteClusterSync(const management::ClusterSync& sync, metrics::Exposition& 
               "Records that a reconciliation found out of date", counters.records_repaired);
 }
 
+// Writes the TLS counters of the listeners that have TLS. Each family stays contiguous, because
+// the text format requires it.
+void WriteListenerTls(const MetricsSources& sources, metrics::Exposition& out) {
+  const std::pair<const char*, const http::ServerTls*> listeners[] = {
+      {"gateway", sources.gateway_tls}, {"management", sources.management_tls}};
+  for (const auto& [listener, tls] : listeners) {
+    if (tls == nullptr) continue;
+    out.Counter("credgate_tls_handshake_failures_total",
+                "TLS handshakes that failed or timed out, by listener",
+                Load(tls->counters().failed_handshakes), {{"listener", listener}});
+  }
+  constexpr char kReloads[] = "credgate_tls_reloads_total";
+  constexpr char kReloadsHelp[] = "Certificate reloads on SIGHUP, by listener and outcome";
+  for (const auto& [listener, tls] : listeners) {
+    if (tls == nullptr) continue;
+    out.Counter(kReloads, kReloadsHelp, Load(tls->counters().reloads),
+                {{"listener", listener}, {"outcome", "succeeded"}});
+    out.Counter(kReloads, kReloadsHelp, Load(tls->counters().failed_reloads),
+                {{"listener", listener}, {"outcome", "failed"}});
+  }
+}
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsSources& sources) {
@@ -177,6 +202,7 @@ std::string RenderMetrics(const MetricsSources& sources) {
   if (sources.consent_codes != nullptr) WriteConsentCodes(*sources.consent_codes, out);
   if (sources.management != nullptr) WriteManagement(*sources.management, out);
   if (sources.cluster_sync != nullptr) WriteClusterSync(*sources.cluster_sync, out);
+  WriteListenerTls(sources, out);
   if (sources.statuses != nullptr && sources.config != nullptr) {
     std::map<std::string, uint64_t> counts = sources.statuses->CountByStatus();
     uint64_t with_status = 0;

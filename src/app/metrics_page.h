@@ -14,6 +14,9 @@ namespace credgate::gateway {
 class Gateway;
 class LoginFlow;
 }  // namespace credgate::gateway
+namespace credgate::http {
+class ServerTls;
+}
 namespace credgate::identity {
 class JwtValidator;
 }
@@ -42,6 +45,9 @@ struct MetricsSources {
   // been signed in.
   const runtime::ConfigState* config = nullptr;
   const runtime::ConnectionStatusTable* statuses = nullptr;
+  // The listeners with TLS; null for a listener that serves plain HTTP.
+  const http::ServerTls* gateway_tls = nullptr;
+  const http::ServerTls* management_tls = nullptr;
 };
 
 // Returns the page in Prometheus' text format (version 0.0.4).

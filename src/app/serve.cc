@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/beast/http/field.hpp>
 #include <cerrno>
@@ -29,10 +31,11 @@
 #include "http/pooled_client.h"
 #include "http/proxy.h"
 #include "http/server.h"
+#include "http/server_tls.h"
 #include "identity/validator.h"
 #include "management/admin_keys.h"
-#include "management/openapi.h"
 #include "management/cluster_sync.h"
+#include "management/openapi.h"
 #include "management/persistence.h"
 #include "management/service.h"
 #include "management/token_persistence.h"
@@ -83,6 +86,8 @@ http::Response JsonResponse(int status, std::string body, unsigned version) {
   return response;
 }
 
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
 std::string Describe(const asio::ip::tcp::endpoint& endpoint) {
   std::string host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = "[" + host + "]";
@@ -116,6 +121,8 @@ struct Process {
   std::unique_ptr<gateway::LoginFlow> login_flow;
   std::unique_ptr<gateway::Gateway> gateway;
   std::unique_ptr<management::ClusterSync> cluster_sync;
+  std::shared_ptr<http::ServerTls> management_tls;  // Null for plain HTTP.
+  std::shared_ptr<http::ServerTls> gateway_tls;     // Null for plain HTTP. Every gateway server shares it.
   std::unique_ptr<http::HttpServer> management_server;
   std::vector<std::unique_ptr<http::HttpServer>> gateway_servers;
 };
@@ -170,10 +177,14 @@ Status Start(const ServeConfig& config, Process& p) {
   if (!feed.ok()) return feed.error();
   p.change_feed = std::move(*feed);
 
-  auto http_client = http::PooledHttpClient::Create({});
+  http::ClientOptions client_options;
+  client_options.ca_file = config.backend_ca_file;
+  auto http_client = http::PooledHttpClient::Create(client_options);
   if (!http_client.ok()) return http_client.error();
   p.http_client = std::move(*http_client);
-  auto upstreams = http::UpstreamPool::Create({});
+  http::UpstreamOptions upstream_options;
+  upstream_options.ca_file = config.backend_ca_file;
+  auto upstreams = http::UpstreamPool::Create(upstream_options);
   if (!upstreams.ok()) return upstreams.error();
   p.upstreams = std::move(*upstreams);
 
@@ -295,7 +306,55 @@ Status ApplyDeclaredResources(const ServeConfig& config, Process& p) {
   return OkStatus();
 }
 
+// Loads the certificate and key of a listener with TLS, or returns null for a plain one.
+Result<std::shared_ptr<http::ServerTls>> LoadListenerTls(const ListenerTls& files,
+                                                         std::string_view listener) {
+  if (!files.enabled()) return std::shared_ptr<http::ServerTls>();
+  auto tls = http::ServerTls::Load(files.certificate_file, files.key_file);
+  if (!tls.ok()) {
+    return MakeError(tls.error().code, std::string(listener) + " listener: " + tls.error().message);
+  }
+  spdlog::info("TLS certificate loaded listener={} file={} {}", listener, files.certificate_file,
+               http::DescribeServerCertificate(*(*tls)->Current()));
+  return std::move(*tls);
+}
+
+// Reloads the certificate and key of a listener with TLS, and does nothing for a null `tls`.
+void ReloadListenerTls(http::ServerTls* tls, std::string_view listener) {
+  if (tls == nullptr) return;
+  Status reloaded = tls->Reload();
+  if (!reloaded.ok()) {
+    spdlog::error("TLS reload failed listener={}: {}; the previous certificate stays in use",
+                  listener, reloaded.error().message);
+    return;
+  }
+  spdlog::info("TLS certificate reloaded listener={} file={} {}", listener, tls->certificate_file(),
+               http::DescribeServerCertificate(*tls->Current()));
+}
+
+// Reloads every listener's TLS certificate and key on each SIGHUP until `signals` is cancelled
+// or destroyed.
+asio::awaitable<void> ReloadOnHangup(asio::signal_set& signals, Process& p) {
+  for (;;) {
+    auto [ec, signal] = co_await signals.async_wait(kNoThrow);
+    if (ec) co_return;
+    if (!p.gateway_tls && !p.management_tls) {
+      spdlog::info("SIGHUP received; no listener has TLS, so nothing was reloaded");
+      continue;
+    }
+    ReloadListenerTls(p.gateway_tls.get(), "gateway");
+    ReloadListenerTls(p.management_tls.get(), "management");
+  }
+}
+
 Status StartListeners(const ServeConfig& config, Process& p) {
+  auto management_tls = LoadListenerTls(config.management_tls, "management");
+  if (!management_tls.ok()) return management_tls.error();
+  p.management_tls = std::move(*management_tls);
+  auto gateway_tls = LoadListenerTls(config.gateway_tls, "gateway");
+  if (!gateway_tls.ok()) return gateway_tls.error();
+  p.gateway_tls = std::move(*gateway_tls);
+
   auto management_endpoint = ToEndpoint(config.management_listen, "management listen");
   if (!management_endpoint.ok()) return management_endpoint.error();
   auto gateway_endpoint = ToEndpoint(config.gateway_listen, "gateway listen");
@@ -313,6 +372,8 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   sources.cluster_sync = p.cluster_sync.get();
   sources.config = &p.config;
   sources.statuses = &p.statuses;
+  sources.gateway_tls = p.gateway_tls.get();
+  sources.management_tls = p.management_tls.get();
   auto handler = http::MakeBufferedHandler(
       [management, sources](http::Request&& request,
                    const http::RequestInfo& info) -> asio::awaitable<http::Response> {
@@ -357,11 +418,13 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   http::ServerOptions management_options;
   management_options.endpoint = *management_endpoint;
   management_options.single_thread = true;
+  management_options.tls = p.management_tls;
   p.management_server =
       std::make_unique<http::HttpServer>(*p.io_contexts[0], management_options, handler);
   auto bound = p.management_server->Start();
   if (!bound.ok()) return bound.error();
-  spdlog::info("management API listening address={}", Describe(*bound));
+  spdlog::info("management API listening address={} tls={}", Describe(*bound),
+               p.management_tls != nullptr);
 
   gateway::Gateway* gateway = p.gateway.get();
   http::StreamingHandler gateway_handler =
@@ -373,6 +436,7 @@ Status StartListeners(const ServeConfig& config, Process& p) {
     options.endpoint = *gateway_endpoint;
     options.reuse_port = p.io_contexts.size() > 1;
     options.single_thread = true;
+    options.tls = p.gateway_tls;
     auto server = std::make_unique<http::HttpServer>(*io, options, gateway_handler);
     auto gateway_bound = server->Start();
     if (!gateway_bound.ok()) return gateway_bound.error();
@@ -381,8 +445,9 @@ Status StartListeners(const ServeConfig& config, Process& p) {
     *gateway_endpoint = *gateway_bound;
     p.gateway_servers.push_back(std::move(server));
   }
-  spdlog::info("gateway listening address={} public_url={} threads={}",
-               Describe(*gateway_endpoint), config.public_url, p.io_contexts.size());
+  spdlog::info("gateway listening address={} tls={} public_url={} threads={}",
+               Describe(*gateway_endpoint), p.gateway_tls != nullptr, config.public_url,
+               p.io_contexts.size());
   return OkStatus();
 }
 
@@ -411,6 +476,10 @@ int RunServe(const ServeConfig& config) {
   std::vector<std::thread> runners;
   for (auto& io : p.io_contexts) runners.emplace_back([&io] { io->run(); });
 
+  // Registered before start-up, so that a SIGHUP from then on is queued for ReloadOnHangup()
+  // instead of ending the process.
+  asio::signal_set hangup_signals(*p.io_contexts[0], SIGHUP);
+
   auto stop_all = [&] {
     work.clear();
     for (auto& io : p.io_contexts) io->stop();
@@ -426,6 +495,7 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
   p.refresh_scheduler->Start();
+  asio::co_spawn(*p.io_contexts[0], ReloadOnHangup(hangup_signals, p), asio::detached);
 
   // Waits for SIGTERM or SIGINT, then drains on the first io_context.
   std::promise<void> stopped;

@@ -11,7 +11,6 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -21,6 +20,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "http/server_stream.h"
 
 namespace credgate::http {
 
@@ -37,8 +37,8 @@ using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
 class ServerExchange {
  public:
-  ServerExchange(boost::beast::tcp_stream& stream, boost::beast::flat_buffer& buffer,
-                 RequestParser& parser, std::vector<char>& relay_buffer, RequestInfo info,
+  ServerExchange(ServerStream& stream, boost::beast::flat_buffer& buffer, RequestParser& parser,
+                 std::vector<char>& relay_buffer, RequestInfo info,
                  std::chrono::milliseconds io_timeout, const bool& stopping)
       : stream_(stream),
         buffer_(buffer),
@@ -78,7 +78,7 @@ class ServerExchange {
   bool keep_alive() const { return keep_alive_; }
 
   // Low-level access for the reverse proxy.
-  boost::beast::tcp_stream& stream() { return stream_; }
+  ServerStream& stream() { return stream_; }
   boost::beast::flat_buffer& buffer() { return buffer_; }
   RequestParser& parser() { return parser_; }
   // A buffer of fixed size owned by the connection and reused by every request on it, for
@@ -92,7 +92,7 @@ class ServerExchange {
   bool MarkResponded(bool response_keep_alive);
 
  private:
-  boost::beast::tcp_stream& stream_;
+  ServerStream& stream_;
   boost::beast::flat_buffer& buffer_;
   RequestParser& parser_;
   std::vector<char>& relay_buffer_;

@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -39,11 +40,24 @@ constexpr size_t kFirstReadBytes = 4096;
 // One client connection. All members are used only on `executor`, a strand or, with
 // ServerOptions::single_thread, the io_context's own executor.
 struct Session {
-  Session(asio::any_io_executor executor_in, tcp::socket socket, uint64_t id_in)
-      : executor(std::move(executor_in)), stream(std::move(socket)), id(id_in) {}
+  Session(asio::any_io_executor executor_in, tcp::socket socket, uint64_t id_in,
+          std::shared_ptr<asio::ssl::context> tls_context_in)
+      : executor(std::move(executor_in)),
+        tls_context(std::move(tls_context_in)),
+        stream(MakeStream(std::move(socket), tls_context.get())),
+        id(id_in) {}
+
+  static ServerStream MakeStream(tcp::socket socket, asio::ssl::context* tls_context) {
+    beast::tcp_stream tcp(std::move(socket));
+    if (tls_context == nullptr) return ServerStream(std::move(tcp));
+    return ServerStream(ServerStream::TlsStream(std::move(tcp), *tls_context));
+  }
 
   asio::any_io_executor executor;
-  beast::tcp_stream stream;
+  // The context the connection was accepted with, kept alive for the connection's lifetime even
+  // after a reload replaced it for new connections. Null for plain HTTP.
+  std::shared_ptr<asio::ssl::context> tls_context;
+  ServerStream stream;
   beast::flat_buffer buffer;
   std::vector<char> relay_buffer;  // Sized by the reverse proxy on first use.
   uint64_t id;
@@ -80,10 +94,25 @@ namespace {
 
 using State = HttpServer::State;
 
+// NOTE: a TLS connection closes without a close_notify alert. Responses delimited by
+// Content-Length or chunked encoding still show a truncation, but an HTTP/1.0 client that reads
+// a relayed body of unknown length until the close cannot tell a truncated body from a whole one.
 void CloseGracefully(Session& session) {
   boost::system::error_code ignored;
-  session.stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  session.stream.close();
+  session.stream.Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+  session.stream.Tcp().close();
+}
+
+// Runs the server side of the TLS handshake within handshake_timeout. Returns false, after
+// counting the failure, when it fails or times out.
+asio::awaitable<bool> Handshake(State& state, Session& session) {
+  session.stream.expires_after(state.options.handshake_timeout);
+  auto [ec] =
+      co_await session.stream.Tls().async_handshake(asio::ssl::stream_base::server, kNoThrow);
+  if (!ec) co_return true;
+  state.options.tls->CountFailedHandshake();
+  spdlog::debug("http server: TLS handshake on connection {} failed: {}", session.id, ec.message());
+  co_return false;
 }
 
 asio::awaitable<void> SendErrorAndClose(Session& session, bhttp::status status,
@@ -115,9 +144,17 @@ asio::awaitable<bool> WaitForRequest(State& state, Session& session) {
 
 asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<Session> session) {
   boost::system::error_code ignored;
-  session->stream.socket().set_option(tcp::no_delay(true), ignored);
-  const tcp::endpoint peer = session->stream.socket().remote_endpoint(ignored);
+  session->stream.Tcp().socket().set_option(tcp::no_delay(true), ignored);
+  const tcp::endpoint peer = session->stream.Tcp().socket().remote_endpoint(ignored);
   std::optional<RequestParser> parser;
+
+  if (session->stream.IsTls()) {
+    const bool secured = co_await Handshake(*state, *session);
+    if (!secured) {
+      session->stream.Tcp().close();
+      co_return;
+    }
+  }
 
   for (;;) {
     if (!co_await WaitForRequest(*state, *session)) break;
@@ -198,7 +235,10 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<State> state) {
     }
 
     const uint64_t id = ++state->accepted;
-    auto session = std::make_shared<Session>(executor, std::move(socket), id);
+    std::shared_ptr<asio::ssl::context> tls_context;
+    if (state->options.tls) tls_context = state->options.tls->Current();
+    auto session =
+        std::make_shared<Session>(executor, std::move(socket), id, std::move(tls_context));
     ++state->active;
     {
       std::lock_guard lock(state->mutex);
@@ -273,7 +313,7 @@ void HttpServer::Stop() {
     if (!session) continue;
     asio::post(session->executor, [session] {
       session->stopping = true;
-      if (session->idle) session->stream.cancel();
+      if (session->idle) session->stream.Tcp().cancel();
     });
   }
   if (state->started.load()) spdlog::info("http server: stopping");

@@ -10,6 +10,11 @@
 // its header within header_timeout, or sends nothing for idle_timeout between requests, is
 // disconnected without a response.
 //
+// With options.tls the server speaks HTTPS: each accepted connection first completes a TLS
+// handshake within handshake_timeout, using the context that is current in options.tls at accept time.
+// A failed or timed-out handshake closes that connection and counts in options.tls's counters;
+// handshakes run asynchronously, so a slow one never delays other connections.
+//
 // Threading: the server runs on an io_context the caller owns and runs. Each connection runs on
 // its own strand, so several threads may run one io_context, unless options.single_thread
 // declares that one thread runs it. For one io_context per core,
@@ -28,6 +33,7 @@
 
 #include "common/result.h"
 #include "http/exchange.h"
+#include "http/server_tls.h"
 
 namespace credgate::http {
 
@@ -47,6 +53,10 @@ struct ServerOptions {
   // executor without a strand, which saves the strand's lock and queue on every completion
   // (about 14,000 of 126,000 instructions of a proxied request under callgrind).
   bool single_thread = false;
+  // The certificate and key for HTTPS; null serves plain HTTP. Several servers may share one.
+  std::shared_ptr<ServerTls> tls;
+  // Time from accepting a connection until its TLS handshake is complete.
+  std::chrono::milliseconds handshake_timeout{10'000};
 };
 
 class HttpServer {

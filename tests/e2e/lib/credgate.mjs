@@ -26,7 +26,7 @@ export function credgateBinaryExists() {
 // `adminKey` is the CREDGATE_ADMIN_KEY value (default kAdminKey), and null leaves the variable
 // unset so that credgate uses <dataDir>/admin.key, which readGeneratedAdminKey() then reads;
 // `name` prefixes the log file names under .test-output/e2e/; `publicUrl` is the --public-url
-// (default the gateway's own URL); `extraArgs` are appended to the command line; `env` contains
+// (default the gateway's own URL, and null leaves the flag out); `extraArgs` are appended to the command line; `env` contains
 // more environment variables. `env` may be changed between starts, for example to start the
 // same gateway once with a fault injected.
 export class Credgate {
@@ -53,7 +53,7 @@ export class Credgate {
       ...(configFile === undefined ? [] : ['--config', configFile]),
       '--gateway-listen', `127.0.0.1:${gatewayPort}`,
       '--management-listen', `127.0.0.1:${managementPort}`,
-      '--public-url', publicUrl ?? this.gatewayUrl,
+      ...(publicUrl === null ? [] : ['--public-url', publicUrl ?? this.gatewayUrl]),
       '--data-dir', dataDir,
       '--log-format', 'json',
       ...postLoginRedirects.flatMap((url) => ['--post-login-redirect-allow', url]),
