@@ -52,7 +52,7 @@ asio::awaitable<void> RespondThenCloseBackend(ServerExchange& exchange) {
   co_await asio::async_write(exchange.stream(), asio::buffer(kResponse.data(), kResponse.size()),
                              asio::as_tuple(asio::use_awaitable));
   boost::system::error_code ignored;
-  exchange.stream().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  exchange.stream().Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
 }
 
 // Backend whose response has a reason phrase of its own and a field with no fixed name.
