@@ -35,9 +35,11 @@
 #include "management/cluster_sync.h"
 #include "management/persistence.h"
 #include "management/service.h"
+#include "management/test_console.h"
 #include "management/token_persistence.h"
 #include "runtime/audit_log.h"
 #include "store/async_store.h"
+#include "policy/trace.h"
 #include "store/open_store.h"
 
 namespace credgate::app {
@@ -89,6 +91,17 @@ std::string Describe(const asio::ip::tcp::endpoint& endpoint) {
   return host + ":" + std::to_string(endpoint.port());
 }
 
+// Returns the URL at which this process reaches its own gateway listener: the bound address,
+// or the loopback address of its family when it listens on every address.
+std::string LocalGatewayUrl(asio::ip::tcp::endpoint endpoint) {
+  if (endpoint.address().is_unspecified()) {
+    endpoint.address(endpoint.address().is_v6()
+                         ? asio::ip::address(asio::ip::address_v6::loopback())
+                         : asio::ip::address(asio::ip::address_v4::loopback()));
+  }
+  return "http://" + Describe(endpoint);
+}
+
 // Everything a running server owns, in construction order; destroyed in reverse.
 struct Process {
   OpenSslRandom random;
@@ -106,6 +119,7 @@ struct Process {
   std::unique_ptr<credentials::TokenClient> token_client;
   std::unique_ptr<credentials::LoginSessions> login_sessions;
   std::unique_ptr<credentials::ConsentCodes> consent_codes;
+  std::unique_ptr<policy::TraceRegistry> traces;
   runtime::Services services;
   std::unique_ptr<management::StoreTokenPersistence> persistence;
   std::unique_ptr<credentials::TokenManager> tokens;
@@ -115,6 +129,7 @@ struct Process {
   std::unique_ptr<management::ManagementService> management;
   std::unique_ptr<gateway::LoginFlow> login_flow;
   std::unique_ptr<gateway::Gateway> gateway;
+  std::unique_ptr<management::TestConsole> test_console;
   std::unique_ptr<management::ClusterSync> cluster_sync;
   std::unique_ptr<http::HttpServer> management_server;
   std::vector<std::unique_ptr<http::HttpServer>> gateway_servers;
@@ -182,6 +197,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.token_client = std::make_unique<credentials::TokenClient>(*p.http_client, p.clock);
   p.login_sessions = std::make_unique<credentials::LoginSessions>(p.clock, p.random);
   p.consent_codes = std::make_unique<credentials::ConsentCodes>(p.clock, p.random);
+  p.traces = std::make_unique<policy::TraceRegistry>(p.random);
 
   p.services.settings.public_url = config.public_url;
   p.services.settings.post_login_redirect_allow = config.post_login_redirect_allow;
@@ -269,7 +285,8 @@ Status Start(const ServeConfig& config, Process& p) {
   p.management =
       std::make_unique<management::ManagementService>(p.services, p.admin_keys, security);
   p.login_flow = std::make_unique<gateway::LoginFlow>(p.services, *p.persistence);
-  p.gateway = std::make_unique<gateway::Gateway>(p.services, *p.login_flow, *p.upstreams);
+  p.gateway =
+      std::make_unique<gateway::Gateway>(p.services, *p.login_flow, *p.upstreams, p.traces.get());
   return OkStatus();
 }
 
@@ -353,16 +370,6 @@ Status StartListeners(const ServeConfig& config, Process& p) {
         co_return response;
       },
       kManagementMaxBodyBytes);
-  // RunServe() runs each io_context on exactly one thread.
-  http::ServerOptions management_options;
-  management_options.endpoint = *management_endpoint;
-  management_options.single_thread = true;
-  p.management_server =
-      std::make_unique<http::HttpServer>(*p.io_contexts[0], management_options, handler);
-  auto bound = p.management_server->Start();
-  if (!bound.ok()) return bound.error();
-  spdlog::info("management API listening address={}", Describe(*bound));
-
   gateway::Gateway* gateway = p.gateway.get();
   http::StreamingHandler gateway_handler =
       [gateway](http::ServerExchange& exchange) -> asio::awaitable<void> {
@@ -383,6 +390,21 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   }
   spdlog::info("gateway listening address={} public_url={} threads={}",
                Describe(*gateway_endpoint), config.public_url, p.io_contexts.size());
+
+  // The gateway listens first, so that the test console knows the address it sends to.
+  p.test_console = std::make_unique<management::TestConsole>(
+      *p.http_client, *p.traces, LocalGatewayUrl(*gateway_endpoint));
+  p.management->set_test_console(p.test_console.get());
+  // RunServe() runs each io_context on exactly one thread.
+  http::ServerOptions management_options;
+  management_options.endpoint = *management_endpoint;
+  management_options.single_thread = true;
+  p.management_server =
+      std::make_unique<http::HttpServer>(*p.io_contexts[0], management_options, handler);
+  auto bound = p.management_server->Start();
+  if (!bound.ok()) return bound.error();
+  spdlog::info("management API listening address={}", Describe(*bound));
+
   return OkStatus();
 }
 
