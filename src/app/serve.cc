@@ -17,6 +17,7 @@
 
 #include "app/logging.h"
 #include "app/metrics_page.h"
+#include "app/portal_page.h"
 #include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
 #include "credentials/refresh_scheduler.h"
@@ -345,6 +346,9 @@ Status StartListeners(const ServeConfig& config, Process& p) {
           response.body() = RenderMetrics(sources);
           response.prepare_payload();
           co_return response;
+        }
+        if (auto portal = PortalResponse(request.method(), path, request.version())) {
+          co_return std::move(*portal);
         }
         if (request.method() == bhttp::verb::get && path == "/openapi.json") {
           co_return JsonResponse(200, std::string(management::OpenApiDocument()),
