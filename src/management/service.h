@@ -79,6 +79,7 @@ class ManagementService {
   // Serves POST /apis/{apiId}/test through `console`; without one that path gets 503. Call it
   // before the management listener starts. Not owned.
   void set_test_console(TestConsole* console) { test_console_ = console; }
+  const TestConsole* test_console() const { return test_console_; }
 
   const ManagementCounters& counters() const { return counters_; }
   AuthFailureCounters auth_failure_counters() const { return limiter_.counters(); }

@@ -228,7 +228,6 @@ boost::asio::awaitable<Result<json::value>> TestConsole::Handle(const runtime::S
   call.headers.emplace_back(std::string(policy::kTraceHeader), opened->handle);
   call.body = std::move(request.body);
   call.timeout = kTimeout;
-  counters_.requests.fetch_add(1, std::memory_order_relaxed);
   auto response = co_await client_.Send(std::move(call));
   if (!response.ok()) {
     counters_.failed.fetch_add(1, std::memory_order_relaxed);
@@ -237,6 +236,7 @@ boost::asio::awaitable<Result<json::value>> TestConsole::Handle(const runtime::S
     error.message = "the test request through the gateway failed: " + error.message;
     co_return error;
   }
+  counters_.answered.fetch_add(1, std::memory_order_relaxed);
 
   json::object rendered;
   rendered["status"] = response->status;

@@ -29,7 +29,7 @@ namespace credgate::management {
 
 // Totals since start, for metrics.
 struct TestConsoleCounters {
-  std::atomic<uint64_t> requests{0};  // Test requests sent to the gateway.
+  std::atomic<uint64_t> answered{0};  // Test requests that the gateway answered, any status.
   std::atomic<uint64_t> rejected{0};  // Invalid test request bodies (400).
   std::atomic<uint64_t> failed{0};    // The gateway could not be reached or did not answer.
 };

@@ -263,6 +263,9 @@ describe('portal', { skip, timeout: 240000 }, () => {
     await form.locator('button[type="submit"]').click();
     await page.locator('#console-status', { hasText: 'HTTP 403' }).waitFor();
     assert.match(await trace.innerText(), /get-authorization-context\s+failed\s+403/);
+
+    const metrics = await fetchJson(`${credgate.managementUrl}/metrics`);
+    assert.match(metrics.text, /credgate_management_test_requests_total\{outcome="answered"\} 2\n/);
   });
 
   // The test backend echoes its request headers, so the console's response body contains the

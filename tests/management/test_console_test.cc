@@ -105,6 +105,7 @@ TEST_F(TestConsoleTest, ReturnsResponseAndTrace) {
   EXPECT_EQ(out.at("response").at("headers").as_array().size(), 1u);
   ASSERT_EQ(out.at("trace").as_array().size(), 1u);
   EXPECT_EQ(out.at("trace").at(0).at("detail").as_string(), "set header 'x-a'");
+  EXPECT_EQ(console_.counters().answered.load(), 1u);
 }
 
 TEST_F(TestConsoleTest, ResponseOmitsCallerToken) {
@@ -145,6 +146,7 @@ TEST_F(TestConsoleTest, RejectsInvalidBodies) {
     EXPECT_EQ(result.error().code, ErrorCode::kInvalidArgument) << body;
   }
   EXPECT_FALSE(gateway_.sent.has_value());
+  EXPECT_EQ(console_.counters().rejected.load(), std::size(bodies));
 }
 
 TEST_F(TestConsoleTest, UnknownApiIsNotFound) {
