@@ -395,7 +395,7 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   spdlog::info("gateway listening address={} public_url={} threads={}",
                Describe(*gateway_endpoint), config.public_url, p.io_contexts.size());
 
-  // The gateway listens first, so that the test console knows the address it sends to.
+  // The gateway listens first, so that the test console gets the gateway's bound address.
   p.test_console = std::make_unique<management::TestConsole>(
       *p.http_client, *p.traces, LocalGatewayUrl(*gateway_endpoint));
   p.management->set_test_console(p.test_console.get());

@@ -4,9 +4,10 @@
 // response header and relays the response. Requests under /.credgate/ go to the sign-in pages.
 // Every response the gateway sends carries x-request-id: the backend's own, or else the
 // request's id. A backend 401 to a connection token refreshes the connection, and a
-// replayable request is sent once more with the new token (rejected_token.h). A request with
-// the x-credgate-trace header of a trace that the test console opened records its policy steps
-// there (policy/trace.h); the header is removed before the policies and the backend see it.
+// replayable request is sent once more with the new token (rejected_token.h). When a request's
+// x-credgate-trace header names a trace that the test console opened, its policy steps go into
+// that trace (policy/trace.h). The gateway removes the header before the policies and the
+// backend see it.
 //
 // The request path never throws and never blocks: configuration comes from the in-memory
 // snapshot, tokens from the token manager's memory (a refresh is the only network call besides

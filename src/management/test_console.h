@@ -29,9 +29,9 @@ namespace credgate::management {
 
 // Totals since start, for metrics.
 struct TestConsoleCounters {
-  std::atomic<uint64_t> answered{0};  // Test requests that the gateway answered, any status.
+  std::atomic<uint64_t> answered{0};  // Test requests that got a gateway response, any status.
   std::atomic<uint64_t> rejected{0};  // Invalid test request bodies (400).
-  std::atomic<uint64_t> failed{0};    // The gateway could not be reached or did not answer.
+  std::atomic<uint64_t> failed{0};    // The gateway could not be reached or timed out.
 };
 
 // Returns true when `path` (without the query string) is /apis/{apiId}/test.
