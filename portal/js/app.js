@@ -5,6 +5,7 @@ import { el, field, message, render } from './dom.js';
 import { showConnection } from './access_policies.js';
 import { showApi, showApis } from './apis.js';
 import { showConsole } from './console.js';
+import { showIssuers } from './issuers.js';
 import { showPolicyEditor } from './policy_editor.js';
 import { showProvider, showProviders } from './providers.js';
 
@@ -13,6 +14,7 @@ const kRoutes = [
   [/^\/providers$/, () => showProviders()],
   [/^\/providers\/([^/]+)$/, (p) => showProvider(p)],
   [/^\/providers\/([^/]+)\/connections\/([^/]+)$/, (p, c) => showConnection(p, c)],
+  [/^\/issuers$/, () => showIssuers()],
   [/^\/apis$/, () => showApis()],
   [/^\/apis\/([^/]+)$/, (a) => showApi(a)],
   [/^\/policy\/global$/, () => showPolicyEditor('', 'global', { href: '#/apis', text: 'APIs' })],

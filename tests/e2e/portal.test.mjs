@@ -2,7 +2,7 @@
 // and backend of testenv/. The test signs in with the admin key, creates a provider from the
 // catalogue and a connection, and signs the connection in through its login link. It adds an
 // access policy, an API and an operation, saves a policy that does not compile and one that
-// does, and sends a request through the test console. Screenshots go to
+// does, adds the trusted issuer of the callers, and sends a request through the test console. Screenshots go to
 // .test-output/e2e/portal-screenshots/, or to the folder CREDGATE_PORTAL_SCREENSHOTS names:
 //
 //   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/portal.test.mjs
@@ -69,11 +69,6 @@ describe('portal', { skip, timeout: 240000 }, () => {
     ]);
     credgate = new Credgate({ gatewayPort, managementPort, dataDir, name: 'portal-credgate' });
     await credgate.start();
-    // The portal has no page for trusted issuers yet; the caller JWTs come from this one.
-    const issuer = await credgate.manage('PUT', '/trustedIssuers/idp', {
-      properties: { issuer: idp.issuer, audiences: ['api://credgate'], clockSkewSeconds: 0 },
-    });
-    assert.equal(issuer.status, 201, issuer.text);
 
     browser = await Browser.launch();
     context = (await browser.newContext()).context;
@@ -225,6 +220,22 @@ describe('portal', { skip, timeout: 240000 }, () => {
     await remember();
   });
 
+  test('add a trusted issuer', async () => {
+    await page.click('nav a:has-text("Trusted issuers")');
+    const form = page.locator('#issuer-form');
+    await form.locator('input[name="issuerName"]').fill('idp');
+    await form.locator('input[name="issuer"]').fill(idp.issuer);
+    await form.locator('input[name="audiences"]').fill('api://credgate');
+    await form.locator('input[name="clockSkewSeconds"]').fill('0');
+    await form.locator('button[type="submit"]').click();
+    await page.locator('td', { hasText: idp.issuer }).waitFor();
+    await remember();
+
+    const stored = await credgate.manage('GET', '/trustedIssuers/idp');
+    assert.deepEqual(stored.json.properties.audiences, ['api://credgate']);
+    assert.equal(stored.json.properties.clockSkewSeconds, 0);
+  });
+
   test('test console shows trace', async () => {
     callerJwt = await callerToken(idp.issuer, 'caller-alice');
     recordSecrets('caller token', [callerJwt]);
@@ -271,7 +282,7 @@ describe('portal', { skip, timeout: 240000 }, () => {
   // The test backend echoes its request headers, so the console's response body contains the
   // backend token it received; every other part of every page must contain no secret.
   test('no secret in any page', () => {
-    assert.ok(pages.length >= 8, `only ${pages.length} pages were recorded`);
+    assert.ok(pages.length >= 9, `only ${pages.length} pages were recorded`);
     for (const html of pages) {
       assert.equal(html.includes(kBackendClientSecret), false, 'a page shows the client secret');
       assert.equal(html.includes(kAdminKey), false, 'a page shows the admin key');
