@@ -11,6 +11,7 @@
 #include "identity/validator.h"
 #include "management/cluster_sync.h"
 #include "management/service.h"
+#include "management/test_console.h"
 #include "metrics/exposition.h"
 #include "runtime/state.h"
 
@@ -150,6 +151,15 @@ void WriteManagement(const management::ManagementService& management, metrics::E
               {{"call", "import"}, {"outcome", "succeeded"}});
   out.Counter(kTransfers, kTransfersHelp, Load(counters.imports_failed),
               {{"call", "import"}, {"outcome", "failed"}});
+
+  const management::TestConsole* console = management.test_console();
+  if (console == nullptr) return;
+  const auto& tests = console->counters();
+  constexpr char kTests[] = "credgate_management_test_requests_total";
+  constexpr char kTestsHelp[] = "POST /apis/{api}/test calls, by outcome";
+  out.Counter(kTests, kTestsHelp, Load(tests.answered), {{"outcome", "answered"}});
+  out.Counter(kTests, kTestsHelp, Load(tests.rejected), {{"outcome", "rejected"}});
+  out.Counter(kTests, kTestsHelp, Load(tests.failed), {{"outcome", "failed"}});
 }
 
 void WriteClusterSync(const management::ClusterSync& sync, metrics::Exposition& out) {

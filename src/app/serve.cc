@@ -19,6 +19,7 @@
 
 #include "app/logging.h"
 #include "app/metrics_page.h"
+#include "app/portal_page.h"
 #include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
 #include "credentials/refresh_scheduler.h"
@@ -38,9 +39,11 @@
 #include "management/openapi.h"
 #include "management/persistence.h"
 #include "management/service.h"
+#include "management/test_console.h"
 #include "management/token_persistence.h"
 #include "runtime/audit_log.h"
 #include "store/async_store.h"
+#include "policy/trace.h"
 #include "store/open_store.h"
 
 namespace credgate::app {
@@ -94,6 +97,20 @@ std::string Describe(const asio::ip::tcp::endpoint& endpoint) {
   return host + ":" + std::to_string(endpoint.port());
 }
 
+// Returns the URL at which this process reaches its own gateway listener: the bound address,
+// or the loopback address of its family when it listens on every address.
+// NOTE: with TLS on the gateway listener, the test console's requests verify the gateway's
+// certificate like any backend's, so it must be valid for this address and trusted by the
+// system store or backendCaFile.
+std::string LocalGatewayUrl(asio::ip::tcp::endpoint endpoint, bool tls) {
+  if (endpoint.address().is_unspecified()) {
+    endpoint.address(endpoint.address().is_v6()
+                         ? asio::ip::address(asio::ip::address_v6::loopback())
+                         : asio::ip::address(asio::ip::address_v4::loopback()));
+  }
+  return (tls ? "https://" : "http://") + Describe(endpoint);
+}
+
 // Everything a running server owns, in construction order; destroyed in reverse.
 struct Process {
   OpenSslRandom random;
@@ -111,6 +128,7 @@ struct Process {
   std::unique_ptr<credentials::TokenClient> token_client;
   std::unique_ptr<credentials::LoginSessions> login_sessions;
   std::unique_ptr<credentials::ConsentCodes> consent_codes;
+  std::unique_ptr<policy::TraceRegistry> traces;
   runtime::Services services;
   std::unique_ptr<management::StoreTokenPersistence> persistence;
   std::unique_ptr<credentials::TokenManager> tokens;
@@ -120,6 +138,7 @@ struct Process {
   std::unique_ptr<management::ManagementService> management;
   std::unique_ptr<gateway::LoginFlow> login_flow;
   std::unique_ptr<gateway::Gateway> gateway;
+  std::unique_ptr<management::TestConsole> test_console;
   std::unique_ptr<management::ClusterSync> cluster_sync;
   std::shared_ptr<http::ServerTls> management_tls;  // Null for plain HTTP.
   std::shared_ptr<http::ServerTls> gateway_tls;     // Null for plain HTTP. Every gateway server shares it.
@@ -193,6 +212,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.token_client = std::make_unique<credentials::TokenClient>(*p.http_client, p.clock);
   p.login_sessions = std::make_unique<credentials::LoginSessions>(p.clock, p.random);
   p.consent_codes = std::make_unique<credentials::ConsentCodes>(p.clock, p.random);
+  p.traces = std::make_unique<policy::TraceRegistry>(p.random);
 
   p.services.settings.public_url = config.public_url;
   p.services.settings.post_login_redirect_allow = config.post_login_redirect_allow;
@@ -280,7 +300,8 @@ Status Start(const ServeConfig& config, Process& p) {
   p.management =
       std::make_unique<management::ManagementService>(p.services, p.admin_keys, security);
   p.login_flow = std::make_unique<gateway::LoginFlow>(p.services, *p.persistence);
-  p.gateway = std::make_unique<gateway::Gateway>(p.services, *p.login_flow, *p.upstreams);
+  p.gateway =
+      std::make_unique<gateway::Gateway>(p.services, *p.login_flow, *p.upstreams, p.traces.get());
   return OkStatus();
 }
 
@@ -390,6 +411,9 @@ Status StartListeners(const ServeConfig& config, Process& p) {
           response.prepare_payload();
           co_return response;
         }
+        if (auto portal = PortalResponse(request.method(), path, request.version())) {
+          co_return std::move(*portal);
+        }
         if (request.method() == bhttp::verb::get && path == "/openapi.json") {
           co_return JsonResponse(200, std::string(management::OpenApiDocument()),
                                  request.version());
@@ -414,18 +438,6 @@ Status StartListeners(const ServeConfig& config, Process& p) {
         co_return response;
       },
       kManagementMaxBodyBytes);
-  // RunServe() runs each io_context on exactly one thread.
-  http::ServerOptions management_options;
-  management_options.endpoint = *management_endpoint;
-  management_options.single_thread = true;
-  management_options.tls = p.management_tls;
-  p.management_server =
-      std::make_unique<http::HttpServer>(*p.io_contexts[0], management_options, handler);
-  auto bound = p.management_server->Start();
-  if (!bound.ok()) return bound.error();
-  spdlog::info("management API listening address={} tls={}", Describe(*bound),
-               p.management_tls != nullptr);
-
   gateway::Gateway* gateway = p.gateway.get();
   http::StreamingHandler gateway_handler =
       [gateway](http::ServerExchange& exchange) -> asio::awaitable<void> {
@@ -448,6 +460,23 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   spdlog::info("gateway listening address={} tls={} public_url={} threads={}",
                Describe(*gateway_endpoint), p.gateway_tls != nullptr, config.public_url,
                p.io_contexts.size());
+
+  // The gateway listens first, so that the test console gets the gateway's bound address.
+  p.test_console = std::make_unique<management::TestConsole>(
+      *p.http_client, *p.traces, LocalGatewayUrl(*gateway_endpoint, p.gateway_tls != nullptr));
+  p.management->set_test_console(p.test_console.get());
+  // RunServe() runs each io_context on exactly one thread.
+  http::ServerOptions management_options;
+  management_options.endpoint = *management_endpoint;
+  management_options.single_thread = true;
+  management_options.tls = p.management_tls;
+  p.management_server =
+      std::make_unique<http::HttpServer>(*p.io_contexts[0], management_options, handler);
+  auto bound = p.management_server->Start();
+  if (!bound.ok()) return bound.error();
+  spdlog::info("management API listening address={} tls={}", Describe(*bound),
+               p.management_tls != nullptr);
+
   return OkStatus();
 }
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
 
@@ -55,6 +56,7 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   request.query_string = std::string(query);
   request.headers.Reserve(16);
   for (const auto& field : header) {
+    if (boost::beast::iequals(field.name_string(), policy::kTraceHeader)) continue;
     request.headers.Append(field.name_string(), std::string(field.value()));
   }
   std::string_view host = header[bhttp::field::host];
@@ -186,6 +188,9 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
   const policy::CompiledPipeline* pipeline = route.operation->pipeline.get();
   policy::PolicyContext context;
   RequestAuthorizations authorizations(authorization_);
+  if (auto handle = header.find(policy::kTraceHeader); handle != header.end() && traces_) {
+    authorizations.set_trace(traces_->Claim(handle->value()));
+  }
   http::RequestHeader upstream_header;
   const runtime::ApiEntry& api = *route.api;
 
@@ -255,6 +260,7 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
         http::ComposeTarget(api.service.base_path, api.service.query, route.remainder, query));
   }
   upstream_header.version(11);
+  upstream_header.erase(policy::kTraceHeader);
 
   http::Upstream upstream;
   upstream.origin = service->origin;
@@ -294,7 +300,7 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
           "forward-request", status == 504 ? "Timeout" : "BackendConnectionFailure",
           std::string(message), "", "backend", "", ""};
       SetJsonError(context, status, message);
-      co_await policy::Execute(*pipeline, policy::Section::kOnError, context, authorization_);
+      co_await policy::Execute(*pipeline, policy::Section::kOnError, context, authorizations);
       co_await Respond(exchange, ResponseFromContext(context, version));
       co_return;
     }

@@ -4,7 +4,10 @@
 // response header and relays the response. Requests under /.credgate/ go to the sign-in pages.
 // Every response the gateway sends carries x-request-id: the backend's own, or else the
 // request's id. A backend 401 to a connection token refreshes the connection, and a
-// replayable request is sent once more with the new token (rejected_token.h).
+// replayable request is sent once more with the new token (rejected_token.h). When a request's
+// x-credgate-trace header names a trace that the test console opened, its policy steps go into
+// that trace (policy/trace.h). The gateway removes the header before the policies and the
+// backend see it.
 //
 // The request path never throws and never blocks: configuration comes from the in-memory
 // snapshot, tokens from the token manager's memory (a refresh is the only network call besides
@@ -22,6 +25,7 @@
 #include "http/exchange.h"
 #include "http/proxy.h"
 #include "metrics/request_metrics.h"
+#include "policy/trace.h"
 #include "runtime/services.h"
 
 namespace credgate::gateway {
@@ -37,9 +41,12 @@ struct GatewayCounters {
 
 class Gateway {
  public:
-  Gateway(runtime::Services& services, LoginFlow& login_flow, http::UpstreamPool& upstreams)
+  // `traces` contains the traces that the test console opened; null traces no request. Not
+  // owned.
+  Gateway(runtime::Services& services, LoginFlow& login_flow, http::UpstreamPool& upstreams,
+          policy::TraceRegistry* traces = nullptr)
       : services_(services), login_flow_(login_flow), upstreams_(upstreams),
-        authorization_(services) {}
+        authorization_(services), traces_(traces) {}
 
   boost::asio::awaitable<void> Handle(http::ServerExchange& exchange);
 
@@ -66,6 +73,7 @@ class Gateway {
   LoginFlow& login_flow_;
   http::UpstreamPool& upstreams_;
   AuthorizationService authorization_;
+  policy::TraceRegistry* traces_;
   GatewayCounters counters_;
   RejectedTokenCounters rejected_tokens_;
   metrics::RequestMetrics request_metrics_;

@@ -16,6 +16,7 @@
 #include "credentials/token_manager.h"
 #include "gateway/authorization_service.h"
 #include "http/proxy.h"
+#include "policy/trace.h"
 
 namespace credgate::gateway {
 
@@ -45,6 +46,10 @@ class RequestAuthorizations final : public policy::PolicyServices {
     return service_.SendOneWayRequest(std::move(request));
   }
 
+  // Records this request's statements into `trace` (policy/trace.h); null records nothing.
+  void set_trace(std::shared_ptr<policy::PolicyTrace> trace) { trace_ = std::move(trace); }
+  policy::PolicyTrace* trace() override { return trace_.get(); }
+
   bool empty() const { return issued_.empty(); }
   const std::vector<IssuedToken>& issued() const { return issued_; }
   // Reports whether `authorization`, an Authorization header value, carries as its bearer token
@@ -55,6 +60,7 @@ class RequestAuthorizations final : public policy::PolicyServices {
   AuthorizationService& service_;
   std::vector<IssuedToken> issued_;
   std::vector<std::string> caller_tokens_;
+  std::shared_ptr<policy::PolicyTrace> trace_;
 };
 
 // Returns the token in `issued` that `authorization`, an Authorization header value, carries as

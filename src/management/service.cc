@@ -8,6 +8,7 @@
 #include "management/declared.h"
 #include "management/handlers.h"
 #include "management/security_handlers.h"
+#include "management/test_console.h"
 #include "management/transfer_handlers.h"
 #include "runtime/audit_log.h"
 #include "store/async_store.h"
@@ -145,6 +146,14 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
       auto& counter = result.ok() ? (is_export ? counters_.exports : counters_.imports)
                                   : (is_export ? counters_.exports_failed : counters_.imports_failed);
       counter.fetch_add(1, std::memory_order_relaxed);
+    }
+  } else if (IsTestConsolePath(path_text)) {
+    if (test_console_ == nullptr) {
+      result = MakeError(ErrorCode::kUnavailable, "the test console is not available",
+                         "ServiceUnavailable");
+    } else {
+      auto snapshot = services_.config->Current();
+      result = co_await test_console_->Handle(*snapshot, request.method, path_text, request.body);
     }
   } else {
     auto path = ParseResourcePath(path_text);

@@ -26,6 +26,8 @@
 
 namespace credgate::management {
 
+class TestConsole;
+
 struct ManagementRequest {
   std::string method;  // Upper case.
   std::string target;  // Path and query, as received.
@@ -74,6 +76,11 @@ class ManagementService {
   // Errors name `path`.
   boost::asio::awaitable<Result<bool>> ApplyDeclared(std::string path, std::string body_json);
 
+  // Serves POST /apis/{apiId}/test through `console`; without one that path gets 503. Call it
+  // before the management listener starts. Not owned.
+  void set_test_console(TestConsole* console) { test_console_ = console; }
+  const TestConsole* test_console() const { return test_console_; }
+
   const ManagementCounters& counters() const { return counters_; }
   AuthFailureCounters auth_failure_counters() const { return limiter_.counters(); }
 
@@ -92,6 +99,7 @@ class ManagementService {
   ManagementSecurityOptions security_;
   AuthFailureLimiter limiter_;
   ManagementCounters counters_;
+  TestConsole* test_console_ = nullptr;
 };
 
 // Renders `error` as an ARM error body {"error":{"code","message"}}.

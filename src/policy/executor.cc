@@ -6,6 +6,7 @@
 
 #include "policy/runner.h"
 #include "policy/text.h"
+#include "policy/trace.h"
 #include "policy/traffic_statements.h"
 
 namespace credgate::policy {
@@ -20,6 +21,7 @@ boost::asio::awaitable<Step> Runner::RunPipeline(const std::vector<PipelineState
     scope_ = entry.scope;
     Step step = entry.statement->is_async ? co_await RunAsync(*entry.statement)
                                           : RunSync(*entry.statement);
+    if (PolicyTrace* trace = services_.trace()) RecordStep(*entry.statement, step, *trace);
     if (step != Step::kNext) co_return step;
   }
   co_return Step::kNext;

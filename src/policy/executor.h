@@ -21,6 +21,8 @@
 
 namespace credgate::policy {
 
+class PolicyTrace;
+
 struct AuthorizationContextRequest {
   std::string provider_id;
   std::string authorization_id;
@@ -61,6 +63,10 @@ class PolicyServices {
 
   // The time that token expiry is checked against. The default is the system clock.
   virtual TimePoint Now() const;
+
+  // The trace that records each statement of this request's pipeline (trace.h), or nullptr,
+  // the default, to record nothing.
+  virtual PolicyTrace* trace() { return nullptr; }
 };
 
 enum class ExecutionOutcome {

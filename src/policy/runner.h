@@ -52,6 +52,8 @@ class Runner {
   boost::asio::awaitable<Step> RunAsync(const Statement& statement);
   // Runs the statements of request_statements.h; nullopt for any other statement.
   std::optional<internal::StatementOutcome> RunRequestStatement(const Statement& statement);
+  // Adds the outcome of the top-level `statement` to services_.trace() (executor_trace.cc).
+  void RecordStep(const Statement& statement, Step step, PolicyTrace& trace);
   // Takes a slot of `spec` for the evaluated key into *slot, or fails with 429.
   Step AcquireSlot(const Statement& statement, const LimitConcurrencySpec& spec,
                    ConcurrencySlots::Slot* slot);

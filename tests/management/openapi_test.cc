@@ -10,6 +10,7 @@
 #include <string>
 
 #include "management/routes.h"
+#include "management/test_console.h"
 
 namespace credgate::management {
 namespace {
@@ -24,7 +25,7 @@ std::string Instantiate(const std::string& path_template) {
 bool IsRouterPath(const std::string& path) {
   return path != "/healthz" && path != "/readyz" && path != "/openapi.json" &&
          path != "/metrics" && !path.starts_with("/adminKeys") && !path.starts_with("/masterKeys") &&
-         path != "/export" && path != "/import";
+         path != "/export" && path != "/import" && !IsTestConsolePath(path);
 }
 
 json::object Document() {

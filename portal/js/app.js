@@ -1,0 +1,85 @@
+// The portal's entry point: the sign-in form and the routes of the hash URL.
+
+import { ApiError, clearCredential, credential, setCredential } from './api.js';
+import { el, field, message, render } from './dom.js';
+import { showConnection } from './access_policies.js';
+import { showApi, showApis } from './apis.js';
+import { showConsole } from './console.js';
+import { showIssuers } from './issuers.js';
+import { showPolicyEditor } from './policy_editor.js';
+import { showProvider, showProviders } from './providers.js';
+
+// Each route is a pattern of the hash path and the function that renders it.
+const kRoutes = [
+  [/^\/providers$/, () => showProviders()],
+  [/^\/providers\/([^/]+)$/, (p) => showProvider(p)],
+  [/^\/providers\/([^/]+)\/connections\/([^/]+)$/, (p, c) => showConnection(p, c)],
+  [/^\/issuers$/, () => showIssuers()],
+  [/^\/apis$/, () => showApis()],
+  [/^\/apis\/([^/]+)$/, (a) => showApi(a)],
+  [/^\/policy\/global$/, () => showPolicyEditor('', 'global', { href: '#/apis', text: 'APIs' })],
+  [/^\/policy\/apis\/([^/]+)$/, (a) => showPolicyEditor(
+    `/apis/${encodeURIComponent(a)}`, `API ${a}`, { href: `#/apis/${encodeURIComponent(a)}`, text: a })],
+  [/^\/policy\/apis\/([^/]+)\/operations\/([^/]+)$/, (a, o) => showPolicyEditor(
+    `/apis/${encodeURIComponent(a)}/operations/${encodeURIComponent(o)}`, `operation ${a}/${o}`,
+    { href: `#/apis/${encodeURIComponent(a)}`, text: a })],
+  [/^\/console$/, () => showConsole()],
+];
+
+function showSignIn(problem) {
+  document.getElementById('nav').hidden = true;
+  document.getElementById('sign-out').hidden = true;
+  const input = el('input', { type: 'password', name: 'credential', autocomplete: 'off', required: true });
+  render(
+    el('form', { className: 'panel', id: 'sign-in', onsubmit: async (event) => {
+      event.preventDefault();
+      setCredential(input.value.trim());
+      await route();
+    } },
+      el('h1', {}, 'Sign in'),
+      field('Admin key or administrator JWT', input, 'kept in this tab until it closes'),
+      el('button', { type: 'submit' }, 'Sign in'),
+      problem ? message(problem) : null),
+  );
+  input.focus();
+}
+
+async function route() {
+  if (!credential()) {
+    showSignIn();
+    return;
+  }
+  const hash = location.hash.replace(/^#/, '') || '/providers';
+  document.getElementById('nav').hidden = false;
+  document.getElementById('sign-out').hidden = false;
+  for (const link of document.querySelectorAll('#nav a')) {
+    link.classList.toggle('current', hash.startsWith(link.getAttribute('href').slice(1)));
+  }
+  const match = kRoutes
+    .map(([pattern, show]) => [pattern.exec(hash), show])
+    .find(([found]) => found);
+  try {
+    if (!match) {
+      render(message(`No page at ${hash}.`));
+      return;
+    }
+    const [found, show] = match;
+    await show(...found.slice(1).map(decodeURIComponent));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      clearCredential();
+      showSignIn(error.message);
+      return;
+    }
+    render(message(error.message));
+  }
+}
+
+document.getElementById('sign-out').addEventListener('click', () => {
+  clearCredential();
+  location.hash = '';
+  showSignIn();
+});
+window.addEventListener('hashchange', route);
+route();
+
