@@ -4,7 +4,7 @@
 // pointers each, whatever the size. A trie of n well-spread hashes is about log32(n) levels
 // deep.
 //
-// The trie knows only hashes. A bucket contains every value whose key has that hash, and the
+// The trie stores hashes, not keys. A bucket contains every value whose key has that hash, and the
 // caller compares the keys inside it, so two keys with one hash stay apart.
 //
 // Thread-safety: a trie is never changed after it is built, so any number of threads may read
