@@ -332,9 +332,7 @@ boost::asio::awaitable<void> Lookups(Process& p, const Options& options,
     bool ok = snapshot->providers.contains(request.provider_id) &&
               connection != snapshot->connections.end();
     if (ok) {
-      ok = credentials::MatchAccessPolicy(request.caller, connection->second->access_policies,
-                                          key)
-               .ok();
+      ok = connection->second->access_policies.Match(request.caller, key).ok();
     }
     if (ok) ok = (co_await p.tokens->GetAccessToken(key)).ok();
     const Steady::duration elapsed = Steady::now() - started;

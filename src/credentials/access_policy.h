@@ -22,6 +22,18 @@ struct CallerClaims {
   std::string app_id;  // [appid] or [azp]
 };
 
+// Reports whether two ids are equal when compared ASCII case-insensitively.
+bool IdsEqual(std::string_view a, std::string_view b);
+
+// Reports whether `policy` lets a caller use it through the client application `app_id`: its
+// app_ids are empty or contain `app_id`.
+bool PolicyAllowsApp(const AccessPolicy& policy, std::string_view app_id);
+
+// Returns the kPermissionDenied error of a caller that no policy matches. `app_mismatch` is
+// true when a policy named the caller's tenant and principal but not its app id.
+Error AccessDeniedError(const CallerClaims& caller, bool app_mismatch,
+                        std::string_view connection_key);
+
 // Returns the id of the first policy in `policies` that matches `caller`. A policy matches
 // when three conditions hold. Its tenant_id equals the caller's tenant id. Its object_id equals
 // the caller's object id or, when groups are known, one of the caller's groups. Its app_ids are

@@ -146,8 +146,7 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
 
   if (!verified || !decisions_.Allowed(verified, connection->second)) {
     if (verified) caller = ToCallerClaims(*verified);
-    auto matched =
-        credentials::MatchAccessPolicy(caller, connection->second->access_policies, key);
+    auto matched = connection->second->access_policies.Match(caller, key);
     if (!matched.ok()) {
       counters_.access_denied.fetch_add(1, std::memory_order_relaxed);
       spdlog::info("caller denied request_id={} connection={} tenant={} object={}: {}",

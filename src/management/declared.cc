@@ -47,12 +47,8 @@ bool MatchesStored(const runtime::Snapshot& snapshot, const ResourcePath& path,
       if (stored == snapshot.connections.end()) return false;
       auto declared = ParseAccessPolicy(path.first, path.second, path.third, body);
       if (!declared.ok()) return false;
-      for (const auto& policy : stored->second->AccessPolicyResources()) {
-        if (policy.id == path.third) {
-          return RenderAccessPolicy(policy) == RenderAccessPolicy(*declared);
-        }
-      }
-      return false;
+      auto policy = stored->second->FindAccessPolicyResource(path.third);
+      return policy.has_value() && RenderAccessPolicy(*policy) == RenderAccessPolicy(*declared);
     }
     case ResourceKind::kTrustedIssuer: {
       auto stored = snapshot.trusted_issuers.find(path.first);

@@ -99,8 +99,8 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       std::string key = runtime::ConnectionKey(path.first, path.second);
       auto it = snapshot->connections.find(key);
       if (it == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
-      for (const auto& policy : it->second->AccessPolicyResources()) {
-        if (policy.id == path.third) return json::value(RenderAccessPolicy(policy));
+      if (auto policy = it->second->FindAccessPolicyResource(path.third)) {
+        return json::value(RenderAccessPolicy(*policy));
       }
       return NotFound("access policy '" + path.third + "' of authorization '" + key + "'");
     }

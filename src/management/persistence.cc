@@ -328,16 +328,8 @@ Result<store::ResourceRecord> ConnectionRecord(const std::string& key, const std
 }
 
 void UpsertAccessPolicy(runtime::ConnectionEntry& connection, const AccessPolicyResource& policy) {
-  auto& policies = connection.access_policies;
-  credentials::AccessPolicy updated{policy.id, policy.tenant_id, policy.object_id,
-                                    policy.app_ids};
-  auto it = std::find_if(policies.begin(), policies.end(),
-                         [&](const auto& existing) { return existing.id == policy.id; });
-  if (it == policies.end()) {
-    policies.push_back(std::move(updated));
-  } else {
-    *it = std::move(updated);
-  }
+  connection.access_policies.Upsert(
+      credentials::AccessPolicy{policy.id, policy.tenant_id, policy.object_id, policy.app_ids});
 }
 
 Status UpsertOperation(runtime::Snapshot& snapshot, const OperationResource& operation,
@@ -416,8 +408,7 @@ Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
       auto it = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
       if (it == snapshot.connections.end()) return OkStatus();
       auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
-      std::erase_if(entry->access_policies,
-                    [&](const auto& policy) { return policy.id == path.third; });
+      entry->access_policies.Erase(path.third);
       it->second = std::move(entry);
       return OkStatus();
     }

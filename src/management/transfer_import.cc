@@ -112,9 +112,7 @@ bool Exists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
     case ResourceKind::kAccessPolicy: {
       auto it = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
       if (it == snapshot.connections.end()) return false;
-      const auto policies = it->second->AccessPolicyResources();
-      return std::any_of(policies.begin(), policies.end(),
-                         [&](const auto& p) { return p.id == path.third; });
+      return it->second->access_policies.Find(path.third) != nullptr;
     }
     case ResourceKind::kApi:
       return snapshot.apis.contains(path.first);

@@ -46,15 +46,36 @@ Result<std::vector<TemplateSegment>> ParseUrlTemplate(std::string_view url_templ
   return segments;
 }
 
+namespace {
+
+management::AccessPolicyResource ToResource(const management::ConnectionResource& connection,
+                                            const credentials::AccessPolicy& policy) {
+  management::AccessPolicyResource resource;
+  resource.provider_id = connection.provider_id;
+  resource.connection_id = connection.id;
+  resource.id = policy.id;
+  resource.tenant_id = policy.tenant_id;
+  resource.object_id = policy.object_id;
+  resource.app_ids = policy.app_ids;
+  return resource;
+}
+
+}  // namespace
+
 std::vector<management::AccessPolicyResource> ConnectionEntry::AccessPolicyResources() const {
   std::vector<management::AccessPolicyResource> resources;
   resources.reserve(access_policies.size());
-  for (const credentials::AccessPolicy& policy : access_policies) {
-    resources.push_back(management::AccessPolicyResource{resource.provider_id, resource.id,
-                                                         policy.id, policy.tenant_id,
-                                                         policy.object_id, policy.app_ids});
+  for (const credentials::AccessPolicy* policy : access_policies.InOrder()) {
+    resources.push_back(ToResource(resource, *policy));
   }
   return resources;
+}
+
+std::optional<management::AccessPolicyResource> ConnectionEntry::FindAccessPolicyResource(
+    std::string_view id) const {
+  const credentials::AccessPolicy* policy = access_policies.Find(id);
+  if (policy == nullptr) return std::nullopt;
+  return ToResource(resource, *policy);
 }
 
 ConnectionMap::ConnectionMap(const ConnectionMap& other) : entries_(other.entries_) {

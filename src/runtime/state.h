@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "credentials/access_policy_set.h"
 #include "credentials/model.h"
 #include "http/url.h"
 #include "management/resources.h"
@@ -41,10 +42,13 @@ struct ProviderEntry {
 // rebuilt from them when the management API reads them.
 struct ConnectionEntry {
   management::ConnectionResource resource;
-  std::vector<credentials::AccessPolicy> access_policies;
+  credentials::AccessPolicySet access_policies;
 
   // Returns the access policies as management resources, in the order they were added.
   std::vector<management::AccessPolicyResource> AccessPolicyResources() const;
+  // Returns the access policy `id` as a management resource, or nullopt when there is none.
+  std::optional<management::AccessPolicyResource> FindAccessPolicyResource(
+      std::string_view id) const;
 };
 
 // One segment of an operation's URL template: a literal, a `{name}` parameter, or the `*`

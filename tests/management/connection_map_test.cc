@@ -85,7 +85,7 @@ TEST(ConnectionEntry, AccessPolicyResourcesNameTheConnection) {
   ConnectionEntry entry;
   entry.resource.provider_id = "github";
   entry.resource.id = "alice";
-  entry.access_policies.push_back({"owner", "tenant", "object", {"app"}});
+  entry.access_policies.Upsert({"owner", "tenant", "object", {"app"}});
 
   const std::vector<management::AccessPolicyResource> resources = entry.AccessPolicyResources();
   ASSERT_EQ(resources.size(), 1u);
