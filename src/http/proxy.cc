@@ -90,9 +90,7 @@ void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
     forwarded_for = fmt::format("{}, {}", it->value(), forwarded_for);
   }
   header.set("x-forwarded-for", forwarded_for);
-  // NOTE: HttpServer serves plain HTTP only, so the proto is always "http" until the server
-  // terminates TLS itself.
-  header.set("x-forwarded-proto", "http");
+  header.set("x-forwarded-proto", exchange.stream().IsTls() ? "https" : "http");
   if (!original_host.empty()) header.set("x-forwarded-host", original_host);
 
   header.version(11);

@@ -151,7 +151,7 @@ describe('TLS listeners', { skip }, () => {
       { cert: readFileSync(join(dir, 'backend.pem')), key: readFileSync(join(dir, 'backend.key')) },
       (req, res) => {
         res.setHeader('content-type', 'application/json');
-        res.end(JSON.stringify({ backend: 'tls', path: req.url }));
+        res.end(JSON.stringify({ backend: 'tls', path: req.url, proto: req.headers['x-forwarded-proto'] }));
       },
     );
     await new Promise((resolve) => backend.listen(0, '127.0.0.1', resolve));
@@ -219,6 +219,7 @@ describe('TLS listeners', { skip }, () => {
     const response = await request(`${gatewayUrl}/secure/hello`, { ca });
     assert.equal(response.status, 200, response.text);
     assert.equal(response.json?.backend, 'tls');
+    assert.equal(response.json?.proto, 'https', 'a request that arrived over TLS says so to the backend');
   });
 
   test('the CLI calls an https management URL with CREDGATE_MANAGEMENT_CA_FILE', () => {
