@@ -150,6 +150,28 @@ Step Runner::ApplySetStatus(const Statement& statement, const SetStatusSpec& spe
 
 Step Runner::ApplyReturnResponse(const Statement& statement, const ReturnResponseSpec& spec) {
   context_.response = ResponseState{};
+  if (!spec.response_variable_name.empty()) {
+    // The children then change the response that the variable holds.
+    auto variable = context_.variables.find(spec.response_variable_name);
+    std::optional<ResponseParts> parts;
+    if (variable != context_.variables.end()) parts = ResponsePartsOf(variable->second);
+    if (!parts) {
+      return FailExpression(
+          statement, MakeError(ErrorCode::kInvalidArgument,
+                               "return-response: the variable '" + spec.response_variable_name +
+                                   "' does not hold a response from send-request"));
+    }
+    context_.response.status_code = parts->status_code;
+    context_.response.reason = std::move(parts->reason);
+    for (auto& [name, value] : parts->headers) {
+      // Content-Length and the framing are set for the body that is sent.
+      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        continue;
+      }
+      context_.response.headers.Append(name, std::move(value));
+    }
+    context_.response.body = std::move(parts->body);
+  }
   if (spec.status) {
     Step step = ApplySetStatus(statement, *spec.status);
     if (step != Step::kNext) return step;
@@ -243,6 +265,12 @@ boost::asio::awaitable<Step> Runner::RunAsync(const Statement& statement) {
   }
   if (const auto* spec = std::get_if<SendRequestSpec>(&statement.spec)) {
     co_return co_await RunSendRequest(statement, *spec);
+  }
+  if (const auto* spec = std::get_if<ManagedIdentitySpec>(&statement.spec)) {
+    const bool sets_header = spec->output_token_variable_name.empty();
+    Step step = co_await RunManagedIdentity(statement, *spec, context_.request.headers);
+    if (step == Step::kNext && sets_header) context_.authorization_set = true;
+    co_return step;
   }
   if (const auto* spec = std::get_if<RetrySpec>(&statement.spec)) {
     co_return co_await RunRetry(statement, *spec);
@@ -368,6 +396,13 @@ boost::asio::awaitable<Result<http::ClientResponse>> PolicyServices::SendRequest
 }
 
 boost::asio::awaitable<void> PolicyServices::SendOneWayRequest(http::ClientRequest) { co_return; }
+
+boost::asio::awaitable<Result<Secret>> PolicyServices::GetManagedIdentityToken(std::string) {
+  co_return MakeError(ErrorCode::kInternal,
+                      "the gateway has no managed identity token source; set "
+                      "managedIdentity.tokenProvider in the configuration",
+                      "ManagedIdentityNotConfigured");
+}
 
 TimePoint PolicyServices::Now() const { return std::chrono::system_clock::now(); }
 

@@ -23,6 +23,8 @@ class CompiledPipeline {
   const std::vector<PipelineStatement>& section(Section s) const {
     return sections_[static_cast<size_t>(s)];
   }
+  // Whether one of the documents reads the caller's request body (CompiledDocument).
+  bool reads_request_body() const { return reads_request_body_; }
 
  private:
   friend Result<std::shared_ptr<const CompiledPipeline>> ComposePipeline(
@@ -31,6 +33,7 @@ class CompiledPipeline {
 
   std::array<std::shared_ptr<const CompiledDocument>, 3> documents_;
   std::array<std::vector<PipelineStatement>, kSectionCount> sections_;
+  bool reads_request_body_ = false;
 };
 
 // Composes the pipeline: in each section the operation's <base/> is replaced by the API's

@@ -66,6 +66,12 @@ class Runner {
   // Builds the request of send-request or send-one-way-request and sends it.
   boost::asio::awaitable<Step> RunSendRequest(const Statement& statement,
                                               const SendRequestSpec& spec);
+  // Obtains the token of <authentication-managed-identity> and stores it in the output variable,
+  // or else sets "Authorization: Bearer <token>" in `headers`. A failed request with ignore-error
+  // leaves both unchanged.
+  boost::asio::awaitable<Step> RunManagedIdentity(const Statement& statement,
+                                                  const ManagedIdentitySpec& spec,
+                                                  HeaderMap& headers);
   using ConfigList = std::vector<std::shared_ptr<const identity::OpenIdConfiguration>>;
   // Checks the token of `check` against the keys in memory and those of `configs`. Sets
   // *unknown_kid when a refetch of the OpenID configurations might find the token's key.

@@ -407,7 +407,7 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       const response = await call('/jwt-handled', { authorization: 'Bearer not-a-jwt' });
       assert.equal(response.status, 403, response.text);
       assert.equal(response.json.message, 'Forbidden by policy');
-      assert.equal(response.headers.get('x-error-reason'), 'TokenFormatInvalid');
+      assert.equal(response.headers.get('x-error-reason'), 'JwtInvalid');
     });
 
     test('unknown attribute rejected at save', async () => {
