@@ -44,6 +44,9 @@ class RequestAuthorizations final : public policy::PolicyServices {
   boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override {
     return service_.SendOneWayRequest(std::move(request));
   }
+  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource) override {
+    return service_.GetManagedIdentityToken(std::move(resource));
+  }
 
   bool empty() const { return issued_.empty(); }
   const std::vector<IssuedToken>& issued() const { return issued_; }

@@ -24,6 +24,7 @@ struct FragmentContext {
   std::vector<std::string> stack;          // The fragments being compiled, outermost first.
   std::set<std::string> included;          // Every fragment included so far.
   bool reads_request_body = false;         // An included fragment's text names Request.Body.
+  bool reads_response_body = false;        // An included fragment's text names Response.Body.
 };
 
 struct CompileScope {

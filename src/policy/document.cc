@@ -127,6 +127,8 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
   for (const auto& section : compiled.sections) {
     if (section && CopiesRequest(*section)) compiled.reads_request_body = true;
   }
+  compiled.reads_response_body = xml.find("Response.Body") != std::string_view::npos ||
+                                 fragment_context.reads_response_body;
   return compiled;
 }
 

@@ -33,6 +33,9 @@ struct CompiledDocument {
   // document or of an included fragment names Request.Body, or a send-request copies the
   // request. The gateway then reads the body before inbound.
   bool reads_request_body = false;
+  // Whether an expression of the document or of an included fragment names Response.Body. The
+  // gateway then reads the backend's response body before outbound instead of streaming it.
+  bool reads_response_body = false;
 
   const std::optional<StatementList>& section(Section s) const {
     return sections[static_cast<size_t>(s)];

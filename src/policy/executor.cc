@@ -127,7 +127,8 @@ Step Runner::ApplySetHeader(const Statement& statement, const SetHeaderSpec& spe
   return Step::kNext;
 }
 
-Step Runner::ApplySetStatus(const Statement& statement, const SetStatusSpec& spec) {
+Step Runner::ApplySetStatus(const Statement& statement, const SetStatusSpec& spec,
+                            ResponseState& target) {
   auto code = spec.code.Evaluate(context_);
   if (!code.ok()) return FailExpression(statement, code.error());
   int64_t status = 0;
@@ -143,13 +144,15 @@ Step Runner::ApplySetStatus(const Statement& statement, const SetStatusSpec& spe
   }
   auto reason = spec.reason.EvaluateString(context_);
   if (!reason.ok()) return FailExpression(statement, reason.error());
-  context_.response.status_code = static_cast<int>(status);
-  context_.response.reason = std::move(reason).value();
+  target.status_code = static_cast<int>(status);
+  target.reason = std::move(reason).value();
   return Step::kNext;
 }
 
 Step Runner::ApplyReturnResponse(const Statement& statement, const ReturnResponseSpec& spec) {
-  context_.response = ResponseState{};
+  // The children build a new response, and their expressions still read the current one, as
+  // on-error's <set-status code="@(context.Response.StatusCode)"/> does.
+  ResponseState built;
   if (!spec.response_variable_name.empty()) {
     // The children then change the response that the variable holds.
     auto variable = context_.variables.find(spec.response_variable_name);
@@ -161,30 +164,31 @@ Step Runner::ApplyReturnResponse(const Statement& statement, const ReturnRespons
                                "return-response: the variable '" + spec.response_variable_name +
                                    "' does not hold a response from send-request"));
     }
-    context_.response.status_code = parts->status_code;
-    context_.response.reason = std::move(parts->reason);
+    built.status_code = parts->status_code;
+    built.reason = std::move(parts->reason);
     for (auto& [name, value] : parts->headers) {
       // Content-Length and the framing are set for the body that is sent.
       if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding")) {
         continue;
       }
-      context_.response.headers.Append(name, std::move(value));
+      built.headers.Append(name, std::move(value));
     }
-    context_.response.body = std::move(parts->body);
+    built.body = std::move(parts->body);
   }
   if (spec.status) {
-    Step step = ApplySetStatus(statement, *spec.status);
+    Step step = ApplySetStatus(statement, *spec.status, built);
     if (step != Step::kNext) return step;
   }
   for (const SetHeaderSpec& header : spec.headers) {
-    Step step = ApplySetHeader(statement, header, context_.response.headers);
+    Step step = ApplySetHeader(statement, header, built.headers);
     if (step != Step::kNext) return step;
   }
   if (spec.body) {
     auto body = spec.body->body.EvaluateString(context_);
     if (!body.ok()) return FailExpression(statement, body.error());
-    context_.response.body = std::move(body).value();
+    built.body = std::move(body).value();
   }
+  context_.response = std::move(built);
   context_.response_ready = true;
   return Step::kRespond;
 }
@@ -208,7 +212,7 @@ Step Runner::RunSync(const Statement& statement) {
     return Step::kNext;
   }
   if (const auto* spec = std::get_if<SetStatusSpec>(&statement.spec)) {
-    return ApplySetStatus(statement, *spec);
+    return ApplySetStatus(statement, *spec, context_.response);
   }
   if (const auto* spec = std::get_if<ChooseSpec>(&statement.spec)) {
     Step step;

@@ -107,6 +107,7 @@ Result<StatementList> CompileIncludeFragment(const ElementReader& element,
   if (!statements.ok()) return element.Fail(statements.error().message);
   context->included.insert(id);
   if (xml->find("Request.Body") != std::string::npos) context->reads_request_body = true;
+  if (xml->find("Response.Body") != std::string::npos) context->reads_response_body = true;
   return statements;
 }
 

@@ -46,7 +46,9 @@ class Runner {
   const StatementList* PickBranch(const Statement& statement, const ChooseSpec& choose, Step* step);
   HeaderMap& TargetHeaders();
   Step ApplySetHeader(const Statement& statement, const SetHeaderSpec& spec, HeaderMap& headers);
-  Step ApplySetStatus(const Statement& statement, const SetStatusSpec& spec);
+  // Sets the status of `target`, which is context.response or a response being built.
+  Step ApplySetStatus(const Statement& statement, const SetStatusSpec& spec,
+                      ResponseState& target);
   Step ApplyReturnResponse(const Statement& statement, const ReturnResponseSpec& spec);
   Step RunSync(const Statement& statement);
   boost::asio::awaitable<Step> RunAsync(const Statement& statement);

@@ -205,6 +205,17 @@ TEST_F(SendRequestTest, ReturnResponseStatusOverridesVariable) {
   EXPECT_EQ(context_.response.body, R"({"ok":true})");
 }
 
+TEST_F(SendRequestTest, ReturnResponseReadsCurrentResponse) {
+  context_.response.status_code = 418;
+  EXPECT_EQ(Run(R"x(<policies><inbound><return-response>
+      <set-status code="@(context.Response.StatusCode)"/>
+      <set-body>@("was " + context.Response.StatusCode)</set-body>
+      </return-response></inbound></policies>)x"),
+            ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 418);
+  EXPECT_EQ(context_.response.body, "was 418");
+}
+
 TEST_F(SendRequestTest, ReturnResponseWithoutResponseFails) {
   EXPECT_EQ(Run(R"(<policies><inbound><set-variable name="r" value="text"/>
       <return-response response-variable-name="r"/></inbound>
