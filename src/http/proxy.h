@@ -93,10 +93,10 @@ class UpstreamPool {
   // authority and may be logged, but should not be sent to the client. A request without a body
   // is sent once more on a new connection when a pooled connection turns out to be closed.
   //
-  // With `replacement_body` that body is sent, with its Content-Length, in place of the client's,
-  // which stays unread (so the client connection closes after the response unless the caller
-  // read it), and the request may be sent twice like one without a body. The string must
-  // outlive the call.
+  // With `replacement_body` that body is sent, with its Content-Length, in place of the client's.
+  // The client's body then stays unread, so the client connection closes after the response
+  // unless the caller read the body. Such a request may be sent twice, like one without a body.
+  // The string must outlive the call.
   boost::asio::awaitable<Result<UpstreamResponse>> ProxyRequest(
       ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
       const std::string* replacement_body = nullptr);
