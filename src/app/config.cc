@@ -15,6 +15,7 @@
 #include <initializer_list>
 
 #include "app/logging.h"
+#include "credentials/model.h"
 #include "crypto/key_command.h"
 #include "http/server_tls.h"
 #include "http/tls.h"
@@ -375,13 +376,37 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
         return ConfigError(path, "'managedIdentity' needs 'tenantId' and 'objectId'" +
                                      Position(value));
       }
-      CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(value, {"tenantId", "objectId"}, key, path));
+      CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(
+          value, {"tenantId", "objectId", "tokenProvider", "resourceParameter"}, key, path));
       ManagedIdentity identity;
       auto tenant = ReadString(value["tenantId"], "managedIdentity.tenantId", path);
       if (!tenant.ok()) return tenant.error();
       auto object = ReadString(value["objectId"], "managedIdentity.objectId", path);
       if (!object.ok()) return object.error();
-      config.managed_identity = ManagedIdentity{*tenant, *object};
+      identity.tenant_id = *tenant;
+      identity.object_id = *object;
+      if (value["tokenProvider"]) {
+        auto provider = ReadString(value["tokenProvider"], "managedIdentity.tokenProvider", path);
+        if (!provider.ok()) return provider.error();
+        if (!credentials::IsValidName(*provider)) {
+          return ConfigError(path, "'managedIdentity.tokenProvider' '" + *provider +
+                                       "' is not a valid provider name" +
+                                       Position(value["tokenProvider"]));
+        }
+        identity.token_provider = *provider;
+      }
+      if (value["resourceParameter"]) {
+        auto mode =
+            ReadString(value["resourceParameter"], "managedIdentity.resourceParameter", path);
+        if (!mode.ok()) return mode.error();
+        if (*mode != "scope" && *mode != "resource") {
+          return ConfigError(path, "'managedIdentity.resourceParameter' must be 'scope' or "
+                                   "'resource', not '" + *mode + "'" +
+                                       Position(value["resourceParameter"]));
+        }
+        identity.resource_parameter = *mode == "resource";
+      }
+      config.managed_identity = std::move(identity);
     } else if (key == "resources") {
       if (!value.IsSequence()) {
         return ConfigError(path, "'resources' must be a list of {path, body}" + Position(value));

@@ -29,6 +29,13 @@ struct ListenerTls {
 struct ManagedIdentity {
   std::string tenant_id;
   std::string object_id;
+  // The authorization provider, with the clientCredentials grant and its own clientId and
+  // clientSecret, that issues the tokens of authentication-managed-identity. Empty: that
+  // statement fails with reason ManagedIdentityNotConfigured.
+  std::string token_provider;
+  // True sends the statement's resource as the token request parameter `resource` (Entra ID v1,
+  // AD FS); false, the default, sends the scope "<resource>/.default".
+  bool resource_parameter = false;
 };
 
 // One management resource declared in the config file and applied with PUT at start.

@@ -32,6 +32,8 @@ void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
   out.Counter(kRejections, kRejectionsHelp, Load(counters.no_route), {{"reason", "NoRoute"}});
   out.Counter(kRejections, kRejectionsHelp, Load(counters.backend_failures),
               {{"reason", "BackendFailure"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.request_bodies_rejected),
+              {{"reason", "RequestBodyRejected"}});
   const auto& authorization = gateway.authorization_counters();
   out.Counter(kRejections, kRejectionsHelp, Load(authorization.invalid_identity),
               {{"reason", "InvalidIdentity"}});
@@ -57,6 +59,14 @@ void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
   out.Counter("credgate_backend_token_replays_total",
               "Requests sent again with a refreshed token after a backend 401",
               Load(rejected.replayed));
+  const auto& managed = gateway.managed_identity_counters();
+  out.Counter("credgate_managed_identity_tokens_issued_total",
+              "Tokens handed out by authentication-managed-identity", Load(managed.issued));
+  out.Counter("credgate_managed_identity_token_requests_total",
+              "Token requests that authentication-managed-identity sent to its provider",
+              Load(managed.requested));
+  out.Counter("credgate_managed_identity_failures_total",
+              "authentication-managed-identity calls that failed", Load(managed.failed));
 }
 
 void WriteValidator(const identity::JwtValidator& validator, metrics::Exposition& out) {

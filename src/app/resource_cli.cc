@@ -47,6 +47,8 @@ const std::vector<KindInfo>& Kinds() {
        {{"TENANT", "tenantId"}, {"OBJECT", "objectId"}, {"APPS", "appIds"}}},
       {"api", "APIs", {{"PATH", "path"}, {"SERVICE URL", "serviceUrl"}}},
       {"operation", "Operations of an API", {{"METHOD", "method"}, {"URL TEMPLATE", "urlTemplate"}}},
+      {"policy-fragment", "Policy fragments, included by policies with <include-fragment>",
+       {{"DESCRIPTION", "description"}}},
       {"policy", "Policy documents (global, API or operation scope)", {}},
   };
   return kinds;
@@ -123,7 +125,7 @@ void FlattenInto(const json::value& value, const std::string& prefix,
 
 void PrintResource(const std::string& kind, const json::value& resource) {
   std::vector<std::vector<std::string>> rows = {{"FIELD", "VALUE"}};
-  if (kind == "policy") {
+  if (kind == "policy" || kind == "policy-fragment") {
     const json::value* xml = Member(resource, "value");
     std::printf("%s\n", CellText(xml).c_str());
     return;
@@ -246,11 +248,16 @@ void ResourceCommands::AddKind(CLI::App& app, const std::string& kind) {
     if (!is_policy && action != "list") {
       command->add_option("name", name_, "Name of the " + kind)->required();
     }
+    const bool is_fragment = kind == "policy-fragment";
     if (action == "put") {
       command->add_option("-f,--file", file_,
-                          is_policy ? "XML policy document, or - for standard input"
-                                    : "JSON body ({\"properties\":{...}}), or - for standard input")
+                          is_policy     ? "XML policy document, or - for standard input"
+                          : is_fragment ? "XML <fragment> document, or - for standard input"
+                                        : "JSON body ({\"properties\":{...}}), or - for standard input")
           ->required();
+    }
+    if (action == "put" && is_fragment) {
+      command->add_option("--description", description_, "Description of the fragment");
     }
     if (kind == "connection" || kind == "access-policy") {
       command->add_option("--provider", provider_, "Credential provider name")->required();
@@ -346,6 +353,7 @@ int ResourceCommands::RunVerb(const Verb& verb) const {
   }
   if (kind == "api") path = "/apis";
   if (kind == "operation") path = "/apis/" + api_ + "/operations";
+  if (kind == "policy-fragment") path = "/policyFragments";
   if (kind == "policy") {
     if (!api_.empty()) path = "/apis/" + api_;
     if (!operation_.empty()) path += "/operations/" + operation_;
@@ -365,6 +373,10 @@ int ResourceCommands::RunVerb(const Verb& verb) const {
     }
     if (kind == "policy") {
       json::object properties{{"format", "rawxml"}, {"value", *input}};
+      body = json::serialize(json::object{{"properties", std::move(properties)}});
+    } else if (kind == "policy-fragment") {
+      json::object properties{
+          {"format", "rawxml"}, {"value", *input}, {"description", description_}};
       body = json::serialize(json::object{{"properties", std::move(properties)}});
     } else {
       boost::system::error_code parse_error;

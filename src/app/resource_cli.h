@@ -61,7 +61,8 @@ class ResourceCommands {
  private:
   struct Verb {
     CLI::App* command;
-    std::string kind;    // issuer, provider, connection, access-policy, api, operation, policy
+    // issuer, provider, connection, access-policy, api, operation, policy, policy-fragment
+    std::string kind;
     std::string action;  // list, get, put, delete, login-link
   };
   void AddKind(CLI::App& app, const std::string& kind);
@@ -76,6 +77,7 @@ class ResourceCommands {
   std::string api_;
   std::string operation_;
   std::string redirect_;
+  std::string description_;
   std::string output_ = "table";
   ManagementOptions options_;
 };

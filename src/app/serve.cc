@@ -221,6 +221,9 @@ Status Start(const ServeConfig& config, Process& p) {
   if (config.managed_identity) {
     p.services.settings.managed_identity =
         std::pair(config.managed_identity->tenant_id, config.managed_identity->object_id);
+    p.services.settings.managed_identity_token_provider = config.managed_identity->token_provider;
+    p.services.settings.managed_identity_resource_parameter =
+        config.managed_identity->resource_parameter;
   }
   p.services.clock = &p.clock;
   p.services.config = &p.config;

@@ -32,7 +32,8 @@ credentials::CallerClaims ToCallerClaims(const identity::CallerIdentity& caller)
 
 }  // namespace
 
-AuthorizationService::AuthorizationService(runtime::Services& services) : services_(services) {
+AuthorizationService::AuthorizationService(runtime::Services& services)
+    : services_(services), managed_identity_tokens_(services) {
   if (services.http_client != nullptr && services.clock != nullptr) {
     // The clock outlives the service, so the shared pointer does not own it.
     std::shared_ptr<const Clock> clock(services.clock, [](const Clock*) {});
@@ -74,6 +75,13 @@ awaitable<void> AuthorizationService::SendOneWayRequest(http::ClientRequest requ
   };
   auto executor = co_await boost::asio::this_coro::executor;
   boost::asio::co_spawn(executor, send(client, std::move(request)), boost::asio::detached);
+}
+
+awaitable<Result<Secret>> AuthorizationService::GetManagedIdentityToken(std::string resource) {
+  if (services_.token_client == nullptr || services_.clock == nullptr) {
+    co_return co_await PolicyServices::GetManagedIdentityToken(std::move(resource));
+  }
+  co_return co_await managed_identity_tokens_.Get(std::move(resource));
 }
 
 TimePoint AuthorizationService::Now() const {

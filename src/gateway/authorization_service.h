@@ -17,6 +17,7 @@
 
 #include "credentials/access_policy_cache.h"
 #include "credentials/model.h"
+#include "gateway/managed_identity_tokens.h"
 #include "identity/openid_config_cache.h"
 #include "policy/executor.h"
 #include "runtime/services.h"
@@ -60,13 +61,19 @@ class AuthorizationService final : public policy::PolicyServices {
   boost::asio::awaitable<Result<http::ClientResponse>> SendRequest(
       http::ClientRequest request) override;
   boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override;
+  // authentication-managed-identity through ManagedIdentityTokens.
+  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource) override;
 
   const AuthorizationCounters& counters() const { return counters_; }
+  const ManagedIdentityCounters& managed_identity_counters() const {
+    return managed_identity_tokens_.counters();
+  }
 
  private:
   runtime::Services& services_;
   std::unique_ptr<identity::OpenIdConfigCache> openid_configs_;  // Null without an HTTP client.
   AuthorizationCounters counters_;
+  ManagedIdentityTokens managed_identity_tokens_;
   // Callers already allowed on a connection; see access_policy_cache.h for what invalidates a
   // decision.
   credentials::AccessDecisionCache decisions_{10'000};

@@ -19,6 +19,8 @@ using boost::asio::awaitable;
 namespace {
 
 constexpr size_t kMaxLoginBodyBytes = 16 * 1024;
+// The largest request body that the gateway reads for a policy that reads context.Request.Body.
+constexpr size_t kMaxPolicyBodyBytes = 4 * 1024 * 1024;
 
 http::Response JsonError(int status, std::string_view message, unsigned version) {
   boost::json::object body;
@@ -208,6 +210,28 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
   if (run_backend && !run_inbound && !run_outbound) {
     FillRequestContext(exchange, route, path, query, services_.settings, context);
   }
+  // A policy that reads the request body gets all of it, and the backend then receives that
+  // buffered body (or the one set-body put in its place) instead of the stream.
+  bool body_buffered = false;
+  if ((run_inbound || run_backend) && pipeline->reads_request_body() &&
+      exchange.HasUnreadBody()) {
+    Result<std::string> body = co_await exchange.ReadBody(kMaxPolicyBodyBytes);
+    if (!body.ok()) {
+      counters_.request_bodies_rejected.fetch_add(1, std::memory_order_relaxed);
+      const ErrorCode code = body.error().code;
+      const int status = code == ErrorCode::kResourceExhausted ? 413
+                         : code == ErrorCode::kDeadlineExceeded ? 408
+                                                                : 400;
+      const std::string_view message =
+          status == 413 ? "The request body is larger than 4 MiB, the most that a policy reads"
+          : status == 408 ? "The request body did not arrive in time"
+                          : "The request body cannot be read";
+      co_await Respond(exchange, JsonError(status, message, version));
+      co_return;
+    }
+    context.request.body = std::move(body).value();
+    body_buffered = true;
+  }
   static constexpr policy::Section kRequestSections[] = {policy::Section::kInbound,
                                                          policy::Section::kBackend};
   for (policy::Section section : kRequestSections) {
@@ -267,11 +291,16 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
   // A request that carries a connection token may be sent once more if the backend rejects it.
   std::string sent_authorization;
   std::optional<http::RequestHeader> replay;
+  const std::string* replacement_body =
+      context.request_body_set || body_buffered ? &context.request.body : nullptr;
   if (!authorizations.empty()) {
     sent_authorization = std::string(upstream_header[bhttp::field::authorization]);
-    if (IsReplayable(upstream_header.method(), exchange.HasUnreadBody())) replay = upstream_header;
+    const bool has_body = exchange.HasUnreadBody() ||
+                          (replacement_body != nullptr && !replacement_body->empty());
+    if (IsReplayable(upstream_header.method(), has_body)) replay = upstream_header;
   }
-  auto proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header));
+  auto proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header),
+                                                  replacement_body);
   if (proxied.ok() && proxied->status() == 401 && !authorizations.empty()) {
     proxied = co_await HandleRejectedToken(exchange, upstreams_, upstream, *services_.tokens,
                                            authorizations, std::move(sent_authorization),
@@ -315,12 +344,33 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     for (const auto& field : response_header) {
       context.response.headers.Append(field.name_string(), std::string(field.value()));
     }
+    // An outbound policy that reads context.Response.Body gets the whole backend body, which
+    // the caller then receives from the context.
+    bool body_read = false;
+    if (pipeline->reads_response_body()) {
+      Result<std::string> body =
+          co_await upstreams_.ReadResponseBody(std::move(*proxied), kMaxPolicyBodyBytes);
+      if (!body.ok()) {
+        counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
+        spdlog::warn("backend response body not read request_id={} api={} operation={}: {}",
+                     exchange.info().request_id, api.resource.id, route.operation->resource.id,
+                     body.error().message);
+        const bool too_large = body.error().code == ErrorCode::kResourceExhausted;
+        const std::string_view message =
+            too_large ? "The backend response is larger than 4 MiB, the most that a policy reads"
+                      : "The backend response could not be read";
+        co_await Respond(exchange, JsonError(502, message, version));
+        co_return;
+      }
+      context.response.body = std::move(body).value();
+      body_read = true;
+    }
     auto outcome =
         co_await policy::Execute(*pipeline, policy::Section::kOutbound, context, authorizations);
     // NOTE: a body that set-body gave the response replaces the backend's, whose connection is
     // then closed instead of returned to the pool.
     if ((outcome == policy::ExecutionOutcome::kRespond && context.response_ready) ||
-        context.response_body_set) {
+        context.response_body_set || body_read) {
       counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
       co_await Respond(exchange, ResponseFromContext(context, version));
       co_return;

@@ -37,6 +37,8 @@ struct GatewayCounters {
   std::atomic<uint64_t> backend_failures{0};
   // Caller JWTs removed from the Authorization header sent to the backend.
   std::atomic<uint64_t> caller_tokens_removed{0};
+  // Request bodies that a policy needed but that were too large or could not be read.
+  std::atomic<uint64_t> request_bodies_rejected{0};
 };
 
 class Gateway {
@@ -56,6 +58,9 @@ class Gateway {
   const GatewayCounters& counters() const { return counters_; }
   const RejectedTokenCounters& rejected_token_counters() const { return rejected_tokens_; }
   const AuthorizationCounters& authorization_counters() const { return authorization_.counters(); }
+  const ManagedIdentityCounters& managed_identity_counters() const {
+    return authorization_.managed_identity_counters();
+  }
 
  private:
   // The API and operation a request was routed to; both stay empty for a request no operation

@@ -76,7 +76,7 @@ std::string SerializeHeader(const bhttp::response_header<>& header) {
 }
 
 void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
-                          const Upstream& upstream) {
+                          const Upstream& upstream, const std::string* replacement_body) {
   const std::string original_host(exchange.header()[bhttp::field::host]);
   RemoveHopByHopFields(header);
   // The proxy responds to "Expect: 100-continue" itself (SendContinueIfExpected), so the backend
@@ -95,7 +95,14 @@ void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
 
   header.version(11);
   const RequestParser& in = exchange.parser();
-  if (in.chunked()) {
+  if (replacement_body != nullptr) {
+    // RFC 9112 §6.2: a body of known length is framed by Content-Length.
+    header.erase(bhttp::field::transfer_encoding);
+    const bool had_body = in.chunked() || in.content_length().value_or(0) > 0;
+    if (!replacement_body->empty() || had_body) {
+      header.set(bhttp::field::content_length, std::to_string(replacement_body->size()));
+    }
+  } else if (in.chunked()) {
     header.set(bhttp::field::transfer_encoding, "chunked");
   } else if (auto length = in.content_length(); length && *length > 0) {
     header.set(bhttp::field::content_length, std::to_string(*length));
@@ -147,15 +154,35 @@ asio::awaitable<ForwardOutcome> ReadResponseHeader(Stream& stream, Connection& c
   }
 }
 
-// Sends the header and body of one forwarded request on `stream` and reads the final response
-// header.
+// Sends the header of `out` and `body` after it in one write.
 template <typename Stream>
-asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connection,
-                                            ServerExchange& exchange,
-                                            bhttp::request<bhttp::buffer_body>& out,
-                                            const Upstream& upstream, size_t max_header_bytes,
-                                            bool reused) {
-  ForwardOutcome outcome;
+asio::awaitable<bool> WriteBufferedRequest(Stream& stream, Connection& connection,
+                                           bhttp::request<bhttp::buffer_body>& out,
+                                           const std::string& body, const Upstream& upstream,
+                                           bool reused, ForwardOutcome& outcome) {
+  // buffer_body takes a mutable pointer, but the serializer only reads through it.
+  out.body().data = const_cast<char*>(body.data());
+  out.body().size = body.size();
+  out.body().more = false;
+  bhttp::request_serializer<bhttp::buffer_body> serializer(out);
+  connection.Tcp().expires_after(upstream.io_timeout);
+  auto [write_ec, written] = co_await bhttp::async_write(stream, serializer, kNoThrow);
+  if (write_ec == bhttp::error::need_buffer) write_ec = {};
+  if (write_ec) {
+    outcome.retryable = reused && written == 0 && IsPeerClose(write_ec);
+    outcome.error = TransportError(write_ec, "sending the request to", upstream.origin.Authority());
+    co_return false;
+  }
+  co_return true;
+}
+
+// Sends the header of `out`, then streams the client's request body after it.
+template <typename Stream>
+asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connection,
+                                           ServerExchange& exchange,
+                                           bhttp::request<bhttp::buffer_body>& out,
+                                           const Upstream& upstream, bool reused,
+                                           ForwardOutcome& outcome) {
   const std::string authority = upstream.origin.Authority();
   RequestParser& in = exchange.parser();
   std::vector<char>& buffer = exchange.relay_buffer();
@@ -172,23 +199,22 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
     if (write_ec) {
       outcome.retryable = reused && IsPeerClose(write_ec);
       outcome.error = TransportError(write_ec, "sending the request to", authority);
-      co_return outcome;
+      co_return false;
     }
-    co_return co_await ReadResponseHeader(stream, connection, out.method(), authority,
-                                          upstream, max_header_bytes, reused);
+    co_return true;
   }
   bhttp::request_serializer<bhttp::buffer_body> serializer(out);
   auto [header_ec, header_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
   if (header_ec) {
     outcome.retryable = reused && IsPeerClose(header_ec);
     outcome.error = TransportError(header_ec, "sending the request to", authority);
-    co_return outcome;
+    co_return false;
   }
 
   if (!in.is_done()) {
     if (Status sent = co_await exchange.SendContinueIfExpected(); !sent.ok()) {
       outcome.error = std::move(sent).take_error();
-      co_return outcome;
+      co_return false;
     }
   }
   // Each read takes what the client has sent so far, so the backend receives the body as it
@@ -206,7 +232,7 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
                           ? MakeError(ErrorCode::kInvalidArgument,
                                       fmt::format("malformed request body: {}", read_ec.message()))
                           : TransportError(read_ec, "reading the request body from", "the client");
-      co_return outcome;
+      co_return false;
     }
     const size_t filled = buffer.size() - chunk.size;
     if (filled == 0) continue;
@@ -219,7 +245,7 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
     if (write_ec == bhttp::error::need_buffer) write_ec = {};
     if (write_ec) {
       outcome.error = TransportError(write_ec, "sending the request body to", authority);
-      co_return outcome;
+      co_return false;
     }
   }
   if (!serializer.is_done()) {
@@ -230,10 +256,33 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
     auto [end_ec, written] = co_await bhttp::async_write(stream, serializer, kNoThrow);
     if (end_ec) {
       outcome.error = TransportError(end_ec, "sending the request body to", authority);
-      co_return outcome;
+      co_return false;
     }
   }
 
+  co_return true;
+}
+
+// Sends one forwarded request on `stream`, with `replacement_body` in place of the client's body
+// when it is not null, and reads the final response header.
+template <typename Stream>
+asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connection,
+                                            ServerExchange& exchange,
+                                            bhttp::request<bhttp::buffer_body>& out,
+                                            const std::string* replacement_body,
+                                            const Upstream& upstream, size_t max_header_bytes,
+                                            bool reused) {
+  ForwardOutcome outcome;
+  const std::string authority = upstream.origin.Authority();
+  bool sent = false;
+  if (replacement_body != nullptr) {
+    sent = co_await WriteBufferedRequest(stream, connection, out, *replacement_body, upstream,
+                                         reused, outcome);
+  } else {
+    sent = co_await WriteStreamedRequest(stream, connection, exchange, out, upstream, reused,
+                                         outcome);
+  }
+  if (!sent) co_return outcome;
   co_return co_await ReadResponseHeader(stream, connection, out.method(), authority, upstream,
                                         max_header_bytes, reused);
 }
@@ -251,10 +300,10 @@ Result<std::unique_ptr<UpstreamPool>> UpstreamPool::Create(UpstreamOptions optio
 UpstreamPool::UpstreamPool(UpstreamOptions options, std::shared_ptr<asio::ssl::context> tls)
     : options_(std::move(options)), tls_(std::move(tls)), pool_(options_.pool) {}
 
-asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(ServerExchange& exchange,
-                                                                     const Upstream& upstream,
-                                                                     RequestHeader header) {
-  PrepareRequestHeader(header, exchange, upstream);
+asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
+    ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
+    const std::string* replacement_body) {
+  PrepareRequestHeader(header, exchange, upstream, replacement_body);
   if (exchange.relay_buffer().size() < options_.relay_buffer_bytes) {
     exchange.relay_buffer().resize(options_.relay_buffer_bytes);
   }
@@ -266,7 +315,7 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(ServerExcha
 
   // A second attempt is made only when nothing of the body was consumed from the client.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const bool body_pending = !exchange.parser().is_done();
+    const bool body_pending = replacement_body == nullptr && !exchange.parser().is_done();
     std::unique_ptr<Connection> connection = pool_.Acquire(context, key);
     const bool reused = connection != nullptr;
     if (!reused) {
@@ -278,7 +327,7 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(ServerExcha
     }
 
     ForwardOutcome outcome = co_await connection->Visit([&](auto& stream) {
-      return ForwardOnce(stream, *connection, exchange, out, upstream,
+      return ForwardOnce(stream, *connection, exchange, out, replacement_body, upstream,
                          options_.max_response_header_bytes, reused);
     });
     if (outcome.error) {
@@ -432,6 +481,47 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     pool_.Release(*upstream.context_, upstream.pool_key_, std::move(upstream.connection_));
   }
   co_return OkStatus();
+}
+
+asio::awaitable<Result<std::string>> UpstreamPool::ReadResponseBody(UpstreamResponse&& response,
+                                                                    size_t max_bytes) {
+  UpstreamResponse upstream = std::move(response);
+  Parser& in = *upstream.parser_;
+  Connection& connection = *upstream.connection_;
+  std::string body;
+  if (auto length = in.content_length(); length && *length > max_bytes) {
+    co_return MakeError(ErrorCode::kResourceExhausted,
+                        fmt::format("the response body of {} bytes is larger than {} bytes",
+                                    *length, max_bytes));
+  }
+  std::vector<char> buffer(options_.relay_buffer_bytes);
+  while (!in.is_done()) {
+    auto& chunk = in.get().body();
+    chunk.data = buffer.data();
+    chunk.size = buffer.size();
+    connection.Tcp().expires_after(upstream.io_timeout_);
+    auto [read_ec, read] = co_await connection.Visit([&](auto& stream) {
+      return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
+    });
+    if (read_ec == bhttp::error::need_buffer) read_ec = {};
+    if (read_ec) {
+      co_return IsHttpSyntaxError(read_ec)
+          ? MakeError(ErrorCode::kBadGateway,
+                      fmt::format("malformed response body from backend: {}", read_ec.message()))
+          : TransportError(read_ec, "reading the response body from", "backend");
+    }
+    const size_t filled = buffer.size() - chunk.size;
+    if (body.size() + filled > max_bytes) {
+      co_return MakeError(ErrorCode::kResourceExhausted,
+                          fmt::format("the response body is larger than {} bytes", max_bytes));
+    }
+    body.append(buffer.data(), filled);
+  }
+  if (in.keep_alive()) {
+    connection.Tcp().expires_never();
+    pool_.Release(*upstream.context_, upstream.pool_key_, std::move(upstream.connection_));
+  }
+  co_return body;
 }
 
 }  // namespace credgate::http

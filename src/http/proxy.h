@@ -92,9 +92,14 @@ class UpstreamPool {
   // kInvalidArgument for a malformed request body from the client. Messages name the backend
   // authority and may be logged, but should not be sent to the client. A request without a body
   // is sent once more on a new connection when a pooled connection turns out to be closed.
-  boost::asio::awaitable<Result<UpstreamResponse>> ProxyRequest(ServerExchange& exchange,
-                                                                const Upstream& upstream,
-                                                                RequestHeader header);
+  //
+  // With `replacement_body` that body is sent, with its Content-Length, in place of the client's.
+  // The client's body then stays unread, so the client connection closes after the response
+  // unless the caller read the body. Such a request may be sent twice, like one without a body.
+  // The string must outlive the call.
+  boost::asio::awaitable<Result<UpstreamResponse>> ProxyRequest(
+      ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
+      const std::string* replacement_body = nullptr);
 
   // Sends `header` to the client with its hop-by-hop fields removed and the framing of the
   // backend body, then streams the body. The backend connection returns to the pool when both
@@ -103,6 +108,13 @@ class UpstreamPool {
   // Errors: kUnavailable or kDeadlineExceeded for either side, kBadGateway for a malformed body.
   boost::asio::awaitable<Status> RelayResponse(ServerExchange& exchange,
                                                UpstreamResponse&& response, ResponseHeader header);
+
+  // Reads the whole body of `response`, for an outbound policy that reads it, instead of
+  // relaying it. The backend connection returns to the pool when the backend allows keep-alive.
+  // Errors: kResourceExhausted when the body is larger than `max_bytes`, kUnavailable or
+  // kDeadlineExceeded when reading fails, kBadGateway for a malformed body.
+  boost::asio::awaitable<Result<std::string>> ReadResponseBody(UpstreamResponse&& response,
+                                                               size_t max_bytes);
 
   uint64_t ConnectionsOpened() const { return connections_opened_.load(); }
   size_t IdleConnections() const { return pool_.IdleCount(); }

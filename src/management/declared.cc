@@ -68,6 +68,13 @@ bool MatchesStored(const runtime::Snapshot& snapshot, const ResourcePath& path,
       auto declared = ParseOperation(path.first, path.second, body);
       return declared.ok() && RenderOperation(stored->resource) == RenderOperation(*declared);
     }
+    case ResourceKind::kPolicyFragment: {
+      auto stored = snapshot.policy_fragments.find(path.first);
+      if (stored == snapshot.policy_fragments.end()) return false;
+      auto declared = ParsePolicyFragment(path.first, body);
+      return declared.ok() &&
+             RenderPolicyFragment(*stored->second) == RenderPolicyFragment(*declared);
+    }
     case ResourceKind::kGlobalPolicy:
       return SamePolicy(snapshot.global_policy, body);
     case ResourceKind::kApiPolicy: {

@@ -58,6 +58,8 @@ class Handlers {
   boost::asio::awaitable<Result<boost::json::value>> PutPolicy(const ResourcePath& path,
                                                               const boost::json::object& body,
                                                               int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutPolicyFragment(
+      const ResourcePath& path, const boost::json::object& body, int& status);
 
   runtime::Services& services_;
 };

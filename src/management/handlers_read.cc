@@ -56,6 +56,11 @@ Result<json::value> Handlers::List(const ResourcePath& path) {
       }
       break;
     }
+    case ResourceKind::kPolicyFragments:
+      for (const auto& [id, fragment] : snapshot->policy_fragments) {
+        items.push_back(RenderPolicyFragment(*fragment));
+      }
+      break;
     case ResourceKind::kTrustedIssuers:
       for (const auto& [id, issuer] : snapshot->trusted_issuers) {
         items.push_back(RenderTrustedIssuer(issuer));
@@ -138,6 +143,13 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       const credentials::CatalogueEntry* entry = credentials::BuiltinCatalogue().Find(path.first);
       if (entry == nullptr) return NotFound("identity provider '" + path.first + "'");
       return json::value(RenderIdentityProvider(*entry));
+    }
+    case ResourceKind::kPolicyFragment: {
+      auto it = snapshot->policy_fragments.find(path.first);
+      if (it == snapshot->policy_fragments.end()) {
+        return NotFound("policy fragment '" + path.first + "'");
+      }
+      return json::value(RenderPolicyFragment(*it->second));
     }
     case ResourceKind::kGlobalPolicy:
       if (!snapshot->global_policy) return NotFound("global policy");

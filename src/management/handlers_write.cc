@@ -11,6 +11,7 @@
 #include "management/handlers.h"
 #include "management/persistence.h"
 #include "management/pipelines.h"
+#include "management/policy_fragments.h"
 #include "management/resources.h"
 #include "management/token_persistence.h"
 #include "store/async_store.h"
@@ -102,6 +103,8 @@ awaitable<Result<json::value>> Handlers::Put(const ResourcePath& path, const std
     case ResourceKind::kApiPolicy:
     case ResourceKind::kOperationPolicy:
       co_return co_await PutPolicy(path, *parsed, status);
+    case ResourceKind::kPolicyFragment:
+      co_return co_await PutPolicyFragment(path, *parsed, status);
     default:
       co_return MakeError(ErrorCode::kMethodNotAllowed, "PUT is not supported on this resource",
                           "MethodNotAllowed");
@@ -382,10 +385,9 @@ awaitable<Result<json::value>> Handlers::PutPolicy(const ResourcePath& path,
   PolicyLevel level = path.kind == ResourceKind::kGlobalPolicy ? PolicyLevel::kGlobal
                       : path.kind == ResourceKind::kApiPolicy  ? PolicyLevel::kApi
                                                                : PolicyLevel::kOperation;
-  auto document = CompileDocument(resource->xml, level);
-  if (!document.ok()) co_return document.error();
-
   auto snapshot = services_.config->Current();
+  auto document = CompileDocument(resource->xml, level, *snapshot);
+  if (!document.ok()) co_return document.error();
   if (level != PolicyLevel::kGlobal && !snapshot->apis.contains(path.first)) {
     co_return NotFound("API '" + path.first + "'");
   }
@@ -404,9 +406,31 @@ awaitable<Result<json::value>> Handlers::PutPolicy(const ResourcePath& path,
 
   int ignored = 0;
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
-    return SetPolicy(next, path, *resource, *document, ignored);
+    // A fragment may have changed since the compile above, so compile against `next`.
+    auto current = CompileDocument(resource->xml, level, next);
+    if (!current.ok()) return Status(current.error());
+    return SetPolicy(next, path, *resource, *current, ignored);
   }));
   co_return json::value(RenderPolicy("/" + key, *resource));
+}
+
+awaitable<Result<json::value>> Handlers::PutPolicyFragment(const ResourcePath& path,
+                                                          const json::object& body, int& status) {
+  auto resource = ParsePolicyFragment(path.first, body);
+  if (!resource.ok()) co_return resource.error();
+  auto snapshot = services_.config->Current();
+  CREDGATE_CO_RETURN_IF_ERROR(CheckPolicyFragment(*snapshot, *resource));
+
+  const std::string key = StoreKey(path);
+  store::ResourceRecord record{"policyFragment", key, "",
+                               json::serialize(RenderPolicyFragment(*resource)), 0, 0};
+  auto saved = co_await PutRecord(*services_.store, std::move(record));
+  if (!saved.ok()) co_return saved.error();
+
+  CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
+    return SetPolicyFragment(next, *resource, status);
+  }));
+  co_return json::value(RenderPolicyFragment(*resource));
 }
 
 awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& status) {
@@ -423,6 +447,17 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
     CREDGATE_CO_RETURN_IF_ERROR(CheckParentExists(*snapshot, path));
     status = 204;
     co_return json::value(nullptr);
+  }
+  if (path.kind == ResourceKind::kPolicyFragment) {
+    std::vector<std::string> users = PolicyFragmentUsers(*snapshot, path.first);
+    if (!users.empty()) {
+      std::string names;
+      for (const std::string& user : users) names += (names.empty() ? "" : ", ") + user;
+      co_return MakeError(ErrorCode::kConflict,
+                          "policy fragment '" + path.first + "' is included by " + names +
+                              ": remove its <include-fragment> from them first",
+                          "Conflict");
+    }
   }
   auto delete_tree = [key](store::Store& s) { return s.DeleteTree(key); };
   auto deleted = co_await services_.store->Run(std::move(delete_tree));

@@ -13,6 +13,7 @@
 #include "http/url.h"
 #include "identity/validator.h"
 #include "management/pipelines.h"
+#include "management/policy_fragments.h"
 #include "management/resource_fields.h"
 
 namespace credgate::management {
@@ -23,9 +24,9 @@ namespace {
 
 // Load order: a resource's parent must be in the snapshot before the resource itself.
 int KindRank(std::string_view kind) {
-  static constexpr std::string_view kOrder[] = {"trustedIssuer", "provider",  "connection",
-                                                "accessPolicy",  "connectionState",
-                                                "api",           "operation", "policy"};
+  static constexpr std::string_view kOrder[] = {
+      "trustedIssuer", "provider",  "connection",     "accessPolicy", "connectionState",
+      "api",           "operation", "policyFragment", "policy"};
   auto it = std::find(std::begin(kOrder), std::end(kOrder), kind);
   return static_cast<int>(it - std::begin(kOrder));
 }
@@ -195,28 +196,38 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
     PolicyLevel level = path->kind == ResourceKind::kGlobalPolicy ? PolicyLevel::kGlobal
                         : path->kind == ResourceKind::kApiPolicy  ? PolicyLevel::kApi
                                                                   : PolicyLevel::kOperation;
-    auto document = CompileDocument(resource->xml, level);
+    auto document = CompileDocument(resource->xml, level, next);
     if (!document.ok()) return document.error();
     return SetPolicy(next, *path, *resource, *document, status);
+  }
+  if (record.kind == "policyFragment") {
+    auto resource = ParsePolicyFragment(path->first, *body);
+    if (!resource.ok()) return resource.error();
+    // Fragments load before policies, so at start this recompiles nothing. A fragment that
+    // another gateway changed recompiles the policies that include it here.
+    return SetPolicyFragment(next, *resource, status);
   }
   return MakeError(ErrorCode::kInvalidArgument, "unknown record kind '" + record.kind + "'");
 }
 
-// Applies a record to `next`. When an api, operation or policy record fails part way, restores
-// the APIs and the global policy as they were, so that a skipped record changes nothing.
+// Applies a record to `next`. When an api, operation, policy or policyFragment record fails part
+// way, restores the APIs, the global policy and the fragments as they were, so that a skipped
+// record changes nothing.
 Status ApplyRecordOrRestore(const store::ResourceRecord& record, runtime::Services& services,
                             runtime::Snapshot& next) {
-  const bool touches_apis =
-      record.kind == "api" || record.kind == "operation" || record.kind == "policy";
+  const bool touches_apis = record.kind == "api" || record.kind == "operation" ||
+                            record.kind == "policy" || record.kind == "policyFragment";
   if (!touches_apis) return ApplyRecordTo(record, services, next);
   auto apis = next.apis;
   auto global_policy = next.global_policy;
   auto global_document = next.global_document;
+  auto policy_fragments = next.policy_fragments;
   Status status = ApplyRecordTo(record, services, next);
   if (!status.ok()) {
     next.apis = std::move(apis);
     next.global_policy = std::move(global_policy);
     next.global_document = std::move(global_document);
+    next.policy_fragments = std::move(policy_fragments);
   }
   return status;
 }
@@ -426,6 +437,10 @@ Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
       api_it->second = std::move(api);
       return OkStatus();
     }
+    case ResourceKind::kPolicyFragment:
+      // A DELETE is refused while a policy includes the fragment, so no document changes here.
+      snapshot.policy_fragments.erase(path.first);
+      return OkStatus();
     case ResourceKind::kGlobalPolicy:
       snapshot.global_policy.reset();
       snapshot.global_document.reset();

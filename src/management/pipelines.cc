@@ -1,16 +1,22 @@
 #include "management/pipelines.h"
 
+#include "management/policy_fragments.h"
 #include "policy/document.h"
 #include "policy/pipeline.h"
 
 namespace credgate::management {
 
-Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(std::string_view xml,
-                                                                        PolicyLevel level) {
+Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
+    std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot) {
+  return CompileDocument(xml, level, FragmentsOf(snapshot));
+}
+
+Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
+    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments) {
   policy::PolicyScope scope = level == PolicyLevel::kGlobal ? policy::PolicyScope::kGlobal
                               : level == PolicyLevel::kApi  ? policy::PolicyScope::kApi
                                                             : policy::PolicyScope::kOperation;
-  auto document = policy::CompilePolicyDocument(xml, scope);
+  auto document = policy::CompilePolicyDocument(xml, scope, fragments);
   if (!document.ok()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "the policy document is invalid: " + document.error().message,

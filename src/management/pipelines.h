@@ -7,15 +7,20 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "policy/fragment.h"
 #include "runtime/state.h"
 
 namespace credgate::management {
 
 enum class PolicyLevel { kGlobal, kApi, kOperation };
 
-// Compiles `xml`. Errors are kInvalidArgument with the line, column and statement named.
-Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(std::string_view xml,
-                                                                        PolicyLevel level);
+// Compiles `xml`, including the policy fragments of `snapshot`. Errors are kInvalidArgument with
+// the line, column and statement named.
+Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
+    std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot);
+// Same, with the fragments that `fragments` returns.
+Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
+    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments);
 
 // Recomposes the pipelines of every operation of `api_id`, or of all APIs when `api_id` is
 // empty, in `snapshot`. Fails without changing `snapshot` when a composition fails.

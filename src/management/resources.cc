@@ -224,6 +224,35 @@ Result<PolicyResource> ParsePolicy(const json::object& body) {
   return PolicyResource{*value};
 }
 
+Result<PolicyFragmentResource> ParsePolicyFragment(std::string_view id,
+                                                   const json::object& body) {
+  CREDGATE_RETURN_IF_ERROR(ValidateResourceName(id, "policy fragment"));
+  auto properties = Properties(body);
+  if (!properties.ok()) return properties.error();
+  const json::object& p = **properties;
+  PolicyFragmentResource fragment;
+  fragment.id = std::string(id);
+  auto format = OptionalString(p, "format", "properties.format");
+  if (!format.ok()) return format.error();
+  if (!format->empty() && *format != "rawxml" && *format != "xml") {
+    return Invalid("unsupported 'properties.format' '" + *format + "': use 'rawxml' or 'xml'");
+  }
+  if (!format->empty()) fragment.format = *format;
+  auto value = RequiredString(p, "value", "properties.value");
+  if (!value.ok()) return value.error();
+  if (value->size() > kMaxPolicyBytes) {
+    return Invalid("'properties.value' is larger than 256 KiB");
+  }
+  fragment.xml = std::move(*value);
+  auto description = OptionalString(p, "description", "properties.description");
+  if (!description.ok()) return description.error();
+  if (description->size() > 1000) {
+    return Invalid("'properties.description' is longer than 1000 characters");
+  }
+  fragment.description = std::move(*description);
+  return fragment;
+}
+
 json::object RenderTrustedIssuer(const TrustedIssuerResource& issuer) {
   json::object claims;
   claims["objectId"] = issuer.object_id_claim;
@@ -277,6 +306,15 @@ json::object RenderPolicy(std::string_view resource_path, const PolicyResource& 
   p["value"] = policy.xml;
   return Envelope(resource_path, "policy", "Microsoft.ApiManagement/service/policies",
                   std::move(p));
+}
+
+json::object RenderPolicyFragment(const PolicyFragmentResource& fragment) {
+  json::object p;
+  p["format"] = fragment.format;
+  p["value"] = fragment.xml;
+  p["description"] = fragment.description;
+  return Envelope("/policyFragments/" + fragment.id, fragment.id,
+                  "Microsoft.ApiManagement/service/policyFragments", std::move(p));
 }
 
 }  // namespace credgate::management

@@ -92,6 +92,14 @@ struct PolicyResource {
   std::string xml;
 };
 
+// A policy fragment (ARM type Microsoft.ApiManagement/service/policyFragments).
+struct PolicyFragmentResource {
+  std::string id;
+  std::string format = "xml";  // "xml" or "rawxml", as the PUT body set it.
+  std::string xml;             // properties.value, a <fragment> document.
+  std::string description;
+};
+
 Result<TrustedIssuerResource> ParseTrustedIssuer(std::string_view id,
                                                  const boost::json::object& body);
 Result<ProviderResource> ParseProvider(std::string_view id, const boost::json::object& body);
@@ -104,6 +112,9 @@ Result<ApiResource> ParseApi(std::string_view id, const boost::json::object& bod
 Result<OperationResource> ParseOperation(std::string_view api_id, std::string_view id,
                                          const boost::json::object& body);
 Result<PolicyResource> ParsePolicy(const boost::json::object& body);
+// Checks the name, the format and the size; the caller compiles the XML.
+Result<PolicyFragmentResource> ParsePolicyFragment(std::string_view id,
+                                                   const boost::json::object& body);
 
 // Read-only state of a connection, shown by GET.
 struct ConnectionState {
@@ -120,6 +131,7 @@ boost::json::object RenderAccessPolicy(const AccessPolicyResource& policy);
 boost::json::object RenderApi(const ApiResource& api);
 boost::json::object RenderOperation(const OperationResource& operation);
 boost::json::object RenderPolicy(std::string_view resource_path, const PolicyResource& policy);
+boost::json::object RenderPolicyFragment(const PolicyFragmentResource& fragment);
 
 // Returns the catalogue entry of the provider's identityProvider. Errors: kInvalidArgument
 // listing the catalogue's ids.

@@ -90,6 +90,11 @@ Result<ResourcePath> ParseResourcePath(std::string_view path) {
     if (n == 2 && s[1] == "policy") return ResourcePath{ResourceKind::kGlobalPolicy, "", "", ""};
     return not_found();
   }
+  if (s[0] == "policyFragments") {
+    if (n == 1) return ResourcePath{ResourceKind::kPolicyFragments, "", "", ""};
+    if (n == 2) return ResourcePath{ResourceKind::kPolicyFragment, str(1), "", ""};
+    return not_found();
+  }
   if (s[0] == "apis") {
     if (n == 1) return ResourcePath{ResourceKind::kApis, "", "", ""};
     if (n == 2) return ResourcePath{ResourceKind::kApi, str(1), "", ""};
@@ -144,6 +149,10 @@ std::string StoreKey(const ResourcePath& path) {
       return "apis/" + path.first + "/operations/" + path.second + "/policies/policy";
     case ResourceKind::kGlobalPolicy:
       return "policies/policy";
+    case ResourceKind::kPolicyFragments:
+      return "policyFragments";
+    case ResourceKind::kPolicyFragment:
+      return "policyFragments/" + path.first;
     case ResourceKind::kIdentityProviders:
       return "identityProviders";
     case ResourceKind::kIdentityProvider:

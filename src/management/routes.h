@@ -31,13 +31,15 @@ enum class ResourceKind {
   kApiPolicy,             // /apis/{api}/policies/policy
   kOperationPolicy,       // /apis/{api}/operations/{op}/policies/policy
   kGlobalPolicy,          // /policies/policy
+  kPolicyFragments,       // /policyFragments
+  kPolicyFragment,        // /policyFragments/{id}
   kIdentityProviders,     // /identityProviders (the provider catalogue, read-only)
   kIdentityProvider,      // /identityProviders/{id}
 };
 
 struct ResourcePath {
   ResourceKind kind;
-  std::string first;   // Provider, issuer, API or identity provider id.
+  std::string first;   // Provider, issuer, API, policy fragment or identity provider id.
   std::string second;  // Connection or operation id.
   std::string third;   // Access policy id.
 };

@@ -122,6 +122,10 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
                                           RenderOperation(operation->resource), none));
     }
   }
+  for (const auto& [id, fragment] : snapshot.policy_fragments) {
+    CREDGATE_RETURN_IF_ERROR(
+        writer.Add("/policyFragments/" + id, RenderPolicyFragment(*fragment), none));
+  }
   if (snapshot.global_policy) {
     CREDGATE_RETURN_IF_ERROR(writer.Add(
         "/policies/policy", RenderPolicy("/policies/policy", *snapshot.global_policy), none));

@@ -51,12 +51,14 @@ int ApplyRank(ResourceKind kind) {
       return 4;
     case ResourceKind::kOperation:
       return 5;
-    case ResourceKind::kGlobalPolicy:
+    case ResourceKind::kPolicyFragment:
       return 6;
-    case ResourceKind::kApiPolicy:
+    case ResourceKind::kGlobalPolicy:
       return 7;
-    case ResourceKind::kOperationPolicy:
+    case ResourceKind::kApiPolicy:
       return 8;
+    case ResourceKind::kOperationPolicy:
+      return 9;
     default:
       return -1;
   }
@@ -120,6 +122,8 @@ bool Exists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
       auto it = snapshot.apis.find(path.first);
       return it != snapshot.apis.end() && it->second->operations.contains(path.second);
     }
+    case ResourceKind::kPolicyFragment:
+      return snapshot.policy_fragments.contains(path.first);
     case ResourceKind::kGlobalPolicy:
       return snapshot.global_policy.has_value();
     case ResourceKind::kApiPolicy: {
@@ -168,6 +172,8 @@ class Validator {
         operations_.insert(path.first + "/" + path.second);
         return StatusOf(runtime::ParseUrlTemplate(operation->url_template));
       }
+      case ResourceKind::kPolicyFragment:
+        return CheckPolicyFragment(path, body);
       case ResourceKind::kGlobalPolicy:
       case ResourceKind::kApiPolicy:
       case ResourceKind::kOperationPolicy:
@@ -262,7 +268,27 @@ class Validator {
     if (!resource.ok()) return resource.error();
     // NOTE: only the document itself is compiled here. Composing it with the levels above it
     // (<base/>) happens when it is applied, so a composition error stops the import there.
-    return StatusOf(CompileDocument(resource->xml, level));
+    return StatusOf(CompileDocument(resource->xml, level, Fragments()));
+  }
+
+  // Compiles a fragment against the document's fragments and the stored ones. Fragments apply
+  // before policies, so a policy of the document can include a fragment of the document.
+  // NOTE: a stored policy that includes a replaced fragment is recompiled only when the import
+  // applies it, so an error there stops the import part way.
+  Status CheckPolicyFragment(const ResourcePath& path, const json::object& body) {
+    auto resource = ParsePolicyFragment(path.first, body);
+    if (!resource.ok()) return resource.error();
+    fragments_[path.first] = resource->xml;
+    return StatusOf(policy::CompilePolicyFragment(path.first, resource->xml, Fragments()));
+  }
+
+  policy::FragmentLookup Fragments() const {
+    return [this](std::string_view id) -> std::optional<std::string> {
+      if (auto it = fragments_.find(std::string(id)); it != fragments_.end()) return it->second;
+      auto stored = current_.policy_fragments.find(std::string(id));
+      if (stored == current_.policy_fragments.end()) return std::nullopt;
+      return stored->second->xml;
+    };
   }
 
   bool HasStoredConnections(const std::string& provider_id) const {
@@ -282,6 +308,7 @@ class Validator {
   std::set<std::string> apis_;
   std::set<std::string> operations_;
   std::map<std::string, std::string> api_paths_;  // API path → API id.
+  std::map<std::string, std::string> fragments_;  // Fragment id → XML, from the document.
 };
 
 // Reads one entry of "resources": its path, its body with the sealed secrets put in, and a

@@ -6,19 +6,38 @@
 #include <initializer_list>
 #include <optional>
 #include <pugixml.hpp>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/result.h"
+#include "policy/fragment.h"
 #include "policy/statement.h"
 #include "policy/xml_source.h"
 
 namespace credgate::policy::internal {
 
+// The policy fragments that <include-fragment> can include while one document compiles.
+struct FragmentContext {
+  const FragmentLookup* lookup = nullptr;  // Null: no fragments exist.
+  std::vector<std::string> stack;          // The fragments being compiled, outermost first.
+  std::set<std::string> included;          // Every fragment included so far.
+  bool reads_request_body = false;         // An included fragment's text names Request.Body.
+  bool reads_response_body = false;        // An included fragment's text names Response.Body.
+};
+
 struct CompileScope {
   const XmlSource& source;
   PolicyScope scope;
   Section section;
+  FragmentContext* fragments = nullptr;  // Null: <include-fragment> finds no fragment.
+  // The <choose>, <retry> and <limit-concurrency> blocks around the <include-fragment> whose
+  // fragment this source is, which count towards kMaxChooseNesting. 0 in a policy document.
+  size_t outer_blocks = 0;
+  // True when that <include-fragment> is inside <retry> or <limit-concurrency>, which may not
+  // contain <forward-request>.
+  bool inside_wrapper = false;
 };
 
 // Returns the allowed name closest to `name` by edit distance when it is close enough to be a

@@ -13,6 +13,26 @@ namespace {
 constexpr Section kSections[] = {Section::kInbound, Section::kBackend, Section::kOutbound,
                                  Section::kOnError};
 
+// Reports whether a statement of `statements`, or of a block inside one, is a send-request
+// that copies the current request and so its body.
+bool CopiesRequest(const StatementList& statements) {
+  for (const Statement& statement : statements) {
+    if (const auto* send = std::get_if<SendRequestSpec>(&statement.spec)) {
+      if (send->copy_mode) return true;
+    } else if (const auto* choose = std::get_if<ChooseSpec>(&statement.spec)) {
+      for (const WhenClause& clause : choose->when) {
+        if (CopiesRequest(clause.statements)) return true;
+      }
+      if (choose->otherwise && CopiesRequest(*choose->otherwise)) return true;
+    } else if (const auto* retry = std::get_if<RetrySpec>(&statement.spec)) {
+      if (CopiesRequest(retry->statements)) return true;
+    } else if (const auto* limit = std::get_if<LimitConcurrencySpec>(&statement.spec)) {
+      if (CopiesRequest(limit->statements)) return true;
+    }
+  }
+  return false;
+}
+
 Error FailAtOffset(const internal::XmlSource& source, size_t offset, const std::string& message) {
   internal::SourcePosition at = source.PositionOf(offset);
   return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
@@ -47,7 +67,8 @@ std::string_view SectionName(Section section) {
   return "inbound";
 }
 
-Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope) {
+Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope,
+                                               const FragmentLookup& fragments) {
   internal::XmlSource source(xml);
   pugi::xml_document document;
   // Comments and processing instructions are skipped by the default flags.
@@ -60,7 +81,7 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
 
   pugi::xml_node root = document.document_element();
   if (!root) return FailAtOffset(source, 0, "the document is empty; it needs a <policies> root");
-  internal::CompileScope root_scope{source, scope, Section::kInbound};
+  internal::CompileScope root_scope{source, scope, Section::kInbound, nullptr, 0, false};
   internal::ElementReader root_reader(root, root_scope);
   if (root_reader.name() != "policies") {
     return root_reader.Fail("the root element is <" + std::string(root_reader.name()) +
@@ -68,6 +89,8 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
   }
   CREDGATE_RETURN_IF_ERROR(root_reader.CheckAttributes({}));
 
+  internal::FragmentContext fragment_context;
+  if (fragments) fragment_context.lookup = &fragments;
   CompiledDocument compiled;
   compiled.scope = scope;
   for (pugi::xml_node child : root.children()) {
@@ -91,11 +114,21 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
                           ">; a document has each section at most once");
     }
     CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({}));
-    internal::CompileScope section_scope{source, scope, *section};
+    internal::CompileScope section_scope{source, scope, *section, &fragment_context, 0, false};
     auto statements = internal::CompileStatements(child, section_scope, "", /*allow_base=*/true);
     if (!statements.ok()) return statements.error();
     slot = std::move(statements).value();
   }
+  compiled.fragments = std::move(fragment_context.included);
+  // A text search finds Request.Body in every expression, at the cost of also finding it in a
+  // comment or a literal, which only makes the gateway read a body it did not need.
+  compiled.reads_request_body =
+      xml.find("Request.Body") != std::string_view::npos || fragment_context.reads_request_body;
+  for (const auto& section : compiled.sections) {
+    if (section && CopiesRequest(*section)) compiled.reads_request_body = true;
+  }
+  compiled.reads_response_body = xml.find("Response.Body") != std::string_view::npos ||
+                                 fragment_context.reads_response_body;
   return compiled;
 }
 

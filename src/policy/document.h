@@ -10,9 +10,12 @@
 #include <array>
 #include <cstddef>
 #include <optional>
+#include <set>
+#include <string>
 #include <string_view>
 
 #include "common/result.h"
+#include "policy/fragment.h"
 #include "policy/statement.h"
 
 namespace credgate::policy {
@@ -24,6 +27,15 @@ struct CompiledDocument {
   PolicyScope scope = PolicyScope::kGlobal;
   // nullopt for an absent section, which inherits the enclosing scope's section unchanged.
   std::array<std::optional<StatementList>, kSectionCount> sections;
+  // Every policy fragment that the document includes, directly or through another fragment.
+  std::set<std::string> fragments;
+  // Whether running the document may read the caller's request body: an expression of the
+  // document or of an included fragment names Request.Body, or a send-request copies the
+  // request. The gateway then reads the body before inbound.
+  bool reads_request_body = false;
+  // Whether an expression of the document or of an included fragment names Response.Body. The
+  // gateway then reads the backend's response body before outbound instead of streaming it.
+  bool reads_response_body = false;
 
   const std::optional<StatementList>& section(Section s) const {
     return sections[static_cast<size_t>(s)];
@@ -34,8 +46,11 @@ struct CompiledDocument {
 // "line L, column C: " for malformed XML, a root other than <policies>, an unknown or repeated
 // section, an unknown statement or attribute (with the closest valid name suggested), a statement
 // outside the sections that allow it, a missing required attribute, an invalid enum or number,
-// an invalid expression, <choose> nested deeper than kMaxChooseNesting, or <base/> in a
-// global-scope document or below a section.
-Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope);
+// an invalid expression, <choose> nested deeper than kMaxChooseNesting, <base/> in a
+// global-scope document or below a section, or an <include-fragment> whose fragment `fragments`
+// does not return, includes itself, or does not compile where it is included. An error inside a
+// fragment names the fragment and the line and column in it.
+Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope,
+                                               const FragmentLookup& fragments = nullptr);
 
 }  // namespace credgate::policy

@@ -129,7 +129,8 @@ Step Runner::ApplySetHeader(const Statement& statement, const SetHeaderSpec& spe
   return Step::kNext;
 }
 
-Step Runner::ApplySetStatus(const Statement& statement, const SetStatusSpec& spec) {
+Step Runner::ApplySetStatus(const Statement& statement, const SetStatusSpec& spec,
+                            ResponseState& target) {
   auto code = spec.code.Evaluate(context_);
   if (!code.ok()) return FailExpression(statement, code.error());
   int64_t status = 0;
@@ -145,26 +146,51 @@ Step Runner::ApplySetStatus(const Statement& statement, const SetStatusSpec& spe
   }
   auto reason = spec.reason.EvaluateString(context_);
   if (!reason.ok()) return FailExpression(statement, reason.error());
-  context_.response.status_code = static_cast<int>(status);
-  context_.response.reason = std::move(reason).value();
+  target.status_code = static_cast<int>(status);
+  target.reason = std::move(reason).value();
   return Step::kNext;
 }
 
 Step Runner::ApplyReturnResponse(const Statement& statement, const ReturnResponseSpec& spec) {
-  context_.response = ResponseState{};
+  // The children build a new response, and their expressions still read the current one, as
+  // on-error's <set-status code="@(context.Response.StatusCode)"/> does.
+  ResponseState built;
+  if (!spec.response_variable_name.empty()) {
+    // The children then change the response that the variable holds.
+    auto variable = context_.variables.find(spec.response_variable_name);
+    std::optional<ResponseParts> parts;
+    if (variable != context_.variables.end()) parts = ResponsePartsOf(variable->second);
+    if (!parts) {
+      return FailExpression(
+          statement, MakeError(ErrorCode::kInvalidArgument,
+                               "return-response: the variable '" + spec.response_variable_name +
+                                   "' does not hold a response from send-request"));
+    }
+    built.status_code = parts->status_code;
+    built.reason = std::move(parts->reason);
+    for (auto& [name, value] : parts->headers) {
+      // Content-Length and the framing are set for the body that is sent.
+      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        continue;
+      }
+      built.headers.Append(name, std::move(value));
+    }
+    built.body = std::move(parts->body);
+  }
   if (spec.status) {
-    Step step = ApplySetStatus(statement, *spec.status);
+    Step step = ApplySetStatus(statement, *spec.status, built);
     if (step != Step::kNext) return step;
   }
   for (const SetHeaderSpec& header : spec.headers) {
-    Step step = ApplySetHeader(statement, header, context_.response.headers);
+    Step step = ApplySetHeader(statement, header, built.headers);
     if (step != Step::kNext) return step;
   }
   if (spec.body) {
     auto body = spec.body->body.EvaluateString(context_);
     if (!body.ok()) return FailExpression(statement, body.error());
-    context_.response.body = std::move(body).value();
+    built.body = std::move(body).value();
   }
+  context_.response = std::move(built);
   context_.response_ready = true;
   return Step::kRespond;
 }
@@ -188,7 +214,7 @@ Step Runner::RunSync(const Statement& statement) {
     return Step::kNext;
   }
   if (const auto* spec = std::get_if<SetStatusSpec>(&statement.spec)) {
-    return ApplySetStatus(statement, *spec);
+    return ApplySetStatus(statement, *spec, context_.response);
   }
   if (const auto* spec = std::get_if<ChooseSpec>(&statement.spec)) {
     Step step;
@@ -245,6 +271,12 @@ boost::asio::awaitable<Step> Runner::RunAsync(const Statement& statement) {
   }
   if (const auto* spec = std::get_if<SendRequestSpec>(&statement.spec)) {
     co_return co_await RunSendRequest(statement, *spec);
+  }
+  if (const auto* spec = std::get_if<ManagedIdentitySpec>(&statement.spec)) {
+    const bool sets_header = spec->output_token_variable_name.empty();
+    Step step = co_await RunManagedIdentity(statement, *spec, context_.request.headers);
+    if (step == Step::kNext && sets_header) context_.authorization_set = true;
+    co_return step;
   }
   if (const auto* spec = std::get_if<RetrySpec>(&statement.spec)) {
     co_return co_await RunRetry(statement, *spec);
@@ -370,6 +402,13 @@ boost::asio::awaitable<Result<http::ClientResponse>> PolicyServices::SendRequest
 }
 
 boost::asio::awaitable<void> PolicyServices::SendOneWayRequest(http::ClientRequest) { co_return; }
+
+boost::asio::awaitable<Result<Secret>> PolicyServices::GetManagedIdentityToken(std::string) {
+  co_return MakeError(ErrorCode::kInternal,
+                      "the gateway has no managed identity token source; set "
+                      "managedIdentity.tokenProvider in the configuration",
+                      "ManagedIdentityNotConfigured");
+}
 
 TimePoint PolicyServices::Now() const { return std::chrono::system_clock::now(); }
 

@@ -13,6 +13,7 @@
 
 #include "common/clock.h"
 #include "common/result.h"
+#include "common/secret.h"
 #include "http/client.h"
 #include "identity/openid_config_cache.h"
 #include "policy/context.h"
@@ -60,6 +61,12 @@ class PolicyServices {
   // logged. Implementations must not let the send refer to per-request state. The default drops
   // the request.
   virtual boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request);
+
+  // authentication-managed-identity: returns an access token for `resource` (an app ID URI or
+  // a URL) issued to the gateway's own identity, without blocking the calling thread. The
+  // default fails with kInternal (500) and reason ManagedIdentityNotConfigured. Errors carry
+  // the status (through HttpStatusFor) and reason that the statement fails with.
+  virtual boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource);
 
   // The time that token expiry is checked against. The default is the system clock.
   virtual TimePoint Now() const;

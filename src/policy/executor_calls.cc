@@ -104,6 +104,10 @@ boost::asio::awaitable<Step> Runner::RunSendRequest(const Statement& statement,
     if (!body.ok()) co_return FailExpression(statement, body.error());
     request.body = std::move(body).value();
   }
+  if (spec.managed_identity) {
+    Step step = co_await RunManagedIdentity(statement, *spec.managed_identity, headers);
+    if (step != Step::kNext) co_return step;
+  }
   for (const auto& [name, value] : headers.fields()) request.headers.emplace_back(name, value);
   request.timeout = spec.timeout;
 
@@ -127,6 +131,31 @@ boost::asio::awaitable<Step> Runner::RunSendRequest(const Statement& statement,
                  Failure{timeout ? 504 : 500, timeout ? "Timeout" : "BackendConnectionFailure",
                          "send-request to the service failed: " +
                              std::string(timeout ? "timed out" : "unreachable")});
+}
+
+boost::asio::awaitable<Step> Runner::RunManagedIdentity(const Statement& statement,
+                                                        const ManagedIdentitySpec& spec,
+                                                        HeaderMap& headers) {
+  auto resource = spec.resource.EvaluateString(context_);
+  if (!resource.ok()) co_return FailExpression(statement, resource.error());
+  std::string resource_text = std::move(resource).value();
+  Result<Secret> token = co_await services_.GetManagedIdentityToken(std::move(resource_text));
+  if (!token.ok()) {
+    if (spec.ignore_error) co_return Step::kNext;
+    const Error& error = token.error();
+    std::string reason =
+        error.reason.empty() ? std::string(ErrorCodeName(error.code)) : error.reason;
+    co_return Fail(statement,
+                   Failure{HttpStatusFor(error.code), std::move(reason), error.message});
+  }
+  if (!spec.output_token_variable_name.empty()) {
+    context_.variables[spec.output_token_variable_name] = Value(std::string(token->Expose()));
+  } else {
+    std::string authorization = "Bearer ";
+    authorization += token->Expose();
+    headers.Set("Authorization", std::move(authorization));
+  }
+  co_return Step::kNext;
 }
 
 Step Runner::RunValidateJwt(const Statement& statement, const JwtCheck& check,

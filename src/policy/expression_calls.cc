@@ -28,6 +28,9 @@ constexpr StaticType kTimeSpanType{StaticKind::kObject, "TimeSpan"};
 constexpr StaticType kGuidType{StaticKind::kObject, "Guid"};
 constexpr StaticType kArrayType{StaticKind::kObject, "Array"};
 constexpr StaticType kComparisonType{StaticKind::kObject, "StringComparison"};
+constexpr StaticType kJObjectType{StaticKind::kObject, "JObject"};
+constexpr StaticType kJArrayType{StaticKind::kObject, "JArray"};
+constexpr StaticType kJPropertyType{StaticKind::kObject, "JProperty"};
 
 Error Invalid(const std::string& what) { return MakeError(ErrorCode::kInvalidArgument, what); }
 
@@ -459,6 +462,15 @@ constexpr StaticFunction kFunctions[] = {
     {"Math.Min", false, 2, 2, false, kAnyType, MathMin},
     {"Math.Max", false, 2, 2, false, kAnyType, MathMax},
     {"Math.Abs", false, 1, 1, false, kAnyType, MathAbs},
+    // Constructors: `new T(args)` calls "T.new" (expression_parser.cc).
+    {"JObject.new", false, 0, kParams, false, kJObjectType, internal::NewJObject},
+    {"JArray.new", false, 0, kParams, false, kJArrayType, internal::NewJArray},
+    {"JProperty.new", false, 2, 2, false, kJPropertyType, internal::NewJProperty},
+    {"JObject.Parse", false, 1, 1, false, kJObjectType, internal::JObjectParse},
+    {"JArray.Parse", false, 1, 1, false, kJArrayType, internal::JArrayParse},
+    {"JToken.Parse", false, 1, 1, false, kAnyType, internal::DeserializeObject},
+    {"JsonConvert.SerializeObject", false, 1, 2, false, kStringType, internal::SerializeObject},
+    {"JsonConvert.DeserializeObject", false, 1, 1, false, kAnyType, internal::DeserializeObject},
 };
 
 std::string_view CanonicalClass(std::string_view name) {
@@ -678,6 +690,28 @@ Result<Value> TryParseJwtNode::Evaluate(EvalFrame& frame) const {
   bool parsed = jwt != nullptr;
   frame.locals[slot_] = parsed ? Value(std::move(jwt)) : Value();
   return Value(parsed);
+}
+
+Result<Value> TryGetValueNode::Evaluate(EvalFrame& frame) const {
+  auto target = target_->Evaluate(frame);
+  if (!target.ok()) return target;
+  if (target->is_null() && null_conditional_) return Value();
+  if (!target->is_object()) {
+    return Fail("TryGetValue needs a dictionary, got " + std::string(target->TypeName()));
+  }
+  auto key = key_->Evaluate(frame);
+  if (!key.ok()) return key;
+  std::array<Value, 1> args{std::move(key).value()};
+  auto contains = target->AsObject().CallMethod("ContainsKey", args);
+  if (!contains.ok()) return Fail(contains.error().message);
+  if (!contains->is_bool() || !contains->AsBool()) {
+    frame.locals[slot_] = Value();
+    return Value(false);
+  }
+  auto value = target->AsObject().CallMethod(kIndexerMethod, args);
+  if (!value.ok()) return Fail(value.error().message);
+  frame.locals[slot_] = std::move(value).value();
+  return Value(true);
 }
 
 Result<Value> BodyNode::Evaluate(EvalFrame& frame) const {

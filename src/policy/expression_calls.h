@@ -143,6 +143,25 @@ class TryParseJwtNode final : public Node {
   bool null_conditional_;
 };
 
+// dictionary.TryGetValue(key, out var value): true and the value when the dictionary contains
+// `key`, else false and null, for any value with ContainsKey and an indexer.
+class TryGetValueNode final : public Node {
+ public:
+  TryGetValueNode(size_t offset, NodePtr target, NodePtr key, size_t slot, bool null_conditional)
+      : Node(offset, {StaticKind::kBool}, HeightOver({&target, &key})),
+        target_(std::move(target)),
+        key_(std::move(key)),
+        slot_(slot),
+        null_conditional_(null_conditional) {}
+  Result<Value> Evaluate(EvalFrame& frame) const override;
+
+ private:
+  NodePtr target_;
+  NodePtr key_;
+  size_t slot_;
+  bool null_conditional_;
+};
+
 enum class BodyFormat { kString, kJObject, kJArray, kJToken };
 
 // context.Request.Body.As<T>() and context.Response.Body.As<T>(). The body stays readable

@@ -109,6 +109,7 @@ class JsonProperty final : public Object {
       : document_(std::move(document)), owner_(std::move(owner)), name_(std::move(name)) {}
 
   std::string_view TypeName() const override { return "JProperty"; }
+  const std::string& name() const { return name_; }
   bool IsInstanceOf(std::string_view type) const override {
     return type == "JProperty" || type == "JToken" || type == "object";
   }
@@ -404,6 +405,70 @@ Result<Value> ParseJsonToken(std::string_view text) {
   auto document = Parse(text);
   if (!document.ok()) return document.error();
   return WrapNode(*document, {}, **document);
+}
+
+Result<Value> NewJObject(std::span<const Value> args, Value*) {
+  auto document = std::make_shared<boost::json::value>(boost::json::object());
+  boost::json::object& members = document->get_object();
+  for (const Value& arg : args) {
+    const Object* object = arg.is_object() ? &arg.AsObject() : nullptr;
+    if (const auto* property = dynamic_cast<const JsonProperty*>(object)) {
+      auto value = property->GetMember("Value");
+      if (!value.ok()) return value.error();
+      members[property->name()] = JsonFromValue(*value);
+      continue;
+    }
+    const auto* container = dynamic_cast<const JsonContainer*>(object);
+    const boost::json::value* node = container != nullptr ? container->Node() : nullptr;
+    if (node != nullptr && node->is_object()) {
+      for (const auto& [key, value] : node->get_object()) members[key] = value;
+      continue;
+    }
+    return Invalid("new JObject(...) takes JProperty values or a JObject, as in new JObject(new "
+                   "JProperty(\"name\", value)), not " + std::string(arg.TypeName()));
+  }
+  return WrapNode(document, {}, *document);
+}
+
+Result<Value> NewJArray(std::span<const Value> args, Value*) {
+  auto document = std::make_shared<boost::json::value>(boost::json::array());
+  boost::json::array& items = document->get_array();
+  for (const Value& arg : args) {
+    const Object* object = arg.is_object() ? &arg.AsObject() : nullptr;
+    std::optional<size_t> size = object != nullptr ? object->SequenceSize() : std::nullopt;
+    if (size && object->TypeName() == "Array") {
+      for (size_t i = 0; i < *size; ++i) items.push_back(JsonFromValue(object->SequenceItem(i)));
+    } else {
+      items.push_back(JsonFromValue(arg));
+    }
+  }
+  return WrapNode(document, {}, *document);
+}
+
+Result<Value> NewJProperty(std::span<const Value> args, Value*) {
+  if (!args[0].is_string()) return Invalid("new JProperty(name, value) needs a string name");
+  auto document = std::make_shared<boost::json::value>(boost::json::object());
+  document->get_object()[args[0].AsString()] = JsonFromValue(args[1]);
+  return Value(std::make_shared<const JsonProperty>(document, JsonPath{}, args[0].AsString()));
+}
+
+Result<Value> JObjectParse(std::span<const Value> args, Value*) {
+  if (!args[0].is_string()) return Invalid("JObject.Parse needs a string");
+  return ParseJsonBody(args[0].AsString(), /*want_array=*/false);
+}
+
+Result<Value> JArrayParse(std::span<const Value> args, Value*) {
+  if (!args[0].is_string()) return Invalid("JArray.Parse needs a string");
+  return ParseJsonBody(args[0].AsString(), /*want_array=*/true);
+}
+
+Result<Value> SerializeObject(std::span<const Value> args, Value*) {
+  return Value(JsonText(JsonFromValue(args[0])));
+}
+
+Result<Value> DeserializeObject(std::span<const Value> args, Value*) {
+  if (!args[0].is_string()) return Invalid("JsonConvert.DeserializeObject needs a string");
+  return ParseJsonToken(args[0].AsString());
 }
 
 boost::json::value JsonFromValue(const Value& value) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "common/result.h"
@@ -36,5 +37,20 @@ Result<Value> ParseJsonToken(std::string_view text);
 // Converts a Value to JSON: JSON objects and arrays copy their node, lists become arrays,
 // DateTime becomes its "o" text, and other objects their ToString().
 boost::json::value JsonFromValue(const Value& value);
+
+// The functions of the static function table (expression_calls.h) that create JSON values.
+// new JObject(...) takes JProperty values and JObjects, whose members it copies. new JArray(...)
+// adds each argument, and the items of a list argument. new JProperty(name, value) is a property
+// that no object holds yet. Errors: kInvalidArgument for an argument of another kind.
+Result<Value> NewJObject(std::span<const Value> args, Value* out);
+Result<Value> NewJArray(std::span<const Value> args, Value* out);
+Result<Value> NewJProperty(std::span<const Value> args, Value* out);
+// JObject.Parse(text) and JArray.Parse(text). Errors as ParseJsonBody.
+Result<Value> JObjectParse(std::span<const Value> args, Value* out);
+Result<Value> JArrayParse(std::span<const Value> args, Value* out);
+// JsonConvert.SerializeObject(value[, formatting]): compact JSON text, whatever the formatting.
+Result<Value> SerializeObject(std::span<const Value> args, Value* out);
+// JsonConvert.DeserializeObject(text): the JSON value of `text`, as Body.As<JToken>() reads it.
+Result<Value> DeserializeObject(std::span<const Value> args, Value* out);
 
 }  // namespace credgate::policy::internal

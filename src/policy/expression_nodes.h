@@ -19,9 +19,14 @@
 
 namespace credgate::policy::internal {
 
+// The most iterations that the for and while loops of one evaluation run together, so that a
+// loop whose condition stays true fails instead of holding the request's thread.
+inline constexpr size_t kMaxLoopIterations = 100'000;
+
 struct EvalFrame {
   const PolicyContext& context;
   std::span<Value> locals;  // One slot per block variable, lambda parameter and out variable.
+  size_t loop_iterations = 0;  // Iterations of for and while loops so far.
 };
 
 // Argument values of one call. Calls with up to four arguments keep them on the stack.

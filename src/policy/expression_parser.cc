@@ -153,35 +153,139 @@ class Parser {
     }
     if (IsKeyword(token, "if")) return ParseIf();
     if (IsKeyword(token, "foreach")) return ParseForeach();
+    if (IsKeyword(token, "while")) return ParseWhile();
+    if (IsKeyword(token, "for")) return ParseFor();
+    if (IsKeyword(token, "break") || IsKeyword(token, "continue")) {
+      return Fail(token.offset, "'" + std::string(token.text) +
+                                    "' is not supported; end the loop through its condition");
+    }
     if (token.kind == TokenKind::kIdentifier && Peek(1).kind == TokenKind::kIdentifier &&
         (IsKeyword(token, "var") || TypeForName(token.text))) {
       return ParseDeclaration();
     }
-    if (token.kind == TokenKind::kIdentifier &&
-        (IsPunctuator(Peek(1), "=") || IsPunctuator(Peek(1), "+="))) {
-      const size_t* slot = FindLocal(token.text);
-      if (slot == nullptr) {
-        return Fail(token.offset, "unknown variable '" + std::string(token.text) +
-                                      "'; declare it first with 'var " + std::string(token.text) +
-                                      " = ...;'");
-      }
-      size_t target = *slot;
-      Next();
-      const Token& op = Next();
-      POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
+    if (IsLocalUpdate()) {
+      POLICY_ASSIGN_OR_RETURN(update, ParseLocalUpdate());
       CREDGATE_RETURN_IF_ERROR(Expect(";", "after the assignment"));
-      if (op.text == "+=") {
-        auto local = std::make_unique<LocalNode>(token.offset, target, local_types_[target]);
-        POLICY_ASSIGN_OR_RETURN(type, ResultType(BinaryOperator::kAdd, *local, *value, op.offset));
-        POLICY_ASSIGN_OR_RETURN(
-            sum, Checked(std::make_unique<BinaryNode>(op.offset, type, BinaryOperator::kAdd,
-                                                      std::move(local), std::move(value))));
-        value = std::move(sum);
-      }
-      if (local_types_[target].kind != value->type().kind) local_types_[target] = kAnyType;
-      return BlockStatementPtr(std::make_unique<AssignStatement>(target, std::move(value)));
+      return update;
     }
     return ParseExpressionStatement();
+  }
+
+  // Reports whether the next tokens start `x = v`, `x += v`, `x -= v`, `x++` or `x--`.
+  bool IsLocalUpdate() {
+    if (Peek().kind != TokenKind::kIdentifier) return false;
+    for (std::string_view op : {"=", "+=", "-="}) {
+      if (IsPunctuator(Peek(1), op)) return true;
+    }
+    return IncrementAt(1).has_value();
+  }
+
+  // Returns "+" or "-" when the tokens at `ahead` and after it are "++" or "--" with nothing
+  // between them. The lexer reads them as two tokens, so that "--1" stays two negations.
+  std::optional<std::string_view> IncrementAt(size_t ahead) {
+    const Token& first = Peek(ahead);
+    const Token& second = Peek(ahead + 1);
+    for (std::string_view sign : {"+", "-"}) {
+      if (IsPunctuator(first, sign) && IsPunctuator(second, sign) &&
+          second.offset == first.offset + 1) {
+        return sign;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Parses a local update (IsLocalUpdate) without its ';'. `x++` is `x = x + 1`.
+  Result<BlockStatementPtr> ParseLocalUpdate() {
+    const Token& token = Next();
+    const size_t* slot = FindLocal(token.text);
+    if (slot == nullptr) {
+      return Fail(token.offset, "unknown variable '" + std::string(token.text) +
+                                    "'; declare it first with 'var " + std::string(token.text) +
+                                    " = ...;'");
+    }
+    size_t target = *slot;
+    std::optional<std::string_view> increment = IncrementAt(0);
+    const Token& op = Next();
+    NodePtr value;
+    if (increment) {
+      Next();
+      value = std::make_unique<LiteralNode>(op.offset, StaticType{StaticKind::kInt},
+                                            Value(int64_t{1}));
+    } else {
+      POLICY_ASSIGN_OR_RETURN(parsed, ParseExpression());
+      value = std::move(parsed);
+    }
+    if (op.text != "=") {
+      const BinaryOperator arithmetic = op.text == "+=" || (increment && *increment == "+")
+                                            ? BinaryOperator::kAdd
+                                            : BinaryOperator::kSubtract;
+      auto local = std::make_unique<LocalNode>(token.offset, target, local_types_[target]);
+      POLICY_ASSIGN_OR_RETURN(type, ResultType(arithmetic, *local, *value, op.offset));
+      POLICY_ASSIGN_OR_RETURN(
+          combined, Checked(std::make_unique<BinaryNode>(op.offset, type, arithmetic,
+                                                         std::move(local), std::move(value))));
+      value = std::move(combined);
+    }
+    if (local_types_[target].kind != value->type().kind) local_types_[target] = kAnyType;
+    return BlockStatementPtr(std::make_unique<AssignStatement>(target, std::move(value)));
+  }
+
+  Result<BlockStatementPtr> ParseWhile() {
+    const size_t offset = Next().offset;
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after 'while'"));
+    POLICY_ASSIGN_OR_RETURN(condition, ParseExpression());
+    CREDGATE_RETURN_IF_ERROR(CheckBoolean(*condition, "a while condition"));
+    CREDGATE_RETURN_IF_ERROR(Expect(")", "to close the while condition"));
+    POLICY_ASSIGN_OR_RETURN(body, Nested(&Parser::ParseStatement));
+    // The loop may run zero times, so it never counts as returning.
+    always_returns_ = false;
+    return BlockStatementPtr(std::make_unique<LoopStatement>(
+        offset, nullptr, std::move(condition), std::vector<BlockStatementPtr>(), std::move(body)));
+  }
+
+  // `for (init; condition; updates) body`, where init is a declaration or local updates, and
+  // updates are local updates separated by ','.
+  Result<BlockStatementPtr> ParseFor() {
+    const size_t offset = Next().offset;
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after 'for'"));
+    scopes_.emplace_back();  // The scope of a variable that init declares.
+    BlockStatementPtr init;
+    const Token& first = Peek();
+    if (first.kind == TokenKind::kIdentifier && Peek(1).kind == TokenKind::kIdentifier &&
+        (IsKeyword(first, "var") || TypeForName(first.text))) {
+      POLICY_ASSIGN_OR_RETURN(declaration, ParseDeclaration(/*expect_semicolon=*/false));
+      init = std::move(declaration);
+    } else if (IsLocalUpdate()) {
+      POLICY_ASSIGN_OR_RETURN(update, ParseLocalUpdate());
+      init = std::move(update);
+    } else if (!IsPunctuator(first, ";")) {
+      return Fail(first.offset, "expected a declaration or an assignment in the for header, "
+                                "found " + Describe(first));
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect(";", "after the for initializer"));
+    NodePtr condition;
+    if (!IsPunctuator(Peek(), ";")) {
+      POLICY_ASSIGN_OR_RETURN(parsed, ParseExpression());
+      CREDGATE_RETURN_IF_ERROR(CheckBoolean(*parsed, "a for condition"));
+      condition = std::move(parsed);
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect(";", "after the for condition"));
+    std::vector<BlockStatementPtr> updates;
+    while (!IsPunctuator(Peek(), ")")) {
+      if (!updates.empty()) CREDGATE_RETURN_IF_ERROR(Expect(",", "between the for updates"));
+      if (!IsLocalUpdate()) {
+        return Fail(Peek().offset, "expected an assignment such as i++ in the for header, "
+                                   "found " + Describe(Peek()));
+      }
+      POLICY_ASSIGN_OR_RETURN(update, ParseLocalUpdate());
+      updates.push_back(std::move(update));
+    }
+    Next();
+    POLICY_ASSIGN_OR_RETURN(body, Nested(&Parser::ParseStatement));
+    scopes_.pop_back();
+    always_returns_ = false;
+    return BlockStatementPtr(std::make_unique<LoopStatement>(
+        offset, std::move(init), std::move(condition), std::move(updates), std::move(body)));
   }
 
   // `target[key] = value;` or a call run for its effect, such as `body.Remove("x");`.
@@ -267,7 +371,7 @@ class Parser {
         std::move(condition), std::move(then_branch), std::move(else_branch)));
   }
 
-  Result<BlockStatementPtr> ParseDeclaration() {
+  Result<BlockStatementPtr> ParseDeclaration(bool expect_semicolon = true) {
     std::optional<StaticType> declared = TypeForName(Next().text);
     const Token& name = Next();
     if (FindLocal(name.text) != nullptr) {
@@ -276,7 +380,7 @@ class Parser {
     }
     CREDGATE_RETURN_IF_ERROR(Expect("=", "after the variable name"));
     POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
-    CREDGATE_RETURN_IF_ERROR(Expect(";", "after the declaration"));
+    if (expect_semicolon) CREDGATE_RETURN_IF_ERROR(Expect(";", "after the declaration"));
     size_t slot = local_types_.size();
     local_types_.push_back(declared ? *declared : value->type());
     scopes_.back().emplace_back(std::string(name.text), slot);
@@ -652,6 +756,15 @@ class Parser {
       return Checked(
           std::make_unique<TryParseJwtNode>(name.offset, std::move(target), slot, conditional));
     }
+    if (name.text == "TryGetValue" && args.size() == 2 &&
+        dynamic_cast<const OutArgumentNode*>(args[1].get()) != nullptr &&
+        target->type().kind != StaticKind::kString) {
+      size_t slot = static_cast<const OutArgumentNode&>(*args[1]).slot();
+      local_types_[slot] = kAnyType;
+      NodePtr key = std::move(args[0]);
+      return Checked(std::make_unique<TryGetValueNode>(name.offset, std::move(target),
+                                                       std::move(key), slot, conditional));
+    }
     CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, name.text));
     const StringMethodInfo* string_method = FindStringMethod(name.text);
     StaticType type = kAnyType;
@@ -838,6 +951,33 @@ class Parser {
         std::make_unique<StaticCallNode>(class_token.offset, *function, std::move(args), out_slot));
   }
 
+  // Parses `new T(args)` for the JSON types as a call of the static function "T.new".
+  Result<NodePtr> ParseNew(const Token& new_token) {
+    const Token& type = Next();
+    const StaticFunction* function =
+        type.kind == TokenKind::kIdentifier ? FindStaticFunction(type.text, "new") : nullptr;
+    if (function == nullptr) {
+      return Fail(type.offset, "'new " + std::string(type.text) +
+                                   "' is not supported; use new JObject(...), new JArray(...) "
+                                   "or new JProperty(name, value)");
+    }
+    if (IsPunctuator(Peek(), "{")) {
+      return Fail(Peek().offset,
+                  "object and collection initializers are not supported; pass JProperty values "
+                  "to new JObject(...) or assign items after it");
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect("(", "after 'new " + std::string(type.text) + "'"));
+    POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
+    CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, function->name));
+    if (args.size() < function->min_args || args.size() > function->max_args) {
+      return Fail(type.offset, "new " + std::string(type.text) + " takes " +
+                                   std::to_string(function->min_args) + " argument(s), not " +
+                                   std::to_string(args.size()));
+    }
+    return Checked(std::make_unique<StaticCallNode>(new_token.offset, *function, std::move(args),
+                                                    std::nullopt));
+  }
+
   Result<NodePtr> ParsePrimary() {
     const Token& token = Next();
     switch (token.kind) {
@@ -873,6 +1013,7 @@ class Parser {
           std::make_unique<LiteralNode>(token.offset, StaticType{StaticKind::kNull}, Value()));
     }
     if (name == "context") return ParseContext(token.offset);
+    if (name == "new") return ParseNew(token);
     if (const size_t* slot = FindLocal(name)) {
       return NodePtr(std::make_unique<LocalNode>(token.offset, *slot, local_types_[*slot]));
     }

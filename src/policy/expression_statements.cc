@@ -51,6 +51,35 @@ Result<bool> ForeachStatement::Run(EvalFrame& frame, Value* result) const {
   return false;
 }
 
+Result<bool> LoopStatement::Run(EvalFrame& frame, Value* result) const {
+  if (init_) {
+    auto returned = init_->Run(frame, result);
+    if (!returned.ok() || *returned) return returned;
+  }
+  while (true) {
+    if (condition_) {
+      auto condition = condition_->Evaluate(frame);
+      if (!condition.ok()) return condition.error();
+      auto flag = ToCondition(*condition, *condition_);
+      if (!flag.ok()) return flag.error();
+      if (!*flag) return false;
+    }
+    if (++frame.loop_iterations > kMaxLoopIterations) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "the loops ran more than " + std::to_string(kMaxLoopIterations) +
+                           " times at column " + std::to_string(offset_ + 1) +
+                           " of the expression",
+                       "ExpressionValueEvaluationFailure");
+    }
+    auto returned = body_->Run(frame, result);
+    if (!returned.ok() || *returned) return returned;
+    for (const auto& update : updates_) {
+      auto updated = update->Run(frame, result);
+      if (!updated.ok()) return updated;
+    }
+  }
+}
+
 Result<bool> IndexAssignStatement::Run(EvalFrame& frame, Value*) const {
   auto value = value_->Evaluate(frame);
   if (!value.ok()) return value.error();

@@ -76,6 +76,27 @@ class ForeachStatement final : public BlockStatement {
   BlockStatementPtr body_;
 };
 
+// `while (condition) body` and `for (init; condition; updates) body`. The iterations of all
+// loops of one evaluation count towards kMaxLoopIterations.
+class LoopStatement final : public BlockStatement {
+ public:
+  LoopStatement(size_t offset, BlockStatementPtr init, NodePtr condition,
+                std::vector<BlockStatementPtr> updates, BlockStatementPtr body)
+      : offset_(offset),
+        init_(std::move(init)),
+        condition_(std::move(condition)),
+        updates_(std::move(updates)),
+        body_(std::move(body)) {}
+  Result<bool> Run(EvalFrame& frame, Value* result) const override;
+
+ private:
+  size_t offset_;             // Of the keyword, for errors.
+  BlockStatementPtr init_;    // May be null.
+  NodePtr condition_;         // Null: the loop runs until a return or the iteration limit.
+  std::vector<BlockStatementPtr> updates_;
+  BlockStatementPtr body_;
+};
+
 // `target[key] = value;`
 class IndexAssignStatement final : public BlockStatement {
  public:

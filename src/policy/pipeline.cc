@@ -40,6 +40,8 @@ Result<std::shared_ptr<const CompiledPipeline>> ComposePipeline(
                            "' was passed as the " + std::string(ScopeName(kExpected[i])) +
                            " document; compile it with PolicyScope for its position");
     }
+    if (document && document->reads_request_body) pipeline->reads_request_body_ = true;
+    if (document && document->reads_response_body) pipeline->reads_response_body_ = true;
   }
   for (size_t s = 0; s < kSectionCount; ++s) {
     Expand(pipeline->documents_, 2, static_cast<Section>(s), pipeline->sections_[s]);

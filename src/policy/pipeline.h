@@ -23,6 +23,10 @@ class CompiledPipeline {
   const std::vector<PipelineStatement>& section(Section s) const {
     return sections_[static_cast<size_t>(s)];
   }
+  // Whether one of the documents reads the caller's request body (CompiledDocument).
+  bool reads_request_body() const { return reads_request_body_; }
+  // Whether one of the documents reads the backend's response body (CompiledDocument).
+  bool reads_response_body() const { return reads_response_body_; }
 
  private:
   friend Result<std::shared_ptr<const CompiledPipeline>> ComposePipeline(
@@ -31,6 +35,8 @@ class CompiledPipeline {
 
   std::array<std::shared_ptr<const CompiledDocument>, 3> documents_;
   std::array<std::vector<PipelineStatement>, kSectionCount> sections_;
+  bool reads_request_body_ = false;
+  bool reads_response_body_ = false;
 };
 
 // Composes the pipeline: in each section the operation's <base/> is replaced by the API's

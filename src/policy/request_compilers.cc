@@ -320,6 +320,35 @@ Result<Statement> CompileAuthenticationBasic(const ElementReader& element, const
   return element.NewStatement(std::move(spec));
 }
 
+Result<ManagedIdentitySpec> CompileManagedIdentitySpec(const ElementReader& element) {
+  CREDGATE_RETURN_IF_ERROR(element.CheckAttributes(
+      {"resource", "client-id", "output-token-variable-name", "ignore-error"}));
+  CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
+  if (element.Attribute("client-id")) {
+    return element.FailAt("client-id",
+                          "attribute 'client-id' on <authentication-managed-identity> is not "
+                          "supported: the gateway has one identity, set by "
+                          "managedIdentity.tokenProvider in the configuration; remove it");
+  }
+  ManagedIdentitySpec spec;
+  REQUEST_ASSIGN_OR_RETURN(resource, element.RequiredTemplateAttribute("resource"));
+  spec.resource = std::move(resource);
+  if (auto variable = element.Attribute("output-token-variable-name")) {
+    spec.output_token_variable_name = std::string(*variable);
+  }
+  REQUEST_ASSIGN_OR_RETURN(ignore_error, element.BoolAttribute("ignore-error", false));
+  spec.ignore_error = ignore_error;
+  return spec;
+}
+
+Result<Statement> CompileAuthenticationManagedIdentity(const ElementReader& element,
+                                                       const std::string&) {
+  REQUEST_ASSIGN_OR_RETURN(spec, CompileManagedIdentitySpec(element));
+  Statement statement = element.NewStatement(std::move(spec));
+  statement.is_async = true;  // The token request suspends.
+  return statement;
+}
+
 Result<Statement> CompileTrace(const ElementReader& element, const std::string&) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"source", "severity"}));
   TraceSpec spec;

@@ -200,6 +200,16 @@ StatementOutcome ApplyIpFilter(const IpFilterSpec& spec, PolicyContext& context)
     });
   }
   if (listed == spec.allow) return Next();
+  // The reasons and messages of APIM's error handling reference for ip-filter.
+  if (!address) {
+    return {false, StatementFailure{403, "FailedToParseCallerIP",
+                                    "Failed to establish IP address for the caller. Access "
+                                    "denied."}};
+  }
+  if (!spec.allow) {
+    return {false, StatementFailure{403, "CallerIpBlocked",
+                                    "Caller IP address is blocked. Access denied."}};
+  }
   return {false, StatementFailure{403, "CallerIpNotAllowed",
                                   "Caller IP address " + context.request.ip_address +
                                       " is not allowed. Access denied."}};

@@ -46,7 +46,9 @@ class Runner {
   const StatementList* PickBranch(const Statement& statement, const ChooseSpec& choose, Step* step);
   HeaderMap& TargetHeaders();
   Step ApplySetHeader(const Statement& statement, const SetHeaderSpec& spec, HeaderMap& headers);
-  Step ApplySetStatus(const Statement& statement, const SetStatusSpec& spec);
+  // Sets the status of `target`, which is context.response or a response being built.
+  Step ApplySetStatus(const Statement& statement, const SetStatusSpec& spec,
+                      ResponseState& target);
   Step ApplyReturnResponse(const Statement& statement, const ReturnResponseSpec& spec);
   Step RunSync(const Statement& statement);
   boost::asio::awaitable<Step> RunAsync(const Statement& statement);
@@ -68,6 +70,12 @@ class Runner {
   // Builds the request of send-request or send-one-way-request and sends it.
   boost::asio::awaitable<Step> RunSendRequest(const Statement& statement,
                                               const SendRequestSpec& spec);
+  // Obtains the token of <authentication-managed-identity> and stores it in the output variable,
+  // or else sets "Authorization: Bearer <token>" in `headers`. A failed request with ignore-error
+  // leaves both unchanged.
+  boost::asio::awaitable<Step> RunManagedIdentity(const Statement& statement,
+                                                  const ManagedIdentitySpec& spec,
+                                                  HeaderMap& headers);
   using ConfigList = std::vector<std::shared_ptr<const identity::OpenIdConfiguration>>;
   // Checks the token of `check` against the keys in memory and those of `configs`. Sets
   // *unknown_kid when a refetch of the OpenID configurations might find the token's key.

@@ -1,5 +1,6 @@
 #include "policy/send_request_compiler.h"
 
+#include "policy/request_compilers.h"
 #include "policy/statement_compilers.h"
 
 namespace credgate::policy::internal {
@@ -64,18 +65,21 @@ Result<Statement> CompileSendRequest(const ElementReader& element, const std::st
     } else if (child.name() == "set-body" && !spec.body) {
       SEND_ASSIGN_OR_RETURN(body, CompileSetBodySpec(child));
       spec.body = std::move(body);
-    } else if (child.name() == "authentication-certificate" ||
-               child.name() == "authentication-managed-identity" || child.name() == "proxy") {
+    } else if (child.name() == "authentication-managed-identity" && !spec.managed_identity) {
+      SEND_ASSIGN_OR_RETURN(identity, CompileManagedIdentitySpec(child));
+      spec.managed_identity = std::move(identity);
+    } else if (child.name() == "authentication-certificate" || child.name() == "proxy") {
       return child.Fail("<" + std::string(child.name()) + "> in <" + std::string(element.name()) +
                         "> is not supported; set the Authorization header with <set-header>");
     } else if (child.name() == "set-url" || child.name() == "set-method" ||
-               child.name() == "set-body") {
+               child.name() == "set-body" || child.name() == "authentication-managed-identity") {
       return child.Fail("repeated <" + std::string(child.name()) + "> in <" +
                         std::string(element.name()) + ">; keep one");
     } else {
       return child.Fail("unknown element <" + std::string(child.name()) + "> in <" +
                         std::string(element.name()) +
-                        ">; use set-url, set-method, set-header or set-body");
+                        ">; use set-url, set-method, set-header, set-body or "
+                        "authentication-managed-identity");
     }
   }
   if (!has_url) {

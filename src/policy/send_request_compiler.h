@@ -10,8 +10,9 @@
 namespace credgate::policy::internal {
 
 // Compiles either statement. <set-url> is required, because in copy mode the current request's
-// URL would be the gateway itself. <authentication-certificate>, <authentication-managed-identity>
-// and <proxy> children are rejected as unsupported.
+// URL would be the gateway itself. <authentication-managed-identity> sets the request's
+// Authorization header. <authentication-certificate> and <proxy> children are rejected as
+// unsupported.
 Result<Statement> CompileSendRequest(const ElementReader& element, const std::string& path);
 
 }  // namespace credgate::policy::internal

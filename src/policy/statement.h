@@ -79,7 +79,8 @@ struct ChooseSpec {
 };
 
 struct ReturnResponseSpec {
-  std::string response_variable_name;  // NOTE: accepted, but a response object is not read yet.
+  // A variable holding an IResponse of send-request, which the response starts from; "" for none.
+  std::string response_variable_name;
   std::optional<SetStatusSpec> status;
   std::vector<SetHeaderSpec> headers;
   std::optional<SetBodySpec> body;
@@ -154,6 +155,14 @@ struct AuthenticationBasicSpec {
   ValueTemplate password;
 };
 
+// <authentication-managed-identity>: an access token for `resource` from the gateway's own
+// identity (PolicyServices::GetManagedIdentityToken).
+struct ManagedIdentitySpec {
+  ValueTemplate resource;
+  std::string output_token_variable_name;  // Empty: the token goes into "Authorization: Bearer".
+  bool ignore_error = false;
+};
+
 enum class TraceSeverity { kVerbose, kInformation, kError };
 
 struct TraceSpec {
@@ -207,6 +216,7 @@ struct SendRequestSpec {
   std::optional<ValueTemplate> method;  // Absent: GET, or the current method in copy mode.
   std::vector<SetHeaderSpec> headers;
   std::optional<SetBodySpec> body;
+  std::optional<ManagedIdentitySpec> managed_identity;  // Applied after the headers.
 };
 
 // <retry>: runs its statements again while `condition` holds, at most `count` more times.
@@ -245,7 +255,7 @@ using StatementSpec =
                  ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
                  SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
                  AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec,
-                 RetrySpec, LimitConcurrencySpec>;
+                 RetrySpec, LimitConcurrencySpec, ManagedIdentitySpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

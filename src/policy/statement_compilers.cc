@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "policy/document.h"
+#include "policy/fragment_compiler.h"
 #include "policy/request_compilers.h"
 #include "policy/send_request_compiler.h"
 #include "policy/traffic_compilers.h"
@@ -186,7 +187,7 @@ Result<Statement> CompileChoose(const ElementReader& element, const std::string&
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({}));
   // Compiling, running and destroying a <choose> recurse into its clauses, so the nesting is
   // bounded to keep a hostile document from overflowing the stack.
-  if (EnclosingBlockCount(element.node()) >= kMaxChooseNesting) {
+  if (element.scope().outer_blocks + EnclosingBlockCount(element.node()) >= kMaxChooseNesting) {
     return element.Fail("<choose> is nested more than " + std::to_string(kMaxChooseNesting) +
                         " levels deep; flatten the conditions with && or set-variable");
   }
@@ -314,6 +315,8 @@ constexpr StatementRule kRules[] = {
     {"cors", Bit(Section::kInbound), CompileCors},
     {"mock-response", kNotBackend, CompileMockResponse},
     {"authentication-basic", Bit(Section::kInbound), CompileAuthenticationBasic},
+    {"authentication-managed-identity", Bit(Section::kInbound),
+     CompileAuthenticationManagedIdentity},
     {"trace", kAllSections, CompileTrace},
     {"rate-limit-by-key", Bit(Section::kInbound), CompileRateLimitByKey},
     {"quota-by-key", Bit(Section::kInbound), CompileQuotaByKey},
@@ -333,9 +336,6 @@ struct UnsupportedStatement {
 };
 
 constexpr UnsupportedStatement kUnsupported[] = {
-    {"include-fragment", "policy fragments are not supported yet; paste the fragment's statements"},
-    {"authentication-managed-identity",
-     "the gateway has no managed identity token source yet; use get-authorization-context"},
     {"authentication-certificate", "client certificates for backends are not supported"},
     {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
     {"quota", "use quota-by-key, because credgate has no subscriptions"},
@@ -395,6 +395,14 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
     }
     if (child.type() != pugi::node_element) continue;
     ElementReader element(child, scope);
+    if (element.name() == "include-fragment") {
+      int index = ++counts["include-fragment"];
+      auto included = CompileIncludeFragment(
+          element, path_prefix + "include-fragment[" + std::to_string(index) + "]");
+      if (!included.ok()) return included.error();
+      for (Statement& statement : *included) statements.push_back(std::move(statement));
+      continue;
+    }
     const StatementRule* rule = FindRule(element.name());
     if (rule == nullptr) {
       for (const UnsupportedStatement& unsupported : kUnsupported) {
@@ -410,10 +418,11 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
                        "set-body", "set-status", "choose", "return-response", "forward-request",
                        "validate-jwt", "set-method", "rewrite-uri", "set-query-parameter",
                        "set-backend-service", "check-header", "ip-filter", "cors",
-                       "mock-response", "authentication-basic", "trace", "rate-limit-by-key",
+                       "mock-response", "authentication-basic",
+                       "authentication-managed-identity", "trace", "rate-limit-by-key",
                        "quota-by-key", "cache-lookup-value", "cache-store-value",
                        "cache-remove-value", "send-request", "send-one-way-request", "retry",
-                       "limit-concurrency"});
+                       "limit-concurrency", "include-fragment"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);
     }
@@ -421,6 +430,12 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
       return element.Fail("<" + std::string(rule->name) + "> is not allowed in <" +
                           std::string(SectionName(scope.section)) + ">; it belongs in " +
                           SectionsOf(rule->sections));
+    }
+    if (rule->name == "forward-request" && scope.inside_wrapper) {
+      return element.Fail(
+          "<forward-request> in a policy fragment included inside <retry> or "
+          "<limit-concurrency> is not supported, because the gateway sends the request to the "
+          "backend once after the backend section; include the fragment outside");
     }
     if (rule->name == "base") {
       if (scope.scope == PolicyScope::kGlobal) {

@@ -168,7 +168,7 @@ void CheckClaims(const JwtCheck& check, const boost::json::object& payload,
   std::optional<int64_t> exp;
   std::optional<int64_t> nbf;
   if (!ReadTime(payload, "exp", &exp) || !ReadTime(payload, "nbf", &nbf)) {
-    result.failure = Failure("TokenFormatInvalid", "the JWT's 'exp' or 'nbf' is not a number");
+    result.failure = Failure("JwtInvalid", "the JWT's 'exp' or 'nbf' is not a number");
     return;
   }
   if (!exp && check.require_expiration_time) {
@@ -180,7 +180,7 @@ void CheckClaims(const JwtCheck& check, const boost::json::object& payload,
     return;
   }
   if (nbf && seconds + skew < *nbf) {
-    result.failure = Failure("TokenNotYetValid", "the JWT is not valid yet ('nbf')");
+    result.failure = Failure("JwtInvalid", "the JWT is not valid yet ('nbf')");
     return;
   }
 
@@ -233,7 +233,8 @@ void CheckClaims(const JwtCheck& check, const boost::json::object& payload,
   for (const RequiredClaim& claim : check.required_claims) {
     const boost::json::value* value = payload.if_contains(claim.name);
     if (value == nullptr) {
-      result.failure = Failure("TokenClaimNotFound", "the JWT has no '" + claim.name + "' claim");
+      result.failure = Failure("TokenClaimNotFound", "JWT token is missing the following claims: " +
+                                                         claim.name + ". Access denied.");
       return;
     }
     if (claim.values.empty()) continue;
@@ -292,7 +293,7 @@ Result<std::optional<std::string>> ExtractToken(const JwtCheck& check, const Pol
   std::string_view scheme =
       space == std::string::npos ? std::string_view() : std::string_view(value).substr(0, space);
   if (!check.require_scheme.empty() && !EqualsIgnoreCase(scheme, check.require_scheme)) {
-    *failure = Failure("TokenSchemeNotAllowed",
+    *failure = Failure("JwtInvalid",
                        "the JWT must be sent with the scheme '" + check.require_scheme + "'");
     return std::optional<std::string>();
   }
@@ -316,7 +317,7 @@ JwtCheckResult CheckToken(
   } else {
     Result<identity::DecodedJwt> jwt = identity::DecodeJwt(token);
     if (!jwt.ok()) {
-      result.failure = Failure("TokenFormatInvalid", jwt.error().message);
+      result.failure = Failure("JwtInvalid", jwt.error().message);
       return result;
     }
     result = VerifySignature(check, *jwt, configs);

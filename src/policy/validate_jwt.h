@@ -3,10 +3,11 @@
 // immutable JwtCheck; signing keys given inline are decoded at save, and keys named by
 // <openid-config url> are fetched through PolicyServices and cached there, never per request.
 //
-// Failure reasons, written to context.LastError.Reason (the names APIM reports):
-// TokenNotPresent, TokenSchemeNotAllowed, TokenFormatInvalid, TokenSignatureKeyNotFound,
-// TokenSignatureInvalid, TokenExpired, TokenNotYetValid, TokenIssuerNotAllowed,
-// TokenAudienceNotAllowed, TokenClaimNotFound, TokenClaimValueNotAllowed.
+// Failure reasons, written to context.LastError.Reason (the names that APIM's error handling
+// reference lists for validate-jwt): TokenNotPresent, TokenSignatureKeyNotFound,
+// TokenSignatureInvalid, TokenExpired, TokenIssuerNotAllowed, TokenAudienceNotAllowed,
+// TokenClaimNotFound, TokenClaimValueNotAllowed, and JwtInvalid for every other failure (a token
+// that is not a JWS, one not valid yet, or a header without the required scheme).
 #pragma once
 
 #include <atomic>

@@ -180,6 +180,7 @@ class MessageBody final : public Object {
   explicit MessageBody(std::string body) : body_(std::move(body)) {}
 
   std::string_view TypeName() const override { return "MessageBody"; }
+  const std::string& text() const { return body_; }
 
   Result<Value> CallMethod(std::string_view name, std::span<const Value> args) const override {
     if (name != "As") return UnknownMember(TypeName(), name);
@@ -211,6 +212,24 @@ class Response final : public Object {
         body_(std::make_shared<const MessageBody>(std::move(body))) {}
 
   std::string_view TypeName() const override { return "IResponse"; }
+
+  ResponseParts Parts() const {
+    ResponseParts parts;
+    parts.status_code = status_code_;
+    parts.reason = reason_;
+    const std::optional<size_t> count = headers_->SequenceSize();
+    for (size_t i = 0; i < count.value_or(0); ++i) {
+      // Each item is a {Key, Value} pair of the dictionary.
+      Value item = headers_->SequenceItem(i);
+      if (!item.is_object()) continue;
+      auto key = item.AsObject().GetMember("Key");
+      auto value = item.AsObject().GetMember("Value");
+      if (!key.ok() || !value.ok() || !key->is_string() || !value->is_string()) continue;
+      parts.headers.emplace_back(key->AsString(), value->AsString());
+    }
+    parts.body = static_cast<const MessageBody&>(*body_).text();
+    return parts;
+  }
 
   Result<Value> GetMember(std::string_view name) const override {
     if (name == "StatusCode") return Value(status_code_);
@@ -367,6 +386,13 @@ std::shared_ptr<const Object> MakeResponse(int status_code, std::string reason, 
                                            std::string body) {
   return std::make_shared<const Response>(status_code, std::move(reason), std::move(headers),
                                           std::move(body));
+}
+
+std::optional<ResponseParts> ResponsePartsOf(const Value& value) {
+  if (!value.is_object()) return std::nullopt;
+  const auto* response = dynamic_cast<const Response*>(&value.AsObject());
+  if (response == nullptr) return std::nullopt;
+  return response->Parts();
 }
 
 std::shared_ptr<const Object> MakeBytes(std::string bytes) {

@@ -142,6 +142,16 @@ std::shared_ptr<const Object> MakeList(std::vector<Value> items);
 std::shared_ptr<const Object> MakeResponse(int status_code, std::string reason, Entries headers,
                                            std::string body);
 
+// The parts of an IResponse, which return-response sends.
+struct ResponseParts {
+  int status_code = 0;
+  std::string reason;
+  std::vector<std::pair<std::string, std::string>> headers;  // Repeated values joined by ",".
+  std::string body;
+};
+// Returns the parts of an IResponse made by MakeResponse, or nullopt for any other value.
+std::optional<ResponseParts> ResponsePartsOf(const Value& value);
+
 // Returns a byte array (TypeName "Byte[]"), the value of Encoding.UTF8.GetBytes and
 // Convert.FromBase64String, with Length and an indexer that reads one byte as an integer.
 std::shared_ptr<const Object> MakeBytes(std::string bytes);

@@ -18,7 +18,7 @@ constexpr int64_t kMaxIntervalSeconds = 300;
 
 Status CheckNesting(const ElementReader& element) {
   // Compiling, running and destroying nested blocks recurse, so the depth is bounded.
-  if (EnclosingBlockCount(element.node()) >= kMaxChooseNesting) {
+  if (element.scope().outer_blocks + EnclosingBlockCount(element.node()) >= kMaxChooseNesting) {
     return element.Fail("<" + std::string(element.name()) + "> is nested more than " +
                         std::to_string(kMaxChooseNesting) + " blocks deep");
   }
@@ -51,6 +51,14 @@ size_t EnclosingBlockCount(pugi::xml_node node) {
     if (name == "choose" || name == "retry" || name == "limit-concurrency") ++count;
   }
   return count;
+}
+
+bool InsideWrapper(pugi::xml_node node) {
+  for (pugi::xml_node parent = node.parent(); parent; parent = parent.parent()) {
+    std::string_view name = parent.name();
+    if (name == "retry" || name == "limit-concurrency") return true;
+  }
+  return false;
 }
 
 Result<Statement> CompileRetry(const ElementReader& element, const std::string& path) {

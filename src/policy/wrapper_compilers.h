@@ -15,7 +15,11 @@ namespace credgate::policy::internal {
 Result<Statement> CompileRetry(const ElementReader& element, const std::string& path);
 Result<Statement> CompileLimitConcurrency(const ElementReader& element, const std::string& path);
 
-// Returns how many <choose>, <retry> and <limit-concurrency> elements enclose `node`.
+// Returns how many <choose>, <retry> and <limit-concurrency> elements enclose `node` in its own
+// document. Callers add CompileScope::outer_blocks for a node inside a fragment.
 size_t EnclosingBlockCount(pugi::xml_node node);
+
+// Returns true when a <retry> or <limit-concurrency> element encloses `node`.
+bool InsideWrapper(pugi::xml_node node);
 
 }  // namespace credgate::policy::internal

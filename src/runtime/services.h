@@ -38,6 +38,12 @@ struct Settings {
   std::string public_url;  // No trailing slash.
   std::vector<std::string> post_login_redirect_allow;
   std::optional<std::pair<std::string, std::string>> managed_identity;  // tenant id, object id.
+  // The client credentials provider that issues the tokens of authentication-managed-identity;
+  // empty when none is configured.
+  std::string managed_identity_token_provider;
+  // Sends authentication-managed-identity's resource as the `resource` token request parameter
+  // instead of as the scope "<resource>/.default".
+  bool managed_identity_resource_parameter = false;
   // The name this process holds refresh leases under; unique among the gateways of a cluster.
   std::string instance_id = "credgate";
   // How long a refresh lease lasts. Set it longer than a token request may take, so that a live

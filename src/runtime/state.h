@@ -127,6 +127,10 @@ struct Snapshot {
   std::map<std::string, std::shared_ptr<const ApiEntry>> apis;
   std::optional<management::PolicyResource> global_policy;
   std::shared_ptr<const policy::CompiledDocument> global_document;
+  // Policy fragments by id. The documents that include one are compiled with its statements,
+  // so a change of a fragment recompiles them (management/policy_fragments.h).
+  std::map<std::string, std::shared_ptr<const management::PolicyFragmentResource>>
+      policy_fragments;
   // APIs ordered by descending path length, so the first prefix match is the longest.
   std::vector<std::shared_ptr<const ApiEntry>> routes;
 };

@@ -66,6 +66,35 @@ resources:
   EXPECT_EQ(config.public_url, "https://gw.example.com");
 }
 
+TEST_F(ConfigFileTest, ManagedIdentityTokenProvider) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write(R"(
+managedIdentity:
+  tenantId: t1
+  objectId: o1
+  tokenProvider: gateway-identity
+  resourceParameter: resource
+)"),
+                               config);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_TRUE(config.managed_identity.has_value());
+  EXPECT_EQ(config.managed_identity->token_provider, "gateway-identity");
+  EXPECT_TRUE(config.managed_identity->resource_parameter);
+}
+
+TEST_F(ConfigFileTest, ManagedIdentityInvalidValues) {
+  for (const char* yaml : {
+           "managedIdentity: {tenantId: t, objectId: o, tokenProvider: 'a/b'}\n",
+           "managedIdentity: {tenantId: t, objectId: o, resourceParameter: audience}\n",
+       }) {
+    ServeConfig config;
+    auto status = LoadConfigFile(Write(yaml), config);
+    ASSERT_FALSE(status.ok()) << yaml;
+    EXPECT_NE(status.error().message.find("managedIdentity."), std::string::npos)
+        << status.error().message;
+  }
+}
+
 TEST_F(ConfigFileTest, UnknownKeyIsNamedWithItsLine) {
   ServeConfig config;
   auto status = LoadConfigFile(Write("dataDir: /tmp/x\ngatewayListn: 1.2.3.4:5\n"), config);

@@ -31,6 +31,7 @@ const kParameterValues = {
   accessPolicyId: 'oa-policy',
   apiId: 'oa-api',
   operationId: 'oa-operation',
+  fragmentId: 'oa-fragment',
   adminKeyId: 'oa-key',
 };
 const kMethods = ['get', 'put', 'post', 'delete', 'patch'];

@@ -8,12 +8,13 @@
 // Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
 
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { mkdirSync, mkdtempSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { credgateBinaryExists, Credgate, kCredgateBin } from './lib/credgate.mjs';
+import { startEchoBackend } from './lib/echo_backend.mjs';
 import { freePort, kOutputDir, startNodeServer, stopAll } from './lib/processes.mjs';
 import { removeTestDir } from './lib/secrets.mjs';
 import { callerToken, decodeJwt, fetchJson, signWithForeignKey } from './lib/tokens.mjs';
@@ -23,31 +24,6 @@ const skip = credgateBinaryExists()
   : process.env.CREDGATE_E2E_REQUIRED === '1'
     ? false
     : `credgate binary not found at ${kCredgateBin}`;
-
-// A loopback HTTP server that responds to every request with 200 and JSON
-// {method, url, headers, body} describing it, and appends that description to echo.requests.
-async function startEchoBackend() {
-  const server = createServer((request, response) => {
-    const chunks = [];
-    request.on('data', (chunk) => chunks.push(chunk));
-    request.on('end', () => {
-      const seen = {
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
-      echo.requests.push(seen);
-      response.writeHead(200, { 'content-type': 'application/json', 'x-backend': 'echo' });
-      response.end(JSON.stringify(seen));
-    });
-  });
-  const echo = { requests: [], server };
-  const port = await freePort();
-  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
-  echo.url = `http://127.0.0.1:${port}`;
-  return echo;
-}
 
 describe('policy statements', { skip, timeout: 120000 }, () => {
   let idp;
@@ -223,7 +199,7 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
     test('ip-filter forbids loopback caller', async () => {
       const response = await call('/ip-blocked');
       assert.equal(response.status, 403, response.text);
-      assert.match(response.json.message, /is not allowed/);
+      assert.equal(response.json.message, 'Caller IP address is blocked. Access denied.');
       assert.equal((await call('/ip-allowed')).status, 200);
     });
 
@@ -407,7 +383,7 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       const response = await call('/jwt-handled', { authorization: 'Bearer not-a-jwt' });
       assert.equal(response.status, 403, response.text);
       assert.equal(response.json.message, 'Forbidden by policy');
-      assert.equal(response.headers.get('x-error-reason'), 'TokenFormatInvalid');
+      assert.equal(response.headers.get('x-error-reason'), 'JwtInvalid');
     });
 
     test('unknown attribute rejected at save', async () => {
@@ -418,6 +394,139 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       assert.equal(response.status, 400, response.text);
       assert.match(response.text, /unknown attribute 'audience' on <validate-jwt>/);
       assert.match(response.text, /line 1, column \d+/);
+    });
+  });
+
+  describe('request bodies', () => {
+    before(async () => {
+      await putOperation('body-transform', {
+        method: 'POST',
+        inbound: `<set-body>@{
+            var body = context.Request.Body.As<JObject>();
+            body["added"] = "yes";
+            return body.ToString();
+          }</set-body>`,
+      });
+      await putOperation('body-literal', {
+        method: 'POST',
+        inbound: '<set-body>replaced</set-body>',
+      });
+      await putOperation('body-read', {
+        method: 'POST',
+        inbound: `<set-header name="x-length" exists-action="override">
+            <value>@(context.Request.Body.As<string>().Length.ToString())</value></set-header>`,
+      });
+    });
+
+    function post(path, body, headers = {}) {
+      return fetchJson(`${credgate.gatewayUrl}/pol${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
+    }
+
+    test('inbound set-body transforms the JSON body', async () => {
+      const count = echo.requests.length;
+      const response = await post('/body-transform', '{"a":1}');
+      assert.equal(response.status, 200, response.text);
+      const seen = lastBackendRequest(count);
+      assert.deepEqual(JSON.parse(seen.body), { a: 1, added: 'yes' });
+      assert.equal(seen.headers['content-length'], String(Buffer.byteLength(seen.body)));
+    });
+
+    test('inbound set-body replaces a streamed body', async () => {
+      const count = echo.requests.length;
+      const response = await post('/body-literal', '{"a":1}');
+      assert.equal(response.status, 200, response.text);
+      const seen = lastBackendRequest(count);
+      assert.equal(seen.body, 'replaced');
+      assert.equal(seen.headers['content-length'], '8');
+    });
+
+    test('a body the policy reads is forwarded unchanged', async () => {
+      const count = echo.requests.length;
+      const response = await post('/body-read', 'twelve bytes');
+      assert.equal(response.status, 200, response.text);
+      const seen = lastBackendRequest(count);
+      assert.equal(seen.body, 'twelve bytes');
+      assert.equal(seen.headers['x-length'], '12');
+    });
+
+    test('a body over 4 MiB that the policy reads gets 413', async () => {
+      // The gateway responds after the header, from its Content-Length, so the test sends only
+      // the header and reads the response.
+      const url = new URL(`${credgate.gatewayUrl}/pol/body-read`);
+      const status = await new Promise((resolve, reject) => {
+        const request = httpRequest(
+          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST',
+            headers: { 'content-length': String(4 * 1024 * 1024 + 1) } },
+          (response) => {
+            response.resume();
+            resolve(response.statusCode);
+          });
+        request.on('error', reject);
+        request.flushHeaders();
+      });
+      assert.equal(status, 413);
+    });
+  });
+
+  describe('policy fragments', () => {
+    function fragmentBody(header, value) {
+      return {
+        properties: {
+          format: 'rawxml',
+          description: 'Adds a header',
+          value: `<fragment>
+  <set-header name="${header}" exists-action="override"><value>${value}</value></set-header>
+</fragment>`,
+        },
+      };
+    }
+
+    before(async () => {
+      await manage('PUT', '/policyFragments/stamp', fragmentBody('x-stamp', 'one'));
+      await putOperation('fragment', { inbound: '<include-fragment fragment-id="stamp"/>' });
+    });
+
+    test('included statements reach the backend', async () => {
+      const count = echo.requests.length;
+      const response = await call('/fragment');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(lastBackendRequest(count).headers['x-stamp'], 'one');
+      const listed = await manage('GET', '/policyFragments');
+      assert.deepEqual(listed.value.map((fragment) => fragment.name), ['stamp']);
+      assert.equal(listed.value[0].properties.description, 'Adds a header');
+    });
+
+    test('changed fragment changes the policy', async () => {
+      await manage('PUT', '/policyFragments/stamp', fragmentBody('x-stamp', 'two'));
+      const count = echo.requests.length;
+      const response = await call('/fragment');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(lastBackendRequest(count).headers['x-stamp'], 'two');
+    });
+
+    test('missing fragment rejected at save', async () => {
+      const response = await tryPolicy('fragment-missing', '<include-fragment fragment-id="absent"/>');
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.text, /policy fragment 'absent' was not found/);
+    });
+
+    test('fragment in use cannot be deleted', async () => {
+      const response = await credgate.manage('DELETE', '/policyFragments/stamp');
+      assert.equal(response.status, 409, response.text);
+      assert.match(response.text, /\/apis\/pol\/operations\/fragment\/policies\/policy/);
+    });
+
+    test('fragment survives a restart', async () => {
+      await credgate.stop();
+      await credgate.start();
+      const count = echo.requests.length;
+      const response = await call('/fragment');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(lastBackendRequest(count).headers['x-stamp'], 'two');
     });
   });
 });

@@ -75,14 +75,16 @@ class ProxyTest : public IoTest {
 
   // Starts the front server, which forwards every request to `backend_port` and then lets
   // `edit` change the response header, as an outbound policy would.
-  void StartProxy(uint16_t backend_port, std::function<void(ResponseHeader&)> edit = nullptr) {
+  void StartProxy(uint16_t backend_port, std::function<void(ResponseHeader&)> edit = nullptr,
+                  std::optional<std::string> replacement_body = std::nullopt) {
     upstream_.origin.host = "127.0.0.1";
     upstream_.origin.port = backend_port;
     upstream_.response_timeout = std::chrono::seconds(5);
-    StartServer([this, edit](ServerExchange& exchange) -> asio::awaitable<void> {
+    StartServer([this, edit, replacement_body](ServerExchange& exchange) -> asio::awaitable<void> {
       RequestHeader header = exchange.header();
       header.target(ComposeTarget("/base", "", header.target(), ""));
-      auto response = co_await pool_->ProxyRequest(exchange, upstream_, std::move(header));
+      const std::string* body = replacement_body ? &*replacement_body : nullptr;
+      auto response = co_await pool_->ProxyRequest(exchange, upstream_, std::move(header), body);
       if (!response.ok()) {
         last_error_ = response.error();
         Response reply(static_cast<bhttp::status>(HttpStatusFor(response.error().code)), 11);
@@ -133,6 +135,23 @@ TEST_F(ProxyTest, PostWithContentLength) {
   auto response = Send("POST", "/p", "payload");
   ASSERT_TRUE(response.ok()) << response.error().message;
   EXPECT_EQ(response->body, "payload");
+}
+
+TEST_F(ProxyTest, ReplacementBodyIsSent) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_, nullptr, std::string("replaced body"));
+  auto response = Send("POST", "/p", "the caller's payload");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->body, "replaced body");
+  EXPECT_EQ(response->Header("x-received-bytes"), "13");
+}
+
+TEST_F(ProxyTest, ReplacementBodyOnGet) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_, nullptr, std::string("added"));
+  auto response = Send("GET", "/g");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->body, "added");
 }
 
 TEST_F(ProxyTest, LargeBodyIsStreamed) {

@@ -291,5 +291,22 @@ TEST_F(ExpressionTest, CompiledOnceEvaluatesMany) {
   }
 }
 
+TEST_F(ExpressionTest, TryGetValueFindsHeader) {
+  EXPECT_EQ(EvalString("@{ if (context.Request.Headers.TryGetValue(\"x-multi\", out var v)) "
+                       "{ return v; } return \"none\"; }"),
+            "one,two");
+}
+
+TEST_F(ExpressionTest, TryGetValueMissingKey) {
+  EXPECT_EQ(EvalString("@{ var found = context.Variables.TryGetValue(\"absent\", out var v); "
+                       "return found + \"|\" + (v == null); }"),
+            "False|True");
+}
+
+TEST_F(ExpressionTest, TryGetValueOfVariable) {
+  EXPECT_EQ(EvalString("@(context.Variables.TryGetValue(\"count\", out var n) ? (int)n + 1 : 0)"),
+            "4");
+}
+
 }  // namespace
 }  // namespace credgate::policy

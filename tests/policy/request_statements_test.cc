@@ -188,6 +188,7 @@ struct IpCase {
   std::string caller;
   std::string filter;
   bool allowed;
+  std::string reason = "";  // The LastError reason when the caller is rejected.
 };
 
 class IpFilterTest : public RequestStatementsTest, public ::testing::WithParamInterface<IpCase> {};
@@ -198,7 +199,7 @@ TEST_P(IpFilterTest, Decides) {
   EXPECT_EQ(outcome, GetParam().allowed ? ExecutionOutcome::kContinue : ExecutionOutcome::kRespond);
   if (!GetParam().allowed) {
     EXPECT_EQ(context_.response.status_code, 403);
-    EXPECT_EQ(Reason(), "CallerIpNotAllowed");
+    EXPECT_EQ(Reason(), GetParam().reason);
   }
 }
 
@@ -211,12 +212,14 @@ INSTANTIATE_TEST_SUITE_P(
     Cases, IpFilterTest,
     ::testing::Values(IpCase{"AllowedAddress", "192.0.2.7", kAllowRange, true},
                       IpCase{"AllowedRange", "10.200.0.1", kAllowRange, true},
-                      IpCase{"OutsideAllow", "192.0.2.8", kAllowRange, false},
+                      IpCase{"OutsideAllow", "192.0.2.8", kAllowRange, false,
+                             "CallerIpNotAllowed"},
                       IpCase{"MappedV4", "::ffff:10.0.0.1", kAllowRange, true},
-                      IpCase{"V6InForbidden", "2001:db8::1", kForbidV6, false},
+                      IpCase{"V6InForbidden", "2001:db8::1", kForbidV6, false, "CallerIpBlocked"},
                       IpCase{"V6OutsideForbidden", "2001:db8::1:0", kForbidV6, true},
                       IpCase{"V4AgainstV6Forbid", "10.0.0.1", kForbidV6, true},
-                      IpCase{"UnparsableCaller", "unknown", kAllowRange, false}),
+                      IpCase{"UnparsableCaller", "unknown", kAllowRange, false,
+                             "FailedToParseCallerIP"}),
     [](const auto& info) { return info.param.name; });
 
 const std::string kCors = R"(<cors allow-credentials="true">

@@ -27,8 +27,15 @@ class HttpServices : public PolicyServices {
     co_return;
   }
 
+  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource) override {
+    resources.push_back(resource);
+    co_return managed_token;
+  }
+
   std::vector<http::ClientRequest> sent;
   std::vector<http::ClientRequest> one_way;
+  std::vector<std::string> resources;
+  Result<Secret> managed_token = Secret(std::string("mi-token"));
   Result<http::ClientResponse> response = http::ClientResponse{
       201, {{"Content-Type", "application/json"}, {"x-a", "1"}, {"X-A", "2"}}, R"({"ok":true})"};
 };
@@ -170,6 +177,116 @@ TEST_F(SendRequestTest, RejectsAtSave) {
           R"(<send-request response-variable-name="r"><set-url>ftp://a</set-url></send-request>)")
           .find("absolute http or https URL"),
       std::string::npos);
+}
+
+TEST_F(SendRequestTest, ReturnResponseFromVariable) {
+  services_.response = http::ClientResponse{
+      404, {{"Content-Type", "text/plain"}, {"Content-Length", "9"}, {"x-a", "1"}}, "not found"};
+  EXPECT_EQ(Run(R"(<policies><inbound><send-request response-variable-name="r">
+      <set-url>https://lookup.example/</set-url></send-request>
+      <return-response response-variable-name="r">
+        <set-header name="x-b" exists-action="override"><value>2</value></set-header>
+      </return-response></inbound></policies>)"),
+            ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 404);
+  EXPECT_EQ(context_.response.body, "not found");
+  EXPECT_EQ(context_.response.headers.Get("Content-Type"), "text/plain");
+  EXPECT_EQ(context_.response.headers.Get("x-a"), "1");
+  EXPECT_EQ(context_.response.headers.Get("x-b"), "2");
+  EXPECT_FALSE(context_.response.headers.Contains("Content-Length"));
+}
+
+TEST_F(SendRequestTest, ReturnResponseStatusOverridesVariable) {
+  Run(R"(<policies><inbound><send-request response-variable-name="r">
+      <set-url>https://lookup.example/</set-url></send-request>
+      <return-response response-variable-name="r"><set-status code="202"/></return-response>
+      </inbound></policies>)");
+  EXPECT_EQ(context_.response.status_code, 202);
+  EXPECT_EQ(context_.response.body, R"({"ok":true})");
+}
+
+TEST_F(SendRequestTest, ReturnResponseReadsCurrentResponse) {
+  context_.response.status_code = 418;
+  EXPECT_EQ(Run(R"x(<policies><inbound><return-response>
+      <set-status code="@(context.Response.StatusCode)"/>
+      <set-body>@("was " + context.Response.StatusCode)</set-body>
+      </return-response></inbound></policies>)x"),
+            ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 418);
+  EXPECT_EQ(context_.response.body, "was 418");
+}
+
+TEST_F(SendRequestTest, ReturnResponseWithoutResponseFails) {
+  EXPECT_EQ(Run(R"(<policies><inbound><set-variable name="r" value="text"/>
+      <return-response response-variable-name="r"/></inbound>
+      <on-error><set-body>@(context.LastError.Reason)</set-body></on-error></policies>)"),
+            ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 500);
+  EXPECT_EQ(context_.response.body, "ExpressionValueEvaluationFailure");
+}
+
+TEST_F(SendRequestTest, ManagedIdentitySetsAuthorization) {
+  context_.request.headers.Set("Authorization", "Bearer caller");
+  EXPECT_EQ(Run(R"x(<policies><inbound>
+      <authentication-managed-identity resource="@("https://" + "vault.example")"/>
+      </inbound></policies>)x"),
+            ExecutionOutcome::kContinue);
+  ASSERT_EQ(services_.resources.size(), 1u);
+  EXPECT_EQ(services_.resources[0], "https://vault.example");
+  EXPECT_EQ(context_.request.headers.Get("Authorization"), "Bearer mi-token");
+  EXPECT_TRUE(context_.authorization_set);
+}
+
+TEST_F(SendRequestTest, ManagedIdentityOutputVariable) {
+  context_.request.headers.Set("Authorization", "Bearer caller");
+  Run(R"(<policies><inbound><authentication-managed-identity resource="api://backend"
+      output-token-variable-name="msi"/></inbound></policies>)");
+  EXPECT_EQ(context_.variables.at("msi").AsString(), "mi-token");
+  EXPECT_EQ(context_.request.headers.Get("Authorization"), "Bearer caller");
+}
+
+TEST_F(SendRequestTest, ManagedIdentityFailureRunsOnError) {
+  services_.managed_token = MakeError(ErrorCode::kUnavailable, "the token request failed",
+                                      "ManagedIdentityTokenRequestFailed");
+  EXPECT_EQ(Run(R"(<policies><inbound><authentication-managed-identity resource="api://b"/>
+      </inbound><on-error><set-body>@(context.LastError.Reason)</set-body></on-error></policies>)"),
+            ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 503);
+  EXPECT_EQ(context_.response.body, "ManagedIdentityTokenRequestFailed");
+}
+
+TEST_F(SendRequestTest, ManagedIdentityIgnoreError) {
+  services_.managed_token = MakeError(ErrorCode::kUnavailable, "down");
+  EXPECT_EQ(Run(R"(<policies><inbound><authentication-managed-identity resource="api://b"
+      ignore-error="true"/></inbound></policies>)"),
+            ExecutionOutcome::kContinue);
+  EXPECT_FALSE(context_.request.headers.Contains("Authorization"));
+}
+
+TEST_F(SendRequestTest, ManagedIdentityInsideSendRequest) {
+  Run(R"(<policies><inbound><send-request response-variable-name="r">
+      <set-url>https://vault.example/secrets/a</set-url>
+      <set-header name="Authorization" exists-action="override"><value>old</value></set-header>
+      <authentication-managed-identity resource="https://vault.example"/>
+      </send-request></inbound></policies>)");
+  ASSERT_EQ(services_.sent.size(), 1u);
+  EXPECT_EQ(Header(services_.sent[0], "Authorization"), "Bearer mi-token");
+  EXPECT_FALSE(context_.request.headers.Contains("Authorization"));
+}
+
+TEST_F(SendRequestTest, ManagedIdentityRejectsAtSave) {
+  EXPECT_NE(CompileError(R"(<authentication-managed-identity resource="a" client-id="c"/>)")
+                .find("attribute 'client-id' on <authentication-managed-identity> is not "
+                      "supported"),
+            std::string::npos);
+  EXPECT_NE(CompileError(R"(<authentication-managed-identity/>)")
+                .find("missing required attribute 'resource'"),
+            std::string::npos);
+  auto outbound = CompilePolicyDocument(
+      R"(<policies><outbound><authentication-managed-identity resource="a"/></outbound></policies>)",
+      PolicyScope::kGlobal);
+  ASSERT_FALSE(outbound.ok());
+  EXPECT_NE(outbound.error().message.find("is not allowed in <outbound>"), std::string::npos);
 }
 
 }  // namespace

@@ -208,8 +208,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "caching-type=\"external\" is not supported"},
         RejectCase{"StoreNoDuration", R"(<cache-store-value key="k" value="v"/>)",
                    "missing required attribute 'duration'"},
-        RejectCase{"IncludeFragment", R"(<include-fragment fragment-id="common"/>)",
-                   "<include-fragment> is not supported by credgate: policy fragments"}),
+        RejectCase{"MissingFragment", R"(<include-fragment fragment-id="common"/>)",
+                   "policy fragment 'common' was not found"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
