@@ -62,6 +62,7 @@ class AuthorizationService final : public policy::PolicyServices {
   boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override;
 
   const AuthorizationCounters& counters() const { return counters_; }
+  const credentials::AccessDecisionCache& decision_cache() const { return decisions_; }
 
  private:
   runtime::Services& services_;
