@@ -3,6 +3,8 @@
 #include "credentials/consent_codes.h"
 #include "credentials/refresh_scheduler.h"
 #include "credentials/token_manager.h"
+#include "events/event_log.h"
+#include "events/webhook_dispatcher.h"
 #include "gateway/gateway.h"
 #include "gateway/login_flow.h"
 #include "identity/validator.h"
@@ -162,6 +164,27 @@ void WriteClusterSync(const management::ClusterSync& sync, metrics::Exposition& 
               "Records that a reconciliation found out of date", counters.records_repaired);
 }
 
+void WriteEvents(const events::EventLog* log, const events::WebhookDispatcher* webhooks,
+                 metrics::Exposition& out) {
+  if (log != nullptr) {
+    const auto& counters = log->counters();
+    constexpr char kEvents[] = "credgate_connection_events_total";
+    constexpr char kEventsHelp[] = "Connection events recorded, and ones the store did not take";
+    out.Counter(kEvents, kEventsHelp, Load(counters.recorded), {{"outcome", "recorded"}});
+    out.Counter(kEvents, kEventsHelp, Load(counters.record_failures), {{"outcome", "failed"}});
+  }
+  if (webhooks != nullptr) {
+    auto counters = webhooks->GetCounters();
+    constexpr char kDeliveries[] = "credgate_webhook_deliveries_total";
+    constexpr char kDeliveriesHelp[] =
+        "Webhook delivery attempts by outcome: delivered, retried, failed (given up), dropped";
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.delivered, {{"outcome", "delivered"}});
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.retried, {{"outcome", "retried"}});
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.failed, {{"outcome", "failed"}});
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.dropped, {{"outcome", "dropped"}});
+  }
+}
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsSources& sources) {
@@ -177,6 +200,7 @@ std::string RenderMetrics(const MetricsSources& sources) {
   if (sources.consent_codes != nullptr) WriteConsentCodes(*sources.consent_codes, out);
   if (sources.management != nullptr) WriteManagement(*sources.management, out);
   if (sources.cluster_sync != nullptr) WriteClusterSync(*sources.cluster_sync, out);
+  WriteEvents(sources.event_log, sources.webhooks, out);
   if (sources.statuses != nullptr && sources.config != nullptr) {
     std::map<std::string, uint64_t> counts = sources.statuses->CountByStatus();
     uint64_t with_status = 0;

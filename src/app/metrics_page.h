@@ -1,6 +1,7 @@
 // The Prometheus page that the management listener serves at GET /metrics: the gateway's
 // requests and latencies, every rejection counter by reason, refreshes by outcome, cache hits,
-// connections by status and the management API's rejections.
+// connections by status, connection events, webhook deliveries and the management API's
+// rejections.
 #pragma once
 
 #include <string>
@@ -10,6 +11,10 @@ class ConsentCodes;
 class RefreshScheduler;
 class TokenManager;
 }  // namespace credgate::credentials
+namespace credgate::events {
+class EventLog;
+class WebhookDispatcher;
+}  // namespace credgate::events
 namespace credgate::gateway {
 class Gateway;
 class LoginFlow;
@@ -42,6 +47,8 @@ struct MetricsSources {
   // been signed in.
   const runtime::ConfigState* config = nullptr;
   const runtime::ConnectionStatusTable* statuses = nullptr;
+  const events::EventLog* event_log = nullptr;
+  const events::WebhookDispatcher* webhooks = nullptr;
 };
 
 // Returns the page in Prometheus' text format (version 0.0.4).

@@ -6,6 +6,7 @@
 
 #include "crypto/admin_key.h"
 #include "management/declared.h"
+#include "management/events_handler.h"
 #include "management/handlers.h"
 #include "management/security_handlers.h"
 #include "management/transfer_handlers.h"
@@ -146,6 +147,8 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
                                   : (is_export ? counters_.exports_failed : counters_.imports_failed);
       counter.fetch_add(1, std::memory_order_relaxed);
     }
+  } else if (IsEventsPath(path_text)) {
+    result = co_await HandleEventsCall(services_, request.method, request.target);
   } else {
     auto path = ParseResourcePath(path_text);
     if (path.ok()) {

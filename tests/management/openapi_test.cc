@@ -24,7 +24,7 @@ std::string Instantiate(const std::string& path_template) {
 bool IsRouterPath(const std::string& path) {
   return path != "/healthz" && path != "/readyz" && path != "/openapi.json" &&
          path != "/metrics" && !path.starts_with("/adminKeys") && !path.starts_with("/masterKeys") &&
-         path != "/export" && path != "/import";
+         path != "/export" && path != "/import" && path != "/events";
 }
 
 json::object Document() {
