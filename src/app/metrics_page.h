@@ -1,7 +1,7 @@
 // The Prometheus page that the management listener serves at GET /metrics: the gateway's
-// requests and latencies, every rejection counter by reason, refreshes by outcome, cache hits,
-// connections by status, connection events, webhook deliveries and the management API's
-// rejections.
+// requests and latencies, every rejection counter by reason, refreshes by outcome and provider,
+// cache hits, connections by status, store call durations, connection events, webhook
+// deliveries and the management API's rejections.
 #pragma once
 
 #include <string>
@@ -26,6 +26,9 @@ namespace credgate::management {
 class ClusterSync;
 class ManagementService;
 }  // namespace credgate::management
+namespace credgate::store {
+class AsyncStore;
+}
 namespace credgate::runtime {
 class ConfigState;
 class ConnectionStatusTable;
@@ -49,6 +52,7 @@ struct MetricsSources {
   const runtime::ConnectionStatusTable* statuses = nullptr;
   const events::EventLog* event_log = nullptr;
   const events::WebhookDispatcher* webhooks = nullptr;
+  const store::AsyncStore* store = nullptr;
 };
 
 // Returns the page in Prometheus' text format (version 0.0.4).

@@ -337,6 +337,7 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   sources.statuses = &p.statuses;
   sources.event_log = p.event_log.get();
   sources.webhooks = p.webhooks.get();
+  sources.store = p.store.get();
   auto handler = http::MakeBufferedHandler(
       [management, sources](http::Request&& request,
                    const http::RequestInfo& info) -> asio::awaitable<http::Response> {

@@ -372,6 +372,12 @@ describe('events', { skip, timeout: 300000 }, () => {
     const metrics = await fetchJson(`${credgate.managementUrl}/metrics`);
     assert.match(metrics.text, /credgate_webhook_deliveries_total\{outcome="retried"\} 2\b/);
     assert.match(metrics.text, /credgate_webhook_deliveries_total\{outcome="delivered"\} 8\b/);
+    assert.match(metrics.text, /credgate_token_exchanges_total\{outcome="issued"\} 2\b/);
+    assert.match(metrics.text, /credgate_token_exchanges_total\{outcome="access_denied"\} 1\b/);
+    assert.match(metrics.text,
+      /credgate_provider_token_refreshes_total\{provider="backend",outcome="provider_settings_invalid"\} [1-9]/);
+    assert.match(metrics.text, /credgate_store_operation_duration_seconds_count\{operation="AppendEvent"\} 4\b/);
+    assert.match(metrics.text, /credgate_access_decision_cache_lookups_total\{outcome="hit"\} [1-9]/);
     // No log line names a webhook's path, which here carries a secret part.
     assert.ok(!credgate.output.includes('path-secret-part'));
   });
