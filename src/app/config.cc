@@ -1,6 +1,7 @@
 #include "app/config.h"
 
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 
@@ -242,6 +244,81 @@ Status ValidateBackendCaFile(const std::string& ca_file) {
   return OkStatus();
 }
 
+// Reads a webhook's secret from the file or environment variable that the entry names.
+Result<Secret> ReadWebhookSecret(const YAML::Node& entry, const std::string& path) {
+  const bool from_file = static_cast<bool>(entry["secretFile"]);
+  const bool from_env = static_cast<bool>(entry["secretEnv"]);
+  if (from_file == from_env) {
+    return ConfigError(path,
+                       "each entry of 'webhooks' needs exactly one of 'secretFile' and "
+                       "'secretEnv'" +
+                           Position(entry));
+  }
+  std::string secret;
+  if (from_file) {
+    auto file = ReadString(entry["secretFile"], "webhooks[].secretFile", path);
+    if (!file.ok()) return file.error();
+    std::FILE* stream = std::fopen(file->c_str(), "rb");
+    if (stream == nullptr) {
+      return ConfigError(path, "webhook secret file '" + *file + "' cannot be read: " +
+                                   std::strerror(errno) + Position(entry["secretFile"]));
+    }
+    char buffer[4096];
+    size_t read = 0;
+    while ((read = std::fread(buffer, 1, sizeof(buffer), stream)) > 0) {
+      secret.append(buffer, read);
+      if (secret.size() > 64 * 1024) break;
+    }
+    std::fclose(stream);
+  } else {
+    auto name = ReadString(entry["secretEnv"], "webhooks[].secretEnv", path);
+    if (!name.ok()) return name.error();
+    const char* value = std::getenv(name->c_str());
+    if (value == nullptr) {
+      return ConfigError(path, "the environment variable '" + *name +
+                                   "' that a webhook's secretEnv names is not set" +
+                                   Position(entry["secretEnv"]));
+    }
+    secret = value;
+  }
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() < kMinWebhookSecretBytes) {
+    OPENSSL_cleanse(secret.data(), secret.size());
+    return ConfigError(path, "a webhook secret must have at least " +
+                                 std::to_string(kMinWebhookSecretBytes) + " bytes" +
+                                 Position(entry));
+  }
+  return Secret(std::move(secret));
+}
+
+Result<std::vector<WebhookConfig>> ReadWebhooks(const YAML::Node& node, const std::string& path) {
+  if (!node.IsSequence()) {
+    return ConfigError(
+        path, "'webhooks' must be a list of {url, secretFile or secretEnv}" + Position(node));
+  }
+  std::vector<WebhookConfig> webhooks;
+  for (const auto& entry : node) {
+    if (!entry.IsMap() || !entry["url"]) {
+      return ConfigError(path, "each entry of 'webhooks' needs 'url'" + Position(entry));
+    }
+    CREDGATE_RETURN_IF_ERROR(
+        RejectUnknownKeys(entry, {"url", "secretFile", "secretEnv"}, "webhooks[]", path));
+    auto url = ReadString(entry["url"], "webhooks[].url", path);
+    if (!url.ok()) return url.error();
+    auto parsed = boost::urls::parse_absolute_uri(*url);
+    if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https") ||
+        parsed->host().empty() || parsed->has_fragment()) {
+      return ConfigError(path, "invalid webhook URL '" + *url +
+                                   "': use an absolute http or https URL without fragment" +
+                                   Position(entry["url"]));
+    }
+    auto secret = ReadWebhookSecret(entry, path);
+    if (!secret.ok()) return secret.error();
+    webhooks.push_back(WebhookConfig{*url, std::move(*secret)});
+  }
+  return webhooks;
+}
+
 }  // namespace
 
 Result<ListenAddress> ParseListenAddress(std::string_view text, std::string_view field) {
@@ -349,6 +426,18 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "threads") config.threads = *number;
       if (key == "drainTimeoutSeconds") config.drain_timeout_seconds = *number;
       if (key == "refreshMarginSeconds") config.refresh_margin_seconds = *number;
+    } else if (key == "webhooks") {
+      auto webhooks = ReadWebhooks(value, path);
+      if (!webhooks.ok()) return webhooks.error();
+      config.webhooks = std::move(*webhooks);
+    } else if (key == "webhookMaxAttempts") {
+      auto number = ReadInt(value, key, path, 1, 20);
+      if (!number.ok()) return number.error();
+      config.webhook_max_attempts = *number;
+    } else if (key == "eventRetention") {
+      auto number = ReadInt(value, key, path, 100, 10'000'000);
+      if (!number.ok()) return number.error();
+      config.event_retention = *number;
     } else if (key == "maxRefreshRate") {
       auto number = ReadInt(value, key, path, 1, kMaxRefreshRateUpperBound);
       if (!number.ok()) return number.error();

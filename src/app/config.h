@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "common/secret.h"
 
 namespace credgate::app {
 
@@ -52,6 +53,14 @@ struct AdminJwtConfig {
   std::string jwks_uri;  // Empty: read from the issuer's OpenID Connect discovery document.
   std::string role_claim = "roles";
 };
+
+// A URL that receives every connection event (events/webhook_dispatcher.h), signed with `secret`.
+struct WebhookConfig {
+  std::string url;
+  Secret secret;  // Read at load from the file or environment variable that the entry names.
+};
+
+inline constexpr size_t kMinWebhookSecretBytes = 16;
 
 // At the default, 100,000 tokens that expire within the same hour take about 17 minutes of
 // refreshing, so the scheduler starts them up to that much ahead of their due times.
@@ -113,6 +122,11 @@ struct ServeConfig {
   // The maximum number of background refreshes that start in any one second, across all
   // providers.
   int max_refresh_rate = kDefaultMaxRefreshRate;
+  std::vector<WebhookConfig> webhooks;
+  // Attempts per webhook delivery, the first included, before it is given up.
+  int webhook_max_attempts = 6;
+  // The store keeps about this many of the newest connection events for GET /events.
+  int event_retention = 10'000;
 };
 
 // Parses `host:port` or `[v6]:port`. Errors name the flag or key in `field`.

@@ -5,6 +5,8 @@
 #include "credentials/consent_codes.h"
 #include "credentials/refresh_scheduler.h"
 #include "credentials/token_manager.h"
+#include "events/event_log.h"
+#include "events/webhook_dispatcher.h"
 #include "gateway/gateway.h"
 #include "gateway/login_flow.h"
 #include "http/server_tls.h"
@@ -14,6 +16,7 @@
 #include "management/test_console.h"
 #include "metrics/exposition.h"
 #include "runtime/state.h"
+#include "store/async_store.h"
 
 namespace credgate::app {
 
@@ -52,6 +55,28 @@ void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
   out.Counter("credgate_authorizations_granted_total",
               "Backend tokens handed out by get-authorization-context",
               Load(authorization.granted));
+  const auto& exchange = gateway.token_exchange_counters();
+  constexpr char kExchanges[] = "credgate_token_exchanges_total";
+  constexpr char kExchangesHelp[] =
+      "Token exchange requests (POST /.credgate/token) by outcome, as the OAuth error code";
+  out.Counter(kExchanges, kExchangesHelp, Load(exchange.issued), {{"outcome", "issued"}});
+  out.Counter(kExchanges, kExchangesHelp, Load(exchange.invalid_request),
+              {{"outcome", "invalid_request"}});
+  out.Counter(kExchanges, kExchangesHelp, Load(exchange.invalid_grant),
+              {{"outcome", "invalid_grant"}});
+  out.Counter(kExchanges, kExchangesHelp, Load(exchange.access_denied),
+              {{"outcome", "access_denied"}});
+  out.Counter(kExchanges, kExchangesHelp, Load(exchange.unavailable),
+              {{"outcome", "temporarily_unavailable"}});
+  const auto lookups = gateway.decision_cache().CountLookups();
+  constexpr char kDecisions[] = "credgate_access_decision_cache_lookups_total";
+  constexpr char kDecisionsHelp[] =
+      "Access policy decision cache lookups: hit skips the policy match, miss runs it";
+  out.Counter(kDecisions, kDecisionsHelp, lookups.hits, {{"outcome", "hit"}});
+  out.Counter(kDecisions, kDecisionsHelp, lookups.misses, {{"outcome", "miss"}});
+  out.Gauge("credgate_access_decision_cache_entries",
+            "Allowed (caller, connection) pairs in the access policy decision cache",
+            static_cast<double>(gateway.decision_cache().size()));
   const auto& rejected = gateway.rejected_token_counters();
   out.Counter("credgate_backend_token_rejections_total",
               "Backend 401 answers to a request that carried a connection's token",
@@ -97,6 +122,15 @@ void WriteTokens(const credentials::TokenManager& tokens, metrics::Exposition& o
               {{"outcome", "provider_settings_invalid"}});
   out.Counter(kRefreshes, kRefreshesHelp, counters.rotations_lost,
               {{"outcome", "rotation_lost"}});
+  for (const auto& [provider, outcomes] : tokens.RefreshOutcomesByProvider()) {
+    for (size_t i = 0; i < outcomes.size(); ++i) {
+      const auto outcome = static_cast<credentials::TokenManager::RefreshOutcome>(i);
+      out.Counter("credgate_provider_token_refreshes_total",
+                  "Connection token refreshes by credential provider and outcome", outcomes[i],
+                  {{"provider", provider},
+                   {"outcome", credentials::TokenManager::RefreshOutcomeName(outcome)}});
+    }
+  }
   out.Counter("credgate_backend_401_refreshes_total",
               "Refreshes started because a backend rejected a token, and ones skipped",
               counters.rejected_token_refreshes, {{"outcome", "started"}});
@@ -207,6 +241,27 @@ void WriteListenerTls(const MetricsSources& sources, metrics::Exposition& out) {
   }
 }
 
+void WriteEvents(const events::EventLog* log, const events::WebhookDispatcher* webhooks,
+                 metrics::Exposition& out) {
+  if (log != nullptr) {
+    const auto& counters = log->counters();
+    constexpr char kEvents[] = "credgate_connection_events_total";
+    constexpr char kEventsHelp[] = "Connection events recorded, and ones the store did not take";
+    out.Counter(kEvents, kEventsHelp, Load(counters.recorded), {{"outcome", "recorded"}});
+    out.Counter(kEvents, kEventsHelp, Load(counters.record_failures), {{"outcome", "failed"}});
+  }
+  if (webhooks != nullptr) {
+    auto counters = webhooks->GetCounters();
+    constexpr char kDeliveries[] = "credgate_webhook_deliveries_total";
+    constexpr char kDeliveriesHelp[] =
+        "Webhook delivery attempts by outcome: delivered, retried, failed (given up), dropped";
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.delivered, {{"outcome", "delivered"}});
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.retried, {{"outcome", "retried"}});
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.failed, {{"outcome", "failed"}});
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.dropped, {{"outcome", "dropped"}});
+  }
+}
+
 }  // namespace
 
 std::string RenderMetrics(const MetricsSources& sources) {
@@ -223,6 +278,8 @@ std::string RenderMetrics(const MetricsSources& sources) {
   if (sources.management != nullptr) WriteManagement(*sources.management, out);
   if (sources.cluster_sync != nullptr) WriteClusterSync(*sources.cluster_sync, out);
   WriteListenerTls(sources, out);
+  WriteEvents(sources.event_log, sources.webhooks, out);
+  if (sources.store != nullptr) sources.store->latency().Write(out);
   if (sources.statuses != nullptr && sources.config != nullptr) {
     std::map<std::string, uint64_t> counts = sources.statuses->CountByStatus();
     uint64_t with_status = 0;

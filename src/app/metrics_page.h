@@ -1,6 +1,7 @@
 // The Prometheus page that the management listener serves at GET /metrics: the gateway's
-// requests and latencies, every rejection counter by reason, refreshes by outcome, cache hits,
-// connections by status and the management API's rejections.
+// requests and latencies, every rejection counter by reason, refreshes by outcome and provider,
+// cache hits, connections by status, store call durations, connection events, webhook
+// deliveries and the management API's rejections.
 #pragma once
 
 #include <string>
@@ -10,6 +11,10 @@ class ConsentCodes;
 class RefreshScheduler;
 class TokenManager;
 }  // namespace credgate::credentials
+namespace credgate::events {
+class EventLog;
+class WebhookDispatcher;
+}  // namespace credgate::events
 namespace credgate::gateway {
 class Gateway;
 class LoginFlow;
@@ -24,6 +29,9 @@ namespace credgate::management {
 class ClusterSync;
 class ManagementService;
 }  // namespace credgate::management
+namespace credgate::store {
+class AsyncStore;
+}
 namespace credgate::runtime {
 class ConfigState;
 class ConnectionStatusTable;
@@ -48,6 +56,9 @@ struct MetricsSources {
   // The listeners with TLS; null for a listener that serves plain HTTP.
   const http::ServerTls* gateway_tls = nullptr;
   const http::ServerTls* management_tls = nullptr;
+  const events::EventLog* event_log = nullptr;
+  const events::WebhookDispatcher* webhooks = nullptr;
+  const store::AsyncStore* store = nullptr;
 };
 
 // Returns the page in Prometheus' text format (version 0.0.4).

@@ -26,6 +26,8 @@
 #include "credentials/token_client.h"
 #include "credentials/token_manager.h"
 #include "crypto/key_file.h"
+#include "events/event_log.h"
+#include "events/webhook_dispatcher.h"
 #include "gateway/gateway.h"
 #include "gateway/login_flow.h"
 #include "http/buffered.h"
@@ -124,6 +126,8 @@ struct Process {
   runtime::ConnectionStatusTable statuses;
   std::shared_ptr<http::PooledHttpClient> http_client;
   std::unique_ptr<http::UpstreamPool> upstreams;
+  std::unique_ptr<events::WebhookDispatcher> webhooks;  // Null without configured webhooks.
+  std::unique_ptr<events::EventLog> event_log;
   std::unique_ptr<identity::JwtValidator> validator;
   std::unique_ptr<credentials::TokenClient> token_client;
   std::unique_ptr<credentials::LoginSessions> login_sessions;
@@ -207,6 +211,23 @@ Status Start(const ServeConfig& config, Process& p) {
   if (!upstreams.ok()) return upstreams.error();
   p.upstreams = std::move(*upstreams);
 
+  if (!config.webhooks.empty()) {
+    std::vector<events::WebhookTarget> targets;
+    for (const WebhookConfig& webhook : config.webhooks) {
+      targets.push_back(events::WebhookTarget{webhook.url, webhook.secret});
+      spdlog::info("webhook configured webhook={}", events::WebhookOrigin(webhook.url));
+    }
+    events::WebhookDispatcher::Options webhook_options;
+    webhook_options.retry.max_attempts = config.webhook_max_attempts;
+    p.webhooks = std::make_unique<events::WebhookDispatcher>(p.io_contexts[0]->get_executor(),
+                                                             *p.http_client, p.clock,
+                                                             std::move(targets), webhook_options);
+  }
+  events::EventLog::Options event_options;
+  event_options.retain = config.event_retention;
+  p.event_log =
+      std::make_unique<events::EventLog>(*p.store, p.clock, p.webhooks.get(), event_options);
+
   p.validator = std::make_unique<identity::JwtValidator>(
       p.http_client, std::shared_ptr<const Clock>(&p.clock, [](const Clock*) {}));
   p.token_client = std::make_unique<credentials::TokenClient>(*p.http_client, p.clock);
@@ -236,6 +257,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.services.validator = p.validator.get();
   p.services.http_client = p.http_client.get();
   p.services.audit = p.audit.get();
+  p.services.event_log = p.event_log.get();
 
   p.persistence = std::make_unique<management::StoreTokenPersistence>(p.services);
   credentials::TokenManager::Options token_options;
@@ -398,6 +420,9 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   sources.statuses = &p.statuses;
   sources.gateway_tls = p.gateway_tls.get();
   sources.management_tls = p.management_tls.get();
+  sources.event_log = p.event_log.get();
+  sources.webhooks = p.webhooks.get();
+  sources.store = p.store.get();
   auto handler = http::MakeBufferedHandler(
       [management, sources](http::Request&& request,
                    const http::RequestInfo& info) -> asio::awaitable<http::Response> {
@@ -537,6 +562,7 @@ int RunServe(const ServeConfig& config) {
     spdlog::info("stopping signal={} drain_timeout_seconds={}", signal,
                  config.drain_timeout_seconds);
     p.refresh_scheduler->Stop();
+    if (p.webhooks) p.webhooks->Stop();
     if (p.cluster_sync) p.cluster_sync->Stop();
     p.management_server->Stop();
     for (auto& server : p.gateway_servers) server->Stop();

@@ -27,8 +27,10 @@ bool AccessDecisionCache::Allowed(const std::shared_ptr<const void>& caller,
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mutex);
   auto found = shard.entries.find(key);
-  return found != shard.entries.end() && SameOwner(found->second.caller, caller) &&
-         SameOwner(found->second.connection, connection);
+  const bool allowed = found != shard.entries.end() && SameOwner(found->second.caller, caller) &&
+                       SameOwner(found->second.connection, connection);
+  ++(allowed ? shard.hits : shard.misses);
+  return allowed;
 }
 
 void AccessDecisionCache::RememberAllowed(const std::shared_ptr<const void>& caller,
@@ -50,6 +52,16 @@ size_t AccessDecisionCache::size() const {
     total += shard.entries.size();
   }
   return total;
+}
+
+AccessDecisionCache::Lookups AccessDecisionCache::CountLookups() const {
+  Lookups lookups;
+  for (const Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    lookups.hits += shard.hits;
+    lookups.misses += shard.misses;
+  }
+  return lookups;
 }
 
 }  // namespace credgate::credentials

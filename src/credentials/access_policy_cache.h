@@ -37,6 +37,13 @@ class AccessDecisionCache {
 
   size_t size() const;
 
+  // Lookups since construction: Allowed() calls that returned true (hits) and false (misses).
+  struct Lookups {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+  };
+  Lookups CountLookups() const;
+
   static constexpr size_t kShards = 16;
 
  private:
@@ -55,6 +62,9 @@ class AccessDecisionCache {
   struct Shard {
     mutable std::mutex mutex;
     std::unordered_map<Key, Entry, KeyHash> entries;
+    // Counted under `mutex`, which Allowed() takes anyway, so counting adds no shared write.
+    uint64_t hits = 0;
+    uint64_t misses = 0;
   };
 
   Shard& ShardFor(const Key& key) const;

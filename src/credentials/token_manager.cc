@@ -131,6 +131,36 @@ std::optional<int64_t> TokenManager::TokenVersion(const std::string& connection_
   return it->second->tokens->version;
 }
 
+std::string_view TokenManager::RefreshOutcomeName(RefreshOutcome outcome) {
+  switch (outcome) {
+    case RefreshOutcome::kRefreshed:
+      return "refreshed";
+    case RefreshOutcome::kAdopted:
+      return "adopted_from_store";
+    case RefreshOutcome::kTransientFailure:
+      return "transient_failure";
+    case RefreshOutcome::kReloginRequired:
+      return "relogin_required";
+    case RefreshOutcome::kProviderSettingsInvalid:
+      return "provider_settings_invalid";
+    case RefreshOutcome::kFailed:
+      return "failed";
+  }
+  return "unknown";
+}
+
+void TokenManager::CountOutcome(const std::string& key, RefreshOutcome outcome) {
+  const std::string provider = key.substr(0, key.find('/'));
+  std::lock_guard lock(outcomes_mutex_);
+  ++outcomes_[provider][static_cast<size_t>(outcome)];
+}
+
+std::map<std::string, TokenManager::RefreshOutcomeCounts> TokenManager::RefreshOutcomesByProvider()
+    const {
+  std::lock_guard lock(outcomes_mutex_);
+  return outcomes_;
+}
+
 TokenManager::Counters TokenManager::GetCounters() const {
   Counters counters;
   counters.refreshes = refreshes_.load();

@@ -6,16 +6,19 @@
 // given to SetProvider.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -248,6 +251,23 @@ class TokenManager {
   // appear more than once. Fewer than `max` means that nothing else is pending.
   std::vector<RefreshCandidate> TakeChanges(ChangeSubscription subscription, size_t max);
 
+  // The outcome of one refresh, counted per provider for metrics.
+  enum class RefreshOutcome {
+    kRefreshed,                // New tokens were saved.
+    kAdopted,                  // Tokens that another process stored were taken.
+    kTransientFailure,         // The provider or the store was unavailable, so it is retried.
+    kReloginRequired,          // The refresh token was rejected.
+    kProviderSettingsInvalid,  // The provider rejected the client's settings.
+    kFailed,                   // Any other failure, a failed save included.
+  };
+  static constexpr size_t kRefreshOutcomeCount = 6;
+  using RefreshOutcomeCounts = std::array<uint64_t, kRefreshOutcomeCount>;
+  // Returns the label value of `outcome`, for example "relogin_required".
+  static std::string_view RefreshOutcomeName(RefreshOutcome outcome);
+  // Returns, for each provider id with at least one finished refresh, the number of refreshes
+  // that ended with each outcome, indexed by RefreshOutcome.
+  std::map<std::string, RefreshOutcomeCounts> RefreshOutcomesByProvider() const;
+
   std::optional<ConnectionState> GetState(const std::string& connection_key) const;
   // Returns the store version of the connection's current tokens; nullopt without tokens.
   std::optional<int64_t> TokenVersion(const std::string& connection_key) const;
@@ -289,6 +309,9 @@ class TokenManager {
   std::shared_ptr<const ProviderConfig> FindProvider(const std::string& key) const;  // mutex_.
   // Counts a failure and returns the end of its backoff. Requires mutex_.
   TimePoint NextAttemptAt(Entry& entry, TimePoint now, std::chrono::seconds base);
+  // Counts `outcome` for the provider of connection `key`. Takes outcomes_mutex_, which may be
+  // taken while mutex_ is held but never the other way round.
+  void CountOutcome(const std::string& key, RefreshOutcome outcome);
   // Queues `key` for every change subscriber. Requires mutex_.
   void NoteChanged(const std::string& key);
   // Fills `candidate` from the entry of `key`, or leaves its tokens null when the connection
@@ -323,6 +346,9 @@ class TokenManager {
 
   std::unordered_map<ChangeSubscription, ChangeQueue> change_queues_;
   ChangeSubscription next_subscription_ = 1;
+
+  mutable std::mutex outcomes_mutex_;
+  std::map<std::string, RefreshOutcomeCounts> outcomes_;  // By provider id.
 
   std::atomic<uint64_t> refreshes_{0};
   std::atomic<uint64_t> refresh_failures_{0};

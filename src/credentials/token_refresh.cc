@@ -110,6 +110,7 @@ boost::asio::awaitable<std::optional<TokenResult>> TokenManager::ClaimOrWait(
     co_await timer.async_wait(boost::asio::use_awaitable);
   }
   ++refresh_failures_;
+  CountOutcome(key, RefreshOutcome::kTransientFailure);
   co_return MakeError(ErrorCode::kUnavailable,
                       "another gateway has been refreshing the expired token of connection '" +
                           key + "' for too long; retry the request");
@@ -173,6 +174,7 @@ boost::asio::awaitable<TokenResult> TokenManager::RequestAndSave(const std::stri
 TokenResult TokenManager::Adopt(const std::string& key, const RefreshJob& job,
                                 std::shared_ptr<const TokenSet> stored) {
   ++refreshes_adopted_;
+  CountOutcome(key, RefreshOutcome::kAdopted);
   spdlog::info("took the tokens another gateway refreshed connection={} version={}", key,
                stored->version);
   std::lock_guard lock(mutex_);
@@ -222,6 +224,7 @@ boost::asio::awaitable<TokenResult> TokenManager::SaveRefreshed(
   Entry* entry = FindCurrent(key, job.generation);
   if (!saved.ok()) {
     ++refresh_failures_;
+    CountOutcome(key, RefreshOutcome::kFailed);
     spdlog::error("saving refreshed tokens of connection {} failed: {}", key,
                   saved.error().message);
     Error error =
@@ -242,6 +245,7 @@ boost::asio::awaitable<TokenResult> TokenManager::SaveRefreshed(
   versioned->version = *saved;
   tokens = std::move(versioned);
   ++refreshes_;
+  CountOutcome(key, RefreshOutcome::kRefreshed);
   spdlog::info("refreshed tokens connection={} trigger={} version={}", key, CauseName(job.cause),
                *saved);
   if (entry != nullptr) {
@@ -262,6 +266,20 @@ boost::asio::awaitable<TokenResult> TokenManager::HandleFailure(const std::strin
                                                                 const RefreshClaim* claim) {
   ++refresh_failures_;
   const TokenErrorKind kind = ClassifyTokenError(error);
+  switch (kind) {
+    case TokenErrorKind::kReloginRequired:
+      CountOutcome(key, RefreshOutcome::kReloginRequired);
+      break;
+    case TokenErrorKind::kTransient:
+      CountOutcome(key, RefreshOutcome::kTransientFailure);
+      break;
+    case TokenErrorKind::kProviderSettings:
+      CountOutcome(key, RefreshOutcome::kProviderSettingsInvalid);
+      break;
+    case TokenErrorKind::kOther:
+      CountOutcome(key, RefreshOutcome::kFailed);
+      break;
+  }
   const TimePoint now = clock_.Now();
   std::optional<ConnectionError> connection_error;
   {

@@ -68,6 +68,7 @@ class AuthorizationService final : public policy::PolicyServices {
   const ManagedIdentityCounters& managed_identity_counters() const {
     return managed_identity_tokens_.counters();
   }
+  const credentials::AccessDecisionCache& decision_cache() const { return decisions_; }
 
  private:
   runtime::Services& services_;

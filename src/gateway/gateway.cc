@@ -21,6 +21,8 @@ namespace {
 constexpr size_t kMaxLoginBodyBytes = 16 * 1024;
 // The largest request body that the gateway reads for a policy that reads context.Request.Body.
 constexpr size_t kMaxPolicyBodyBytes = 4 * 1024 * 1024;
+// A token exchange body carries a JWT, which may hold many group claims.
+constexpr size_t kMaxTokenExchangeBodyBytes = 64 * 1024;
 
 http::Response JsonError(int status, std::string_view message, unsigned version) {
   boost::json::object body;
@@ -138,6 +140,24 @@ awaitable<void> Gateway::HandleLogin(http::ServerExchange& exchange) {
   co_await Respond(exchange, std::move(response));
 }
 
+awaitable<void> Gateway::HandleTokenExchange(http::ServerExchange& exchange) {
+  auto body = co_await exchange.ReadBody(kMaxTokenExchangeBodyBytes);
+  const unsigned version = exchange.header().version();
+  if (!body.ok()) {
+    const OAuthError unreadable{400, "invalid_request"};
+    co_await Respond(exchange, OAuthErrorResponse(unreadable,
+                                                  "the request body cannot be read or is larger "
+                                                  "than 64 KiB",
+                                                  version));
+    co_return;
+  }
+  http::Request request;
+  request.base() = exchange.header();
+  request.body() = std::move(*body);
+  http::Response response = co_await token_exchange_.Handle(request, exchange.info());
+  co_await Respond(exchange, std::move(response));
+}
+
 awaitable<void> Gateway::Handle(http::ServerExchange& exchange) {
   const auto start = std::chrono::steady_clock::now();
   RouteLabels labels;
@@ -158,6 +178,10 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
   std::string_view query =
       query_start == std::string_view::npos ? std::string_view() : target.substr(query_start + 1);
 
+  if (path == kTokenExchangePath) {
+    co_await HandleTokenExchange(exchange);
+    co_return;
+  }
   if (path.starts_with(kReservedPrefix)) {
     co_await HandleLogin(exchange);
     co_return;

@@ -1,7 +1,8 @@
 // Gateway: the data-plane request handler. For each request it finds the API and operation,
 // runs the inbound policies, forwards the request to the API's service URL over pooled
 // keep-alive connections with both bodies streamed, runs the outbound policies on the
-// response header and relays the response. Requests under /.credgate/ go to the sign-in pages.
+// response header and relays the response. POST /.credgate/token is the token exchange
+// endpoint (token_exchange.h); other requests under /.credgate/ go to the sign-in pages.
 // Every response the gateway sends carries x-request-id: the backend's own, or else the
 // request's id. A backend 401 to a connection token refreshes the connection, and a
 // replayable request is sent once more with the new token (rejected_token.h). When a request's
@@ -22,6 +23,7 @@
 #include "gateway/authorization_service.h"
 #include "gateway/login_flow.h"
 #include "gateway/rejected_token.h"
+#include "gateway/token_exchange.h"
 #include "http/exchange.h"
 #include "http/proxy.h"
 #include "metrics/request_metrics.h"
@@ -47,8 +49,12 @@ class Gateway {
   // owned.
   Gateway(runtime::Services& services, LoginFlow& login_flow, http::UpstreamPool& upstreams,
           policy::TraceRegistry* traces = nullptr)
-      : services_(services), login_flow_(login_flow), upstreams_(upstreams),
-        authorization_(services), traces_(traces) {}
+      : services_(services),
+        login_flow_(login_flow),
+        upstreams_(upstreams),
+        authorization_(services),
+        traces_(traces),
+        token_exchange_(authorization_, *services.clock) {}
 
   boost::asio::awaitable<void> Handle(http::ServerExchange& exchange);
 
@@ -60,6 +66,13 @@ class Gateway {
   const AuthorizationCounters& authorization_counters() const { return authorization_.counters(); }
   const ManagedIdentityCounters& managed_identity_counters() const {
     return authorization_.managed_identity_counters();
+  }
+  const TokenExchangeCounters& token_exchange_counters() const {
+    return token_exchange_.counters();
+  }
+  // The access policy decision cache of get-authorization-context and the token exchange.
+  const credentials::AccessDecisionCache& decision_cache() const {
+    return authorization_.decision_cache();
   }
 
  private:
@@ -73,12 +86,14 @@ class Gateway {
 
   boost::asio::awaitable<void> HandleRouted(http::ServerExchange& exchange, RouteLabels& labels);
   boost::asio::awaitable<void> HandleLogin(http::ServerExchange& exchange);
+  boost::asio::awaitable<void> HandleTokenExchange(http::ServerExchange& exchange);
 
   runtime::Services& services_;
   LoginFlow& login_flow_;
   http::UpstreamPool& upstreams_;
   AuthorizationService authorization_;
   policy::TraceRegistry* traces_;
+  TokenExchange token_exchange_;
   GatewayCounters counters_;
   RejectedTokenCounters rejected_tokens_;
   metrics::RequestMetrics request_metrics_;

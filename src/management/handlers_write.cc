@@ -8,6 +8,7 @@
 #include "crypto/keyring.h"
 #include "http/url.h"
 #include "identity/validator.h"
+#include "management/connection_events.h"
 #include "management/handlers.h"
 #include "management/persistence.h"
 #include "management/pipelines.h"
@@ -474,6 +475,21 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
       spdlog::error("second delete of connection records failed key={}: {}", key,
                     again.error().message);
     }
+  }
+  // The connections deleted with the resource: the connection itself, or all of a provider's.
+  std::vector<std::string> deleted_connections;
+  if (path.kind == ResourceKind::kConnection) {
+    deleted_connections.push_back(runtime::ConnectionKey(path.first, path.second));
+  } else if (path.kind == ResourceKind::kProvider) {
+    const std::string prefix = path.first + "/";
+    for (auto it = snapshot->connections.lower_bound(prefix);
+         it != snapshot->connections.end() && it->first.starts_with(prefix); ++it) {
+      deleted_connections.push_back(it->first);
+    }
+  }
+  const ConnectionState gone;
+  for (const std::string& connection_key : deleted_connections) {
+    co_await RecordConnectionEvent(services_, connection_key, events::EventType::kDeleted, gone);
   }
   status = 200;
   co_return json::value(nullptr);

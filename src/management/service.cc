@@ -6,6 +6,7 @@
 
 #include "crypto/admin_key.h"
 #include "management/declared.h"
+#include "management/events_handler.h"
 #include "management/handlers.h"
 #include "management/security_handlers.h"
 #include "management/test_console.h"
@@ -155,6 +156,8 @@ boost::asio::awaitable<ManagementResponse> ManagementService::Handle(ManagementR
       auto snapshot = services_.config->Current();
       result = co_await test_console_->Handle(*snapshot, request.method, path_text, request.body);
     }
+  } else if (IsEventsPath(path_text)) {
+    result = co_await HandleEventsCall(services_, request.method, request.target);
   } else {
     auto path = ParseResourcePath(path_text);
     if (path.ok()) {

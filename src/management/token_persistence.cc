@@ -8,6 +8,7 @@
 
 #include "common/parallel_for.h"
 #include "crypto/keyring.h"
+#include "management/connection_events.h"
 #include "store/async_store.h"
 
 namespace credgate::management {
@@ -85,6 +86,7 @@ awaitable<Result<int64_t>> StoreTokenPersistence::SaveTokens(
   const ConnectionState connected{true, "", ""};
   Status state = co_await SaveState(connection_key, connected);
   if (!state.ok()) co_return state.error();
+  co_await RecordEvent(connection_key, events::EventType::kConnected, connected);
   co_return written->version;
 }
 
@@ -143,6 +145,7 @@ awaitable<Result<int64_t>> StoreTokenPersistence::CommitRefresh(
       spdlog::error("storing the Connected status failed connection={}: {}", connection_key,
                     state.error().message);
     }
+    co_await RecordEvent(connection_key, events::EventType::kRecovered, connected);
   }
   co_return written->version;
 }
@@ -179,10 +182,16 @@ awaitable<void> StoreTokenPersistence::MarkConnectionError(const std::string& co
                error.message);
   // Named values, not temporaries: g++ 12 destroys a braced temporary inside a co_await twice.
   const ConnectionState failed{false, error.code, error.message};
+  // One event per change: a failure that repeats the current error code records none.
+  const ConnectionState previous = services_.statuses->Get(connection_key);
+  const bool changed = previous.connected || previous.error_code != error.code;
   Status saved = co_await SaveState(connection_key, failed);
   if (!saved.ok()) {
     spdlog::error("storing the Error status failed connection={}: {}", connection_key,
                   saved.error().message);
+  }
+  if (changed) {
+    co_await RecordEvent(connection_key, EventTypeForError(error.code), failed);
   }
 }
 
@@ -216,6 +225,13 @@ Result<credentials::TokenSet> OpenTokenRecord(const store::TokenRecord& record,
   if (!tokens.ok()) return tokens.error();
   tokens->version = record.version;
   return tokens;
+}
+
+awaitable<void> StoreTokenPersistence::RecordEvent(const std::string& connection_key,
+                                                  events::EventType type,
+                                                  const ConnectionState& state) {
+  if (!record_events_) co_return;
+  co_await RecordConnectionEvent(services_, connection_key, type, state);
 }
 
 bool StoreTokenPersistence::ConnectionExists(const std::string& connection_key) const {

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "credentials/token_manager.h"
+#include "events/connection_event.h"
+#include "management/resources.h"
 #include "runtime/services.h"
 #include "store/store.h"
 
@@ -29,7 +31,10 @@ std::string ConnectionKeyOfStoreKey(std::string_view store_key);
 
 class StoreTokenPersistence final : public credentials::TokenPersistence {
  public:
-  explicit StoreTokenPersistence(runtime::Services& services) : services_(services) {}
+  // With `record_events` false, status changes record no connection event (events/event_log.h),
+  // so that an import of many connections neither floods the webhooks nor slows down.
+  explicit StoreTokenPersistence(runtime::Services& services, bool record_events = true)
+      : services_(services), record_events_(record_events) {}
 
   boost::asio::awaitable<Result<int64_t>> SaveTokens(const std::string& connection_key,
                                                      const credentials::TokenSet& tokens) override;
@@ -54,7 +59,12 @@ class StoreTokenPersistence final : public credentials::TokenPersistence {
                                            const ConnectionState& state);
   bool ConnectionExists(const std::string& connection_key) const;
 
+  // Records an event of `type` when record_events_ is set.
+  boost::asio::awaitable<void> RecordEvent(const std::string& connection_key,
+                                           events::EventType type, const ConnectionState& state);
+
   runtime::Services& services_;
+  const bool record_events_;
 };
 
 // Opens a stored token record into a TokenSet carrying the record's version. Errors name the

@@ -84,7 +84,7 @@ awaitable<Result<json::value>> Export(runtime::Services& services, const std::st
 // Stores imported tokens as a sign-in does, and gives them to the token manager.
 awaitable<Status> ImportTokens(runtime::Services& services, const ImportItem& item) {
   const std::string key = runtime::ConnectionKey(item.path.first, item.path.second);
-  StoreTokenPersistence persistence(services);
+  StoreTokenPersistence persistence(services, /*record_events=*/false);
   credentials::TokenSet tokens = *item.tokens;
   Result<int64_t> saved = co_await persistence.SaveTokens(key, tokens);
   if (!saved.ok()) co_return saved.error();

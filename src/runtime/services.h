@@ -29,6 +29,9 @@ class JwtValidator;
 namespace credgate::http {
 class HttpClient;
 }
+namespace credgate::events {
+class EventLog;
+}
 
 namespace credgate::runtime {
 
@@ -69,6 +72,8 @@ struct Services {
   http::HttpClient* http_client = nullptr;
   // Receives management changes and issued tokens; null records nothing (unit tests).
   AuditSink* audit = nullptr;
+  // Records connection status changes for GET /events and the webhooks; null records nothing.
+  events::EventLog* event_log = nullptr;
 };
 
 }  // namespace credgate::runtime

@@ -2,7 +2,8 @@
 
 namespace credgate::store {
 
-AsyncStore::AsyncStore(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+AsyncStore::AsyncStore(std::unique_ptr<Store> store)
+    : store_(std::make_unique<TimedStore>(std::move(store), latency_)) {}
 
 AsyncStore::~AsyncStore() { thread_.join(); }
 

@@ -22,12 +22,13 @@
 #include <utility>
 
 #include "store/store.h"
+#include "store/timed_store.h"
 
 namespace credgate::store {
 
 class AsyncStore {
  public:
-  // Takes ownership of `store` and starts the store thread.
+  // Takes ownership of `store`, times its calls (timed_store.h), and starts the store thread.
   explicit AsyncStore(std::unique_ptr<Store> store);
   AsyncStore(const AsyncStore&) = delete;
   AsyncStore& operator=(const AsyncStore&) = delete;
@@ -46,7 +47,11 @@ class AsyncStore {
   // serving, and tests. Do not call it from a coroutine.
   Store& blocking_store() { return *store_; }
 
+  // The duration of every store call so far, by operation.
+  const StoreLatency& latency() const { return latency_; }
+
  private:
+  StoreLatency latency_;
   std::unique_ptr<Store> store_;
   boost::asio::thread_pool thread_{1};
 };

@@ -43,6 +43,14 @@ ALTER TABLE tokens ADD COLUMN lease_expires_ms INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tokens ADD COLUMN attempt_holder TEXT NOT NULL DEFAULT '';
 ALTER TABLE tokens ADD COLUMN attempt_started_ms INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {3, "connection events",
+     R"sql(
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  body_json TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql"},
 };
 
 constexpr std::string_view kCreateMigrationsTable = R"sql(

@@ -44,6 +44,14 @@ ALTER TABLE tokens
   ADD COLUMN attempt_holder TEXT COLLATE "C" NOT NULL DEFAULT '',
   ADD COLUMN attempt_started_ms BIGINT NOT NULL DEFAULT 0;
 )sql"},
+    {3, "connection events",
+     R"sql(
+CREATE TABLE events (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  body_json TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)sql"},
 };
 
 const std::string kLockMigrations =

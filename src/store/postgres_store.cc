@@ -369,4 +369,42 @@ Result<bool> PostgresStore::DeleteAdminKey(std::string_view id) {
   });
 }
 
+Result<EventRecord> PostgresStore::AppendEvent(std::string_view body_json, int64_t created_at,
+                                               int64_t retain) {
+  constexpr std::string_view kOperation = "AppendEvent";
+  const PgParam params[] = {PgParam::Text(body_json), PgParam::Int64(created_at)};
+  // NOTE: identity values are taken before commit, so two gateways appending at once may commit
+  // ids out of order, and a reader between the two commits can pass over the lower id.
+  return RunWrite(*pool_, kOperation, [&](PostgresConnection& connection) -> Result<EventRecord> {
+    auto inserted = connection.Execute(
+        "INSERT INTO events (body_json, created_at) VALUES ($1, $2) RETURNING id", params,
+        kOperation);
+    if (!inserted.ok()) return inserted.error();
+    EventRecord record{inserted->Int64(0, 0), std::string(body_json), created_at};
+    const PgParam prune_params[] = {PgParam::Int64(record.id - retain)};
+    auto pruned = connection.Execute("DELETE FROM events WHERE id <= $1", prune_params, kOperation);
+    if (!pruned.ok()) return pruned.error();
+    return record;
+  });
+}
+
+Result<std::vector<EventRecord>> PostgresStore::ListEvents(int64_t after_id, int64_t limit) {
+  constexpr std::string_view kOperation = "ListEvents";
+  const PgParam params[] = {PgParam::Int64(after_id), PgParam::Int64(limit)};
+  return RunRead(
+      *pool_, kOperation, [&](PostgresConnection& connection) -> Result<std::vector<EventRecord>> {
+        auto rows = connection.Execute(
+            "SELECT id, body_json, created_at FROM events WHERE id > $1 "
+            "ORDER BY id LIMIT $2",
+            params, kOperation);
+        if (!rows.ok()) return rows.error();
+        std::vector<EventRecord> records;
+        for (int row = 0; row < rows->rows(); ++row) {
+          records.push_back(
+              EventRecord{rows->Int64(row, 0), rows->Bytes(row, 1), rows->Int64(row, 2)});
+        }
+        return records;
+      });
+}
+
 }  // namespace credgate::store

@@ -91,6 +91,9 @@ class PostgresStore final : public Store {
   Result<AdminKeyRecord> FindAdminKeyByHash(std::string_view key_hash) override;
   Result<std::vector<AdminKeyRecord>> ListAdminKeys() override;
   Result<bool> DeleteAdminKey(std::string_view id) override;
+  Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at,
+                                  int64_t retain) override;
+  Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit) override;
 
  private:
   PostgresStore(std::unique_ptr<PostgresPool> pool, std::string change_channel, int schema_version)

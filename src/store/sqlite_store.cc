@@ -406,4 +406,47 @@ Result<bool> SqliteStore::DeleteAdminKey(std::string_view id) {
   return deleted;
 }
 
+Result<EventRecord> SqliteStore::AppendEvent(std::string_view body_json, int64_t created_at,
+                                             int64_t retain) {
+  std::lock_guard lock(mutex_);
+  constexpr std::string_view kOperation = "AppendEvent";
+  auto transaction = SqliteTransaction::Begin(*database_, kOperation);
+  if (!transaction.ok()) return transaction.error();
+  auto insert = database_->Prepare(
+      "INSERT INTO events (body_json, created_at) VALUES (?1, ?2) RETURNING id", kOperation);
+  if (!insert.ok()) return insert.error();
+  (*insert)->BindText(1, body_json);
+  (*insert)->BindInt64(2, created_at);
+  auto row = (*insert)->Step(kOperation);
+  if (!row.ok()) return row.error();
+  if (!*row) return MakeError(ErrorCode::kInternal, "AppendEvent returned no id");
+  EventRecord record{(*insert)->ColumnInt64(0), std::string(body_json), created_at};
+  CREDGATE_RETURN_IF_ERROR((*insert)->Run(kOperation));
+  auto prune = database_->Prepare("DELETE FROM events WHERE id <= ?1", kOperation);
+  if (!prune.ok()) return prune.error();
+  (*prune)->BindInt64(1, record.id - retain);
+  CREDGATE_RETURN_IF_ERROR((*prune)->Run(kOperation));
+  CREDGATE_RETURN_IF_ERROR((*transaction)->Commit());
+  return record;
+}
+
+Result<std::vector<EventRecord>> SqliteStore::ListEvents(int64_t after_id, int64_t limit) {
+  std::lock_guard lock(mutex_);
+  auto statement = database_->Prepare(
+      "SELECT id, body_json, created_at FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+      "ListEvents");
+  if (!statement.ok()) return statement.error();
+  (*statement)->BindInt64(1, after_id);
+  (*statement)->BindInt64(2, limit);
+  std::vector<EventRecord> records;
+  while (true) {
+    auto row = (*statement)->Step("ListEvents");
+    if (!row.ok()) return row.error();
+    if (!*row) break;
+    records.push_back(EventRecord{(*statement)->ColumnInt64(0), (*statement)->ColumnText(1),
+                                  (*statement)->ColumnInt64(2)});
+  }
+  return records;
+}
+
 }  // namespace credgate::store

@@ -69,6 +69,13 @@ struct AdminKeyRecord {
   int64_t created_at = 0;  // Unix seconds.
 };
 
+// A connection event (events/connection_event.h) as JSON, in the order the store received it.
+struct EventRecord {
+  int64_t id = 0;  // Assigned by the store: greater than the id of every event appended before.
+  std::string body_json;   // Stored verbatim; the store does not parse it.
+  int64_t created_at = 0;  // Unix milliseconds, set by the caller.
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -155,6 +162,16 @@ class Store {
   virtual Result<std::vector<AdminKeyRecord>> ListAdminKeys() = 0;
   // Returns true when a key was deleted.
   virtual Result<bool> DeleteAdminKey(std::string_view id) = 0;
+
+  // Connection events, the feed behind GET /events. Every gateway on a shared database appends
+  // to one sequence, so an event id is a cursor that works on every gateway.
+  //
+  // Appends an event and returns it with its id. Then deletes the events whose id is `retain` or
+  // more below the new one, so the table keeps about the newest `retain` events.
+  virtual Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at,
+                                          int64_t retain) = 0;
+  // Returns up to `limit` events with an id greater than `after_id`, in id order.
+  virtual Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit) = 0;
 };
 
 }  // namespace credgate::store

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -198,6 +199,61 @@ TEST_F(ConfigFileTest, RejectsNegativeDefaultTokenLifetime) {
             std::string::npos)
       << status.error().message;
   EXPECT_NE(status.error().message.find("line 1"), std::string::npos) << status.error().message;
+}
+
+TEST_F(ConfigFileTest, LoadsWebhooksFromFileAndEnvironment) {
+  const std::string secret_file =
+      testing::TempDir() + "/credgate-webhook-secret-" + std::to_string(::getpid());
+  std::ofstream(secret_file) << "file-secret-0123456789abcdef\n";
+  ::setenv("CREDGATE_TEST_WEBHOOK_SECRET", "env-secret-0123456789abcdef", 1);
+  std::string yaml = "webhooks:\n";
+  yaml += "  - url: https://hooks.example.com/a\n";
+  yaml += "    secretFile: " + secret_file + "\n";
+  yaml += "  - url: http://127.0.0.1:9000/b\n";
+  yaml += "    secretEnv: CREDGATE_TEST_WEBHOOK_SECRET\n";
+  yaml += "webhookMaxAttempts: 3\n";
+  ServeConfig config;
+  auto status = LoadConfigFile(Write(yaml), config);
+  std::remove(secret_file.c_str());
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_EQ(config.webhooks.size(), 2u);
+  EXPECT_EQ(config.webhooks[0].url, "https://hooks.example.com/a");
+  EXPECT_TRUE(config.webhooks[0].secret.Equals("file-secret-0123456789abcdef"));
+  EXPECT_EQ(config.webhooks[1].url, "http://127.0.0.1:9000/b");
+  EXPECT_TRUE(config.webhooks[1].secret.Equals("env-secret-0123456789abcdef"));
+  EXPECT_EQ(config.webhook_max_attempts, 3);
+}
+
+TEST_F(ConfigFileTest, RejectsInvalidWebhooks) {
+  ::setenv("CREDGATE_TEST_SHORT_SECRET", "short", 1);
+  ::unsetenv("CREDGATE_TEST_UNSET_SECRET");
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"webhooks: {url: x}\n", "must be a list"},
+      {"webhooks:\n  - secretEnv: HOME\n", "needs 'url'"},
+      {"webhooks:\n  - url: ftp://h/x\n    secretEnv: HOME\n", "invalid webhook URL"},
+      {"webhooks:\n  - url: https://h/x\n", "exactly one of 'secretFile' and 'secretEnv'"},
+      {"webhooks:\n  - url: https://h/x\n    secretEnv: A\n    secretFile: /b\n", "exactly one of"},
+      {"webhooks:\n  - url: https://h/x\n    secretEnv: CREDGATE_TEST_UNSET_SECRET\n",
+       "is not set"},
+      {"webhooks:\n  - url: https://h/x\n    secretEnv: CREDGATE_TEST_SHORT_SECRET\n",
+       "at least 16 bytes"},
+      {"webhooks:\n  - url: https://h/x\n    secretFile: /nonexistent/credgate-secret\n",
+       "cannot be read"},
+      {"webhooks:\n  - url: https://h/x\n    secretEnv: HOME\n    header: x\n",
+       "unknown key 'webhooks[].header'"},
+  };
+  for (const Case& c : cases) {
+    ServeConfig config;
+    auto status = LoadConfigFile(Write(c.yaml), config);
+    ASSERT_FALSE(status.ok()) << c.yaml;
+    EXPECT_NE(status.error().message.find(c.message), std::string::npos)
+        << c.yaml << " -> " << status.error().message;
+    EXPECT_EQ(status.error().message.find("short"), std::string::npos) << status.error().message;
+  }
 }
 
 TEST(FinalizeConfig, DefaultsPublicUrlFromGatewayAddress) {

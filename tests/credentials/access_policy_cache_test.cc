@@ -22,6 +22,19 @@ TEST(AccessDecisionCache, AllowsRememberedPair) {
   EXPECT_TRUE(cache.Allowed(caller, connection));
 }
 
+TEST(AccessDecisionCache, CountsHitsAndMisses) {
+  AccessDecisionCache cache(100);
+  auto caller = Object("caller");
+  auto connection = Object("connection");
+  EXPECT_FALSE(cache.Allowed(caller, connection));
+  cache.RememberAllowed(caller, connection);
+  EXPECT_TRUE(cache.Allowed(caller, connection));
+  EXPECT_TRUE(cache.Allowed(caller, connection));
+  const AccessDecisionCache::Lookups lookups = cache.CountLookups();
+  EXPECT_EQ(lookups.hits, 2u);
+  EXPECT_EQ(lookups.misses, 1u);
+}
+
 TEST(AccessDecisionCache, KeepsPairsApart) {
   AccessDecisionCache cache(100);
   auto caller = Object("caller");

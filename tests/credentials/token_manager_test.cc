@@ -96,6 +96,24 @@ TEST_F(TokenManagerTest, NearExpiryRefreshesAndSaves) {
   EXPECT_EQ(manager_.GetCounters().refreshes, 1u);
 }
 
+TEST_F(TokenManagerTest, CountsRefreshOutcomesByProvider) {
+  using Outcome = TokenManager::RefreshOutcome;
+  SetTokens(3570s, 30s);
+  EXPECT_EQ(GetToken(), "new-at");
+  auto outcomes = manager_.RefreshOutcomesByProvider();
+  ASSERT_TRUE(outcomes.contains("idp"));
+  EXPECT_EQ(outcomes["idp"][static_cast<size_t>(Outcome::kRefreshed)], 1u);
+  EXPECT_EQ(outcomes["idp"][static_cast<size_t>(Outcome::kFailed)], 0u);
+
+  SetTokens(3570s, 30s);
+  http_.Reset();
+  http_.Respond(401, R"({"error":"invalid_client"})");
+  EXPECT_EQ(GetToken(), "old-at");
+  outcomes = manager_.RefreshOutcomesByProvider();
+  EXPECT_EQ(outcomes["idp"][static_cast<size_t>(Outcome::kProviderSettingsInvalid)], 1u);
+  EXPECT_EQ(outcomes.size(), 1u);
+}
+
 TEST_F(TokenManagerTest, ShortLifetimeUsesHalfAsMargin) {
   SetTokens(0s, 60s);
   clock_.Advance(29s);

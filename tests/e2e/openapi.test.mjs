@@ -80,6 +80,7 @@ function resolve(schema) {
 function checkSchema(value, schema, where) {
   schema = resolve(schema);
   if (!schema) return;
+  if (value === null && schema.nullable) return;
   let actual = typeof value;
   if (Array.isArray(value)) actual = 'array';
   if (value === null) actual = 'null';

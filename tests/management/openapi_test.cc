@@ -25,7 +25,8 @@ std::string Instantiate(const std::string& path_template) {
 bool IsRouterPath(const std::string& path) {
   return path != "/healthz" && path != "/readyz" && path != "/openapi.json" &&
          path != "/metrics" && !path.starts_with("/adminKeys") && !path.starts_with("/masterKeys") &&
-         path != "/export" && path != "/import" && !IsTestConsolePath(path);
+         path != "/export" && path != "/import" && path != "/events" &&
+         !IsTestConsolePath(path);
 }
 
 json::object Document() {

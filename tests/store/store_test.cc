@@ -258,5 +258,38 @@ TEST_P(StoreTest, PersistsAcrossReopen) {
   EXPECT_EQ(store_->Put(Resource(kProvider, kGithub, "")).value().version, 2);
 }
 
+TEST_P(StoreTest, EventsListInOrderAfterCursor) {
+  for (int i = 1; i <= 3; ++i) {
+    auto appended = store_->AppendEvent(R"({"n":)" + std::to_string(i) + "}", 1000 + i, 100);
+    ASSERT_TRUE(appended.ok()) << appended.error().message;
+  }
+  auto all = store_->ListEvents(0, 10);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_LT((*all)[0].id, (*all)[1].id);
+  EXPECT_LT((*all)[1].id, (*all)[2].id);
+  EXPECT_EQ((*all)[0].body_json, R"({"n":1})");
+  EXPECT_EQ((*all)[2].created_at, 1003);
+
+  auto after_first = store_->ListEvents((*all)[0].id, 1);
+  ASSERT_TRUE(after_first.ok());
+  ASSERT_EQ(after_first->size(), 1u);
+  EXPECT_EQ((*after_first)[0].body_json, R"({"n":2})");
+  auto after_last = store_->ListEvents((*all)[2].id, 10);
+  ASSERT_TRUE(after_last.ok());
+  EXPECT_TRUE(after_last->empty());
+}
+
+TEST_P(StoreTest, EventsKeepTheNewestRetained) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(store_->AppendEvent(R"({"n":)" + std::to_string(i) + "}", i, 2).ok());
+  }
+  auto kept = store_->ListEvents(0, 10);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 2u);
+  EXPECT_EQ((*kept)[0].body_json, R"({"n":4})");
+  EXPECT_EQ((*kept)[1].body_json, R"({"n":5})");
+}
+
 }  // namespace
 }  // namespace credgate::store
