@@ -5,6 +5,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -79,6 +80,19 @@ struct ForwardState {
   bool fail_on_error_status_code = false;
 };
 
+class WindowCounters;  // policy/window_counters.h
+
+// A quota-by-key bandwidth that let the request through: the gateway adds the request's bytes
+// to it after the response (policy/bandwidth.h).
+struct BandwidthCharge {
+  std::shared_ptr<WindowCounters> counters;
+  std::string key;
+  std::chrono::seconds period{0};
+  std::chrono::system_clock::time_point origin{};
+  // When the statement ran. The bytes count in the window that contains this time.
+  std::chrono::system_clock::time_point start{};
+};
+
 struct PolicyContext {
   RequestState request;
   std::string request_id;
@@ -110,6 +124,8 @@ struct PolicyContext {
   // request.body or response.body in place of the streamed body.
   bool request_body_set = false;
   bool response_body_set = false;
+  // Filled by quota-by-key with a bandwidth; empty for every other request.
+  std::vector<BandwidthCharge> bandwidth_charges;
 };
 
 }  // namespace credgate::policy

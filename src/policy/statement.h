@@ -178,7 +178,10 @@ class ValueCache;      // policy/value_cache.h
 // rate-limit-by-key and quota-by-key.
 struct RateLimitSpec {
   bool quota = false;  // quota-by-key: 403 and a window from first-period-start.
-  int64_t calls = 0;
+  int64_t calls = 0;   // 0 with quota-by-key: only the bandwidth is limited.
+  // quota-by-key bandwidth: the request and response body bytes allowed per window, the
+  // attribute's kilobytes times 1024. 0: the bandwidth is not limited.
+  int64_t bandwidth_bytes = 0;
   std::chrono::seconds renewal_period{0};  // 0 with quota-by-key: the quota never renews.
   ValueTemplate counter_key;
   std::shared_ptr<const Expression> increment_condition;  // Null: every call counts.
@@ -190,6 +193,7 @@ struct RateLimitSpec {
   std::string total_calls_header_name;
   std::chrono::system_clock::time_point first_period_start{};
   std::shared_ptr<WindowCounters> counters;  // Shared by every request of this statement.
+  std::shared_ptr<WindowCounters> byte_counters;  // Set when bandwidth_bytes is.
 };
 
 enum class CacheCommand { kLookup, kStore, kRemove };

@@ -18,6 +18,8 @@ namespace {
 // Upper bound on the keys one rate-limit-by-key or quota-by-key statement counts.
 constexpr size_t kMaxCounterKeys = 100'000;
 constexpr int64_t kMaxCalls = int64_t{1} << 40;
+// 2^40 KiB is 1 PiB, and its bytes still fit in int64_t.
+constexpr int64_t kMaxBandwidthKilobytes = int64_t{1} << 40;
 constexpr int64_t kMaxPeriodSeconds = int64_t{10} * 365 * 86'400;
 
 // Parses "YYYY-MM-DDTHH:MM:SSZ" (RFC 3339 in UTC, without fractions).
@@ -65,13 +67,20 @@ Result<Statement> CompileLimit(const ElementReader& element, bool quota) {
   CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
   RateLimitSpec spec;
   spec.quota = quota;
-  if (quota && element.Attribute("bandwidth")) {
-    return element.FailAt("bandwidth",
-                          "attribute 'bandwidth' on <quota-by-key> is not "
-                          "supported, because credgate counts calls only; use calls");
+  if (quota) {
+    // quota-by-key takes calls, bandwidth or both.
+    if (!element.Attribute("calls") && !element.Attribute("bandwidth")) {
+      return element.Fail("<quota-by-key> requires attribute 'calls', 'bandwidth' or both");
+    }
+    TRAFFIC_ASSIGN_OR_RETURN(calls, element.IntegerAttribute("calls", 0, 1, kMaxCalls));
+    spec.calls = calls;
+    TRAFFIC_ASSIGN_OR_RETURN(kilobytes,
+                             element.IntegerAttribute("bandwidth", 0, 1, kMaxBandwidthKilobytes));
+    spec.bandwidth_bytes = kilobytes * 1024;
+  } else {
+    TRAFFIC_ASSIGN_OR_RETURN(calls, element.RequiredIntegerAttribute("calls", 1, kMaxCalls));
+    spec.calls = calls;
   }
-  TRAFFIC_ASSIGN_OR_RETURN(calls, element.RequiredIntegerAttribute("calls", 1, kMaxCalls));
-  spec.calls = calls;
   TRAFFIC_ASSIGN_OR_RETURN(
       period, element.RequiredIntegerAttribute("renewal-period", quota ? 0 : 1, kMaxPeriodSeconds));
   spec.renewal_period = std::chrono::seconds(period);
@@ -101,6 +110,7 @@ Result<Statement> CompileLimit(const ElementReader& element, bool quota) {
     spec.first_period_start = *parsed;
   }
   spec.counters = std::make_shared<WindowCounters>(kMaxCounterKeys);
+  if (spec.bandwidth_bytes > 0) spec.byte_counters = std::make_shared<WindowCounters>(kMaxCounterKeys);
   return element.NewStatement(std::move(spec));
 }
 

@@ -21,6 +21,17 @@ std::string Clock(int64_t seconds) {
   return text;
 }
 
+// The 403 of quota-by-key, with APIM's message: `exhausted` and, unless the quota never renews,
+// the time until it does. Like APIM's, the response has no Retry-After field.
+StatementOutcome QuotaExceeded(std::string_view exhausted, std::chrono::seconds period,
+                               std::chrono::seconds retry_after) {
+  std::string message(exhausted);
+  if (period.count() > 0) {
+    message += " Quota will be replenished in " + Clock(retry_after.count()) + ".";
+  }
+  return {false, StatementFailure{403, "QuotaExceeded", std::move(message)}};
+}
+
 }  // namespace
 
 StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& context, TimePoint now) {
@@ -38,8 +49,24 @@ StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& contex
     count = condition->AsBool();
   }
   const TimePoint origin = spec.quota ? spec.first_period_start : TimePoint{};
-  WindowDecision decision = spec.counters->Consume(*key, spec.calls, spec.increment_count,
-                                                   spec.renewal_period, origin, now, count);
+  // The bandwidth is checked first, so a call it rejects is not counted. A bandwidth counter at
+  // or above its limit rejects: a limit of n bytes with an increment of 1 that is only checked.
+  if (spec.bandwidth_bytes > 0) {
+    WindowDecision bytes = spec.byte_counters->Consume(*key, spec.bandwidth_bytes, 1,
+                                                       spec.renewal_period, origin, now, false);
+    if (!bytes.allowed) {
+      return QuotaExceeded("Out of bandwidth quota.", spec.renewal_period, bytes.retry_after);
+    }
+  }
+  WindowDecision decision;
+  if (spec.calls > 0) {
+    decision = spec.counters->Consume(*key, spec.calls, spec.increment_count, spec.renewal_period,
+                                      origin, now, count);
+  }
+  if (decision.allowed && count && spec.bandwidth_bytes > 0) {
+    context.bandwidth_charges.push_back(
+        BandwidthCharge{spec.byte_counters, *key, spec.renewal_period, origin, now});
+  }
 
   HeaderMap& headers = context.added_response_headers;
   if (!spec.remaining_calls_header_name.empty()) {
@@ -53,14 +80,10 @@ StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& contex
   }
   if (decision.allowed) return {};
 
-  const int64_t retry = decision.retry_after.count();
   if (spec.quota) {
-    std::string message =
-        spec.renewal_period.count() > 0
-            ? "Out of call volume quota. Quota will be replenished in " + Clock(retry) + "."
-            : "Out of call volume quota.";
-    return {false, StatementFailure{403, "QuotaExceeded", std::move(message)}};
+    return QuotaExceeded("Out of call volume quota.", spec.renewal_period, decision.retry_after);
   }
+  const int64_t retry = decision.retry_after.count();
   // RFC 9110 §10.2.3: Retry-After in seconds.
   headers.Set(spec.retry_after_header_name.empty() ? "Retry-After" : spec.retry_after_header_name,
               std::to_string(retry));

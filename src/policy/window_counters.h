@@ -1,5 +1,5 @@
-// WindowCounters: in-memory call counters per key in fixed time windows, for rate-limit-by-key
-// and quota-by-key. Counters live in this process only, so each gateway of a cluster counts
+// WindowCounters: in-memory counters per key in fixed time windows, for rate-limit-by-key and
+// quota-by-key. They count calls, or bytes for the bandwidth of quota-by-key. Counters live in this process only, so each gateway of a cluster counts
 // separately, and they restart when the policy is saved again.
 #pragma once
 
@@ -34,6 +34,11 @@ class WindowCounters {
   WindowDecision Consume(const std::string& key, int64_t limit, int64_t increment,
                          std::chrono::seconds period, TimePoint origin, TimePoint now, bool count);
 
+  // Adds `amount` to `key` in the window that contains `at`, without a limit, for bytes known
+  // only after the response. Nothing is added when the key has moved on to a later window.
+  void Add(const std::string& key, int64_t amount, std::chrono::seconds period, TimePoint origin,
+           TimePoint at);
+
   static constexpr size_t kShards = 16;
 
  private:
@@ -45,6 +50,10 @@ class WindowCounters {
     std::mutex mutex;
     std::unordered_map<std::string, Entry> entries;
   };
+
+  // Returns the entry of `key` reset to `window` when it was in another one, making room
+  // for a new key first. The caller holds shard.mutex.
+  Entry& EntryFor(Shard& shard, const std::string& key, int64_t window);
 
   size_t max_keys_per_shard_;
   std::array<Shard, kShards> shards_;

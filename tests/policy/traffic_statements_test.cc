@@ -3,8 +3,10 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <limits>
 #include <optional>
 
+#include "policy/bandwidth.h"
 #include "policy/document.h"
 #include "policy/executor.h"
 #include "policy/value_cache.h"
@@ -177,6 +179,126 @@ struct RejectCase {
   std::string expected;
 };
 
+const std::string kBandwidth =
+    R"x(<quota-by-key bandwidth="1" renewal-period="3600" counter-key="@(context.Request.Headers.GetValueOrDefault("X-Caller", ""))"/>)x";
+
+TEST_F(TrafficTest, BandwidthAloneCompiles) {
+  EXPECT_EQ(CompileError(kBandwidth), "<compiled>");
+}
+
+TEST_F(TrafficTest, BandwidthAndCallsCompile) {
+  EXPECT_EQ(CompileError(R"(<quota-by-key calls="5" bandwidth="10" renewal-period="0" counter-key="k"/>)"),
+            "<compiled>");
+}
+
+TEST_F(TrafficTest, BandwidthRecordsCharge) {
+  Load(kBandwidth);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  ASSERT_EQ(context_.bandwidth_charges.size(), 1u);
+  EXPECT_EQ(context_.bandwidth_charges[0].key, "ann");
+}
+
+// 1 KB is 1024 bytes: a request is rejected once earlier ones reached that many.
+TEST_F(TrafficTest, BandwidthRejectsAfterLimit) {
+  Load(kBandwidth);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  ChargeBandwidth(context_, 600);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  ChargeBandwidth(context_, 423);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  ChargeBandwidth(context_, 1);
+
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 403);
+  EXPECT_EQ(context_.last_error->reason, "QuotaExceeded");
+  EXPECT_NE(context_.response.body.find("Out of bandwidth quota. Quota will be replenished in "
+                                        "00:46:40."),
+            std::string::npos)
+      << context_.response.body;
+  EXPECT_EQ(Added("Retry-After"), "<absent>");
+  EXPECT_TRUE(context_.bandwidth_charges.empty());
+
+  EXPECT_EQ(Call("bob"), ExecutionOutcome::kContinue);
+}
+
+TEST_F(TrafficTest, BandwidthRenewsWithPeriod) {
+  Load(kBandwidth);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  ChargeBandwidth(context_, 5000);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kRespond);
+
+  services_.now += std::chrono::seconds(2800);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+}
+
+// Bytes of a request that started in an earlier window do not count in the current one.
+TEST_F(TrafficTest, BandwidthLateChargeSkipped) {
+  Load(kBandwidth);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  PolicyContext early = context_;
+  services_.now += std::chrono::seconds(2800);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  ChargeBandwidth(early, 5000);
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+}
+
+TEST_F(TrafficTest, QuotaCallsAndBandwidth) {
+  Load(R"(<quota-by-key calls="2" bandwidth="1" renewal-period="3600" counter-key="k"/>)");
+  EXPECT_EQ(Call(), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call(), ExecutionOutcome::kContinue);
+  EXPECT_EQ(Call(), ExecutionOutcome::kRespond);
+  EXPECT_NE(context_.response.body.find("Out of call volume quota."), std::string::npos);
+  EXPECT_TRUE(context_.bandwidth_charges.empty());
+}
+
+TEST_F(TrafficTest, BandwidthCheckedBeforeCalls) {
+  Load(R"(<quota-by-key calls="2" bandwidth="1" renewal-period="3600" counter-key="k"/>)");
+  EXPECT_EQ(Call(), ExecutionOutcome::kContinue);
+  ChargeBandwidth(context_, 2000);
+  EXPECT_EQ(Call(), ExecutionOutcome::kRespond);
+  EXPECT_NE(context_.response.body.find("Out of bandwidth quota."), std::string::npos);
+}
+
+TEST_F(TrafficTest, BandwidthSkipsUncountedCall) {
+  Load(R"x(<quota-by-key bandwidth="1" renewal-period="0" counter-key="k"
+      increment-condition="@(context.Request.Headers.GetValueOrDefault("X-Caller", "") == "ann")"/>)x");
+  EXPECT_EQ(Call("bob"), ExecutionOutcome::kContinue);
+  EXPECT_TRUE(context_.bandwidth_charges.empty());
+  EXPECT_EQ(Call("ann"), ExecutionOutcome::kContinue);
+  EXPECT_EQ(context_.bandwidth_charges.size(), 1u);
+}
+
+TEST(WindowCountersTest, AddCountsTowardLimit) {
+  WindowCounters counters(16);
+  const TimePoint now = FromUnixSeconds(1'000);
+  const std::chrono::seconds period(100);
+  counters.Add("k", 99, period, TimePoint{}, now);
+  EXPECT_TRUE(counters.Consume("k", 100, 1, period, TimePoint{}, now, false).allowed);
+  counters.Add("k", 1, period, TimePoint{}, now);
+  EXPECT_FALSE(counters.Consume("k", 100, 1, period, TimePoint{}, now, false).allowed);
+}
+
+TEST(WindowCountersTest, AddSaturates) {
+  WindowCounters counters(16);
+  const TimePoint now = FromUnixSeconds(1'000);
+  const int64_t max = std::numeric_limits<int64_t>::max();
+  counters.Add("k", max, std::chrono::seconds(0), TimePoint{}, now);
+  counters.Add("k", max, std::chrono::seconds(0), TimePoint{}, now);
+  WindowDecision decision =
+      counters.Consume("k", max, 1, std::chrono::seconds(0), TimePoint{}, now, false);
+  EXPECT_FALSE(decision.allowed);
+  EXPECT_EQ(decision.remaining, 0);
+}
+
+TEST(WindowCountersTest, AddToEarlierWindowIgnored) {
+  WindowCounters counters(16);
+  const std::chrono::seconds period(100);
+  counters.Add("k", 10, period, TimePoint{}, FromUnixSeconds(250));
+  counters.Add("k", 90, period, TimePoint{}, FromUnixSeconds(150));
+  EXPECT_TRUE(
+      counters.Consume("k", 11, 1, period, TimePoint{}, FromUnixSeconds(250), false).allowed);
+}
+
 class TrafficCompileTest : public TrafficTest, public ::testing::WithParamInterface<RejectCase> {};
 
 TEST_P(TrafficCompileTest, Rejects) {
@@ -192,9 +314,17 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"ZeroPeriod",
                    R"(<rate-limit-by-key calls="1" renewal-period="0" counter-key="k"/>)",
                    "attribute 'renewal-period'"},
-        RejectCase{"Bandwidth",
-                   R"(<quota-by-key bandwidth="100" renewal-period="60" counter-key="k"/>)",
-                   "'bandwidth' on <quota-by-key> is not supported"},
+        RejectCase{"QuotaNeitherLimit", R"(<quota-by-key renewal-period="60" counter-key="k"/>)",
+                   "<quota-by-key> requires attribute 'calls', 'bandwidth' or both"},
+        RejectCase{"BandwidthText",
+                   R"(<quota-by-key bandwidth="ten" renewal-period="60" counter-key="k"/>)",
+                   "invalid value 'ten' for attribute 'bandwidth' on <quota-by-key>"},
+        RejectCase{"BandwidthZero",
+                   R"(<quota-by-key bandwidth="0" renewal-period="60" counter-key="k"/>)",
+                   "invalid value '0' for attribute 'bandwidth'"},
+        RejectCase{"QuotaCallsText",
+                   R"(<quota-by-key calls="1.5" bandwidth="1" renewal-period="60" counter-key="k"/>)",
+                   "invalid value '1.5' for attribute 'calls'"},
         RejectCase{
             "QuotaRetryHeader",
             R"(<quota-by-key calls="1" renewal-period="60" counter-key="k" retry-after-header-name="x"/>)",
