@@ -15,6 +15,7 @@
 #include "management/service.h"
 #include "management/test_console.h"
 #include "metrics/exposition.h"
+#include "policy/limit_counters.h"
 #include "runtime/state.h"
 #include "store/async_store.h"
 
@@ -46,6 +47,16 @@ void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
               {{"reason", "ConnectionNotFound"}});
   out.Counter(kRejections, kRejectionsHelp, Load(authorization.token_unavailable),
               {{"reason", "TokenUnavailable"}});
+  const auto& limits = policy::TrafficLimitCounters();
+  out.Counter(kRejections, kRejectionsHelp, Load(limits.rate_limited),
+              {{"reason", "RateLimitExceeded"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(limits.calls_exhausted),
+              {{"reason", "CallQuotaExceeded"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(limits.bandwidth_exhausted),
+              {{"reason", "BandwidthQuotaExceeded"}});
+  out.Counter("credgate_policy_quota_bandwidth_bytes_total",
+              "Request and response body bytes added to quota-by-key bandwidth counters",
+              Load(limits.bandwidth_bytes));
   out.Counter("credgate_gateway_policy_responses_total",
               "Requests answered by a policy (return-response, or an error in a policy)",
               Load(counters.policy_responses));

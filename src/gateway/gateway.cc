@@ -9,6 +9,7 @@
 #include "gateway/rejected_token.h"
 #include "gateway/router.h"
 #include "http/url.h"
+#include "policy/bandwidth.h"
 #include "policy/context.h"
 
 namespace credgate::gateway {
@@ -124,6 +125,25 @@ http::Response ResponseFromContext(policy::PolicyContext& context, unsigned vers
   return response;
 }
 
+// Adds the body bytes of the exchange to the bandwidth quotas that let the request through, when
+// the handler returns, whichever response it sent. A request without such a quota costs one check of an empty vector.
+class BandwidthCharger {
+ public:
+  BandwidthCharger(const policy::PolicyContext& context, const http::ServerExchange& exchange)
+      : context_(context), exchange_(exchange) {}
+  BandwidthCharger(const BandwidthCharger&) = delete;
+  BandwidthCharger& operator=(const BandwidthCharger&) = delete;
+  ~BandwidthCharger() {
+    if (context_.bandwidth_charges.empty()) return;
+    policy::ChargeBandwidth(context_,
+                            exchange_.request_body_bytes() + exchange_.response_body_bytes());
+  }
+
+ private:
+  const policy::PolicyContext& context_;
+  const http::ServerExchange& exchange_;
+};
+
 }  // namespace
 
 awaitable<void> Gateway::HandleLogin(http::ServerExchange& exchange) {
@@ -213,6 +233,7 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
 
   const policy::CompiledPipeline* pipeline = route.operation->pipeline.get();
   policy::PolicyContext context;
+  const BandwidthCharger charger(context, exchange);
   RequestAuthorizations authorizations(authorization_);
   if (auto handle = header.find(policy::kTraceHeader); handle != header.end() && traces_) {
     authorizations.set_trace(traces_->Claim(handle->value()));

@@ -61,6 +61,7 @@ asio::awaitable<Result<std::string>> ServerExchange::ReadBody(size_t max_bytes) 
     stream_.expires_after(io_timeout_);
     auto [ec, read] = co_await bhttp::async_read(stream_, buffer_, parser_, kNoThrow);
     body.resize(used + room - chunk.size);
+    request_body_bytes_ += room - chunk.size;
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       if (IsHttpSyntaxError(ec)) {
@@ -97,6 +98,7 @@ asio::awaitable<Status> ServerExchange::Respond(Response response) {
     keep_alive_ = false;
     co_return TransportError(ec, "sending the response to", "the client");
   }
+  response_body_bytes_ += response.body().size();
   co_return OkStatus();
 }
 

@@ -16,6 +16,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,12 @@ class ServerExchange {
   void set_response_status(int status) { response_status_ = status; }
   // Reports whether the server may read another request from this connection.
   bool keep_alive() const { return keep_alive_; }
+  // Body bytes read from the client so far, by ReadBody() or the reverse proxy, without framing.
+  uint64_t request_body_bytes() const { return request_body_bytes_; }
+  // Body bytes sent to the client so far, by Respond() or the reverse proxy, without framing.
+  uint64_t response_body_bytes() const { return response_body_bytes_; }
+  void add_request_body_bytes(uint64_t bytes) { request_body_bytes_ += bytes; }
+  void add_response_body_bytes(uint64_t bytes) { response_body_bytes_ += bytes; }
 
   // Low-level access for the reverse proxy.
   ServerStream& stream() { return stream_; }
@@ -103,6 +110,8 @@ class ServerExchange {
   bool keep_alive_ = false;
   bool continue_sent_ = false;
   int response_status_ = 0;
+  uint64_t request_body_bytes_ = 0;
+  uint64_t response_body_bytes_ = 0;
 };
 
 }  // namespace credgate::http

@@ -247,6 +247,7 @@ asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connectio
       outcome.error = TransportError(write_ec, "sending the request body to", authority);
       co_return false;
     }
+    exchange.add_request_body_bytes(filled);
   }
   if (!serializer.is_done()) {
     out.body().data = nullptr;
@@ -455,6 +456,7 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     if (write_ec) {
       co_return fail(TransportError(write_ec, "sending the response body to", "the client"));
     }
+    exchange.add_response_body_bytes(filled);
   }
   if (serializer && !serializer->is_done()) {
     out.body().data = nullptr;

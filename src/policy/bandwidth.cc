@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "policy/limit_counters.h"
 #include "policy/window_counters.h"
 
 namespace credgate::policy {
@@ -11,6 +12,7 @@ void ChargeBandwidth(const PolicyContext& context, uint64_t bytes) {
   const int64_t amount = static_cast<int64_t>(bytes > kMax ? kMax : bytes);
   for (const BandwidthCharge& charge : context.bandwidth_charges) {
     charge.counters->Add(charge.key, amount, charge.period, charge.origin, charge.start);
+    TrafficLimitCounters().bandwidth_bytes.fetch_add(bytes, std::memory_order_relaxed);
   }
 }
 

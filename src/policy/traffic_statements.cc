@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "policy/limit_counters.h"
 #include "policy/value_cache.h"
 #include "policy/window_counters.h"
 
@@ -55,6 +56,7 @@ StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& contex
     WindowDecision bytes = spec.byte_counters->Consume(*key, spec.bandwidth_bytes, 1,
                                                        spec.renewal_period, origin, now, false);
     if (!bytes.allowed) {
+      TrafficLimitCounters().bandwidth_exhausted.fetch_add(1, std::memory_order_relaxed);
       return QuotaExceeded("Out of bandwidth quota.", spec.renewal_period, bytes.retry_after);
     }
   }
@@ -81,8 +83,10 @@ StatementOutcome ApplyRateLimit(const RateLimitSpec& spec, PolicyContext& contex
   if (decision.allowed) return {};
 
   if (spec.quota) {
+    TrafficLimitCounters().calls_exhausted.fetch_add(1, std::memory_order_relaxed);
     return QuotaExceeded("Out of call volume quota.", spec.renewal_period, decision.retry_after);
   }
+  TrafficLimitCounters().rate_limited.fetch_add(1, std::memory_order_relaxed);
   const int64_t retry = decision.retry_after.count();
   // RFC 9110 §10.2.3: Retry-After in seconds.
   headers.Set(spec.retry_after_header_name.empty() ? "Retry-After" : spec.retry_after_header_name,

@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -253,6 +253,63 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       assert.equal(limited.status, 429, limited.text);
       assert.match(limited.headers.get('retry-after') ?? '', /^\d+$/);
       assert.equal((await call('/limited', { 'x-client': 'b' })).status, 200);
+    });
+
+    test('quota-by-key bandwidth rejects once the kilobytes are used', async () => {
+      // A backend whose every response body is 600 bytes, so 1 KB (1024 bytes) lets two requests
+      // of a key through: the second starts at 600 bytes, under the limit.
+      const body = 'x'.repeat(600);
+      const sized = createServer((request, response) => {
+        request.resume();
+        request.on('end', () => {
+          response.writeHead(200, { 'content-type': 'text/plain' });
+          response.end(body);
+        });
+      });
+      const port = await freePort();
+      await new Promise((resolve) => sized.listen(port, '127.0.0.1', resolve));
+      try {
+        await putOperation('bandwidth', {
+          inbound: `<quota-by-key bandwidth="1" renewal-period="3600"
+              counter-key="@(context.Request.Headers.GetValueOrDefault(&quot;x-client&quot;, &quot;&quot;))"/>
+            <set-backend-service base-url="http://127.0.0.1:${port}"/>`,
+        });
+        const first = await call('/bandwidth', { 'x-client': 'a' });
+        assert.equal(first.status, 200, first.text);
+        assert.equal(first.text.length, 600);
+        assert.equal((await call('/bandwidth', { 'x-client': 'a' })).status, 200);
+
+        const rejected = await call('/bandwidth', { 'x-client': 'a' });
+        assert.equal(rejected.status, 403, rejected.text);
+        assert.match(rejected.text, /Out of bandwidth quota\. Quota will be replenished in \d\d:\d\d:\d\d\./);
+        assert.equal(rejected.headers.get('retry-after'), null);
+        assert.equal((await call('/bandwidth', { 'x-client': 'b' })).status, 200);
+
+        // The gateway adds the bytes after the last body write, which may be after the client
+        // has read the response, so the byte total is polled for a bounded time.
+        let metrics;
+        for (let attempt = 0; attempt < 20; attempt++) {
+          metrics = await fetchJson(`${credgate.managementUrl}/metrics`);
+          if (/credgate_policy_quota_bandwidth_bytes_total 1800\b/.test(metrics.text)) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        assert.match(metrics.text, /credgate_policy_quota_bandwidth_bytes_total 1800\b/);
+        assert.match(
+          metrics.text,
+          /credgate_gateway_rejections_total\{reason="BandwidthQuotaExceeded"\} 1\b/,
+        );
+      } finally {
+        sized.close();
+      }
+    });
+
+    test('quota-by-key without calls and bandwidth is rejected at save', async () => {
+      const response = await tryPolicy(
+        'no-quota-limit',
+        '<quota-by-key renewal-period="60" counter-key="k"/>',
+      );
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.text, /requires attribute 'calls', 'bandwidth' or both/);
     });
 
     test('cache-store-value then cache-lookup-value', async () => {
