@@ -126,7 +126,8 @@ http::Response ResponseFromContext(policy::PolicyContext& context, unsigned vers
 }
 
 // Adds the body bytes of the exchange to the bandwidth quotas that let the request through, when
-// the handler returns, whichever response it sent. A request without such a quota costs one check of an empty vector.
+// the handler returns, whichever response it sent. A request without such a quota costs one
+// check of an empty vector.
 class BandwidthCharger {
  public:
   BandwidthCharger(const policy::PolicyContext& context, const http::ServerExchange& exchange)

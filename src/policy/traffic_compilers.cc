@@ -110,7 +110,9 @@ Result<Statement> CompileLimit(const ElementReader& element, bool quota) {
     spec.first_period_start = *parsed;
   }
   spec.counters = std::make_shared<WindowCounters>(kMaxCounterKeys);
-  if (spec.bandwidth_bytes > 0) spec.byte_counters = std::make_shared<WindowCounters>(kMaxCounterKeys);
+  if (spec.bandwidth_bytes > 0) {
+    spec.byte_counters = std::make_shared<WindowCounters>(kMaxCounterKeys);
+  }
   return element.NewStatement(std::move(spec));
 }
 

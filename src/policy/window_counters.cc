@@ -14,8 +14,7 @@ namespace {
 
 // The index of the window of `period` that contains `now`, windows starting at `origin`, and the
 // seconds elapsed since `origin`. A zero `period` is one window, index 0.
-std::pair<int64_t, int64_t> WindowOf(std::chrono::seconds period, TimePoint origin,
-                                     TimePoint now) {
+std::pair<int64_t, int64_t> WindowOf(std::chrono::seconds period, TimePoint origin, TimePoint now) {
   const int64_t elapsed =
       std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(now - origin).count());
   const int64_t length = period.count();

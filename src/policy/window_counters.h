@@ -1,6 +1,7 @@
 // WindowCounters: in-memory counters per key in fixed time windows, for rate-limit-by-key and
-// quota-by-key. They count calls, or bytes for the bandwidth of quota-by-key. Counters live in this process only, so each gateway of a cluster counts
-// separately, and they restart when the policy is saved again.
+// quota-by-key. They count calls, or bytes for the bandwidth of quota-by-key. Counters live in
+// this process only, so each gateway of a cluster counts separately, and they restart when the
+// policy is saved again.
 #pragma once
 
 #include <array>
