@@ -10,8 +10,9 @@
 
 import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -79,6 +80,7 @@ describe('events', { skip, timeout: 300000 }, () => {
   let backend;
   let credgate;
   let dataDir;
+  let secretDir;
   let callerJwt;
   let verifying;
   let flaky;
@@ -101,7 +103,9 @@ describe('events', { skip, timeout: 300000 }, () => {
     ]);
     verifying = await startReceiver(kVerifyingSecret);
     flaky = await startReceiver(kFlakySecret, 2);
-    const secretFile = join(dataDir, 'webhook.secret');
+    // The secret file is test input, so it stays out of .test-output, which the secret scan reads.
+    secretDir = mkdtempSync(join(tmpdir(), 'credgate-events-secret-'));
+    const secretFile = join(secretDir, 'webhook.secret');
     writeFileSync(secretFile, `${kVerifyingSecret}\n`, { mode: 0o600 });
     const configFile = join(dataDir, 'credgate.yaml');
     writeFileSync(configFile, [
@@ -128,6 +132,7 @@ describe('events', { skip, timeout: 300000 }, () => {
     await stopAll();
     for (const receiver of [verifying, flaky]) receiver?.server.close();
     if (dataDir) removeTestDir(dataDir);
+    if (secretDir) rmSync(secretDir, { recursive: true, force: true });
   });
 
   async function manage(method, path, body) {

@@ -279,20 +279,26 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
         assert.equal(first.text.length, 600);
         assert.equal((await call('/bandwidth', { 'x-client': 'a' })).status, 200);
 
+        // The gateway adds a request's bytes after its last body write, which may come after the
+        // client has read the response, so the test waits until both responses are counted.
+        const bytesCounted = async (total) => {
+          const pattern = new RegExp(`credgate_policy_quota_bandwidth_bytes_total ${total}\\b`);
+          for (let attempt = 0; attempt < 40; attempt++) {
+            const page = await fetchJson(`${credgate.managementUrl}/metrics`);
+            if (pattern.test(page.text)) return page;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          return fetchJson(`${credgate.managementUrl}/metrics`);
+        };
+        assert.match((await bytesCounted(1200)).text, /credgate_policy_quota_bandwidth_bytes_total 1200\b/);
+
         const rejected = await call('/bandwidth', { 'x-client': 'a' });
         assert.equal(rejected.status, 403, rejected.text);
         assert.match(rejected.text, /Out of bandwidth quota\. Quota will be replenished in \d\d:\d\d:\d\d\./);
         assert.equal(rejected.headers.get('retry-after'), null);
         assert.equal((await call('/bandwidth', { 'x-client': 'b' })).status, 200);
 
-        // The gateway adds the bytes after the last body write, which may be after the client
-        // has read the response, so the byte total is polled for a bounded time.
-        let metrics;
-        for (let attempt = 0; attempt < 20; attempt++) {
-          metrics = await fetchJson(`${credgate.managementUrl}/metrics`);
-          if (/credgate_policy_quota_bandwidth_bytes_total 1800\b/.test(metrics.text)) break;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        const metrics = await bytesCounted(1800);
         assert.match(metrics.text, /credgate_policy_quota_bandwidth_bytes_total 1800\b/);
         assert.match(
           metrics.text,
