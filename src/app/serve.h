@@ -2,7 +2,7 @@
 // configuration into memory, applies the resources declared in the config file, starts the
 // management and gateway listeners, and on SIGTERM or SIGINT stops accepting, drains in-flight
 // requests for up to drain_timeout_seconds and exits. On SIGHUP it reads the TLS certificate and
-// key files of each HTTPS listener again; a file that fails to load leaves that listener's
+// key files of each HTTPS listener again. A file that fails to load leaves that listener's
 // certificate as it was.
 #pragma once
 

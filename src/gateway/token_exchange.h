@@ -96,7 +96,7 @@ class TokenExchange {
   TokenExchange(AuthorizationService& authorization, const Clock& clock)
       : authorization_(authorization), clock_(clock) {}
 
-  // Answers one request to kTokenExchangePath whose body has been read. Never throws.
+  // Handles one request to kTokenExchangePath whose body has been read. Never throws.
   boost::asio::awaitable<http::Response> Handle(const http::Request& request,
                                                 const http::RequestInfo& info);
 

@@ -21,7 +21,7 @@ namespace credgate::management {
 // Returns true when `path` (without the query string) is /events.
 bool IsEventsPath(std::string_view path);
 
-// Answers one call to /events. `target` is the request target with its query string. Errors:
+// Handles one call to /events. `target` is the request target with its query string. Errors:
 // kMethodNotAllowed for a method other than GET, kInvalidArgument for a bad `after` or `limit`,
 // kUnavailable when the store cannot be read.
 boost::asio::awaitable<Result<boost::json::value>> HandleEventsCall(runtime::Services& services,

@@ -41,7 +41,7 @@ boost::json::value JsonFromValue(const Value& value);
 // The functions of the static function table (expression_calls.h) that create JSON values.
 // new JObject(...) takes JProperty values and JObjects, whose members it copies. new JArray(...)
 // adds each argument, and the items of a list argument. new JProperty(name, value) is a property
-// that no object holds yet. Errors: kInvalidArgument for an argument of another kind.
+// that no object contains yet. Errors: kInvalidArgument for an argument of another kind.
 Result<Value> NewJObject(std::span<const Value> args, Value* out);
 Result<Value> NewJArray(std::span<const Value> args, Value* out);
 Result<Value> NewJProperty(std::span<const Value> args, Value* out);

@@ -19,8 +19,8 @@
 
 namespace credgate::policy::internal {
 
-// The most iterations that the for and while loops of one evaluation run together, so that a
-// loop whose condition stays true fails instead of holding the request's thread.
+// The maximum number of iterations that the for and while loops of one evaluation run together,
+// so that a loop whose condition stays true fails instead of blocking the request's thread.
 inline constexpr size_t kMaxLoopIterations = 100'000;
 
 struct EvalFrame {

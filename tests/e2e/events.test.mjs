@@ -370,7 +370,7 @@ describe('events', { skip, timeout: 300000 }, () => {
         assert.ok(!request.body.includes('Provider response'));
       }
     }
-    // The flaky receiver answered its first two requests with 500, and each was retried once.
+    // The flaky receiver responded to its first two requests with 500, and each was retried once.
     assert.equal(flaky.requests.length, expected.length + 2);
     assert.equal(verifying.requests.length, expected.length);
 

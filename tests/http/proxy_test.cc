@@ -44,7 +44,7 @@ asio::awaitable<void> ChunkedBackend(ServerExchange& exchange) {
                              asio::as_tuple(asio::use_awaitable));
 }
 
-// Backend that answers one request and then closes the connection without saying so in a
+// Backend that responds to one request and then closes the connection without saying so in a
 // Connection header, as a backend does whose idle timeout ran out just after it responded.
 asio::awaitable<void> RespondThenCloseBackend(ServerExchange& exchange) {
   exchange.MarkResponded(false);
