@@ -74,7 +74,7 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   }
   request.scheme = "http";
   if (request.port == 0) request.port = 80;
-  request.ip_address = exchange.info().peer.address().to_string();
+  request.ip_address = exchange.info().peer_address;
   request.matched_parameters = route.parameters;
 
   context.request_id = exchange.info().request_id;

@@ -30,6 +30,8 @@ struct RequestInfo {
   std::string request_id;
   boost::asio::ip::tcp::endpoint peer;
   uint64_t connection_id = 0;  // Unique per server, for logs.
+  // The text form of peer's address, formatted once per connection instead of per request.
+  std::string peer_address;
 };
 
 using RequestParser = boost::beast::http::request_parser<boost::beast::http::buffer_body>;

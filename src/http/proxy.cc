@@ -85,7 +85,7 @@ void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
   header.erase(bhttp::field::content_length);
   header.set(bhttp::field::host, upstream.origin.Authority());
 
-  std::string forwarded_for = exchange.info().peer.address().to_string();
+  std::string forwarded_for = exchange.info().peer_address;
   if (auto it = header.find("x-forwarded-for"); it != header.end()) {
     forwarded_for = fmt::format("{}, {}", it->value(), forwarded_for);
   }

@@ -146,6 +146,7 @@ asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<S
   boost::system::error_code ignored;
   session->stream.Tcp().socket().set_option(tcp::no_delay(true), ignored);
   const tcp::endpoint peer = session->stream.Tcp().socket().remote_endpoint(ignored);
+  const std::string peer_address = peer.address().to_string();
   std::optional<RequestParser> parser;
 
   if (session->stream.IsTls()) {
@@ -188,7 +189,7 @@ asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<S
       co_return;
     }
 
-    RequestInfo info{RequestIdFor(parser->get().base()), peer, session->id};
+    RequestInfo info{RequestIdFor(parser->get().base()), peer, session->id, peer_address};
     session->stopping = session->stopping || state->stopping.load();
     ServerExchange exchange(session->stream, session->buffer, *parser, session->relay_buffer,
                             std::move(info), state->options.io_timeout, session->stopping);
