@@ -478,6 +478,10 @@ Status StartListeners(const ServeConfig& config, Process& p) {
           // A portal user signed in with OpenID Connect presents the session's ID token.
           auto session = portal_oidc->SessionCredential(request);
           if (!session.ok()) {
+            spdlog::warn("management request with a portal session cookie rejected request_id={} "
+                         "client={} method={} path={}: {}",
+                         info.request_id, info.peer.address().to_string(),
+                         request.method_string(), path, session.error().message);
             co_return JsonResponse(HttpStatusFor(session.error().code),
                                    management::RenderError(session.error()), request.version());
           }
