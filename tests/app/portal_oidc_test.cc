@@ -151,12 +151,20 @@ class PortalOidcFlowTest : public http::testing::IoTest {
                          std::move(jwt), issuer_client_,
                          std::shared_ptr<const Clock>(&clock_, [](const Clock*) {}))
                          .value();
+    UsePortal(Settings());
+  }
+
+  static PortalOidcSettings Settings() {
     PortalOidcSettings settings;
     settings.issuer = kIssuer;
     settings.client_id = "credgate-portal";
     settings.redirect_url = "https://admin.example.com/portal/oidc/callback";
     settings.scopes = "openid profile";
     settings.secure_cookies = true;
+    return settings;
+  }
+
+  void UsePortal(PortalOidcSettings settings) {
     portal_ = std::make_unique<PortalOidc>(std::move(settings), *issuer_client_, *authenticator_,
                                            clock_, random_);
   }
@@ -310,6 +318,21 @@ TEST_F(PortalOidcFlowTest, TokenRequestCarriesVerifier) {
   EXPECT_EQ(by_name["redirect_uri"], "https://admin.example.com/portal/oidc/callback");
   EXPECT_EQ(by_name["client_id"], "credgate-portal");
   EXPECT_EQ(by_name["code_verifier"].size(), 43u);
+}
+
+TEST_F(PortalOidcFlowTest, ConfidentialClientUsesBasicAuth) {
+  PortalOidcSettings settings = Settings();
+  settings.client_secret = Secret("portal-client-secret");
+  UsePortal(std::move(settings));
+  issuer_client_->Respond(200, Discovery());
+  issuer_client_->Respond(400, R"({"error":"invalid_grant"})");
+  auto [state, cookie] = StartSignIn();
+  Get("/portal/oidc/callback?code=the-code&state=" + state, cookie);
+  ASSERT_EQ(issuer_client_->RequestCount(), 2u);
+  const http::ClientRequest exchange = issuer_client_->LastRequest();
+  EXPECT_EQ(credentials::testing::HeaderOf(exchange, "Authorization"),
+            "Basic " + Base64Encode("credgate-portal:portal-client-secret"));
+  EXPECT_EQ(exchange.body.find("client_secret"), std::string::npos);
 }
 
 TEST_F(PortalOidcFlowTest, InvalidIdTokenIsRejected) {
