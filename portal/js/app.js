@@ -1,6 +1,15 @@
 // The portal's entry point: the sign-in form and the routes of the hash URL.
 
-import { ApiError, clearCredential, credential, setCredential } from './api.js';
+import {
+  ApiError,
+  clearCredential,
+  clearSession,
+  credential,
+  endSession,
+  hasSession,
+  loadSessionStatus,
+  setCredential,
+} from './api.js';
 import { el, field, message, render } from './dom.js';
 import { showConnection } from './access_policies.js';
 import { showApi, showApis } from './apis.js';
@@ -26,10 +35,19 @@ const kRoutes = [
   [/^\/console$/, () => showConsole()],
 ];
 
+// Whether the server offers OpenID Connect sign-in, read once when the page loads.
+let oidcConfigured = false;
+
 function showSignIn(problem) {
   document.getElementById('nav').hidden = true;
   document.getElementById('sign-out').hidden = true;
   const input = el('input', { type: 'password', name: 'credential', autocomplete: 'off', required: true });
+  // A plain link: the server redirects the browser to the identity provider and back.
+  const oidc = oidcConfigured
+    ? el('p', {},
+      el('a', { className: 'button', id: 'oidc-sign-in', href: '/portal/oidc/start' },
+        'Sign in with OpenID Connect'))
+    : null;
   render(
     el('form', { className: 'panel', id: 'sign-in', onsubmit: async (event) => {
       event.preventDefault();
@@ -37,6 +55,7 @@ function showSignIn(problem) {
       await route();
     } },
       el('h1', {}, 'Sign in'),
+      oidc,
       field('Admin key or administrator JWT', input, 'kept in this tab until it closes'),
       el('button', { type: 'submit' }, 'Sign in'),
       problem ? message(problem) : null),
@@ -45,7 +64,7 @@ function showSignIn(problem) {
 }
 
 async function route() {
-  if (!credential()) {
+  if (!credential() && !hasSession()) {
     showSignIn();
     return;
   }
@@ -68,6 +87,7 @@ async function route() {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       clearCredential();
+      clearSession();
       showSignIn(error.message);
       return;
     }
@@ -75,11 +95,15 @@ async function route() {
   }
 }
 
-document.getElementById('sign-out').addEventListener('click', () => {
+document.getElementById('sign-out').addEventListener('click', async () => {
   clearCredential();
+  await endSession();
   location.hash = '';
   showSignIn();
 });
 window.addEventListener('hashchange', route);
-route();
+loadSessionStatus().then((status) => {
+  oidcConfigured = status.configured === true;
+  route();
+});
 

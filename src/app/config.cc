@@ -127,6 +127,76 @@ Status ValidatePostLoginRedirectUrl(std::string_view allowed) {
   return OkStatus();
 }
 
+// RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).
+bool IsScopeToken(std::string_view token) {
+  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
+    return c >= 0x21 && c <= 0x7e && c != '"' && c != '\\';
+  });
+}
+
+// Checks the settings of the portal's OpenID Connect sign-in, which `config` enables.
+Status ValidatePortalOidc(const AdminJwtConfig& config) {
+  const std::string& client_id = config.portal_client_id;
+  const bool printable = std::all_of(client_id.begin(), client_id.end(), [](char c) {
+    return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
+  });
+  if (!printable) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid adminJwt.portalClientId: it contains a control character");
+  }
+  if (std::find(config.audiences.begin(), config.audiences.end(), client_id) ==
+      config.audiences.end()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "adminJwt.audiences must contain the portal client id '" + client_id +
+                         "', because the portal signs in with the ID token, whose audience is "
+                         "its client id");
+  }
+
+  const std::string& redirect = config.portal_redirect_url;
+  if (redirect.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "adminJwt.portalRedirectUrl is missing: set it to the management "
+                     "listener's URL as browsers reach it, followed by " +
+                         std::string(kPortalOidcCallbackPath) +
+                         ", for example https://credgate-admin.example.com" +
+                         std::string(kPortalOidcCallbackPath));
+  }
+  auto url = boost::urls::parse_absolute_uri(redirect);
+  if (!url || (url->scheme() != "http" && url->scheme() != "https") || url->host().empty() ||
+      url->has_query() || url->has_fragment() || url->has_userinfo() ||
+      std::string(url->encoded_path()) != kPortalOidcCallbackPath) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid adminJwt.portalRedirectUrl '" + redirect +
+                         "': use an absolute http or https URL of the management listener "
+                         "whose path is " +
+                         std::string(kPortalOidcCallbackPath) +
+                         ", without user name, query or fragment");
+  }
+
+  bool has_openid = false;
+  std::string_view scopes = config.portal_scopes;
+  while (!scopes.empty()) {
+    size_t space = scopes.find(' ');
+    std::string_view token = scopes.substr(0, space);
+    scopes = space == std::string_view::npos ? std::string_view() : scopes.substr(space + 1);
+    if (token.empty()) continue;
+    if (!IsScopeToken(token)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "invalid adminJwt.portalScopes '" + config.portal_scopes + "': scope '" +
+                           std::string(token) +
+                           "' contains a character that RFC 6749 §3.3 does not allow");
+    }
+    if (token == "openid") has_openid = true;
+  }
+  if (!has_openid) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid adminJwt.portalScopes '" + config.portal_scopes +
+                         "': add the scope 'openid', without which the issuer returns no ID "
+                         "token");
+  }
+  return OkStatus();
+}
+
 Status ValidateLogFormat(std::string_view log_format) {
   auto format = ParseLogFormat(log_format);
   if (!format.ok()) return format.error();
@@ -163,12 +233,63 @@ Result<std::vector<std::string>> ReadCommand(const YAML::Node& node, const std::
   return argv;
 }
 
+// Reads the portal client secret from the file that 'adminJwt.portalClientSecretFile' names or
+// the environment variable that 'adminJwt.portalClientSecretEnv' names, without the trailing
+// line break. Returns an empty secret when neither key is given.
+Result<Secret> ReadPortalClientSecret(const YAML::Node& node, const std::string& path) {
+  const YAML::Node file_node = node["portalClientSecretFile"];
+  const YAML::Node env_node = node["portalClientSecretEnv"];
+  if (file_node && env_node) {
+    return ConfigError(path, "'adminJwt' takes one of 'portalClientSecretFile' and "
+                             "'portalClientSecretEnv', not both" + Position(node));
+  }
+  std::string secret;
+  if (file_node) {
+    auto file = ReadString(file_node, "adminJwt.portalClientSecretFile", path);
+    if (!file.ok()) return file.error();
+    std::FILE* stream = std::fopen(file->c_str(), "rb");
+    if (stream == nullptr) {
+      return ConfigError(path, "portal client secret file '" + *file + "' cannot be read: " +
+                                   std::strerror(errno) + Position(file_node));
+    }
+    char buffer[4096];
+    size_t read = 0;
+    while ((read = std::fread(buffer, 1, sizeof(buffer), stream)) > 0) {
+      secret.append(buffer, read);
+      if (secret.size() > 64 * 1024) break;
+    }
+    std::fclose(stream);
+  } else if (env_node) {
+    auto name = ReadString(env_node, "adminJwt.portalClientSecretEnv", path);
+    if (!name.ok()) return name.error();
+    const char* value = std::getenv(name->c_str());
+    if (value == nullptr) {
+      return ConfigError(path, "the environment variable '" + *name +
+                                   "' that 'adminJwt.portalClientSecretEnv' names is not set" +
+                                   Position(env_node));
+    }
+    secret = value;
+  } else {
+    return Secret();
+  }
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.empty()) {
+    return ConfigError(path, "the portal client secret is empty; leave out "
+                             "'portalClientSecretFile' and 'portalClientSecretEnv' for a public "
+                             "client" + Position(node));
+  }
+  return Secret(std::move(secret));
+}
+
 Result<AdminJwtConfig> ReadAdminJwt(const YAML::Node& node, const std::string& path) {
   if (!node.IsMap() || !node["issuer"] || !node["audiences"]) {
     return ConfigError(path, "'adminJwt' needs 'issuer' and 'audiences'" + Position(node));
   }
-  CREDGATE_RETURN_IF_ERROR(
-      RejectUnknownKeys(node, {"issuer", "audiences", "jwksUri", "roleClaim"}, "adminJwt", path));
+  CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(
+      node,
+      {"issuer", "audiences", "jwksUri", "roleClaim", "portalClientId", "portalClientSecretFile",
+       "portalClientSecretEnv", "portalRedirectUrl", "portalScopes"},
+      "adminJwt", path));
   AdminJwtConfig config;
   auto issuer = ReadString(node["issuer"], "adminJwt.issuer", path);
   if (!issuer.ok()) return issuer.error();
@@ -190,6 +311,19 @@ Result<AdminJwtConfig> ReadAdminJwt(const YAML::Node& node, const std::string& p
     if (!text.ok()) return text.error();
     (name == "jwksUri" ? config.jwks_uri : config.role_claim) = *text;
   }
+  for (std::string_view portal_key : {"portalClientId", "portalRedirectUrl", "portalScopes"}) {
+    const std::string name(portal_key);
+    if (!node[name]) continue;
+    auto text = ReadString(node[name], "adminJwt." + name, path);
+    if (!text.ok()) return text.error();
+    if (name == "portalClientId") config.portal_client_id = *text;
+    if (name == "portalRedirectUrl") config.portal_redirect_url = *text;
+    if (name == "portalScopes") config.portal_scopes = *text;
+  }
+  auto secret = ReadPortalClientSecret(node, path);
+  if (!secret.ok()) return secret.error();
+  config.portal_client_secret = std::move(*secret);
+  // FinalizeConfig() checks the values, after command-line flags may have replaced some.
   return config;
 }
 
@@ -540,6 +674,23 @@ Status ValidateInstanceId(std::string_view id) {
                        "': use 1 to 100 characters from A-Z, a-z, 0-9, '-', '_' and '.'");
 }
 
+Status ValidateAdminJwtConfig(const AdminJwtConfig& config) {
+  if (config.issuer.empty() || config.audiences.empty() || config.role_claim.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "administrator JWT authentication needs an issuer, at least one audience "
+                     "and a role claim name");
+  }
+  if (!config.portal_enabled()) {
+    if (!config.portal_redirect_url.empty() || !config.portal_client_secret.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "adminJwt.portalRedirectUrl and the portal client secret need "
+                       "adminJwt.portalClientId, the client id of the portal at the issuer");
+    }
+    return OkStatus();
+  }
+  return ValidatePortalOidc(config);
+}
+
 Status FinalizeConfig(ServeConfig& config) {
   if (config.data_dir.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "the data directory must not be empty");
@@ -557,14 +708,7 @@ Status FinalizeConfig(ServeConfig& config) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "both a master key file and a master key command are set; keep one");
   }
-  if (config.admin_jwt) {
-    const AdminJwtConfig& admin_jwt = *config.admin_jwt;
-    if (admin_jwt.issuer.empty() || admin_jwt.audiences.empty() || admin_jwt.role_claim.empty()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "administrator JWT authentication needs an issuer, at least one audience "
-                       "and a role claim name");
-    }
-  }
+  if (config.admin_jwt) CREDGATE_RETURN_IF_ERROR(ValidateAdminJwtConfig(*config.admin_jwt));
   CREDGATE_RETURN_IF_ERROR(ValidatePublicUrl(config.public_url));
   CREDGATE_RETURN_IF_ERROR(
       ValidateListenerTls(config.gateway_tls, "gateway", "--gateway-tls", "gatewayTls"));

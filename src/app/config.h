@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -47,12 +48,29 @@ struct DeclaredResource {
 
 // Administrators who sign in with a JWT from this issuer may call the management API with the
 // role that `role_claim` names (management/admin_jwt.h).
+//
+// With `portal_client_id` set, the web portal also offers "Sign in with OpenID Connect": the
+// authorization code flow with PKCE at this issuer (app/portal_oidc.h). The portal then
+// presents the ID token, whose `aud` is the client id, so `audiences` must contain it.
 struct AdminJwtConfig {
   std::string issuer;
   std::vector<std::string> audiences;
   std::string jwks_uri;  // Empty: read from the issuer's OpenID Connect discovery document.
   std::string role_claim = "roles";
+  std::string portal_client_id;  // Empty: the portal offers no OpenID Connect sign-in.
+  // Empty for a public client, which authenticates with PKCE only. Read at load from the file
+  // or environment variable that the configuration names.
+  Secret portal_client_secret;
+  // The management listener's /portal/oidc/callback as browsers reach it, registered with the
+  // issuer as a redirect URI.
+  std::string portal_redirect_url;
+  std::string portal_scopes = "openid profile";  // Space-separated; must contain "openid".
+
+  bool portal_enabled() const { return !portal_client_id.empty(); }
 };
+
+// The path of the portal's OpenID Connect callback on the management listener.
+inline constexpr std::string_view kPortalOidcCallbackPath = "/portal/oidc/callback";
 
 // A URL that receives every connection event (events/webhook_dispatcher.h), signed with `secret`.
 struct WebhookConfig {
@@ -140,6 +158,11 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config);
 Status ValidateStoreUrl(std::string_view url);
 // Checks an instance id: 1 to 100 characters from [A-Za-z0-9._-].
 Status ValidateInstanceId(std::string_view id);
+
+// Checks the administrator JWT settings: an issuer, at least one audience and a role claim
+// name, and, when the portal's OpenID Connect sign-in is configured, its client id, redirect
+// URL and scopes. Errors name the configuration key.
+Status ValidateAdminJwtConfig(const AdminJwtConfig& config);
 
 // Fills defaults that depend on other values and checks the whole configuration, including that
 // the TLS certificate, key and CA files load.

@@ -1,6 +1,7 @@
 // credgate: an API gateway with a built-in OAuth credential manager.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -81,6 +82,13 @@ int main(int argc, char** argv) {
   serve->add_option("--admin-jwt-role-claim", admin_jwt.role_claim,
                     "Claim of administrator JWTs that names the role: reader, operator or admin "
                     "(default roles)");
+  serve->add_option("--admin-jwt-portal-client-id", admin_jwt.portal_client_id,
+                    "Client id of the web portal at the administrator issuer; enables \"Sign in "
+                    "with OpenID Connect\" (the ID token's audience, so also an --admin-jwt-audience)");
+  serve->add_option("--admin-jwt-portal-redirect-url", admin_jwt.portal_redirect_url,
+                    "The management listener's /portal/oidc/callback URL as browsers reach it");
+  serve->add_option("--admin-jwt-portal-scopes", admin_jwt.portal_scopes,
+                    "Space-separated scopes of the portal sign-in (default \"openid profile\")");
   serve->add_option("--post-login-redirect-allow", redirect_allow,
                     "URL a finished login may redirect the browser to (repeatable)");
   serve->add_option("--log-format", config.log_format, "Log line format: text or json");
@@ -219,7 +227,10 @@ int main(int argc, char** argv) {
     }
     const bool admin_jwt_flags = serve->count("--admin-jwt-audience") ||
                                  serve->count("--admin-jwt-jwks-uri") ||
-                                 serve->count("--admin-jwt-role-claim");
+                                 serve->count("--admin-jwt-role-claim") ||
+                                 serve->count("--admin-jwt-portal-client-id") ||
+                                 serve->count("--admin-jwt-portal-redirect-url") ||
+                                 serve->count("--admin-jwt-portal-scopes");
     if (serve->count("--admin-jwt-issuer")) {
       merged.admin_jwt = admin_jwt;
     } else if (admin_jwt_flags && !merged.admin_jwt) {
@@ -233,6 +244,21 @@ int main(int argc, char** argv) {
       if (serve->count("--admin-jwt-role-claim")) {
         merged.admin_jwt->role_claim = admin_jwt.role_claim;
       }
+      if (serve->count("--admin-jwt-portal-client-id")) {
+        merged.admin_jwt->portal_client_id = admin_jwt.portal_client_id;
+      }
+      if (serve->count("--admin-jwt-portal-redirect-url")) {
+        merged.admin_jwt->portal_redirect_url = admin_jwt.portal_redirect_url;
+      }
+      if (serve->count("--admin-jwt-portal-scopes")) {
+        merged.admin_jwt->portal_scopes = admin_jwt.portal_scopes;
+      }
+    }
+    // The command line names no secret, so that it stays out of the process list.
+    if (const char* secret = std::getenv("CREDGATE_ADMIN_JWT_PORTAL_CLIENT_SECRET");
+        secret != nullptr && *secret != '\0' && merged.admin_jwt &&
+        merged.admin_jwt->portal_client_secret.empty()) {
+      merged.admin_jwt->portal_client_secret = credgate::Secret(secret);
     }
     if (serve->count("--log-format")) merged.log_format = config.log_format;
     if (serve->count("--log-level")) merged.log_level = config.log_level;

@@ -1,5 +1,6 @@
 #include "app/metrics_page.h"
 
+#include "app/portal_oidc.h"
 #include <utility>
 
 #include "credentials/consent_codes.h"
@@ -187,6 +188,33 @@ void WriteConsentCodes(const credentials::ConsentCodes& codes, metrics::Expositi
   out.Counter(kCodes, kCodesHelp, Load(counters.rejected), {{"outcome", "rejected"}});
 }
 
+void WritePortalOidc(const PortalOidc& portal, metrics::Exposition& out) {
+  const auto& counters = portal.counters();
+  constexpr char kSignIns[] = "credgate_portal_oidc_sign_ins_total";
+  constexpr char kSignInsHelp[] = "Portal OpenID Connect sign-ins, by outcome";
+  const std::pair<const char*, const std::atomic<uint64_t>*> outcomes[] = {
+      {"started", &counters.started},
+      {"signed_in", &counters.signed_in},
+      {"provider_error", &counters.provider_errors},
+      {"invalid_state", &counters.invalid_state},
+      {"exchange_failed", &counters.exchange_failed},
+      {"invalid_token", &counters.invalid_token},
+      {"forbidden", &counters.forbidden},
+      {"unavailable", &counters.unavailable},
+  };
+  for (const auto& [outcome, counter] : outcomes) {
+    out.Counter(kSignIns, kSignInsHelp, Load(*counter), {{"outcome", outcome}});
+  }
+  out.Counter("credgate_portal_oidc_csrf_rejections_total",
+              "Management calls with a portal session cookie but no valid X-CSRF-Token header",
+              Load(counters.csrf_rejected));
+  out.Counter("credgate_portal_oidc_sign_outs_total", "Portal sessions ended by sign-out",
+              Load(counters.signed_out));
+  out.Gauge("credgate_portal_oidc_sessions", "Portal sessions held in memory, expired ones included "
+            "until they are purged",
+            static_cast<double>(portal.sessions().SessionCount()));
+}
+
 void WriteManagement(const management::ManagementService& management, metrics::Exposition& out) {
   const auto& counters = management.counters();
   constexpr char kRejections[] = "credgate_management_rejections_total";
@@ -287,6 +315,7 @@ std::string RenderMetrics(const MetricsSources& sources) {
   if (sources.login_flow != nullptr) WriteLogin(*sources.login_flow, out);
   if (sources.consent_codes != nullptr) WriteConsentCodes(*sources.consent_codes, out);
   if (sources.management != nullptr) WriteManagement(*sources.management, out);
+  if (sources.portal_oidc != nullptr) WritePortalOidc(*sources.portal_oidc, out);
   if (sources.cluster_sync != nullptr) WriteClusterSync(*sources.cluster_sync, out);
   WriteListenerTls(sources, out);
   WriteEvents(sources.event_log, sources.webhooks, out);

@@ -1,7 +1,7 @@
 // The Prometheus page that the management listener serves at GET /metrics: the gateway's
 // requests and latencies, every rejection counter by reason, refreshes by outcome and provider,
 // cache hits, connections by status, store call durations, connection events, webhook
-// deliveries and the management API's rejections.
+// deliveries, the management API's rejections and the portal's OpenID Connect sign-ins.
 #pragma once
 
 #include <string>
@@ -39,6 +39,8 @@ class ConnectionStatusTable;
 
 namespace credgate::app {
 
+class PortalOidc;
+
 // The objects whose counters the page shows. Any pointer may be null; its metrics are left out.
 struct MetricsSources {
   const gateway::Gateway* gateway = nullptr;
@@ -59,6 +61,7 @@ struct MetricsSources {
   const events::EventLog* event_log = nullptr;
   const events::WebhookDispatcher* webhooks = nullptr;
   const store::AsyncStore* store = nullptr;
+  const PortalOidc* portal_oidc = nullptr;  // Null unless the portal offers OpenID Connect.
 };
 
 // Returns the page in Prometheus' text format (version 0.0.4).

@@ -19,6 +19,7 @@
 
 #include "app/logging.h"
 #include "app/metrics_page.h"
+#include "app/portal_oidc.h"
 #include "app/portal_page.h"
 #include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
@@ -139,6 +140,7 @@ struct Process {
   std::unique_ptr<credentials::RefreshScheduler> refresh_scheduler;
   management::AdminKeys admin_keys;
   std::unique_ptr<management::AdminJwtAuthenticator> admin_jwt;
+  std::unique_ptr<PortalOidc> portal_oidc;  // Null unless adminJwt.portalClientId is set.
   std::unique_ptr<management::ManagementService> management;
   std::unique_ptr<gateway::LoginFlow> login_flow;
   std::unique_ptr<gateway::Gateway> gateway;
@@ -321,6 +323,21 @@ Status Start(const ServeConfig& config, Process& p) {
     security.admin_jwt = p.admin_jwt.get();
     spdlog::info("administrator JWTs accepted issuer={} role_claim={}", config.admin_jwt->issuer,
                  config.admin_jwt->role_claim);
+    if (config.admin_jwt->portal_enabled()) {
+      PortalOidcSettings portal;
+      portal.issuer = config.admin_jwt->issuer;
+      portal.client_id = config.admin_jwt->portal_client_id;
+      portal.client_secret = config.admin_jwt->portal_client_secret;
+      portal.redirect_url = config.admin_jwt->portal_redirect_url;
+      portal.scopes = config.admin_jwt->portal_scopes;
+      portal.secure_cookies = config.management_tls.enabled();
+      p.portal_oidc = std::make_unique<PortalOidc>(std::move(portal), *p.http_client,
+                                                   *p.admin_jwt, p.clock, p.random);
+      spdlog::info("portal OpenID Connect sign-in enabled client_id={} redirect_url={} "
+                   "confidential_client={}",
+                   config.admin_jwt->portal_client_id, config.admin_jwt->portal_redirect_url,
+                   !config.admin_jwt->portal_client_secret.empty());
+    }
   }
   p.management =
       std::make_unique<management::ManagementService>(p.services, p.admin_keys, security);
@@ -423,9 +440,12 @@ Status StartListeners(const ServeConfig& config, Process& p) {
   sources.event_log = p.event_log.get();
   sources.webhooks = p.webhooks.get();
   sources.store = p.store.get();
+  sources.portal_oidc = p.portal_oidc.get();
+  PortalOidc* portal_oidc = p.portal_oidc.get();
   auto handler = http::MakeBufferedHandler(
-      [management, sources](http::Request&& request,
-                   const http::RequestInfo& info) -> asio::awaitable<http::Response> {
+      [management, sources, portal_oidc](
+          http::Request&& request,
+          const http::RequestInfo& info) -> asio::awaitable<http::Response> {
         std::string_view target = request.target();
         // The unauthenticated paths match with any query string, as the resource paths do.
         std::string_view path = target.substr(0, target.find('?'));
@@ -439,6 +459,10 @@ Status StartListeners(const ServeConfig& config, Process& p) {
           response.prepare_payload();
           co_return response;
         }
+        if (path.starts_with(kPortalOidcPathPrefix)) {
+          if (portal_oidc == nullptr) co_return PortalOidcNotConfigured(request);
+          co_return co_await portal_oidc->Handle(request, info.request_id);
+        }
         if (auto portal = PortalResponse(request.method(), path, request.version())) {
           co_return std::move(*portal);
         }
@@ -450,6 +474,19 @@ Status StartListeners(const ServeConfig& config, Process& p) {
         call.method = std::string(request.method_string());
         call.target = std::string(target);
         call.authorization = std::string(request[bhttp::field::authorization]);
+        if (portal_oidc != nullptr && call.authorization.empty()) {
+          // A portal user signed in with OpenID Connect presents the session's ID token.
+          auto session = portal_oidc->SessionCredential(request);
+          if (!session.ok()) {
+            spdlog::warn("management request with a portal session cookie rejected request_id={} "
+                         "client={} method={} path={}: {}",
+                         info.request_id, info.peer.address().to_string(),
+                         request.method_string(), path, session.error().message);
+            co_return JsonResponse(HttpStatusFor(session.error().code),
+                                   management::RenderError(session.error()), request.version());
+          }
+          if (*session) call.authorization = "Bearer " + std::string((*session)->Expose());
+        }
         call.body = std::move(request.body());
         call.client_address = info.peer.address().to_string();
         call.request_id = info.request_id;

@@ -1,6 +1,6 @@
 // ExpiringMap: a bounded map from a random handle to a single-use value with an expiry time.
-// Internal to login_sessions.cc and consent_codes.cc. Not thread-safe: the owner locks around
-// every call.
+// Used by login_sessions.cc, consent_codes.cc and app/portal_oidc_sessions.cc. Not thread-safe:
+// the owner locks around every call.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +42,23 @@ class ExpiringMap {
   bool Contains(const std::string& key, TimePoint now) const {
     auto it = entries_.find(key);
     return it != entries_.end() && it->second.position->first > now;
+  }
+
+  // Returns the value under `key` when it has not expired at `now`, keeping it, or nullptr. The
+  // pointer is valid until the next call that changes the map.
+  const Value* Find(const std::string& key, TimePoint now) const {
+    auto it = entries_.find(key);
+    if (it == entries_.end() || it->second.position->first <= now) return nullptr;
+    return &it->second.value;
+  }
+
+  // Removes the entry under `key`. Returns whether one was present, expired or not.
+  bool Erase(const std::string& key) {
+    auto it = entries_.find(key);
+    if (it == entries_.end()) return false;
+    by_expiry_.erase(it->second.position);
+    entries_.erase(it);
+    return true;
   }
 
   enum class TakeStatus { kFound, kNotFound, kExpired };

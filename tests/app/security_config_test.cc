@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -46,6 +47,75 @@ adminJwt:
   EXPECT_EQ(config_.admin_jwt->audiences, std::vector<std::string>{"api://credgate-admin"});
   EXPECT_EQ(config_.admin_jwt->role_claim, "credgate_roles");
   EXPECT_EQ(config_.admin_jwt->jwks_uri, "");
+}
+
+TEST_F(SecurityConfigTest, LoadsPortalSignInKeys) {
+  ::setenv("CREDGATE_TEST_PORTAL_CLIENT_SECRET", "portal-secret\n", 1);
+  Status status = Load(R"(
+adminJwt:
+  issuer: https://login.example.com
+  audiences: [credgate-portal]
+  portalClientId: credgate-portal
+  portalClientSecretEnv: CREDGATE_TEST_PORTAL_CLIENT_SECRET
+  portalRedirectUrl: https://admin.example.com/portal/oidc/callback
+  portalScopes: openid profile roles
+)");
+  ::unsetenv("CREDGATE_TEST_PORTAL_CLIENT_SECRET");
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_TRUE(config_.admin_jwt.has_value());
+  EXPECT_EQ(config_.admin_jwt->portal_client_id, "credgate-portal");
+  EXPECT_TRUE(config_.admin_jwt->portal_client_secret.Equals("portal-secret"));
+  EXPECT_EQ(config_.admin_jwt->portal_redirect_url,
+            "https://admin.example.com/portal/oidc/callback");
+  EXPECT_EQ(config_.admin_jwt->portal_scopes, "openid profile roles");
+  EXPECT_TRUE(FinalizeConfig(config_).ok());
+}
+
+TEST_F(SecurityConfigTest, PortalScopesDefault) {
+  ASSERT_TRUE(Load("adminJwt: {issuer: https://login.example.com, audiences: [a]}\n").ok());
+  EXPECT_EQ(config_.admin_jwt->portal_scopes, "openid profile");
+  EXPECT_FALSE(config_.admin_jwt->portal_enabled());
+}
+
+TEST_F(SecurityConfigTest, PortalSecretFromUnsetVariableFails) {
+  Status status = Load(R"(
+adminJwt:
+  issuer: https://login.example.com
+  audiences: [credgate-portal]
+  portalClientId: credgate-portal
+  portalClientSecretEnv: CREDGATE_TEST_UNSET_VARIABLE
+  portalRedirectUrl: https://admin.example.com/portal/oidc/callback
+)");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("'CREDGATE_TEST_UNSET_VARIABLE'"), std::string::npos)
+      << status.error().message;
+}
+
+TEST_F(SecurityConfigTest, PortalWithoutClientIdAudienceFails) {
+  ASSERT_TRUE(Load(R"(
+adminJwt:
+  issuer: https://login.example.com
+  audiences: [api://credgate-admin]
+  portalClientId: credgate-portal
+  portalRedirectUrl: https://admin.example.com/portal/oidc/callback
+)").ok());
+  Status status = FinalizeConfig(config_);
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("adminJwt.audiences must contain"), std::string::npos)
+      << status.error().message;
+}
+
+TEST_F(SecurityConfigTest, RejectsUnknownPortalKey) {
+  Status status = Load(R"(
+adminJwt:
+  issuer: https://login.example.com
+  audiences: [credgate-portal]
+  portalClientSecret: inline-secret
+)");
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("unknown key 'adminJwt.portalClientSecret'"),
+            std::string::npos)
+      << status.error().message;
 }
 
 TEST_F(SecurityConfigTest, CommandAsOneString) {
