@@ -21,6 +21,7 @@
 #include "crypto/key_command.h"
 #include "http/server_tls.h"
 #include "http/tls.h"
+#include "http/url.h"
 #include "management/redirect_url.h"
 #include "store/open_store.h"
 
@@ -394,7 +395,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       config.admin_jwt = std::move(*admin_jwt);
     } else if (key == "publicUrl" || key == "dataDir" || key == "masterKeyFile" ||
                key == "logFormat" || key == "logLevel" || key == "store" || key == "instanceId" ||
-               key == "auditLog" || key == "backendCaFile") {
+               key == "auditLog" || key == "backendCaFile" || key == "daprSidecarUrl") {
       auto text = ReadString(value, key, path);
       if (!text.ok()) return text.error();
       Status valid = OkStatus();
@@ -403,6 +404,10 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "logLevel") valid = ValidateLogLevel(*text);
       if (key == "store") valid = ValidateStoreUrl(*text);
       if (key == "instanceId") valid = ValidateInstanceId(*text);
+      if (key == "daprSidecarUrl") {
+        auto parsed = http::ParseHttpUrl(*text);
+        if (!parsed.ok()) valid = parsed.error();
+      }
       if (!valid.ok()) {
         return ConfigError(path, "'" + key + "'" + Position(value) + ": " + valid.error().message);
       }
@@ -415,6 +420,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "logLevel") config.log_level = *text;
       if (key == "store") config.store_url = *text;
       if (key == "instanceId") config.instance_id = *text;
+      if (key == "daprSidecarUrl") config.dapr_sidecar_url = StripTrailingSlashes(*text);
     } else if (key == "refreshLeaseTtlSeconds" || key == "reconcileIntervalSeconds") {
       auto number = ReadInt(value, key, path, 1, 3600);
       if (!number.ok()) return number.error();

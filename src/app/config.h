@@ -100,6 +100,8 @@ struct ServeConfig {
   // Exact URLs (after normalisation) to which a finished login may redirect the browser.
   std::vector<std::string> post_login_redirect_allow;
   std::optional<ManagedIdentity> managed_identity;
+  // The Dapr sidecar that set-backend-service backend-id="dapr" sends to.
+  std::string dapr_sidecar_url = "http://127.0.0.1:3500";
   std::vector<DeclaredResource> resources;
   int threads = 0;                  // I/O threads; 0 means one per CPU core.
   int drain_timeout_seconds = 30;   // How long SIGTERM waits for in-flight requests.

@@ -238,6 +238,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.services.settings.public_url = config.public_url;
   p.services.settings.post_login_redirect_allow = config.post_login_redirect_allow;
   p.services.settings.instance_id = config.instance_id;
+  p.services.settings.dapr_sidecar_url = config.dapr_sidecar_url;
   p.services.settings.refresh_lease_ttl = std::chrono::seconds(config.refresh_lease_ttl_seconds);
   if (config.managed_identity) {
     p.services.settings.managed_identity =

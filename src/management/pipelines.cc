@@ -1,5 +1,6 @@
 #include "management/pipelines.h"
 
+#include "management/backends.h"
 #include "management/policy_fragments.h"
 #include "policy/document.h"
 #include "policy/pipeline.h"
@@ -8,7 +9,12 @@ namespace credgate::management {
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot) {
-  return CompileDocument(xml, level, FragmentsOf(snapshot));
+  auto document = CompileDocument(xml, level, FragmentsOf(snapshot));
+  if (!document.ok()) return document;
+  CREDGATE_RETURN_IF_ERROR(RequireBackends(**document, [&snapshot](const std::string& id) {
+    return snapshot.backends.contains(id);
+  }));
+  return document;
 }
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(

@@ -14,11 +14,12 @@ namespace credgate::management {
 
 enum class PolicyLevel { kGlobal, kApi, kOperation };
 
-// Compiles `xml`, including the policy fragments of `snapshot`. Errors are kInvalidArgument with
-// the line, column and statement named.
+// Compiles `xml`, including the policy fragments of `snapshot`, and checks that every backend
+// its set-backend-service statements name exists in `snapshot`. Errors are kInvalidArgument with
+// the line, column and statement named, or naming the missing backend.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot);
-// Same, with the fragments that `fragments` returns.
+// Same, with the fragments that `fragments` returns, and without the backend check.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments);
 

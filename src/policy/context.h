@@ -70,6 +70,14 @@ struct LastErrorState {
   std::string policy_id;  // The statement's id attribute, or "".
 };
 
+// set-backend-service backend-id="dapr": the sidecar's /v1.0/invoke/{app_id[.namespace]}/method/
+// {method}.
+struct DaprInvocation {
+  std::string app_id;
+  std::string method;
+  std::string namespace_name;  // Empty: the caller's namespace.
+};
+
 // Backend call settings that forward-request requested.
 struct ForwardState {
   bool requested = false;
@@ -115,8 +123,12 @@ struct PolicyContext {
   // Set by rewrite-uri: the backend path (percent-encoded) that replaces the request's path
   // below the API, appended to the backend service URL's path.
   std::optional<std::string> backend_path;
-  // Set by set-backend-service: the absolute URL that replaces the API's backend service URL.
+  // Set by set-backend-service, at most one of the three: the absolute URL that replaces the
+  // API's backend service URL, the backend resource whose URL and credentials replace it, or
+  // the Dapr service invocation that the gateway sends to the Dapr sidecar.
   std::optional<std::string> backend_url;
+  std::optional<std::string> backend_id;
+  std::optional<DaprInvocation> dapr;
   // Fields that statements add to the response the caller gets, whatever produces it: CORS
   // fields of an allowed cross-origin request, and the rate limit fields.
   HeaderMap added_response_headers;

@@ -33,6 +33,23 @@ bool CopiesRequest(const StatementList& statements) {
   return false;
 }
 
+void CollectBackendIds(const StatementList& statements, std::set<std::string>& ids) {
+  for (const Statement& statement : statements) {
+    if (const auto* set = std::get_if<SetBackendServiceSpec>(&statement.spec)) {
+      if (set->backend_id && !set->backend_id->is_expression()) {
+        ids.insert(set->backend_id->literal());
+      }
+    } else if (const auto* choose = std::get_if<ChooseSpec>(&statement.spec)) {
+      for (const WhenClause& clause : choose->when) CollectBackendIds(clause.statements, ids);
+      if (choose->otherwise) CollectBackendIds(*choose->otherwise, ids);
+    } else if (const auto* retry = std::get_if<RetrySpec>(&statement.spec)) {
+      CollectBackendIds(retry->statements, ids);
+    } else if (const auto* limit = std::get_if<LimitConcurrencySpec>(&statement.spec)) {
+      CollectBackendIds(limit->statements, ids);
+    }
+  }
+}
+
 Error FailAtOffset(const internal::XmlSource& source, size_t offset, const std::string& message) {
   internal::SourcePosition at = source.PositionOf(offset);
   return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
@@ -126,6 +143,7 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
       xml.find("Request.Body") != std::string_view::npos || fragment_context.reads_request_body;
   for (const auto& section : compiled.sections) {
     if (section && CopiesRequest(*section)) compiled.reads_request_body = true;
+    if (section) CollectBackendIds(*section, compiled.backends);
   }
   compiled.reads_response_body = xml.find("Response.Body") != std::string_view::npos ||
                                  fragment_context.reads_response_body;

@@ -45,7 +45,7 @@ std::string DescribeEffect(const Statement& statement, const PolicyContext& cont
     return "set the method to " + context.request.method;
   }
   if (std::holds_alternative<RewriteUriSpec>(spec)) return "rewrote the backend path";
-  if (std::holds_alternative<SetBackendServiceSpec>(spec)) return "set the backend service URL";
+  if (std::holds_alternative<SetBackendServiceSpec>(spec)) return "set the backend service";
   if (std::holds_alternative<ValidateJwtSpec>(spec)) return "the token is valid";
   if (std::holds_alternative<CheckHeaderSpec>(spec)) return "the header check passed";
   if (std::holds_alternative<IpFilterSpec>(spec)) return "the caller's address is allowed";

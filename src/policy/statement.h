@@ -112,8 +112,18 @@ struct SetQueryParameterSpec {
   std::vector<ValueTemplate> values;
 };
 
+// The Dapr service invocation of set-backend-service backend-id="dapr".
+struct DaprTargetSpec {
+  ValueTemplate app_id;
+  ValueTemplate method;
+  std::optional<ValueTemplate> namespace_name;
+};
+
+// <set-backend-service>: exactly one of the three targets is set.
 struct SetBackendServiceSpec {
-  ValueTemplate base_url;  // An absolute http or https URL.
+  std::optional<ValueTemplate> base_url;    // An absolute http or https URL.
+  std::optional<ValueTemplate> backend_id;  // The id of a backend resource.
+  std::optional<DaprTargetSpec> dapr;
 };
 
 struct CheckHeaderSpec {

@@ -47,6 +47,8 @@ struct Settings {
   // Sends authentication-managed-identity's resource as the `resource` token request parameter
   // instead of as the scope "<resource>/.default".
   bool managed_identity_resource_parameter = false;
+  // The Dapr sidecar that set-backend-service backend-id="dapr" sends to.
+  std::string dapr_sidecar_url = "http://127.0.0.1:3500";
   // The name this process holds refresh leases under; unique among the gateways of a cluster.
   std::string instance_id = "credgate";
   // How long a refresh lease lasts. Set it longer than a token request may take, so that a live

@@ -23,6 +23,7 @@
 #include "credentials/access_policy_set.h"
 #include "credentials/model.h"
 #include "http/url.h"
+#include "management/backend_resources.h"
 #include "management/resources.h"
 
 namespace credgate::policy {
@@ -65,6 +66,12 @@ struct OperationEntry {
   std::optional<management::PolicyResource> policy;
   std::shared_ptr<const policy::CompiledDocument> document;  // Null without a policy.
   std::shared_ptr<const policy::CompiledPipeline> pipeline;  // Global + API + operation.
+};
+
+// A backend that set-backend-service backend-id="..." sends to.
+struct BackendEntry {
+  management::BackendResource resource;  // With its credential values.
+  http::ParsedUrl service;               // resource.url, parsed once when the backend is saved.
 };
 
 struct ApiEntry {
@@ -131,6 +138,9 @@ struct Snapshot {
   // so a change of a fragment recompiles them (management/policy_fragments.h).
   std::map<std::string, std::shared_ptr<const management::PolicyFragmentResource>>
       policy_fragments;
+  // Backends by id. A policy document that names one in set-backend-service is saved only while
+  // it exists, and the backend cannot be deleted while a document names it.
+  std::map<std::string, std::shared_ptr<const BackendEntry>> backends;
   // APIs ordered by descending path length, so the first prefix match is the longest.
   std::vector<std::shared_ptr<const ApiEntry>> routes;
 };
