@@ -472,7 +472,8 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
                                      Position(value));
       }
       CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(
-          value, {"tenantId", "objectId", "tokenProvider", "resourceParameter"}, key, path));
+          value, {"tenantId", "objectId", "tokenProvider", "resourceParameter", "userAssigned"},
+          key, path));
       ManagedIdentity identity;
       auto tenant = ReadString(value["tenantId"], "managedIdentity.tenantId", path);
       if (!tenant.ok()) return tenant.error();
@@ -500,6 +501,28 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
                                        Position(value["resourceParameter"]));
         }
         identity.resource_parameter = *mode == "resource";
+      }
+      if (const YAML::Node assigned = value["userAssigned"]) {
+        if (!assigned.IsMap()) {
+          return ConfigError(path, "'managedIdentity.userAssigned' must map client ids to "
+                                   "authorization provider names" +
+                                       Position(assigned));
+        }
+        for (const auto& entry : assigned) {
+          if (!entry.first.IsScalar()) {
+            return ConfigError(path, "'managedIdentity.userAssigned' keys must be client ids" +
+                                         Position(entry.first));
+          }
+          const std::string client_id = entry.first.Scalar();
+          const std::string field = "managedIdentity.userAssigned." + client_id;
+          auto provider = ReadString(entry.second, field, path);
+          if (!provider.ok()) return provider.error();
+          if (client_id.empty() || !credentials::IsValidName(*provider)) {
+            return ConfigError(path, "'" + field + "' must name a valid authorization provider, "
+                                     "not '" + *provider + "'" + Position(entry.second));
+          }
+          identity.user_assigned[client_id] = *provider;
+        }
       }
       config.managed_identity = std::move(identity);
     } else if (key == "resources") {

@@ -3,6 +3,7 @@
 // server never re-checks it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct ManagedIdentity {
   // True sends the statement's resource as the token request parameter `resource` (Entra ID v1,
   // AD FS); false, the default, sends the scope "<resource>/.default".
   bool resource_parameter = false;
+  // User-assigned identities for authentication-managed-identity client-id="...": client id ->
+  // the authorization provider, with the clientCredentials grant, that issues their tokens.
+  std::map<std::string, std::string> user_assigned;
 };
 
 // One management resource declared in the config file and applied with PUT at start.

@@ -284,9 +284,10 @@ class Validator {
     auto document = CompileDocument(resource->xml, level, Fragments());
     if (!document.ok()) return document.error();
     // Backends apply before policies, so a policy may name a backend of the document.
-    return RequireBackends(**document, [this](const std::string& id) {
+    CREDGATE_RETURN_IF_ERROR(RequireBackends(**document, [this](const std::string& id) {
       return backends_.contains(id) || current_.backends.contains(id);
-    });
+    }));
+    return RequireManagedIdentities(**document, current_.managed_identity_client_ids);
   }
 
   // Compiles a fragment against the document's fragments and the stored ones. Fragments apply

@@ -33,19 +33,31 @@ bool CopiesRequest(const StatementList& statements) {
   return false;
 }
 
-void CollectBackendIds(const StatementList& statements, std::set<std::string>& ids) {
+// Adds the literal backend ids and the managed identity client ids that `statements` name to
+// `document`.
+void CollectNamedResources(const StatementList& statements, CompiledDocument& document) {
   for (const Statement& statement : statements) {
     if (const auto* set = std::get_if<SetBackendServiceSpec>(&statement.spec)) {
       if (set->backend_id && !set->backend_id->is_expression()) {
-        ids.insert(set->backend_id->literal());
+        document.backends.insert(set->backend_id->literal());
+      }
+    } else if (const auto* identity = std::get_if<ManagedIdentitySpec>(&statement.spec)) {
+      if (!identity->client_id.empty()) {
+        document.managed_identity_client_ids.insert(identity->client_id);
+      }
+    } else if (const auto* send = std::get_if<SendRequestSpec>(&statement.spec)) {
+      if (send->managed_identity && !send->managed_identity->client_id.empty()) {
+        document.managed_identity_client_ids.insert(send->managed_identity->client_id);
       }
     } else if (const auto* choose = std::get_if<ChooseSpec>(&statement.spec)) {
-      for (const WhenClause& clause : choose->when) CollectBackendIds(clause.statements, ids);
-      if (choose->otherwise) CollectBackendIds(*choose->otherwise, ids);
+      for (const WhenClause& clause : choose->when) {
+        CollectNamedResources(clause.statements, document);
+      }
+      if (choose->otherwise) CollectNamedResources(*choose->otherwise, document);
     } else if (const auto* retry = std::get_if<RetrySpec>(&statement.spec)) {
-      CollectBackendIds(retry->statements, ids);
+      CollectNamedResources(retry->statements, document);
     } else if (const auto* limit = std::get_if<LimitConcurrencySpec>(&statement.spec)) {
-      CollectBackendIds(limit->statements, ids);
+      CollectNamedResources(limit->statements, document);
     }
   }
 }
@@ -143,7 +155,7 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
       xml.find("Request.Body") != std::string_view::npos || fragment_context.reads_request_body;
   for (const auto& section : compiled.sections) {
     if (section && CopiesRequest(*section)) compiled.reads_request_body = true;
-    if (section) CollectBackendIds(*section, compiled.backends);
+    if (section) CollectNamedResources(*section, compiled);
   }
   compiled.reads_response_body = xml.find("Response.Body") != std::string_view::npos ||
                                  fragment_context.reads_response_body;

@@ -403,7 +403,8 @@ boost::asio::awaitable<Result<http::ClientResponse>> PolicyServices::SendRequest
 
 boost::asio::awaitable<void> PolicyServices::SendOneWayRequest(http::ClientRequest) { co_return; }
 
-boost::asio::awaitable<Result<Secret>> PolicyServices::GetManagedIdentityToken(std::string) {
+boost::asio::awaitable<Result<Secret>> PolicyServices::GetManagedIdentityToken(std::string,
+                                                                              std::string) {
   co_return MakeError(ErrorCode::kInternal,
                       "the gateway has no managed identity token source; set "
                       "managedIdentity.tokenProvider in the configuration",

@@ -359,13 +359,15 @@ Result<ManagedIdentitySpec> CompileManagedIdentitySpec(const ElementReader& elem
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes(
       {"resource", "client-id", "output-token-variable-name", "ignore-error"}));
   CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
-  if (element.Attribute("client-id")) {
-    return element.FailAt("client-id",
-                          "attribute 'client-id' on <authentication-managed-identity> is not "
-                          "supported: the gateway has one identity, set by "
-                          "managedIdentity.tokenProvider in the configuration; remove it");
-  }
   ManagedIdentitySpec spec;
+  if (auto client_id = element.Attribute("client-id")) {
+    if (client_id->empty() || client_id->starts_with("@(") || client_id->starts_with("@{")) {
+      return element.FailAt("client-id",
+                            "attribute 'client-id' on <authentication-managed-identity> needs "
+                            "the literal client id of a user-assigned identity");
+    }
+    spec.client_id = std::string(*client_id);
+  }
   REQUEST_ASSIGN_OR_RETURN(resource, element.RequiredTemplateAttribute("resource"));
   spec.resource = std::move(resource);
   if (auto variable = element.Attribute("output-token-variable-name")) {

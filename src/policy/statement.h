@@ -169,6 +169,9 @@ struct AuthenticationBasicSpec {
 // identity (PolicyServices::GetManagedIdentityToken).
 struct ManagedIdentitySpec {
   ValueTemplate resource;
+  // client-id: a user-assigned identity that managedIdentity.userAssigned maps to a token
+  // provider. Empty: the gateway's own identity.
+  std::string client_id;
   std::string output_token_variable_name;  // Empty: the token goes into "Authorization: Bearer".
   bool ignore_error = false;
 };

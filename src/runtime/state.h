@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -141,6 +142,9 @@ struct Snapshot {
   // Backends by id. A policy document that names one in set-backend-service is saved only while
   // it exists, and the backend cannot be deleted while a document names it.
   std::map<std::string, std::shared_ptr<const BackendEntry>> backends;
+  // The client ids of managedIdentity.userAssigned in the configuration, set at start. A policy
+  // document whose authentication-managed-identity names another client-id is not saved.
+  std::set<std::string> managed_identity_client_ids;
   // APIs ordered by descending path length, so the first prefix match is the longest.
   std::vector<std::shared_ptr<const ApiEntry>> routes;
 };

@@ -1,5 +1,6 @@
 // Backends through ManagementService over a real SQLite store: PUT, GET, list, DELETE, sealed
-// credentials, policies that name a backend, and the reload of a stored backend.
+// credentials, policies that name a backend, and the reload of a stored backend. Also the
+// save-time check of the user-assigned identities that policies name, which works the same way.
 #include "management/backends.h"
 
 #include <gtest/gtest.h>
@@ -170,6 +171,25 @@ TEST_F(BackendsTest, DeleteOfUsedBackendConflicts) {
   EXPECT_NE(response.body.find("/apis/echo/policies/policy"), std::string::npos) << response.body;
   ASSERT_EQ(Call("DELETE", "/apis/echo/policies/policy").status, 200);
   EXPECT_EQ(Call("DELETE", "/backends/orders").status, 200);
+}
+
+TEST_F(BackendsTest, PolicyWithUnknownClientIdRejected) {
+  ASSERT_TRUE(config_
+                  .Update([](runtime::Snapshot& next) {
+                    next.managed_identity_client_ids.insert("known-client");
+                    return OkStatus();
+                  })
+                  .ok());
+  auto rejected = Call("PUT", "/apis/echo/policies/policy",
+                       PolicyBody(R"(<authentication-managed-identity resource="api://a"
+                           client-id="other-client"/>)"));
+  EXPECT_EQ(rejected.status, 400);
+  EXPECT_NE(rejected.body.find("names client-id 'other-client'"), std::string::npos)
+      << rejected.body;
+  auto saved = Call("PUT", "/apis/echo/policies/policy",
+                    PolicyBody(R"(<authentication-managed-identity resource="api://a"
+                        client-id="known-client"/>)"));
+  EXPECT_EQ(saved.status, 201) << saved.body;
 }
 
 struct RejectCase {
