@@ -89,6 +89,7 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   context.operation.name = route.operation->resource.display_name;
   context.operation.method = route.operation->resource.method;
   context.operation.url_template = route.operation->resource.url_template;
+  context.operation.response_examples = route.operation->resource.response_examples;
 }
 
 // Reports whether the pipeline's backend section contains a statement other than forward-request.

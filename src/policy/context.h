@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policy/header_map.h"
+#include "policy/response_examples.h"
 #include "policy/value.h"
 
 namespace credgate::policy {
@@ -42,6 +43,8 @@ struct OperationState {
   std::string name;
   std::string method;
   std::string url_template;
+  // The operation's response examples for mock-response; null when it has none.
+  std::shared_ptr<const ResponseExamples> response_examples;
 };
 
 struct ResponseState {

@@ -8,6 +8,7 @@
 
 #include "common/encoding.h"
 #include "policy/request_compilers.h"
+#include "policy/response_examples.h"
 #include "policy/text.h"
 
 namespace credgate::policy::internal {
@@ -312,7 +313,15 @@ StatementOutcome ApplyCors(const CorsSpec& spec, PolicyContext& context) {
 StatementOutcome ApplyMockResponse(const MockResponseSpec& spec, PolicyContext& context) {
   context.response = ResponseState{};
   context.response.status_code = spec.status_code;
-  if (!spec.content_type.empty()) context.response.headers.Set("Content-Type", spec.content_type);
+  const ResponseExample* example = nullptr;
+  if (context.operation.response_examples) {
+    example = SelectResponseExample(*context.operation.response_examples, spec.status_code,
+                                    spec.content_type);
+  }
+  const std::string& content_type =
+      spec.content_type.empty() && example != nullptr ? example->content_type : spec.content_type;
+  if (!content_type.empty()) context.response.headers.Set("Content-Type", content_type);
+  if (example != nullptr) context.response.body = example->body;
   context.response_ready = true;
   return {true, std::nullopt};
 }

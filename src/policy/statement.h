@@ -155,9 +155,11 @@ struct CorsSpec {
   std::optional<int64_t> preflight_result_max_age;  // Seconds.
 };
 
+// <mock-response>: the operation's response example for the status code and content type
+// (SelectResponseExample), or an empty body when it has none.
 struct MockResponseSpec {
   int status_code = 200;
-  std::string content_type;
+  std::string content_type;  // Empty: the first example of the status code, whatever its type.
 };
 
 struct AuthenticationBasicSpec {

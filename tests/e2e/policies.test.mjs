@@ -176,6 +176,30 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       await putOperation('mock', {
         inbound: '<mock-response status-code="202" content-type="text/plain"/>',
       });
+      await manage('PUT', '/apis/pol/operations/mock-example', {
+        properties: {
+          method: 'GET',
+          urlTemplate: '/mock-example',
+          responses: [
+            {
+              statusCode: 200,
+              representations: [
+                { contentType: 'application/xml', sample: '<order id="7"/>' },
+                {
+                  contentType: 'application/json',
+                  examples: { other: { value: { id: 6 } }, default: { value: { id: 7 } } },
+                },
+              ],
+            },
+          ],
+        },
+      });
+      await manage('PUT', '/apis/pol/operations/mock-example/policies/policy', {
+        properties: {
+          format: 'rawxml',
+          value: '<policies><inbound><mock-response content-type="application/json"/></inbound></policies>',
+        },
+      });
       await putOperation('cors', {
         inbound: `<cors allow-credentials="true">
           <allowed-origins><origin>https://app.example</origin></allowed-origins>
@@ -208,6 +232,15 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       const response = await call('/mock');
       assert.equal(response.status, 202, response.text);
       assert.equal(response.headers.get('content-type'), 'text/plain');
+      assert.equal(echo.requests.length, count);
+    });
+
+    test('mock-response sends the operation example', async () => {
+      const count = echo.requests.length;
+      const response = await call('/mock-example');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.headers.get('content-type'), 'application/json');
+      assert.deepEqual(response.json, { id: 7 });
       assert.equal(echo.requests.length, count);
     });
 

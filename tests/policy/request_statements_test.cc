@@ -313,6 +313,41 @@ TEST_F(RequestStatementsTest, MockResponse) {
   EXPECT_EQ(ResponseHeader("Content-Type"), "application/json");
 }
 
+// Examples of an operation with two responses, the 200 one in two representations.
+std::shared_ptr<const ResponseExamples> OrderExamples() {
+  return std::make_shared<const ResponseExamples>(ResponseExamples{
+      {200, "application/xml", "<order/>"},
+      {200, "application/json; charset=utf-8", R"({"id":1})"},
+      {404, "application/json", R"({"error":"missing"})"},
+  });
+}
+
+TEST_F(RequestStatementsTest, MockResponseFirstExampleOfStatus) {
+  context_.operation.response_examples = OrderExamples();
+  Run(R"(<mock-response/>)");
+  EXPECT_EQ(context_.response.status_code, 200);
+  EXPECT_EQ(ResponseHeader("Content-Type"), "application/xml");
+  EXPECT_EQ(context_.response.body, "<order/>");
+}
+
+TEST_F(RequestStatementsTest, MockResponseMatchesContentType) {
+  context_.operation.response_examples = OrderExamples();
+  Run(R"(<mock-response status-code="200" content-type="Application/JSON"/>)");
+  EXPECT_EQ(ResponseHeader("Content-Type"), "Application/JSON");
+  EXPECT_EQ(context_.response.body, R"({"id":1})");
+}
+
+TEST_F(RequestStatementsTest, MockResponseNoMatchEmptyBody) {
+  context_.operation.response_examples = OrderExamples();
+  Run(R"(<mock-response status-code="404" content-type="text/plain"/>)");
+  EXPECT_EQ(context_.response.status_code, 404);
+  EXPECT_EQ(ResponseHeader("Content-Type"), "text/plain");
+  EXPECT_EQ(context_.response.body, "");
+  Run(R"(<mock-response status-code="500"/>)");
+  EXPECT_EQ(context_.response.status_code, 500);
+  EXPECT_EQ(context_.response.body, "");
+}
+
 TEST_F(RequestStatementsTest, AuthenticationBasic) {
   Run(R"x(<authentication-basic username="ann" password="@("s3" + "cret")"/>)x");
   EXPECT_EQ(RequestHeader("Authorization"), "Basic " + Base64Encode("ann:s3cret"));
