@@ -39,10 +39,10 @@ Result<BackendTarget> ResolveBackendTarget(const runtime::Snapshot& snapshot,
   if (context.backend_id) {
     auto it = snapshot.backends.find(*context.backend_id);
     if (it == snapshot.backends.end()) {
-      return MakeError(ErrorCode::kNotFound,
-                       "set-backend-service names backend '" + *context.backend_id +
-                           "', which does not exist",
-                       "BackendNotFound");
+      return MakeError(
+          ErrorCode::kNotFound,
+          "set-backend-service names backend '" + *context.backend_id + "', which does not exist",
+          "BackendNotFound");
     }
     target.service = it->second->service;
     target.backend = it->second;
@@ -68,9 +68,9 @@ void ApplyBackendCredentials(const management::BackendResource& backend,
     for (const Secret& value : credential.values) header.insert(credential.name, value.Expose());
   }
   if (!backend.authorization_scheme.empty()) {
-    header.set(boost::beast::http::field::authorization,
-               backend.authorization_scheme + " " +
-                   std::string(backend.authorization_parameter.Expose()));
+    header.set(
+        boost::beast::http::field::authorization,
+        backend.authorization_scheme + " " + std::string(backend.authorization_parameter.Expose()));
   }
   for (const management::BackendCredential& credential : backend.query) {
     for (const Secret& value : credential.values) {

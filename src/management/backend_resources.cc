@@ -70,8 +70,9 @@ Result<std::vector<BackendCredential>> ParseCredentialMap(const json::object& cr
     const std::string where = field + "." + std::string(name);
     if (header_names ? !IsToken(name) : name.empty() || HasControlCharacter(name)) {
       return Invalid("invalid name '" + std::string(name) + "' in '" + field + "': " +
-                     (header_names ? "a header name is a token of letters, digits and !#$%&'*+-.^_`|~"
-                                   : "use a non-empty name without control characters"));
+                     (header_names
+                          ? "a header name is a token of letters, digits and !#$%&'*+-.^_`|~"
+                          : "use a non-empty name without control characters"));
     }
     if (!list.is_array() || list.as_array().empty()) {
       return Invalid("'" + where + "' must be a non-empty list of strings (GET leaves the values " +
@@ -119,12 +120,11 @@ Status ParseCredentials(const json::object& p, BackendResource& backend) {
   if (!query.ok()) return query.error();
   backend.query = std::move(*query);
 
-  auto authorization =
-      OptionalObject(c, "authorization", "properties.credentials.authorization");
+  auto authorization = OptionalObject(c, "authorization", "properties.credentials.authorization");
   if (!authorization.ok()) return authorization.error();
   if ((*authorization)->empty()) return OkStatus();
-  auto scheme = RequiredString(**authorization, "scheme",
-                               "properties.credentials.authorization.scheme");
+  auto scheme =
+      RequiredString(**authorization, "scheme", "properties.credentials.authorization.scheme");
   if (!scheme.ok()) return scheme.error();
   if (!IsToken(*scheme)) {
     return Invalid("invalid 'properties.credentials.authorization.scheme' '" + *scheme +
@@ -134,8 +134,9 @@ Status ParseCredentials(const json::object& p, BackendResource& backend) {
                                   "properties.credentials.authorization.parameter");
   if (!parameter.ok()) return parameter.error();
   if (parameter->size() > kMaxCredentialValueBytes || HasControlCharacter(*parameter)) {
-    return Invalid("'properties.credentials.authorization.parameter' is longer than 8 KiB or "
-                   "contains a control character");
+    return Invalid(
+        "'properties.credentials.authorization.parameter' is longer than 8 KiB or "
+        "contains a control character");
   }
   backend.authorization_scheme = std::move(*scheme);
   backend.authorization_parameter = Secret(std::move(*parameter));
@@ -188,8 +189,8 @@ Result<BackendResource> ParseBackend(std::string_view id, const json::object& bo
     if (unsupported.name == "type" && value->is_string() && value->get_string() == "Single") {
       continue;
     }
-    return Invalid("'properties." + std::string(unsupported.name) + "' is not supported: " +
-                   std::string(unsupported.reason));
+    return Invalid("'properties." + std::string(unsupported.name) +
+                   "' is not supported: " + std::string(unsupported.reason));
   }
 
   BackendResource backend;
@@ -263,8 +264,8 @@ json::object RenderBackend(const BackendResource& backend) {
     p["credentials"] = std::move(credentials);
   }
   p["tls"] = json::object{{"validateCertificateChain", true}, {"validateCertificateName", true}};
-  return Envelope("/backends/" + backend.id, backend.id,
-                  "Microsoft.ApiManagement/service/backends", std::move(p));
+  return Envelope("/backends/" + backend.id, backend.id, "Microsoft.ApiManagement/service/backends",
+                  std::move(p));
 }
 
 Result<std::string> BackendRecordBody(const std::string& key, const BackendResource& backend,

@@ -6,8 +6,7 @@ namespace credgate::management {
 
 namespace {
 
-bool Names(const std::shared_ptr<const policy::CompiledDocument>& document,
-           std::string_view id) {
+bool Names(const std::shared_ptr<const policy::CompiledDocument>& document, std::string_view id) {
   return document != nullptr && document->backends.contains(std::string(id));
 }
 
@@ -48,8 +47,7 @@ Status RequireBackends(const policy::CompiledDocument& document,
     if (exists(id)) continue;
     return MakeError(ErrorCode::kInvalidArgument,
                      "set-backend-service names backend '" + id +
-                         "', which does not exist: create it with PUT /backends/" + id +
-                         " first",
+                         "', which does not exist: create it with PUT /backends/" + id + " first",
                      "ValidationError");
   }
   return OkStatus();

@@ -12,7 +12,7 @@ namespace json = boost::json;
 using boost::asio::awaitable;
 
 awaitable<Result<json::value>> Handlers::PutBackend(const ResourcePath& path,
-                                                   const json::object& body, int& status) {
+                                                    const json::object& body, int& status) {
   auto resource = ParseBackend(path.first, body);
   if (!resource.ok()) co_return resource.error();
   // Check the URL before the write, as SetBackend does it again in the update.

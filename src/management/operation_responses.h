@@ -21,7 +21,6 @@ inline constexpr size_t kMaxExampleBytes = 256 * 1024;
 // representation's body is its example named "default", else its first example, else its sample.
 // A string value is the body itself, and any other JSON value is serialized. Errors:
 // kInvalidArgument naming the field, for example properties.responses[1].statusCode.
-Status ParseOperationResponses(const boost::json::object& properties,
-                               OperationResource& operation);
+Status ParseOperationResponses(const boost::json::object& properties, OperationResource& operation);
 
 }  // namespace credgate::management

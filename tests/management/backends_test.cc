@@ -60,8 +60,8 @@ class BackendsTest : public testing::Test {
     services_.store = store_.get();
     services_.keyring = &*keyring_;
     admin_keys_.Add(Secret(kKey));
-    service_ = std::make_unique<ManagementService>(services_, admin_keys_,
-                                                   ManagementSecurityOptions{});
+    service_ =
+        std::make_unique<ManagementService>(services_, admin_keys_, ManagementSecurityOptions{});
     ASSERT_EQ(Call("PUT", "/apis/echo", kApiBody).status, 201);
   }
   void TearDown() override {
@@ -201,46 +201,45 @@ struct RejectCase {
 class BackendRejectTest : public BackendsTest, public testing::WithParamInterface<RejectCase> {};
 
 TEST_P(BackendRejectTest, Rejects) {
-  auto response =
-      Call("PUT", "/backends/b", R"({"properties":{)" + GetParam().properties + "}}");
+  auto response = Call("PUT", "/backends/b", R"({"properties":{)" + GetParam().properties + "}}");
   EXPECT_EQ(response.status, 400) << response.body;
   EXPECT_NE(response.body.find(GetParam().expected), std::string::npos) << response.body;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, BackendRejectTest,
-    testing::Values(
-        RejectCase{"NoUrl", R"("protocol":"http")", "'properties.url' is required"},
-        RejectCase{"Soap", R"("url":"https://a.example","protocol":"soap")",
-                   "credgate sends HTTP requests only"},
-        RejectCase{"FtpUrl", R"("url":"ftp://a.example","protocol":"http")",
-                   "use an absolute http or https URL"},
-        RejectCase{"ChainOff",
-                   R"("url":"https://a.example","protocol":"http",
+    testing::Values(RejectCase{"NoUrl", R"("protocol":"http")", "'properties.url' is required"},
+                    RejectCase{"Soap", R"("url":"https://a.example","protocol":"soap")",
+                               "credgate sends HTTP requests only"},
+                    RejectCase{"FtpUrl", R"("url":"ftp://a.example","protocol":"http")",
+                               "use an absolute http or https URL"},
+                    RejectCase{"ChainOff",
+                               R"("url":"https://a.example","protocol":"http",
                       "tls":{"validateCertificateChain":false})",
-                   "credgate always validates backend certificates"},
-        RejectCase{"ClientCertificate",
-                   R"("url":"https://a.example","protocol":"http",
+                               "credgate always validates backend certificates"},
+                    RejectCase{"ClientCertificate",
+                               R"("url":"https://a.example","protocol":"http",
                       "credentials":{"certificateIds":["c"]})",
-                   "does not send client certificates"},
-        RejectCase{"EmptyHeaderValues",
-                   R"("url":"https://a.example","protocol":"http",
+                               "does not send client certificates"},
+                    RejectCase{"EmptyHeaderValues",
+                               R"("url":"https://a.example","protocol":"http",
                       "credentials":{"header":{"x-key":[]}})",
-                   "must be a non-empty list of strings"},
-        RejectCase{"BadHeaderName",
-                   R"("url":"https://a.example","protocol":"http",
+                               "must be a non-empty list of strings"},
+                    RejectCase{"BadHeaderName",
+                               R"("url":"https://a.example","protocol":"http",
                       "credentials":{"header":{"x key":["v"]}})",
-                   "invalid name 'x key'"},
-        RejectCase{"ServiceFabric",
-                   R"("url":"fabric:/app/svc","protocol":"http",
+                               "invalid name 'x key'"},
+                    RejectCase{"ServiceFabric",
+                               R"("url":"fabric:/app/svc","protocol":"http",
                       "serviceFabricCluster":{"managementEndpoints":["https://c"]})",
-                   "cannot resolve Service Fabric services"},
-        RejectCase{"Pool", R"("url":"https://a.example","protocol":"http","type":"Pool")",
-                   "only single backends"},
-        RejectCase{"AuthorizationWithoutParameter",
-                   R"("url":"https://a.example","protocol":"http",
+                               "cannot resolve Service Fabric services"},
+                    RejectCase{"Pool",
+                               R"("url":"https://a.example","protocol":"http","type":"Pool")",
+                               "only single backends"},
+                    RejectCase{"AuthorizationWithoutParameter",
+                               R"("url":"https://a.example","protocol":"http",
                       "credentials":{"authorization":{"scheme":"Bearer"}})",
-                   "'properties.credentials.authorization.parameter' is required"}),
+                               "'properties.credentials.authorization.parameter' is required"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
