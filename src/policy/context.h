@@ -81,6 +81,14 @@ struct DaprInvocation {
   std::string namespace_name;  // Empty: the caller's namespace.
 };
 
+// Set by cache-lookup when it found no stored response: the cache key that cache-store stores
+// the response under, and the Cache-Control the caller's response gets.
+struct ResponseCacheState {
+  std::string key;
+  std::string downstream;  // "", "private" or "public".
+  bool must_revalidate = true;
+};
+
 // Backend call settings that forward-request requested.
 struct ForwardState {
   bool requested = false;
@@ -139,6 +147,7 @@ struct PolicyContext {
   // request.body or response.body in place of the streamed body.
   bool request_body_set = false;
   bool response_body_set = false;
+  std::optional<ResponseCacheState> response_cache;
   // Filled by quota-by-key with a bandwidth; empty for every other request.
   std::vector<BandwidthCharge> bandwidth_charges;
 };

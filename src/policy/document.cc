@@ -34,13 +34,16 @@ bool CopiesRequest(const StatementList& statements) {
 }
 
 // Adds the literal backend ids and the managed identity client ids that `statements` name to
-// `document`.
+// `document`, and marks it as reading the response body when it contains cache-store.
 void CollectNamedResources(const StatementList& statements, CompiledDocument& document) {
   for (const Statement& statement : statements) {
     if (const auto* set = std::get_if<SetBackendServiceSpec>(&statement.spec)) {
       if (set->backend_id && !set->backend_id->is_expression()) {
         document.backends.insert(set->backend_id->literal());
       }
+    } else if (std::holds_alternative<CacheStoreSpec>(statement.spec)) {
+      // cache-store stores the whole response, so the gateway reads its body before outbound.
+      document.reads_response_body = true;
     } else if (const auto* identity = std::get_if<ManagedIdentitySpec>(&statement.spec)) {
       if (!identity->client_id.empty()) {
         document.managed_identity_client_ids.insert(identity->client_id);
@@ -157,7 +160,8 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
     if (section && CopiesRequest(*section)) compiled.reads_request_body = true;
     if (section) CollectNamedResources(*section, compiled);
   }
-  compiled.reads_response_body = xml.find("Response.Body") != std::string_view::npos ||
+  compiled.reads_response_body = compiled.reads_response_body ||
+                                 xml.find("Response.Body") != std::string_view::npos ||
                                  fragment_context.reads_response_body;
   return compiled;
 }

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "policy/response_cache.h"
 #include "policy/runner.h"
 #include "policy/text.h"
 #include "policy/trace.h"
@@ -315,6 +316,12 @@ std::optional<internal::StatementOutcome> Runner::RunRequestStatement(
   }
   if (const auto* s = std::get_if<CacheValueSpec>(&spec)) {
     return ApplyCacheValue(*s, context_, services_.Now());
+  }
+  if (const auto* s = std::get_if<CacheLookupSpec>(&spec)) {
+    return ApplyCacheLookup(*s, context_, services_.Now());
+  }
+  if (const auto* s = std::get_if<CacheStoreSpec>(&spec)) {
+    return ApplyCacheStore(*s, context_, services_.Now());
   }
   return std::nullopt;
 }

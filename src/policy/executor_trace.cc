@@ -52,6 +52,10 @@ std::string DescribeEffect(const Statement& statement, const PolicyContext& cont
   if (std::holds_alternative<AuthenticationBasicSpec>(spec)) return "set header 'Authorization'";
   if (std::holds_alternative<ForwardRequestSpec>(spec)) return "set the backend call's options";
   if (std::holds_alternative<ChooseSpec>(spec)) return "ran the first branch whose condition held";
+  if (std::holds_alternative<CacheLookupSpec>(spec)) {
+    return context.response_cache ? "no stored response" : "the request is not cached";
+  }
+  if (std::holds_alternative<CacheStoreSpec>(spec)) return "stored the response when cacheable";
   return "";
 }
 

@@ -224,6 +224,27 @@ struct CacheValueSpec {
   std::shared_ptr<ValueCache> cache;           // The process-wide cache.
 };
 
+// The Cache-Control that cache-lookup's downstream-caching-type gives the caller's response.
+enum class DownstreamCaching { kNone, kPrivate, kPublic };
+
+// <cache-lookup>: responds with a stored response of a GET or HEAD request, or marks the request
+// so that cache-store stores its response (policy/response_cache.h).
+struct CacheLookupSpec {
+  bool allow_private_response_caching = false;
+  DownstreamCaching downstream_caching = DownstreamCaching::kNone;
+  bool must_revalidate = true;
+  std::vector<std::string> vary_by_headers;
+  std::vector<std::string> vary_by_query_parameters;
+  std::shared_ptr<ValueCache> cache;  // The process-wide cache.
+};
+
+// <cache-store>: stores the response of a request that cache-lookup marked.
+struct CacheStoreSpec {
+  ValueTemplate duration;       // Seconds.
+  bool cache_response = false;  // True: any status code; false: only 200.
+  std::shared_ptr<ValueCache> cache;
+};
+
 // send-request and send-one-way-request.
 struct SendRequestSpec {
   bool one_way = false;
@@ -274,7 +295,8 @@ using StatementSpec =
                  ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
                  SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
                  AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec,
-                 RetrySpec, LimitConcurrencySpec, ManagedIdentitySpec>;
+                 RetrySpec, LimitConcurrencySpec, ManagedIdentitySpec, CacheLookupSpec,
+                 CacheStoreSpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -235,6 +235,29 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       assert.equal(echo.requests.length, count);
     });
 
+    test('cache-lookup responds from the cache', async () => {
+      await putOperation('cached', {
+        inbound: `<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"
+            downstream-caching-type="private">
+          <vary-by-query-parameter>page</vary-by-query-parameter></cache-lookup>`,
+        outbound: '<cache-store duration="60"/>',
+      });
+      const count = echo.requests.length;
+      const first = await call('/cached?page=1');
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.headers.get('cache-control'), 'private, max-age=60, must-revalidate');
+      const second = await call('/cached?page=1&unlisted=x');
+      assert.equal(second.status, 200, second.text);
+      assert.equal(second.json.url, first.json.url);
+      assert.equal(echo.requests.length, count + 1);
+      const otherPage = await call('/cached?page=2');
+      assert.equal(otherPage.status, 200, otherPage.text);
+      assert.equal(echo.requests.length, count + 2);
+      const metrics = await fetchJson(`${credgate.managementUrl}/metrics`);
+      assert.match(metrics.text, /credgate_response_cache_lookups_total\{outcome="hit"\} 1\b/);
+      assert.match(metrics.text, /credgate_response_cache_stores_total 2\b/);
+    });
+
     test('mock-response sends the operation example', async () => {
       const count = echo.requests.length;
       const response = await call('/mock-example');
