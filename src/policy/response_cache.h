@@ -1,5 +1,6 @@
 // Response caching: cache-lookup and cache-store, as in Azure API Management, in the internal
-// cache only (ValueCache, shared with cache-store-value under keys that policies cannot build).
+// cache only. That is the ValueCache of cache-store-value, and response keys start with a control
+// character that policy keys do not start with unless a policy builds one on purpose.
 //
 // cache-lookup in inbound looks up GET and HEAD requests without an Authorization header (or
 // with one when allow-private-response-caching="true"). The key is the API, operation, method
