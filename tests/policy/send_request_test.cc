@@ -297,7 +297,7 @@ TEST_F(SendRequestTest, ManagedIdentityClientIdsListed) {
 
 TEST_F(SendRequestTest, ManagedIdentityRejectsAtSave) {
   EXPECT_NE(CompileError(
-                R"(<authentication-managed-identity resource="a" client-id="@(&quot;c&quot;)"/>)")
+                R"x(<authentication-managed-identity resource="a" client-id="@(&quot;c&quot;)"/>)x")
                 .find("needs the literal client id of a user-assigned identity"),
             std::string::npos);
   EXPECT_NE(CompileError(R"(<authentication-managed-identity/>)")
