@@ -21,6 +21,7 @@
 #include "crypto/key_command.h"
 #include "http/server_tls.h"
 #include "http/tls.h"
+#include "http/url.h"
 #include "management/redirect_url.h"
 #include "store/open_store.h"
 
@@ -528,7 +529,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       config.admin_jwt = std::move(*admin_jwt);
     } else if (key == "publicUrl" || key == "dataDir" || key == "masterKeyFile" ||
                key == "logFormat" || key == "logLevel" || key == "store" || key == "instanceId" ||
-               key == "auditLog" || key == "backendCaFile") {
+               key == "auditLog" || key == "backendCaFile" || key == "daprSidecarUrl") {
       auto text = ReadString(value, key, path);
       if (!text.ok()) return text.error();
       Status valid = OkStatus();
@@ -537,6 +538,10 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "logLevel") valid = ValidateLogLevel(*text);
       if (key == "store") valid = ValidateStoreUrl(*text);
       if (key == "instanceId") valid = ValidateInstanceId(*text);
+      if (key == "daprSidecarUrl") {
+        auto parsed = http::ParseHttpUrl(*text);
+        if (!parsed.ok()) valid = parsed.error();
+      }
       if (!valid.ok()) {
         return ConfigError(path, "'" + key + "'" + Position(value) + ": " + valid.error().message);
       }
@@ -549,6 +554,7 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
       if (key == "logLevel") config.log_level = *text;
       if (key == "store") config.store_url = *text;
       if (key == "instanceId") config.instance_id = *text;
+      if (key == "daprSidecarUrl") config.dapr_sidecar_url = StripTrailingSlashes(*text);
     } else if (key == "refreshLeaseTtlSeconds" || key == "reconcileIntervalSeconds") {
       auto number = ReadInt(value, key, path, 1, 3600);
       if (!number.ok()) return number.error();
@@ -600,7 +606,8 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
                                      Position(value));
       }
       CREDGATE_RETURN_IF_ERROR(RejectUnknownKeys(
-          value, {"tenantId", "objectId", "tokenProvider", "resourceParameter"}, key, path));
+          value, {"tenantId", "objectId", "tokenProvider", "resourceParameter", "userAssigned"},
+          key, path));
       ManagedIdentity identity;
       auto tenant = ReadString(value["tenantId"], "managedIdentity.tenantId", path);
       if (!tenant.ok()) return tenant.error();
@@ -628,6 +635,28 @@ Status LoadConfigFile(const std::string& path, ServeConfig& config) {
                                        Position(value["resourceParameter"]));
         }
         identity.resource_parameter = *mode == "resource";
+      }
+      if (const YAML::Node assigned = value["userAssigned"]) {
+        if (!assigned.IsMap()) {
+          return ConfigError(path, "'managedIdentity.userAssigned' must map client ids to "
+                                   "authorization provider names" +
+                                       Position(assigned));
+        }
+        for (const auto& entry : assigned) {
+          if (!entry.first.IsScalar()) {
+            return ConfigError(path, "'managedIdentity.userAssigned' keys must be client ids" +
+                                         Position(entry.first));
+          }
+          const std::string client_id = entry.first.Scalar();
+          const std::string field = "managedIdentity.userAssigned." + client_id;
+          auto provider = ReadString(entry.second, field, path);
+          if (!provider.ok()) return provider.error();
+          if (client_id.empty() || !credentials::IsValidName(*provider)) {
+            return ConfigError(path, "'" + field + "' must name a valid authorization provider, "
+                                     "not '" + *provider + "'" + Position(entry.second));
+          }
+          identity.user_assigned[client_id] = *provider;
+        }
       }
       config.managed_identity = std::move(identity);
     } else if (key == "resources") {

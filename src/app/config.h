@@ -3,6 +3,7 @@
 // server never re-checks it.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,9 @@ struct ManagedIdentity {
   // True sends the statement's resource as the token request parameter `resource` (Entra ID v1,
   // AD FS); false, the default, sends the scope "<resource>/.default".
   bool resource_parameter = false;
+  // User-assigned identities for authentication-managed-identity client-id="...": client id ->
+  // the authorization provider, with the clientCredentials grant, that issues their tokens.
+  std::map<std::string, std::string> user_assigned;
 };
 
 // One management resource declared in the config file and applied with PUT at start.
@@ -118,6 +122,8 @@ struct ServeConfig {
   // Exact URLs (after normalisation) to which a finished login may redirect the browser.
   std::vector<std::string> post_login_redirect_allow;
   std::optional<ManagedIdentity> managed_identity;
+  // The Dapr sidecar that set-backend-service backend-id="dapr" sends to.
+  std::string dapr_sidecar_url = "http://127.0.0.1:3500";
   std::vector<DeclaredResource> resources;
   int threads = 0;                  // I/O threads; 0 means one per CPU core.
   int drain_timeout_seconds = 30;   // How long SIGTERM waits for in-flight requests.

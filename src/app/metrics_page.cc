@@ -17,6 +17,7 @@
 #include "management/test_console.h"
 #include "metrics/exposition.h"
 #include "policy/limit_counters.h"
+#include "policy/response_cache.h"
 #include "runtime/state.h"
 #include "store/async_store.h"
 
@@ -37,6 +38,8 @@ void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
   out.Counter(kRejections, kRejectionsHelp, Load(counters.no_route), {{"reason", "NoRoute"}});
   out.Counter(kRejections, kRejectionsHelp, Load(counters.backend_failures),
               {{"reason", "BackendFailure"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.backends_not_found),
+              {{"reason", "BackendNotFound"}});
   out.Counter(kRejections, kRejectionsHelp, Load(counters.request_bodies_rejected),
               {{"reason", "RequestBodyRejected"}});
   const auto& authorization = gateway.authorization_counters();
@@ -104,6 +107,15 @@ void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
               Load(managed.requested));
   out.Counter("credgate_managed_identity_failures_total",
               "authentication-managed-identity calls that failed", Load(managed.failed));
+
+  const policy::ResponseCacheCounters& cache = policy::ProcessResponseCacheCounters();
+  constexpr const char* kLookups = "credgate_response_cache_lookups_total";
+  constexpr const char* kLookupsHelp = "cache-lookup statements run, by outcome";
+  out.Counter(kLookups, kLookupsHelp, Load(cache.hits), {{"outcome", "hit"}});
+  out.Counter(kLookups, kLookupsHelp, Load(cache.misses), {{"outcome", "miss"}});
+  out.Counter(kLookups, kLookupsHelp, Load(cache.bypassed), {{"outcome", "bypassed"}});
+  out.Counter("credgate_response_cache_stores_total", "Responses that cache-store stored",
+              Load(cache.stores));
 }
 
 void WriteValidator(const identity::JwtValidator& validator, metrics::Exposition& out) {

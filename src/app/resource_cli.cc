@@ -47,6 +47,8 @@ const std::vector<KindInfo>& Kinds() {
        {{"TENANT", "tenantId"}, {"OBJECT", "objectId"}, {"APPS", "appIds"}}},
       {"api", "APIs", {{"PATH", "path"}, {"SERVICE URL", "serviceUrl"}}},
       {"operation", "Operations of an API", {{"METHOD", "method"}, {"URL TEMPLATE", "urlTemplate"}}},
+      {"backend", "Backends, named by set-backend-service backend-id",
+       {{"URL", "url"}, {"DESCRIPTION", "description"}}},
       {"policy-fragment", "Policy fragments, included by policies with <include-fragment>",
        {{"DESCRIPTION", "description"}}},
       {"policy", "Policy documents (global, API or operation scope)", {}},
@@ -354,6 +356,7 @@ int ResourceCommands::RunVerb(const Verb& verb) const {
   if (kind == "api") path = "/apis";
   if (kind == "operation") path = "/apis/" + api_ + "/operations";
   if (kind == "policy-fragment") path = "/policyFragments";
+  if (kind == "backend") path = "/backends";
   if (kind == "policy") {
     if (!api_.empty()) path = "/apis/" + api_;
     if (!operation_.empty()) path += "/operations/" + operation_;

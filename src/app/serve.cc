@@ -240,6 +240,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.services.settings.public_url = config.public_url;
   p.services.settings.post_login_redirect_allow = config.post_login_redirect_allow;
   p.services.settings.instance_id = config.instance_id;
+  p.services.settings.dapr_sidecar_url = config.dapr_sidecar_url;
   p.services.settings.refresh_lease_ttl = std::chrono::seconds(config.refresh_lease_ttl_seconds);
   if (config.managed_identity) {
     p.services.settings.managed_identity =
@@ -247,6 +248,7 @@ Status Start(const ServeConfig& config, Process& p) {
     p.services.settings.managed_identity_token_provider = config.managed_identity->token_provider;
     p.services.settings.managed_identity_resource_parameter =
         config.managed_identity->resource_parameter;
+    p.services.settings.managed_identity_user_assigned = config.managed_identity->user_assigned;
   }
   p.services.clock = &p.clock;
   p.services.config = &p.config;
@@ -279,7 +281,14 @@ Status Start(const ServeConfig& config, Process& p) {
   p.refresh_scheduler = std::make_unique<credentials::RefreshScheduler>(
       p.io_contexts[0]->get_executor(), *p.tokens, p.clock, p.random, scheduler_options);
 
-  // Start-up load: blocking is fine here, nothing is served yet.
+  // Start-up load: blocking is fine here, nothing is served yet. Policies that name a
+  // user-assigned identity are checked against the configured ones, so those come first.
+  CREDGATE_RETURN_IF_ERROR(p.config.Update([&p](runtime::Snapshot& next) {
+    for (const auto& [client_id, provider] : p.services.settings.managed_identity_user_assigned) {
+      next.managed_identity_client_ids.insert(client_id);
+    }
+    return OkStatus();
+  }));
   store::Store& blocking = p.store->blocking_store();
   CREDGATE_RETURN_IF_ERROR(management::LoadFromStore(blocking, p.services));
   CREDGATE_RETURN_IF_ERROR(management::LoadTokensFromStore(blocking, p.services));

@@ -77,11 +77,13 @@ awaitable<void> AuthorizationService::SendOneWayRequest(http::ClientRequest requ
   boost::asio::co_spawn(executor, send(client, std::move(request)), boost::asio::detached);
 }
 
-awaitable<Result<Secret>> AuthorizationService::GetManagedIdentityToken(std::string resource) {
+awaitable<Result<Secret>> AuthorizationService::GetManagedIdentityToken(std::string resource,
+                                                                        std::string client_id) {
   if (services_.token_client == nullptr || services_.clock == nullptr) {
-    co_return co_await PolicyServices::GetManagedIdentityToken(std::move(resource));
+    co_return co_await PolicyServices::GetManagedIdentityToken(std::move(resource),
+                                                               std::move(client_id));
   }
-  co_return co_await managed_identity_tokens_.Get(std::move(resource));
+  co_return co_await managed_identity_tokens_.Get(std::move(resource), std::move(client_id));
 }
 
 TimePoint AuthorizationService::Now() const {

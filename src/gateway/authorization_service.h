@@ -62,7 +62,8 @@ class AuthorizationService final : public policy::PolicyServices {
       http::ClientRequest request) override;
   boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override;
   // authentication-managed-identity through ManagedIdentityTokens.
-  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource) override;
+  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource,
+                                                                  std::string client_id) override;
 
   const AuthorizationCounters& counters() const { return counters_; }
   const ManagedIdentityCounters& managed_identity_counters() const {

@@ -6,6 +6,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/json.hpp>
 
+#include "gateway/backend_target.h"
 #include "gateway/rejected_token.h"
 #include "gateway/router.h"
 #include "http/url.h"
@@ -88,6 +89,7 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   context.operation.name = route.operation->resource.display_name;
   context.operation.method = route.operation->resource.method;
   context.operation.url_template = route.operation->resource.url_template;
+  context.operation.response_examples = route.operation->resource.response_examples;
 }
 
 // Reports whether the pipeline's backend section contains a statement other than forward-request.
@@ -293,22 +295,27 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
 
   // set-backend-service replaces the API's backend URL, and rewrite-uri the path below it.
   const http::ParsedUrl* service = &api.service;
-  http::ParsedUrl policy_service;
-  if (context.backend_url) {
-    auto parsed = http::ParseHttpUrl(*context.backend_url);
-    if (!parsed.ok()) {
-      counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("set-backend-service URL is invalid request_id={}: {}",
-                   exchange.info().request_id, parsed.error().message);
-      co_await Respond(exchange,
-                       JsonError(500, "The backend URL that a policy set is invalid", version));
+  BackendTarget target;
+  if (context.backend_url || context.backend_id || context.dapr) {
+    auto resolved = ResolveBackendTarget(*snapshot, context, services_.settings);
+    if (!resolved.ok()) {
+      const bool missing = resolved.error().code == ErrorCode::kNotFound;
+      (missing ? counters_.backends_not_found : counters_.backend_failures)
+          .fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("set-backend-service target not resolved request_id={}: {}",
+                   exchange.info().request_id, resolved.error().message);
+      const std::string_view message = missing
+                                           ? "The backend that a policy names does not exist"
+                                           : "The backend URL that a policy set is invalid";
+      co_await Respond(exchange, JsonError(500, message, version));
       co_return;
     }
-    policy_service = std::move(parsed).value();
-    service = &policy_service;
+    target = std::move(resolved).value();
+    if (target.service) service = &*target.service;
   }
-  const std::string_view remainder =
-      context.backend_path ? std::string_view(*context.backend_path) : route.remainder;
+  const std::string_view remainder = target.path           ? std::string_view(*target.path)
+                                     : context.backend_path ? std::string_view(*context.backend_path)
+                                                            : route.remainder;
 
   if (run_inbound || run_backend) {
     upstream_header.method_string(context.request.method);
@@ -322,8 +329,16 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
       upstream_header.erase(bhttp::field::authorization);
       counters_.caller_tokens_removed.fetch_add(1, std::memory_order_relaxed);
     }
-    upstream_header.target(http::ComposeTarget(service->base_path, service->query, remainder,
-                                               context.request.query_string));
+    // A backend's query credentials go into a copy, so outbound policies never see them.
+    const std::string* query_string = &context.request.query_string;
+    std::string query_with_credentials;
+    if (target.backend) {
+      query_with_credentials = context.request.query_string;
+      ApplyBackendCredentials(target.backend->resource, upstream_header, query_with_credentials);
+      query_string = &query_with_credentials;
+    }
+    upstream_header.target(
+        http::ComposeTarget(service->base_path, service->query, remainder, *query_string));
   } else {
     upstream_header = header;
     upstream_header.target(

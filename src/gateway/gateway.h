@@ -37,6 +37,8 @@ struct GatewayCounters {
   std::atomic<uint64_t> no_route{0};
   std::atomic<uint64_t> policy_responses{0};  // Answered by the policy (return-response, error).
   std::atomic<uint64_t> backend_failures{0};
+  // Requests whose set-backend-service backend-id expression named no existing backend.
+  std::atomic<uint64_t> backends_not_found{0};
   // Caller JWTs removed from the Authorization header sent to the backend.
   std::atomic<uint64_t> caller_tokens_removed{0};
   // Request bodies that a policy needed but that were too large or could not be read.

@@ -32,20 +32,21 @@ std::string ScopeForResource(std::string_view resource) {
   return scope + ".default";
 }
 
-std::optional<Secret> ManagedIdentityTokens::Find(const std::string& resource, TimePoint now) {
+std::optional<Secret> ManagedIdentityTokens::Find(const std::string& key, TimePoint now) {
   std::lock_guard lock(mutex_);
-  auto it = cache_.find(resource);
+  auto it = cache_.find(key);
   if (it == cache_.end() || it->second.expires_at - kExpiryMargin <= now) return std::nullopt;
   return it->second.access_token;
 }
 
-void ManagedIdentityTokens::Store(const std::string& resource, CachedToken token) {
+void ManagedIdentityTokens::Store(const std::string& key, CachedToken token) {
   std::lock_guard lock(mutex_);
-  if (cache_.size() >= kMaxCachedResources && !cache_.contains(resource)) cache_.clear();
-  cache_.insert_or_assign(resource, std::move(token));
+  if (cache_.size() >= kMaxCachedResources && !cache_.contains(key)) cache_.clear();
+  cache_.insert_or_assign(key, std::move(token));
 }
 
-boost::asio::awaitable<Result<Secret>> ManagedIdentityTokens::Get(std::string resource) {
+boost::asio::awaitable<Result<Secret>> ManagedIdentityTokens::Get(std::string resource,
+                                                                 std::string client_id) {
   auto fail = [this](Error error) -> Result<Secret> {
     counters_.failed.fetch_add(1, std::memory_order_relaxed);
     return error;
@@ -59,14 +60,28 @@ boost::asio::awaitable<Result<Secret>> ManagedIdentityTokens::Get(std::string re
                                  "': use 1 to 1000 characters without spaces",
                              "ManagedIdentityResourceInvalid"));
   }
-  const std::string& provider_id = services_.settings.managed_identity_token_provider;
+  // The setting that names the provider, for error messages.
+  std::string setting = "managedIdentity.tokenProvider";
+  std::string provider_id = services_.settings.managed_identity_token_provider;
+  if (!client_id.empty()) {
+    const auto& user_assigned = services_.settings.managed_identity_user_assigned;
+    auto found = user_assigned.find(client_id);
+    if (found == user_assigned.end()) {
+      co_return fail(NotConfigured("the user-assigned identity '" + client_id +
+                                   "' is not in managedIdentity.userAssigned of the "
+                                   "configuration"));
+    }
+    setting = "managedIdentity.userAssigned." + client_id;
+    provider_id = found->second;
+  }
   if (provider_id.empty()) {
     co_return fail(NotConfigured(
         "the gateway has no managed identity token source; set managedIdentity.tokenProvider "
         "in the configuration"));
   }
+  const std::string cache_key = client_id + "\n" + resource;
   const TimePoint now = services_.clock->Now();
-  if (std::optional<Secret> cached = Find(resource, now)) {
+  if (std::optional<Secret> cached = Find(cache_key, now)) {
     counters_.issued.fetch_add(1, std::memory_order_relaxed);
     co_return std::move(*cached);
   }
@@ -74,16 +89,15 @@ boost::asio::awaitable<Result<Secret>> ManagedIdentityTokens::Get(std::string re
   auto snapshot = services_.config->Current();
   auto provider = snapshot->providers.find(provider_id);
   if (provider == snapshot->providers.end()) {
-    co_return fail(NotConfigured("authorization provider '" + provider_id +
-                                 "' that managedIdentity.tokenProvider names does not exist"));
+    co_return fail(NotConfigured("authorization provider '" + provider_id + "' that " + setting +
+                                 " names does not exist"));
   }
   credentials::ProviderConfig config = provider->second->config;
   if (config.grant != credentials::GrantKind::kClientCredentials || config.client_id.empty() ||
       config.client_secret.empty()) {
     co_return fail(NotConfigured(
-        "authorization provider '" + provider_id +
-        "' that managedIdentity.tokenProvider names needs the clientCredentials grant with its "
-        "own clientId and clientSecret"));
+        "authorization provider '" + provider_id + "' that " + setting +
+        " names needs the clientCredentials grant with its own clientId and clientSecret"));
   }
   if (services_.settings.managed_identity_resource_parameter) {
     config.scopes.clear();
@@ -98,15 +112,15 @@ boost::asio::awaitable<Result<Secret>> ManagedIdentityTokens::Get(std::string re
   Result<credentials::TokenSet> tokens =
       co_await services_.token_client->RequestClientCredentials(std::move(config));
   if (!tokens.ok()) {
-    spdlog::warn("managed identity token request failed provider={} resource={}: {}",
-                 provider_id, resource, tokens.error().message);
+    spdlog::warn("managed identity token request failed provider={} client_id={} resource={}: {}",
+                 provider_id, client_id, resource, tokens.error().message);
     co_return fail(MakeError(ErrorCode::kUnavailable,
                              "the managed identity token request to authorization provider '" +
                                  provider_id + "' failed",
                              "ManagedIdentityTokenRequestFailed"));
   }
   const TimePoint expires_at = tokens->expires_at.value_or(now + kAssumedLifetime);
-  Store(resource, CachedToken{tokens->access_token, expires_at});
+  Store(cache_key, CachedToken{tokens->access_token, expires_at});
   counters_.issued.fetch_add(1, std::memory_order_relaxed);
   co_return std::move(tokens->access_token);
 }

@@ -38,12 +38,14 @@ class ManagedIdentityTokens {
  public:
   explicit ManagedIdentityTokens(runtime::Services& services) : services_(services) {}
 
-  // Returns an access token for `resource`. Errors: kInternal with reason
+  // Returns an access token for `resource`, from the provider of the user-assigned identity
+  // `client_id` (managedIdentity.userAssigned) or, when it is empty, from
+  // managedIdentity.tokenProvider. Errors: kInternal with reason
   // ManagedIdentityNotConfigured when no usable provider is configured, kInvalidArgument with
   // reason ManagedIdentityResourceInvalid for an empty resource or one with spaces or control
   // characters, and kUnavailable with reason ManagedIdentityTokenRequestFailed when the token
   // request fails.
-  boost::asio::awaitable<Result<Secret>> Get(std::string resource);
+  boost::asio::awaitable<Result<Secret>> Get(std::string resource, std::string client_id);
 
   const ManagedIdentityCounters& counters() const { return counters_; }
 
@@ -53,9 +55,10 @@ class ManagedIdentityTokens {
     TimePoint expires_at;
   };
 
-  // Returns the cached token of `resource` when it is valid for at least another minute.
-  std::optional<Secret> Find(const std::string& resource, TimePoint now);
-  void Store(const std::string& resource, CachedToken token);
+  // Returns the cached token of `key` when it is valid for at least another minute. A key is
+  // the client id (empty for the gateway's own identity), a newline and the resource.
+  std::optional<Secret> Find(const std::string& key, TimePoint now);
+  void Store(const std::string& key, CachedToken token);
 
   runtime::Services& services_;
   ManagedIdentityCounters counters_;

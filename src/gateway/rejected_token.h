@@ -45,8 +45,9 @@ class RequestAuthorizations final : public policy::PolicyServices {
   boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request) override {
     return service_.SendOneWayRequest(std::move(request));
   }
-  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource) override {
-    return service_.GetManagedIdentityToken(std::move(resource));
+  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource,
+                                                                  std::string client_id) override {
+    return service_.GetManagedIdentityToken(std::move(resource), std::move(client_id));
   }
 
   // Records this request's statements into `trace` (policy/trace.h); null records nothing.

@@ -36,7 +36,7 @@ std::string_view KeyOfVersionKey(std::string_view version_key) {
 int KindOrder(std::string_view kind) {
   static constexpr std::string_view kOrder[] = {
       "trustedIssuer", "provider",  "connection",     "accessPolicy", "connectionState",
-      "api",           "operation", "policyFragment", "policy"};
+      "api",           "operation", "backend",        "policyFragment", "policy"};
   auto it = std::find(std::begin(kOrder), std::end(kOrder), kind);
   return static_cast<int>(it - std::begin(kOrder));
 }

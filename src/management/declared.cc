@@ -68,6 +68,16 @@ bool MatchesStored(const runtime::Snapshot& snapshot, const ResourcePath& path,
       auto declared = ParseOperation(path.first, path.second, body);
       return declared.ok() && RenderOperation(stored->resource) == RenderOperation(*declared);
     }
+    case ResourceKind::kBackend: {
+      auto stored = snapshot.backends.find(path.first);
+      if (stored == snapshot.backends.end()) return false;
+      auto declared = ParseBackend(path.first, body);
+      // RenderBackend leaves the credential values out, so they are compared on their own.
+      return declared.ok() &&
+             RenderBackend(stored->second->resource) == RenderBackend(*declared) &&
+             RenderBackendCredentials(stored->second->resource) ==
+                 RenderBackendCredentials(*declared);
+    }
     case ResourceKind::kPolicyFragment: {
       auto stored = snapshot.policy_fragments.find(path.first);
       if (stored == snapshot.policy_fragments.end()) return false;

@@ -60,6 +60,9 @@ class Handlers {
                                                               int& status);
   boost::asio::awaitable<Result<boost::json::value>> PutPolicyFragment(
       const ResourcePath& path, const boost::json::object& body, int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutBackend(const ResourcePath& path,
+                                                               const boost::json::object& body,
+                                                               int& status);
 
   runtime::Services& services_;
 };

@@ -56,6 +56,11 @@ Result<json::value> Handlers::List(const ResourcePath& path) {
       }
       break;
     }
+    case ResourceKind::kBackends:
+      for (const auto& [id, backend] : snapshot->backends) {
+        items.push_back(RenderBackend(backend->resource));
+      }
+      break;
     case ResourceKind::kPolicyFragments:
       for (const auto& [id, fragment] : snapshot->policy_fragments) {
         items.push_back(RenderPolicyFragment(*fragment));
@@ -143,6 +148,11 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       const credentials::CatalogueEntry* entry = credentials::BuiltinCatalogue().Find(path.first);
       if (entry == nullptr) return NotFound("identity provider '" + path.first + "'");
       return json::value(RenderIdentityProvider(*entry));
+    }
+    case ResourceKind::kBackend: {
+      auto it = snapshot->backends.find(path.first);
+      if (it == snapshot->backends.end()) return NotFound("backend '" + path.first + "'");
+      return json::value(RenderBackend(it->second->resource));
     }
     case ResourceKind::kPolicyFragment: {
       auto it = snapshot->policy_fragments.find(path.first);

@@ -8,6 +8,7 @@
 #include "crypto/keyring.h"
 #include "http/url.h"
 #include "identity/validator.h"
+#include "management/backends.h"
 #include "management/connection_events.h"
 #include "management/handlers.h"
 #include "management/persistence.h"
@@ -106,6 +107,8 @@ awaitable<Result<json::value>> Handlers::Put(const ResourcePath& path, const std
       co_return co_await PutPolicy(path, *parsed, status);
     case ResourceKind::kPolicyFragment:
       co_return co_await PutPolicyFragment(path, *parsed, status);
+    case ResourceKind::kBackend:
+      co_return co_await PutBackend(path, *parsed, status);
     default:
       co_return MakeError(ErrorCode::kMethodNotAllowed, "PUT is not supported on this resource",
                           "MethodNotAllowed");
@@ -457,6 +460,17 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
       co_return MakeError(ErrorCode::kConflict,
                           "policy fragment '" + path.first + "' is included by " + names +
                               ": remove its <include-fragment> from them first",
+                          "Conflict");
+    }
+  }
+  if (path.kind == ResourceKind::kBackend) {
+    std::vector<std::string> users = BackendUsers(*snapshot, path.first);
+    if (!users.empty()) {
+      std::string names;
+      for (const std::string& user : users) names += (names.empty() ? "" : ", ") + user;
+      co_return MakeError(ErrorCode::kConflict,
+                          "backend '" + path.first + "' is named by set-backend-service in " +
+                              names + ": change those policies first",
                           "Conflict");
     }
   }

@@ -12,6 +12,7 @@
 #include "crypto/keyring.h"
 #include "http/url.h"
 #include "identity/validator.h"
+#include "management/backends.h"
 #include "management/pipelines.h"
 #include "management/policy_fragments.h"
 #include "management/resource_fields.h"
@@ -26,7 +27,7 @@ namespace {
 int KindRank(std::string_view kind) {
   static constexpr std::string_view kOrder[] = {
       "trustedIssuer", "provider",  "connection",     "accessPolicy", "connectionState",
-      "api",           "operation", "policyFragment", "policy"};
+      "api",           "operation", "backend",        "policyFragment", "policy"};
   auto it = std::find(std::begin(kOrder), std::end(kOrder), kind);
   return static_cast<int>(it - std::begin(kOrder));
 }
@@ -199,6 +200,11 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
     auto document = CompileDocument(resource->xml, level, next);
     if (!document.ok()) return document.error();
     return SetPolicy(next, *path, *resource, *document, status);
+  }
+  if (record.kind == "backend") {
+    auto resource = ParseStoredBackend(path->first, record.key, record.body_json, *services.keyring);
+    if (!resource.ok()) return resource.error();
+    return SetBackend(next, *resource, status);
   }
   if (record.kind == "policyFragment") {
     auto resource = ParsePolicyFragment(path->first, *body);
@@ -437,6 +443,10 @@ Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
       api_it->second = std::move(api);
       return OkStatus();
     }
+    case ResourceKind::kBackend:
+      // A DELETE is refused while a policy names the backend, so no document changes here.
+      snapshot.backends.erase(path.first);
+      return OkStatus();
     case ResourceKind::kPolicyFragment:
       // A DELETE is refused while a policy includes the fragment, so no document changes here.
       snapshot.policy_fragments.erase(path.first);

@@ -1,5 +1,6 @@
 #include "management/pipelines.h"
 
+#include "management/backends.h"
 #include "management/policy_fragments.h"
 #include "policy/document.h"
 #include "policy/pipeline.h"
@@ -8,7 +9,14 @@ namespace credgate::management {
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot) {
-  return CompileDocument(xml, level, FragmentsOf(snapshot));
+  auto document = CompileDocument(xml, level, FragmentsOf(snapshot));
+  if (!document.ok()) return document;
+  CREDGATE_RETURN_IF_ERROR(RequireBackends(**document, [&snapshot](const std::string& id) {
+    return snapshot.backends.contains(id);
+  }));
+  CREDGATE_RETURN_IF_ERROR(
+      RequireManagedIdentities(**document, snapshot.managed_identity_client_ids));
+  return document;
 }
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
@@ -24,6 +32,19 @@ Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
   }
   return std::shared_ptr<const policy::CompiledDocument>(
       std::make_shared<policy::CompiledDocument>(std::move(*document)));
+}
+
+Status RequireManagedIdentities(const policy::CompiledDocument& document,
+                                const std::set<std::string>& client_ids) {
+  for (const std::string& id : document.managed_identity_client_ids) {
+    if (client_ids.contains(id)) continue;
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "authentication-managed-identity names client-id '" + id +
+                         "', which managedIdentity.userAssigned in the configuration does not "
+                         "list: add it there with the token provider of that identity",
+                     "ValidationError");
+  }
+  return OkStatus();
 }
 
 Status RecomposePipelines(runtime::Snapshot& snapshot, std::string_view api_id) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string_view>
 
 #include "common/result.h"
@@ -14,13 +15,21 @@ namespace credgate::management {
 
 enum class PolicyLevel { kGlobal, kApi, kOperation };
 
-// Compiles `xml`, including the policy fragments of `snapshot`. Errors are kInvalidArgument with
-// the line, column and statement named.
+// Compiles `xml`, including the policy fragments of `snapshot`, and checks that every backend
+// its set-backend-service statements name and every managed identity client-id exist in
+// `snapshot`. Errors are kInvalidArgument with the line, column and statement named, or naming
+// the missing backend or client id.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot);
-// Same, with the fragments that `fragments` returns.
+// Same, with the fragments that `fragments` returns, and without the backend and client id
+// checks.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments);
+
+// Checks that `client_ids` contains every managed identity client-id of `document`. Errors:
+// kInvalidArgument with reason ValidationError naming the first missing one.
+Status RequireManagedIdentities(const policy::CompiledDocument& document,
+                                const std::set<std::string>& client_ids);
 
 // Recomposes the pipelines of every operation of `api_id`, or of all APIs when `api_id` is
 // empty, in `snapshot`. Fails without changing `snapshot` when a composition fails.

@@ -1,5 +1,6 @@
 #include "management/resources.h"
 
+#include "management/operation_responses.h"
 #include "management/resource_fields.h"
 
 #include <boost/json.hpp>
@@ -204,6 +205,7 @@ Result<OperationResource> ParseOperation(std::string_view api_id, std::string_vi
                    "': it must start with '/'");
   }
   operation.url_template = *url_template;
+  CREDGATE_RETURN_IF_ERROR(ParseOperationResponses(p, operation));
   return operation;
 }
 
@@ -296,6 +298,7 @@ json::object RenderOperation(const OperationResource& operation) {
   p["displayName"] = operation.display_name;
   p["method"] = operation.method;
   p["urlTemplate"] = operation.url_template;
+  if (!operation.responses.empty()) p["responses"] = operation.responses;
   return Envelope("/apis/" + operation.api_id + "/operations/" + operation.id, operation.id,
                   "Microsoft.ApiManagement/service/apis/operations", std::move(p));
 }

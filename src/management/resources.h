@@ -4,7 +4,9 @@
 // GET sends back, with read-only fields filled and write-only secrets left out.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <memory>
 #include <map>
 #include <optional>
 #include <string>
@@ -15,6 +17,7 @@
 #include "common/secret.h"
 #include "credentials/model.h"
 #include "credentials/provider_resolution.h"
+#include "policy/response_examples.h"
 
 namespace credgate::management {
 
@@ -86,6 +89,10 @@ struct OperationResource {
   std::string display_name;
   std::string method;  // Upper case, or "*" for any method.
   std::string url_template;
+  // properties.responses as the PUT body sent it (validated), which GET returns.
+  boost::json::array responses;
+  // The bodies that mock-response sends, taken from `responses`; null when it is empty.
+  std::shared_ptr<const policy::ResponseExamples> response_examples;
 };
 
 struct PolicyResource {

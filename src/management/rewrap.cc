@@ -28,7 +28,8 @@ Result<SealedRecords> ListSealedRecords(store::Store& store) {
   for (const auto& record : *resources) {
     // Only bodies that mention a sealed member are parsed later.
     if (record.body_json.find(kSealedSecretMember) != std::string::npos ||
-        record.body_json.find(kSealedParametersMember) != std::string::npos) {
+        record.body_json.find(kSealedParametersMember) != std::string::npos ||
+        record.body_json.find(kSealedCredentialsMember) != std::string::npos) {
       records.resources.emplace_back(record.kind, record.key);
     }
   }
@@ -118,7 +119,8 @@ Result<RewrapOutcome> RewrapResourceRecord(store::Store& store, const crypto::Ke
   }
 
   bool changed = false;
-  for (std::string_view member : {kSealedSecretMember, kSealedParametersMember}) {
+  for (std::string_view member :
+       {kSealedSecretMember, kSealedParametersMember, kSealedCredentialsMember}) {
     auto found = body.as_object().find(member);
     if (found == body.as_object().end() || !found->value().is_string()) continue;
     auto blob = crypto::SealedFromBase64(found->value().get_string());

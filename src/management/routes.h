@@ -33,13 +33,15 @@ enum class ResourceKind {
   kGlobalPolicy,          // /policies/policy
   kPolicyFragments,       // /policyFragments
   kPolicyFragment,        // /policyFragments/{id}
+  kBackends,              // /backends
+  kBackend,               // /backends/{id}
   kIdentityProviders,     // /identityProviders (the provider catalogue, read-only)
   kIdentityProvider,      // /identityProviders/{id}
 };
 
 struct ResourcePath {
   ResourceKind kind;
-  std::string first;   // Provider, issuer, API, policy fragment or identity provider id.
+  std::string first;   // Provider, issuer, API, policy fragment, backend or identity provider id.
   std::string second;  // Connection or operation id.
   std::string third;   // Access policy id.
 };

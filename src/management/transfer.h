@@ -15,10 +15,11 @@
 //      ...]}
 //
 // Resources are listed parents first: trusted issuers, providers, connections, access policies,
-// APIs, operations, then policy documents. Each member of "sealed" is a secret sealed under the
+// APIs, operations, backends, policy fragments, then policy documents. Each member of "sealed" is a secret sealed under the
 // export key for its resource path and member name (crypto/export_seal.h). The member "tokens"
 // is the connection's token set (access token, refresh token, expiry, scope) as the store keeps
-// it. Any other member is the dotted path of the body field that the opened value goes into.
+// it. The member "properties.credentials" of a backend is its credentials object as JSON text.
+// Any other member is the dotted path of the body field that the opened value goes into.
 //
 // Nothing here touches the store or the running configuration: the functions are pure and the
 // caller (transfer_handlers.h) reads and writes.

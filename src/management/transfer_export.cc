@@ -122,6 +122,15 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
                                           RenderOperation(operation->resource), none));
     }
   }
+  for (const auto& [id, backend] : snapshot.backends) {
+    std::map<std::string, Secret> secrets;
+    if (backend->resource.has_credentials()) {
+      secrets[std::string(kExportCredentialsMember)] =
+          Secret(json::serialize(RenderBackendCredentials(backend->resource)));
+    }
+    CREDGATE_RETURN_IF_ERROR(
+        writer.Add("/backends/" + id, RenderBackend(backend->resource), secrets));
+  }
   for (const auto& [id, fragment] : snapshot.policy_fragments) {
     CREDGATE_RETURN_IF_ERROR(
         writer.Add("/policyFragments/" + id, RenderPolicyFragment(*fragment), none));

@@ -4,6 +4,7 @@
 
 #include "crypto/export_seal.h"
 #include "http/url.h"
+#include "management/backends.h"
 #include "management/persistence.h"
 #include "management/pipelines.h"
 #include "management/resources.h"
@@ -51,14 +52,16 @@ int ApplyRank(ResourceKind kind) {
       return 4;
     case ResourceKind::kOperation:
       return 5;
-    case ResourceKind::kPolicyFragment:
+    case ResourceKind::kBackend:
       return 6;
-    case ResourceKind::kGlobalPolicy:
+    case ResourceKind::kPolicyFragment:
       return 7;
-    case ResourceKind::kApiPolicy:
+    case ResourceKind::kGlobalPolicy:
       return 8;
-    case ResourceKind::kOperationPolicy:
+    case ResourceKind::kApiPolicy:
       return 9;
+    case ResourceKind::kOperationPolicy:
+      return 10;
     default:
       return -1;
   }
@@ -122,6 +125,8 @@ bool Exists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
       auto it = snapshot.apis.find(path.first);
       return it != snapshot.apis.end() && it->second->operations.contains(path.second);
     }
+    case ResourceKind::kBackend:
+      return snapshot.backends.contains(path.first);
     case ResourceKind::kPolicyFragment:
       return snapshot.policy_fragments.contains(path.first);
     case ResourceKind::kGlobalPolicy:
@@ -171,6 +176,14 @@ class Validator {
         if (!operation.ok()) return operation.error();
         operations_.insert(path.first + "/" + path.second);
         return StatusOf(runtime::ParseUrlTemplate(operation->url_template));
+      }
+      case ResourceKind::kBackend: {
+        auto backend = ParseBackend(path.first, body);
+        if (!backend.ok()) return backend.error();
+        backends_.insert(path.first);
+        runtime::Snapshot scratch;
+        int status = 0;
+        return SetBackend(scratch, *backend, status);
       }
       case ResourceKind::kPolicyFragment:
         return CheckPolicyFragment(path, body);
@@ -268,7 +281,13 @@ class Validator {
     if (!resource.ok()) return resource.error();
     // NOTE: only the document itself is compiled here. Composing it with the levels above it
     // (<base/>) happens when it is applied, so a composition error stops the import there.
-    return StatusOf(CompileDocument(resource->xml, level, Fragments()));
+    auto document = CompileDocument(resource->xml, level, Fragments());
+    if (!document.ok()) return document.error();
+    // Backends apply before policies, so a policy may name a backend of the document.
+    CREDGATE_RETURN_IF_ERROR(RequireBackends(**document, [this](const std::string& id) {
+      return backends_.contains(id) || current_.backends.contains(id);
+    }));
+    return RequireManagedIdentities(**document, current_.managed_identity_client_ids);
   }
 
   // Compiles a fragment against the document's fragments and the stored ones. Fragments apply
@@ -309,6 +328,7 @@ class Validator {
   std::set<std::string> operations_;
   std::map<std::string, std::string> api_paths_;  // API path → API id.
   std::map<std::string, std::string> fragments_;  // Fragment id → XML, from the document.
+  std::set<std::string> backends_;                // Backend ids of the document.
 };
 
 // Reads one entry of "resources": its path, its body with the sealed secrets put in, and a
@@ -352,6 +372,19 @@ Result<ImportItem> ReadEntry(const json::value& entry, size_t index, const Secre
         auto tokens = credentials::ParseTokenSet(opened->Expose());
         if (!tokens.ok()) return AtPath(path_text, tokens.error());
         item.tokens = std::move(*tokens);
+        continue;
+      }
+      if (member == kExportCredentialsMember && path->kind == ResourceKind::kBackend) {
+        // A backend's credentials are sealed whole, as the JSON object of the PUT body.
+        boost::system::error_code error;
+        json::value credentials = json::parse(opened->Expose(), error);
+        json::value* properties = body.if_contains("properties");
+        if (error || !credentials.is_object() || properties == nullptr ||
+            !properties->is_object()) {
+          return Invalid(path_text + ": sealed '" + std::string(member) +
+                         "' must open to a JSON object and 'body.properties' must be an object");
+        }
+        properties->as_object()["credentials"] = std::move(credentials);
         continue;
       }
       CREDGATE_RETURN_IF_ERROR(SetMember(body, member, opened->Expose()));

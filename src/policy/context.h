@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "policy/header_map.h"
+#include "policy/response_examples.h"
 #include "policy/value.h"
 
 namespace credgate::policy {
@@ -42,6 +43,8 @@ struct OperationState {
   std::string name;
   std::string method;
   std::string url_template;
+  // The operation's response examples for mock-response; null when it has none.
+  std::shared_ptr<const ResponseExamples> response_examples;
 };
 
 struct ResponseState {
@@ -68,6 +71,22 @@ struct LastErrorState {
   std::string section;  // "inbound", "backend", "outbound" or "on-error".
   std::string path;     // Statement path in its section, for example "choose[1]/when[1]/...".
   std::string policy_id;  // The statement's id attribute, or "".
+};
+
+// set-backend-service backend-id="dapr": the sidecar's /v1.0/invoke/{app_id[.namespace]}/method/
+// {method}.
+struct DaprInvocation {
+  std::string app_id;
+  std::string method;
+  std::string namespace_name;  // Empty: the caller's namespace.
+};
+
+// Set by cache-lookup when it found no stored response: the cache key that cache-store stores
+// the response under, and the Cache-Control the caller's response gets.
+struct ResponseCacheState {
+  std::string key;
+  std::string downstream;  // "", "private" or "public".
+  bool must_revalidate = true;
 };
 
 // Backend call settings that forward-request requested.
@@ -115,8 +134,12 @@ struct PolicyContext {
   // Set by rewrite-uri: the backend path (percent-encoded) that replaces the request's path
   // below the API, appended to the backend service URL's path.
   std::optional<std::string> backend_path;
-  // Set by set-backend-service: the absolute URL that replaces the API's backend service URL.
+  // Set by set-backend-service, at most one of the three: the absolute URL that replaces the
+  // API's backend service URL, the backend resource whose URL and credentials replace it, or
+  // the Dapr service invocation that the gateway sends to the Dapr sidecar.
   std::optional<std::string> backend_url;
+  std::optional<std::string> backend_id;
+  std::optional<DaprInvocation> dapr;
   // Fields that statements add to the response the caller gets, whatever produces it: CORS
   // fields of an allowed cross-origin request, and the rate limit fields.
   HeaderMap added_response_headers;
@@ -124,6 +147,7 @@ struct PolicyContext {
   // request.body or response.body in place of the streamed body.
   bool request_body_set = false;
   bool response_body_set = false;
+  std::optional<ResponseCacheState> response_cache;
   // Filled by quota-by-key with a bandwidth; empty for every other request.
   std::vector<BandwidthCharge> bandwidth_charges;
 };

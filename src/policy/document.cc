@@ -33,6 +33,38 @@ bool CopiesRequest(const StatementList& statements) {
   return false;
 }
 
+// Adds the literal backend ids and the managed identity client ids that `statements` name to
+// `document`, and marks it as reading the response body when it contains cache-store.
+void CollectNamedResources(const StatementList& statements, CompiledDocument& document) {
+  for (const Statement& statement : statements) {
+    if (const auto* set = std::get_if<SetBackendServiceSpec>(&statement.spec)) {
+      if (set->backend_id && !set->backend_id->is_expression()) {
+        document.backends.insert(set->backend_id->literal());
+      }
+    } else if (std::holds_alternative<CacheStoreSpec>(statement.spec)) {
+      // cache-store stores the whole response, so the gateway reads its body before outbound.
+      document.reads_response_body = true;
+    } else if (const auto* identity = std::get_if<ManagedIdentitySpec>(&statement.spec)) {
+      if (!identity->client_id.empty()) {
+        document.managed_identity_client_ids.insert(identity->client_id);
+      }
+    } else if (const auto* send = std::get_if<SendRequestSpec>(&statement.spec)) {
+      if (send->managed_identity && !send->managed_identity->client_id.empty()) {
+        document.managed_identity_client_ids.insert(send->managed_identity->client_id);
+      }
+    } else if (const auto* choose = std::get_if<ChooseSpec>(&statement.spec)) {
+      for (const WhenClause& clause : choose->when) {
+        CollectNamedResources(clause.statements, document);
+      }
+      if (choose->otherwise) CollectNamedResources(*choose->otherwise, document);
+    } else if (const auto* retry = std::get_if<RetrySpec>(&statement.spec)) {
+      CollectNamedResources(retry->statements, document);
+    } else if (const auto* limit = std::get_if<LimitConcurrencySpec>(&statement.spec)) {
+      CollectNamedResources(limit->statements, document);
+    }
+  }
+}
+
 Error FailAtOffset(const internal::XmlSource& source, size_t offset, const std::string& message) {
   internal::SourcePosition at = source.PositionOf(offset);
   return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
@@ -126,8 +158,10 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
       xml.find("Request.Body") != std::string_view::npos || fragment_context.reads_request_body;
   for (const auto& section : compiled.sections) {
     if (section && CopiesRequest(*section)) compiled.reads_request_body = true;
+    if (section) CollectNamedResources(*section, compiled);
   }
-  compiled.reads_response_body = xml.find("Response.Body") != std::string_view::npos ||
+  compiled.reads_response_body = compiled.reads_response_body ||
+                                 xml.find("Response.Body") != std::string_view::npos ||
                                  fragment_context.reads_response_body;
   return compiled;
 }

@@ -29,6 +29,13 @@ struct CompiledDocument {
   std::array<std::optional<StatementList>, kSectionCount> sections;
   // Every policy fragment that the document includes, directly or through another fragment.
   std::set<std::string> fragments;
+  // The literal backend-id values of its set-backend-service statements (Dapr's "dapr" aside),
+  // fragments included, which must name existing backends. An expression backend-id is
+  // resolved only when it runs.
+  std::set<std::string> backends;
+  // The client-id values of its authentication-managed-identity statements, including those
+  // inside send-request, which must name configured user-assigned identities.
+  std::set<std::string> managed_identity_client_ids;
   // Whether running the document may read the caller's request body: an expression of the
   // document or of an included fragment names Request.Body, or a send-request copies the
   // request. The gateway then reads the body before inbound.

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "policy/response_cache.h"
 #include "policy/runner.h"
 #include "policy/text.h"
 #include "policy/trace.h"
@@ -316,6 +317,12 @@ std::optional<internal::StatementOutcome> Runner::RunRequestStatement(
   if (const auto* s = std::get_if<CacheValueSpec>(&spec)) {
     return ApplyCacheValue(*s, context_, services_.Now());
   }
+  if (const auto* s = std::get_if<CacheLookupSpec>(&spec)) {
+    return ApplyCacheLookup(*s, context_, services_.Now());
+  }
+  if (const auto* s = std::get_if<CacheStoreSpec>(&spec)) {
+    return ApplyCacheStore(*s, context_, services_.Now());
+  }
   return std::nullopt;
 }
 
@@ -403,7 +410,8 @@ boost::asio::awaitable<Result<http::ClientResponse>> PolicyServices::SendRequest
 
 boost::asio::awaitable<void> PolicyServices::SendOneWayRequest(http::ClientRequest) { co_return; }
 
-boost::asio::awaitable<Result<Secret>> PolicyServices::GetManagedIdentityToken(std::string) {
+boost::asio::awaitable<Result<Secret>> PolicyServices::GetManagedIdentityToken(std::string,
+                                                                              std::string) {
   co_return MakeError(ErrorCode::kInternal,
                       "the gateway has no managed identity token source; set "
                       "managedIdentity.tokenProvider in the configuration",

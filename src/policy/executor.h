@@ -63,10 +63,12 @@ class PolicyServices {
   virtual boost::asio::awaitable<void> SendOneWayRequest(http::ClientRequest request);
 
   // authentication-managed-identity: returns an access token for `resource` (an app ID URI or
-  // a URL) issued to the gateway's own identity, without blocking the calling thread. The
-  // default fails with kInternal (500) and reason ManagedIdentityNotConfigured. Errors carry
-  // the status (through HttpStatusFor) and reason that the statement fails with.
-  virtual boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource);
+  // a URL) issued to the gateway's own identity, or with a `client_id` to that user-assigned
+  // identity, without blocking the calling thread. The default fails with kInternal (500) and
+  // reason ManagedIdentityNotConfigured. Errors carry the status (through HttpStatusFor) and
+  // reason that the statement fails with.
+  virtual boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource,
+                                                                          std::string client_id);
 
   // The time that token expiry is checked against. The default is the system clock.
   virtual TimePoint Now() const;

@@ -139,7 +139,9 @@ boost::asio::awaitable<Step> Runner::RunManagedIdentity(const Statement& stateme
   auto resource = spec.resource.EvaluateString(context_);
   if (!resource.ok()) co_return FailExpression(statement, resource.error());
   std::string resource_text = std::move(resource).value();
-  Result<Secret> token = co_await services_.GetManagedIdentityToken(std::move(resource_text));
+  std::string client_id = spec.client_id;
+  Result<Secret> token =
+      co_await services_.GetManagedIdentityToken(std::move(resource_text), std::move(client_id));
   if (!token.ok()) {
     if (spec.ignore_error) co_return Step::kNext;
     const Error& error = token.error();

@@ -45,13 +45,17 @@ std::string DescribeEffect(const Statement& statement, const PolicyContext& cont
     return "set the method to " + context.request.method;
   }
   if (std::holds_alternative<RewriteUriSpec>(spec)) return "rewrote the backend path";
-  if (std::holds_alternative<SetBackendServiceSpec>(spec)) return "set the backend service URL";
+  if (std::holds_alternative<SetBackendServiceSpec>(spec)) return "set the backend service";
   if (std::holds_alternative<ValidateJwtSpec>(spec)) return "the token is valid";
   if (std::holds_alternative<CheckHeaderSpec>(spec)) return "the header check passed";
   if (std::holds_alternative<IpFilterSpec>(spec)) return "the caller's address is allowed";
   if (std::holds_alternative<AuthenticationBasicSpec>(spec)) return "set header 'Authorization'";
   if (std::holds_alternative<ForwardRequestSpec>(spec)) return "set the backend call's options";
   if (std::holds_alternative<ChooseSpec>(spec)) return "ran the first branch whose condition held";
+  if (std::holds_alternative<CacheLookupSpec>(spec)) {
+    return context.response_cache ? "no stored response" : "the request is not cached";
+  }
+  if (std::holds_alternative<CacheStoreSpec>(spec)) return "stored the response when cacheable";
   return "";
 }
 

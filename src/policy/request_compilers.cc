@@ -143,23 +143,58 @@ Result<Statement> CompileSetBackendService(const ElementReader& element, const s
   CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
   for (pugi::xml_attribute attribute : element.node().attributes()) {
     std::string_view name = attribute.name();
-    if (name == "base-url" || name == "id") continue;
+    if (!name.starts_with("sf-")) continue;
     return element.FailAt(name, "attribute '" + std::string(name) +
                                     "' on <set-backend-service> is not supported, because "
-                                    "credgate has no backend entities, Service Fabric or Dapr; "
-                                    "use base-url");
+                                    "credgate cannot resolve Service Fabric services; use "
+                                    "base-url or backend-id");
   }
-  REQUEST_ASSIGN_OR_RETURN(url, element.RequiredTemplateAttribute("base-url"));
-  if (!url.is_expression()) {
-    const std::string& text = url.literal();
-    const bool http = text.starts_with("http://") || text.starts_with("https://");
-    if (!http || text.find("://") + 3 >= text.size()) {
-      return element.FailAt("base-url",
-                            "attribute 'base-url' on <set-backend-service> must be "
-                            "an absolute http or https URL");
+  SetBackendServiceSpec spec;
+  REQUEST_ASSIGN_OR_RETURN(url, element.TemplateAttribute("base-url"));
+  REQUEST_ASSIGN_OR_RETURN(backend_id, element.TemplateAttribute("backend-id"));
+  if (url.has_value() == backend_id.has_value()) {
+    return element.Fail("<set-backend-service> needs exactly one of the attributes 'base-url' "
+                        "and 'backend-id'");
+  }
+  REQUEST_ASSIGN_OR_RETURN(app_id, element.TemplateAttribute("dapr-app-id"));
+  REQUEST_ASSIGN_OR_RETURN(method, element.TemplateAttribute("dapr-method"));
+  REQUEST_ASSIGN_OR_RETURN(namespace_name, element.TemplateAttribute("dapr-namespace"));
+  const bool dapr = app_id || method || namespace_name;
+  if (url) {
+    if (dapr) {
+      return element.Fail("the dapr-* attributes of <set-backend-service> need "
+                          "backend-id=\"dapr\" in place of base-url");
     }
+    if (!url->is_expression()) {
+      const std::string& text = url->literal();
+      const bool http = text.starts_with("http://") || text.starts_with("https://");
+      if (!http || text.find("://") + 3 >= text.size()) {
+        return element.FailAt("base-url",
+                              "attribute 'base-url' on <set-backend-service> must be "
+                              "an absolute http or https URL");
+      }
+    }
+    spec.base_url = std::move(url);
+    return element.NewStatement(std::move(spec));
   }
-  return element.NewStatement(SetBackendServiceSpec{std::move(url)});
+  if (!dapr) {
+    if (!backend_id->is_expression() && backend_id->literal().empty()) {
+      return element.FailAt("backend-id", "attribute 'backend-id' on <set-backend-service> "
+                                          "needs the id of a backend");
+    }
+    spec.backend_id = std::move(backend_id);
+    return element.NewStatement(std::move(spec));
+  }
+  if (backend_id->is_expression() || backend_id->literal() != "dapr") {
+    return element.FailAt("backend-id", "<set-backend-service> with dapr-* attributes needs "
+                                        "backend-id=\"dapr\", which sends to the Dapr sidecar");
+  }
+  if (!app_id || !method) {
+    return element.Fail("<set-backend-service backend-id=\"dapr\"> needs the attributes "
+                        "'dapr-app-id' and 'dapr-method'");
+  }
+  spec.dapr = DaprTargetSpec{std::move(*app_id), std::move(*method), std::move(namespace_name)};
+  return element.NewStatement(std::move(spec));
 }
 
 Result<Statement> CompileCheckHeader(const ElementReader& element, const std::string&) {
@@ -324,13 +359,15 @@ Result<ManagedIdentitySpec> CompileManagedIdentitySpec(const ElementReader& elem
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes(
       {"resource", "client-id", "output-token-variable-name", "ignore-error"}));
   CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
-  if (element.Attribute("client-id")) {
-    return element.FailAt("client-id",
-                          "attribute 'client-id' on <authentication-managed-identity> is not "
-                          "supported: the gateway has one identity, set by "
-                          "managedIdentity.tokenProvider in the configuration; remove it");
-  }
   ManagedIdentitySpec spec;
+  if (auto client_id = element.Attribute("client-id")) {
+    if (client_id->empty() || client_id->starts_with("@(") || client_id->starts_with("@{")) {
+      return element.FailAt("client-id",
+                            "attribute 'client-id' on <authentication-managed-identity> needs "
+                            "the literal client id of a user-assigned identity");
+    }
+    spec.client_id = std::string(*client_id);
+  }
   REQUEST_ASSIGN_OR_RETURN(resource, element.RequiredTemplateAttribute("resource"));
   spec.resource = std::move(resource);
   if (auto variable = element.Attribute("output-token-variable-name")) {

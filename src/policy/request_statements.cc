@@ -8,6 +8,7 @@
 
 #include "common/encoding.h"
 #include "policy/request_compilers.h"
+#include "policy/response_examples.h"
 #include "policy/text.h"
 
 namespace credgate::policy::internal {
@@ -167,9 +168,34 @@ StatementOutcome ApplySetQueryParameter(const SetQueryParameterSpec& spec, Polic
 }
 
 StatementOutcome ApplySetBackendService(const SetBackendServiceSpec& spec, PolicyContext& context) {
-  auto url = spec.base_url.EvaluateString(context);
-  if (!url.ok()) return ExpressionFailure(url.error());
-  context.backend_url = std::move(url).value();
+  context.backend_url.reset();
+  context.backend_id.reset();
+  context.dapr.reset();
+  if (spec.base_url) {
+    auto url = spec.base_url->EvaluateString(context);
+    if (!url.ok()) return ExpressionFailure(url.error());
+    context.backend_url = std::move(url).value();
+    return Next();
+  }
+  if (spec.dapr) {
+    DaprInvocation invocation;
+    auto app_id = spec.dapr->app_id.EvaluateString(context);
+    if (!app_id.ok()) return ExpressionFailure(app_id.error());
+    invocation.app_id = std::move(app_id).value();
+    auto method = spec.dapr->method.EvaluateString(context);
+    if (!method.ok()) return ExpressionFailure(method.error());
+    invocation.method = std::move(method).value();
+    if (spec.dapr->namespace_name) {
+      auto namespace_name = spec.dapr->namespace_name->EvaluateString(context);
+      if (!namespace_name.ok()) return ExpressionFailure(namespace_name.error());
+      invocation.namespace_name = std::move(namespace_name).value();
+    }
+    context.dapr = std::move(invocation);
+    return Next();
+  }
+  auto id = spec.backend_id->EvaluateString(context);
+  if (!id.ok()) return ExpressionFailure(id.error());
+  context.backend_id = std::move(id).value();
   return Next();
 }
 
@@ -287,7 +313,15 @@ StatementOutcome ApplyCors(const CorsSpec& spec, PolicyContext& context) {
 StatementOutcome ApplyMockResponse(const MockResponseSpec& spec, PolicyContext& context) {
   context.response = ResponseState{};
   context.response.status_code = spec.status_code;
-  if (!spec.content_type.empty()) context.response.headers.Set("Content-Type", spec.content_type);
+  const ResponseExample* example = nullptr;
+  if (context.operation.response_examples) {
+    example = SelectResponseExample(*context.operation.response_examples, spec.status_code,
+                                    spec.content_type);
+  }
+  const std::string& content_type =
+      spec.content_type.empty() && example != nullptr ? example->content_type : spec.content_type;
+  if (!content_type.empty()) context.response.headers.Set("Content-Type", content_type);
+  if (example != nullptr) context.response.body = example->body;
   context.response_ready = true;
   return {true, std::nullopt};
 }

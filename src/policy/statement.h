@@ -112,8 +112,18 @@ struct SetQueryParameterSpec {
   std::vector<ValueTemplate> values;
 };
 
+// The Dapr service invocation of set-backend-service backend-id="dapr".
+struct DaprTargetSpec {
+  ValueTemplate app_id;
+  ValueTemplate method;
+  std::optional<ValueTemplate> namespace_name;
+};
+
+// <set-backend-service>: exactly one of the three targets is set.
 struct SetBackendServiceSpec {
-  ValueTemplate base_url;  // An absolute http or https URL.
+  std::optional<ValueTemplate> base_url;    // An absolute http or https URL.
+  std::optional<ValueTemplate> backend_id;  // The id of a backend resource.
+  std::optional<DaprTargetSpec> dapr;
 };
 
 struct CheckHeaderSpec {
@@ -145,9 +155,11 @@ struct CorsSpec {
   std::optional<int64_t> preflight_result_max_age;  // Seconds.
 };
 
+// <mock-response>: the operation's response example for the status code and content type
+// (SelectResponseExample), or an empty body when it has none.
 struct MockResponseSpec {
   int status_code = 200;
-  std::string content_type;
+  std::string content_type;  // Empty: the first example of the status code, whatever its type.
 };
 
 struct AuthenticationBasicSpec {
@@ -159,6 +171,9 @@ struct AuthenticationBasicSpec {
 // identity (PolicyServices::GetManagedIdentityToken).
 struct ManagedIdentitySpec {
   ValueTemplate resource;
+  // client-id: a user-assigned identity that managedIdentity.userAssigned maps to a token
+  // provider. Empty: the gateway's own identity.
+  std::string client_id;
   std::string output_token_variable_name;  // Empty: the token goes into "Authorization: Bearer".
   bool ignore_error = false;
 };
@@ -207,6 +222,27 @@ struct CacheValueSpec {
   std::optional<ValueTemplate> value;          // Store.
   std::optional<ValueTemplate> duration;       // Store: seconds.
   std::shared_ptr<ValueCache> cache;           // The process-wide cache.
+};
+
+// The Cache-Control that cache-lookup's downstream-caching-type gives the caller's response.
+enum class DownstreamCaching { kNone, kPrivate, kPublic };
+
+// <cache-lookup>: responds with a stored response of a GET or HEAD request, or marks the request
+// so that cache-store stores its response (policy/response_cache.h).
+struct CacheLookupSpec {
+  bool allow_private_response_caching = false;
+  DownstreamCaching downstream_caching = DownstreamCaching::kNone;
+  bool must_revalidate = true;
+  std::vector<std::string> vary_by_headers;
+  std::vector<std::string> vary_by_query_parameters;
+  std::shared_ptr<ValueCache> cache;  // The process-wide cache.
+};
+
+// <cache-store>: stores the response of a request that cache-lookup marked.
+struct CacheStoreSpec {
+  ValueTemplate duration;       // Seconds.
+  bool cache_response = false;  // True: any status code; false: only 200.
+  std::shared_ptr<ValueCache> cache;
 };
 
 // send-request and send-one-way-request.
@@ -259,7 +295,8 @@ using StatementSpec =
                  ValidateJwtSpec, SetMethodSpec, RewriteUriSpec, SetQueryParameterSpec,
                  SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
                  AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec,
-                 RetrySpec, LimitConcurrencySpec, ManagedIdentitySpec>;
+                 RetrySpec, LimitConcurrencySpec, ManagedIdentitySpec, CacheLookupSpec,
+                 CacheStoreSpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -8,6 +8,7 @@
 #include "policy/document.h"
 #include "policy/fragment_compiler.h"
 #include "policy/request_compilers.h"
+#include "policy/response_cache.h"
 #include "policy/send_request_compiler.h"
 #include "policy/traffic_compilers.h"
 #include "policy/validate_jwt_compiler.h"
@@ -323,6 +324,8 @@ constexpr StatementRule kRules[] = {
     {"cache-lookup-value", kAllSections, CompileCacheLookupValue},
     {"cache-store-value", kAllSections, CompileCacheStoreValue},
     {"cache-remove-value", kAllSections, CompileCacheRemoveValue},
+    {"cache-lookup", Bit(Section::kInbound), CompileCacheLookup},
+    {"cache-store", Bit(Section::kOutbound), CompileCacheStore},
     {"send-request", kAllSections, CompileSendRequest},
     {"send-one-way-request", kAllSections, CompileSendRequest},
     {"retry", kAllSections, CompileRetry},
@@ -339,8 +342,6 @@ constexpr UnsupportedStatement kUnsupported[] = {
     {"authentication-certificate", "client certificates for backends are not supported"},
     {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
     {"quota", "use quota-by-key, because credgate has no subscriptions"},
-    {"cache-lookup", "response caching is not supported; use cache-lookup-value"},
-    {"cache-store", "response caching is not supported; use cache-store-value"},
     {"json-to-xml", "it is not supported"},
     {"xml-to-json", "it is not supported"},
     {"find-and-replace", "it is not supported; use set-body with an expression"},
@@ -421,7 +422,8 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
                        "mock-response", "authentication-basic",
                        "authentication-managed-identity", "trace", "rate-limit-by-key",
                        "quota-by-key", "cache-lookup-value", "cache-store-value",
-                       "cache-remove-value", "send-request", "send-one-way-request", "retry",
+                       "cache-remove-value", "cache-lookup", "cache-store", "send-request",
+                       "send-one-way-request", "retry",
                        "limit-concurrency", "include-fragment"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);

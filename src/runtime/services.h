@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -47,6 +48,11 @@ struct Settings {
   // Sends authentication-managed-identity's resource as the `resource` token request parameter
   // instead of as the scope "<resource>/.default".
   bool managed_identity_resource_parameter = false;
+  // User-assigned identities: client id -> the client credentials provider that issues the
+  // tokens of authentication-managed-identity client-id="...".
+  std::map<std::string, std::string> managed_identity_user_assigned;
+  // The Dapr sidecar that set-backend-service backend-id="dapr" sends to.
+  std::string dapr_sidecar_url = "http://127.0.0.1:3500";
   // The name this process holds refresh leases under; unique among the gateways of a cluster.
   std::string instance_id = "credgate";
   // How long a refresh lease lasts. Set it longer than a token request may take, so that a live

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,6 +24,7 @@
 #include "credentials/access_policy_set.h"
 #include "credentials/model.h"
 #include "http/url.h"
+#include "management/backend_resources.h"
 #include "management/resources.h"
 
 namespace credgate::policy {
@@ -65,6 +67,12 @@ struct OperationEntry {
   std::optional<management::PolicyResource> policy;
   std::shared_ptr<const policy::CompiledDocument> document;  // Null without a policy.
   std::shared_ptr<const policy::CompiledPipeline> pipeline;  // Global + API + operation.
+};
+
+// A backend that set-backend-service backend-id="..." sends to.
+struct BackendEntry {
+  management::BackendResource resource;  // With its credential values.
+  http::ParsedUrl service;               // resource.url, parsed once when the backend is saved.
 };
 
 struct ApiEntry {
@@ -131,6 +139,12 @@ struct Snapshot {
   // so a change of a fragment recompiles them (management/policy_fragments.h).
   std::map<std::string, std::shared_ptr<const management::PolicyFragmentResource>>
       policy_fragments;
+  // Backends by id. A policy document that names one in set-backend-service is saved only while
+  // it exists, and the backend cannot be deleted while a document names it.
+  std::map<std::string, std::shared_ptr<const BackendEntry>> backends;
+  // The client ids of managedIdentity.userAssigned in the configuration, set at start. A policy
+  // document whose authentication-managed-identity names another client-id is not saved.
+  std::set<std::string> managed_identity_client_ids;
   // APIs ordered by descending path length, so the first prefix match is the longest.
   std::vector<std::shared_ptr<const ApiEntry>> routes;
 };

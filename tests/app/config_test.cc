@@ -83,10 +83,31 @@ managedIdentity:
   EXPECT_TRUE(config.managed_identity->resource_parameter);
 }
 
+TEST_F(ConfigFileTest, ManagedIdentityUserAssigned) {
+  ServeConfig config;
+  auto status = LoadConfigFile(Write(R"(
+managedIdentity:
+  tenantId: t1
+  objectId: o1
+  userAssigned:
+    11111111-2222-3333-4444-555555555555: orders-identity
+daprSidecarUrl: http://127.0.0.1:3600/
+)"),
+                               config);
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  ASSERT_TRUE(config.managed_identity.has_value());
+  ASSERT_EQ(config.managed_identity->user_assigned.size(), 1u);
+  EXPECT_EQ(config.managed_identity->user_assigned.at("11111111-2222-3333-4444-555555555555"),
+            "orders-identity");
+  EXPECT_EQ(config.dapr_sidecar_url, "http://127.0.0.1:3600");
+}
+
 TEST_F(ConfigFileTest, ManagedIdentityInvalidValues) {
   for (const char* yaml : {
            "managedIdentity: {tenantId: t, objectId: o, tokenProvider: 'a/b'}\n",
            "managedIdentity: {tenantId: t, objectId: o, resourceParameter: audience}\n",
+           "managedIdentity: {tenantId: t, objectId: o, userAssigned: {c1: 'a/b'}}\n",
+           "managedIdentity: {tenantId: t, objectId: o, userAssigned: [c1]}\n",
        }) {
     ServeConfig config;
     auto status = LoadConfigFile(Write(yaml), config);

@@ -43,6 +43,10 @@ async function startTokenEchoApi(jwksUrl) {
   return { server, url: `http://127.0.0.1:${port}` };
 }
 
+// The user-assigned identity that managedIdentity.userAssigned maps to the provider
+// "alice-identity", whose client is caller-alice.
+const kUserAssignedClientId = '00000000-0000-0000-0000-00000000a11c';
+
 describe('authentication-managed-identity', { skip, timeout: 120000 }, () => {
   let idp;
   let api;
@@ -66,6 +70,8 @@ describe('authentication-managed-identity', { skip, timeout: 120000 }, () => {
         `  objectId: ${kCallers['caller-bob'].oid}`,
         '  tokenProvider: gateway-identity',
         '  resourceParameter: resource',
+        '  userAssigned:',
+        `    ${kUserAssignedClientId}: alice-identity`,
         '',
       ].join('\n'),
     );
@@ -80,6 +86,20 @@ describe('authentication-managed-identity', { skip, timeout: 120000 }, () => {
               tokenUrl: `${idp.issuer}/token`,
               clientId: 'caller-bob',
               clientSecret: kCallers['caller-bob'].clientSecret,
+            },
+          },
+        },
+      },
+    });
+    await manage('PUT', '/authorizationProviders/alice-identity', {
+      properties: {
+        identityProvider: 'oauth2',
+        oauth2: {
+          grantTypes: {
+            clientCredentials: {
+              tokenUrl: `${idp.issuer}/token`,
+              clientId: 'caller-alice',
+              clientSecret: kCallers['caller-alice'].clientSecret,
             },
           },
         },
@@ -151,7 +171,19 @@ describe('authentication-managed-identity', { skip, timeout: 120000 }, () => {
     assert.equal(response.text, 'ManagedIdentityTokenRequestFailed');
   });
 
-  test('client-id is rejected at save', async () => {
+  test('client-id gets the user-assigned token', async () => {
+    await putOperation(
+      'user-assigned',
+      `<authentication-managed-identity resource="api://other" client-id="${kUserAssignedClientId}"/>`,
+    );
+    const response = await fetchJson(`${credgate.gatewayUrl}/mi/user-assigned`);
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json.verified, true);
+    assert.equal(response.json.token.aud, 'api://other');
+    assert.equal(response.json.token.azp, 'caller-alice');
+  });
+
+  test('unknown client-id is rejected at save', async () => {
     await manage('PUT', '/apis/mi/operations/client-id', {
       properties: { method: 'GET', urlTemplate: '/client-id' },
     });
@@ -163,6 +195,6 @@ describe('authentication-managed-identity', { skip, timeout: 120000 }, () => {
       },
     });
     assert.equal(response.status, 400, response.text);
-    assert.match(response.text, /client-id/);
+    assert.match(response.text, /names client-id '00000000-0000-0000-0000-000000000000'/);
   });
 });

@@ -176,6 +176,30 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       await putOperation('mock', {
         inbound: '<mock-response status-code="202" content-type="text/plain"/>',
       });
+      await manage('PUT', '/apis/pol/operations/mock-example', {
+        properties: {
+          method: 'GET',
+          urlTemplate: '/mock-example',
+          responses: [
+            {
+              statusCode: 200,
+              representations: [
+                { contentType: 'application/xml', sample: '<order id="7"/>' },
+                {
+                  contentType: 'application/json',
+                  examples: { other: { value: { id: 6 } }, default: { value: { id: 7 } } },
+                },
+              ],
+            },
+          ],
+        },
+      });
+      await manage('PUT', '/apis/pol/operations/mock-example/policies/policy', {
+        properties: {
+          format: 'rawxml',
+          value: '<policies><inbound><mock-response content-type="application/json"/></inbound></policies>',
+        },
+      });
       await putOperation('cors', {
         inbound: `<cors allow-credentials="true">
           <allowed-origins><origin>https://app.example</origin></allowed-origins>
@@ -208,6 +232,38 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       const response = await call('/mock');
       assert.equal(response.status, 202, response.text);
       assert.equal(response.headers.get('content-type'), 'text/plain');
+      assert.equal(echo.requests.length, count);
+    });
+
+    test('cache-lookup responds from the cache', async () => {
+      await putOperation('cached', {
+        inbound: `<cache-lookup vary-by-developer="false" vary-by-developer-groups="false"
+            downstream-caching-type="private">
+          <vary-by-query-parameter>page</vary-by-query-parameter></cache-lookup>`,
+        outbound: '<cache-store duration="60"/>',
+      });
+      const count = echo.requests.length;
+      const first = await call('/cached?page=1');
+      assert.equal(first.status, 200, first.text);
+      assert.equal(first.headers.get('cache-control'), 'private, max-age=60, must-revalidate');
+      const second = await call('/cached?page=1&unlisted=x');
+      assert.equal(second.status, 200, second.text);
+      assert.equal(second.json.url, first.json.url);
+      assert.equal(echo.requests.length, count + 1);
+      const otherPage = await call('/cached?page=2');
+      assert.equal(otherPage.status, 200, otherPage.text);
+      assert.equal(echo.requests.length, count + 2);
+      const metrics = await fetchJson(`${credgate.managementUrl}/metrics`);
+      assert.match(metrics.text, /credgate_response_cache_lookups_total\{outcome="hit"\} 1\b/);
+      assert.match(metrics.text, /credgate_response_cache_stores_total 2\b/);
+    });
+
+    test('mock-response sends the operation example', async () => {
+      const count = echo.requests.length;
+      const response = await call('/mock-example');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.headers.get('content-type'), 'application/json');
+      assert.deepEqual(response.json, { id: 7 });
       assert.equal(echo.requests.length, count);
     });
 

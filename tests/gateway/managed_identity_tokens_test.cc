@@ -26,8 +26,8 @@ class ManagedIdentityTokensTest : public testing::Test {
     services_.config = &config_;
   }
 
-  Error GetError(const std::string& resource) {
-    Result<Secret> token = RunCoroutine(tokens_.Get(resource));
+  Error GetError(const std::string& resource, const std::string& client_id = "") {
+    Result<Secret> token = RunCoroutine(tokens_.Get(resource, client_id));
     EXPECT_FALSE(token.ok());
     return token.ok() ? Error{} : token.error();
   }
@@ -50,6 +50,24 @@ TEST_F(ManagedIdentityTokensTest, MissingProviderNamed) {
   Error error = GetError("api://backend");
   EXPECT_EQ(error.reason, "ManagedIdentityNotConfigured");
   EXPECT_NE(error.message.find("'gateway-identity'"), std::string::npos) << error.message;
+}
+
+TEST_F(ManagedIdentityTokensTest, UnknownClientIdNamed) {
+  services_.settings.managed_identity_token_provider = "gateway-identity";
+  Error error = GetError("api://backend", "client-1");
+  EXPECT_EQ(error.reason, "ManagedIdentityNotConfigured");
+  EXPECT_NE(error.message.find("'client-1' is not in managedIdentity.userAssigned"),
+            std::string::npos)
+      << error.message;
+}
+
+TEST_F(ManagedIdentityTokensTest, UserAssignedProviderNamed) {
+  services_.settings.managed_identity_user_assigned["client-1"] = "orders-identity";
+  Error error = GetError("api://backend", "client-1");
+  EXPECT_EQ(error.reason, "ManagedIdentityNotConfigured");
+  EXPECT_NE(error.message.find("'orders-identity' that managedIdentity.userAssigned.client-1"),
+            std::string::npos)
+      << error.message;
 }
 
 TEST_F(ManagedIdentityTokensTest, InvalidResource) {

@@ -132,6 +132,49 @@ TEST(OperationResource, ValidatesMethodAndTemplate) {
                    .ok());
 }
 
+TEST(OperationResource, ResponseExamples) {
+  auto operation = ParseOperation("a", "o", Body(R"({"properties":{"method":"GET",
+      "urlTemplate":"/orders","responses":[
+        {"statusCode":200,"representations":[
+          {"contentType":"application/json",
+           "examples":{"first":{"value":{"id":1}},"default":{"value":{"id":2}}}},
+          {"contentType":"text/plain","examples":{"only":{"value":"plain text"}}},
+          {"contentType":"application/xml","sample":"<order/>"}]},
+        {"statusCode":204}]}})"));
+  ASSERT_TRUE(operation.ok()) << operation.error().message;
+  ASSERT_NE(operation->response_examples, nullptr);
+  const policy::ResponseExamples& examples = *operation->response_examples;
+  ASSERT_EQ(examples.size(), 3u);
+  EXPECT_EQ(examples[0].body, R"({"id":2})");
+  EXPECT_EQ(examples[1].body, "plain text");
+  EXPECT_EQ(examples[2].body, "<order/>");
+  EXPECT_EQ(RenderOperation(*operation)["properties"].as_object()["responses"].as_array().size(),
+            2u);
+}
+
+TEST(OperationResource, InvalidResponsesNamed) {
+  struct Case {
+    const char* responses;
+    const char* expected;
+  };
+  for (const Case& c : {
+           Case{R"({"statusCode":"200"})", "properties.responses[0].statusCode"},
+           Case{R"({"statusCode":99})", "properties.responses[0].statusCode"},
+           Case{R"({"statusCode":200,"representations":[{}]})",
+                "properties.responses[0].representations[0].contentType"},
+           Case{R"({"statusCode":200,"representations":[{"contentType":"a/b","examples":[]}]})",
+                "properties.responses[0].representations[0].examples"},
+       }) {
+    auto operation = ParseOperation(
+        "a", "o",
+        Body(std::string(R"({"properties":{"method":"GET","urlTemplate":"/x","responses":[)") +
+             c.responses + "]}}"));
+    ASSERT_FALSE(operation.ok()) << c.responses;
+    EXPECT_NE(operation.error().message.find(c.expected), std::string::npos)
+        << operation.error().message;
+  }
+}
+
 TEST(JsonBody, RejectsMalformedJson) {
   EXPECT_FALSE(ParseJsonBody("{").ok());
   EXPECT_FALSE(ParseJsonBody("[]").ok());

@@ -57,6 +57,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "policyFragments"},
         RouteCase{"/policyFragments/cors-common", ResourceKind::kPolicyFragment, "cors-common", "",
                   "", "policyFragments/cors-common"},
+        RouteCase{"/backends", ResourceKind::kBackends, "", "", "", "backends"},
+        RouteCase{"/backends/orders", ResourceKind::kBackend, "orders", "", "", "backends/orders"},
         RouteCase{"/identityProviders", ResourceKind::kIdentityProviders, "", "", "",
                   "identityProviders"},
         RouteCase{"/identityProviders/google", ResourceKind::kIdentityProvider, "google", "", "",

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "crypto/export_seal.h"
+#include "management/backends.h"
 #include "management/persistence.h"
 #include "management/resources.h"
 
@@ -214,6 +215,53 @@ TEST_F(TransferTest, ClientCredentialsSecretTravelsSealed) {
     EXPECT_EQ(imported->parameters.Get("clientId"), "worker-client");
   }
   EXPECT_TRUE(found);
+}
+
+TEST_F(TransferTest, BackendCredentialsTravelSealed) {
+  auto body = ParseJsonBody(R"({"properties":{"url":"https://orders.example","protocol":"http",
+      "credentials":{"header":{"x-key":["backend-secret-1"]},
+                     "authorization":{"scheme":"Basic","parameter":"backend-secret-2"}}}})");
+  ASSERT_TRUE(body.ok());
+  auto backend = ParseBackend("orders", *body);
+  ASSERT_TRUE(backend.ok()) << backend.error().message;
+  int status = 0;
+  ASSERT_TRUE(SetBackend(source_, *backend, status).ok());
+
+  json::value document = Export();
+  const std::string text = json::serialize(document);
+  EXPECT_EQ(text.find("backend-secret"), std::string::npos);
+  auto items = ValidateImportDocument(document, key_, empty_, ImportMode::kCreateOnly);
+  ASSERT_TRUE(items.ok()) << items.error().message;
+  bool found = false;
+  for (const auto& item : *items) {
+    if (item.path_text != "/backends/orders") continue;
+    found = true;
+    auto parsed = ParseJsonBody(item.body.Expose());
+    ASSERT_TRUE(parsed.ok());
+    auto imported = ParseBackend("orders", *parsed);
+    ASSERT_TRUE(imported.ok()) << imported.error().message;
+    ASSERT_EQ(imported->headers.size(), 1u);
+    EXPECT_EQ(imported->headers[0].values[0].Expose(), "backend-secret-1");
+    EXPECT_EQ(imported->authorization_parameter.Expose(), "backend-secret-2");
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(TransferTest, PolicyNamingMissingBackendRejected) {
+  json::value document = Export();
+  json::object policy;
+  policy["path"] = "/policies/policy";
+  policy["body"] = json::object{
+      {"properties",
+       json::object{{"format", "rawxml"},
+                    {"value",
+                     "<policies><inbound><set-backend-service backend-id=\"absent\"/>"
+                     "</inbound></policies>"}}}};
+  document.at("resources").as_array().push_back(std::move(policy));
+  auto items = ValidateImportDocument(document, key_, empty_, ImportMode::kCreateOnly);
+  ASSERT_FALSE(items.ok());
+  EXPECT_NE(items.error().message.find("names backend 'absent'"), std::string::npos)
+      << items.error().message;
 }
 
 }  // namespace

@@ -158,6 +158,37 @@ TEST_F(RequestStatementsTest, SetBackendService) {
   EXPECT_EQ(*context_.backend_url, "https://eu.example/GET");
 }
 
+TEST_F(RequestStatementsTest, SetBackendServiceBackendId) {
+  context_.backend_url = "https://earlier.example";
+  Run(R"(<set-backend-service backend-id="orders"/>)");
+  ASSERT_TRUE(context_.backend_id.has_value());
+  EXPECT_EQ(*context_.backend_id, "orders");
+  EXPECT_FALSE(context_.backend_url.has_value());
+  EXPECT_FALSE(context_.dapr.has_value());
+}
+
+TEST_F(RequestStatementsTest, SetBackendServiceDapr) {
+  Run(R"x(<set-backend-service backend-id="dapr" dapr-app-id="orders"
+      dapr-method="@("list-" + context.Request.Method)" dapr-namespace="shop"/>)x");
+  ASSERT_TRUE(context_.dapr.has_value());
+  EXPECT_EQ(context_.dapr->app_id, "orders");
+  EXPECT_EQ(context_.dapr->method, "list-GET");
+  EXPECT_EQ(context_.dapr->namespace_name, "shop");
+  EXPECT_FALSE(context_.backend_id.has_value());
+}
+
+TEST_F(RequestStatementsTest, BackendIdsListedInDocument) {
+  auto document = CompilePolicyDocument(
+      R"x(<policies><inbound><choose><when condition="@(true)">
+        <set-backend-service backend-id="orders"/></when></choose>
+        <set-backend-service backend-id="@("by-" + context.Request.Method)"/>
+        <set-backend-service backend-id="dapr" dapr-app-id="a" dapr-method="m"/>
+      </inbound></policies>)x",
+      PolicyScope::kGlobal);
+  ASSERT_TRUE(document.ok()) << document.error().message;
+  EXPECT_EQ(document->backends, std::set<std::string>{"orders"});
+}
+
 TEST_F(RequestStatementsTest, CheckHeaderPasses) {
   context_.request.headers.Set("X-Version", "V2");
   EXPECT_EQ(Run(R"(<check-header name="x-version" failed-check-httpcode="400"
@@ -282,6 +313,41 @@ TEST_F(RequestStatementsTest, MockResponse) {
   EXPECT_EQ(ResponseHeader("Content-Type"), "application/json");
 }
 
+// Examples of an operation with two responses, the 200 one in two representations.
+std::shared_ptr<const ResponseExamples> OrderExamples() {
+  return std::make_shared<const ResponseExamples>(ResponseExamples{
+      {200, "application/xml", "<order/>"},
+      {200, "application/json; charset=utf-8", R"({"id":1})"},
+      {404, "application/json", R"({"error":"missing"})"},
+  });
+}
+
+TEST_F(RequestStatementsTest, MockResponseFirstExampleOfStatus) {
+  context_.operation.response_examples = OrderExamples();
+  Run(R"(<mock-response/>)");
+  EXPECT_EQ(context_.response.status_code, 200);
+  EXPECT_EQ(ResponseHeader("Content-Type"), "application/xml");
+  EXPECT_EQ(context_.response.body, "<order/>");
+}
+
+TEST_F(RequestStatementsTest, MockResponseMatchesContentType) {
+  context_.operation.response_examples = OrderExamples();
+  Run(R"(<mock-response status-code="200" content-type="Application/JSON"/>)");
+  EXPECT_EQ(ResponseHeader("Content-Type"), "Application/JSON");
+  EXPECT_EQ(context_.response.body, R"({"id":1})");
+}
+
+TEST_F(RequestStatementsTest, MockResponseNoMatchEmptyBody) {
+  context_.operation.response_examples = OrderExamples();
+  Run(R"(<mock-response status-code="404" content-type="text/plain"/>)");
+  EXPECT_EQ(context_.response.status_code, 404);
+  EXPECT_EQ(ResponseHeader("Content-Type"), "text/plain");
+  EXPECT_EQ(context_.response.body, "");
+  Run(R"(<mock-response status-code="500"/>)");
+  EXPECT_EQ(context_.response.status_code, 500);
+  EXPECT_EQ(context_.response.body, "");
+}
+
 TEST_F(RequestStatementsTest, AuthenticationBasic) {
   Run(R"x(<authentication-basic username="ann" password="@("s3" + "cret")"/>)x");
   EXPECT_EQ(RequestHeader("Authorization"), "Basic " + Base64Encode("ann:s3cret"));
@@ -329,8 +395,23 @@ INSTANTIATE_TEST_SUITE_P(
                    R"(<rewrite-uri template="/v2" copy-unmatched-param="true"/>)",
                    "line 1, column 48: unknown attribute 'copy-unmatched-param' on <rewrite-uri>; "
                    "did you mean 'copy-unmatched-params'?"},
-        RejectCase{"BackendId", "inbound", R"(<set-backend-service backend-id="orders"/>)",
-                   "attribute 'backend-id' on <set-backend-service> is not supported"},
+        RejectCase{"BaseUrlAndBackendId", "inbound",
+                   R"(<set-backend-service base-url="http://a" backend-id="orders"/>)",
+                   "needs exactly one of the attributes 'base-url' and 'backend-id'"},
+        RejectCase{"NoTarget", "inbound", R"(<set-backend-service/>)",
+                   "needs exactly one of the attributes 'base-url' and 'backend-id'"},
+        RejectCase{"ServiceFabric", "inbound",
+                   R"(<set-backend-service backend-id="b" sf-partition-key="1"/>)",
+                   "cannot resolve Service Fabric services"},
+        RejectCase{"DaprOtherBackendId", "inbound",
+                   R"(<set-backend-service backend-id="orders" dapr-app-id="a" dapr-method="m"/>)",
+                   "needs backend-id=\"dapr\""},
+        RejectCase{"DaprNoMethod", "inbound",
+                   R"(<set-backend-service backend-id="dapr" dapr-app-id="a"/>)",
+                   "needs the attributes 'dapr-app-id' and 'dapr-method'"},
+        RejectCase{"DaprWithBaseUrl", "inbound",
+                   R"(<set-backend-service base-url="http://a" dapr-app-id="a"/>)",
+                   "need backend-id=\"dapr\" in place of base-url"},
         RejectCase{"BaseUrlNotHttp", "inbound", R"(<set-backend-service base-url="ftp://x"/>)",
                    "absolute http or https URL"},
         RejectCase{

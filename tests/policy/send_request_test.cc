@@ -27,14 +27,17 @@ class HttpServices : public PolicyServices {
     co_return;
   }
 
-  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource) override {
+  boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource,
+                                                                  std::string client_id) override {
     resources.push_back(resource);
+    client_ids.push_back(client_id);
     co_return managed_token;
   }
 
   std::vector<http::ClientRequest> sent;
   std::vector<http::ClientRequest> one_way;
   std::vector<std::string> resources;
+  std::vector<std::string> client_ids;
   Result<Secret> managed_token = Secret(std::string("mi-token"));
   Result<http::ClientResponse> response = http::ClientResponse{
       201, {{"Content-Type", "application/json"}, {"x-a", "1"}, {"X-A", "2"}}, R"({"ok":true})"};
@@ -274,10 +277,28 @@ TEST_F(SendRequestTest, ManagedIdentityInsideSendRequest) {
   EXPECT_FALSE(context_.request.headers.Contains("Authorization"));
 }
 
+TEST_F(SendRequestTest, ManagedIdentityClientId) {
+  Run(R"(<policies><inbound><authentication-managed-identity resource="api://b"
+      client-id="11111111-2222-3333-4444-555555555555"/></inbound></policies>)");
+  ASSERT_EQ(services_.client_ids.size(), 1u);
+  EXPECT_EQ(services_.client_ids[0], "11111111-2222-3333-4444-555555555555");
+}
+
+TEST_F(SendRequestTest, ManagedIdentityClientIdsListed) {
+  auto document = CompilePolicyDocument(
+      R"(<policies><inbound><authentication-managed-identity resource="a" client-id="one"/>
+      <send-request response-variable-name="r"><set-url>https://a.example</set-url>
+      <authentication-managed-identity resource="a" client-id="two"/></send-request>
+      <authentication-managed-identity resource="a"/></inbound></policies>)",
+      PolicyScope::kGlobal);
+  ASSERT_TRUE(document.ok()) << document.error().message;
+  EXPECT_EQ(document->managed_identity_client_ids, (std::set<std::string>{"one", "two"}));
+}
+
 TEST_F(SendRequestTest, ManagedIdentityRejectsAtSave) {
-  EXPECT_NE(CompileError(R"(<authentication-managed-identity resource="a" client-id="c"/>)")
-                .find("attribute 'client-id' on <authentication-managed-identity> is not "
-                      "supported"),
+  EXPECT_NE(CompileError(
+                R"x(<authentication-managed-identity resource="a" client-id="@(&quot;c&quot;)"/>)x")
+                .find("needs the literal client id of a user-assigned identity"),
             std::string::npos);
   EXPECT_NE(CompileError(R"(<authentication-managed-identity/>)")
                 .find("missing required attribute 'resource'"),
