@@ -305,11 +305,15 @@ void WriteEvents(const events::EventLog* log, const events::WebhookDispatcher* w
     auto counters = webhooks->GetCounters();
     constexpr char kDeliveries[] = "credgate_webhook_deliveries_total";
     constexpr char kDeliveriesHelp[] =
-        "Webhook delivery attempts by outcome: delivered, retried, failed (given up), dropped";
+        "Webhook delivery attempts by outcome: delivered, retried, given_up (the last attempt "
+        "failed and the delivery was deleted from the outbox)";
     out.Counter(kDeliveries, kDeliveriesHelp, counters.delivered, {{"outcome", "delivered"}});
     out.Counter(kDeliveries, kDeliveriesHelp, counters.retried, {{"outcome", "retried"}});
-    out.Counter(kDeliveries, kDeliveriesHelp, counters.failed, {{"outcome", "failed"}});
-    out.Counter(kDeliveries, kDeliveriesHelp, counters.dropped, {{"outcome", "dropped"}});
+    out.Counter(kDeliveries, kDeliveriesHelp, counters.given_up, {{"outcome", "given_up"}});
+    out.Counter("credgate_webhook_outbox_store_failures_total",
+                "Webhook outbox reads and writes that the store rejected; the deliveries stay in "
+                "the outbox",
+                counters.store_failures);
   }
 }
 

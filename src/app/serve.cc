@@ -82,6 +82,9 @@ Result<asio::ip::tcp::endpoint> ToEndpoint(const ListenAddress& address, std::st
 // The management listener's request body limit: room for an import document (POST /import),
 // which carries every resource and policy of an instance.
 constexpr size_t kManagementMaxBodyBytes = 16 << 20;
+// How long webhook attempts in flight may take to finish at shutdown; the rest stay in the
+// outbox for the next start.
+constexpr std::chrono::seconds kWebhookShutdownGrace{2};
 
 http::Response JsonResponse(int status, std::string body, unsigned version) {
   http::Response response{static_cast<bhttp::status>(status), version};
@@ -221,8 +224,9 @@ Status Start(const ServeConfig& config, Process& p) {
     }
     events::WebhookDispatcher::Options webhook_options;
     webhook_options.retry.max_attempts = config.webhook_max_attempts;
+    webhook_options.holder = config.instance_id;
     p.webhooks = std::make_unique<events::WebhookDispatcher>(p.io_contexts[0]->get_executor(),
-                                                             *p.http_client, p.clock,
+                                                             *p.store, *p.http_client, p.clock,
                                                              std::move(targets), webhook_options);
   }
   events::EventLog::Options event_options;
@@ -598,6 +602,7 @@ int RunServe(const ServeConfig& config) {
     return 1;
   }
   p.refresh_scheduler->Start();
+  if (p.webhooks) p.webhooks->Start();
   asio::co_spawn(*p.io_contexts[0], ReloadOnHangup(hangup_signals, p), asio::detached);
 
   // Waits for SIGTERM or SIGINT, then drains on the first io_context.
@@ -619,6 +624,8 @@ int RunServe(const ServeConfig& config) {
           bool drained = true;
           for (auto& server : p.gateway_servers) drained &= co_await server->Drained(deadline);
           drained &= co_await p.management_server->Drained(std::chrono::seconds(1));
+          // Drained() logs the deliveries it leaves in the outbox.
+          if (p.webhooks) (void)co_await p.webhooks->Drained(kWebhookShutdownGrace);
           if (drained) {
             spdlog::info("all requests finished");
           } else {

@@ -74,4 +74,17 @@ boost::json::object EventToJson(const ConnectionEvent& event) {
   return json;
 }
 
+Result<boost::json::object> StoredEventToJson(int64_t id, std::string_view body_json) {
+  boost::json::error_code error;
+  boost::json::value parsed = boost::json::parse(body_json, error);
+  if (error || !parsed.is_object()) {
+    return MakeError(ErrorCode::kInternal,
+                     "stored connection event " + std::to_string(id) + " is not a JSON object");
+  }
+  boost::json::object event;
+  event["id"] = std::to_string(id);
+  for (auto& [key, field] : parsed.as_object()) event[key] = std::move(field);
+  return event;
+}
+
 }  // namespace credgate::events

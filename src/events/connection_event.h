@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/result.h"
+
 namespace credgate::events {
 
 enum class EventType {
@@ -44,5 +46,10 @@ std::string SanitizeErrorMessage(std::string_view message);
 // Returns the event as JSON: {id, type, time (RFC 3339, UTC, milliseconds), provider,
 // connection, status, error: {code, message} or null}.
 boost::json::object EventToJson(const ConnectionEvent& event);
+
+// Returns a stored event (store::EventRecord::body_json, which has no id) as JSON with the store's
+// `id`, as decimal text, for its first member: the form that GET /events lists and a webhook
+// receives. Errors: kInternal when the stored body is not a JSON object.
+Result<boost::json::object> StoredEventToJson(int64_t id, std::string_view body_json);
 
 }  // namespace credgate::events

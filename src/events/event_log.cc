@@ -22,9 +22,11 @@ boost::asio::awaitable<void> EventLog::Record(ConnectionEvent event) {
   // The stored body has no id: the store assigns it, and List() adds it back.
   json::object body = EventToJson(event);
   body.erase("id");
+  std::vector<std::string> webhooks;
+  if (webhooks_ != nullptr) webhooks = webhooks_->webhook_keys();
   auto append = [body_json = json::serialize(body), created_at = event.time_ms,
-                 retain = options_.retain](store::Store& s) {
-    return s.AppendEvent(body_json, created_at, retain);
+                 retain = options_.retain, webhooks = std::move(webhooks)](store::Store& s) {
+    return s.AppendEvent(body_json, created_at, retain, webhooks);
   };
   auto stored = co_await store_.Run(std::move(append));
   if (!stored.ok()) {
@@ -38,7 +40,7 @@ boost::asio::awaitable<void> EventLog::Record(ConnectionEvent event) {
   event.id = std::to_string(stored->id);
   spdlog::info("connection event recorded id={} type={} connection={}/{} status={}", event.id,
                EventTypeName(event.type), event.provider, event.connection, event.status);
-  if (webhooks_ != nullptr) webhooks_->Deliver(event);
+  if (webhooks_ != nullptr) webhooks_->Wake();
 }
 
 boost::asio::awaitable<Result<json::object>> EventLog::List(int64_t after, int64_t limit) {
@@ -48,17 +50,13 @@ boost::asio::awaitable<Result<json::object>> EventLog::List(int64_t after, int64
   json::array value;
   int64_t next = after;
   for (const store::EventRecord& record : *records) {
-    json::error_code error;
-    json::value parsed = json::parse(record.body_json, error);
     next = record.id;
-    if (error || !parsed.is_object()) {
-      spdlog::error("stored connection event is not a JSON object id={}", record.id);
+    auto event = StoredEventToJson(record.id, record.body_json);
+    if (!event.ok()) {
+      spdlog::error("connection event left out of GET /events: {}", event.error().message);
       continue;
     }
-    json::object event;
-    event["id"] = std::to_string(record.id);
-    for (auto& [key, field] : parsed.as_object()) event[key] = std::move(field);
-    value.push_back(std::move(event));
+    value.push_back(std::move(*event));
   }
   json::object page;
   page["value"] = std::move(value);

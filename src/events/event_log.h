@@ -1,7 +1,7 @@
-// EventLog: records connection events (connection_event.h) in the store and hands them to the
-// webhooks. The store assigns each event its id, so on a shared PostgreSQL database every gateway
-// lists the same events under the same ids, and a GET /events cursor works on any of them.
-// Each gateway delivers to the webhooks only the events it recorded itself.
+// EventLog: records connection events (connection_event.h) in the store, together with one
+// webhook outbox row per configured webhook, and wakes the webhook dispatcher. The store assigns
+// each event its id, so on a shared PostgreSQL database every gateway lists the same events under
+// the same ids, and a GET /events cursor works on any of them.
 //
 // Thread-safe. `store`, `clock` and `webhooks` (may be null) must outlive it.
 #pragma once
@@ -37,8 +37,9 @@ class EventLog {
   EventLog(store::AsyncStore& store, const Clock& clock, WebhookDispatcher* webhooks,
            Options options);
 
-  // Sets event.time_ms, stores the event, and hands it with its new id to the webhooks. A store
-  // failure is logged and counted, and the event is then neither listed nor delivered.
+  // Sets event.time_ms, stores the event with its webhook deliveries in one transaction, and
+  // wakes the webhooks. A store failure is logged and counted, and the event is then neither
+  // listed nor delivered.
   boost::asio::awaitable<void> Record(ConnectionEvent event);
 
   // Returns {"value": [events with an id above `after`, oldest first, at most `limit`],

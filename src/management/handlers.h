@@ -32,12 +32,6 @@ class Handlers {
   boost::asio::awaitable<Result<boost::json::value>> Delete(const ResourcePath& path,
                                                            int& status);
 
- private:
-  boost::asio::awaitable<Result<boost::json::value>> PutProvider(const ResourcePath& path,
-                                                                const boost::json::object& body,
-                                                                int& status);
-  boost::asio::awaitable<Result<boost::json::value>> PutConnection(
-      const ResourcePath& path, const boost::json::object& body, int& status);
   // Requests the first token of a client credentials connection and records the outcome as its
   // status: Connected, or Error with the provider's reason.
   boost::asio::awaitable<void> RequestClientCredentialsToken(const std::string& connection_key,
@@ -46,6 +40,13 @@ class Handlers {
   // `provider`.
   void UpdateClientCredentialsConnections(const runtime::Snapshot& snapshot,
                                           const runtime::ProviderEntry& provider);
+
+ private:
+  boost::asio::awaitable<Result<boost::json::value>> PutProvider(const ResourcePath& path,
+                                                                const boost::json::object& body,
+                                                                int& status);
+  boost::asio::awaitable<Result<boost::json::value>> PutConnection(
+      const ResourcePath& path, const boost::json::object& body, int& status);
   boost::asio::awaitable<Result<boost::json::value>> PutAccessPolicy(
       const ResourcePath& path, const boost::json::object& body, int& status);
   boost::asio::awaitable<Result<boost::json::value>> PutTrustedIssuer(

@@ -22,7 +22,9 @@
 // Any other member is the dotted path of the body field that the opened value goes into.
 //
 // Nothing here touches the store or the running configuration: the functions are pure and the
-// caller (transfer_handlers.h) reads and writes.
+// caller (transfer_handlers.h) reads and writes. An import is all-or-nothing: the caller commits
+// BuildImportBatch's writes in one transaction (Store::ApplyBatch) and changes memory only after
+// the commit.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -37,8 +39,14 @@
 #include "common/result.h"
 #include "common/secret.h"
 #include "credentials/model.h"
+#include "management/resources.h"
 #include "management/routes.h"
 #include "runtime/state.h"
+#include "store/store.h"
+
+namespace credgate::crypto {
+class Keyring;
+}
 
 namespace credgate::management {
 
@@ -61,7 +69,7 @@ Result<boost::json::object> BuildExportDocument(
     const runtime::ConnectionStatusTable& statuses, const Secret& export_key, TimePoint now,
     RandomSource& random);
 
-// One resource of a validated document, ready for Handlers::Put.
+// One resource of a validated document, ready for BuildImportBatch.
 struct ImportItem {
   ResourcePath path;
   std::string path_text;  // "/" + StoreKey(path).
@@ -83,5 +91,28 @@ Result<std::vector<ImportItem>> ValidateImportDocument(const boost::json::value&
                                                        const Secret& export_key,
                                                        const runtime::Snapshot& current,
                                                        ImportMode mode);
+
+// The store writes of a validated import, and what memory takes once they have committed.
+struct ImportBatch {
+  struct Tokens {
+    std::string connection_key;  // "<provider>/<connection>".
+    credentials::TokenSet tokens;
+    ConnectionState state;  // Connected, or the exported Error status.
+  };
+  // The resources in document order followed by each imported connection's status record, and
+  // the token records, sealed under the keyring's active key.
+  store::WriteBatch writes;
+  std::vector<Tokens> token_sets;  // Parallel to writes.tokens.
+  // The keys of client credentials connections, which request a token once the batch is applied.
+  std::vector<std::string> client_credentials;
+};
+
+// Builds every store write of `items` as their PUTs and sign-ins would store them: resource
+// records (secrets sealed under `keyring`'s active key, a missing client secret taken from
+// `current` as a PUT does), token records and status records. Writes nothing. Errors: those of
+// parsing (the message starts with the resource path) and of sealing.
+Result<ImportBatch> BuildImportBatch(const std::vector<ImportItem>& items,
+                                     const runtime::Snapshot& current,
+                                     const crypto::Keyring& keyring, TimePoint now);
 
 }  // namespace credgate::management

@@ -8,10 +8,12 @@
 #include "crypto/export_seal.h"
 #include "crypto/keyring.h"
 #include "management/handlers.h"
+#include "management/persistence.h"
 #include "management/resources.h"
 #include "management/token_persistence.h"
 #include "management/transfer.h"
 #include "store/async_store.h"
+#include "store/resource_keys.h"
 
 namespace credgate::management {
 
@@ -81,27 +83,82 @@ awaitable<Result<json::value>> Export(runtime::Services& services, const std::st
   co_return json::value(std::move(*document));
 }
 
-// Stores imported tokens as a sign-in does, and gives them to the token manager.
-awaitable<Status> ImportTokens(runtime::Services& services, const ImportItem& item) {
-  const std::string key = runtime::ConnectionKey(item.path.first, item.path.second);
-  StoreTokenPersistence persistence(services, /*record_events=*/false);
-  credentials::TokenSet tokens = *item.tokens;
-  Result<int64_t> saved = co_await persistence.SaveTokens(key, tokens);
-  if (!saved.ok()) co_return saved.error();
-  tokens.version = *saved;
-  services.tokens->SetTokens(key, std::move(tokens));
-  if (item.error_status) {
-    credentials::ConnectionError error = *item.error_status;
-    co_await persistence.MarkConnectionError(key, std::move(error));
+// Applies committed import writes to memory in their order, as cluster sync applies the writes
+// of another gateway, and gives the imported tokens to the token manager. A record that does not
+// apply is logged and skipped: it is stored, so the next start loads it.
+void ApplyImported(runtime::Services& services, const store::WriteBatch& stored,
+                   const ImportBatch& batch, Handlers& handlers) {
+  bool issuers = false;
+  for (const store::ResourceRecord& record : stored.resources) {
+    // Status records take effect with their tokens below.
+    if (record.kind == "connectionState") continue;
+    Status applied = ApplyStoredRecord(record, services);
+    if (!applied.ok()) {
+      spdlog::error("imported resource stored but not applied key={}: {}", record.key,
+                    applied.error().message);
+      continue;
+    }
+    issuers |= record.kind == "trustedIssuer";
+    if (record.kind == "provider") {
+      auto snapshot = services.config->Current();
+      auto path = ParseResourcePath(record.key);
+      if (!path.ok()) continue;
+      auto provider = snapshot->providers.find(path->first);
+      if (provider != snapshot->providers.end()) {
+        handlers.UpdateClientCredentialsConnections(*snapshot, *provider->second);
+      }
+    }
   }
-  co_return OkStatus();
+  if (issuers) ApplyTrustedIssuers(*services.config->Current(), *services.validator);
+
+  for (size_t i = 0; i < stored.tokens.size() && i < batch.token_sets.size(); ++i) {
+    const ImportBatch::Tokens& imported = batch.token_sets[i];
+    credentials::TokenSet tokens = imported.tokens;
+    tokens.version = stored.tokens[i].version;
+    services.tokens->SetTokens(imported.connection_key, std::move(tokens));
+    services.statuses->Set(imported.connection_key, imported.state);
+    // As at start-up, an exported need for a new sign-in keeps the manager from refreshing.
+    const std::string& code = imported.state.error_code;
+    if (code == credentials::kReloginRequired || code == credentials::kRefreshTokenRotationLost) {
+      services.tokens->MarkReloginRequired(
+          imported.connection_key,
+          credentials::ConnectionError{std::string(code), imported.state.error_message});
+    }
+  }
 }
 
-bool IsClientCredentials(const runtime::Services& services, const ResourcePath& path) {
-  auto snapshot = services.config->Current();
-  auto it = snapshot->connections.find(runtime::ConnectionKey(path.first, path.second));
-  return it != snapshot->connections.end() &&
-         it->second->resource.grant_type == GrantType::kClientCredentials;
+// Requests the first token of each imported client credentials connection, as its PUT does.
+awaitable<void> RequestClientCredentialsTokens(runtime::Services& services,
+                                               const std::vector<std::string>& connections,
+                                               Handlers& handlers) {
+  for (const std::string& key : connections) {
+    auto snapshot = services.config->Current();
+    auto connection = snapshot->connections.find(key);
+    if (connection == snapshot->connections.end()) continue;
+    auto provider = snapshot->providers.find(connection->second->resource.provider_id);
+    if (provider == snapshot->providers.end()) continue;
+    auto config = ClientCredentialsConfig(*provider->second, connection->second->resource);
+    if (!config.ok()) {
+      spdlog::error("imported client credentials connection has invalid settings connection={}: {}",
+                    key, config.error().message);
+      continue;
+    }
+    co_await handlers.RequestClientCredentialsToken(key, std::move(*config));
+  }
+}
+
+// Returns the document path of the item whose write failed, or "" when `store_message` names no
+// item. Store errors quote the key of the record they failed on: the item's own key for its
+// resource and tokens, and "<key>/state" for a connection's status.
+std::string FailedItemPath(const std::vector<ImportItem>& items, std::string_view store_message) {
+  for (const ImportItem& item : items) {
+    const std::string key = StoreKey(item.path);
+    if (store_message.find(store::Quoted(key)) != std::string_view::npos ||
+        store_message.find(store::Quoted(key + "/state")) != std::string_view::npos) {
+      return item.path_text;
+    }
+  }
+  return "";
 }
 
 awaitable<Result<json::value>> Import(runtime::Services& services, const std::string& body) {
@@ -119,34 +176,33 @@ awaitable<Result<json::value>> Import(runtime::Services& services, const std::st
   const json::value* document = parsed->if_contains("document");
   if (document == nullptr) co_return Invalid("missing 'document': send the export document");
 
-  // NOTE: validation reads one snapshot. A management change that lands between validation and
-  // the writes below can still make a write fail, and the earlier writes then stay.
-  auto items = ValidateImportDocument(*document, *key, *services.config->Current(), mode);
+  auto snapshot = services.config->Current();
+  auto items = ValidateImportDocument(*document, *key, *snapshot, mode);
   if (!items.ok()) co_return items.error();
+  auto batch = BuildImportBatch(*items, *snapshot, *services.keyring, services.clock->Now());
+  if (!batch.ok()) co_return batch.error();
+
+  // NOTE: validation reads one snapshot. A management change that lands between validation and
+  // the commit is not detected: the import's records replace a changed resource, and store again
+  // one that was deleted meanwhile.
+  auto apply = [writes = batch->writes](store::Store& s) { return s.ApplyBatch(writes); };
+  auto stored = co_await services.store->Run(std::move(apply));
+  if (!stored.ok()) {
+    const std::string item = FailedItemPath(*items, stored.error().message);
+    co_return MakeError(stored.error().code,
+                        (item.empty() ? "" : item + ": ") +
+                            "the import stored nothing, because the store rejected it: " +
+                            stored.error().message + "; fix the cause and run the import again",
+                        stored.error().reason);
+  }
 
   Handlers handlers(services);
+  ApplyImported(services, *stored, *batch, handlers);
+  co_await RequestClientCredentialsTokens(services, batch->client_credentials, handlers);
   int64_t created = 0;
   int64_t replaced = 0;
-  int64_t token_sets = 0;
-  for (const ImportItem& item : *items) {
-    const std::string item_body(item.body.Expose());
-    int put_status = 200;
-    auto put = co_await handlers.Put(item.path, item_body, put_status);
-    auto applied_error = [&](const Error& error) {
-      return MakeError(error.code,
-                       item.path_text + ": " + error.message + " (" +
-                           std::to_string(created + replaced) +
-                           " resources were imported before this one and stay)",
-                       error.reason);
-    };
-    if (!put.ok()) co_return applied_error(put.error());
-    (item.replaces ? replaced : created) += 1;
-    if (item.tokens && !IsClientCredentials(services, item.path)) {
-      Status stored = co_await ImportTokens(services, item);
-      if (!stored.ok()) co_return applied_error(stored.error());
-      ++token_sets;
-    }
-  }
+  for (const ImportItem& item : *items) (item.replaces ? replaced : created) += 1;
+  const int64_t token_sets = static_cast<int64_t>(stored->tokens.size());
   spdlog::info("configuration imported created={} replaced={} token_sets={}", created, replaced,
                token_sets);
   json::object out;

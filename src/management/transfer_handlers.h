@@ -6,10 +6,10 @@
 //                  under K, a base64 32-byte key (crypto/export_seal.h)
 //   POST /import   {"exportKey": K, "document": D, "mode": "create-only"|"replace"}
 //                  validates all of D first and writes nothing when any part is invalid; then
-//                  PUTs each resource as the resource handlers do, stores each connection's
-//                  tokens sealed under the active master key and hands them to the token manager,
-//                  and returns {"created": n, "replaced": n, "tokens": n}. "mode" defaults to
-//                  "create-only".
+//                  stores every resource as its PUT would, and each connection's tokens sealed
+//                  under the active master key, in one store transaction. Only after the commit
+//                  does it change memory and hand the tokens to the token manager. Returns
+//                  {"created": n, "replaced": n, "tokens": n}. "mode" defaults to "create-only".
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -30,8 +30,8 @@ bool IsExportPath(std::string_view path);
 // Handles one call on a transfer path; `status` is 200 on success. Errors: kMethodNotAllowed for
 // a method other than POST, kInvalidArgument for an invalid body, key or document (the message
 // names the resource path and field), kAlreadyExists for a resource that exists in create-only
-// mode, and the store's errors. A store failure while applying leaves the resources applied
-// before it in place, and the message gives their count.
+// mode, and the store's errors. A store failure stores nothing and leaves memory unchanged. Its
+// message starts with the resource path of the item whose write failed, when the store names it.
 boost::asio::awaitable<Result<boost::json::value>> HandleTransferCall(runtime::Services& services,
                                                                       const std::string& method,
                                                                       std::string_view path,

@@ -51,6 +51,19 @@ CREATE TABLE events (
   created_at INTEGER NOT NULL
 );
 )sql"},
+    {4, "webhook outbox",
+     R"sql(
+CREATE TABLE webhook_outbox (
+  event_id INTEGER NOT NULL,
+  webhook TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_ms INTEGER NOT NULL,
+  lease_holder TEXT NOT NULL DEFAULT '',
+  lease_expires_ms INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (event_id, webhook)
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (webhook, next_attempt_ms);
+)sql"},
 };
 
 constexpr std::string_view kCreateMigrationsTable = R"sql(

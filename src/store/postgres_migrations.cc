@@ -52,6 +52,19 @@ CREATE TABLE events (
   created_at BIGINT NOT NULL
 );
 )sql"},
+    {4, "webhook outbox",
+     R"sql(
+CREATE TABLE webhook_outbox (
+  event_id BIGINT NOT NULL,
+  webhook TEXT COLLATE "C" NOT NULL,
+  attempts BIGINT NOT NULL DEFAULT 0,
+  next_attempt_ms BIGINT NOT NULL,
+  lease_holder TEXT COLLATE "C" NOT NULL DEFAULT '',
+  lease_expires_ms BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (event_id, webhook)
+);
+CREATE INDEX webhook_outbox_due ON webhook_outbox (webhook, next_attempt_ms);
+)sql"},
 };
 
 const std::string kLockMigrations =

@@ -74,26 +74,32 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PostgresStoreOp
 Result<ResourceRecord> PostgresStore::Put(const ResourceRecord& record) {
   CREDGATE_RETURN_IF_ERROR(ValidateResource(record));
   const std::string operation = "Put of resource " + Quoted(record.key);
-  return RunWrite(*pool_, operation, [&](PostgresConnection& connection) -> Result<ResourceRecord> {
-    const PgParam params[] = {PgParam::Text(record.kind), PgParam::Text(record.key),
-                              PgParam::Text(record.parent_key), PgParam::Text(record.body_json),
-                              PgParam::Int64(record.updated_at)};
-    auto put = connection.Execute(
-        "INSERT INTO resources (kind, key, parent_key, body_json, version, updated_at) "
-        "VALUES ($1, $2, $3, $4, 1, $5) "
-        "ON CONFLICT (kind, key) DO UPDATE SET parent_key = excluded.parent_key, "
-        "body_json = excluded.body_json, version = resources.version + 1, "
-        "updated_at = excluded.updated_at "
-        "RETURNING version",
-        params, operation);
-    if (!put.ok()) return put.error();
-    ResourceRecord stored = record;
-    stored.version = put->Int64(0, 0);
-    CREDGATE_RETURN_IF_ERROR(NotifyChange(
-        connection, change_channel_,
-        {StoreChange::Type::kResourcePut, stored.kind, stored.key, stored.version}, operation));
-    return stored;
+  return RunWrite(*pool_, operation, [&](PostgresConnection& connection) {
+    return WriteResource(connection, record, operation);
   });
+}
+
+Result<ResourceRecord> PostgresStore::WriteResource(PostgresConnection& connection,
+                                                    const ResourceRecord& record,
+                                                    std::string_view operation) {
+  const PgParam params[] = {PgParam::Text(record.kind), PgParam::Text(record.key),
+                            PgParam::Text(record.parent_key), PgParam::Text(record.body_json),
+                            PgParam::Int64(record.updated_at)};
+  auto put = connection.Execute(
+      "INSERT INTO resources (kind, key, parent_key, body_json, version, updated_at) "
+      "VALUES ($1, $2, $3, $4, 1, $5) "
+      "ON CONFLICT (kind, key) DO UPDATE SET parent_key = excluded.parent_key, "
+      "body_json = excluded.body_json, version = resources.version + 1, "
+      "updated_at = excluded.updated_at "
+      "RETURNING version",
+      params, operation);
+  if (!put.ok()) return put.error();
+  ResourceRecord stored = record;
+  stored.version = put->Int64(0, 0);
+  CREDGATE_RETURN_IF_ERROR(NotifyChange(
+      connection, change_channel_,
+      {StoreChange::Type::kResourcePut, stored.kind, stored.key, stored.version}, operation));
+  return stored;
 }
 
 Result<ResourceRecord> PostgresStore::Get(std::string_view kind, std::string_view key) {
@@ -307,6 +313,34 @@ Result<bool> PostgresStore::ReplaceResourceBody(std::string_view kind, std::stri
   });
 }
 
+Result<WriteBatch> PostgresStore::ApplyBatch(const WriteBatch& batch) {
+  for (const ResourceRecord& record : batch.resources) {
+    CREDGATE_RETURN_IF_ERROR(ValidateResource(record));
+  }
+  for (const TokenRecord& record : batch.tokens) {
+    if (record.connection_key.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "token record needs a connection key");
+    }
+  }
+  constexpr std::string_view kOperation = "ApplyBatch";
+  return RunWrite(*pool_, kOperation, [&](PostgresConnection& connection) -> Result<WriteBatch> {
+    WriteBatch stored;
+    for (const ResourceRecord& record : batch.resources) {
+      const std::string operation = "ApplyBatch: Put of resource " + Quoted(record.key);
+      auto put = WriteResource(connection, record, operation);
+      if (!put.ok()) return put.error();
+      stored.resources.push_back(std::move(*put));
+    }
+    for (const TokenRecord& record : batch.tokens) {
+      const std::string operation = "ApplyBatch: PutTokens of " + Quoted(record.connection_key);
+      auto put = WriteTokens(connection, record, std::nullopt, operation);
+      if (!put.ok()) return put.error();
+      stored.tokens.push_back(std::move(*put));
+    }
+    return stored;
+  });
+}
+
 Status PostgresStore::PutAdminKey(const AdminKeyRecord& record) {
   if (record.id.empty() || record.key_hash.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "admin key record needs an id and a key hash");
@@ -367,44 +401,6 @@ Result<bool> PostgresStore::DeleteAdminKey(std::string_view id) {
     if (!deleted.ok()) return deleted.error();
     return deleted->AffectedRows() > 0;
   });
-}
-
-Result<EventRecord> PostgresStore::AppendEvent(std::string_view body_json, int64_t created_at,
-                                               int64_t retain) {
-  constexpr std::string_view kOperation = "AppendEvent";
-  const PgParam params[] = {PgParam::Text(body_json), PgParam::Int64(created_at)};
-  // NOTE: identity values are taken before commit, so two gateways appending at once may commit
-  // ids out of order, and a reader between the two commits can pass over the lower id.
-  return RunWrite(*pool_, kOperation, [&](PostgresConnection& connection) -> Result<EventRecord> {
-    auto inserted = connection.Execute(
-        "INSERT INTO events (body_json, created_at) VALUES ($1, $2) RETURNING id", params,
-        kOperation);
-    if (!inserted.ok()) return inserted.error();
-    EventRecord record{inserted->Int64(0, 0), std::string(body_json), created_at};
-    const PgParam prune_params[] = {PgParam::Int64(record.id - retain)};
-    auto pruned = connection.Execute("DELETE FROM events WHERE id <= $1", prune_params, kOperation);
-    if (!pruned.ok()) return pruned.error();
-    return record;
-  });
-}
-
-Result<std::vector<EventRecord>> PostgresStore::ListEvents(int64_t after_id, int64_t limit) {
-  constexpr std::string_view kOperation = "ListEvents";
-  const PgParam params[] = {PgParam::Int64(after_id), PgParam::Int64(limit)};
-  return RunRead(
-      *pool_, kOperation, [&](PostgresConnection& connection) -> Result<std::vector<EventRecord>> {
-        auto rows = connection.Execute(
-            "SELECT id, body_json, created_at FROM events WHERE id > $1 "
-            "ORDER BY id LIMIT $2",
-            params, kOperation);
-        if (!rows.ok()) return rows.error();
-        std::vector<EventRecord> records;
-        for (int row = 0; row < rows->rows(); ++row) {
-          records.push_back(
-              EventRecord{rows->Int64(row, 0), rows->Bytes(row, 1), rows->Int64(row, 2)});
-        }
-        return records;
-      });
 }
 
 }  // namespace credgate::store

@@ -35,6 +35,12 @@
 
 namespace credgate::store {
 
+// The key of the transaction-scoped advisory lock that AppendEvent takes so that event ids
+// commit in id order: the bytes of "cgevents" as a big-endian 64-bit number. Advisory locks are
+// per database, so deployments that share a database in separate schemas also wait for each
+// other's appends.
+inline constexpr int64_t kEventLockKey = 7162805291538347123;
+
 // The default LISTEN/NOTIFY channel of store changes.
 inline constexpr std::string_view kChangeChannel = "credgate_changes";
 
@@ -87,13 +93,23 @@ class PostgresStore final : public Store {
   Result<TokenRecord> CommitRefresh(const TokenRecord& record, int64_t expected_version) override;
   Result<bool> ReleaseRefreshLease(std::string_view connection_key, std::string_view holder,
                                    bool attempt_finished) override;
+  Result<WriteBatch> ApplyBatch(const WriteBatch& batch) override;
   Status PutAdminKey(const AdminKeyRecord& record) override;
   Result<AdminKeyRecord> FindAdminKeyByHash(std::string_view key_hash) override;
   Result<std::vector<AdminKeyRecord>> ListAdminKeys() override;
   Result<bool> DeleteAdminKey(std::string_view id) override;
-  Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at,
-                                  int64_t retain) override;
+  Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at, int64_t retain,
+                                  std::span<const std::string> webhooks) override;
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit) override;
+  Result<std::vector<WebhookDelivery>> ClaimWebhookDeliveries(std::string_view webhook,
+                                                              std::string_view holder,
+                                                              int64_t now_ms, int64_t lease_ms,
+                                                              int64_t limit) override;
+  Result<bool> FinishWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                     std::string_view holder) override;
+  Result<bool> RescheduleWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                         std::string_view holder, int64_t attempts,
+                                         int64_t next_attempt_ms) override;
 
  private:
   PostgresStore(std::unique_ptr<PostgresPool> pool, std::string change_channel, int schema_version)
@@ -110,6 +126,10 @@ class PostgresStore final : public Store {
   Result<std::vector<AdminKeyRecord>> QueryAdminKeys(std::string_view sql,
                                                      std::string_view operation,
                                                      std::span<const PgParam> params);
+  // Writes the resource record in the open transaction of `connection`, as Put does, and sends
+  // the change notification.
+  Result<ResourceRecord> WriteResource(PostgresConnection& connection, const ResourceRecord& record,
+                                       std::string_view operation);
   // Writes the token record in the open transaction of `connection`: unconditionally without
   // `expected_version`, as a compare-and-swap with it. Sends the change notification. A failed
   // swap is kConflict, or kNotFound with `missing_is_not_found` when there is no record.

@@ -46,6 +46,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteStoreOptions&
 Result<ResourceRecord> SqliteStore::Put(const ResourceRecord& record) {
   CREDGATE_RETURN_IF_ERROR(ValidateResource(record));
   std::lock_guard lock(mutex_);
+  return PutLocked(record);
+}
+
+Result<ResourceRecord> SqliteStore::PutLocked(const ResourceRecord& record) {
   auto statement = database_->Prepare(
       "INSERT INTO resources (kind, key, parent_key, body_json, version, updated_at) "
       "VALUES (?1, ?2, ?3, ?4, 1, ?5) "
@@ -185,7 +189,10 @@ Result<TokenRecord> SqliteStore::PutTokens(const TokenRecord& record,
   }
   std::lock_guard lock(mutex_);
   if (expected_version) return CompareAndSwapTokens(record, *expected_version);
+  return PutTokensLocked(record);
+}
 
+Result<TokenRecord> SqliteStore::PutTokensLocked(const TokenRecord& record) {
   std::string operation = "PutTokens of " + Quoted(record.connection_key);
   auto statement = database_->Prepare(
       "INSERT INTO tokens (connection_key, sealed_tokens, version, expires_at, updated_at) "
@@ -339,6 +346,33 @@ Result<std::vector<TokenRecord>> SqliteStore::ListAllTokens() {
   return records;
 }
 
+Result<WriteBatch> SqliteStore::ApplyBatch(const WriteBatch& batch) {
+  for (const ResourceRecord& record : batch.resources) {
+    CREDGATE_RETURN_IF_ERROR(ValidateResource(record));
+  }
+  for (const TokenRecord& record : batch.tokens) {
+    if (record.connection_key.empty()) {
+      return MakeError(ErrorCode::kInvalidArgument, "token record needs a connection key");
+    }
+  }
+  std::lock_guard lock(mutex_);
+  auto transaction = SqliteTransaction::Begin(*database_, "ApplyBatch");
+  if (!transaction.ok()) return transaction.error();
+  WriteBatch stored;
+  for (const ResourceRecord& record : batch.resources) {
+    auto put = PutLocked(record);
+    if (!put.ok()) return put.error();
+    stored.resources.push_back(std::move(*put));
+  }
+  for (const TokenRecord& record : batch.tokens) {
+    auto put = PutTokensLocked(record);
+    if (!put.ok()) return put.error();
+    stored.tokens.push_back(std::move(*put));
+  }
+  CREDGATE_RETURN_IF_ERROR((*transaction)->Commit());
+  return stored;
+}
+
 Status SqliteStore::PutAdminKey(const AdminKeyRecord& record) {
   if (record.id.empty() || record.key_hash.empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "admin key record needs an id and a key hash");
@@ -404,49 +438,6 @@ Result<bool> SqliteStore::DeleteAdminKey(std::string_view id) {
   CREDGATE_RETURN_IF_ERROR((*statement)->Run(operation));
   if (deleted) ScrubWal(*database_, operation);
   return deleted;
-}
-
-Result<EventRecord> SqliteStore::AppendEvent(std::string_view body_json, int64_t created_at,
-                                             int64_t retain) {
-  std::lock_guard lock(mutex_);
-  constexpr std::string_view kOperation = "AppendEvent";
-  auto transaction = SqliteTransaction::Begin(*database_, kOperation);
-  if (!transaction.ok()) return transaction.error();
-  auto insert = database_->Prepare(
-      "INSERT INTO events (body_json, created_at) VALUES (?1, ?2) RETURNING id", kOperation);
-  if (!insert.ok()) return insert.error();
-  (*insert)->BindText(1, body_json);
-  (*insert)->BindInt64(2, created_at);
-  auto row = (*insert)->Step(kOperation);
-  if (!row.ok()) return row.error();
-  if (!*row) return MakeError(ErrorCode::kInternal, "AppendEvent returned no id");
-  EventRecord record{(*insert)->ColumnInt64(0), std::string(body_json), created_at};
-  CREDGATE_RETURN_IF_ERROR((*insert)->Run(kOperation));
-  auto prune = database_->Prepare("DELETE FROM events WHERE id <= ?1", kOperation);
-  if (!prune.ok()) return prune.error();
-  (*prune)->BindInt64(1, record.id - retain);
-  CREDGATE_RETURN_IF_ERROR((*prune)->Run(kOperation));
-  CREDGATE_RETURN_IF_ERROR((*transaction)->Commit());
-  return record;
-}
-
-Result<std::vector<EventRecord>> SqliteStore::ListEvents(int64_t after_id, int64_t limit) {
-  std::lock_guard lock(mutex_);
-  auto statement = database_->Prepare(
-      "SELECT id, body_json, created_at FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
-      "ListEvents");
-  if (!statement.ok()) return statement.error();
-  (*statement)->BindInt64(1, after_id);
-  (*statement)->BindInt64(2, limit);
-  std::vector<EventRecord> records;
-  while (true) {
-    auto row = (*statement)->Step("ListEvents");
-    if (!row.ok()) return row.error();
-    if (!*row) break;
-    records.push_back(EventRecord{(*statement)->ColumnInt64(0), (*statement)->ColumnText(1),
-                                  (*statement)->ColumnInt64(2)});
-  }
-  return records;
 }
 
 }  // namespace credgate::store

@@ -63,13 +63,23 @@ class SqliteStore final : public Store {
   Result<TokenRecord> CommitRefresh(const TokenRecord& record, int64_t expected_version) override;
   Result<bool> ReleaseRefreshLease(std::string_view connection_key, std::string_view holder,
                                    bool attempt_finished) override;
+  Result<WriteBatch> ApplyBatch(const WriteBatch& batch) override;
   Status PutAdminKey(const AdminKeyRecord& record) override;
   Result<AdminKeyRecord> FindAdminKeyByHash(std::string_view key_hash) override;
   Result<std::vector<AdminKeyRecord>> ListAdminKeys() override;
   Result<bool> DeleteAdminKey(std::string_view id) override;
-  Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at,
-                                  int64_t retain) override;
+  Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at, int64_t retain,
+                                  std::span<const std::string> webhooks) override;
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit) override;
+  Result<std::vector<WebhookDelivery>> ClaimWebhookDeliveries(std::string_view webhook,
+                                                              std::string_view holder,
+                                                              int64_t now_ms, int64_t lease_ms,
+                                                              int64_t limit) override;
+  Result<bool> FinishWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                     std::string_view holder) override;
+  Result<bool> RescheduleWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                         std::string_view holder, int64_t attempts,
+                                         int64_t next_attempt_ms) override;
 
  private:
   SqliteStore(std::unique_ptr<SqliteDatabase> database, int schema_version)
@@ -78,6 +88,9 @@ class SqliteStore final : public Store {
   Result<std::vector<ResourceRecord>> QueryResources(std::string_view sql,
                                                      std::string_view operation,
                                                      std::span<const std::string_view> params);
+  // Put and unconditional PutTokens, with mutex_ held.
+  Result<ResourceRecord> PutLocked(const ResourceRecord& record);
+  Result<TokenRecord> PutTokensLocked(const TokenRecord& record);
   Result<std::optional<int64_t>> StoredTokenVersion(std::string_view connection_key);
   Result<TokenRecord> CompareAndSwapTokens(const TokenRecord& record, int64_t expected_version);
   Result<TokenRecord> GetTokensLocked(std::string_view connection_key);

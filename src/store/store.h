@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,24 @@ struct EventRecord {
   int64_t id = 0;  // Assigned by the store: greater than the id of every event appended before.
   std::string body_json;   // Stored verbatim; the store does not parse it.
   int64_t created_at = 0;  // Unix milliseconds, set by the caller.
+};
+
+// A webhook delivery in the outbox: one row per (event, webhook) that has not yet succeeded or
+// been given up.
+struct WebhookDelivery {
+  int64_t event_id = 0;
+  std::string webhook;     // The webhook's key, as passed to AppendEvent.
+  int64_t attempts = 0;    // Attempts made so far, 0 before the first.
+  std::string body_json;   // The event's stored body (EventRecord::body_json), without its id.
+  int64_t created_at = 0;  // The event's time, Unix milliseconds.
+};
+
+// Writes that Store::ApplyBatch commits together.
+struct WriteBatch {
+  // Each one stored as Put stores it, in this order.
+  std::vector<ResourceRecord> resources;
+  // Each one stored as PutTokens without an expected version stores it, after the resources.
+  std::vector<TokenRecord> tokens;
 };
 
 class Store {
@@ -154,6 +173,12 @@ class Store {
   virtual Result<bool> ReleaseRefreshLease(std::string_view connection_key,
                                            std::string_view holder, bool attempt_finished) = 0;
 
+  // Applies every write of `batch` in one transaction, so either all of them are stored or none
+  // is. Returns the batch as stored, with each record's new version. Fails as Put and PutTokens
+  // do, and then nothing is stored. On PostgreSQL each write sends its change notification, and
+  // listeners receive them only when the transaction commits.
+  virtual Result<WriteBatch> ApplyBatch(const WriteBatch& batch) = 0;
+
   // Inserts an admin key. Fails with kAlreadyExists when the id or the hash is taken.
   virtual Status PutAdminKey(const AdminKeyRecord& record) = 0;
   // Fails with kNotFound when no key has this hash.
@@ -166,12 +191,38 @@ class Store {
   // Connection events, the feed behind GET /events. Every gateway on a shared database appends
   // to one sequence, so an event id is a cursor that works on every gateway.
   //
-  // Appends an event and returns it with its id. Then deletes the events whose id is `retain` or
-  // more below the new one, so the table keeps about the newest `retain` events.
+  // Appends an event and returns it with its id. In the same transaction it adds one outbox row
+  // per key in `webhooks`, due at `created_at`, so that a committed event always has its
+  // deliveries. Then it deletes the events whose id is `retain` or more below the new one, with
+  // their outbox rows, so the table keeps about the newest `retain` events. Appends commit in id
+  // order, so ListEvents never returns an id while a lower one is still to commit.
   virtual Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at,
-                                          int64_t retain) = 0;
+                                          int64_t retain,
+                                          std::span<const std::string> webhooks) = 0;
   // Returns up to `limit` events with an id greater than `after_id`, in id order.
   virtual Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit) = 0;
+
+  // The webhook outbox: deliveries survive a restart, and on a shared database each one is sent
+  // by one gateway at a time. A claim is a lease: one atomic statement hands a row to `holder`
+  // until now_ms + lease_ms, and no other holder claims it before that time.
+  //
+  // Claims up to `limit` deliveries to `webhook` that are due (their next attempt is at or before
+  // now_ms) and not leased (no lease, or one that ended at or before now_ms), oldest event first.
+  virtual Result<std::vector<WebhookDelivery>> ClaimWebhookDeliveries(std::string_view webhook,
+                                                                      std::string_view holder,
+                                                                      int64_t now_ms,
+                                                                      int64_t lease_ms,
+                                                                      int64_t limit) = 0;
+  // Deletes a delivery that succeeded or was given up, when `holder` still holds its lease.
+  // Returns false, and deletes nothing, when another holder claimed it after the lease ended or
+  // the row is gone.
+  virtual Result<bool> FinishWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                             std::string_view holder) = 0;
+  // Records `attempts` and the time of the next attempt, and ends the lease, when `holder` still
+  // holds it. Returns false, and changes nothing, as FinishWebhookDelivery does.
+  virtual Result<bool> RescheduleWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                                 std::string_view holder, int64_t attempts,
+                                                 int64_t next_attempt_ms) = 0;
 };
 
 }  // namespace credgate::store

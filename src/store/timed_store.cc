@@ -21,12 +21,16 @@ constexpr std::string_view kOperationNames[] = {
     "AcquireRefreshLease",
     "CommitRefresh",
     "ReleaseRefreshLease",
+    "ApplyBatch",
     "PutAdminKey",
     "FindAdminKeyByHash",
     "ListAdminKeys",
     "DeleteAdminKey",
     "AppendEvent",
     "ListEvents",
+    "ClaimWebhookDeliveries",
+    "FinishWebhookDelivery",
+    "RescheduleWebhookDelivery",
 };
 static_assert(std::size(kOperationNames) == kStoreOperationCount);
 
@@ -138,12 +142,36 @@ Result<bool> TimedStore::DeleteAdminKey(std::string_view id) {
   return Timed(StoreOperation::kDeleteAdminKey, [&] { return inner_->DeleteAdminKey(id); });
 }
 Result<EventRecord> TimedStore::AppendEvent(std::string_view body_json, int64_t created_at,
-                                            int64_t retain) {
+                                            int64_t retain, std::span<const std::string> webhooks) {
   return Timed(StoreOperation::kAppendEvent,
-               [&] { return inner_->AppendEvent(body_json, created_at, retain); });
+               [&] { return inner_->AppendEvent(body_json, created_at, retain, webhooks); });
 }
 Result<std::vector<EventRecord>> TimedStore::ListEvents(int64_t after_id, int64_t limit) {
   return Timed(StoreOperation::kListEvents, [&] { return inner_->ListEvents(after_id, limit); });
+}
+Result<WriteBatch> TimedStore::ApplyBatch(const WriteBatch& batch) {
+  return Timed(StoreOperation::kApplyBatch, [&] { return inner_->ApplyBatch(batch); });
+}
+Result<std::vector<WebhookDelivery>> TimedStore::ClaimWebhookDeliveries(std::string_view webhook,
+                                                                        std::string_view holder,
+                                                                        int64_t now_ms,
+                                                                        int64_t lease_ms,
+                                                                        int64_t limit) {
+  return Timed(StoreOperation::kClaimWebhookDeliveries, [&] {
+    return inner_->ClaimWebhookDeliveries(webhook, holder, now_ms, lease_ms, limit);
+  });
+}
+Result<bool> TimedStore::FinishWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                               std::string_view holder) {
+  return Timed(StoreOperation::kFinishWebhookDelivery,
+               [&] { return inner_->FinishWebhookDelivery(event_id, webhook, holder); });
+}
+Result<bool> TimedStore::RescheduleWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                                   std::string_view holder, int64_t attempts,
+                                                   int64_t next_attempt_ms) {
+  return Timed(StoreOperation::kRescheduleWebhookDelivery, [&] {
+    return inner_->RescheduleWebhookDelivery(event_id, webhook, holder, attempts, next_attempt_ms);
+  });
 }
 
 }  // namespace credgate::store

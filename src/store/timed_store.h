@@ -34,14 +34,19 @@ enum class StoreOperation {
   kAcquireRefreshLease,
   kCommitRefresh,
   kReleaseRefreshLease,
+  kApplyBatch,
   kPutAdminKey,
   kFindAdminKeyByHash,
   kListAdminKeys,
   kDeleteAdminKey,
   kAppendEvent,
   kListEvents,
+  kClaimWebhookDeliveries,
+  kFinishWebhookDelivery,
+  kRescheduleWebhookDelivery,
 };
-inline constexpr size_t kStoreOperationCount = static_cast<size_t>(StoreOperation::kListEvents) + 1;
+inline constexpr size_t kStoreOperationCount =
+    static_cast<size_t>(StoreOperation::kRescheduleWebhookDelivery) + 1;
 
 // Returns the Store method's name, for example "PutTokens".
 std::string_view StoreOperationName(StoreOperation operation);
@@ -93,13 +98,23 @@ class TimedStore final : public Store {
   Result<TokenRecord> CommitRefresh(const TokenRecord& record, int64_t expected_version) override;
   Result<bool> ReleaseRefreshLease(std::string_view connection_key, std::string_view holder,
                                    bool attempt_finished) override;
+  Result<WriteBatch> ApplyBatch(const WriteBatch& batch) override;
   Status PutAdminKey(const AdminKeyRecord& record) override;
   Result<AdminKeyRecord> FindAdminKeyByHash(std::string_view key_hash) override;
   Result<std::vector<AdminKeyRecord>> ListAdminKeys() override;
   Result<bool> DeleteAdminKey(std::string_view id) override;
-  Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at,
-                                  int64_t retain) override;
+  Result<EventRecord> AppendEvent(std::string_view body_json, int64_t created_at, int64_t retain,
+                                  std::span<const std::string> webhooks) override;
   Result<std::vector<EventRecord>> ListEvents(int64_t after_id, int64_t limit) override;
+  Result<std::vector<WebhookDelivery>> ClaimWebhookDeliveries(std::string_view webhook,
+                                                              std::string_view holder,
+                                                              int64_t now_ms, int64_t lease_ms,
+                                                              int64_t limit) override;
+  Result<bool> FinishWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                     std::string_view holder) override;
+  Result<bool> RescheduleWebhookDelivery(int64_t event_id, std::string_view webhook,
+                                         std::string_view holder, int64_t attempts,
+                                         int64_t next_attempt_ms) override;
 
  private:
   // Calls `call` and records its duration under `operation`.

@@ -2,7 +2,9 @@
 // signs in, an application exchanges its JWT for the connection's token at POST
 // /.credgate/token, a wrong client secret makes a refresh fail, the right one lets it recover,
 // and the connection is deleted. Two local webhook receivers check what credgate sends: one
-// verifies every signature, the other fails its first two deliveries and then accepts.
+// verifies every signature, the other fails its first two deliveries and then accepts. Last, the
+// verifying receiver is down while an event is recorded and credgate crashes and restarts: the
+// delivery waits in the store's outbox and arrives once after the restart.
 //
 //   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/events.test.mjs
 //
@@ -71,6 +73,7 @@ async function startReceiver(secret, failures = 0) {
   });
   const port = await freePort();
   await new Promise((resolve) => receiver.server.listen(port, '127.0.0.1', resolve));
+  receiver.port = port;
   receiver.url = `http://127.0.0.1:${port}/hook/path-secret-part`;
   return receiver;
 }
@@ -386,4 +389,49 @@ describe('events', { skip, timeout: 300000 }, () => {
     // No log line names a webhook's path, which here carries a secret part.
     assert.ok(!credgate.output.includes('path-secret-part'));
   });
+
+  test('a delivery waits in the outbox while the gateway restarts', async () => {
+    const before = await listEvents();
+    const retriedBefore = await webhookDeliveries('retried');
+    await new Promise((resolve) => verifying.server.close(resolve));
+
+    await manage('PUT', kAuthorizationPath, {
+      properties: { authorizationType: 'OAuth2', oauth2grantType: 'AuthorizationCode' },
+    });
+    await manage('DELETE', kAuthorizationPath);
+    const event = await waitFor('a new deleted event', async () =>
+      (await listEvents(before.nextCursor)).value.find((e) => e.type === 'deleted'));
+    // The receiver is down, so its first attempt fails and the delivery is retried later.
+    await waitFor('a failed attempt at the stopped receiver', async () =>
+      (await webhookDeliveries('retried')) > retriedBefore);
+
+    await waitFor('the delivery at the running receiver', async () =>
+      flaky.events.some((e) => e.id === event.id));
+
+    // A crash: no shutdown grace, nothing held in memory survives.
+    await credgate.kill();
+    await new Promise((resolve) => verifying.server.listen(verifying.port, '127.0.0.1', resolve));
+    await credgate.start();
+
+    const received = () => verifying.events.filter((e) => e.id === event.id);
+    await waitFor('the delivery after the restart', async () => received().length > 0, 60000);
+    // A few more polls of the outbox must not send it again.
+    await sleep(5000);
+    assert.equal(received().length, 1);
+    const requests = verifying.requests.filter((r) => r.headers['x-credgate-event-id'] === event.id);
+    assert.equal(requests.length, 1);
+    assert.ok(requests[0].signed, `bad signature on ${requests[0].body}`);
+    assert.ok(requests[0].fresh, `stale timestamp on ${requests[0].body}`);
+    assert.ok(!requests[0].body.includes(exchangedToken), 'a webhook body carries a token');
+    assert.deepEqual(received()[0], event);
+    assert.equal(await webhookDeliveries('delivered'), 1);
+  });
+
+  // Returns the value of credgate_webhook_deliveries_total{outcome} on /metrics.
+  async function webhookDeliveries(outcome) {
+    const metrics = await fetchJson(`${credgate.managementUrl}/metrics`);
+    const match = metrics.text.match(
+      new RegExp(`credgate_webhook_deliveries_total\\{outcome="${outcome}"\\} ([0-9]+)`));
+    return match ? Number(match[1]) : 0;
+  }
 });

@@ -30,7 +30,7 @@ class PostgresStoreTest : public StoreBackendTest {
     return store.ok() ? std::move(*store) : nullptr;
   }
 
-  // Returns the versions in this test's schema_migrations, each followed by a space: "1 2 3 ".
+  // Returns the versions in this test's schema_migrations, each followed by a space: "1 2 3 4 ".
   std::string AppliedMigrations() {
     auto admin = ConnectAdmin();
     auto rows = admin->Execute("SELECT version::BIGINT FROM " + admin->QuoteIdentifier(schema_) +
@@ -71,13 +71,13 @@ TEST_P(PostgresStoreTest, FreshSchemaGetsLatestVersion) {
   EXPECT_EQ(store->schema_version(), static_cast<int>(PostgresMigrations().size()));
   // Both stores number the same schema alike.
   EXPECT_EQ(store->schema_version(), static_cast<int>(SqliteMigrations().size()));
-  EXPECT_EQ(AppliedMigrations(), "1 2 3 ");
+  EXPECT_EQ(AppliedMigrations(), "1 2 3 4 ");
 }
 
 TEST_P(PostgresStoreTest, ReopenAppliesNothing) {
   Open(PostgresOptions()).reset();
   Open(PostgresOptions()).reset();
-  EXPECT_EQ(AppliedMigrations(), "1 2 3 ");
+  EXPECT_EQ(AppliedMigrations(), "1 2 3 4 ");
 }
 
 TEST_P(PostgresStoreTest, ConcurrentOpensMigrateOnce) {
@@ -94,7 +94,7 @@ TEST_P(PostgresStoreTest, ConcurrentOpensMigrateOnce) {
     auto result = store.get();
     EXPECT_TRUE(result.ok()) << result.error().message;
   }
-  EXPECT_EQ(AppliedMigrations(), "1 2 3 ");
+  EXPECT_EQ(AppliedMigrations(), "1 2 3 4 ");
 }
 
 TEST_P(PostgresStoreTest, OpenWaitsForMigrationLock) {
@@ -108,6 +108,24 @@ TEST_P(PostgresStoreTest, OpenWaitsForMigrationLock) {
   ASSERT_TRUE(admin->ExecuteScript("SELECT pg_advisory_unlock(" + key + ")", "test").ok());
   auto store = opened.get();
   EXPECT_TRUE(store.ok()) << store.error().message;
+}
+
+// The advisory lock makes each append commit before the next one takes an id, so ids become
+// visible in id order (EventStoreTest.ConcurrentAppendsAreSeenInIdOrder runs the race itself).
+TEST_P(PostgresStoreTest, AppendEventWaitsForEventLock) {
+  auto store = Open(PostgresOptions());
+  ASSERT_NE(store, nullptr);
+  auto admin = ConnectAdmin();
+  const std::string key = std::to_string(kEventLockKey);
+  ASSERT_TRUE(admin->ExecuteScript("SELECT pg_advisory_lock(" + key + ")", "test").ok());
+  auto appended = std::async(std::launch::async, [&] {
+    return store->AppendEvent(R"({"n":1})", 1000, 100, std::vector<std::string>{});
+  });
+  EXPECT_EQ(appended.wait_for(milliseconds(300)), std::future_status::timeout);
+
+  ASSERT_TRUE(admin->ExecuteScript("SELECT pg_advisory_unlock(" + key + ")", "test").ok());
+  auto event = appended.get();
+  EXPECT_TRUE(event.ok()) << event.error().message;
 }
 
 TEST_P(PostgresStoreTest, UpgradesFromVersionOneSchema) {
@@ -147,7 +165,7 @@ TEST_P(PostgresStoreTest, FailedMigrationRollsBack) {
   ASSERT_FALSE(PostgresStore::Open(options).ok());
 
   // The table the broken script created first must be gone, and the version unchanged.
-  EXPECT_EQ(AppliedMigrations(), "1 2 3 ");
+  EXPECT_EQ(AppliedMigrations(), "1 2 3 4 ");
   auto retry = PostgresStore::Open(options);
   ASSERT_FALSE(retry.ok());
   EXPECT_EQ(retry.error().message.find("already exists"), std::string::npos);

@@ -2,6 +2,7 @@
 // PostgresStore.
 #include <gtest/gtest.h>
 
+#include "store/sqlite_database.h"
 #include "store_backend_fixture.h"
 #include "store_fixture.h"
 
@@ -35,6 +36,35 @@ class StoreTest : public StoreBackendTest {
     PutResource(Resource(kConnection, kBob, kGithub));
     ASSERT_TRUE(store_->PutTokens(Tokens(kAlice, "sealed-a"), std::nullopt).ok());
     ASSERT_TRUE(store_->PutTokens(Tokens(kBob, "sealed-b"), std::nullopt).ok());
+  }
+
+  // Makes the database reject the insert of the token record of `connection_key`, so that a
+  // write fails in the middle of a transaction.
+  void RejectTokenInsert(const std::string& connection_key) {
+    if (GetParam() == StoreBackend::kSqlite) {
+      auto database =
+          SqliteDatabase::Open((folder_ / "credgate.db").string(), std::chrono::seconds(5));
+      ASSERT_TRUE(database.ok()) << database.error().message;
+      Status created = (*database)->Exec(
+          "CREATE TRIGGER reject_tokens BEFORE INSERT ON tokens WHEN NEW.connection_key = '" +
+              connection_key + "' BEGIN SELECT RAISE(ABORT, 'rejected by the test trigger'); END",
+          "create test trigger");
+      ASSERT_TRUE(created.ok()) << created.error().message;
+      return;
+    }
+    auto admin = ConnectAdmin();
+    ASSERT_NE(admin, nullptr);
+    const std::string schema = admin->QuoteIdentifier(schema_);
+    Status created = admin->ExecuteScript(
+        "CREATE FUNCTION " + schema +
+            ".reject_tokens() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            "IF NEW.connection_key = '" +
+            connection_key +
+            "' THEN RAISE EXCEPTION 'rejected by the test trigger'; END IF; RETURN NEW; END $$; "
+            "CREATE TRIGGER reject_tokens BEFORE INSERT ON " +
+            schema + ".tokens FOR EACH ROW EXECUTE FUNCTION " + schema + ".reject_tokens()",
+        "create test trigger");
+    ASSERT_TRUE(created.ok()) << created.error().message;
   }
 
   std::unique_ptr<Store> store_;
@@ -258,37 +288,43 @@ TEST_P(StoreTest, PersistsAcrossReopen) {
   EXPECT_EQ(store_->Put(Resource(kProvider, kGithub, "")).value().version, 2);
 }
 
-TEST_P(StoreTest, EventsListInOrderAfterCursor) {
-  for (int i = 1; i <= 3; ++i) {
-    auto appended = store_->AppendEvent(R"({"n":)" + std::to_string(i) + "}", 1000 + i, 100);
-    ASSERT_TRUE(appended.ok()) << appended.error().message;
-  }
-  auto all = store_->ListEvents(0, 10);
-  ASSERT_TRUE(all.ok()) << all.error().message;
-  ASSERT_EQ(all->size(), 3u);
-  EXPECT_LT((*all)[0].id, (*all)[1].id);
-  EXPECT_LT((*all)[1].id, (*all)[2].id);
-  EXPECT_EQ((*all)[0].body_json, R"({"n":1})");
-  EXPECT_EQ((*all)[2].created_at, 1003);
+TEST_P(StoreTest, ApplyBatchStoresEveryWrite) {
+  PutResource(Resource(kProvider, kGithub, ""));
+  WriteBatch batch;
+  batch.resources = {Resource(kProvider, kGithub, ""), Resource(kConnection, kAlice, kGithub)};
+  batch.tokens = {Tokens(kAlice, "sealed-a")};
+  auto stored = store_->ApplyBatch(batch);
+  ASSERT_TRUE(stored.ok()) << stored.error().message;
+  ASSERT_EQ(stored->resources.size(), 2u);
+  EXPECT_EQ(stored->resources[0].version, 2);
+  EXPECT_EQ(stored->resources[1].version, 1);
+  ASSERT_EQ(stored->tokens.size(), 1u);
+  EXPECT_EQ(stored->tokens[0].version, 1);
 
-  auto after_first = store_->ListEvents((*all)[0].id, 1);
-  ASSERT_TRUE(after_first.ok());
-  ASSERT_EQ(after_first->size(), 1u);
-  EXPECT_EQ((*after_first)[0].body_json, R"({"n":2})");
-  auto after_last = store_->ListEvents((*all)[2].id, 10);
-  ASSERT_TRUE(after_last.ok());
-  EXPECT_TRUE(after_last->empty());
+  EXPECT_EQ(store_->Get(kProvider, kGithub).value().version, 2);
+  EXPECT_TRUE(store_->Get(kConnection, kAlice).ok());
+  EXPECT_EQ(store_->GetTokens(kAlice).value().sealed_tokens, "sealed-a");
 }
 
-TEST_P(StoreTest, EventsKeepTheNewestRetained) {
-  for (int i = 1; i <= 5; ++i) {
-    ASSERT_TRUE(store_->AppendEvent(R"({"n":)" + std::to_string(i) + "}", i, 2).ok());
-  }
-  auto kept = store_->ListEvents(0, 10);
-  ASSERT_TRUE(kept.ok());
-  ASSERT_EQ(kept->size(), 2u);
-  EXPECT_EQ((*kept)[0].body_json, R"({"n":4})");
-  EXPECT_EQ((*kept)[1].body_json, R"({"n":5})");
+TEST_P(StoreTest, ApplyBatchFailingOnLastWriteStoresNothing) {
+  PutResource(Resource(kProvider, kGithub, ""));
+  RejectTokenInsert(kBob);
+  WriteBatch batch;
+  batch.resources = {Resource(kProvider, kGithub, "", R"({"replaced":true})"),
+                     Resource(kConnection, kAlice, kGithub), Resource(kConnection, kBob, kGithub)};
+  batch.tokens = {Tokens(kAlice, "sealed-a"), Tokens(kBob, "sealed-b")};
+  auto stored = store_->ApplyBatch(batch);
+  ASSERT_FALSE(stored.ok());
+  EXPECT_NE(stored.error().message.find("rejected by the test trigger"), std::string::npos)
+      << stored.error().message;
+
+  auto provider = store_->Get(kProvider, kGithub);
+  ASSERT_TRUE(provider.ok());
+  EXPECT_EQ(provider->version, 1);
+  EXPECT_EQ(provider->body_json, "{}");
+  EXPECT_EQ(store_->Get(kConnection, kAlice).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->Get(kConnection, kBob).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->GetTokens(kAlice).error().code, ErrorCode::kNotFound);
 }
 
 }  // namespace
