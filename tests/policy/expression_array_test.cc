@@ -59,6 +59,9 @@ INSTANTIATE_TEST_SUITE_P(
             R"(@{ string[] v = new[] { "p", "q" }; var s = ""; foreach (var x in v) { s += x; } return s; })",
             "pq"},
         ArrayCase{R"(@{ string name; name = "late"; return name; })", "late"},
+        ArrayCase{
+            R"(@{ string[] accepted; context.Request.Headers.TryGetValue("Accept", out accepted); return new JObject { ["all"] = new JArray(accepted), { "first", accepted[0] } }.ToString(); })",
+            R"({"all":["text/html","application/json;q=0.9"],"first":"text/html"})"},
         ArrayCase{R"(@{ string[] none; return none == null; })", "True"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
 

@@ -91,6 +91,23 @@ TEST_F(LiquidSetBodyTest, XmlElementsInTemplate) {
       R"(<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><cust>C-1</cust></soap:Body></soap:Envelope>)");
 }
 
+TEST_F(LiquidSetBodyTest, JsonToSoapWithLoop) {
+  context_.request.headers.Append("X-Channel", "mobile");
+  context_.request.body = R"({"order": {"cust": "c-7", "lines": [{"sku": "a1"}, {"sku": "b2"}]}})";
+  std::string body = Run(R"(<set-body template="liquid">
+  <Order xmlns="http://tempuri.org/">
+    <cust>{{body.order.cust | Upcase}}</cust>
+    {% for line in body.order.lines %}<line n="{{forloop.index}}">{{line.sku}}</line>{% endfor %}
+    <via>{{context.Request.Headers["X-Channel"] | Default: "web"}}</via>
+  </Order>
+</set-body>
+<set-header name="Content-Type" exists-action="override"><value>text/xml</value></set-header>)");
+  EXPECT_EQ(body,
+            "<Order xmlns=\"http://tempuri.org/\">\n    <cust>C-7</cust>\n    "
+            "<line n=\"1\">a1</line><line n=\"2\">b2</line>\n    <via>mobile</via>\n  </Order>");
+  EXPECT_EQ(*context_.request.headers.Get("Content-Type"), "text/xml");
+}
+
 TEST_F(LiquidSetBodyTest, CdataTemplate) {
   context_.request.body = R"({"n": 3})";
   EXPECT_EQ(
