@@ -21,7 +21,7 @@ cd "$repo_root"
 
 seconds=${1:-30}
 build_dir=${CREDGATE_FUZZ_BUILD_DIR:-build-fuzz}
-targets=${CREDGATE_FUZZ_TARGETS:-"policy_document expression jwt jwks token_response management"}
+targets=${CREDGATE_FUZZ_TARGETS:-"policy_document expression liquid jwt jwks token_response management"}
 
 case "$seconds" in
   ''|*[!0-9]*) echo "fuzz.sh: seconds-per-target must be a whole number, got '$seconds'" >&2

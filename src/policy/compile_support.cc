@@ -233,6 +233,66 @@ Result<ValueTemplate> ElementReader::TextTemplate() const {
   return CompileAt(trimmed, raw + leading, "the text");
 }
 
+std::string_view ElementReader::RawContent(size_t* offset) const {
+  // One CDATA section, with only whitespace around it.
+  pugi::xml_node cdata;
+  bool only_cdata = true;
+  for (pugi::xml_node child : node_.children()) {
+    if (child.type() == pugi::node_cdata && !cdata) {
+      cdata = child;
+    } else if (child.type() != pugi::node_pcdata ||
+               std::string_view(child.value()).find_first_not_of(" \t\r\n") !=
+                   std::string_view::npos) {
+      only_cdata = false;
+    }
+  }
+  if (cdata && only_cdata) {
+    *offset = static_cast<size_t>(cdata.offset_debug());
+    return cdata.value();
+  }
+
+  // The content lies between the end of the start tag and the matching end tag.
+  std::string_view text = scope_.source.text();
+  size_t i = static_cast<size_t>(node_.offset_debug());
+  char quote = 0;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '>') {
+      break;
+    }
+  }
+  *offset = i + 1;
+  if (i >= text.size() || text[i - 1] == '/') return {};
+  const std::string open = "<" + std::string(name());
+  const std::string close = "</" + std::string(name());
+  size_t depth = 1;
+  for (size_t at = i + 1; at < text.size(); ++at) {
+    if (text[at] != '<') continue;
+    std::string_view rest = text.substr(at);
+    auto ends_name = [&](size_t length) {
+      return length < rest.size() &&
+             std::string_view(" \t\r\n/>").find(rest[length]) != std::string_view::npos;
+    };
+    if (rest.starts_with(close) && ends_name(close.size())) {
+      if (--depth == 0) return text.substr(i + 1, at - i - 1);
+    } else if (rest.starts_with(open) && ends_name(open.size())) {
+      size_t tag_end = text.find('>', at);
+      if (tag_end != std::string_view::npos && text[tag_end - 1] != '/') ++depth;
+    }
+  }
+  return {};
+}
+
+Error ElementReader::FailAtSourceOffset(size_t offset, const std::string& message) const {
+  SourcePosition at = scope_.source.PositionOf(offset);
+  return MakeError(ErrorCode::kInvalidArgument, "line " + std::to_string(at.line) + ", column " +
+                                                    std::to_string(at.column) + ": " + message);
+}
+
 Statement ElementReader::NewStatement(StatementSpec spec) const {
   Statement statement;
   statement.name = name();

@@ -83,6 +83,13 @@ class ElementReader {
   // Compiles the element's text, trimmed of surrounding whitespace, as a literal or expression.
   Result<ValueTemplate> TextTemplate() const;
 
+  // Returns the element's content as written in the document, markup included, and sets
+  // `*offset` to its offset in the source text. A content made of one CDATA section gives the
+  // section's text. Used for Liquid templates, whose text may contain XML elements.
+  std::string_view RawContent(size_t* offset) const;
+  // Converts an offset in the source text to an error "line L, column C: <message>".
+  Error FailAtSourceOffset(size_t offset, const std::string& message) const;
+
   // Fills the fields that every statement has: name, id, position.
   Statement NewStatement(StatementSpec spec) const;
 

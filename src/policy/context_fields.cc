@@ -1,5 +1,7 @@
 #include "policy/context_fields.h"
 
+#include <cctype>
+#include <map>
 #include <optional>
 
 #include "common/encoding.h"
@@ -75,6 +77,8 @@ constexpr ContextFieldInfo kFields[] = {
     {F::kProduct, F::kRoot, "Product", S::kValue, {StaticKind::kObject, "Product"}},
 };
 
+}  // namespace
+
 std::string FullUrl(const RequestState& request) {
   std::string url = request.scheme + "://" + request.host;
   bool default_port = request.port == 0 || (request.scheme == "https" && request.port == 443) ||
@@ -84,6 +88,8 @@ std::string FullUrl(const RequestState& request) {
   if (!request.query_string.empty()) url += "?" + request.query_string;
   return url;
 }
+
+namespace {
 
 // Returns every value of query parameter `name` joined by ",", or nullopt. Names compare
 // case-insensitively.
@@ -109,19 +115,45 @@ std::optional<std::string> QueryValue(std::string_view query, std::string_view n
   return joined;
 }
 
+}  // namespace
+
 Entries QueryEntries(std::string_view query) {
-  Entries entries;
+  std::vector<std::string> names;
+  std::vector<std::string> joined;
+  // Index into `names` and `joined` by the ASCII-lowercased name, because names compare
+  // case-insensitively.
+  std::map<std::string, size_t> index;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    auto key = PercentDecode(pair.substr(0, pair.find('=')), true);
+    size_t eq = pair.find('=');
+    auto key = PercentDecode(pair.substr(0, eq), /*plus_as_space=*/true);
     if (!key) continue;
-    auto value = QueryValue(pair, *key);  // Decodes this pair's value.
-    entries.emplace_back(*key, Value(value.value_or("")));
+    std::string value;
+    if (eq != std::string_view::npos) {
+      value = PercentDecode(pair.substr(eq + 1), true).value_or(std::string(pair.substr(eq + 1)));
+    }
+    std::string folded = *key;
+    for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    auto [it, inserted] = index.emplace(std::move(folded), names.size());
+    if (inserted) {
+      // The first spelling of the name is kept.
+      names.push_back(std::move(*key));
+      joined.push_back(std::move(value));
+    } else {
+      joined[it->second] += "," + value;
+    }
+  }
+  Entries entries;
+  entries.reserve(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    entries.emplace_back(std::move(names[i]), Value(std::move(joined[i])));
   }
   return entries;
 }
+
+namespace {
 
 Entries HeaderEntries(const HeaderMap& headers) {
   Entries entries;

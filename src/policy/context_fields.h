@@ -99,6 +99,13 @@ std::string PathOf(ContextField field);
 // Returns the member names of `parent` separated by ", ", for messages.
 std::string MemberNamesOf(ContextField parent);
 
+// Returns context.Request.Url as text: scheme, host, the port unless it is the scheme's default,
+// path and query.
+std::string FullUrl(const RequestState& request);
+// Returns the parameters of a query string, percent-decoded, one entry per name in the order of
+// first appearance. A repeated name, compared case-insensitively, gives its values joined by ",".
+Entries QueryEntries(std::string_view query);
+
 // Reads a kValue field, or a snapshot object of a kDictionary field. context.LastError's members
 // read as null when no error occurred.
 Value ReadContextField(ContextField field, const PolicyContext& context);

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "policy/liquid_context.h"
 #include "policy/response_cache.h"
 #include "policy/runner.h"
 #include "policy/text.h"
@@ -187,7 +188,8 @@ Step Runner::ApplyReturnResponse(const Statement& statement, const ReturnRespons
     if (step != Step::kNext) return step;
   }
   if (spec.body) {
-    auto body = spec.body->body.EvaluateString(context_);
+    // APIM renders a Liquid template of return-response with an empty body.
+    auto body = internal::EvaluateSetBody(*spec.body, context_, internal::LiquidInput::kEmpty);
     if (!body.ok()) return FailExpression(statement, body.error());
     built.body = std::move(body).value();
   }
@@ -207,9 +209,11 @@ Step Runner::RunSync(const Statement& statement) {
     return Step::kNext;
   }
   if (const auto* spec = std::get_if<SetBodySpec>(&statement.spec)) {
-    auto body = spec->body.EvaluateString(context_);
-    if (!body.ok()) return FailExpression(statement, body.error());
     bool request = section_ == Section::kInbound || section_ == Section::kBackend;
+    auto body = internal::EvaluateSetBody(
+        *spec, context_,
+        request ? internal::LiquidInput::kRequestBody : internal::LiquidInput::kResponseBody);
+    if (!body.ok()) return FailExpression(statement, body.error());
     (request ? context_.request.body : context_.response.body) = std::move(body).value();
     (request ? context_.request_body_set : context_.response_body_set) = true;
     return Step::kNext;

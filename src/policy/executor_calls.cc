@@ -7,6 +7,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "policy/expression_jwt.h"
+#include "policy/liquid_context.h"
 #include "policy/runner.h"
 
 namespace credgate::policy::internal {
@@ -100,7 +101,10 @@ boost::asio::awaitable<Step> Runner::RunSendRequest(const Statement& statement,
     if (step != Step::kNext) co_return step;
   }
   if (spec.body) {
-    auto body = spec.body->body.EvaluateString(context_);
+    const bool request_side = section_ == Section::kInbound || section_ == Section::kBackend;
+    auto body = internal::EvaluateSetBody(
+        *spec.body, context_,
+        request_side ? internal::LiquidInput::kRequestBody : internal::LiquidInput::kResponseBody);
     if (!body.ok()) co_return FailExpression(statement, body.error());
     request.body = std::move(body).value();
   }

@@ -402,6 +402,11 @@ Result<Value> MathAbs(std::span<const Value> args, Value*) {
   return Invalid("Math.Abs expects a number within the range of Int64");
 }
 
+// new[] { items }: an array of the items, as String.Split returns one.
+Result<Value> NewArray(std::span<const Value> args, Value*) {
+  return Value(MakeList(std::vector<Value>(args.begin(), args.end())));
+}
+
 constexpr size_t kParams = SIZE_MAX;
 constexpr int64_t kInt32Min = INT32_MIN;
 constexpr int64_t kInt32Max = INT32_MAX;
@@ -466,6 +471,8 @@ constexpr StaticFunction kFunctions[] = {
     {"JObject.new", false, 0, kParams, false, kJObjectType, internal::NewJObject},
     {"JArray.new", false, 0, kParams, false, kJArrayType, internal::NewJArray},
     {"JProperty.new", false, 2, 2, false, kJPropertyType, internal::NewJProperty},
+    // `new[] { items }` and `new string[] { items }` call "Array.new".
+    {"Array.new", false, 0, kParams, false, kArrayType, NewArray},
     {"JObject.Parse", false, 1, 1, false, kJObjectType, internal::JObjectParse},
     {"JArray.Parse", false, 1, 1, false, kJArrayType, internal::JArrayParse},
     {"JToken.Parse", false, 1, 1, false, kAnyType, internal::DeserializeObject},
@@ -710,8 +717,36 @@ Result<Value> TryGetValueNode::Evaluate(EvalFrame& frame) const {
   }
   auto value = target->AsObject().CallMethod(kIndexerMethod, args);
   if (!value.ok()) return Fail(value.error().message);
-  frame.locals[slot_] = std::move(value).value();
+  if (split_values_ && value->is_string()) {
+    frame.locals[slot_] = Value(MakeList(SplitFieldValues(value->AsString())));
+  } else {
+    frame.locals[slot_] = std::move(value).value();
+  }
   return Value(true);
+}
+
+std::vector<Value> SplitFieldValues(std::string_view text) {
+  std::vector<Value> values;
+  auto add = [&](std::string_view element) {
+    size_t start = element.find_first_not_of(" \t");
+    if (start == std::string_view::npos) return;
+    size_t end = element.find_last_not_of(" \t");
+    values.emplace_back(element.substr(start, end - start + 1));
+  };
+  bool quoted = false;
+  size_t start = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (quoted && text[i] == '\\') {
+      ++i;  // A quoted-pair: the next character is literal.
+    } else if (text[i] == '"') {
+      quoted = !quoted;
+    } else if (text[i] == ',' && !quoted) {
+      add(text.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  add(text.substr(start));
+  return values;
 }
 
 Result<Value> BodyNode::Evaluate(EvalFrame& frame) const {

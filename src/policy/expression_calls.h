@@ -38,16 +38,20 @@ std::string StaticMembersOf(std::string_view class_name);
 // Guid, ToString() when `format` is empty. Errors: kInvalidArgument for a format on another type.
 Result<Value> FormatArgument(const Value& value, std::string_view format);
 
-// `out var name` as an argument: evaluates to null, and the call that receives it writes the
-// local `slot`.
+// `out var name`, `out string[] name` or `out name` as an argument: evaluates to null, and the
+// call that receives it writes the local `slot`.
 class OutArgumentNode final : public Node {
  public:
-  OutArgumentNode(size_t offset, size_t slot) : Node(offset, {}), slot_(slot) {}
+  OutArgumentNode(size_t offset, size_t slot, bool string_array = false)
+      : Node(offset, {}), slot_(slot), string_array_(string_array) {}
   Result<Value> Evaluate(EvalFrame&) const override { return Value(); }
   size_t slot() const { return slot_; }
+  // Whether the local is declared `string[]`, or is a string[] local declared before.
+  bool string_array() const { return string_array_; }
 
  private:
   size_t slot_;
+  bool string_array_;
 };
 
 class StaticCallNode final : public Node {
@@ -144,15 +148,20 @@ class TryParseJwtNode final : public Node {
 };
 
 // dictionary.TryGetValue(key, out var value): true and the value when the dictionary contains
-// `key`, else false and null, for any value with ContainsKey and an indexer.
+// `key`, else false and null, for any value with ContainsKey and an indexer. With `split_values`
+// (an `out string[]` local) a string value becomes an array of its comma-separated elements,
+// trimmed of spaces and tabs, as APIM gives a header's values. A comma inside a quoted string
+// does not split.
 class TryGetValueNode final : public Node {
  public:
-  TryGetValueNode(size_t offset, NodePtr target, NodePtr key, size_t slot, bool null_conditional)
+  TryGetValueNode(size_t offset, NodePtr target, NodePtr key, size_t slot, bool null_conditional,
+                  bool split_values = false)
       : Node(offset, {StaticKind::kBool}, HeightOver({&target, &key})),
         target_(std::move(target)),
         key_(std::move(key)),
         slot_(slot),
-        null_conditional_(null_conditional) {}
+        null_conditional_(null_conditional),
+        split_values_(split_values) {}
   Result<Value> Evaluate(EvalFrame& frame) const override;
 
  private:
@@ -160,7 +169,12 @@ class TryGetValueNode final : public Node {
   NodePtr key_;
   size_t slot_;
   bool null_conditional_;
+  bool split_values_;
 };
+
+// Splits a field value at the commas outside quoted strings (RFC 9110 §5.6.1) and trims spaces
+// and tabs around each element. Empty elements are dropped.
+std::vector<Value> SplitFieldValues(std::string_view text);
 
 enum class BodyFormat { kString, kJObject, kJArray, kJToken };
 

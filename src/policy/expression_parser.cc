@@ -22,6 +22,8 @@ namespace {
 
 constexpr StaticType kAnyType{};
 constexpr StaticType kBoolType{StaticKind::kBool};
+// The static type of an array local (`string[] parts`): the type of String.Split's result.
+constexpr StaticType kArrayLocalType{StaticKind::kObject, "Array"};
 
 bool IsNumeric(StaticType type) {
   return type.kind == StaticKind::kInt || type.kind == StaticKind::kDouble;
@@ -163,6 +165,7 @@ class Parser {
         (IsKeyword(token, "var") || TypeForName(token.text))) {
       return ParseDeclaration();
     }
+    if (ArrayTypeAt(0) && Peek(3).kind == TokenKind::kIdentifier) return ParseDeclaration();
     if (IsLocalUpdate()) {
       POLICY_ASSIGN_OR_RETURN(update, ParseLocalUpdate());
       CREDGATE_RETURN_IF_ERROR(Expect(";", "after the assignment"));
@@ -310,7 +313,8 @@ class Parser {
           std::make_unique<IndexAssignStatement>(std::move(expression), std::move(value)));
     }
     if (dynamic_cast<const MethodNode*>(expression.get()) == nullptr &&
-        dynamic_cast<const StaticCallNode*>(expression.get()) == nullptr) {
+        dynamic_cast<const StaticCallNode*>(expression.get()) == nullptr &&
+        dynamic_cast<const TryGetValueNode*>(expression.get()) == nullptr) {
       return Fail(expression->offset(),
                   "only a method call can stand as a statement; assign or return the value");
     }
@@ -371,12 +375,36 @@ class Parser {
         std::move(condition), std::move(then_branch), std::move(else_branch)));
   }
 
+  // Returns whether the tokens `ahead` of the cursor read `T[]` for a type T that a cast accepts.
+  bool ArrayTypeAt(size_t ahead) const {
+    return Peek(ahead).kind == TokenKind::kIdentifier && TypeForName(Peek(ahead).text) &&
+           IsPunctuator(Peek(ahead + 1), "[") && IsPunctuator(Peek(ahead + 2), "]");
+  }
+
+  // Parses `T name = value`, `var name = value`, `T[] name = value` or, as a statement, `T name;`
+  // and `T[] name;`, whose local starts as null. An array local has the type of String.Split's
+  // result whatever T is.
   Result<BlockStatementPtr> ParseDeclaration(bool expect_semicolon = true) {
-    std::optional<StaticType> declared = TypeForName(Next().text);
+    const Token& type = Next();
+    std::optional<StaticType> declared = TypeForName(type.text);
+    if (IsPunctuator(Peek(), "[")) {
+      position_ += 2;
+      declared = kArrayLocalType;
+    }
     const Token& name = Next();
     if (FindLocal(name.text) != nullptr) {
       return Fail(name.offset, "the variable '" + std::string(name.text) +
                                    "' is already declared; choose another name");
+    }
+    if (expect_semicolon && declared && IsPunctuator(Peek(), ";")) {
+      Next();
+      size_t slot = local_types_.size();
+      local_types_.push_back(*declared);
+      scopes_.back().emplace_back(std::string(name.text), slot);
+      always_returns_ = false;
+      NodePtr null_value =
+          std::make_unique<LiteralNode>(name.offset, StaticType{StaticKind::kNull}, Value());
+      return BlockStatementPtr(std::make_unique<AssignStatement>(slot, std::move(null_value)));
     }
     CREDGATE_RETURN_IF_ERROR(Expect("=", "after the variable name"));
     POLICY_ASSIGN_OR_RETURN(value, ParseExpression());
@@ -614,9 +642,26 @@ class Parser {
     }
   }
 
+  // Parses `out var name`, `out T name`, `out T[] name`, or `out name` for a local declared
+  // before.
   Result<NodePtr> ParseOutArgument() {
     const Token& out = Next();
+    if (Peek().kind == TokenKind::kIdentifier && !IsPunctuator(Peek(1), "[") &&
+        Peek(1).kind != TokenKind::kIdentifier) {
+      const Token& existing = Next();
+      const size_t* slot = FindLocal(existing.text);
+      if (slot == nullptr) {
+        return Fail(existing.offset, "unknown variable '" + std::string(existing.text) +
+                                         "' as the out argument; declare it first or write "
+                                         "'out var " +
+                                         std::string(existing.text) + "'");
+      }
+      const bool is_array = local_types_[*slot].object_type == kArrayLocalType.object_type;
+      return NodePtr(std::make_unique<OutArgumentNode>(out.offset, *slot, is_array));
+    }
+    const bool is_array = ArrayTypeAt(0);
     const Token& type = Next();
+    if (is_array) position_ += 2;
     const Token& name = Next();
     if (type.kind != TokenKind::kIdentifier || name.kind != TokenKind::kIdentifier ||
         (!IsKeyword(type, "var") && !TypeForName(type.text) && type.text != "Jwt")) {
@@ -627,9 +672,9 @@ class Parser {
                                    "' is already declared; choose another name");
     }
     size_t slot = local_types_.size();
-    local_types_.push_back(kAnyType);
+    local_types_.push_back(is_array ? kArrayLocalType : kAnyType);
     scopes_.back().emplace_back(std::string(name.text), slot);
-    return NodePtr(std::make_unique<OutArgumentNode>(out.offset, slot));
+    return NodePtr(std::make_unique<OutArgumentNode>(out.offset, slot, is_array));
   }
 
   Result<NodePtr> ParseLambda() {
@@ -759,11 +804,12 @@ class Parser {
     if (name.text == "TryGetValue" && args.size() == 2 &&
         dynamic_cast<const OutArgumentNode*>(args[1].get()) != nullptr &&
         target->type().kind != StaticKind::kString) {
-      size_t slot = static_cast<const OutArgumentNode&>(*args[1]).slot();
-      local_types_[slot] = kAnyType;
+      const auto& out = static_cast<const OutArgumentNode&>(*args[1]);
+      size_t slot = out.slot();
+      local_types_[slot] = out.string_array() ? kArrayLocalType : kAnyType;
       NodePtr key = std::move(args[0]);
-      return Checked(std::make_unique<TryGetValueNode>(name.offset, std::move(target),
-                                                       std::move(key), slot, conditional));
+      return Checked(std::make_unique<TryGetValueNode>(
+          name.offset, std::move(target), std::move(key), slot, conditional, out.string_array()));
     }
     CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, name.text));
     const StringMethodInfo* string_method = FindStringMethod(name.text);
@@ -951,24 +997,43 @@ class Parser {
         std::make_unique<StaticCallNode>(class_token.offset, *function, std::move(args), out_slot));
   }
 
-  // Parses `new T(args)` for the JSON types as a call of the static function "T.new".
+  // Parses `new T(args)`, `new T(args) { items }` and `new T { items }` for the JSON types as a
+  // call of the static function "T.new", with the initializer's items appended to the arguments.
+  // A JObject's items are `{ name, value }` (the collection form, which calls Add) or
+  // `[name] = value` (the index form), and each becomes a new JProperty(name, value). A JArray's
+  // items are values. `new[] { items }`, `new string[] { items }` and `new List<T> { items }` make
+  // an array.
   Result<NodePtr> ParseNew(const Token& new_token) {
+    if (IsPunctuator(Peek(), "[") ||
+        (Peek().kind == TokenKind::kIdentifier && IsPunctuator(Peek(1), "["))) {
+      return ParseNewArray(new_token);
+    }
+    if (Peek().kind == TokenKind::kIdentifier && Peek().text == "List" &&
+        IsPunctuator(Peek(1), "<")) {
+      return ParseNewList(new_token);
+    }
     const Token& type = Next();
     const StaticFunction* function =
         type.kind == TokenKind::kIdentifier ? FindStaticFunction(type.text, "new") : nullptr;
-    if (function == nullptr) {
+    if (function == nullptr || function->result.object_type == "Array") {
       return Fail(type.offset, "'new " + std::string(type.text) +
-                                   "' is not supported; use new JObject(...), new JArray(...) "
-                                   "or new JProperty(name, value)");
+                                   "' is not supported; use new JObject(...), new JArray(...), "
+                                   "new JProperty(name, value) or new[] { ... }");
+    }
+    std::vector<NodePtr> args;
+    if (IsPunctuator(Peek(), "(") || !IsPunctuator(Peek(), "{")) {
+      CREDGATE_RETURN_IF_ERROR(Expect("(", "after 'new " + std::string(type.text) + "'"));
+      POLICY_ASSIGN_OR_RETURN(parsed, ParseArguments(")"));
+      CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(parsed, function->name));
+      args = std::move(parsed);
     }
     if (IsPunctuator(Peek(), "{")) {
-      return Fail(Peek().offset,
-                  "object and collection initializers are not supported; pass JProperty values "
-                  "to new JObject(...) or assign items after it");
+      if (type.text == "JProperty") {
+        return Fail(Peek().offset, "new JProperty(name, value) takes no initializer");
+      }
+      POLICY_ASSIGN_OR_RETURN(items, ParseInitializer(/*object_items=*/type.text == "JObject"));
+      for (NodePtr& item : items) args.push_back(std::move(item));
     }
-    CREDGATE_RETURN_IF_ERROR(Expect("(", "after 'new " + std::string(type.text) + "'"));
-    POLICY_ASSIGN_OR_RETURN(args, ParseArguments(")"));
-    CREDGATE_RETURN_IF_ERROR(CheckPlainArguments(args, function->name));
     if (args.size() < function->min_args || args.size() > function->max_args) {
       return Fail(type.offset, "new " + std::string(type.text) + " takes " +
                                    std::to_string(function->min_args) + " argument(s), not " +
@@ -976,6 +1041,104 @@ class Parser {
     }
     return Checked(std::make_unique<StaticCallNode>(new_token.offset, *function, std::move(args),
                                                     std::nullopt));
+  }
+
+  // Parses `[] { items }` or `T[] { items }` after `new`, for an element type T that a cast
+  // accepts. The array is a list, as String.Split returns.
+  Result<NodePtr> ParseNewArray(const Token& new_token) {
+    if (Peek().kind == TokenKind::kIdentifier) {
+      const Token& element = Next();
+      if (!TypeForName(element.text)) {
+        return Fail(element.offset, "'new " + std::string(element.text) +
+                                        "[]' is not supported; use an element type such as "
+                                        "string, int or object");
+      }
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect("[", "after 'new'"));
+    if (!IsPunctuator(Peek(), "]")) {
+      return Fail(Peek().offset,
+                  "an array size is not supported; list the items instead, as "
+                  "in new[] { \"a\", \"b\" }");
+    }
+    Next();
+    if (!IsPunctuator(Peek(), "{")) {
+      return Fail(Peek().offset,
+                  "expected '{' and the items of the array, found " + Describe(Peek()));
+    }
+    POLICY_ASSIGN_OR_RETURN(items, ParseInitializer(/*object_items=*/false));
+    const StaticFunction* function = FindStaticFunction("Array", "new");
+    return Checked(std::make_unique<StaticCallNode>(new_token.offset, *function, std::move(items),
+                                                    std::nullopt));
+  }
+
+  // Parses `List<T>()`, `List<T> { items }` or `List<T>() { items }` after `new`, for an element
+  // type T that a cast accepts. The list is an array like new[] { items }, so it has no Add.
+  Result<NodePtr> ParseNewList(const Token& new_token) {
+    Next();  // List
+    Next();  // <
+    const Token& element = Next();
+    if (element.kind != TokenKind::kIdentifier || !TypeForName(element.text)) {
+      return Fail(element.offset, "'new List<" + std::string(element.text) +
+                                      ">' is not supported; use an element type such as "
+                                      "string, int or object");
+    }
+    CREDGATE_RETURN_IF_ERROR(Expect(">", "after the element type of the List"));
+    const bool has_parentheses = Accept("(");
+    if (has_parentheses) {
+      CREDGATE_RETURN_IF_ERROR(Expect(")", "because new List<T>() takes no arguments here"));
+    }
+    std::vector<NodePtr> items;
+    if (IsPunctuator(Peek(), "{")) {
+      POLICY_ASSIGN_OR_RETURN(parsed, ParseInitializer(/*object_items=*/false));
+      items = std::move(parsed);
+    } else if (!has_parentheses) {
+      return Fail(Peek().offset, "expected '(' or '{' after 'new List<" +
+                                     std::string(element.text) + ">', found " + Describe(Peek()));
+    }
+    const StaticFunction* function = FindStaticFunction("Array", "new");
+    return Checked(std::make_unique<StaticCallNode>(new_token.offset, *function, std::move(items),
+                                                    std::nullopt));
+  }
+
+  // Parses `{ item, item, ... }`, with an optional comma after the last item. `object_items`
+  // selects the JObject forms `{ name, value }` and `[name] = value`, each compiled as
+  // new JProperty(name, value).
+  Result<std::vector<NodePtr>> ParseInitializer(bool object_items) {
+    CREDGATE_RETURN_IF_ERROR(Expect("{", "to start the initializer"));
+    std::vector<NodePtr> items;
+    while (!Accept("}")) {
+      const Token& start = Peek();
+      if (!object_items) {
+        POLICY_ASSIGN_OR_RETURN(value, Nested(&Parser::ParseExpression));
+        items.push_back(std::move(value));
+      } else if (Accept("{") || Accept("[")) {
+        const bool index_form = start.text == "[";
+        POLICY_ASSIGN_OR_RETURN(name, Nested(&Parser::ParseExpression));
+        if (index_form) {
+          CREDGATE_RETURN_IF_ERROR(Expect("]", "after the property name"));
+          CREDGATE_RETURN_IF_ERROR(Expect("=", "after [name] in the initializer"));
+        } else {
+          CREDGATE_RETURN_IF_ERROR(Expect(",", "between the property name and value"));
+        }
+        POLICY_ASSIGN_OR_RETURN(value, Nested(&Parser::ParseExpression));
+        if (!index_form) CREDGATE_RETURN_IF_ERROR(Expect("}", "after the property value"));
+        std::vector<NodePtr> pair;
+        pair.push_back(std::move(name));
+        pair.push_back(std::move(value));
+        const StaticFunction* property = FindStaticFunction("JProperty", "new");
+        POLICY_ASSIGN_OR_RETURN(node, Checked(std::make_unique<StaticCallNode>(
+                                          start.offset, *property, std::move(pair), std::nullopt)));
+        items.push_back(std::move(node));
+      } else {
+        return Fail(start.offset,
+                    "expected { name, value } or [name] = value in the JObject "
+                    "initializer, found " +
+                        Describe(start));
+      }
+      if (Accept("}")) break;
+      CREDGATE_RETURN_IF_ERROR(Expect(",", "between the items of the initializer"));
+    }
+    return items;
   }
 
   Result<NodePtr> ParsePrimary() {

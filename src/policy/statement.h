@@ -59,8 +59,18 @@ struct SetVariableSpec {
   ValueTemplate value;  // An expression keeps the type of its result; a literal is a string.
 };
 
+namespace liquid {
+class Template;  // policy/liquid_template.h
+}  // namespace liquid
+
 struct SetBodySpec {
   ValueTemplate body;
+  // template="liquid": the compiled template, which replaces `body`.
+  std::shared_ptr<const liquid::Template> liquid;
+  // xsi-nil="null": an XML element marked xsi:nil="true" reads as nil in the template, not "".
+  bool xsi_nil_as_null = false;
+  // parse-date (default true): date strings of the body read as DateTime values.
+  bool parse_date = true;
 };
 
 struct SetStatusSpec {

@@ -1,5 +1,6 @@
 #include "policy/statement_compilers.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <map>
@@ -7,6 +8,7 @@
 
 #include "policy/document.h"
 #include "policy/fragment_compiler.h"
+#include "policy/liquid_template.h"
 #include "policy/request_compilers.h"
 #include "policy/response_cache.h"
 #include "policy/send_request_compiler.h"
@@ -133,16 +135,65 @@ Result<Statement> CompileSetVariable(const ElementReader& element, const std::st
 
 }  // namespace
 
+namespace {
+
+// Compiles the text of <set-body template="liquid">, which may contain XML elements.
+Result<std::shared_ptr<const liquid::Template>> CompileLiquidBody(const ElementReader& element) {
+  size_t start = 0;
+  std::string_view text = element.RawContent(&start);
+  // Surrounding whitespace is dropped, as for the text of a set-body without a template.
+  const size_t leading = std::min(text.find_first_not_of(" \t\r\n"), text.size());
+  text.remove_prefix(leading);
+  start += leading;
+  text = text.substr(0, text.find_last_not_of(" \t\r\n") + 1);
+  size_t error_offset = 0;
+  auto compiled = liquid::CompileTemplate(text, &error_offset);
+  if (!compiled.ok()) {
+    return element.FailAtSourceOffset(start + error_offset, "invalid Liquid template in <" +
+                                                                std::string(element.name()) +
+                                                                ">: " + compiled.error().message);
+  }
+  // The template reads the message body, so the gateway must buffer it, as for Request.Body.
+  if (FragmentContext* fragments = element.scope().fragments) {
+    const Section section = element.scope().section;
+    if (section == Section::kInbound || section == Section::kBackend) {
+      fragments->reads_request_body = true;
+    } else {
+      fragments->reads_response_body = true;
+    }
+  }
+  return compiled;
+}
+
+}  // namespace
+
 Result<SetBodySpec> CompileSetBodySpec(const ElementReader& element) {
-  CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"template", "xsi-nil"}));
-  if (auto template_name = element.Attribute("template");
-      template_name && *template_name != "none") {
+  CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"template", "xsi-nil", "parse-date"}));
+  SetBodySpec spec;
+  if (auto xsi_nil = element.Attribute("xsi-nil")) {
+    if (*xsi_nil != "blank" && *xsi_nil != "null") {
+      return element.FailAt("xsi-nil", "invalid value '" + std::string(*xsi_nil) +
+                                           "' for attribute 'xsi-nil' on <set-body>; use "
+                                           "'blank' or 'null'");
+    }
+    spec.xsi_nil_as_null = *xsi_nil == "null";
+  }
+  POLICY_ASSIGN_OR_RETURN(parse_date, element.BoolAttribute("parse-date", true));
+  spec.parse_date = parse_date;
+  std::optional<std::string_view> template_name = element.Attribute("template");
+  if (template_name && *template_name == "liquid") {
+    POLICY_ASSIGN_OR_RETURN(liquid, CompileLiquidBody(element));
+    spec.liquid = std::move(liquid);
+    return spec;
+  }
+  if (template_name && *template_name != "none") {
     return element.FailAt("template", "unsupported value '" + std::string(*template_name) +
-                                          "' for attribute 'template' on <set-body>; only "
-                                          "'none' is supported");
+                                          "' for attribute 'template' on <set-body>; use "
+                                          "'liquid' or 'none'");
   }
   POLICY_ASSIGN_OR_RETURN(body, element.TextTemplate());
-  return SetBodySpec{std::move(body)};
+  spec.body = std::move(body);
+  return spec;
 }
 
 namespace {

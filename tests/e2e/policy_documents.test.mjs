@@ -150,6 +150,87 @@ const kDocuments = [
     response: (response) => assert.equal(response.status, 200),
   },
   {
+    name: 'JSON request turned into SOAP with a Liquid template',
+    method: 'POST',
+    policy: `<policies>
+  <inbound>
+    <set-body template="liquid">
+      <soap:Envelope xmlns="http://tempuri.org/" xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">
+        <soap:Body>
+          <GetOpenOrders>
+            <cust>{{body.getOpenOrders.cust | Upcase}}</cust>
+            {% for line in body.getOpenOrders.lines %}<line n="{{forloop.index}}">{{line.sku}}</line>{% endfor %}
+            <via>{{context.Request.Headers["X-Channel"] | Default: "web"}}</via>
+          </GetOpenOrders>
+        </soap:Body>
+      </soap:Envelope>
+    </set-body>
+    <set-header name="Content-Type" exists-action="override"><value>text/xml</value></set-header>
+  </inbound>
+</policies>`,
+    request: {
+      path: '/soap',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-channel': 'mobile' },
+      body: JSON.stringify({ getOpenOrders: { cust: 'c-7', lines: [{ sku: 'a1' }, { sku: 'b2' }] } }),
+    },
+    backend: (seen) => {
+      assert.equal(seen.headers['content-type'], 'text/xml');
+      assert.match(seen.body, /^<soap:Envelope xmlns="http:\/\/tempuri.org\/"/);
+      assert.match(seen.body, /<cust>C-7<\/cust>/);
+      assert.match(seen.body, /<line n="1">a1<\/line><line n="2">b2<\/line>/);
+      assert.match(seen.body, /<via>mobile<\/via>/);
+      assert.equal(seen.headers['content-length'], String(Buffer.byteLength(seen.body)));
+    },
+    response: (response) => assert.equal(response.status, 200),
+  },
+  {
+    name: 'backend response reshaped with a Liquid template',
+    policy: `<policies>
+  <inbound><base /></inbound>
+  <outbound>
+    <set-body template="liquid">{"call": "{{body.method}} {{body.url}}", "status": {{context.Response.StatusCode}}{% if body.headers["x-trace"] %}, "traced": true{% endif %}}</set-body>
+  </outbound>
+</policies>`,
+    request: { path: '/liquid-out', headers: { 'x-trace': '1' } },
+    backend: (seen) => assert.equal(seen.url, '/liquid-out'),
+    response: (response) => {
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.json, { call: 'GET /liquid-out', status: 200, traced: true });
+    },
+  },
+  {
+    name: 'initializers and header values as string arrays',
+    policy: `<policies>
+  <inbound>
+    <return-response>
+      <set-status code="200" reason="OK" />
+      <set-header name="Content-Type" exists-action="override"><value>application/json</value></set-header>
+      <set-body>@{
+        string[] accepted;
+        context.Request.Headers.TryGetValue("Accept", out accepted);
+        var result = new JObject {
+          ["accepts"] = new JArray(accepted),
+          { "first", accepted[0] },
+          ["parts"] = new JArray { "a-b".Split('-')[1], 2 }
+        };
+        return result.ToString();
+      }</set-body>
+    </return-response>
+  </inbound>
+</policies>`,
+    request: { path: '/arrays', headers: { accept: 'text/html, application/json;q=0.9' } },
+    backend: null,
+    response: (response) => {
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.json, {
+        accepts: ['text/html', 'application/json;q=0.9'],
+        first: 'text/html',
+        parts: ['b', 2],
+      });
+    },
+  },
+  {
     name: 'response fields filtered',
     policy: `<policies>
   <inbound><base /></inbound>

@@ -38,14 +38,46 @@ INSTANTIATE_TEST_SUITE_P(
                  R"({"a":1.5})"},
         JsonCase{R"(@(((JObject)JsonConvert.DeserializeObject("{\"z\":true}"))["z"]))", "True"},
         JsonCase{R"(@(new JObject(JObject.Parse("{\"a\":1}"), new JProperty("b", 2)).ToString()))",
-                 R"({"a":1,"b":2})"}),
+                 R"({"a":1,"b":2})"},
+        // Object and collection initializers.
+        JsonCase{R"(@(new JObject { {"a", 1}, ["b"] = "x" }.ToString()))", R"({"a":1,"b":"x"})"},
+        JsonCase{R"(@(new JObject() { ["n"] = context.Request.Method, }.ToString()))",
+                 R"({"n":"GET"})"},
+        JsonCase{R"(@(new JObject(new JProperty("a", 1)) { {"b", 2} }.ToString()))",
+                 R"({"a":1,"b":2})"},
+        JsonCase{
+            R"(@(new JObject { ["inner"] = new JObject { ["k"] = new JArray { 1 } } }.ToString()))",
+            R"({"inner":{"k":[1]}})"},
+        JsonCase{R"(@(new JObject { }.ToString()))", "{}"},
+        JsonCase{R"(@(new JArray { 1, "two" }.ToString()))", R"([1,"two"])"},
+        JsonCase{R"(@(new JArray() { true }.Count))", "1"},
+        JsonCase{R"(@(new[] { "current", "hourly" }.Length))", "2"},
+        JsonCase{R"(@(new string[] { "a", "b" }[1]))", "b"},
+        JsonCase{R"(@(new JArray(new[] { 1, 2 }).ToString()))", "[1,2]"},
+        JsonCase{
+            R"(@{ var n = 0; foreach (var key in new [] {"a", "b", "c"}) { n += key.Length; } return n; })",
+            "3"},
+        JsonCase{R"(@(new List<string> { "x", "y" }[1]))", "y"},
+        JsonCase{R"(@(new List<int>() { 1, 2, 3 }.Count()))", "3"},
+        JsonCase{R"(@(new List<string>().Count()))", "0"},
+        JsonCase{R"(@(string.Join(",", new List<string> { "a", "b" })))", "a,b"}),
     [](const auto& info) { return "Case" + std::to_string(info.index); });
 
 TEST_F(JsonConstructTest, RejectsAtCompile) {
   EXPECT_NE(CompileError("@(new StringBuilder())").find("'new StringBuilder' is not supported"),
             std::string::npos);
-  EXPECT_NE(CompileError("@(new JObject { })").find("initializers are not supported"),
+  EXPECT_NE(CompileError(R"(@(new JObject { "a" }))")
+                .find("expected { name, value } or [name] = value in the JObject initializer"),
             std::string::npos);
+  EXPECT_NE(CompileError(R"(@(new JProperty("a", 1) { }))")
+                .find("new JProperty(name, value) takes no initializer"),
+            std::string::npos);
+  EXPECT_NE(CompileError("@(new string[2])").find("an array size is not supported"),
+            std::string::npos);
+  EXPECT_NE(CompileError("@(new List<Widget>())").find("'new List<Widget>' is not supported"),
+            std::string::npos);
+  EXPECT_NE(CompileError("@(new List<string>)").find("expected '(' or '{'"), std::string::npos);
+  EXPECT_NE(CompileError(R"(@(new JObject { ["a"] 1 }))").find("expected '='"), std::string::npos);
   EXPECT_NE(CompileError(R"(@(new JProperty("a")))").find("new JProperty takes 2 argument(s)"),
             std::string::npos);
 }

@@ -449,8 +449,11 @@ INSTANTIATE_TEST_SUITE_P(
         RejectCase{"TraceBadSeverity", "inbound",
                    R"(<trace source="s" severity="debug"><message>m</message></trace>)",
                    "use verbose, information or error"},
-        RejectCase{"SetBodyLiquid", "inbound", R"(<set-body template="liquid">x</set-body>)",
-                   "only 'none' is supported"}),
+        RejectCase{"SetBodyOtherTemplate", "inbound",
+                   R"(<set-body template="handlebars">x</set-body>)", "use 'liquid' or 'none'"},
+        RejectCase{"SetBodyXsiNil", "inbound",
+                   R"(<set-body template="liquid" xsi-nil="empty">x</set-body>)",
+                   "use 'blank' or 'null'"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
