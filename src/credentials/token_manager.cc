@@ -50,10 +50,10 @@ void TokenManager::SetProvider(std::shared_ptr<const ProviderConfig> provider) {
   for (auto& [key, entry] : entries_) {
     if (!key.starts_with(prefix)) continue;
     NoteChanged(key);
-    if (entry->refresh_blocked) continue;
-    if (entry->state.status != ConnectionStatus::kError) continue;
-    entry->next_attempt_at = TimePoint{};
-    entry->failures = 0;
+    if (entry->refresh_blocked || entry->refresh == nullptr) continue;
+    if (entry->refresh->state.status != ConnectionStatus::kError) continue;
+    entry->refresh->next_attempt_at = TimePoint{};
+    entry->refresh->failures = 0;
   }
 }
 
@@ -105,7 +105,7 @@ void TokenManager::MarkReloginRequired(const std::string& connection_key, Connec
   auto it = entries_.find(connection_key);
   if (it == entries_.end()) return;
   it->second->refresh_blocked = true;
-  it->second->state = ConnectionState{ConnectionStatus::kError, std::move(error)};
+  it->second->MutableRefresh().state = ConnectionState{ConnectionStatus::kError, std::move(error)};
   NoteChanged(connection_key);
 }
 
@@ -121,7 +121,7 @@ std::optional<TokenManager::ConnectionState> TokenManager::GetState(
   std::lock_guard lock(mutex_);
   auto it = entries_.find(connection_key);
   if (it == entries_.end()) return std::nullopt;
-  return it->second->state;
+  return it->second->state();
 }
 
 std::optional<int64_t> TokenManager::TokenVersion(const std::string& connection_key) const {
@@ -195,9 +195,9 @@ void TokenManager::FillCandidate(const std::string& key, const Entry* entry,
   if (provider == nullptr) return;
   candidate.tokens = entry->tokens;
   candidate.provider = std::move(provider);
-  candidate.retry_not_before = entry->next_attempt_at;
-  candidate.refreshing = entry->flight != nullptr;
-  candidate.unsaved = entry->unsaved != nullptr;
+  candidate.retry_not_before = entry->next_attempt_at();
+  candidate.refreshing = entry->flight() != nullptr;
+  candidate.unsaved = entry->unsaved() != nullptr;
   candidate.used = entry->used;
 }
 
@@ -317,7 +317,7 @@ void TokenManager::MarkUsed(const std::string& key, const std::shared_ptr<const 
 
 bool TokenManager::NeedsRefresh(const std::string& key, Entry& entry, TimePoint now, Cause cause,
                                 const TokenSet* seen) {
-  if (entry.unsaved != nullptr) return true;
+  if (entry.unsaved() != nullptr) return true;
   // The first use of a token set changes its refresh due time.
   auto mark_used = [&] {
     if (entry.used) return;
@@ -359,8 +359,8 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
   }
   Entry& entry = *it->second;
   if (entry.refresh_blocked) {
-    decision.ready = MakeError(ErrorCode::kFailedPrecondition, entry.state.error.message,
-                               entry.state.error.code);
+    decision.ready = MakeError(ErrorCode::kFailedPrecondition, entry.state().error.message,
+                               entry.state().error.code);
     return decision;
   }
 
@@ -370,20 +370,20 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
     return decision;
   }
 
-  if (entry.flight == nullptr) {
+  if (entry.flight() == nullptr) {
     // Without a refresh token there is nothing to try until the token expires, except for a
     // client credentials connection, which requests a new token.
-    if (entry.unsaved == nullptr && tokens.refresh_token.empty() &&
+    if (entry.unsaved() == nullptr && tokens.refresh_token.empty() &&
         !client_credentials_.contains(key) && IsUsable(tokens, now)) {
       decision.ready = TokenResult(entry.tokens);
       return decision;
     }
-    if (now < entry.next_attempt_at) {
+    if (now < entry.next_attempt_at()) {
       // Backing off after a failure: serve the old token while it lasts.
       if (IsUsable(tokens, now)) {
         decision.ready = TokenResult(entry.tokens);
       } else {
-        decision.ready = entry.last_failure.value_or(
+        decision.ready = entry.last_failure().value_or(
             MakeError(ErrorCode::kUnavailable,
                       "token refresh of connection '" + key + "' failed recently; retry later"));
       }
@@ -404,20 +404,20 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
     }
 
     if (cause == Cause::kRejectedByBackend) ++rejected_token_refreshes_;
-    entry.flight = std::make_shared<Flight>();
+    entry.MutableRefresh().flight = std::make_shared<Flight>();
     NoteChanged(key);
     decision.job = std::make_shared<RefreshJob>();
-    decision.job->flight = entry.flight;
+    decision.job->flight = entry.flight();
     decision.job->generation = entry.generation;
     decision.job->provider = std::move(provider);
     decision.job->current = entry.tokens;
-    decision.job->unsaved = entry.unsaved;
+    decision.job->unsaved = entry.unsaved();
     decision.job->cause = cause;
   }
 
-  decision.flight = entry.flight;
+  decision.flight = entry.flight();
   decision.channel = std::make_shared<WakeChannel>(executor, 1);
-  entry.flight->waiters.push_back(decision.channel);
+  decision.flight->waiters.push_back(decision.channel);
   return decision;
 }
 
@@ -428,8 +428,9 @@ TokenManager::Entry* TokenManager::FindCurrent(const std::string& key, uint64_t 
 }
 
 TimePoint TokenManager::NextAttemptAt(Entry& entry, TimePoint now, std::chrono::seconds base) {
-  ++entry.failures;
-  return now + RetryDelay(base, options_.max_retry_delay, entry.failures, random_);
+  Entry::RefreshState& refresh = entry.MutableRefresh();
+  ++refresh.failures;
+  return now + RetryDelay(base, options_.max_retry_delay, refresh.failures, random_);
 }
 
 }  // namespace credgate::credentials

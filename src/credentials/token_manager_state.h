@@ -26,21 +26,79 @@ struct TokenManager::Flight {
   std::optional<TokenResult> outcome;  // Set once, when the refresh completes.
 };
 
+// One connection of TokenManager::entries_.
 struct TokenManager::Entry {
+  // The refresh fields that matter only while a refresh runs, after a refresh failed, or while
+  // refreshed tokens wait to be saved. Most connections have none of these between two loads,
+  // so the entry keeps them behind a pointer. It is allocated by the first change of a field
+  // and freed when a refresh ends or new tokens arrive with every field back at its default.
+  struct RefreshState {
+    // Tokens a refresh returned that SaveTokens failed to store. They are saved before use,
+    // because after a refresh token rotation the old refresh token may no longer work.
+    std::shared_ptr<const TokenSet> unsaved;
+    ConnectionState state;
+    TimePoint next_attempt_at{};
+    int failures = 0;  // Consecutive failed refreshes or saves, for the backoff.
+    std::optional<Error> last_failure;
+    std::shared_ptr<Flight> flight;
+
+    bool IsDefault() const {
+      return unsaved == nullptr && state.status == ConnectionStatus::kConnected &&
+             state.error.code.empty() && state.error.message.empty() &&
+             next_attempt_at == TimePoint{} && failures == 0 && !last_failure &&
+             flight == nullptr;
+    }
+  };
+
   std::shared_ptr<const TokenSet> tokens;
-  // Tokens a refresh returned that SaveTokens failed to store. They are saved before use,
-  // because after a refresh token rotation the old refresh token may no longer work.
-  std::shared_ptr<const TokenSet> unsaved;
-  ConnectionState state;
-  bool refresh_blocked = false;  // Until SetTokens, after ReloginRequired.
-  TimePoint next_attempt_at{};
-  int failures = 0;  // Consecutive failed refreshes or saves, for the backoff.
-  std::optional<Error> last_failure;
-  std::shared_ptr<Flight> flight;
+  std::unique_ptr<RefreshState> refresh;  // Null for most connections.
   uint64_t generation = 0;
-  bool used = false;            // A request received `tokens`.
-  bool from_rejection = false;  // `tokens` came from a refresh that a backend 401 forced.
+  bool refresh_blocked = false;  // Until SetTokens, after ReloginRequired.
+  bool used = false;             // A request received `tokens`.
+  bool from_rejection = false;   // `tokens` came from a refresh that a backend 401 forced.
+
+  // The fields of RefreshState, with their defaults when it is not allocated.
+  const std::shared_ptr<const TokenSet>& unsaved() const {
+    return refresh != nullptr ? refresh->unsaved : kDefaults.unsaved;
+  }
+  const ConnectionState& state() const {
+    return refresh != nullptr ? refresh->state : kDefaults.state;
+  }
+  TimePoint next_attempt_at() const {
+    return refresh != nullptr ? refresh->next_attempt_at : TimePoint{};
+  }
+  const std::optional<Error>& last_failure() const {
+    return refresh != nullptr ? refresh->last_failure : kDefaults.last_failure;
+  }
+  const std::shared_ptr<Flight>& flight() const {
+    return refresh != nullptr ? refresh->flight : kDefaults.flight;
+  }
+
+  // Returns the refresh state for a change, allocating it on the first call.
+  RefreshState& MutableRefresh() {
+    if (refresh == nullptr) refresh = std::make_unique<RefreshState>();
+    return *refresh;
+  }
+
+  // Clears the fields that new tokens reset: the unsaved tokens, the Error status, the backoff
+  // and the last failure. A running flight stays.
+  void ClearFailure() {
+    if (refresh == nullptr) return;
+    std::shared_ptr<Flight> running = std::move(refresh->flight);
+    *refresh = RefreshState{};
+    refresh->flight = std::move(running);
+    Compact();
+  }
+
+  // Frees the refresh state once every field has its default again.
+  void Compact() {
+    if (refresh != nullptr && refresh->IsDefault()) refresh.reset();
+  }
+
+  static const RefreshState kDefaults;
 };
+
+inline const TokenManager::Entry::RefreshState TokenManager::Entry::kDefaults{};
 
 // The inputs of one refresh coroutine, copied out of the entry under the lock.
 struct TokenManager::RefreshJob {

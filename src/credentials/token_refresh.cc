@@ -90,15 +90,16 @@ boost::asio::awaitable<std::optional<TokenResult>> TokenManager::ClaimOrWait(
       Entry* entry = FindCurrent(key, job.generation);
       if (entry != nullptr && entry->refresh_blocked) {
         // The other process's refresh found the grant dead (MarkReloginRequired).
-        co_return MakeError(ErrorCode::kFailedPrecondition, entry->state.error.message,
-                            entry->state.error.code);
+        co_return MakeError(ErrorCode::kFailedPrecondition, entry->state().error.message,
+                            entry->state().error.code);
       }
     }
     const TimePoint now = clock_.Now();
     if (IsUsable(*job.current, now)) {
       std::lock_guard lock(mutex_);
       if (Entry* entry = FindCurrent(key, job.generation)) {
-        entry->next_attempt_at = std::min(claimed->busy_until, now + options_.busy_recheck_interval);
+        entry->MutableRefresh().next_attempt_at =
+            std::min(claimed->busy_until, now + options_.busy_recheck_interval);
       }
       co_return TokenResult(job.current);
     }
@@ -181,12 +182,8 @@ TokenResult TokenManager::Adopt(const std::string& key, const RefreshJob& job,
   if (Entry* entry = FindCurrent(key, job.generation)) {
     entry->tokens = stored;
     entry->used = false;
-    entry->unsaved = nullptr;
-    entry->state = ConnectionState{};
+    entry->ClearFailure();
     entry->refresh_blocked = false;
-    entry->next_attempt_at = TimePoint{};
-    entry->failures = 0;
-    entry->last_failure.reset();
     entry->from_rejection = false;
   }
   return TokenResult(std::move(stored));
@@ -231,9 +228,11 @@ boost::asio::awaitable<TokenResult> TokenManager::SaveRefreshed(
         MakeError(ErrorCode::kUnavailable, "saving the refreshed tokens of connection '" + key +
                                                "' failed: " + saved.error().message);
     if (entry != nullptr) {
-      entry->unsaved = tokens;
-      entry->next_attempt_at = NextAttemptAt(*entry, now, options_.transient_retry_delay);
-      entry->last_failure = error;
+      const TimePoint retry_at = NextAttemptAt(*entry, now, options_.transient_retry_delay);
+      Entry::RefreshState& refresh = entry->MutableRefresh();
+      refresh.unsaved = tokens;
+      refresh.next_attempt_at = retry_at;
+      refresh.last_failure = error;
     }
     // The refreshed tokens are not saved yet, so callers keep the old access token while it
     // lasts.
@@ -251,11 +250,7 @@ boost::asio::awaitable<TokenResult> TokenManager::SaveRefreshed(
   if (entry != nullptr) {
     entry->tokens = tokens;
     entry->used = false;
-    entry->unsaved = nullptr;
-    entry->state = ConnectionState{};
-    entry->next_attempt_at = TimePoint{};
-    entry->failures = 0;
-    entry->last_failure.reset();
+    entry->ClearFailure();
     entry->from_rejection = job.cause == Cause::kRejectedByBackend;
   }
   co_return tokens;
@@ -305,7 +300,8 @@ boost::asio::awaitable<TokenResult> TokenManager::HandleFailure(const std::strin
         connection_error = ConnectionError{error.reason, ConnectionMessage(error)};
         if (entry != nullptr) {
           entry->refresh_blocked = true;
-          entry->state = ConnectionState{ConnectionStatus::kError, *connection_error};
+          entry->MutableRefresh().state =
+              ConnectionState{ConnectionStatus::kError, *connection_error};
         }
         break;
 
@@ -316,8 +312,8 @@ boost::asio::awaitable<TokenResult> TokenManager::HandleFailure(const std::strin
         TimePoint retry_at = now;
         if (entry != nullptr) {
           retry_at = NextAttemptAt(*entry, now, options_.transient_retry_delay);
-          entry->next_attempt_at = retry_at;
-          entry->last_failure = error;
+          entry->MutableRefresh().next_attempt_at = retry_at;
+          entry->MutableRefresh().last_failure = error;
         }
         spdlog::warn("token refresh failed connection={} trigger={} retry_in_ms={}: {}", key,
                      CauseName(job.cause), Milliseconds(retry_at - now), error.message);
@@ -337,9 +333,10 @@ boost::asio::awaitable<TokenResult> TokenManager::HandleFailure(const std::strin
         TimePoint retry_at = now;
         if (entry != nullptr) {
           retry_at = NextAttemptAt(*entry, now, options_.failure_retry_delay);
-          entry->next_attempt_at = retry_at;
-          entry->last_failure = error;
-          entry->state = ConnectionState{ConnectionStatus::kError, *connection_error};
+          Entry::RefreshState& refresh = entry->MutableRefresh();
+          refresh.next_attempt_at = retry_at;
+          refresh.last_failure = error;
+          refresh.state = ConnectionState{ConnectionStatus::kError, *connection_error};
         }
         spdlog::error("token refresh failed connection={} code={} trigger={} retry_in_ms={}: {}",
                       key, connection_error->code, CauseName(job.cause),
@@ -363,7 +360,10 @@ void TokenManager::Complete(const std::string& key, const RefreshJob& job, Token
     job.flight->outcome = std::move(outcome);
     waiters.swap(job.flight->waiters);
     auto it = entries_.find(key);
-    if (it != entries_.end() && it->second->flight == job.flight) it->second->flight = nullptr;
+    if (it != entries_.end() && it->second->flight() == job.flight) {
+      it->second->refresh->flight = nullptr;
+      it->second->Compact();
+    }
     // The refresh ended, and may have replaced the tokens or set a backoff.
     NoteChanged(key);
   }

@@ -179,12 +179,13 @@ awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
     // Like the provider's secret, the connection's parameters are write-only, so a PUT without
     // them keeps the stored ones, and one without clientSecret keeps the stored secret.
     if (existing != snapshot->connections.end()) {
-      const credentials::ParameterValues& stored = existing->second->resource.parameters;
+      const ConnectionResource& stored = existing->second->resource;
       if (!resource->parameters_given) {
-        resource->parameters = stored;
-        resource->parameters_given = existing->second->resource.parameters_given;
-      } else if (resource->parameters.client_secret.empty()) {
-        resource->parameters.client_secret = stored.client_secret;
+        resource->parameters = stored.parameters;
+        resource->parameters_given = stored.parameters_given;
+      } else if (resource->parameters->client_secret.empty() &&
+                 !stored.parameters->client_secret.empty()) {
+        resource->parameters.Mutable().client_secret = stored.parameters->client_secret;
       }
     }
     auto resolved = ClientCredentialsConfig(*provider->second, *resource);

@@ -53,9 +53,9 @@ Status OpenConnectionParameters(const json::object& body, const std::string& key
   for (const auto& [name, value] : parameters.get_object()) {
     if (!value.is_string()) continue;
     if (name == credentials::kClientSecretParameter) {
-      resource.parameters.client_secret = Secret(std::string(value.get_string()));
+      resource.parameters.Mutable().client_secret = Secret(std::string(value.get_string()));
     } else {
-      resource.parameters.values[std::string(name)] = std::string(value.get_string());
+      resource.parameters.Mutable().values[std::string(name)] = std::string(value.get_string());
     }
   }
   // NOTE: boost::json cannot cleanse its buffers, so the parsed copy of the secret stays in freed
@@ -287,7 +287,7 @@ Result<credentials::ProviderConfig> ClientCredentialsConfig(const runtime::Provi
   const credentials::GrantSpec* grant = (*entry)->Grant(credentials::GrantKind::kClientCredentials);
   auto merged = credentials::MergeConnectionParameters(
       *grant, ProviderParameterValues(resource, provider.config.client_secret),
-      connection.parameters, "properties.parameters.");
+      *connection.parameters, "properties.parameters.");
   if (!merged.ok()) {
     return MakeError(ErrorCode::kInvalidArgument, merged.error().message, "ValidationError");
   }
@@ -329,7 +329,7 @@ Result<store::ResourceRecord> ConnectionRecord(const std::string& key, const std
                                                const ConnectionResource& resource,
                                                const crypto::Keyring& keyring) {
   json::object body = RenderConnection(resource, {});
-  const credentials::ParameterValues& parameters = resource.parameters;
+  const credentials::ParameterValues& parameters = *resource.parameters;
   if (!parameters.values.empty() || !parameters.client_secret.empty()) {
     json::object plain;
     for (const auto& [name, value] : parameters.values) plain[name] = value;

@@ -232,9 +232,9 @@ Result<ConnectionResource> ParseConnection(std::string_view provider_id, std::st
     if (value.is_null()) continue;
     if (!value.is_string()) return Invalid("'" + field + "' must be a string");
     if (key == credentials::kClientSecretParameter) {
-      connection.parameters.client_secret = Secret(std::string(value.get_string()));
+      connection.parameters.Mutable().client_secret = Secret(std::string(value.get_string()));
     } else if (!value.get_string().empty()) {
-      connection.parameters.values[std::string(key)] = std::string(value.get_string());
+      connection.parameters.Mutable().values[std::string(key)] = std::string(value.get_string());
     }
   }
   return connection;

@@ -17,6 +17,7 @@
 #include "common/secret.h"
 #include "credentials/model.h"
 #include "credentials/provider_resolution.h"
+#include "management/connection_parameters.h"
 #include "policy/response_examples.h"
 
 namespace credgate::management {
@@ -60,11 +61,11 @@ struct ConnectionResource {
   std::string provider_id;
   std::string id;
   GrantType grant_type = GrantType::kAuthorizationCode;
-  // properties.parameters of a client credentials connection (clientId, clientSecret), which
-  // override the provider's. Write-only: GET never returns them, and they are stored sealed.
-  credentials::ParameterValues parameters;
   // False when the body had no properties.parameters, so that a PUT keeps the stored ones.
   bool parameters_given = false;
+  // properties.parameters of a client credentials connection (clientId, clientSecret), which
+  // override the provider's. Write-only: GET never returns them, and they are stored sealed.
+  ConnectionParameters parameters;
 };
 
 struct AccessPolicyResource {

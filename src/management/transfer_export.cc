@@ -58,7 +58,9 @@ json::object ConnectionBody(const runtime::ConnectionEntry& entry, const Connect
   json::object body = RenderConnection(entry.resource, state);
   if (entry.resource.parameters_given) {
     json::object parameters;
-    for (const auto& [name, value] : entry.resource.parameters.values) parameters[name] = value;
+    for (const auto& [name, value] : entry.resource.parameters->values) {
+      parameters[name] = value;
+    }
     body["properties"].as_object()["parameters"] = std::move(parameters);
   }
   return body;
@@ -98,7 +100,8 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
     const std::string path = "/authorizationProviders/" + connection->resource.provider_id +
                              "/authorizations/" + connection->resource.id;
     std::map<std::string, Secret> secrets;
-    secrets["properties.parameters.clientSecret"] = connection->resource.parameters.client_secret;
+    secrets["properties.parameters.clientSecret"] =
+        connection->resource.parameters->client_secret;
     if (auto it = tokens.find(key); it != tokens.end()) {
       secrets["tokens"] = credentials::SerializeTokenSet(it->second);
     }

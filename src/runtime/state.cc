@@ -140,7 +140,9 @@ void ConfigState::RebuildRoutes(Snapshot& snapshot) {
 std::map<std::string, uint64_t> ConnectionStatusTable::CountByStatus() const {
   std::lock_guard lock(mutex_);
   std::map<std::string, uint64_t> counts;
-  for (const auto& [key, state] : states_) ++counts[state.connected ? "Connected" : state.error_code];
+  for (const auto& [key, state] : states_) {
+    ++counts[state == nullptr || state->connected ? "Connected" : state->error_code];
+  }
   return counts;
 }
 
@@ -150,12 +152,17 @@ management::ConnectionState ConnectionStatusTable::Get(const std::string& key) c
   if (it == states_.end()) {
     return {false, "Unauthenticated", "no user has signed in through a login link yet"};
   }
-  return it->second;
+  if (it->second == nullptr) return {true, "", ""};
+  return *it->second;
 }
 
 void ConnectionStatusTable::Set(const std::string& key, management::ConnectionState state) {
+  std::unique_ptr<const management::ConnectionState> stored;
+  if (!state.connected || !state.error_code.empty() || !state.error_message.empty()) {
+    stored = std::make_unique<const management::ConnectionState>(std::move(state));
+  }
   std::lock_guard lock(mutex_);
-  states_[key] = std::move(state);
+  states_[key] = std::move(stored);
 }
 
 void ConnectionStatusTable::Remove(const std::string& key) {

@@ -649,5 +649,31 @@ TEST_F(TokenManagerBackoffTest, FailureBackoffStartsAtFailureDelay) {
   EXPECT_EQ(http_.RequestCount(), 2u);
 }
 
+// The failure's status and backoff live in state that a success frees again, so a recovered
+// connection must read as if it never failed.
+TEST_F(TokenManagerBackoffTest, RecoveryClearsFailureState) {
+  http_.Reset();
+  http_.Respond(400, R"({"error":"invalid_scope"})");
+  EXPECT_EQ(GetToken(), "old-at");
+  const auto failed = manager_.ListRefreshCandidates();
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_NE(failed[0].retry_not_before, TimePoint{});
+
+  http_.Reset();
+  http_.Respond(200, R"({"access_token":"new-at","expires_in":7200})");
+  clock_.Advance(60s);
+  EXPECT_EQ(GetToken(), "new-at");
+  const auto state = manager_.GetState(kKey);
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->status, ConnectionStatus::kConnected);
+  EXPECT_EQ(state->error.code, "");
+  EXPECT_EQ(state->error.message, "");
+  const auto recovered = manager_.ListRefreshCandidates();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].retry_not_before, TimePoint{});
+  EXPECT_FALSE(recovered[0].refreshing);
+  EXPECT_FALSE(recovered[0].unsaved);
+}
+
 }  // namespace
 }  // namespace credgate::credentials

@@ -110,8 +110,8 @@ TEST(ClientCredentialsConnection, ParsesWriteOnlyParameters) {
   ASSERT_TRUE(connection.ok()) << connection.error().message;
   EXPECT_EQ(connection->grant_type, GrantType::kClientCredentials);
   EXPECT_TRUE(connection->parameters_given);
-  EXPECT_EQ(connection->parameters.Get("clientId"), "own");
-  EXPECT_TRUE(connection->parameters.client_secret.Equals("own-secret"));
+  EXPECT_EQ(connection->parameters->Get("clientId"), "own");
+  EXPECT_TRUE(connection->parameters->client_secret.Equals("own-secret"));
 
   const std::string rendered =
       boost::json::serialize(RenderConnection(*connection, {true, "", ""}));

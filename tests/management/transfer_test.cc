@@ -195,8 +195,8 @@ TEST_F(TransferTest, ClientCredentialsSecretTravelsSealed) {
   connection->resource.id = "worker";
   connection->resource.grant_type = GrantType::kClientCredentials;
   connection->resource.parameters_given = true;
-  connection->resource.parameters.values["clientId"] = "worker-client";
-  connection->resource.parameters.client_secret = Secret("worker-secret-1");
+  connection->resource.parameters.Mutable().values["clientId"] = "worker-client";
+  connection->resource.parameters.Mutable().client_secret = Secret("worker-secret-1");
   source_.connections["daemon/worker"] = connection;
 
   json::value document = Export();
@@ -211,8 +211,8 @@ TEST_F(TransferTest, ClientCredentialsSecretTravelsSealed) {
     ASSERT_TRUE(parsed.ok());
     auto imported = ParseConnection("daemon", "worker", *parsed);
     ASSERT_TRUE(imported.ok()) << imported.error().message;
-    EXPECT_TRUE(imported->parameters.client_secret.Equals("worker-secret-1"));
-    EXPECT_EQ(imported->parameters.Get("clientId"), "worker-client");
+    EXPECT_TRUE(imported->parameters->client_secret.Equals("worker-secret-1"));
+    EXPECT_EQ(imported->parameters->Get("clientId"), "worker-client");
   }
   EXPECT_TRUE(found);
 }
