@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include <algorithm>
@@ -181,7 +182,9 @@ std::optional<Secret> CbcHmacDecrypt(std::string_view cek, std::string_view iv,
   if (iv.size() != 16 || tag.size() != half || ciphertext.empty() || ciphertext.size() % 16 != 0) {
     return std::nullopt;
   }
-  const EVP_MD* md = half == 16 ? EVP_sha256() : half == 24 ? EVP_sha384() : EVP_sha512();
+  const EVP_MD* md = EVP_sha512();
+  if (half == 16) md = EVP_sha256();
+  if (half == 24) md = EVP_sha384();
   // AL: the bit length of the AAD as a 64-bit big-endian integer.
   std::array<unsigned char, 8> al{};
   uint64_t bits = static_cast<uint64_t>(aad.size()) * 8;
@@ -222,6 +225,15 @@ std::optional<Secret> CbcHmacDecrypt(std::string_view cek, std::string_view iv,
   }
   out.resize(static_cast<size_t>(length + final_length));
   return Secret(std::move(out));
+}
+
+// Returns `size` random bytes, or nullopt when OpenSSL's generator fails.
+std::optional<Secret> RandomContentKey(size_t size) {
+  std::string bytes(size, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(size)) != 1) {
+    return std::nullopt;
+  }
+  return Secret(std::move(bytes));
 }
 
 bool KidFits(const JweKey& key, std::string_view kid) {
@@ -312,6 +324,13 @@ Result<Secret> DecryptJwe(std::string_view token,
     if (!KidFits(*key, kid)) continue;
     std::optional<Secret> cek =
         ContentKey(*key, management->first, management->second, *encrypted_key);
+    const bool rsa = management->first == KeyManagement::kRsaOaep ||
+                     management->first == KeyManagement::kRsaOaep256;
+    if (rsa && key->private_key && (!cek || cek->size() != content->key_bytes)) {
+      // RFC 7516 §11.5: a failed RSA step goes on with a random CEK, so that it takes as long
+      // as a bad tag and a caller cannot time the padding check.
+      cek = RandomContentKey(content->key_bytes);
+    }
     if (!cek) continue;
     key_fits = true;
     if (cek->size() != content->key_bytes) continue;

@@ -29,11 +29,13 @@ struct JweKey {
 bool IsCompactJwe(std::string_view token);
 
 // Decrypts `token` with the first key in `keys` that fits its `alg` and `kid`, and returns the
-// plaintext. Errors (kUnauthenticated, reason "InvalidJwe") name the fault without key material:
-// a token over kMaxTokenBytes or not five base64url parts, a header that is not a JSON object, a
-// `zip` or `crit` header (compression and extensions are not supported), an unsupported `alg`
-// or `enc`, no key that fits, and a failed decryption or authentication tag. A failed RSA or key
-// unwrap step gets the same message as a bad tag, so the error is no padding oracle.
+// plaintext. Errors (kUnauthenticated, reason "InvalidJwe") name the fault without key material.
+// They are: a token over kMaxTokenBytes or not five base64url parts, a header that is not a JSON
+// object, a `zip` or `crit` header (compression and extensions are not supported), an
+// unsupported `alg` or `enc`, no key that fits, and a failed decryption or authentication tag.
+// A failed RSA or key unwrap step gets the same message as a bad tag. A failed RSA step also
+// goes on with a random CEK (RFC 7516 §11.5), so neither the message nor the time taken shows
+// whether the padding was valid.
 Result<Secret> DecryptJwe(std::string_view token,
                           const std::vector<std::shared_ptr<const JweKey>>& keys);
 

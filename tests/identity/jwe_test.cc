@@ -92,6 +92,16 @@ TEST(Jwe, WrongSymmetricKeyRejected) {
   EXPECT_FALSE(DecryptJwe(fixture.token, {key}).ok());
 }
 
+TEST(Jwe, WrongRsaKeyRejected) {
+  const JweFixture& fixture = kJweFixtures[11];  // RSA-OAEP, A256GCM.
+  ASSERT_EQ(fixture.alg, "RSA-OAEP");
+  auto key = std::make_shared<JweKey>();
+  key->private_key.reset(EVP_RSA_gen(2048));
+  auto plaintext = DecryptJwe(fixture.token, {key});
+  ASSERT_FALSE(plaintext.ok());
+  EXPECT_EQ(plaintext.error().message, "the JWE could not be decrypted with the configured keys");
+}
+
 TEST(Jwe, SecondKeyTried) {
   const JweFixture& fixture = kJweFixtures[8];  // A256KW, A256GCM.
   auto wrong = std::make_shared<JweKey>();
