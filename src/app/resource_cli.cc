@@ -47,6 +47,8 @@ const std::vector<KindInfo>& Kinds() {
        {{"TENANT", "tenantId"}, {"OBJECT", "objectId"}, {"APPS", "appIds"}}},
       {"api", "APIs", {{"PATH", "path"}, {"SERVICE URL", "serviceUrl"}}},
       {"operation", "Operations of an API", {{"METHOD", "method"}, {"URL TEMPLATE", "urlTemplate"}}},
+      {"certificate", "Certificates that policies name by certificate-id",
+       {{"SUBJECT", "subject"}, {"THUMBPRINT", "thumbprint"}, {"EXPIRES", "expirationDate"}}},
       {"policy-fragment", "Policy fragments, included by policies with <include-fragment>",
        {{"DESCRIPTION", "description"}}},
       {"policy", "Policy documents (global, API or operation scope)", {}},
@@ -354,6 +356,7 @@ int ResourceCommands::RunVerb(const Verb& verb) const {
   if (kind == "api") path = "/apis";
   if (kind == "operation") path = "/apis/" + api_ + "/operations";
   if (kind == "policy-fragment") path = "/policyFragments";
+  if (kind == "certificate") path = "/certificates";
   if (kind == "policy") {
     if (!api_.empty()) path = "/apis/" + api_;
     if (!operation_.empty()) path += "/operations/" + operation_;

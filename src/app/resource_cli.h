@@ -61,7 +61,8 @@ class ResourceCommands {
  private:
   struct Verb {
     CLI::App* command;
-    // issuer, provider, connection, access-policy, api, operation, policy, policy-fragment
+    // issuer, provider, connection, access-policy, api, operation, policy, policy-fragment,
+    // certificate
     std::string kind;
     std::string action;  // list, get, put, delete, login-link
   };

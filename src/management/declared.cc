@@ -1,5 +1,7 @@
 #include "management/declared.h"
 
+#include "management/certificates.h"
+
 namespace credgate::management {
 
 namespace {
@@ -67,6 +69,13 @@ bool MatchesStored(const runtime::Snapshot& snapshot, const ResourcePath& path,
       if (stored == nullptr) return false;
       auto declared = ParseOperation(path.first, path.second, body);
       return declared.ok() && RenderOperation(stored->resource) == RenderOperation(*declared);
+    }
+    case ResourceKind::kCertificate: {
+      auto stored = snapshot.certificates.find(path.first);
+      if (stored == snapshot.certificates.end()) return false;
+      auto declared = ParseCertificate(path.first, body);
+      return declared.ok() && (*declared)->resource.data == stored->second->resource.data &&
+             (*declared)->resource.password == stored->second->resource.password;
     }
     case ResourceKind::kPolicyFragment: {
       auto stored = snapshot.policy_fragments.find(path.first);

@@ -60,6 +60,10 @@ class Handlers {
                                                               int& status);
   boost::asio::awaitable<Result<boost::json::value>> PutPolicyFragment(
       const ResourcePath& path, const boost::json::object& body, int& status);
+  // Defined in certificate_handlers.cc.
+  boost::asio::awaitable<Result<boost::json::value>> PutCertificate(const ResourcePath& path,
+                                                                    const boost::json::object& body,
+                                                                    int& status);
 
   runtime::Services& services_;
 };

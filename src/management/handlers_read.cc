@@ -3,6 +3,7 @@
 #include "credentials/catalogue.h"
 #include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
+#include "management/certificates.h"
 #include "management/handlers.h"
 #include "management/redirect_url.h"
 #include "management/resources.h"
@@ -56,6 +57,11 @@ Result<json::value> Handlers::List(const ResourcePath& path) {
       }
       break;
     }
+    case ResourceKind::kCertificates:
+      for (const auto& [id, certificate] : snapshot->certificates) {
+        items.push_back(RenderCertificate(*certificate));
+      }
+      break;
     case ResourceKind::kPolicyFragments:
       for (const auto& [id, fragment] : snapshot->policy_fragments) {
         items.push_back(RenderPolicyFragment(*fragment));
@@ -143,6 +149,11 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       const credentials::CatalogueEntry* entry = credentials::BuiltinCatalogue().Find(path.first);
       if (entry == nullptr) return NotFound("identity provider '" + path.first + "'");
       return json::value(RenderIdentityProvider(*entry));
+    }
+    case ResourceKind::kCertificate: {
+      auto it = snapshot->certificates.find(path.first);
+      if (it == snapshot->certificates.end()) return NotFound("certificate '" + path.first + "'");
+      return json::value(RenderCertificate(*it->second));
     }
     case ResourceKind::kPolicyFragment: {
       auto it = snapshot->policy_fragments.find(path.first);

@@ -8,6 +8,7 @@
 #include "crypto/keyring.h"
 #include "http/url.h"
 #include "identity/validator.h"
+#include "management/certificates.h"
 #include "management/connection_events.h"
 #include "management/handlers.h"
 #include "management/persistence.h"
@@ -106,6 +107,8 @@ awaitable<Result<json::value>> Handlers::Put(const ResourcePath& path, const std
       co_return co_await PutPolicy(path, *parsed, status);
     case ResourceKind::kPolicyFragment:
       co_return co_await PutPolicyFragment(path, *parsed, status);
+    case ResourceKind::kCertificate:
+      co_return co_await PutCertificate(path, *parsed, status);
     default:
       co_return MakeError(ErrorCode::kMethodNotAllowed, "PUT is not supported on this resource",
                           "MethodNotAllowed");
@@ -457,6 +460,17 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
       co_return MakeError(ErrorCode::kConflict,
                           "policy fragment '" + path.first + "' is included by " + names +
                               ": remove its <include-fragment> from them first",
+                          "Conflict");
+    }
+  }
+  if (path.kind == ResourceKind::kCertificate) {
+    std::vector<std::string> users = CertificateUsers(*snapshot, path.first);
+    if (!users.empty()) {
+      std::string names;
+      for (const std::string& user : users) names += (names.empty() ? "" : ", ") + user;
+      co_return MakeError(ErrorCode::kConflict,
+                          "certificate '" + path.first + "' is used by " + names +
+                              ": remove its certificate-id from them first",
                           "Conflict");
     }
   }

@@ -1,5 +1,6 @@
 #include "management/pipelines.h"
 
+#include "management/certificates.h"
 #include "management/policy_fragments.h"
 #include "policy/document.h"
 #include "policy/pipeline.h"
@@ -8,15 +9,16 @@ namespace credgate::management {
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot) {
-  return CompileDocument(xml, level, FragmentsOf(snapshot));
+  return CompileDocument(xml, level, FragmentsOf(snapshot), CertificatesOf(snapshot));
 }
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
-    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments) {
+    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments,
+    const policy::CertificateLookup& certificates) {
   policy::PolicyScope scope = level == PolicyLevel::kGlobal ? policy::PolicyScope::kGlobal
                               : level == PolicyLevel::kApi  ? policy::PolicyScope::kApi
                                                             : policy::PolicyScope::kOperation;
-  auto document = policy::CompilePolicyDocument(xml, scope, fragments);
+  auto document = policy::CompilePolicyDocument(xml, scope, fragments, certificates);
   if (!document.ok()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "the policy document is invalid: " + document.error().message,

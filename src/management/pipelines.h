@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "policy/certificates.h"
 #include "policy/fragment.h"
 #include "runtime/state.h"
 
@@ -14,13 +15,15 @@ namespace credgate::management {
 
 enum class PolicyLevel { kGlobal, kApi, kOperation };
 
-// Compiles `xml`, including the policy fragments of `snapshot`. Errors are kInvalidArgument with
-// the line, column and statement named.
+// Compiles `xml`, including the policy fragments of `snapshot`, with its certificates. Errors are
+// kInvalidArgument with the line, column and statement named.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot);
-// Same, with the fragments that `fragments` returns.
+// Same, with the fragments that `fragments` returns and the certificates that `certificates`
+// returns.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
-    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments);
+    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments,
+    const policy::CertificateLookup& certificates = nullptr);
 
 // Recomposes the pipelines of every operation of `api_id`, or of all APIs when `api_id` is
 // empty, in `snapshot`. Fails without changing `snapshot` when a composition fails.

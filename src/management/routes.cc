@@ -95,6 +95,11 @@ Result<ResourcePath> ParseResourcePath(std::string_view path) {
     if (n == 2) return ResourcePath{ResourceKind::kPolicyFragment, str(1), "", ""};
     return not_found();
   }
+  if (s[0] == "certificates") {
+    if (n == 1) return ResourcePath{ResourceKind::kCertificates, "", "", ""};
+    if (n == 2) return ResourcePath{ResourceKind::kCertificate, str(1), "", ""};
+    return not_found();
+  }
   if (s[0] == "apis") {
     if (n == 1) return ResourcePath{ResourceKind::kApis, "", "", ""};
     if (n == 2) return ResourcePath{ResourceKind::kApi, str(1), "", ""};
@@ -153,6 +158,10 @@ std::string StoreKey(const ResourcePath& path) {
       return "policyFragments";
     case ResourceKind::kPolicyFragment:
       return "policyFragments/" + path.first;
+    case ResourceKind::kCertificates:
+      return "certificates";
+    case ResourceKind::kCertificate:
+      return "certificates/" + path.first;
     case ResourceKind::kIdentityProviders:
       return "identityProviders";
     case ResourceKind::kIdentityProvider:

@@ -33,13 +33,16 @@ enum class ResourceKind {
   kGlobalPolicy,          // /policies/policy
   kPolicyFragments,       // /policyFragments
   kPolicyFragment,        // /policyFragments/{id}
+  kCertificates,          // /certificates
+  kCertificate,           // /certificates/{id}
   kIdentityProviders,     // /identityProviders (the provider catalogue, read-only)
   kIdentityProvider,      // /identityProviders/{id}
 };
 
 struct ResourcePath {
   ResourceKind kind;
-  std::string first;   // Provider, issuer, API, policy fragment or identity provider id.
+  // Provider, issuer, API, policy fragment, certificate or identity provider id.
+  std::string first;
   std::string second;  // Connection or operation id.
   std::string third;   // Access policy id.
 };

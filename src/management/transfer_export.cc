@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "crypto/export_seal.h"
+#include "management/certificates.h"
 #include "management/transfer.h"
 
 namespace credgate::management {
@@ -121,6 +122,12 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
       CREDGATE_RETURN_IF_ERROR(writer.Add("/apis/" + id + "/operations/" + op_id,
                                           RenderOperation(operation->resource), none));
     }
+  }
+  for (const auto& [id, certificate] : snapshot.certificates) {
+    const CertificateResource& resource = certificate->resource;
+    CREDGATE_RETURN_IF_ERROR(writer.Add(
+        "/certificates/" + id, RenderCertificate(*certificate),
+        {{"properties.data", resource.data}, {"properties.password", resource.password}}));
   }
   for (const auto& [id, fragment] : snapshot.policy_fragments) {
     CREDGATE_RETURN_IF_ERROR(

@@ -4,6 +4,7 @@
 
 #include "crypto/export_seal.h"
 #include "http/url.h"
+#include "management/certificates.h"
 #include "management/persistence.h"
 #include "management/pipelines.h"
 #include "management/resources.h"
@@ -51,14 +52,16 @@ int ApplyRank(ResourceKind kind) {
       return 4;
     case ResourceKind::kOperation:
       return 5;
-    case ResourceKind::kPolicyFragment:
+    case ResourceKind::kCertificate:
       return 6;
-    case ResourceKind::kGlobalPolicy:
+    case ResourceKind::kPolicyFragment:
       return 7;
-    case ResourceKind::kApiPolicy:
+    case ResourceKind::kGlobalPolicy:
       return 8;
-    case ResourceKind::kOperationPolicy:
+    case ResourceKind::kApiPolicy:
       return 9;
+    case ResourceKind::kOperationPolicy:
+      return 10;
     default:
       return -1;
   }
@@ -122,6 +125,8 @@ bool Exists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
       auto it = snapshot.apis.find(path.first);
       return it != snapshot.apis.end() && it->second->operations.contains(path.second);
     }
+    case ResourceKind::kCertificate:
+      return snapshot.certificates.contains(path.first);
     case ResourceKind::kPolicyFragment:
       return snapshot.policy_fragments.contains(path.first);
     case ResourceKind::kGlobalPolicy:
@@ -171,6 +176,12 @@ class Validator {
         if (!operation.ok()) return operation.error();
         operations_.insert(path.first + "/" + path.second);
         return StatusOf(runtime::ParseUrlTemplate(operation->url_template));
+      }
+      case ResourceKind::kCertificate: {
+        auto entry = ParseCertificate(path.first, body);
+        if (!entry.ok()) return entry.error();
+        certificates_[path.first] = (*entry)->certificate;
+        return OkStatus();
       }
       case ResourceKind::kPolicyFragment:
         return CheckPolicyFragment(path, body);
@@ -268,7 +279,7 @@ class Validator {
     if (!resource.ok()) return resource.error();
     // NOTE: only the document itself is compiled here. Composing it with the levels above it
     // (<base/>) happens when it is applied, so a composition error stops the import there.
-    return StatusOf(CompileDocument(resource->xml, level, Fragments()));
+    return StatusOf(CompileDocument(resource->xml, level, Fragments(), Certificates()));
   }
 
   // Compiles a fragment against the document's fragments and the stored ones. Fragments apply
@@ -279,7 +290,21 @@ class Validator {
     auto resource = ParsePolicyFragment(path.first, body);
     if (!resource.ok()) return resource.error();
     fragments_[path.first] = resource->xml;
-    return StatusOf(policy::CompilePolicyFragment(path.first, resource->xml, Fragments()));
+    return StatusOf(
+        policy::CompilePolicyFragment(path.first, resource->xml, Fragments(), Certificates()));
+  }
+
+  // Returns the document's certificates and the stored ones. Certificates apply before fragments
+  // and policies, so those of the document can name a certificate of the document.
+  policy::CertificateLookup Certificates() const {
+    return [this](std::string_view id) -> std::shared_ptr<const crypto::Certificate> {
+      if (auto it = certificates_.find(std::string(id)); it != certificates_.end()) {
+        return it->second;
+      }
+      auto stored = current_.certificates.find(std::string(id));
+      if (stored == current_.certificates.end()) return nullptr;
+      return stored->second->certificate;
+    };
   }
 
   policy::FragmentLookup Fragments() const {
@@ -309,6 +334,8 @@ class Validator {
   std::set<std::string> operations_;
   std::map<std::string, std::string> api_paths_;  // API path → API id.
   std::map<std::string, std::string> fragments_;  // Fragment id → XML, from the document.
+  // Certificate id → certificate, from the document.
+  std::map<std::string, std::shared_ptr<const crypto::Certificate>> certificates_;
 };
 
 // Reads one entry of "resources": its path, its body with the sealed secrets put in, and a

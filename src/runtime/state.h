@@ -30,6 +30,10 @@ struct CompiledDocument;
 class CompiledPipeline;
 }  // namespace credgate::policy
 
+namespace credgate::management {
+struct CertificateEntry;
+}  // namespace credgate::management
+
 namespace credgate::runtime {
 
 struct ProviderEntry {
@@ -131,6 +135,9 @@ struct Snapshot {
   // so a change of a fragment recompiles them (management/policy_fragments.h).
   std::map<std::string, std::shared_ptr<const management::PolicyFragmentResource>>
       policy_fragments;
+  // Certificates by id (management/certificates.h). The documents that name one are compiled
+  // with its keys, so a change of a certificate recompiles them.
+  std::map<std::string, std::shared_ptr<const management::CertificateEntry>> certificates;
   // APIs ordered by descending path length, so the first prefix match is the longest.
   std::vector<std::shared_ptr<const ApiEntry>> routes;
 };

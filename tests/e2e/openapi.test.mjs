@@ -32,6 +32,7 @@ const kParameterValues = {
   apiId: 'oa-api',
   operationId: 'oa-operation',
   fragmentId: 'oa-fragment',
+  certificateId: 'oa-certificate',
   adminKeyId: 'oa-key',
 };
 const kMethods = ['get', 'put', 'post', 'delete', 'patch'];
