@@ -49,6 +49,8 @@ const std::vector<KindInfo>& Kinds() {
       {"operation", "Operations of an API", {{"METHOD", "method"}, {"URL TEMPLATE", "urlTemplate"}}},
       {"backend", "Backends, named by set-backend-service backend-id",
        {{"URL", "url"}, {"DESCRIPTION", "description"}}},
+      {"certificate", "Certificates that policies name by certificate-id",
+       {{"SUBJECT", "subject"}, {"THUMBPRINT", "thumbprint"}, {"EXPIRES", "expirationDate"}}},
       {"policy-fragment", "Policy fragments, included by policies with <include-fragment>",
        {{"DESCRIPTION", "description"}}},
       {"policy", "Policy documents (global, API or operation scope)", {}},
@@ -357,6 +359,7 @@ int ResourceCommands::RunVerb(const Verb& verb) const {
   if (kind == "operation") path = "/apis/" + api_ + "/operations";
   if (kind == "policy-fragment") path = "/policyFragments";
   if (kind == "backend") path = "/backends";
+  if (kind == "certificate") path = "/certificates";
   if (kind == "policy") {
     if (!api_.empty()) path = "/apis/" + api_;
     if (!operation_.empty()) path += "/operations/" + operation_;

@@ -63,6 +63,7 @@ class ResourceCommands {
     CLI::App* command;
     // issuer, provider, connection, access-policy, api, operation, policy, policy-fragment,
     // backend
+    // certificate
     std::string kind;
     std::string action;  // list, get, put, delete, login-link
   };

@@ -5,16 +5,31 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "common/result.h"
+#include "common/secret.h"
+
+namespace credgate::crypto {
+class Certificate;
+}
 
 namespace credgate::http {
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+// A forward proxy that a request goes through: absolute-form requests for http URLs, and a
+// CONNECT tunnel for https URLs (RFC 9110 §9.3.6).
+struct ProxySettings {
+  std::string url;       // http://host:port of the proxy; https proxies are not supported.
+  std::string username;  // Sent with `password` as Proxy-Authorization: Basic; empty for none.
+  Secret password;
+};
 
 struct ClientRequest {
   std::string method = "GET";
@@ -25,6 +40,10 @@ struct ClientRequest {
   std::chrono::milliseconds timeout{10'000};
   // Upper bound on the response body; a larger body fails the call with kBadGateway.
   size_t max_response_body_bytes = 1 << 20;
+  // The client certificate for TLS client authentication, with its private key; null for none.
+  // Connections made with a certificate are pooled apart from those without.
+  std::shared_ptr<const crypto::Certificate> client_certificate;
+  std::optional<ProxySettings> proxy;  // nullopt: connect to the URL's host directly.
 };
 
 struct ClientResponse {

@@ -13,7 +13,10 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
 #include <cerrno>
 
 namespace credgate::http {
@@ -70,9 +73,10 @@ Error TransportError(const boost::system::error_code& ec, std::string_view actio
                    fmt::format("{} {} failed: {}", action, authority, ec.message()));
 }
 
-asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const Origin& origin,
-                                                             asio::ssl::context* tls,
-                                                             SteadyTime deadline) {
+namespace {
+
+// Resolves `origin.host` and connects to the first address that accepts.
+asio::awaitable<Result<beast::tcp_stream>> ConnectTcp(const Origin& origin, SteadyTime deadline) {
   auto executor = co_await asio::this_coro::executor;
   const std::string authority = origin.Authority();
 
@@ -96,9 +100,13 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const Origin& origi
   if (connect_ec) co_return TransportError(connect_ec, "connecting to", authority);
   boost::system::error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
+  co_return std::move(stream);
+}
 
-  if (!origin.tls) co_return std::make_unique<Connection>(std::move(stream));
-
+// Runs the TLS client handshake for `origin` over `stream`, checking its host name or address.
+asio::awaitable<Result<std::unique_ptr<Connection>>> StartTls(beast::tcp_stream stream,
+                                                              const Origin& origin,
+                                                              asio::ssl::context* tls) {
   Connection::TlsStream tls_stream(std::move(stream), *tls);
   SSL* ssl = tls_stream.native_handle();
   if (origin.host_is_ip) {
@@ -117,8 +125,70 @@ asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const Origin& origi
   }
   auto [handshake_ec] =
       co_await tls_stream.async_handshake(asio::ssl::stream_base::client, kNoThrow);
-  if (handshake_ec) co_return TransportError(handshake_ec, "TLS handshake with", authority);
+  if (handshake_ec) {
+    co_return TransportError(handshake_ec, "TLS handshake with", origin.Authority());
+  }
   co_return std::make_unique<Connection>(std::move(tls_stream));
+}
+
+// Returns "host:port" with the port always present and IPv6 literals bracketed, the
+// authority-form of a CONNECT request target (RFC 9112 §3.2.3).
+std::string AuthorityWithPort(const Origin& origin) {
+  const bool ipv6 = origin.host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + origin.host + "]" : origin.host) + ":" + std::to_string(origin.port);
+}
+
+}  // namespace
+
+asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const Origin& origin,
+                                                             asio::ssl::context* tls,
+                                                             SteadyTime deadline) {
+  auto stream = co_await ConnectTcp(origin, deadline);
+  if (!stream.ok()) co_return std::move(stream).take_error();
+  if (!origin.tls) co_return std::make_unique<Connection>(std::move(stream).value());
+  co_return co_await StartTls(std::move(stream).value(), origin, tls);
+}
+
+asio::awaitable<Result<std::unique_ptr<Connection>>> ConnectThroughProxy(
+    const Origin& proxy, const Origin& target, const std::string& proxy_authorization,
+    asio::ssl::context* tls, SteadyTime deadline) {
+  auto stream = co_await ConnectTcp(proxy, deadline);
+  if (!stream.ok()) co_return std::move(stream).take_error();
+  if (!target.tls) co_return std::make_unique<Connection>(std::move(stream).value());
+
+  namespace bhttp = boost::beast::http;
+  const std::string tunnel = AuthorityWithPort(target);
+  bhttp::request<bhttp::empty_body> connect(bhttp::verb::connect, tunnel, 11);
+  connect.set(bhttp::field::host, tunnel);
+  if (!proxy_authorization.empty()) {
+    connect.set(bhttp::field::proxy_authorization, proxy_authorization);
+  }
+  auto [write_ec, written] = co_await bhttp::async_write(*stream, connect, kNoThrow);
+  if (write_ec) {
+    co_return TransportError(write_ec, "sending CONNECT to the proxy", proxy.Authority());
+  }
+
+  // A 2xx response to CONNECT has no body: the tunnel starts after its header (RFC 9110 §9.3.6).
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::empty_body> parser;
+  parser.skip(true);
+  auto [read_ec, read] = co_await bhttp::async_read_header(*stream, buffer, parser, kNoThrow);
+  if (read_ec) {
+    co_return TransportError(read_ec, "reading the CONNECT response of the proxy",
+                             proxy.Authority());
+  }
+  const unsigned status = parser.get().result_int();
+  if (status < 200 || status > 299) {
+    co_return MakeError(ErrorCode::kUnavailable,
+                        fmt::format("the proxy {} responded to CONNECT {} with status {}",
+                                    proxy.Authority(), tunnel, status));
+  }
+  if (buffer.size() != 0) {
+    co_return MakeError(ErrorCode::kBadGateway,
+                        fmt::format("the proxy {} sent bytes after its CONNECT response",
+                                    proxy.Authority()));
+  }
+  co_return co_await StartTls(std::move(stream).value(), target, tls);
 }
 
 }  // namespace credgate::http

@@ -14,6 +14,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -65,6 +66,15 @@ class Connection {
 boost::asio::awaitable<Result<std::unique_ptr<Connection>>> Connect(const Origin& origin,
                                                                     boost::asio::ssl::context* tls,
                                                                     SteadyTime deadline);
+
+// Connects to `target` through the HTTP forward proxy `proxy`: for a TLS target it opens a tunnel
+// with CONNECT, sending `proxy_authorization` (a complete Proxy-Authorization value) when not
+// empty, then runs the handshake as Connect() does. For a plain target it returns the connection
+// to the proxy, and the caller sends absolute-form requests on it. Errors as Connect(), and
+// kUnavailable when the proxy responds to CONNECT with a status other than 2xx.
+boost::asio::awaitable<Result<std::unique_ptr<Connection>>> ConnectThroughProxy(
+    const Origin& proxy, const Origin& target, const std::string& proxy_authorization,
+    boost::asio::ssl::context* tls, SteadyTime deadline);
 
 // Reports whether `ec` is a Beast HTTP syntax or limit error, as opposed to a transport failure
 // or the end of the stream.

@@ -1,6 +1,7 @@
 #include "http/pooled_client.h"
 
 #include <fmt/format.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -15,6 +16,8 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "common/encoding.h"
+#include "crypto/certificate.h"
 #include "http/headers.h"
 #include "http/tls.h"
 #include "http/url.h"
@@ -39,8 +42,11 @@ struct Attempt {
   bool retryable = false;
 };
 
+// Builds the request message. Through a proxy, a plain http request carries the absolute-form
+// target (RFC 9112 §3.2.2) and `proxy_authorization`.
 Result<bhttp::request<bhttp::string_body>> BuildRequest(ClientRequest& request,
-                                                        const ParsedUrl& url) {
+                                                        const ParsedUrl& url, bool absolute_form,
+                                                        const std::string& proxy_authorization) {
   if (!IsToken(request.method)) {
     return MakeError(
         ErrorCode::kInvalidArgument,
@@ -49,7 +55,10 @@ Result<bhttp::request<bhttp::string_body>> BuildRequest(ClientRequest& request,
   bhttp::request<bhttp::string_body> message;
   message.version(11);
   message.method_string(request.method);
-  message.target(url.Target());
+  message.target(absolute_form ? url.origin.Key() + url.Target() : url.Target());
+  if (absolute_form && !proxy_authorization.empty()) {
+    message.set(bhttp::field::proxy_authorization, proxy_authorization);
+  }
   for (const auto& [name, value] : request.headers) {
     if (!IsToken(name) || !IsFieldValue(value)) {
       return MakeError(ErrorCode::kInvalidArgument,
@@ -146,16 +155,71 @@ asio::awaitable<std::optional<Result<ClientResponse>>> PooledHttpClient::SendOnS
   co_return co_await SendNow(std::move(request));
 }
 
+Result<std::shared_ptr<asio::ssl::context>> PooledHttpClient::ClientCertificateContext(
+    const crypto::Certificate& certificate) {
+  std::lock_guard lock(certificate_contexts_mutex_);
+  auto& slot = certificate_contexts_[certificate.thumbprint()];
+  if (slot) return slot;
+  if (certificate.private_key() == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     fmt::format("the client certificate {} has no private key",
+                                 certificate.subject()));
+  }
+  auto tls = MakeClientTlsContext(options_.ca_file);
+  if (!tls.ok()) return std::move(tls).take_error();
+  SSL_CTX* native = (*tls)->native_handle();
+  bool loaded = SSL_CTX_use_certificate(native, certificate.x509()) == 1 &&
+                SSL_CTX_use_PrivateKey(native, certificate.private_key()) == 1;
+  for (const auto& intermediate : certificate.chain()) {
+    loaded = loaded && SSL_CTX_add1_chain_cert(native, intermediate.get()) == 1;
+  }
+  if (!loaded) {
+    return MakeError(ErrorCode::kInternal,
+                     fmt::format("loading the client certificate {} into TLS failed",
+                                 certificate.subject()));
+  }
+  slot = std::move(tls).value();
+  return slot;
+}
+
 asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest request) {
   auto url = ParseHttpUrl(request.url);
   if (!url.ok()) co_return std::move(url).take_error();
-  auto message = BuildRequest(request, *url);
+  std::string key = url->origin.Key();
+
+  // The TLS context: the shared one, or one that presents the request's client certificate.
+  std::shared_ptr<asio::ssl::context> tls = tls_;
+  if (request.client_certificate) {
+    auto with_certificate = ClientCertificateContext(*request.client_certificate);
+    if (!with_certificate.ok()) co_return std::move(with_certificate).take_error();
+    tls = std::move(with_certificate).value();
+    key += " client-certificate=" + request.client_certificate->thumbprint();
+  }
+  std::optional<Origin> proxy;
+  std::string proxy_authorization;
+  if (request.proxy) {
+    auto proxy_url = ParseHttpUrl(request.proxy->url);
+    if (!proxy_url.ok()) co_return std::move(proxy_url).take_error();
+    if (proxy_url->origin.tls) {
+      co_return MakeError(ErrorCode::kInvalidArgument,
+                          fmt::format("the proxy URL {} is https; only http proxies are supported",
+                                      request.proxy->url));
+    }
+    proxy = proxy_url->origin;
+    if (!request.proxy->username.empty()) {
+      const std::string credentials =
+          request.proxy->username + ":" + std::string(request.proxy->password.Expose());
+      proxy_authorization = "Basic " + Base64Encode(credentials);
+    }
+    // Connections through a proxy are pooled apart, per proxy and user.
+    key += " proxy=" + proxy->Key() + " user=" + request.proxy->username;
+  }
+  auto message = BuildRequest(request, *url, proxy && !url->origin.tls, proxy_authorization);
   if (!message.ok()) co_return std::move(message).take_error();
 
   const SteadyTime deadline = std::chrono::steady_clock::now() + request.timeout;
   auto executor = co_await asio::this_coro::executor;
   const asio::execution_context& context = asio::query(executor, asio::execution::context);
-  const std::string key = url->origin.Key();
   const std::string authority = url->origin.Authority();
 
   // A second attempt happens only after a reused connection turned out to be closed.
@@ -163,7 +227,14 @@ asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest 
     std::unique_ptr<Connection> connection = pool_.Acquire(context, key);
     const bool reused = connection != nullptr;
     if (!reused) {
-      auto connected = co_await Connect(url->origin, tls_.get(), deadline);
+      Result<std::unique_ptr<Connection>> connected =
+          MakeError(ErrorCode::kInternal, "no connection attempt was made");
+      if (proxy) {
+        connected = co_await ConnectThroughProxy(*proxy, url->origin, proxy_authorization,
+                                                 tls.get(), deadline);
+      } else {
+        connected = co_await Connect(url->origin, tls.get(), deadline);
+      }
       if (!connected.ok()) co_return std::move(connected).take_error();
       connection = std::move(connected).value();
       ++connections_opened_;

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -43,9 +45,18 @@ class PooledHttpClient final : public HttpClient {
   // Optional because co_spawn needs a default-constructible result type.
   boost::asio::awaitable<std::optional<Result<ClientResponse>>> SendOnStrand(ClientRequest request);
   boost::asio::awaitable<Result<ClientResponse>> SendNow(ClientRequest request);
+  // Returns the TLS context that presents `certificate`, made once per certificate thumbprint.
+  Result<std::shared_ptr<boost::asio::ssl::context>> ClientCertificateContext(
+      const crypto::Certificate& certificate);
 
   const ClientOptions options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  std::mutex certificate_contexts_mutex_;
+  // TLS contexts with a client certificate, by thumbprint.
+  // NOTE: the map is not bounded. Stored certificates are few, but a send-request whose
+  // <authentication-certificate body> expression returns a new certificate per request adds an
+  // entry each time.
+  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> certificate_contexts_;
   ConnectionPool pool_;
   std::atomic<uint64_t> connections_opened_{0};
 };

@@ -42,6 +42,10 @@ Error KeyError(std::string_view kid, std::string_view problem) {
   return MakeError(ErrorCode::kInvalidArgument, fmt::format("JWK '{}': {}", kid, problem));
 }
 
+Error PublicKeyError(std::string_view kid, std::string_view problem) {
+  return MakeError(ErrorCode::kInvalidArgument, fmt::format("key '{}': {}", kid, problem));
+}
+
 // Returns the base64url-decoded string member `name`, or nullopt when missing or malformed.
 std::optional<std::string> DecodedMember(const boost::json::object& jwk, std::string_view name) {
   const boost::json::value* value = jwk.if_contains(name);
@@ -168,6 +172,35 @@ std::string_view JwsAlgorithmName(JwsAlgorithm algorithm) {
 VerificationKey::VerificationKey(std::string kid, KeyType type,
                                  std::optional<JwsAlgorithm> algorithm, EvpPkeyPtr key)
     : kid_(std::move(kid)), type_(type), algorithm_(algorithm), key_(std::move(key)) {}
+
+Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromPublicKey(std::string kid,
+                                                                              EVP_PKEY* key) {
+  KeyType type;
+  if (EVP_PKEY_is_a(key, "RSA")) {
+    const int bits = EVP_PKEY_get_bits(key);
+    if (bits < kMinRsaBits) {
+      return PublicKeyError(
+          kid, fmt::format("RSA key has {} bits, fewer than the minimum {}", bits, kMinRsaBits));
+    }
+    type = KeyType::kRsa;
+  } else if (EVP_PKEY_is_a(key, "EC")) {
+    char group[64] = {};
+    size_t length = 0;
+    if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       &length) != 1 ||
+        std::string_view(group, length) != "prime256v1") {
+      ERR_clear_error();
+      return PublicKeyError(kid, "the EC key is not on P-256, the only supported curve");
+    }
+    type = KeyType::kEcP256;
+  } else {
+    return PublicKeyError(kid, fmt::format("key type {} is not supported (RSA and EC P-256 are)",
+                                           EVP_PKEY_get0_type_name(key)));
+  }
+  EVP_PKEY_up_ref(key);
+  return std::make_shared<const VerificationKey>(std::move(kid), type, std::nullopt,
+                                                 EvpPkeyPtr(key));
+}
 
 Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromJwk(
     const boost::json::object& jwk) {

@@ -43,6 +43,12 @@ class VerificationKey {
   // a missing or malformed key parameter. The caller decides about `use` and `key_ops`.
   static Result<std::shared_ptr<const VerificationKey>> FromJwk(const boost::json::object& jwk);
 
+  // Wraps the public part of `key` (taking a reference of its own), for a key read from an X.509
+  // certificate: RSA of at least 2048 bits or EC on P-256, with no declared algorithm. Errors
+  // (kInvalidArgument) name `kid` and the key type or size that is not supported.
+  static Result<std::shared_ptr<const VerificationKey>> FromPublicKey(std::string kid,
+                                                                      EVP_PKEY* key);
+
   const std::string& kid() const { return kid_; }
   KeyType type() const { return type_; }
   const std::optional<JwsAlgorithm>& algorithm() const { return algorithm_; }

@@ -35,8 +35,9 @@ std::string_view KeyOfVersionKey(std::string_view version_key) {
 // Parents before children, so that a connection exists before its access policies.
 int KindOrder(std::string_view kind) {
   static constexpr std::string_view kOrder[] = {
-      "trustedIssuer", "provider",  "connection",     "accessPolicy", "connectionState",
-      "api",           "operation", "backend",        "policyFragment", "policy"};
+      "trustedIssuer", "provider", "connection", "accessPolicy",   "connectionState",
+      "certificate",   "api",      "operation",  "backend",        "policyFragment",
+      "policy"};
   auto it = std::find(std::begin(kOrder), std::end(kOrder), kind);
   return static_cast<int>(it - std::begin(kOrder));
 }

@@ -1,5 +1,7 @@
 #include "management/declared.h"
 
+#include "management/certificates.h"
+
 namespace credgate::management {
 
 namespace {
@@ -77,6 +79,13 @@ bool MatchesStored(const runtime::Snapshot& snapshot, const ResourcePath& path,
              RenderBackend(stored->second->resource) == RenderBackend(*declared) &&
              RenderBackendCredentials(stored->second->resource) ==
                  RenderBackendCredentials(*declared);
+    }
+    case ResourceKind::kCertificate: {
+      auto stored = snapshot.certificates.find(path.first);
+      if (stored == snapshot.certificates.end()) return false;
+      auto declared = ParseCertificate(path.first, body);
+      return declared.ok() && (*declared)->resource.data == stored->second->resource.data &&
+             (*declared)->resource.password == stored->second->resource.password;
     }
     case ResourceKind::kPolicyFragment: {
       auto stored = snapshot.policy_fragments.find(path.first);

@@ -64,6 +64,10 @@ class Handlers {
   boost::asio::awaitable<Result<boost::json::value>> PutBackend(const ResourcePath& path,
                                                                const boost::json::object& body,
                                                                int& status);
+  // Defined in certificate_handlers.cc.
+  boost::asio::awaitable<Result<boost::json::value>> PutCertificate(const ResourcePath& path,
+                                                                    const boost::json::object& body,
+                                                                    int& status);
 
   runtime::Services& services_;
 };

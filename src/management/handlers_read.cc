@@ -3,6 +3,7 @@
 #include "credentials/catalogue.h"
 #include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
+#include "management/certificates.h"
 #include "management/handlers.h"
 #include "management/redirect_url.h"
 #include "management/resources.h"
@@ -59,6 +60,11 @@ Result<json::value> Handlers::List(const ResourcePath& path) {
     case ResourceKind::kBackends:
       for (const auto& [id, backend] : snapshot->backends) {
         items.push_back(RenderBackend(backend->resource));
+      }
+      break;
+    case ResourceKind::kCertificates:
+      for (const auto& [id, certificate] : snapshot->certificates) {
+        items.push_back(RenderCertificate(*certificate));
       }
       break;
     case ResourceKind::kPolicyFragments:
@@ -153,6 +159,11 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       auto it = snapshot->backends.find(path.first);
       if (it == snapshot->backends.end()) return NotFound("backend '" + path.first + "'");
       return json::value(RenderBackend(it->second->resource));
+    }
+    case ResourceKind::kCertificate: {
+      auto it = snapshot->certificates.find(path.first);
+      if (it == snapshot->certificates.end()) return NotFound("certificate '" + path.first + "'");
+      return json::value(RenderCertificate(*it->second));
     }
     case ResourceKind::kPolicyFragment: {
       auto it = snapshot->policy_fragments.find(path.first);

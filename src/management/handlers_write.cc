@@ -9,6 +9,7 @@
 #include "http/url.h"
 #include "identity/validator.h"
 #include "management/backends.h"
+#include "management/certificates.h"
 #include "management/connection_events.h"
 #include "management/handlers.h"
 #include "management/persistence.h"
@@ -109,6 +110,8 @@ awaitable<Result<json::value>> Handlers::Put(const ResourcePath& path, const std
       co_return co_await PutPolicyFragment(path, *parsed, status);
     case ResourceKind::kBackend:
       co_return co_await PutBackend(path, *parsed, status);
+    case ResourceKind::kCertificate:
+      co_return co_await PutCertificate(path, *parsed, status);
     default:
       co_return MakeError(ErrorCode::kMethodNotAllowed, "PUT is not supported on this resource",
                           "MethodNotAllowed");
@@ -472,6 +475,17 @@ awaitable<Result<json::value>> Handlers::Delete(const ResourcePath& path, int& s
       co_return MakeError(ErrorCode::kConflict,
                           "backend '" + path.first + "' is named by set-backend-service in " +
                               names + ": change those policies first",
+                          "Conflict");
+    }
+  }
+  if (path.kind == ResourceKind::kCertificate) {
+    std::vector<std::string> users = CertificateUsers(*snapshot, path.first);
+    if (!users.empty()) {
+      std::string names;
+      for (const std::string& user : users) names += (names.empty() ? "" : ", ") + user;
+      co_return MakeError(ErrorCode::kConflict,
+                          "certificate '" + path.first + "' is used by " + names +
+                              ": remove its certificate-id from them first",
                           "Conflict");
     }
   }

@@ -13,6 +13,7 @@
 #include "http/url.h"
 #include "identity/validator.h"
 #include "management/backends.h"
+#include "management/certificates.h"
 #include "management/pipelines.h"
 #include "management/policy_fragments.h"
 #include "management/resource_fields.h"
@@ -26,8 +27,9 @@ namespace {
 // Load order: a resource's parent must be in the snapshot before the resource itself.
 int KindRank(std::string_view kind) {
   static constexpr std::string_view kOrder[] = {
-      "trustedIssuer", "provider",  "connection",     "accessPolicy", "connectionState",
-      "api",           "operation", "backend",        "policyFragment", "policy"};
+      "trustedIssuer", "provider", "connection", "accessPolicy",   "connectionState",
+      "certificate",   "api",      "operation",  "backend",        "policyFragment",
+      "policy"};
   auto it = std::find(std::begin(kOrder), std::end(kOrder), kind);
   return static_cast<int>(it - std::begin(kOrder));
 }
@@ -206,6 +208,13 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
     if (!resource.ok()) return resource.error();
     return SetBackend(next, *resource, status);
   }
+  if (record.kind == "certificate") {
+    auto entry = OpenCertificateRecord(path->first, record, *body, *services.keyring);
+    if (!entry.ok()) return entry.error();
+    // Certificates load before policies, so at start this recompiles nothing. A certificate that
+    // another gateway replaced recompiles the policies that name it here.
+    return SetCertificate(next, std::move(*entry), status);
+  }
   if (record.kind == "policyFragment") {
     auto resource = ParsePolicyFragment(path->first, *body);
     if (!resource.ok()) return resource.error();
@@ -216,24 +225,27 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
   return MakeError(ErrorCode::kInvalidArgument, "unknown record kind '" + record.kind + "'");
 }
 
-// Applies a record to `next`. When an api, operation, policy or policyFragment record fails part
-// way, restores the APIs, the global policy and the fragments as they were, so that a skipped
-// record changes nothing.
+// Applies a record to `next`. When an api, operation, policy, policyFragment or certificate
+// record fails part way, restores the APIs, the global policy, the fragments and the
+// certificates as they were, so that a skipped record changes nothing.
 Status ApplyRecordOrRestore(const store::ResourceRecord& record, runtime::Services& services,
                             runtime::Snapshot& next) {
   const bool touches_apis = record.kind == "api" || record.kind == "operation" ||
-                            record.kind == "policy" || record.kind == "policyFragment";
+                            record.kind == "policy" || record.kind == "policyFragment" ||
+                            record.kind == "certificate";
   if (!touches_apis) return ApplyRecordTo(record, services, next);
   auto apis = next.apis;
   auto global_policy = next.global_policy;
   auto global_document = next.global_document;
   auto policy_fragments = next.policy_fragments;
+  auto certificates = next.certificates;
   Status status = ApplyRecordTo(record, services, next);
   if (!status.ok()) {
     next.apis = std::move(apis);
     next.global_policy = std::move(global_policy);
     next.global_document = std::move(global_document);
     next.policy_fragments = std::move(policy_fragments);
+    next.certificates = std::move(certificates);
   }
   return status;
 }
@@ -446,6 +458,10 @@ Status RemoveResource(runtime::Snapshot& snapshot, const ResourcePath& path,
     case ResourceKind::kBackend:
       // A DELETE is refused while a policy names the backend, so no document changes here.
       snapshot.backends.erase(path.first);
+      return OkStatus();
+    case ResourceKind::kCertificate:
+      // A DELETE is refused while a policy names the certificate, so no document changes here.
+      snapshot.certificates.erase(path.first);
       return OkStatus();
     case ResourceKind::kPolicyFragment:
       // A DELETE is refused while a policy includes the fragment, so no document changes here.

@@ -1,6 +1,7 @@
 #include "management/pipelines.h"
 
 #include "management/backends.h"
+#include "management/certificates.h"
 #include "management/policy_fragments.h"
 #include "policy/document.h"
 #include "policy/pipeline.h"
@@ -9,7 +10,7 @@ namespace credgate::management {
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot) {
-  auto document = CompileDocument(xml, level, FragmentsOf(snapshot));
+  auto document = CompileDocument(xml, level, FragmentsOf(snapshot), CertificatesOf(snapshot));
   if (!document.ok()) return document;
   CREDGATE_RETURN_IF_ERROR(RequireBackends(**document, [&snapshot](const std::string& id) {
     return snapshot.backends.contains(id);
@@ -20,11 +21,12 @@ Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
 }
 
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
-    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments) {
+    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments,
+    const policy::CertificateLookup& certificates) {
   policy::PolicyScope scope = level == PolicyLevel::kGlobal ? policy::PolicyScope::kGlobal
                               : level == PolicyLevel::kApi  ? policy::PolicyScope::kApi
                                                             : policy::PolicyScope::kOperation;
-  auto document = policy::CompilePolicyDocument(xml, scope, fragments);
+  auto document = policy::CompilePolicyDocument(xml, scope, fragments, certificates);
   if (!document.ok()) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "the policy document is invalid: " + document.error().message,

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "policy/certificates.h"
 #include "policy/fragment.h"
 #include "runtime/state.h"
 
@@ -15,16 +16,17 @@ namespace credgate::management {
 
 enum class PolicyLevel { kGlobal, kApi, kOperation };
 
-// Compiles `xml`, including the policy fragments of `snapshot`, and checks that every backend
-// its set-backend-service statements name and every managed identity client-id exist in
-// `snapshot`. Errors are kInvalidArgument with the line, column and statement named, or naming
-// the missing backend or client id.
+// Compiles `xml`, including the policy fragments of `snapshot`, with its certificates, and checks
+// that every backend its set-backend-service statements name and every managed identity
+// client-id exist in `snapshot`. Errors are kInvalidArgument with the line, column and statement
+// named, or naming the missing backend or client id.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const runtime::Snapshot& snapshot);
-// Same, with the fragments that `fragments` returns, and without the backend and client id
-// checks.
+// Same, with the fragments that `fragments` returns and the certificates that `certificates`
+// returns, and without the backend and client id checks.
 Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
-    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments);
+    std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments,
+    const policy::CertificateLookup& certificates = nullptr);
 
 // Checks that `client_ids` contains every managed identity client-id of `document`. Errors:
 // kInvalidArgument with reason ValidationError naming the first missing one.

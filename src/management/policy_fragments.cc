@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "management/certificates.h"
 #include "management/pipelines.h"
 #include "policy/document.h"
 
@@ -88,7 +89,8 @@ std::vector<std::string> PolicyFragmentUsers(const runtime::Snapshot& snapshot,
   policy::FragmentLookup lookup = FragmentsOf(snapshot);
   for (const auto& [other_id, other] : snapshot.policy_fragments) {
     if (other_id == id) continue;
-    auto includes = policy::CompilePolicyFragment(other_id, other->xml, lookup);
+    auto includes =
+        policy::CompilePolicyFragment(other_id, other->xml, lookup, CertificatesOf(snapshot));
     if (includes.ok() && includes->contains(std::string(id))) {
       users.push_back("/policyFragments/" + other_id);
     }
@@ -109,13 +111,14 @@ Status CheckPolicyFragment(const runtime::Snapshot& snapshot,
   scratch.policy_fragments[fragment.id] =
       std::make_shared<const PolicyFragmentResource>(fragment);
   policy::FragmentLookup lookup = FragmentsOf(scratch);
-  auto compiled = policy::CompilePolicyFragment(fragment.id, fragment.xml, lookup);
+  policy::CertificateLookup certificates = CertificatesOf(scratch);
+  auto compiled = policy::CompilePolicyFragment(fragment.id, fragment.xml, lookup, certificates);
   if (!compiled.ok()) {
     return Invalid("the policy fragment is invalid: " + compiled.error().message);
   }
   for (const std::string& other : including) {
-    auto recompiled =
-        policy::CompilePolicyFragment(other, scratch.policy_fragments.at(other)->xml, lookup);
+    auto recompiled = policy::CompilePolicyFragment(other, scratch.policy_fragments.at(other)->xml,
+                                                    lookup, certificates);
     if (!recompiled.ok()) {
       return Invalid("policy fragment '" + fragment.id + "' would break policy fragment '" +
                      other + "': " + recompiled.error().message);

@@ -100,6 +100,11 @@ Result<ResourcePath> ParseResourcePath(std::string_view path) {
     if (n == 2) return ResourcePath{ResourceKind::kBackend, str(1), "", ""};
     return not_found();
   }
+  if (s[0] == "certificates") {
+    if (n == 1) return ResourcePath{ResourceKind::kCertificates, "", "", ""};
+    if (n == 2) return ResourcePath{ResourceKind::kCertificate, str(1), "", ""};
+    return not_found();
+  }
   if (s[0] == "apis") {
     if (n == 1) return ResourcePath{ResourceKind::kApis, "", "", ""};
     if (n == 2) return ResourcePath{ResourceKind::kApi, str(1), "", ""};
@@ -162,6 +167,10 @@ std::string StoreKey(const ResourcePath& path) {
       return "backends";
     case ResourceKind::kBackend:
       return "backends/" + path.first;
+    case ResourceKind::kCertificates:
+      return "certificates";
+    case ResourceKind::kCertificate:
+      return "certificates/" + path.first;
     case ResourceKind::kIdentityProviders:
       return "identityProviders";
     case ResourceKind::kIdentityProvider:

@@ -35,13 +35,16 @@ enum class ResourceKind {
   kPolicyFragment,        // /policyFragments/{id}
   kBackends,              // /backends
   kBackend,               // /backends/{id}
+  kCertificates,          // /certificates
+  kCertificate,           // /certificates/{id}
   kIdentityProviders,     // /identityProviders (the provider catalogue, read-only)
   kIdentityProvider,      // /identityProviders/{id}
 };
 
 struct ResourcePath {
   ResourceKind kind;
-  std::string first;   // Provider, issuer, API, policy fragment, backend or identity provider id.
+  // Provider, issuer, API, policy fragment, backend, certificate or identity provider id.
+  std::string first;
   std::string second;  // Connection or operation id.
   std::string third;   // Access policy id.
 };

@@ -260,7 +260,8 @@ boost::asio::awaitable<Result<json::value>> ManagementService::Dispatch(const st
       path.kind == ResourceKind::kProviders || path.kind == ResourceKind::kConnections ||
       path.kind == ResourceKind::kAccessPolicies || path.kind == ResourceKind::kTrustedIssuers ||
       path.kind == ResourceKind::kApis || path.kind == ResourceKind::kOperations ||
-      path.kind == ResourceKind::kPolicyFragments || path.kind == ResourceKind::kBackends;
+      path.kind == ResourceKind::kPolicyFragments || path.kind == ResourceKind::kBackends ||
+      path.kind == ResourceKind::kCertificates;
   if (is_collection) {
     if (method != "GET") co_return method_not_allowed();
     co_return handlers.List(path);

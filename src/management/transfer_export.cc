@@ -2,6 +2,7 @@
 #include <ctime>
 
 #include "crypto/export_seal.h"
+#include "management/certificates.h"
 #include "management/transfer.h"
 
 namespace credgate::management {
@@ -133,6 +134,11 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
     }
     CREDGATE_RETURN_IF_ERROR(
         writer.Add("/backends/" + id, RenderBackend(backend->resource), secrets));
+  for (const auto& [id, certificate] : snapshot.certificates) {
+    const CertificateResource& resource = certificate->resource;
+    CREDGATE_RETURN_IF_ERROR(writer.Add(
+        "/certificates/" + id, RenderCertificate(*certificate),
+        {{"properties.data", resource.data}, {"properties.password", resource.password}}));
   }
   for (const auto& [id, fragment] : snapshot.policy_fragments) {
     CREDGATE_RETURN_IF_ERROR(

@@ -5,6 +5,7 @@
 #include "crypto/export_seal.h"
 #include "http/url.h"
 #include "management/backends.h"
+#include "management/certificates.h"
 #include "management/persistence.h"
 #include "management/pipelines.h"
 #include "management/resources.h"
@@ -53,6 +54,7 @@ int ApplyRank(ResourceKind kind) {
     case ResourceKind::kOperation:
       return 5;
     case ResourceKind::kBackend:
+    case ResourceKind::kCertificate:
       return 6;
     case ResourceKind::kPolicyFragment:
       return 7;
@@ -127,6 +129,8 @@ bool Exists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
     }
     case ResourceKind::kBackend:
       return snapshot.backends.contains(path.first);
+    case ResourceKind::kCertificate:
+      return snapshot.certificates.contains(path.first);
     case ResourceKind::kPolicyFragment:
       return snapshot.policy_fragments.contains(path.first);
     case ResourceKind::kGlobalPolicy:
@@ -184,6 +188,12 @@ class Validator {
         runtime::Snapshot scratch;
         int status = 0;
         return SetBackend(scratch, *backend, status);
+      }
+      case ResourceKind::kCertificate: {
+        auto entry = ParseCertificate(path.first, body);
+        if (!entry.ok()) return entry.error();
+        certificates_[path.first] = (*entry)->certificate;
+        return OkStatus();
       }
       case ResourceKind::kPolicyFragment:
         return CheckPolicyFragment(path, body);
@@ -281,7 +291,7 @@ class Validator {
     if (!resource.ok()) return resource.error();
     // NOTE: only the document itself is compiled here. Composing it with the levels above it
     // (<base/>) happens when it is applied, so a composition error stops the import there.
-    auto document = CompileDocument(resource->xml, level, Fragments());
+    auto document = CompileDocument(resource->xml, level, Fragments(), Certificates());
     if (!document.ok()) return document.error();
     // Backends apply before policies, so a policy may name a backend of the document.
     CREDGATE_RETURN_IF_ERROR(RequireBackends(**document, [this](const std::string& id) {
@@ -298,7 +308,21 @@ class Validator {
     auto resource = ParsePolicyFragment(path.first, body);
     if (!resource.ok()) return resource.error();
     fragments_[path.first] = resource->xml;
-    return StatusOf(policy::CompilePolicyFragment(path.first, resource->xml, Fragments()));
+    return StatusOf(
+        policy::CompilePolicyFragment(path.first, resource->xml, Fragments(), Certificates()));
+  }
+
+  // Returns the document's certificates and the stored ones. Certificates apply before fragments
+  // and policies, so those of the document can name a certificate of the document.
+  policy::CertificateLookup Certificates() const {
+    return [this](std::string_view id) -> std::shared_ptr<const crypto::Certificate> {
+      if (auto it = certificates_.find(std::string(id)); it != certificates_.end()) {
+        return it->second;
+      }
+      auto stored = current_.certificates.find(std::string(id));
+      if (stored == current_.certificates.end()) return nullptr;
+      return stored->second->certificate;
+    };
   }
 
   policy::FragmentLookup Fragments() const {
@@ -329,6 +353,8 @@ class Validator {
   std::map<std::string, std::string> api_paths_;  // API path → API id.
   std::map<std::string, std::string> fragments_;  // Fragment id → XML, from the document.
   std::set<std::string> backends_;                // Backend ids of the document.
+  // Certificate id → certificate, from the document.
+  std::map<std::string, std::shared_ptr<const crypto::Certificate>> certificates_;
 };
 
 // Reads one entry of "resources": its path, its body with the sealed secrets put in, and a

@@ -304,4 +304,31 @@ Statement ElementReader::NewStatement(StatementSpec spec) const {
   return statement;
 }
 
+Result<std::shared_ptr<const crypto::Certificate>> StoredCertificate(const ElementReader& element,
+                                                                     std::string_view attribute,
+                                                                     const std::string& key) {
+  const std::string name(attribute);
+  if (IsExpression(key)) {
+    return element.FailAt(attribute, "attribute '" + name + "' on <" +
+                                         std::string(element.name()) + "> must be a literal");
+  }
+  FragmentContext* context = element.scope().fragments;
+  std::shared_ptr<const crypto::Certificate> certificate;
+  if (context != nullptr && context->certificates != nullptr && *context->certificates) {
+    certificate = (*context->certificates)(key);
+  }
+  if (!certificate) {
+    if (key.starts_with(kThumbprintPrefix)) {
+      return element.FailAt(attribute, "no stored certificate has the thumbprint " +
+                                           key.substr(kThumbprintPrefix.size()) +
+                                           "; upload it with PUT /certificates/{id} first");
+    }
+    return element.FailAt(attribute, "certificate '" + key +
+                                         "' was not found; create it with PUT /certificates/" +
+                                         key + " first");
+  }
+  context->used_certificates.insert(key);
+  return certificate;
+}
+
 }  // namespace credgate::policy::internal

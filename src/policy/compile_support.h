@@ -12,15 +12,19 @@
 #include <vector>
 
 #include "common/result.h"
+#include "policy/certificates.h"
 #include "policy/fragment.h"
 #include "policy/statement.h"
 #include "policy/xml_source.h"
 
 namespace credgate::policy::internal {
 
-// The policy fragments that <include-fragment> can include while one document compiles.
+// The policy fragments that <include-fragment> can include while one document compiles, and the
+// stored certificates that its statements name.
 struct FragmentContext {
   const FragmentLookup* lookup = nullptr;  // Null: no fragments exist.
+  const CertificateLookup* certificates = nullptr;  // Null: no certificates exist.
+  std::set<std::string> used_certificates;          // Every certificate id a statement named.
   std::vector<std::string> stack;          // The fragments being compiled, outermost first.
   std::set<std::string> included;          // Every fragment included so far.
   bool reads_request_body = false;         // An included fragment's text names Request.Body.
@@ -139,5 +143,12 @@ Status ForEachChildText(const ElementReader& element, std::string_view child_nam
     return visit(child, text->literal());
   });
 }
+
+// Returns the stored certificate that `key` names (an id, or "thumbprint:<HEX>"), and records
+// in the document's FragmentContext that the document uses it. Errors, at attribute
+// `attribute` of `element`: `key` is an expression, or no stored certificate has it.
+Result<std::shared_ptr<const crypto::Certificate>> StoredCertificate(const ElementReader& element,
+                                                                     std::string_view attribute,
+                                                                     const std::string& key);
 
 }  // namespace credgate::policy::internal

@@ -100,7 +100,8 @@ std::string_view SectionName(Section section) {
 }
 
 Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope,
-                                               const FragmentLookup& fragments) {
+                                               const FragmentLookup& fragments,
+                                               const CertificateLookup& certificates) {
   internal::XmlSource source(xml);
   pugi::xml_document document;
   // Comments and processing instructions are skipped by the default flags.
@@ -123,6 +124,7 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
 
   internal::FragmentContext fragment_context;
   if (fragments) fragment_context.lookup = &fragments;
+  if (certificates) fragment_context.certificates = &certificates;
   CompiledDocument compiled;
   compiled.scope = scope;
   for (pugi::xml_node child : root.children()) {
@@ -152,6 +154,7 @@ Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope
     slot = std::move(statements).value();
   }
   compiled.fragments = std::move(fragment_context.included);
+  compiled.certificates = std::move(fragment_context.used_certificates);
   // A text search finds Request.Body in every expression, at the cost of also finding it in a
   // comment or a literal, which only makes the gateway read a body it did not need.
   compiled.reads_request_body =

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "policy/certificates.h"
 #include "policy/fragment.h"
 #include "policy/statement.h"
 
@@ -36,6 +37,8 @@ struct CompiledDocument {
   // The client-id values of its authentication-managed-identity statements, including those
   // inside send-request, which must name configured user-assigned identities.
   std::set<std::string> managed_identity_client_ids;
+  // Every stored certificate that a statement of the document or of an included fragment names.
+  std::set<std::string> certificates;
   // Whether running the document may read the caller's request body: an expression of the
   // document or of an included fragment names Request.Body, or a send-request copies the
   // request. The gateway then reads the body before inbound.
@@ -55,9 +58,11 @@ struct CompiledDocument {
 // outside the sections that allow it, a missing required attribute, an invalid enum or number,
 // an invalid expression, <choose> nested deeper than kMaxChooseNesting, <base/> in a
 // global-scope document or below a section, or an <include-fragment> whose fragment `fragments`
-// does not return, includes itself, or does not compile where it is included. An error inside a
-// fragment names the fragment and the line and column in it.
+// does not return, includes itself, or does not compile where it is included, or a certificate id
+// that `certificates` does not return. An error inside a fragment names the fragment and the line
+// and column in it.
 Result<CompiledDocument> CompilePolicyDocument(std::string_view xml, PolicyScope scope,
-                                               const FragmentLookup& fragments = nullptr);
+                                               const FragmentLookup& fragments = nullptr,
+                                               const CertificateLookup& certificates = nullptr);
 
 }  // namespace credgate::policy

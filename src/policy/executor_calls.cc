@@ -6,6 +6,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "crypto/certificate.h"
 #include "policy/expression_jwt.h"
 #include "policy/liquid_context.h"
 #include "policy/runner.h"
@@ -41,6 +42,53 @@ Entries ResponseEntries(const http::HeaderList& headers) {
   entries.reserve(joined.size());
   for (auto& [name, value] : joined) entries.emplace_back(std::move(name), Value(std::move(value)));
   return entries;
+}
+
+// Returns an optional template's string, or "" when it is absent.
+Result<std::string> OptionalText(const std::optional<ValueTemplate>& value,
+                                 const PolicyContext& context) {
+  if (!value) return std::string();
+  return value->EvaluateString(context);
+}
+
+// Sets the request's client certificate: the one parsed at save, or the body and password that
+// the spec's expressions return. A body that does not parse fails with kInvalidArgument.
+Status SetClientCertificate(const ClientCertificateSpec& spec, const PolicyContext& context,
+                            http::ClientRequest& request) {
+  if (spec.certificate) {
+    request.client_certificate = spec.certificate;
+    return OkStatus();
+  }
+  auto body = OptionalText(spec.body, context);
+  if (!body.ok()) return body.error();
+  auto password = OptionalText(spec.password, context);
+  if (!password.ok()) return password.error();
+  auto certificate = crypto::Certificate::Parse(*body, Secret(std::move(*password)));
+  if (!certificate.ok()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "invalid client certificate in <authentication-certificate body>: " +
+                         certificate.error().message);
+  }
+  if ((*certificate)->private_key() == nullptr) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "the client certificate in <authentication-certificate body> has no "
+                     "private key");
+  }
+  request.client_certificate = std::move(certificate).value();
+  return OkStatus();
+}
+
+Status SetProxy(const ProxySpec& spec, const PolicyContext& context,
+                http::ClientRequest& request) {
+  auto url = spec.url.EvaluateString(context);
+  if (!url.ok()) return url.error();
+  auto username = OptionalText(spec.username, context);
+  if (!username.ok()) return username.error();
+  auto password = OptionalText(spec.password, context);
+  if (!password.ok()) return password.error();
+  request.proxy = http::ProxySettings{std::move(*url), std::move(*username),
+                                      Secret(std::move(*password))};
+  return OkStatus();
 }
 
 }  // namespace
@@ -114,6 +162,14 @@ boost::asio::awaitable<Step> Runner::RunSendRequest(const Statement& statement,
   }
   for (const auto& [name, value] : headers.fields()) request.headers.emplace_back(name, value);
   request.timeout = spec.timeout;
+  if (spec.client_certificate) {
+    Status set = SetClientCertificate(*spec.client_certificate, context_, request);
+    if (!set.ok()) co_return FailExpression(statement, set.error());
+  }
+  if (spec.proxy) {
+    Status set = SetProxy(*spec.proxy, context_, request);
+    if (!set.ok()) co_return FailExpression(statement, set.error());
+  }
 
   if (spec.one_way) {
     co_await services_.SendOneWayRequest(std::move(request));

@@ -114,7 +114,8 @@ Result<StatementList> CompileIncludeFragment(const ElementReader& element,
 }  // namespace internal
 
 Result<std::set<std::string>> CompilePolicyFragment(std::string_view id, std::string_view xml,
-                                                    const FragmentLookup& fragments) {
+                                                    const FragmentLookup& fragments,
+                                                    const CertificateLookup& certificates) {
   // Parse once first, so that a syntax error is reported once rather than per section.
   {
     internal::XmlSource source(xml);
@@ -128,6 +129,7 @@ Result<std::set<std::string>> CompilePolicyFragment(std::string_view id, std::st
     internal::XmlSource source(xml);
     internal::FragmentContext context;
     if (fragments) context.lookup = &fragments;
+    if (certificates) context.certificates = &certificates;
     context.stack.push_back(std::string(id));
     internal::CompileScope outer{source, PolicyScope::kOperation, section, &context, 0, false};
     auto statements =

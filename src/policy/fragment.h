@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "common/result.h"
+#include "policy/certificates.h"
 
 namespace credgate::policy {
 
@@ -25,11 +26,13 @@ using FragmentLookup = std::function<std::optional<std::string>(std::string_view
 
 // Compiles fragment `id` on its own, as it is saved, and returns the ids of the fragments it
 // includes, directly or through another fragment. A fragment is valid when its statements
-// compile in at least one section. Errors: kInvalidArgument for malformed XML, a root other than
-// <fragment>, a statement that compiles in no section (the message is that of the first failing
-// section whose error is not a section placement), a missing or cyclic included fragment, or
-// includes nested deeper than kMaxFragmentNesting.
-Result<std::set<std::string>> CompilePolicyFragment(std::string_view id, std::string_view xml,
-                                                    const FragmentLookup& fragments);
+// compile in at least one section, with the certificates that `certificates` returns. Errors:
+// kInvalidArgument for malformed XML, a root other than <fragment>, a statement that compiles in no
+// section (the message is that of the first failing section whose error is not a section
+// placement), a missing or cyclic included fragment, or includes nested deeper than
+// kMaxFragmentNesting.
+Result<std::set<std::string>> CompilePolicyFragment(
+    std::string_view id, std::string_view xml, const FragmentLookup& fragments,
+    const CertificateLookup& certificates = nullptr);
 
 }  // namespace credgate::policy

@@ -1,5 +1,7 @@
 #include "policy/send_request_compiler.h"
 
+#include "crypto/certificate.h"
+#include "policy/certificates.h"
 #include "policy/request_compilers.h"
 #include "policy/statement_compilers.h"
 
@@ -14,6 +16,75 @@ namespace {
 
 // An upper bound on `timeout`, as APIM documents for send-request.
 constexpr int64_t kMaxTimeoutSeconds = 240;
+
+// Compiles <authentication-certificate>: exactly one of certificate-id, thumbprint (both name a
+// stored certificate) and body (base64 PKCS#12 or PEM, with password), as in APIM.
+Result<ClientCertificateSpec> CompileClientCertificate(const ElementReader& element) {
+  CREDGATE_RETURN_IF_ERROR(
+      element.CheckAttributes({"certificate-id", "thumbprint", "body", "password"}));
+  CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
+  const int sources = (element.Attribute("certificate-id") ? 1 : 0) +
+                      (element.Attribute("thumbprint") ? 1 : 0) +
+                      (element.Attribute("body") ? 1 : 0);
+  if (sources != 1) {
+    return element.Fail(
+        "<authentication-certificate> needs exactly one of 'certificate-id', 'thumbprint' and "
+        "'body'");
+  }
+  if (element.Attribute("password") && !element.Attribute("body")) {
+    return element.FailAt("password", "attribute 'password' on <authentication-certificate> "
+                                      "belongs with 'body'; a stored certificate has its own");
+  }
+  ClientCertificateSpec spec;
+  std::shared_ptr<const crypto::Certificate> certificate;
+  if (auto id = element.Attribute("certificate-id")) {
+    SEND_ASSIGN_OR_RETURN(stored, StoredCertificate(element, "certificate-id", std::string(*id)));
+    certificate = std::move(stored);
+  } else if (auto thumbprint = element.Attribute("thumbprint")) {
+    const std::string key =
+        std::string(kThumbprintPrefix) + crypto::NormalizeThumbprint(*thumbprint);
+    SEND_ASSIGN_OR_RETURN(stored, StoredCertificate(element, "thumbprint", key));
+    certificate = std::move(stored);
+  } else {
+    SEND_ASSIGN_OR_RETURN(body, element.RequiredTemplateAttribute("body"));
+    SEND_ASSIGN_OR_RETURN(password, element.TemplateAttribute("password"));
+    if (!body.is_expression() && (!password || !password->is_expression())) {
+      Secret literal_password(password ? password->literal() : std::string());
+      auto parsed = crypto::Certificate::Parse(body.literal(), literal_password);
+      if (!parsed.ok()) {
+        return element.FailAt("body", "invalid client certificate in attribute 'body': " +
+                                          parsed.error().message);
+      }
+      certificate = std::move(parsed).value();
+    } else {
+      spec.body = std::move(body);
+      spec.password = std::move(password);
+    }
+  }
+  if (certificate && certificate->private_key() == nullptr) {
+    return element.Fail("the client certificate of <authentication-certificate> has no private "
+                        "key; upload it as PKCS#12 or as PEM with its key");
+  }
+  spec.certificate = std::move(certificate);
+  return spec;
+}
+
+// Compiles <proxy url="http://..." username="..." password="..."/>.
+Result<ProxySpec> CompileProxy(const ElementReader& element) {
+  CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"url", "username", "password"}));
+  CREDGATE_RETURN_IF_ERROR(element.CheckNoChildren());
+  SEND_ASSIGN_OR_RETURN(url, element.RequiredTemplateAttribute("url"));
+  if (!url.is_expression() && !url.literal().starts_with("http://")) {
+    return element.FailAt("url", "attribute 'url' on <proxy> must be an http:// URL; https "
+                                 "proxies are not supported");
+  }
+  SEND_ASSIGN_OR_RETURN(username, element.TemplateAttribute("username"));
+  SEND_ASSIGN_OR_RETURN(password, element.TemplateAttribute("password"));
+  if (password && !username) {
+    return element.FailAt("password", "attribute 'password' on <proxy> needs 'username'");
+  }
+  return ProxySpec{std::move(url), std::move(username), std::move(password)};
+}
 
 }  // namespace
 
@@ -68,18 +139,22 @@ Result<Statement> CompileSendRequest(const ElementReader& element, const std::st
     } else if (child.name() == "authentication-managed-identity" && !spec.managed_identity) {
       SEND_ASSIGN_OR_RETURN(identity, CompileManagedIdentitySpec(child));
       spec.managed_identity = std::move(identity);
-    } else if (child.name() == "authentication-certificate" || child.name() == "proxy") {
-      return child.Fail("<" + std::string(child.name()) + "> in <" + std::string(element.name()) +
-                        "> is not supported; set the Authorization header with <set-header>");
+    } else if (child.name() == "authentication-certificate" && !spec.client_certificate) {
+      SEND_ASSIGN_OR_RETURN(certificate, CompileClientCertificate(child));
+      spec.client_certificate = std::move(certificate);
+    } else if (child.name() == "proxy" && !spec.proxy) {
+      SEND_ASSIGN_OR_RETURN(proxy, CompileProxy(child));
+      spec.proxy = std::move(proxy);
     } else if (child.name() == "set-url" || child.name() == "set-method" ||
-               child.name() == "set-body" || child.name() == "authentication-managed-identity") {
+               child.name() == "set-body" || child.name() == "authentication-managed-identity" ||
+               child.name() == "authentication-certificate" || child.name() == "proxy") {
       return child.Fail("repeated <" + std::string(child.name()) + "> in <" +
                         std::string(element.name()) + ">; keep one");
     } else {
       return child.Fail("unknown element <" + std::string(child.name()) + "> in <" +
                         std::string(element.name()) +
-                        ">; use set-url, set-method, set-header, set-body or "
-                        "authentication-managed-identity");
+                        ">; use set-url, set-method, set-header, set-body, "
+                        "authentication-managed-identity, authentication-certificate or proxy");
     }
   }
   if (!has_url) {

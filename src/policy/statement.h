@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "crypto/certificate.h"
 #include "policy/expression.h"
 
 namespace credgate::policy {
@@ -255,6 +256,22 @@ struct CacheStoreSpec {
   std::shared_ptr<ValueCache> cache;
 };
 
+// <authentication-certificate> inside send-request: the client certificate for TLS client
+// authentication. A stored certificate (certificate-id or thumbprint) and a literal body are
+// parsed at save; a body expression is parsed per request.
+struct ClientCertificateSpec {
+  std::shared_ptr<const crypto::Certificate> certificate;  // Null when `body` is an expression.
+  std::optional<ValueTemplate> body;                       // base64 PKCS#12 or PEM.
+  std::optional<ValueTemplate> password;
+};
+
+// <proxy> inside send-request: the HTTP forward proxy the request goes through.
+struct ProxySpec {
+  ValueTemplate url;
+  std::optional<ValueTemplate> username;
+  std::optional<ValueTemplate> password;
+};
+
 // send-request and send-one-way-request.
 struct SendRequestSpec {
   bool one_way = false;
@@ -267,6 +284,8 @@ struct SendRequestSpec {
   std::vector<SetHeaderSpec> headers;
   std::optional<SetBodySpec> body;
   std::optional<ManagedIdentitySpec> managed_identity;  // Applied after the headers.
+  std::optional<ClientCertificateSpec> client_certificate;
+  std::optional<ProxySpec> proxy;
 };
 
 // <retry>: runs its statements again while `condition` holds, at most `count` more times.

@@ -390,7 +390,11 @@ struct UnsupportedStatement {
 };
 
 constexpr UnsupportedStatement kUnsupported[] = {
-    {"authentication-certificate", "client certificates for backends are not supported"},
+    // NOTE: the backend call goes through http::UpstreamPool, which has no per-request client
+    // certificate yet; send-request's client (http::PooledHttpClient) has one.
+    {"authentication-certificate",
+     "a client certificate for the backend call is not supported; it works inside "
+     "<send-request>"},
     {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
     {"quota", "use quota-by-key, because credgate has no subscriptions"},
     {"json-to-xml", "it is not supported"},
@@ -405,7 +409,7 @@ constexpr UnsupportedStatement kUnsupported[] = {
     {"validate-client-certificate", "client certificates are not supported"},
     {"validate-azure-ad-token", "use validate-jwt with the tenant's openid-config"},
     {"wait", "it is not supported"},
-    {"proxy", "it is not supported"},
+    {"proxy", "a proxy for the backend call is not supported; it works inside <send-request>"},
     {"invoke-dapr-binding", "Dapr is not supported"},
     {"publish-to-dapr", "Dapr is not supported"},
     {"azure-openai-token-limit", "it is not supported"},

@@ -315,7 +315,26 @@ JwtCheckResult CheckToken(
   if (verified) {
     ValidateJwtCounters().cache_hits.fetch_add(1, std::memory_order_relaxed);
   } else {
-    Result<identity::DecodedJwt> jwt = identity::DecodeJwt(token);
+    // A JWE is decrypted first (RFC 7516 §5.2), and its plaintext is the JWS checked below. The
+    // cache keeps the outer token, so a cached JWE is not decrypted again.
+    std::string decrypted;
+    std::string_view jws = token;
+    if (identity::IsCompactJwe(token)) {
+      if (check.decryption_keys.empty()) {
+        result.failure = Failure("JwtInvalid",
+                                 "the token is an encrypted JWT (JWE), and <validate-jwt> has no "
+                                 "<decryption-keys>");
+        return result;
+      }
+      Result<Secret> plaintext = identity::DecryptJwe(token, check.decryption_keys);
+      if (!plaintext.ok()) {
+        result.failure = Failure("JwtInvalid", plaintext.error().message);
+        return result;
+      }
+      decrypted = std::string(plaintext->Expose());
+      jws = decrypted;
+    }
+    Result<identity::DecodedJwt> jwt = identity::DecodeJwt(jws);
     if (!jwt.ok()) {
       result.failure = Failure("JwtInvalid", jwt.error().message);
       return result;

@@ -7,7 +7,8 @@
 // reference lists for validate-jwt): TokenNotPresent, TokenSignatureKeyNotFound,
 // TokenSignatureInvalid, TokenExpired, TokenIssuerNotAllowed, TokenAudienceNotAllowed,
 // TokenClaimNotFound, TokenClaimValueNotAllowed, and JwtInvalid for every other failure (a token
-// that is not a JWS, one not valid yet, or a header without the required scheme).
+// that is not a JWS, a JWE that does not decrypt, one not valid yet, or a header without the
+// required scheme).
 #pragma once
 
 #include <atomic>
@@ -21,6 +22,7 @@
 
 #include "common/clock.h"
 #include "common/secret.h"
+#include "identity/jwe.h"
 #include "identity/openid_config_cache.h"
 #include "identity/token_cache.h"
 #include "identity/verification_key.h"
@@ -35,8 +37,9 @@ enum class TokenSource { kHeader, kQueryParameter, kValue };
 // base64 text.
 struct JwtSigningKey {
   std::string id;  // The key's id attribute, matched against the token's `kid` when both exist.
-  std::shared_ptr<const identity::VerificationKey> public_key;  // Set for n/e keys.
-  Secret symmetric_key;                                         // Set for base64 keys.
+  // Set for n/e keys, certificate-id keys and base64 DER certificates.
+  std::shared_ptr<const identity::VerificationKey> public_key;
+  Secret symmetric_key;  // Set for base64 symmetric keys.
 };
 
 struct RequiredClaim {
@@ -62,6 +65,9 @@ struct JwtCheck {
 
   std::vector<std::string> openid_config_urls;
   std::vector<JwtSigningKey> signing_keys;
+  // <decryption-keys>: a compact JWE is decrypted with these, and its plaintext checked as the
+  // token. Empty: a JWE is rejected.
+  std::vector<std::shared_ptr<const identity::JweKey>> decryption_keys;
   std::vector<ValueTemplate> audiences;  // Empty: `aud` is not checked.
   std::vector<ValueTemplate> issuers;    // With the openid-config issuers; both empty: unchecked.
   std::vector<RequiredClaim> required_claims;

@@ -1,9 +1,11 @@
 #include "policy/validate_jwt_compiler.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 
 #include "common/encoding.h"
+#include "crypto/certificate.h"
 #include "identity/trusted_issuer.h"
 #include "policy/validate_jwt.h"
 
@@ -21,15 +23,44 @@ constexpr size_t kVerifiedTokenCacheEntries = 4096;
 // RFC 7518 §3.2: an HMAC key must be at least as long as the hash output, 32 bytes for HS256.
 constexpr size_t kMinSymmetricKeyBytes = 32;
 
+// Compiles <key certificate-id="..."/>: the stored certificate's public key verifies RS256,
+// PS256 and ES256 tokens.
+Status CompileCertificateKey(const ElementReader& key, JwtSigningKey signing_key, JwtCheck& check) {
+  if (key.Attribute("n") || key.Attribute("e")) {
+    return key.Fail("<key> takes either 'certificate-id' or 'n' and 'e', not both");
+  }
+  JWT_ASSIGN_OR_RETURN(id, key.RequiredAttribute("certificate-id"));
+  JWT_ASSIGN_OR_RETURN(certificate, StoredCertificate(key, "certificate-id", id));
+  auto public_key =
+      identity::VerificationKey::FromPublicKey(signing_key.id, certificate->public_key());
+  if (!public_key.ok()) {
+    return key.FailAt("certificate-id", "certificate '" + id + "' cannot verify tokens: " +
+                                            public_key.error().message);
+  }
+  signing_key.public_key = std::move(public_key).value();
+  CREDGATE_RETURN_IF_ERROR(key.CheckNoChildren());
+  check.signing_keys.push_back(std::move(signing_key));
+  return OkStatus();
+}
+
+// Returns the public key of `bytes` when they are a DER X.509 certificate, or null.
+std::shared_ptr<const identity::VerificationKey> CertificateKeyOf(std::string_view base64,
+                                                                  std::string_view bytes,
+                                                                  const std::string& kid) {
+  // Every DER certificate starts with a SEQUENCE of two-byte length (0x30 0x82).
+  if (bytes.size() < 2 || bytes[0] != '\x30' || bytes[1] != '\x82') return nullptr;
+  auto certificate = crypto::Certificate::Parse(base64, Secret());
+  if (!certificate.ok()) return nullptr;
+  auto key = identity::VerificationKey::FromPublicKey(kid, (*certificate)->public_key());
+  return key.ok() ? *key : nullptr;
+}
+
 Status CompileKey(const ElementReader& key, JwtCheck& check) {
   CREDGATE_RETURN_IF_ERROR(key.CheckAttributes({"certificate-id", "n", "e"}));
   JwtSigningKey signing_key;
   if (auto id = key.Attribute("id")) signing_key.id = *id;
   if (key.Attribute("certificate-id")) {
-    return key.FailAt("certificate-id",
-                      "attribute 'certificate-id' on <key> is not supported, because credgate "
-                      "has no certificate store; give the RSA key as n and e, or use "
-                      "<openid-config>");
+    return CompileCertificateKey(key, std::move(signing_key), check);
   }
   auto n = key.Attribute("n");
   auto e = key.Attribute("e");
@@ -53,12 +84,57 @@ Status CompileKey(const ElementReader& key, JwtCheck& check) {
   if (!bytes || bytes->empty()) {
     return key.Fail("<key> must contain a base64-encoded symmetric key, or n and e attributes");
   }
+  if (auto certificate_key = CertificateKeyOf(text.literal(), *bytes, signing_key.id)) {
+    signing_key.public_key = std::move(certificate_key);
+    check.signing_keys.push_back(std::move(signing_key));
+    return OkStatus();
+  }
   if (bytes->size() < kMinSymmetricKeyBytes) {
     return key.Fail("the symmetric key in <key> has " + std::to_string(bytes->size()) +
                     " bytes; use at least " + std::to_string(kMinSymmetricKeyBytes));
   }
   signing_key.symmetric_key = Secret(std::move(*bytes));
   check.signing_keys.push_back(std::move(signing_key));
+  return OkStatus();
+}
+
+// Compiles one <key> of <decryption-keys>: a stored certificate's RSA private key for RSA-OAEP
+// and RSA-OAEP-256, or a base64 symmetric key for dir and AES key wrap.
+Status CompileDecryptionKey(const ElementReader& key, JwtCheck& check) {
+  CREDGATE_RETURN_IF_ERROR(key.CheckAttributes({"certificate-id"}));
+  auto decryption_key = std::make_shared<identity::JweKey>();
+  if (auto id = key.Attribute("id")) decryption_key->id = *id;
+  if (key.Attribute("certificate-id")) {
+    JWT_ASSIGN_OR_RETURN(id, key.RequiredAttribute("certificate-id"));
+    JWT_ASSIGN_OR_RETURN(certificate, StoredCertificate(key, "certificate-id", id));
+    EVP_PKEY* private_key = certificate->private_key();
+    if (private_key == nullptr || !EVP_PKEY_is_a(private_key, "RSA")) {
+      return key.FailAt("certificate-id",
+                        "certificate '" + id +
+                            "' has no RSA private key, which RSA-OAEP decryption needs; upload "
+                            "it as PKCS#12 or as PEM with its key");
+    }
+    EVP_PKEY_up_ref(private_key);
+    decryption_key->private_key.reset(private_key);
+    CREDGATE_RETURN_IF_ERROR(key.CheckNoChildren());
+    check.decryption_keys.push_back(std::move(decryption_key));
+    return OkStatus();
+  }
+  JWT_ASSIGN_OR_RETURN(text, key.TextTemplate());
+  if (text.is_expression()) {
+    return key.Fail("<key> in <decryption-keys> must contain a base64 key, not an expression");
+  }
+  std::optional<std::string> bytes = Base64Decode(text.literal());
+  if (!bytes) return key.Fail("<key> in <decryption-keys> must contain a base64 symmetric key");
+  // dir takes the CEK itself (16 to 64 bytes), AES key wrap a 16, 24 or 32-byte KEK.
+  constexpr size_t kSizes[] = {16, 24, 32, 48, 64};
+  if (std::find(std::begin(kSizes), std::end(kSizes), bytes->size()) == std::end(kSizes)) {
+    return key.Fail("the key in <decryption-keys> has " + std::to_string(bytes->size()) +
+                    " bytes; use 16, 24 or 32 for AES key wrap, or the CEK size of 'enc' (16, 24, "
+                    "32, 48 or 64) for dir");
+  }
+  decryption_key->symmetric_key = Secret(std::move(*bytes));
+  check.decryption_keys.push_back(std::move(decryption_key));
   return OkStatus();
 }
 
@@ -132,13 +208,21 @@ Status CompileChild(const ElementReader& child, JwtCheck& check) {
                         [&](const ElementReader& claim) { return CompileClaim(claim, check); });
   }
   if (child.name() == "decryption-keys") {
-    return child.Fail("<decryption-keys> is not supported: credgate does not decrypt JWE tokens");
+    CREDGATE_RETURN_IF_ERROR(child.CheckAttributes({}));
+    const size_t before = check.decryption_keys.size();
+    CREDGATE_RETURN_IF_ERROR(ForEachChild(
+        child, "key", [&](const ElementReader& key) { return CompileDecryptionKey(key, check); }));
+    if (check.decryption_keys.size() == before) {
+      return child.Fail("<decryption-keys> needs at least one <key>");
+    }
+    return OkStatus();
   }
   std::string message = "unknown element <" + std::string(child.name()) + "> in <validate-jwt>";
-  std::string closest = ClosestName(child.name(), {"openid-config", "issuer-signing-keys",
-                                                   "audiences", "issuers", "required-claims"});
-  message += closest.empty() ? "; use openid-config, issuer-signing-keys, audiences, issuers "
-                               "or required-claims"
+  std::string closest =
+      ClosestName(child.name(), {"openid-config", "issuer-signing-keys", "decryption-keys",
+                                 "audiences", "issuers", "required-claims"});
+  message += closest.empty() ? "; use openid-config, issuer-signing-keys, decryption-keys, "
+                               "audiences, issuers or required-claims"
                              : "; did you mean <" + closest + ">?";
   return child.Fail(message);
 }

@@ -32,6 +32,10 @@ struct CompiledDocument;
 class CompiledPipeline;
 }  // namespace credgate::policy
 
+namespace credgate::management {
+struct CertificateEntry;
+}  // namespace credgate::management
+
 namespace credgate::runtime {
 
 struct ProviderEntry {
@@ -145,6 +149,9 @@ struct Snapshot {
   // The client ids of managedIdentity.userAssigned in the configuration, set at start. A policy
   // document whose authentication-managed-identity names another client-id is not saved.
   std::set<std::string> managed_identity_client_ids;
+  // Certificates by id (management/certificates.h). The documents that name one are compiled
+  // with its keys, so a change of a certificate recompiles them.
+  std::map<std::string, std::shared_ptr<const management::CertificateEntry>> certificates;
   // APIs ordered by descending path length, so the first prefix match is the longest.
   std::vector<std::shared_ptr<const ApiEntry>> routes;
 };

@@ -5,8 +5,8 @@
 //   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/cli.test.mjs
 
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -105,6 +105,33 @@ describe('credgate resource commands', { skip }, () => {
     assert.equal(removed.status, 0, removed.stderr);
     const afterDelete = cli(['provider', 'get', 'cli-github']);
     assert.equal(afterDelete.status, 1);
+  });
+
+  test('certificate put, list, get and delete', () => {
+    // A self-signed PEM certificate with its key, made in the input folder that the secret scan
+    // does not read.
+    const key = join(inputDir, 'certificate.key');
+    const certificate = join(inputDir, 'certificate.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
+      '-out', certificate, '-subj', '/CN=cli-certificate.example', '-days', '2'], { stdio: 'pipe' });
+    const data = readFileSync(certificate, 'utf8') + readFileSync(key, 'utf8');
+    const file = writeFile('certificate.json', JSON.stringify({ properties: { data } }));
+    const put = cli(['certificate', 'put', 'cli-certificate', '--file', file]);
+    assert.equal(put.status, 0, put.stderr);
+    assert.doesNotMatch(put.stdout, /PRIVATE KEY/);
+
+    const list = cli(['certificate', 'list']);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /^NAME\s+SUBJECT\s+THUMBPRINT\s+EXPIRES$/m);
+    assert.match(list.stdout, /^cli-certificate\s+CN=cli-certificate\.example\s+[0-9A-F]{40}\s/m);
+
+    const get = cli(['certificate', 'get', 'cli-certificate']);
+    assert.equal(get.status, 0, get.stderr);
+    assert.match(get.stdout, /^subject\s+CN=cli-certificate\.example$/m);
+    assert.doesNotMatch(get.stdout, /PRIVATE KEY/);
+
+    assert.equal(cli(['certificate', 'delete', 'cli-certificate']).status, 0);
+    assert.equal(cli(['certificate', 'get', 'cli-certificate']).status, 1);
   });
 
   test('-o json prints the server body', () => {

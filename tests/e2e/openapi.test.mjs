@@ -7,7 +7,9 @@
 //   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/openapi.test.mjs
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -33,6 +35,7 @@ const kParameterValues = {
   operationId: 'oa-operation',
   fragmentId: 'oa-fragment',
   backendId: 'oa-backend',
+  certificateId: 'oa-certificate',
   adminKeyId: 'oa-key',
 };
 const kMethods = ['get', 'put', 'post', 'delete', 'patch'];
@@ -42,12 +45,26 @@ recordSecrets('client secret', kSecretsInExamples);
 let credgate;
 let dataDir;
 let doc;
+// Bodies that replace a document example which is only a placeholder, by "method template".
+const bodyOverrides = {};
 
 before(async () => {
   if (skip) return;
   mkdirSync(kOutputDir, { recursive: true });
   dataDir = mkdtempSync(join(kOutputDir, 'openapi-'));
   const [gatewayPort, managementPort] = await Promise.all([freePort(), freePort()]);
+  // The certificate example's data is shortened, so PUT gets a real base64 DER certificate. Its
+  // key stays outside the kept test output, which the secret scan reads.
+  const keyDir = mkdtempSync(join(tmpdir(), 'credgate-openapi-certificate-'));
+  const pem = join(keyDir, 'certificate.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout',
+    join(keyDir, 'certificate.key'), '-out', pem, '-subj', '/CN=openapi.example', '-days', '2'],
+  { stdio: 'pipe' });
+  const der = execFileSync('openssl', ['x509', '-in', pem, '-outform', 'DER']);
+  rmSync(keyDir, { recursive: true, force: true });
+  bodyOverrides['put /certificates/{certificateId}'] = {
+    properties: { data: der.toString('base64') },
+  };
   credgate = new Credgate({ gatewayPort, managementPort, dataDir, name: 'openapi' });
   await credgate.start();
   const response = await fetchJson(`${credgate.managementUrl}/openapi.json`);
@@ -111,7 +128,7 @@ function exampleBody(operation) {
 async function call(template, method, label) {
   const operation = doc.paths[template][method];
   const path = fillPath(template);
-  const body = exampleBody(operation);
+  const body = bodyOverrides[`${method} ${template}`] ?? exampleBody(operation);
   const response = await credgate.manage(method.toUpperCase(), path, body);
   const documented = operation.responses[String(response.status)];
   assert.ok(documented, `${label} ${method.toUpperCase()} ${path} answered ${response.status}, ` +

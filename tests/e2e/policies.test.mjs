@@ -8,16 +8,22 @@
 // Skipped when the binary does not exist, unless CREDGATE_E2E_REQUIRED=1 makes that a failure.
 
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { sign } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { credgateBinaryExists, Credgate, kCredgateBin } from './lib/credgate.mjs';
 import { startEchoBackend } from './lib/echo_backend.mjs';
-import { freePort, kOutputDir, startNodeServer, stopAll } from './lib/processes.mjs';
+import { freePort, kOutputDir, kRepoRoot, startNodeServer, stopAll } from './lib/processes.mjs';
 import { removeTestDir } from './lib/secrets.mjs';
 import { callerToken, decodeJwt, fetchJson, signWithForeignKey } from './lib/tokens.mjs';
+
+// jose, the version pinned in testenv/package-lock.json, encrypts the JWE test tokens.
+const jose = createRequire(join(kRepoRoot, 'testenv', 'package.json'))('jose');
 
 const skip = credgateBinaryExists()
   ? false
@@ -513,6 +519,129 @@ describe('policy statements', { skip, timeout: 120000 }, () => {
       assert.equal(response.status, 400, response.text);
       assert.match(response.text, /unknown attribute 'audience' on <validate-jwt>/);
       assert.match(response.text, /line 1, column \d+/);
+    });
+  });
+
+  describe('validate-jwt with a stored certificate', () => {
+    let keyPem;
+    let certificatePem;
+    let pfx;
+    // A 32-byte CEK for alg "dir" with enc "A128CBC-HS256".
+    const directKey = Buffer.alloc(32, 7);
+
+    // Signs `payload` as an RS256 JWT with the certificate's private key.
+    function signWithCertificateKey(payload) {
+      const encode = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const input = `${encode({ alg: 'RS256', typ: 'JWT' })}.${encode(payload)}`;
+      return `${input}.${sign('sha256', Buffer.from(input), keyPem).toString('base64url')}`;
+    }
+
+    before(async () => {
+      const folder = mkdtempSync(join(dataDir, 'certificate-'));
+      const key = join(folder, 'key.pem');
+      const certificate = join(folder, 'certificate.pem');
+      const pfxFile = join(folder, 'certificate.pfx');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key,
+        '-out', certificate, '-subj', '/CN=jwt-signer.example', '-days', '2'], { stdio: 'pipe' });
+      execFileSync('openssl', ['pkcs12', '-export', '-inkey', key, '-in', certificate,
+        '-out', pfxFile, '-passout', 'pass:pfx-password'], { stdio: 'pipe' });
+      keyPem = readFileSync(key, 'utf8');
+      certificatePem = readFileSync(certificate, 'utf8');
+      pfx = readFileSync(pfxFile).toString('base64');
+      await manage('PUT', '/certificates/jwt-signer', {
+        properties: { data: pfx, password: 'pfx-password' },
+      });
+      await putOperation('jwt-certificate', {
+        inbound: `<validate-jwt header-name="Authorization">
+          <issuer-signing-keys><key certificate-id="jwt-signer"/></issuer-signing-keys>
+        </validate-jwt>`,
+      });
+      await putOperation('jwt-encrypted', {
+        inbound: `<validate-jwt header-name="Authorization">
+          <issuer-signing-keys><key certificate-id="jwt-signer"/></issuer-signing-keys>
+          <decryption-keys>
+            <key certificate-id="jwt-signer"/>
+            <key>${directKey.toString('base64')}</key>
+          </decryption-keys>
+        </validate-jwt>`,
+      });
+    });
+
+    // Encrypts an RS256 token of the certificate key as a compact JWE.
+    async function encryptedToken(alg, enc) {
+      const inner = signWithCertificateKey({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 });
+      const key = alg === 'dir' ? directKey : await jose.importX509(certificatePem, alg);
+      return new jose.CompactEncrypt(new TextEncoder().encode(inner))
+        .setProtectedHeader({ alg, enc, cty: 'JWT' })
+        .encrypt(key);
+    }
+
+    for (const [alg, enc] of [['RSA-OAEP-256', 'A256GCM'], ['RSA-OAEP', 'A128CBC-HS256'],
+      ['dir', 'A128CBC-HS256']]) {
+      test(`JWE ${alg} ${enc} decrypts and passes`, async () => {
+        const token = await encryptedToken(alg, enc);
+        const response = await call('/jwt-encrypted', { authorization: `Bearer ${token}` });
+        assert.equal(response.status, 200, response.text);
+      });
+    }
+
+    test('JWE with a tampered tag gets 401', async () => {
+      const token = await encryptedToken('RSA-OAEP-256', 'A256GCM');
+      const tampered = token.slice(0, -2) + (token.at(-2) === 'A' ? 'B' : 'A') + token.at(-1);
+      const response = await call('/jwt-encrypted', { authorization: `Bearer ${tampered}` });
+      assert.equal(response.status, 401, response.text);
+    });
+
+    test('JWE sent to a statement without decryption keys gets 401', async () => {
+      const token = await encryptedToken('dir', 'A128CBC-HS256');
+      const response = await call('/jwt-certificate', { authorization: `Bearer ${token}` });
+      assert.equal(response.status, 401, response.text);
+    });
+
+    test('GET shows subject and thumbprint but no data', async () => {
+      const response = await credgate.manage('GET', '/certificates/jwt-signer');
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.json.properties.subject, 'CN=jwt-signer.example');
+      assert.match(response.json.properties.thumbprint, /^[0-9A-F]{40}$/);
+      assert.match(response.json.properties.expirationDate, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      assert.doesNotMatch(response.text, /pfx-password/);
+      assert.equal(response.json.properties.data, undefined);
+    });
+
+    test('wrong password rejected naming it', async () => {
+      const response = await credgate.manage('PUT', '/certificates/bad-password', {
+        properties: { data: pfx, password: 'other' },
+      });
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.text, /the password does not match the PKCS#12 data/);
+    });
+
+    test('token signed with the certificate key passes', async () => {
+      const token = signWithCertificateKey({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 });
+      const response = await call('/jwt-certificate', { authorization: `Bearer ${token}` });
+      assert.equal(response.status, 200, response.text);
+    });
+
+    test('token signed with another key gets 401', async () => {
+      const payload = { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 };
+      const response = await call('/jwt-certificate', {
+        authorization: `Bearer ${signWithForeignKey(payload)}`,
+      });
+      assert.equal(response.status, 401, response.text);
+    });
+
+    test('missing certificate id rejected at save', async () => {
+      const response = await tryPolicy('jwt-no-certificate',
+        '<validate-jwt header-name="Authorization"><issuer-signing-keys>' +
+        '<key certificate-id="absent"/></issuer-signing-keys></validate-jwt>');
+      assert.equal(response.status, 400, response.text);
+      assert.match(response.text, /certificate 'absent' was not found/);
+    });
+
+    test('delete of a used certificate gets 409', async () => {
+      const response = await credgate.manage('DELETE', '/certificates/jwt-signer');
+      assert.equal(response.status, 409, response.text);
+      assert.match(response.text, /\/apis\/pol\/operations\/jwt-certificate\/policies\/policy/);
     });
   });
 

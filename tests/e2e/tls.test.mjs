@@ -1,7 +1,9 @@
 // End-to-end tests of TLS. Both listeners serve HTTPS with certificates that `openssl` makes
 // here. SIGHUP swaps the certificate for new connections while an open keep-alive connection
 // goes on, and a failed reload keeps the old certificate. A backend behind its own CA is
-// reachable only with --backend-ca-file, and the sign-in redirect URL uses https. Every process
+// reachable only with --backend-ca-file, and the sign-in redirect URL uses https. send-request
+// presents a stored client certificate to a backend that requires one, directly and through a
+// local forward proxy. Every process
 // listens on 127.0.0.1 with ports picked here, and no test contacts the example.com URLs it
 // stores.
 //
@@ -12,8 +14,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
+import { createServer as createHttpServer, get as httpGet } from 'node:http';
 import { Agent, createServer, request as httpsRequest } from 'node:https';
+import { connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -373,5 +376,159 @@ describe('TLS backends without --backend-ca-file', { skip }, () => {
     } finally {
       backend.close();
     }
+  });
+});
+
+describe('send-request with a client certificate and a proxy', { skip }, () => {
+  let dir;
+  let credgate;
+  let backend;
+  let proxy;
+  const proxied = [];
+
+  before(async () => {
+    mkdirSync(kOutputDir, { recursive: true });
+    dir = mkdtempSync(join(kOutputDir, 'tls-client-certificate-'));
+    dirs.push(dir);
+    makeCa(dir, 'backend-ca');
+    makeServerCertificate(dir, 'backend-ca', 'backend', 4001);
+    makeCa(dir, 'client-ca');
+    makeServerCertificate(dir, 'client-ca', 'gateway-client', 4002);
+    openssl(dir, ['pkcs12', '-export', '-inkey', 'gateway-client.key', '-in', 'gateway-client.pem',
+      '-out', 'gateway-client.pfx', '-passout', 'pass:client-pfx-password']);
+
+    // An HTTPS backend that accepts only clients with a certificate of client-ca.
+    backend = createServer(
+      {
+        cert: readFileSync(join(dir, 'backend.pem')),
+        key: readFileSync(join(dir, 'backend.key')),
+        ca: readFileSync(join(dir, 'client-ca.pem')),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ client: req.socket.getPeerCertificate().subject?.CN ?? null }));
+      },
+    );
+    await new Promise((resolve) => backend.listen(0, '127.0.0.1', resolve));
+
+    // A forward proxy: CONNECT opens a tunnel to a 127.0.0.1 port, and an absolute-form request
+    // gets a response from the proxy itself.
+    proxy = createHttpServer((req, res) => {
+      proxied.push({ method: req.method, url: req.url, auth: req.headers['proxy-authorization'] });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ proxied: req.url }));
+    });
+    proxy.on('connect', (req, socket, head) => {
+      proxied.push({ method: req.method, url: req.url, auth: req.headers['proxy-authorization'] });
+      const port = Number(req.url.split(':').at(-1));
+      const upstream = connectTcp(port, '127.0.0.1', () => {
+        socket.write('HTTP/1.1 200 Connection established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(socket);
+        socket.pipe(upstream);
+      });
+      upstream.on('error', () => socket.destroy());
+      socket.on('error', () => upstream.destroy());
+    });
+    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+
+    const [gatewayPort, managementPort] = await Promise.all([freePort(), freePort()]);
+    credgate = new Credgate({
+      gatewayPort,
+      managementPort,
+      dataDir: join(dir, 'data'),
+      name: 'tls-client-certificate',
+      extraArgs: ['--backend-ca-file', join(dir, 'backend-ca.pem')],
+    });
+    await credgate.start();
+    const created = await credgate.manage('PUT', '/certificates/gateway-client', {
+      properties: {
+        data: readFileSync(join(dir, 'gateway-client.pfx')).toString('base64'),
+        password: 'client-pfx-password',
+      },
+    });
+    assert.equal(created.status, 201, created.text);
+    await credgate.manage('PUT', '/apis/calls', {
+      properties: { displayName: 'Calls', path: 'calls', serviceUrl: 'http://127.0.0.1:9' },
+    });
+  });
+
+  after(() => {
+    backend?.close();
+    proxy?.close();
+  });
+
+  // Creates operation `id` whose inbound section returns the response of a send-request with
+  // `children`.
+  async function putCallingOperation(id, url, children) {
+    await credgate.manage('PUT', `/apis/calls/operations/${id}`, {
+      properties: { method: 'GET', urlTemplate: `/${id}` },
+    });
+    const policy = `<policies><inbound><base/>
+      <send-request response-variable-name="r" timeout="10"><set-url>${url}</set-url>${children}</send-request>
+      <return-response response-variable-name="r"/></inbound></policies>`;
+    const saved = await credgate.manage('PUT', `/apis/calls/operations/${id}/policies/policy`, {
+      properties: { format: 'rawxml', value: policy },
+    });
+    assert.ok(saved.status < 300, saved.text);
+  }
+
+  test('the stored certificate authenticates send-request', async () => {
+    const url = `https://127.0.0.1:${backend.address().port}/whoami`;
+    await putCallingOperation('with-certificate', url,
+      '<authentication-certificate certificate-id="gateway-client"/>');
+    const response = await credgate.call('/calls/with-certificate');
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json.client, 'gateway-client');
+  });
+
+  test('the thumbprint finds the stored certificate', async () => {
+    const stored = await credgate.manage('GET', '/certificates/gateway-client');
+    const thumbprint = stored.json.properties.thumbprint.toLowerCase();
+    const url = `https://127.0.0.1:${backend.address().port}/whoami`;
+    await putCallingOperation('by-thumbprint', url,
+      `<authentication-certificate thumbprint="${thumbprint}"/>`);
+    const response = await credgate.call('/calls/by-thumbprint');
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json.client, 'gateway-client');
+  });
+
+  test('without a certificate the backend rejects the handshake', async () => {
+    const url = `https://127.0.0.1:${backend.address().port}/whoami`;
+    await putCallingOperation('without-certificate', url, '');
+    const response = await credgate.call('/calls/without-certificate');
+    assert.equal(response.status, 500, response.text);
+  });
+
+  test('https through the proxy uses CONNECT with Basic credentials', async () => {
+    const url = `https://127.0.0.1:${backend.address().port}/whoami`;
+    await putCallingOperation('through-proxy', url,
+      `<authentication-certificate certificate-id="gateway-client"/>
+       <proxy url="http://127.0.0.1:${proxy.address().port}" username="proxy-user" password="proxy-pass"/>`);
+    const before = proxied.length;
+    const response = await credgate.call('/calls/through-proxy');
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json.client, 'gateway-client');
+    const seen = proxied.slice(before);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].method, 'CONNECT');
+    assert.equal(seen[0].url, `127.0.0.1:${backend.address().port}`);
+    assert.equal(seen[0].auth, `Basic ${Buffer.from('proxy-user:proxy-pass').toString('base64')}`);
+  });
+
+  test('http through the proxy uses the absolute form', async () => {
+    await putCallingOperation('plain-proxy', 'http://127.0.0.1:9/items?id=1',
+      `<proxy url="http://127.0.0.1:${proxy.address().port}"/>`);
+    const response = await credgate.call('/calls/plain-proxy');
+    assert.equal(response.status, 200, response.text);
+    assert.equal(response.json.proxied, 'http://127.0.0.1:9/items?id=1');
+  });
+
+  test('a used certificate cannot be deleted', async () => {
+    const response = await credgate.manage('DELETE', '/certificates/gateway-client');
+    assert.equal(response.status, 409, response.text);
+    assert.match(response.text, /\/apis\/calls\/operations\/with-certificate\/policies\/policy/);
   });
 });

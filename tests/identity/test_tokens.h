@@ -35,6 +35,8 @@ class TestSigner {
 
   const std::string& rsa_kid() const { return rsa_kid_; }
   const std::string& ec_kid() const { return ec_kid_; }
+  EVP_PKEY* rsa_key() const { return rsa_.get(); }
+  EVP_PKEY* ec_key() const { return ec_.get(); }
 
   std::string SignRs256(const boost::json::object& payload) const {
     return Sign(Header("RS256", rsa_kid_), payload);

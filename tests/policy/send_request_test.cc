@@ -3,8 +3,12 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <cctype>
 #include <optional>
+#include <set>
 
+#include "../crypto/test_certificates.h"
+#include "crypto/certificate.h"
 #include "policy/document.h"
 #include "policy/executor.h"
 
@@ -167,8 +171,8 @@ TEST_F(SendRequestTest, RejectsAtSave) {
       std::string::npos);
   EXPECT_NE(
       CompileError(
-          R"(<send-request response-variable-name="r"><set-url>https://a.example/</set-url><proxy url="http://p"/></send-request>)")
-          .find("<proxy> in <send-request> is not supported"),
+          R"(<send-request response-variable-name="r"><set-url>https://a.example/</set-url><proxy url="https://p"/></send-request>)")
+          .find("must be an http:// URL"),
       std::string::npos);
   EXPECT_NE(
       CompileError(
@@ -180,6 +184,134 @@ TEST_F(SendRequestTest, RejectsAtSave) {
           R"(<send-request response-variable-name="r"><set-url>ftp://a</set-url></send-request>)")
           .find("absolute http or https URL"),
       std::string::npos);
+}
+
+// <authentication-certificate> and <proxy> inside send-request.
+class SendRequestCertificateTest : public SendRequestTest {
+ protected:
+  ExecutionOutcome RunWith(const std::string& children, const CertificateLookup& certificates) {
+    const std::string xml =
+        "<policies><inbound><send-request response-variable-name=\"r\">"
+        "<set-url>https://a.example/</set-url>" + children + "</send-request></inbound></policies>";
+    auto document = CompilePolicyDocument(xml, PolicyScope::kGlobal, nullptr, certificates);
+    EXPECT_TRUE(document.ok()) << document.error().message;
+    if (!document.ok()) return ExecutionOutcome::kContinue;
+    compiled_certificates_ = document->certificates;
+    auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
+    pipeline_ = ComposePipeline(shared, nullptr, nullptr).value();
+    boost::asio::io_context io;
+    std::optional<ExecutionOutcome> outcome;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          outcome = co_await Execute(*pipeline_, Section::kInbound, context_, services_);
+        },
+        boost::asio::detached);
+    io.run();
+    return outcome.value_or(ExecutionOutcome::kContinue);
+  }
+
+  std::string CompileErrorWith(const std::string& children, const CertificateLookup& certificates) {
+    const std::string xml =
+        "<policies><inbound><send-request response-variable-name=\"r\">"
+        "<set-url>https://a.example/</set-url>" + children + "</send-request></inbound></policies>";
+    auto document = CompilePolicyDocument(xml, PolicyScope::kGlobal, nullptr, certificates);
+    return document.ok() ? "<compiled>" : document.error().message;
+  }
+
+  CertificateLookup Stored() const {
+    return [this](std::string_view id) -> std::shared_ptr<const crypto::Certificate> {
+      if (id == "client" || id == "thumbprint:" + with_key_->thumbprint()) return with_key_;
+      if (id == "public") return without_key_;
+      return nullptr;
+    };
+  }
+
+  testing::TestKey key_ = testing::MakeRsaKey();
+  testing::TestX509 x509_ = testing::MakeCertificate(key_.get(), "client.example");
+  std::string pem_ = testing::CertificatePem(x509_.get()) + testing::PrivateKeyPem(key_.get());
+  std::shared_ptr<const crypto::Certificate> with_key_ =
+      crypto::Certificate::Parse(pem_, Secret()).value();
+  std::shared_ptr<const crypto::Certificate> without_key_ =
+      crypto::Certificate::Parse(testing::CertificatePem(x509_.get()), Secret()).value();
+  std::set<std::string> compiled_certificates_;
+};
+
+TEST_F(SendRequestCertificateTest, CertificateIdSetsClientCertificate) {
+  EXPECT_EQ(RunWith(R"(<authentication-certificate certificate-id="client"/>)", Stored()),
+            ExecutionOutcome::kContinue);
+  ASSERT_EQ(services_.sent.size(), 1u);
+  EXPECT_EQ(services_.sent[0].client_certificate, with_key_);
+  EXPECT_EQ(compiled_certificates_, std::set<std::string>{"client"});
+}
+
+TEST_F(SendRequestCertificateTest, ThumbprintFindsStoredCertificate) {
+  std::string thumbprint = with_key_->thumbprint();
+  for (char& c : thumbprint) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_EQ(RunWith("<authentication-certificate thumbprint=\"" + thumbprint + "\"/>", Stored()),
+            ExecutionOutcome::kContinue);
+  ASSERT_EQ(services_.sent.size(), 1u);
+  EXPECT_EQ(services_.sent[0].client_certificate, with_key_);
+}
+
+TEST_F(SendRequestCertificateTest, LiteralBodyParsedAtSave) {
+  std::string pfx = testing::PfxBase64(x509_.get(), key_.get(), "p1");
+  EXPECT_EQ(RunWith("<authentication-certificate body=\"" + pfx + "\" password=\"p1\"/>",
+                    nullptr),
+            ExecutionOutcome::kContinue);
+  ASSERT_EQ(services_.sent.size(), 1u);
+  ASSERT_NE(services_.sent[0].client_certificate, nullptr);
+  EXPECT_EQ(services_.sent[0].client_certificate->thumbprint(), with_key_->thumbprint());
+  std::string error =
+      CompileErrorWith("<authentication-certificate body=\"" + pfx + "\" password=\"no\"/>",
+                       nullptr);
+  EXPECT_NE(error.find("password does not match"), std::string::npos) << error;
+}
+
+TEST_F(SendRequestCertificateTest, ExpressionBodyParsedPerRequest) {
+  context_.variables["certificate"] = Value(testing::PfxBase64(x509_.get(), key_.get(), "p1"));
+  EXPECT_EQ(RunWith(R"xml(<authentication-certificate body="@((string)context.Variables[&quot;certificate&quot;])" password="p1"/>)xml",
+                    nullptr),
+            ExecutionOutcome::kContinue);
+  ASSERT_EQ(services_.sent.size(), 1u);
+  ASSERT_NE(services_.sent[0].client_certificate, nullptr);
+}
+
+TEST_F(SendRequestCertificateTest, RejectedAtSave) {
+  struct Case {
+    std::string children;
+    std::string expected;
+  };
+  const Case cases[] = {
+      {R"(<authentication-certificate certificate-id="absent"/>)",
+       "certificate 'absent' was not found"},
+      {R"(<authentication-certificate thumbprint="00FF"/>)",
+       "no stored certificate has the thumbprint 00FF"},
+      {R"(<authentication-certificate certificate-id="public"/>)", "has no private key"},
+      {R"(<authentication-certificate/>)", "exactly one of"},
+      {R"(<authentication-certificate certificate-id="client" thumbprint="00"/>)",
+       "exactly one of"},
+      {R"(<authentication-certificate certificate-id="client" password="x"/>)",
+       "belongs with 'body'"},
+      {R"(<authentication-certificate body="bm90IGEgY2VydA=="/>)",
+       "invalid client certificate in attribute 'body'"},
+      {R"(<proxy url="http://p.example" password="x"/>)", "needs 'username'"},
+      {R"(<proxy/>)", "'url'"},
+  };
+  for (const Case& c : cases) {
+    std::string error = CompileErrorWith(c.children, Stored());
+    EXPECT_NE(error.find(c.expected), std::string::npos) << c.children << ": " << error;
+  }
+}
+
+TEST_F(SendRequestCertificateTest, ProxySetsSettings) {
+  EXPECT_EQ(RunWith(R"(<proxy url="http://127.0.0.1:3128" username="u" password="p"/>)", nullptr),
+            ExecutionOutcome::kContinue);
+  ASSERT_EQ(services_.sent.size(), 1u);
+  ASSERT_TRUE(services_.sent[0].proxy.has_value());
+  EXPECT_EQ(services_.sent[0].proxy->url, "http://127.0.0.1:3128");
+  EXPECT_EQ(services_.sent[0].proxy->username, "u");
+  EXPECT_TRUE(services_.sent[0].proxy->password.Equals("p"));
 }
 
 TEST_F(SendRequestTest, ReturnResponseFromVariable) {

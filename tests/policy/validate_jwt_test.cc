@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <optional>
 
+#include "../crypto/test_certificates.h"
+#include "../identity/jwe_fixtures.h"
 #include "../identity/test_tokens.h"
 #include "common/encoding.h"
 #include "common/hash.h"
@@ -86,9 +88,10 @@ class ValidateJwtTest : public ::testing::Test {
            "</validate-jwt></inbound></policies>";
   }
 
-  Status Compile(const std::string& xml) {
-    auto document = CompilePolicyDocument(xml, PolicyScope::kGlobal);
+  Status Compile(const std::string& xml, const CertificateLookup& certificates = nullptr) {
+    auto document = CompilePolicyDocument(xml, PolicyScope::kGlobal, nullptr, certificates);
     if (!document.ok()) return document.error();
+    compiled_certificates_ = document->certificates;
     auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
     auto pipeline = ComposePipeline(shared, nullptr, nullptr);
     if (!pipeline.ok()) return pipeline.error();
@@ -131,6 +134,7 @@ class ValidateJwtTest : public ::testing::Test {
   PolicyContext context_;
   JwtServices services_;
   std::shared_ptr<const CompiledPipeline> pipeline_;
+  std::set<std::string> compiled_certificates_;
 };
 
 TEST_F(ValidateJwtTest, ValidTokenContinues) {
@@ -439,6 +443,167 @@ TEST_F(ValidateJwtTest, OnErrorSeesReason) {
   EXPECT_EQ(context_.response.body, "TokenNotPresent|check");
 }
 
+// A certificate resource "signing" whose key is the signer's RSA or EC key.
+class CertificateKeyTest : public ValidateJwtTest {
+ protected:
+  static std::shared_ptr<const crypto::Certificate> CertificateOf(EVP_PKEY* key) {
+    testing::TestX509 x509 = testing::MakeCertificate(key, "issuer.example");
+    return crypto::Certificate::Parse(testing::CertificatePem(x509.get()), Secret()).value();
+  }
+
+  static CertificateLookup Lookup(std::shared_ptr<const crypto::Certificate> certificate) {
+    return [certificate](std::string_view id) -> std::shared_ptr<const crypto::Certificate> {
+      return id == "signing" ? certificate : nullptr;
+    };
+  }
+
+  static std::string CertificatePolicy(const std::string& key_element) {
+    return "<policies><inbound><validate-jwt header-name=\"Authorization\">"
+           "<issuer-signing-keys>" +
+           key_element +
+           "</issuer-signing-keys>"
+           "</validate-jwt></inbound></policies>";
+  }
+};
+
+TEST_F(CertificateKeyTest, RsaCertificateVerifiesRs256) {
+  Status status = Compile(CertificatePolicy("<key certificate-id=\"signing\"/>"),
+                          Lookup(CertificateOf(Signer().rsa_key())));
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(compiled_certificates_, std::set<std::string>{"signing"});
+  SendBearer(Signer().SignRs256(Claims()));
+  EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+}
+
+TEST_F(CertificateKeyTest, RsaCertificateVerifiesPs256) {
+  Status status = Compile(CertificatePolicy("<key certificate-id=\"signing\"/>"),
+                          Lookup(CertificateOf(Signer().rsa_key())));
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  SendBearer(Signer().SignPs256(Claims()));
+  EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+}
+
+TEST_F(CertificateKeyTest, EcCertificateVerifiesEs256) {
+  Status status = Compile(CertificatePolicy("<key certificate-id=\"signing\"/>"),
+                          Lookup(CertificateOf(Signer().ec_key())));
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  SendBearer(Signer().SignEs256(Claims()));
+  EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+}
+
+TEST_F(CertificateKeyTest, OtherKeyRejected) {
+  Status status = Compile(CertificatePolicy("<key certificate-id=\"signing\"/>"),
+                          Lookup(CertificateOf(Signer().rsa_key())));
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  SendBearer(OtherSigner().SignRs256(Claims()));
+  EXPECT_EQ(Run(), ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 401);
+}
+
+TEST_F(CertificateKeyTest, RsaCertificateRejectsEs256) {
+  Status status = Compile(CertificatePolicy("<key certificate-id=\"signing\"/>"),
+                          Lookup(CertificateOf(Signer().rsa_key())));
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  SendBearer(Signer().SignEs256(Claims()));
+  EXPECT_EQ(Run(), ExecutionOutcome::kRespond);
+}
+
+TEST_F(CertificateKeyTest, Base64DerCertificateInKey) {
+  testing::TestX509 x509 = testing::MakeCertificate(Signer().rsa_key(), "issuer.example");
+  Load(CertificatePolicy("<key>" + testing::CertificateDerBase64(x509.get()) + "</key>"));
+  SendBearer(Signer().SignRs256(Claims()));
+  EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+}
+
+TEST_F(CertificateKeyTest, UnsupportedCurveRejected) {
+  testing::TestKey p384(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+  Status status = Compile(CertificatePolicy("<key certificate-id=\"signing\"/>"),
+                          Lookup(CertificateOf(p384.get())));
+  ASSERT_FALSE(status.ok());
+  EXPECT_NE(status.error().message.find("cannot verify tokens"), std::string::npos)
+      << status.error().message;
+}
+
+// Tokens encrypted by the npm package jose (tests/identity/jwe_fixtures.h) around an HS256 JWS.
+class DecryptionKeyTest : public CertificateKeyTest {
+ protected:
+  static std::string DecryptingPolicy(const std::string& decryption_key) {
+    return "<policies><inbound><validate-jwt header-name=\"Authorization\">"
+           "<issuer-signing-keys><key>" +
+           std::string(identity::testing::kJweSigningKeyBase64) +
+           "</key></issuer-signing-keys><decryption-keys>" + decryption_key +
+           "</decryption-keys><issuers><issuer>https://issuer.example</issuer></issuers>"
+           "</validate-jwt></inbound></policies>";
+  }
+
+  static const identity::testing::JweFixture& Fixture(std::string_view alg, std::string_view enc) {
+    for (const auto& fixture : identity::testing::kJweFixtures) {
+      if (fixture.alg == alg && fixture.enc == enc) return fixture;
+    }
+    ADD_FAILURE() << "no fixture " << alg << " " << enc;
+    return identity::testing::kJweFixtures[0];
+  }
+
+  static CertificateLookup JweCertificate() {
+    return Lookup(
+        crypto::Certificate::Parse(identity::testing::kJweCertificatePem, Secret()).value());
+  }
+};
+
+TEST_F(DecryptionKeyTest, DirectKeyDecrypts) {
+  const auto& fixture = Fixture("dir", "A256GCM");
+  Load(DecryptingPolicy("<key>" + std::string(fixture.key_base64) + "</key>"));
+  SendBearer(std::string(fixture.token));
+  EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+}
+
+TEST_F(DecryptionKeyTest, KeyWrapDecrypts) {
+  const auto& fixture = Fixture("A128KW", "A128CBC-HS256");
+  Load(DecryptingPolicy("<key>" + std::string(fixture.key_base64) + "</key>"));
+  SendBearer(std::string(fixture.token));
+  EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+}
+
+TEST_F(DecryptionKeyTest, CertificatePrivateKeyDecrypts) {
+  const auto& fixture = Fixture("RSA-OAEP-256", "A256GCM");
+  Status status = Compile(DecryptingPolicy("<key certificate-id=\"signing\"/>"), JweCertificate());
+  ASSERT_TRUE(status.ok()) << status.error().message;
+  EXPECT_EQ(compiled_certificates_, std::set<std::string>{"signing"});
+  SendBearer(std::string(fixture.token));
+  EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+}
+
+TEST_F(DecryptionKeyTest, TamperedTokenRejected) {
+  const auto& fixture = Fixture("dir", "A256GCM");
+  Load(DecryptingPolicy("<key>" + std::string(fixture.key_base64) + "</key>"));
+  std::string token(fixture.token);
+  token[token.size() - 2] = token[token.size() - 2] == 'A' ? 'B' : 'A';
+  SendBearer(token);
+  EXPECT_EQ(Run(), ExecutionOutcome::kRespond);
+  EXPECT_EQ(Reason(), "JwtInvalid");
+}
+
+TEST_F(DecryptionKeyTest, JweWithoutDecryptionKeysRejected) {
+  Load(
+      CertificatePolicy("<key>" + std::string(identity::testing::kJweSigningKeyBase64) + "</key>"));
+  SendBearer(std::string(Fixture("dir", "A256GCM").token));
+  EXPECT_EQ(Run(), ExecutionOutcome::kRespond);
+  EXPECT_EQ(Reason(), "JwtInvalid");
+}
+
+TEST_F(DecryptionKeyTest, CertificateWithoutPrivateKeyRejected) {
+  std::string error = "<compiled>";
+  Status status = Compile(DecryptingPolicy("<key certificate-id=\"signing\"/>"),
+                          Lookup(CertificateOf(Signer().rsa_key())));
+  if (!status.ok()) error = status.error().message;
+  EXPECT_NE(error.find("has no RSA private key"), std::string::npos) << error;
+}
+
+TEST_F(DecryptionKeyTest, KeyOfWrongSizeRejected) {
+  std::string error = CompileError(DecryptingPolicy("<key>" + Base64Encode("short") + "</key>"));
+  EXPECT_NE(error.find("has 5 bytes"), std::string::npos) << error;
+}
+
 struct CompileCase {
   std::string name;
   std::string xml;
@@ -488,11 +653,16 @@ INSTANTIATE_TEST_SUITE_P(
                     "<policies><inbound><validate-jwt header-name=\"A\">" + kUrl +
                         "<audiences><aud>x</aud></audiences></validate-jwt></inbound></policies>",
                     "unknown element <aud> in <audiences>; only <audience> is allowed"},
-        CompileCase{"CertificateId",
+        CompileCase{"MissingCertificate",
                     "<policies><inbound><validate-jwt header-name=\"A\"><issuer-signing-keys>"
                     "<key certificate-id=\"c1\"/></issuer-signing-keys></validate-jwt></inbound>"
                     "</policies>",
-                    "'certificate-id' on <key> is not supported"},
+                    "certificate 'c1' was not found; create it with PUT /certificates/c1"},
+        CompileCase{"CertificateIdWithModulus",
+                    "<policies><inbound><validate-jwt header-name=\"A\"><issuer-signing-keys>"
+                    "<key certificate-id=\"c1\" n=\"AQAB\" e=\"AQAB\"/></issuer-signing-keys>"
+                    "</validate-jwt></inbound></policies>",
+                    "either 'certificate-id' or 'n' and 'e'"},
         CompileCase{"ShortSymmetricKey",
                     "<policies><inbound><validate-jwt header-name=\"A\"><issuer-signing-keys>"
                     "<key>c2hvcnQ=</key></issuer-signing-keys></validate-jwt></inbound></policies>",
@@ -517,7 +687,7 @@ INSTANTIATE_TEST_SUITE_P(
         CompileCase{"DecryptionKeys",
                     "<policies><inbound><validate-jwt header-name=\"A\">" + kUrl +
                         "<decryption-keys/></validate-jwt></inbound></policies>",
-                    "<decryption-keys> is not supported"}),
+                    "<decryption-keys> needs at least one <key>"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace
