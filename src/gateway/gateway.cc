@@ -295,7 +295,7 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
 
   // set-backend-service replaces the API's backend URL, and rewrite-uri the path below it.
   const http::ParsedUrl* service = &api.service;
-  BackendTarget target;
+  BackendTarget backend_target;
   if (context.backend_url || context.backend_id || context.dapr) {
     auto resolved = ResolveBackendTarget(*snapshot, context, services_.settings);
     if (!resolved.ok()) {
@@ -310,10 +310,10 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
       co_await Respond(exchange, JsonError(500, message, version));
       co_return;
     }
-    target = std::move(resolved).value();
-    if (target.service) service = &*target.service;
+    backend_target = std::move(resolved).value();
+    if (backend_target.service) service = &*backend_target.service;
   }
-  const std::string_view remainder = target.path           ? std::string_view(*target.path)
+  const std::string_view remainder = backend_target.path           ? std::string_view(*backend_target.path)
                                      : context.backend_path ? std::string_view(*context.backend_path)
                                                             : route.remainder;
 
@@ -332,9 +332,9 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     // A backend's query credentials go into a copy, so outbound policies never see them.
     const std::string* query_string = &context.request.query_string;
     std::string query_with_credentials;
-    if (target.backend) {
+    if (backend_target.backend) {
       query_with_credentials = context.request.query_string;
-      ApplyBackendCredentials(target.backend->resource, upstream_header, query_with_credentials);
+      ApplyBackendCredentials(backend_target.backend->resource, upstream_header, query_with_credentials);
       query_string = &query_with_credentials;
     }
     upstream_header.target(

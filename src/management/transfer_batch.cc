@@ -3,6 +3,8 @@
 #include <boost/json.hpp>
 
 #include "crypto/keyring.h"
+#include "management/backend_resources.h"
+#include "management/certificates.h"
 #include "management/persistence.h"
 #include "management/resources.h"
 #include "management/token_persistence.h"
@@ -49,19 +51,20 @@ Result<store::ResourceRecord> ConnectionImportRecord(const ImportItem& item,
       current.connections.find(runtime::ConnectionKey(item.path.first, item.path.second));
   if (resource->grant_type == GrantType::kClientCredentials &&
       existing != current.connections.end()) {
-    const credentials::ParameterValues& stored = existing->second->resource.parameters;
+    const ConnectionResource& stored = existing->second->resource;
     if (!resource->parameters_given) {
-      resource->parameters = stored;
-      resource->parameters_given = existing->second->resource.parameters_given;
-    } else if (resource->parameters.client_secret.empty()) {
-      resource->parameters.client_secret = stored.client_secret;
+      resource->parameters = stored.parameters;
+      resource->parameters_given = stored.parameters_given;
+    } else if (resource->parameters->client_secret.empty() &&
+               !stored.parameters->client_secret.empty()) {
+      resource->parameters.Mutable().client_secret = stored.parameters->client_secret;
     }
   }
   const std::string key = StoreKey(item.path);
   return ConnectionRecord(key, ParentKeyOf(key), *resource, keyring);
 }
 
-// Returns the record of every other kind: the rendered resource, which contains no secret.
+// Returns the record of a kind without secrets: the rendered resource.
 Result<store::ResourceRecord> PlainImportRecord(const ImportItem& item, const json::object& body) {
   const std::string key = StoreKey(item.path);
   const ResourcePath& path = item.path;
@@ -123,6 +126,20 @@ Result<store::ResourceRecord> ImportRecord(const ImportItem& item, const runtime
       return ProviderImportRecord(item, *body, current, keyring);
     case ResourceKind::kConnection:
       return ConnectionImportRecord(item, *body, current, keyring);
+    case ResourceKind::kBackend: {
+      // A backend's credential values are sealed in its record, as a PUT stores them.
+      auto resource = ParseBackend(item.path.first, *body);
+      if (!resource.ok()) return resource.error();
+      const std::string key = StoreKey(item.path);
+      auto record_body = BackendRecordBody(key, *resource, keyring);
+      if (!record_body.ok()) return record_body.error();
+      return store::ResourceRecord{"backend", key, "", std::move(*record_body), 0, 0};
+    }
+    case ResourceKind::kCertificate: {
+      auto entry = ParseCertificate(item.path.first, *body);
+      if (!entry.ok()) return entry.error();
+      return CertificateRecord(StoreKey(item.path), **entry, keyring);
+    }
     default:
       return PlainImportRecord(item, *body);
   }

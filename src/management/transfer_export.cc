@@ -134,6 +134,7 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
     }
     CREDGATE_RETURN_IF_ERROR(
         writer.Add("/backends/" + id, RenderBackend(backend->resource), secrets));
+  }
   for (const auto& [id, certificate] : snapshot.certificates) {
     const CertificateResource& resource = certificate->resource;
     CREDGATE_RETURN_IF_ERROR(writer.Add(
