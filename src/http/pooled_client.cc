@@ -158,8 +158,10 @@ asio::awaitable<std::optional<Result<ClientResponse>>> PooledHttpClient::SendOnS
 Result<std::shared_ptr<asio::ssl::context>> PooledHttpClient::ClientCertificateContext(
     const crypto::Certificate& certificate) {
   std::lock_guard lock(certificate_contexts_mutex_);
-  auto& slot = certificate_contexts_[certificate.thumbprint()];
-  if (slot) return slot;
+  if (auto found = certificate_contexts_.find(certificate.thumbprint());
+      found != certificate_contexts_.end()) {
+    return found->second;
+  }
   if (certificate.private_key() == nullptr) {
     return MakeError(ErrorCode::kInvalidArgument,
                      fmt::format("the client certificate {} has no private key",
@@ -178,8 +180,12 @@ Result<std::shared_ptr<asio::ssl::context>> PooledHttpClient::ClientCertificateC
                      fmt::format("loading the client certificate {} into TLS failed",
                                  certificate.subject()));
   }
-  slot = std::move(tls).value();
-  return slot;
+  if (certificate_contexts_.size() >= kMaxCertificateContexts) {
+    certificate_contexts_.erase(certificate_contexts_.begin());
+  }
+  std::shared_ptr<asio::ssl::context> context = std::move(tls).value();
+  certificate_contexts_.emplace(certificate.thumbprint(), context);
+  return context;
 }
 
 asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest request) {

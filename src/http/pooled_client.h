@@ -52,10 +52,11 @@ class PooledHttpClient final : public HttpClient {
   const ClientOptions options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::mutex certificate_contexts_mutex_;
-  // TLS contexts with a client certificate, by thumbprint.
-  // NOTE: the map is not bounded. Stored certificates are few, but a send-request whose
-  // <authentication-certificate body> expression returns a new certificate per request adds an
-  // entry each time.
+  // TLS contexts with a client certificate, by thumbprint, at most kMaxCertificateContexts.
+  // Stored certificates are few, but an <authentication-certificate body> expression can return
+  // a new certificate per request, so a full map drops its first entry. Connections that use a
+  // dropped context keep it alive through their shared_ptr.
+  static constexpr size_t kMaxCertificateContexts = 256;
   std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> certificate_contexts_;
   ConnectionPool pool_;
   std::atomic<uint64_t> connections_opened_{0};
