@@ -45,7 +45,7 @@ class PooledHttpClient final : public HttpClient {
   // Optional because co_spawn needs a default-constructible result type.
   boost::asio::awaitable<std::optional<Result<ClientResponse>>> SendOnStrand(ClientRequest request);
   boost::asio::awaitable<Result<ClientResponse>> SendNow(ClientRequest request);
-  // Returns the TLS context that presents `certificate`, made once per certificate thumbprint.
+  // Returns the TLS context that presents `certificate`, made on first use and kept by thumbprint.
   Result<std::shared_ptr<boost::asio::ssl::context>> ClientCertificateContext(
       const crypto::Certificate& certificate);
 
