@@ -292,7 +292,7 @@ boost::asio::awaitable<http::Response> PortalOidc::Callback(const http::Request&
   if (!provider_error.empty()) {
     counters_.provider_errors.fetch_add(1, std::memory_order_relaxed);
     const std::string description = QueryValue(*query, "error_description");
-    spdlog::warn("portal sign-in refused by the identity provider request_id={} error={} "
+    spdlog::warn("portal sign-in rejected by the identity provider request_id={} error={} "
                  "description={}",
                  request_id, provider_error, description);
     std::string message = "The identity provider returned the error '" + provider_error + "'";

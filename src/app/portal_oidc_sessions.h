@@ -37,7 +37,7 @@ struct PortalSignInStart {
   Secret binding;              // For the cookie that ties the state to this browser.
 };
 
-// What the callback needs after CompleteSignIn().
+// The state of a pending sign-in that CompleteSignIn() returns to the callback.
 struct PendingPortalSignIn {
   std::string nonce;
   Secret code_verifier;

@@ -22,13 +22,13 @@ class Keyring;
 
 namespace credgate::management {
 
-// The most names that properties.credentials.header or .query may hold, and the most values per
-// name.
+// The maximum number of names in properties.credentials.header or .query, and the maximum number
+// of values per name.
 inline constexpr size_t kMaxBackendCredentialNames = 32;
 inline constexpr size_t kMaxBackendCredentialValues = 16;
 
 inline constexpr std::string_view kSealedCredentialsMember = "sealedCredentials";
-// The member of an export document's "sealed" object that holds properties.credentials as JSON.
+// The member of an export document's "sealed" object that contains properties.credentials as JSON.
 inline constexpr std::string_view kExportCredentialsMember = "properties.credentials";
 
 struct BackendCredential {

@@ -134,9 +134,9 @@ struct PolicyContext {
   // Set by rewrite-uri: the backend path (percent-encoded) that replaces the request's path
   // below the API, appended to the backend service URL's path.
   std::optional<std::string> backend_path;
-  // Set by set-backend-service, at most one of the three: the absolute URL that replaces the
-  // API's backend service URL, the backend resource whose URL and credentials replace it, or
-  // the Dapr service invocation that the gateway sends to the Dapr sidecar.
+  // Set by set-backend-service, at most one of the three. backend_url is the absolute URL that
+  // replaces the API's backend service URL. backend_id names the backend resource whose URL and
+  // credentials replace it, and dapr is the Dapr service invocation sent to the Dapr sidecar.
   std::optional<std::string> backend_url;
   std::optional<std::string> backend_id;
   std::optional<DaprInvocation> dapr;
