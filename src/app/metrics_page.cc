@@ -38,6 +38,8 @@ void WriteGateway(const gateway::Gateway& gateway, metrics::Exposition& out) {
   out.Counter(kRejections, kRejectionsHelp, Load(counters.no_route), {{"reason", "NoRoute"}});
   out.Counter(kRejections, kRejectionsHelp, Load(counters.backend_failures),
               {{"reason", "BackendFailure"}});
+  out.Counter(kRejections, kRejectionsHelp, Load(counters.backend_error_statuses),
+              {{"reason", "BackendErrorStatus"}});
   out.Counter(kRejections, kRejectionsHelp, Load(counters.backends_not_found),
               {{"reason", "BackendNotFound"}});
   out.Counter(kRejections, kRejectionsHelp, Load(counters.request_bodies_rejected),

@@ -92,10 +92,15 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
   context.operation.response_examples = route.operation->resource.response_examples;
 }
 
-// Reports whether the pipeline's backend section contains a statement other than forward-request.
+// Reports whether the backend section has to run: it contains a statement other than
+// forward-request, or a forward-request whose timeout or fail-on-error-status-code the gateway
+// reads from the context.
 bool HasBackendStatements(const policy::CompiledPipeline& pipeline) {
   for (const policy::PipelineStatement& entry : pipeline.section(policy::Section::kBackend)) {
-    if (!std::holds_alternative<policy::ForwardRequestSpec>(entry.statement->spec)) return true;
+    const auto* forward = std::get_if<policy::ForwardRequestSpec>(&entry.statement->spec);
+    if (forward == nullptr || forward->timeout_set || forward->fail_on_error_status_code) {
+      return true;
+    }
   }
   return false;
 }
@@ -241,7 +246,6 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
   if (auto handle = header.find(policy::kTraceHeader); handle != header.end() && traces_) {
     authorizations.set_trace(traces_->Claim(handle->value()));
   }
-  http::RequestHeader upstream_header;
   const runtime::ApiEntry& api = *route.api;
 
   // Empty sections are skipped, so a pipeline whose inbound and outbound hold no statement costs
@@ -252,8 +256,8 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     FillRequestContext(exchange, route, path, query, services_.settings, context);
   }
 
-  // The backend section runs only when it contains more than forward-request, which the gateway
-  // applies without running it.
+  // The backend section runs only when it contains more than a plain forward-request, which the
+  // gateway applies without running it.
   const bool run_backend = pipeline && HasBackendStatements(*pipeline);
   if (run_backend && !run_inbound && !run_outbound) {
     FillRequestContext(exchange, route, path, query, services_.settings, context);
@@ -280,6 +284,12 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     context.request.body = std::move(body).value();
     body_buffered = true;
   }
+  if (run_backend) {
+    authorizations.set_forwarder(
+        [&](const policy::ForwardRequestSpec& spec, policy::PolicyContext& forwarded) {
+          return ForwardFromPolicy(exchange, *snapshot, route, authorizations, spec, forwarded);
+        });
+  }
   static constexpr policy::Section kRequestSections[] = {policy::Section::kInbound,
                                                          policy::Section::kBackend};
   for (policy::Section section : kRequestSections) {
@@ -293,62 +303,40 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     }
   }
 
-  // set-backend-service replaces the API's backend URL, and rewrite-uri the path below it.
-  const http::ParsedUrl* service = &api.service;
-  BackendTarget backend_target;
-  if (context.backend_url || context.backend_id || context.dapr) {
-    auto resolved = ResolveBackendTarget(*snapshot, context, services_.settings);
-    if (!resolved.ok()) {
-      const bool missing = resolved.error().code == ErrorCode::kNotFound;
-      (missing ? counters_.backends_not_found : counters_.backend_failures)
-          .fetch_add(1, std::memory_order_relaxed);
-      spdlog::warn("set-backend-service target not resolved request_id={}: {}",
-                   exchange.info().request_id, resolved.error().message);
-      const std::string_view message = missing
-                                           ? "The backend that a policy names does not exist"
-                                           : "The backend URL that a policy set is invalid";
-      co_await Respond(exchange, JsonError(500, message, version));
+  // A forward-request inside retry or limit-concurrency has called the backend already.
+  if (context.backend_responded) {
+    if (run_outbound) {
+      (void)co_await policy::Execute(*pipeline, policy::Section::kOutbound, context,
+                                     authorizations);
+    }
+    counters_.policy_responses.fetch_add(1, std::memory_order_relaxed);
+    co_await Respond(exchange, ResponseFromContext(context, version));
+    co_return;
+  }
+
+  http::Upstream upstream;
+  http::RequestHeader upstream_header;
+  if (run_inbound || run_backend) {
+    Result<BackendCall> call = BackendCallFromContext(*snapshot, route, context, authorizations,
+                                                      exchange.info().request_id);
+    if (!call.ok()) {
+      co_await Respond(exchange, JsonError(500, call.error().message, version));
       co_return;
     }
-    backend_target = std::move(resolved).value();
-    if (backend_target.service) service = &*backend_target.service;
-  }
-  const std::string_view remainder = backend_target.path           ? std::string_view(*backend_target.path)
-                                     : context.backend_path ? std::string_view(*context.backend_path)
-                                                            : route.remainder;
-
-  if (run_inbound || run_backend) {
-    upstream_header.method_string(context.request.method);
-    for (const auto& [name, value] : context.request.headers.fields()) {
-      upstream_header.insert(name, value);
+    upstream = std::move(call->upstream);
+    upstream_header = std::move(call->header);
+    if (context.forward.requested && context.forward.timeout_set) {
+      upstream.response_timeout = context.forward.timeout;
     }
-    // The caller's identity token is for credgate: it reaches the backend only when a policy
-    // sets the Authorization header itself.
-    if (!context.authorization_set &&
-        authorizations.CarriesCallerToken(upstream_header[bhttp::field::authorization])) {
-      upstream_header.erase(bhttp::field::authorization);
-      counters_.caller_tokens_removed.fetch_add(1, std::memory_order_relaxed);
-    }
-    // A backend's query credentials go into a copy, so outbound policies never see them.
-    const std::string* query_string = &context.request.query_string;
-    std::string query_with_credentials;
-    if (backend_target.backend) {
-      query_with_credentials = context.request.query_string;
-      ApplyBackendCredentials(backend_target.backend->resource, upstream_header, query_with_credentials);
-      query_string = &query_with_credentials;
-    }
-    upstream_header.target(
-        http::ComposeTarget(service->base_path, service->query, remainder, *query_string));
   } else {
+    upstream.origin = api.service.origin;
     upstream_header = header;
     upstream_header.target(
         http::ComposeTarget(api.service.base_path, api.service.query, route.remainder, query));
+    upstream_header.version(11);
+    upstream_header.erase(policy::kTraceHeader);
   }
-  upstream_header.version(11);
-  upstream_header.erase(policy::kTraceHeader);
 
-  http::Upstream upstream;
-  upstream.origin = service->origin;
   // A request that carries a connection token may be sent once more if the backend rejects it.
   std::string sent_authorization;
   std::optional<http::RequestHeader> replay;
@@ -368,33 +356,48 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
                                            std::move(replay), std::move(proxied).value(),
                                            rejected_tokens_);
   }
+  // A failed backend call fails forward-request, and so does a 4xx or 5xx response when
+  // fail-on-error-status-code is set.
+  int failed_status = 0;
+  std::string_view failed_reason;
+  std::string failed_message;
   if (!proxied.ok()) {
     counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
     const Error& error = proxied.error();
     spdlog::warn("backend request failed request_id={} api={} operation={}: {}",
                  exchange.info().request_id, api.resource.id, route.operation->resource.id,
                  error.message);
-    int status = error.code == ErrorCode::kDeadlineExceeded ? 504
-                 : error.code == ErrorCode::kInvalidArgument ? 400
-                                                             : 502;
     if (exchange.responded()) co_return;
-    const std::string_view message = status == 504   ? "The backend did not answer in time"
-                                     : status == 400 ? "The request body is malformed"
-                                                     : "The backend could not be reached";
+    failed_status = error.code == ErrorCode::kDeadlineExceeded ? 504
+                    : error.code == ErrorCode::kInvalidArgument ? 400
+                                                                : 502;
+    failed_reason = failed_status == 504 ? "Timeout" : "BackendConnectionFailure";
+    failed_message = failed_status == 504   ? "The backend did not answer in time"
+                     : failed_status == 400 ? "The request body is malformed"
+                                            : "The backend could not be reached";
+  } else if (context.forward.fail_on_error_status_code && proxied->status() >= 400 &&
+             proxied->status() <= 599) {
+    counters_.backend_error_statuses.fetch_add(1, std::memory_order_relaxed);
+    failed_status = proxied->status();
+    failed_reason = "BackendError";
+    failed_message = "The backend responded with status " + std::to_string(failed_status);
+    // Closes the backend connection, because the caller never receives this body.
+    http::UpstreamResponse discarded = std::move(proxied).value();
+  }
+  if (failed_status != 0) {
     if (pipeline && !pipeline->section(policy::Section::kOnError).empty()) {
       // As in APIM, a failed backend call runs on-error with LastError naming forward-request.
       if (!run_inbound && !run_outbound) {
         FillRequestContext(exchange, route, path, query, services_.settings, context);
       }
       context.last_error = policy::LastErrorState{
-          "forward-request", status == 504 ? "Timeout" : "BackendConnectionFailure",
-          std::string(message), "", "backend", "", ""};
-      SetJsonError(context, status, message);
+          "forward-request", std::string(failed_reason), failed_message, "", "backend", "", ""};
+      SetJsonError(context, failed_status, failed_message);
       co_await policy::Execute(*pipeline, policy::Section::kOnError, context, authorizations);
       co_await Respond(exchange, ResponseFromContext(context, version));
       co_return;
     }
-    co_await Respond(exchange, JsonError(status, message, version));
+    co_await Respond(exchange, JsonError(failed_status, failed_message, version));
     co_return;
   }
 
@@ -454,6 +457,146 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     spdlog::debug("response relay ended early request_id={}: {}", exchange.info().request_id,
                   relayed.error().message);
   }
+}
+
+Result<Gateway::BackendCall> Gateway::BackendCallFromContext(
+    const runtime::Snapshot& snapshot, const Route& route, const policy::PolicyContext& context,
+    const RequestAuthorizations& authorizations, std::string_view request_id) {
+  // set-backend-service replaces the API's backend URL, and rewrite-uri the path below it.
+  const http::ParsedUrl* service = &route.api->service;
+  BackendTarget backend_target;
+  if (context.backend_url || context.backend_id || context.dapr) {
+    auto resolved = ResolveBackendTarget(snapshot, context, services_.settings);
+    if (!resolved.ok()) {
+      const bool missing = resolved.error().code == ErrorCode::kNotFound;
+      (missing ? counters_.backends_not_found : counters_.backend_failures)
+          .fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn("set-backend-service target not resolved request_id={}: {}", request_id,
+                   resolved.error().message);
+      return missing ? MakeError(ErrorCode::kNotFound,
+                                 "The backend that a policy names does not exist")
+                     : MakeError(ErrorCode::kInvalidArgument,
+                                 "The backend URL that a policy set is invalid");
+    }
+    backend_target = std::move(resolved).value();
+    if (backend_target.service) service = &*backend_target.service;
+  }
+  const std::string_view remainder = backend_target.path ? std::string_view(*backend_target.path)
+                                     : context.backend_path
+                                         ? std::string_view(*context.backend_path)
+                                         : route.remainder;
+
+  BackendCall call;
+  http::RequestHeader& header = call.header;
+  header.method_string(context.request.method);
+  for (const auto& [name, value] : context.request.headers.fields()) {
+    header.insert(name, value);
+  }
+  // The caller's identity token is for credgate: it reaches the backend only when a policy
+  // sets the Authorization header itself.
+  if (!context.authorization_set &&
+      authorizations.CarriesCallerToken(header[bhttp::field::authorization])) {
+    header.erase(bhttp::field::authorization);
+    counters_.caller_tokens_removed.fetch_add(1, std::memory_order_relaxed);
+  }
+  // A backend's query credentials go into a copy, so outbound policies never see them.
+  const std::string* query_string = &context.request.query_string;
+  std::string query_with_credentials;
+  if (backend_target.backend) {
+    query_with_credentials = context.request.query_string;
+    ApplyBackendCredentials(backend_target.backend->resource, header, query_with_credentials);
+    query_string = &query_with_credentials;
+  }
+  header.target(http::ComposeTarget(service->base_path, service->query, remainder, *query_string));
+  header.version(11);
+  header.erase(policy::kTraceHeader);
+  call.upstream.origin = service->origin;
+  return call;
+}
+
+awaitable<Status> Gateway::ForwardFromPolicy(http::ServerExchange& exchange,
+                                             const runtime::Snapshot& snapshot,
+                                             const Route& route,
+                                             const RequestAuthorizations& authorizations,
+                                             const policy::ForwardRequestSpec& spec,
+                                             policy::PolicyContext& context) {
+  const std::string& request_id = exchange.info().request_id;
+  Result<BackendCall> call =
+      BackendCallFromContext(snapshot, route, context, authorizations, request_id);
+  if (!call.ok()) {
+    const bool missing = call.error().code == ErrorCode::kNotFound;
+    co_return MakeError(ErrorCode::kInternal, call.error().message,
+                        missing ? "BackendNotFound" : "InvalidBackendUrl");
+  }
+  if (spec.timeout_set) call->upstream.response_timeout = spec.timeout;
+
+  // The body is buffered (the pipeline reads it), so every attempt sends the same one.
+  const std::string* body =
+      context.request_body_set || !context.request.body.empty() ? &context.request.body : nullptr;
+  std::string sent_authorization;
+  std::optional<http::RequestHeader> replay;
+  if (!authorizations.empty()) {
+    sent_authorization = std::string(call->header[bhttp::field::authorization]);
+    if (IsReplayable(call->header.method(), body != nullptr && !body->empty())) {
+      replay = call->header;
+    }
+  }
+  auto proxied =
+      co_await upstreams_.ProxyRequest(exchange, call->upstream, std::move(call->header), body);
+  if (proxied.ok() && proxied->status() == 401 && !authorizations.empty()) {
+    proxied = co_await HandleRejectedToken(exchange, upstreams_, call->upstream, *services_.tokens,
+                                           authorizations, std::move(sent_authorization),
+                                           std::move(replay), std::move(proxied).value(),
+                                           rejected_tokens_);
+  }
+  if (!proxied.ok()) {
+    counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("backend request of forward-request failed request_id={} api={} operation={}: {}",
+                 request_id, route.api->resource.id, route.operation->resource.id,
+                 proxied.error().message);
+    if (proxied.error().code == ErrorCode::kDeadlineExceeded) {
+      co_return MakeError(ErrorCode::kDeadlineExceeded, "The backend did not answer in time",
+                          "Timeout");
+    }
+    co_return MakeError(ErrorCode::kBadGateway, "The backend could not be reached",
+                        "BackendConnectionFailure");
+  }
+
+  http::UpstreamResponse response = std::move(proxied).value();
+  policy::ResponseState received;
+  received.status_code = response.status();
+  received.reason = std::string(response.header().reason());
+  for (const auto& field : response.header()) {
+    // The framing is set again for the body the caller receives.
+    if (field.name() == bhttp::field::content_length ||
+        field.name() == bhttp::field::transfer_encoding) {
+      continue;
+    }
+    received.headers.Append(field.name_string(), std::string(field.value()));
+  }
+  Result<std::string> received_body =
+      co_await upstreams_.ReadResponseBody(std::move(response), kMaxPolicyBodyBytes);
+  if (!received_body.ok()) {
+    counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
+    spdlog::warn("backend response body not read request_id={} api={} operation={}: {}",
+                 request_id, route.api->resource.id, route.operation->resource.id,
+                 received_body.error().message);
+    const bool too_large = received_body.error().code == ErrorCode::kResourceExhausted;
+    co_return MakeError(ErrorCode::kBadGateway,
+                        too_large ? "The backend response is larger than 4 MiB, the most that "
+                                    "a forward-request inside retry or limit-concurrency reads"
+                                  : "The backend response could not be read",
+                        "BackendConnectionFailure");
+  }
+  received.body = std::move(received_body).value();
+  // The executor then fails the statement with reason BackendError.
+  if (spec.fail_on_error_status_code && received.status_code >= 400 &&
+      received.status_code <= 599) {
+    counters_.backend_error_statuses.fetch_add(1, std::memory_order_relaxed);
+  }
+  context.response = std::move(received);
+  context.backend_responded = true;
+  co_return OkStatus();
 }
 
 }  // namespace credgate::gateway

@@ -8,7 +8,9 @@
 // replayable request is sent once more with the new token (rejected_token.h). When a request's
 // x-credgate-trace header names a trace that the test console opened, its policy steps go into
 // that trace (policy/trace.h). The gateway removes the header before the policies and the
-// backend see it.
+// backend see it. A forward-request inside <retry> or <limit-concurrency> calls the backend from
+// the policy, with the buffered request body, as often as the enclosing statement runs it; the
+// caller then receives the last response, after the outbound policies.
 //
 // The request path never throws and never blocks: configuration comes from the in-memory
 // snapshot, tokens from the token manager's memory (a refresh is the only network call besides
@@ -23,6 +25,7 @@
 #include "gateway/authorization_service.h"
 #include "gateway/login_flow.h"
 #include "gateway/rejected_token.h"
+#include "gateway/router.h"
 #include "gateway/token_exchange.h"
 #include "http/exchange.h"
 #include "http/proxy.h"
@@ -37,6 +40,9 @@ struct GatewayCounters {
   std::atomic<uint64_t> no_route{0};
   std::atomic<uint64_t> policy_responses{0};  // Answered by the policy (return-response, error).
   std::atomic<uint64_t> backend_failures{0};
+  // Backend 4xx and 5xx answers that forward-request's fail-on-error-status-code turned into
+  // failures.
+  std::atomic<uint64_t> backend_error_statuses{0};
   // Requests whose set-backend-service backend-id expression named no existing backend.
   std::atomic<uint64_t> backends_not_found{0};
   // Caller JWTs removed from the Authorization header sent to the backend.
@@ -86,7 +92,30 @@ class Gateway {
     const std::string* operation = nullptr;
   };
 
+  // The backend request that the request's policies describe.
+  struct BackendCall {
+    http::Upstream upstream;
+    http::RequestHeader header;
+  };
+
   boost::asio::awaitable<void> HandleRouted(http::ServerExchange& exchange, RouteLabels& labels);
+  // Builds the backend request from `context` after the request sections ran: the target of
+  // set-backend-service and rewrite-uri, the context's method and headers without the caller's
+  // token, and a backend resource's credentials. Errors: kNotFound when set-backend-service
+  // names a backend that does not exist, kInvalidArgument when the URL it set is invalid; the
+  // message may be sent to the caller.
+  Result<BackendCall> BackendCallFromContext(const runtime::Snapshot& snapshot, const Route& route,
+                                             const policy::PolicyContext& context,
+                                             const RequestAuthorizations& authorizations,
+                                             std::string_view request_id);
+  // PolicyServices::ForwardRequest for one request: sends the request that `context` describes
+  // and reads the whole response into context.response.
+  boost::asio::awaitable<Status> ForwardFromPolicy(http::ServerExchange& exchange,
+                                                   const runtime::Snapshot& snapshot,
+                                                   const Route& route,
+                                                   const RequestAuthorizations& authorizations,
+                                                   const policy::ForwardRequestSpec& spec,
+                                                   policy::PolicyContext& context);
   boost::asio::awaitable<void> HandleLogin(http::ServerExchange& exchange);
   boost::asio::awaitable<void> HandleTokenExchange(http::ServerExchange& exchange);
 

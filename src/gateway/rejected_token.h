@@ -8,6 +8,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,17 @@ class RequestAuthorizations final : public policy::PolicyServices {
     return service_.GetManagedIdentityToken(std::move(resource), std::move(client_id));
   }
 
+  // Sends the backend request of forward-request inside <retry> or <limit-concurrency>. The
+  // gateway sets it for requests whose backend section runs; without it ForwardRequest fails.
+  using Forwarder = std::function<boost::asio::awaitable<Status>(
+      const policy::ForwardRequestSpec&, policy::PolicyContext&)>;
+  void set_forwarder(Forwarder forwarder) { forwarder_ = std::move(forwarder); }
+  boost::asio::awaitable<Status> ForwardRequest(const policy::ForwardRequestSpec& spec,
+                                                policy::PolicyContext& context) override {
+    if (!forwarder_) return PolicyServices::ForwardRequest(spec, context);
+    return forwarder_(spec, context);
+  }
+
   // Records this request's statements into `trace` (policy/trace.h); null records nothing.
   void set_trace(std::shared_ptr<policy::PolicyTrace> trace) { trace_ = std::move(trace); }
   policy::PolicyTrace* trace() override { return trace_.get(); }
@@ -65,6 +77,7 @@ class RequestAuthorizations final : public policy::PolicyServices {
   std::vector<IssuedToken> issued_;
   std::vector<std::string> caller_tokens_;
   std::shared_ptr<policy::PolicyTrace> trace_;
+  Forwarder forwarder_;
 };
 
 // Returns the token in `issued` that `authorization`, an Authorization header value, carries as

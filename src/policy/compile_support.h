@@ -39,8 +39,8 @@ struct CompileScope {
   // The <choose>, <retry> and <limit-concurrency> blocks around the <include-fragment> whose
   // fragment this source is, which count towards kMaxChooseNesting. 0 in a policy document.
   size_t outer_blocks = 0;
-  // True when that <include-fragment> is inside <retry> or <limit-concurrency>, which may not
-  // contain <forward-request>.
+  // True when that <include-fragment> is inside <retry> or <limit-concurrency>, where
+  // <forward-request> sends the request when it runs.
   bool inside_wrapper = false;
 };
 

@@ -92,6 +92,7 @@ struct ResponseCacheState {
 // Backend call settings that forward-request requested.
 struct ForwardState {
   bool requested = false;
+  bool timeout_set = false;
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
   bool buffer_response = true;
@@ -124,6 +125,9 @@ struct PolicyContext {
   ResponseState response;
   std::optional<LastErrorState> last_error;
   ForwardState forward;
+  // Set when a forward-request inside <retry> or <limit-concurrency> called the backend and put
+  // its whole response into `response`; the gateway then sends no request of its own.
+  bool backend_responded = false;
   // Set when return-response or an error produced `response`; the gateway then skips the
   // backend and the remaining inbound statements.
   bool response_ready = false;

@@ -250,6 +250,7 @@ Step Runner::RunSync(const Statement& statement) {
   }
   if (const auto* spec = std::get_if<ForwardRequestSpec>(&statement.spec)) {
     context_.forward = ForwardState{true,
+                                    spec->timeout_set,
                                     spec->timeout,
                                     spec->buffer_request_body,
                                     spec->buffer_response,
@@ -285,6 +286,10 @@ boost::asio::awaitable<Step> Runner::RunAsync(const Statement& statement) {
   }
   if (const auto* spec = std::get_if<RetrySpec>(&statement.spec)) {
     co_return co_await RunRetry(statement, *spec);
+  }
+  if (const auto* spec = std::get_if<ForwardRequestSpec>(&statement.spec);
+      spec != nullptr && spec->sends_now) {
+    co_return co_await RunForwardRequest(statement, *spec);
   }
   if (const auto* spec = std::get_if<LimitConcurrencySpec>(&statement.spec)) {
     ConcurrencySlots::Slot slot;
@@ -379,6 +384,24 @@ boost::asio::awaitable<Step> Runner::RunGetAuthorizationContext(const Statement&
   co_return Fail(statement, Failure{HttpStatusFor(error.code), std::move(reason), error.message});
 }
 
+boost::asio::awaitable<Step> Runner::RunForwardRequest(const Statement& statement,
+                                                       const ForwardRequestSpec& spec) {
+  Status sent = co_await services_.ForwardRequest(spec, context_);
+  if (!sent.ok()) {
+    const Error& error = sent.error();
+    std::string reason =
+        error.reason.empty() ? std::string(ErrorCodeName(error.code)) : error.reason;
+    co_return Fail(statement, Failure{HttpStatusFor(error.code), std::move(reason), error.message});
+  }
+  const int status = context_.response.status_code;
+  if (spec.fail_on_error_status_code && status >= 400 && status <= 599) {
+    co_return Fail(statement, Failure{status, "BackendError",
+                                      "The backend responded with status " +
+                                          std::to_string(status)});
+  }
+  co_return Step::kNext;
+}
+
 std::string Runner::BearerToken(const HeaderMap& headers) {
   std::optional<std::string_view> value = headers.Get("Authorization");
   constexpr std::string_view kScheme = "Bearer ";
@@ -420,6 +443,12 @@ boost::asio::awaitable<Result<Secret>> PolicyServices::GetManagedIdentityToken(s
                       "the gateway has no managed identity token source; set "
                       "managedIdentity.tokenProvider in the configuration",
                       "ManagedIdentityNotConfigured");
+}
+
+boost::asio::awaitable<Status> PolicyServices::ForwardRequest(const ForwardRequestSpec&,
+                                                              PolicyContext&) {
+  co_return MakeError(ErrorCode::kUnavailable, "no backend is available to forward the request to",
+                      "BackendConnectionFailure");
 }
 
 TimePoint PolicyServices::Now() const { return std::chrono::system_clock::now(); }

@@ -70,6 +70,16 @@ class PolicyServices {
   virtual boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource,
                                                                           std::string client_id);
 
+  // forward-request inside <retry> or <limit-concurrency>: sends the request that `context`
+  // describes (method, headers, body, backend and path as the policies left them) to the
+  // backend, waiting at most `spec.timeout` for the response header when `spec.timeout_set`,
+  // reads the whole response into context.response and sets context.backend_responded. It may
+  // run several times for one request. Errors carry the status (through HttpStatusFor) and
+  // reason that the statement fails with: kDeadlineExceeded with reason Timeout,
+  // kBadGateway with reason BackendConnectionFailure. The default fails with kUnavailable.
+  virtual boost::asio::awaitable<Status> ForwardRequest(const ForwardRequestSpec& spec,
+                                                        PolicyContext& context);
+
   // The time that token expiry is checked against. The default is the system clock.
   virtual TimePoint Now() const;
 
@@ -83,8 +93,10 @@ enum class ExecutionOutcome {
   kRespond,   // Send context.response now (return-response or an error); skip the backend.
 };
 
-// Runs `section` of `pipeline`. After inbound, context.forward records whether backend requested
-// forwarding; outbound expects context.response filled from the backend. Running kOnError directly
+// Runs `section` of `pipeline`. After backend, context.forward records whether a forward-request
+// requested forwarding, and context.backend_responded whether one inside <retry> or
+// <limit-concurrency> already called the backend (PolicyServices::ForwardRequest); outbound
+// expects context.response filled from the backend. Running kOnError directly
 // (for example after a backend failure that the gateway recorded in context.last_error) returns
 // kRespond. The pipeline and services must outlive the returned coroutine.
 boost::asio::awaitable<ExecutionOutcome> Execute(const CompiledPipeline& pipeline, Section section,

@@ -67,6 +67,9 @@ class Runner {
   static std::chrono::seconds RetryWait(const RetrySpec& spec, int64_t attempt);
   // Runs the statements of <retry>, then again while its condition holds, at most count times.
   boost::asio::awaitable<Step> RunRetry(const Statement& statement, const RetrySpec& spec);
+  // forward-request inside <retry> or <limit-concurrency>: PolicyServices::ForwardRequest.
+  boost::asio::awaitable<Step> RunForwardRequest(const Statement& statement,
+                                                 const ForwardRequestSpec& spec);
   // Builds the request of send-request or send-one-way-request and sends it.
   boost::asio::awaitable<Step> RunSendRequest(const Statement& statement,
                                               const SendRequestSpec& spec);

@@ -310,7 +310,14 @@ struct LimitConcurrencySpec {
   std::shared_ptr<ConcurrencySlots> slots;  // Shared by every request of this statement.
 };
 
+// forward-request. At the top of the backend section it only records these settings, and the
+// gateway sends the request after the section. Inside <retry> or <limit-concurrency>
+// (`sends_now`), running it sends the request and fills context.response, so the enclosing
+// statement can look at the backend's answer.
 struct ForwardRequestSpec {
+  bool sends_now = false;
+  // Whether `timeout` or `timeout-ms` was given; otherwise the gateway's backend timeout holds.
+  bool timeout_set = false;
   std::chrono::milliseconds timeout{300'000};
   bool buffer_request_body = false;
   bool buffer_response = true;

@@ -327,6 +327,7 @@ Result<Statement> CompileForwardRequest(const ElementReader& element, const std:
     }
     spec.timeout = name == "timeout" ? std::chrono::milliseconds(value * 1000)
                                      : std::chrono::milliseconds(value);
+    spec.timeout_set = true;
   }
   POLICY_ASSIGN_OR_RETURN(buffer_request, element.BoolAttribute("buffer-request-body", false));
   POLICY_ASSIGN_OR_RETURN(buffer_response, element.BoolAttribute("buffer-response", true));
@@ -336,7 +337,17 @@ Result<Statement> CompileForwardRequest(const ElementReader& element, const std:
   spec.buffer_response = buffer_response;
   spec.follow_redirects = follow;
   spec.fail_on_error_status_code = fail_on_error;
-  return element.NewStatement(std::move(spec));
+  spec.sends_now = element.scope().inside_wrapper || InsideWrapper(element.node());
+  const bool sends_now = spec.sends_now;
+  if (sends_now) {
+    // The request may be sent more than once, so the gateway keeps its whole body.
+    if (FragmentContext* fragments = element.scope().fragments) {
+      fragments->reads_request_body = true;
+    }
+  }
+  Statement statement = element.NewStatement(std::move(spec));
+  statement.is_async = sends_now;
+  return statement;
 }
 
 struct StatementRule {
@@ -487,12 +498,6 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
       return element.Fail("<" + std::string(rule->name) + "> is not allowed in <" +
                           std::string(SectionName(scope.section)) + ">; it belongs in " +
                           SectionsOf(rule->sections));
-    }
-    if (rule->name == "forward-request" && scope.inside_wrapper) {
-      return element.Fail(
-          "<forward-request> in a policy fragment included inside <retry> or "
-          "<limit-concurrency> is not supported, because the gateway sends the request to the "
-          "backend once after the backend section; include the fragment outside");
     }
     if (rule->name == "base") {
       if (scope.scope == PolicyScope::kGlobal) {

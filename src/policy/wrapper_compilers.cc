@@ -25,16 +25,6 @@ Status CheckNesting(const ElementReader& element) {
   return OkStatus();
 }
 
-Status RejectForwardRequest(const ElementReader& element) {
-  pugi::xml_node found = element.node().find_node(
-      [](pugi::xml_node node) { return std::string_view(node.name()) == "forward-request"; });
-  if (!found) return OkStatus();
-  return ElementReader(found, element.scope())
-      .Fail("<forward-request> inside <" + std::string(element.name()) +
-            "> is not supported, because the gateway sends the request to the backend once "
-            "after the backend section; put <forward-request> outside");
-}
-
 bool AnyAsync(const StatementList& statements) {
   for (const Statement& statement : statements) {
     if (statement.is_async) return true;
@@ -65,7 +55,6 @@ Result<Statement> CompileRetry(const ElementReader& element, const std::string& 
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes(
       {"condition", "count", "interval", "max-interval", "delta", "first-fast-retry"}));
   CREDGATE_RETURN_IF_ERROR(CheckNesting(element));
-  CREDGATE_RETURN_IF_ERROR(RejectForwardRequest(element));
   RetrySpec spec;
   WRAPPER_ASSIGN_OR_RETURN(condition, element.ExpressionAttribute("condition"));
   spec.condition = std::move(condition);
@@ -99,7 +88,6 @@ Result<Statement> CompileRetry(const ElementReader& element, const std::string& 
 Result<Statement> CompileLimitConcurrency(const ElementReader& element, const std::string& path) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"key", "max-count"}));
   CREDGATE_RETURN_IF_ERROR(CheckNesting(element));
-  CREDGATE_RETURN_IF_ERROR(RejectForwardRequest(element));
   LimitConcurrencySpec spec;
   WRAPPER_ASSIGN_OR_RETURN(key, element.RequiredTemplateAttribute("key"));
   spec.key = std::move(key);

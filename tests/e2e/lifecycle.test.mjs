@@ -126,6 +126,21 @@ describe('lifecycle', { skip, timeout: 300000 }, () => {
     assert.equal(login.code, 0, `${login.output}\ncredgate output:\n${credgate.output}`);
   }
 
+  // Revokes the backend token of a successful GET, then checks that the next GET succeeds with a
+  // new token after exactly one refresh.
+  async function expectRefreshAfterRevokedGet() {
+    const first = await call();
+    assert.equal(first.status, 200, first.text);
+    const before = await refreshCount();
+
+    await revoke('access-token', first.backendToken);
+    const second = await call();
+    assert.equal(second.status, 200, `${second.text}\ncredgate output:\n${credgate.output}`);
+    assert.equal(second.json.user, 'alice');
+    assert.notEqual(second.backendToken, first.backendToken);
+    assert.equal((await refreshCount()) - before, 1);
+  }
+
   // Polls `check` once a second until it returns a truthy value or `timeoutMs` passes.
   async function waitFor(what, check, timeoutMs) {
     const deadline = Date.now() + timeoutMs;
@@ -183,16 +198,7 @@ describe('lifecycle', { skip, timeout: 300000 }, () => {
   });
 
   test('backend 401 refreshes and retries a GET', async () => {
-    const first = await call();
-    assert.equal(first.status, 200, first.text);
-    const before = await refreshCount();
-
-    await revoke('access-token', first.backendToken);
-    const second = await call();
-    assert.equal(second.status, 200, `${second.text}\ncredgate output:\n${credgate.output}`);
-    assert.equal(second.json.user, 'alice');
-    assert.notEqual(second.backendToken, first.backendToken);
-    assert.equal((await refreshCount()) - before, 1);
+    await expectRefreshAfterRevokedGet();
     assert.match(credgate.output, /trigger=backend_rejected_token/);
   });
 
@@ -259,5 +265,25 @@ describe('lifecycle', { skip, timeout: 300000 }, () => {
     const restored = await call();
     assert.equal(restored.status, 200, restored.text);
     assert.equal(restored.json.user, 'alice');
+  });
+
+  // Runs after a new sign-in: tokens that a backend 401 refreshed are not refreshed again for
+  // 30 seconds, so this case cannot follow the other 401 cases.
+  test('backend 401 to a forward-request inside retry refreshes and retries', async () => {
+    const retrying = authorizationPolicy(kProvider, kAuthorization).replace(
+      '<backend><base/></backend>',
+      '<backend><retry condition="@(context.Response.StatusCode >= 500)" count="2" interval="0">' +
+        '<forward-request/></retry></backend>',
+    );
+    await manage('PUT', '/apis/backend/policies/policy', {
+      properties: { format: 'rawxml', value: retrying },
+    });
+    try {
+      await expectRefreshAfterRevokedGet();
+    } finally {
+      await manage('PUT', '/apis/backend/policies/policy', {
+        properties: { format: 'rawxml', value: authorizationPolicy(kProvider, kAuthorization) },
+      });
+    }
   });
 });

@@ -4,7 +4,8 @@
 // the backend received (or that none arrived) and the response that the caller got. The documents
 // follow the patterns of APIM's policy reference and samples: header and query rewriting,
 // routing by version, JSON body transformation, response filtering, JWT claims to headers,
-// on-error responses, enrichment with send-request, mocking, fragments and the value cache.
+// on-error responses, enrichment with send-request, mocking, fragments, the value cache, and
+// backend calls inside retry and limit-concurrency.
 //
 //   CREDGATE_BIN=build/src/app/credgate node --test tests/e2e/policy_documents.test.mjs
 //
@@ -444,6 +445,116 @@ const kDocuments = [
       assert.equal(seen.headers['x-tenant-cached'], 'unknown');
     },
     response: (response) => assert.equal(response.status, 200),
+  },
+  {
+    name: 'backend call retried while it answers 5xx',
+    method: 'POST',
+    policy: `<policies>
+  <inbound><base /></inbound>
+  <backend>
+    <retry condition="@(context.Response.StatusCode >= 500)" count="3" interval="1"
+           first-fast-retry="true">
+      <forward-request buffer-request-body="true" timeout="20" />
+    </retry>
+  </backend>
+  <outbound>
+    <set-header name="X-Backend-Status" exists-action="override">
+      <value>@(context.Response.StatusCode.ToString())</value>
+    </set-header>
+  </outbound>
+</policies>`,
+    request: {
+      path: '/flaky/orders/2',
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"order":17}',
+    },
+    backendCount: 3,
+    backend: (seen, all) => {
+      for (const attempt of all.slice(-3)) {
+        assert.equal(attempt.method, 'POST');
+        assert.equal(attempt.url, '/flaky/orders/2');
+        assert.equal(attempt.body, '{"order":17}');
+      }
+    },
+    response: (response) => {
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.json.body, '{"order":17}');
+      assert.equal(response.headers.get('x-backend-status'), '200');
+      assert.equal(response.headers.get('x-backend'), 'echo');
+    },
+  },
+  {
+    name: 'retries exhausted return the backend failure',
+    policy: `<policies>
+  <inbound><base /></inbound>
+  <backend>
+    <retry condition="@(context.Response.StatusCode == 503)" count="2" interval="0">
+      <forward-request />
+    </retry>
+  </backend>
+  <outbound><base /></outbound>
+</policies>`,
+    request: { path: '/flaky/always/100' },
+    backendCount: 3,
+    backend: (seen) => assert.equal(seen.url, '/flaky/always/100'),
+    response: (response) => {
+      assert.equal(response.status, 503);
+      assert.equal(response.text, 'failure 3 of 100');
+    },
+  },
+  {
+    name: 'backend error status handled in on-error',
+    policy: `<policies>
+  <inbound><base /></inbound>
+  <backend>
+    <forward-request fail-on-error-status-code="true" />
+  </backend>
+  <outbound><base /></outbound>
+  <on-error>
+    <return-response>
+      <set-status code="503" reason="Service Unavailable" />
+      <set-header name="Content-Type" exists-action="override">
+        <value>application/problem+json</value>
+      </set-header>
+      <set-body>@(new JObject(
+        new JProperty("title", "Upstream unavailable"),
+        new JProperty("reason", context.LastError.Reason),
+        new JProperty("source", context.LastError.Source)).ToString())</set-body>
+    </return-response>
+  </on-error>
+</policies>`,
+    request: { path: '/flaky/status/1' },
+    backend: (seen) => assert.equal(seen.url, '/flaky/status/1'),
+    response: (response) => {
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get('content-type'), 'application/problem+json');
+      assert.deepEqual(response.json, {
+        title: 'Upstream unavailable',
+        reason: 'BackendError',
+        source: 'forward-request',
+      });
+    },
+  },
+  {
+    name: 'concurrency limited per connection around the backend call',
+    policy: `<policies>
+  <inbound>
+    <set-variable name="connectionId" value="@(context.Request.Headers.GetValueOrDefault(&quot;X-Connection&quot;, &quot;none&quot;))" />
+  </inbound>
+  <backend>
+    <limit-concurrency key="@((string)context.Variables[&quot;connectionId&quot;])" max-count="3">
+      <forward-request timeout="120" />
+    </limit-concurrency>
+  </backend>
+  <outbound><base /></outbound>
+</policies>`,
+    request: { path: '/limited', headers: { 'x-connection': 'c-1' } },
+    backend: (seen) => assert.equal(seen.headers['x-connection'], 'c-1'),
+    response: (response) => {
+      assert.equal(response.status, 200);
+      assert.equal(response.json.url, '/limited');
+    },
   },
 ];
 

@@ -6,7 +6,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <algorithm>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "policy/document.h"
 #include "policy/executor.h"
@@ -118,18 +121,146 @@ TEST_F(WrapperTest, LimitConcurrencyRejectsOverflow) {
   EXPECT_EQ(RunConcurrently(later)[0], ExecutionOutcome::kContinue);
 }
 
-TEST_F(WrapperTest, RejectsForwardRequestInside) {
-  EXPECT_NE(CompileError(
-                "backend",
-                R"x(<retry condition="@(true)" count="2" interval="1"><forward-request/></retry>)x")
-                .find("<forward-request> inside <retry> is not supported"),
-            std::string::npos);
-  EXPECT_NE(
-      CompileError(
-          "backend",
-          R"(<limit-concurrency key="k" max-count="1"><forward-request/></limit-concurrency>)")
-          .find("<forward-request> inside <limit-concurrency> is not supported"),
-      std::string::npos);
+// Responds to each forward-request with the next status of `statuses` (the last one repeats), or
+// fails every call with `failure` when it is set.
+class BackendServices : public PolicyServices {
+ public:
+  boost::asio::awaitable<Result<Value>> GetAuthorizationContext(const AuthorizationContextRequest&,
+                                                                PolicyContext&) override {
+    co_return MakeError(ErrorCode::kInternal, "not used");
+  }
+  boost::asio::awaitable<Status> ForwardRequest(const ForwardRequestSpec& spec,
+                                                PolicyContext& context) override {
+    ++calls;
+    bodies.push_back(context.request.body);
+    timeouts.push_back(spec.timeout_set ? spec.timeout : std::chrono::milliseconds(0));
+    if (failure) co_return *failure;
+    const size_t index = std::min(static_cast<size_t>(calls - 1), statuses.size() - 1);
+    context.response = ResponseState{};
+    context.response.status_code = statuses[index];
+    context.response.body = "attempt " + std::to_string(calls);
+    context.backend_responded = true;
+    co_return OkStatus();
+  }
+  std::vector<int> statuses{200};
+  std::optional<Error> failure;
+  int calls = 0;
+  std::vector<std::string> bodies;
+  std::vector<std::chrono::milliseconds> timeouts;
+};
+
+class ForwardInsideWrapperTest : public ::testing::Test {
+ protected:
+  std::shared_ptr<const CompiledPipeline> Compile(const std::string& backend,
+                                                  const std::string& on_error = "") {
+    auto document = CompilePolicyDocument("<policies><backend>" + backend +
+                                              "</backend><on-error>" + on_error +
+                                              "</on-error></policies>",
+                                          PolicyScope::kGlobal);
+    EXPECT_TRUE(document.ok()) << document.error().message;
+    if (!document.ok()) return nullptr;
+    auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
+    return ComposePipeline(shared, nullptr, nullptr).value();
+  }
+
+  ExecutionOutcome RunBackend(const CompiledPipeline& pipeline) {
+    boost::asio::io_context io;
+    ExecutionOutcome outcome = ExecutionOutcome::kContinue;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          outcome = co_await Execute(pipeline, Section::kBackend, context_, services_);
+        },
+        boost::asio::detached);
+    io.run();
+    return outcome;
+  }
+
+  BackendServices services_;
+  PolicyContext context_;
+};
+
+TEST_F(ForwardInsideWrapperTest, RetryResendsWhileBackendFails) {
+  auto pipeline = Compile(
+      R"x(<retry condition="@(context.Response.StatusCode >= 500)" count="3" interval="0">
+        <forward-request buffer-request-body="true" timeout="7"/>
+      </retry>)x");
+  ASSERT_NE(pipeline, nullptr);
+  EXPECT_TRUE(pipeline->reads_request_body());
+  services_.statuses = {503, 502, 200};
+  context_.request.body = "payload";
+
+  EXPECT_EQ(RunBackend(*pipeline), ExecutionOutcome::kContinue);
+  EXPECT_EQ(services_.calls, 3);
+  EXPECT_TRUE(context_.backend_responded);
+  EXPECT_EQ(context_.response.status_code, 200);
+  EXPECT_EQ(context_.response.body, "attempt 3");
+  EXPECT_EQ(services_.bodies, std::vector<std::string>(3, "payload"));
+  EXPECT_EQ(services_.timeouts[0], std::chrono::seconds(7));
+}
+
+TEST_F(ForwardInsideWrapperTest, RetryReturnsLastFailedResponse) {
+  auto pipeline = Compile(
+      R"x(<retry condition="@(context.Response.StatusCode == 503)" count="2" interval="0">
+        <forward-request/>
+      </retry>)x");
+  ASSERT_NE(pipeline, nullptr);
+  services_.statuses = {503};
+
+  EXPECT_EQ(RunBackend(*pipeline), ExecutionOutcome::kContinue);
+  EXPECT_EQ(services_.calls, 3);  // The first attempt and two retries.
+  EXPECT_EQ(context_.response.status_code, 503);
+}
+
+TEST_F(ForwardInsideWrapperTest, LimitConcurrencySendsOnce) {
+  auto pipeline = Compile(
+      R"(<limit-concurrency key="backend" max-count="1"><forward-request timeout="120"/></limit-concurrency>)");
+  ASSERT_NE(pipeline, nullptr);
+
+  EXPECT_EQ(RunBackend(*pipeline), ExecutionOutcome::kContinue);
+  EXPECT_EQ(services_.calls, 1);
+  EXPECT_TRUE(context_.backend_responded);
+}
+
+TEST_F(ForwardInsideWrapperTest, TopLevelForwardOnlyRecordsSettings) {
+  auto pipeline = Compile(R"(<forward-request timeout="9"/>)");
+  ASSERT_NE(pipeline, nullptr);
+  EXPECT_FALSE(pipeline->reads_request_body());
+
+  EXPECT_EQ(RunBackend(*pipeline), ExecutionOutcome::kContinue);
+  EXPECT_EQ(services_.calls, 0);
+  EXPECT_FALSE(context_.backend_responded);
+  EXPECT_TRUE(context_.forward.requested);
+  EXPECT_TRUE(context_.forward.timeout_set);
+  EXPECT_EQ(context_.forward.timeout, std::chrono::seconds(9));
+}
+
+TEST_F(ForwardInsideWrapperTest, UnreachableBackendRunsOnError) {
+  auto pipeline = Compile(
+      R"x(<retry condition="@(false)" count="1" interval="0"><forward-request/></retry>)x",
+      R"x(<set-header name="x-reason" exists-action="override"><value>@(context.LastError.Reason)</value></set-header>)x");
+  ASSERT_NE(pipeline, nullptr);
+  services_.failure = MakeError(ErrorCode::kBadGateway, "The backend could not be reached",
+                                "BackendConnectionFailure");
+
+  EXPECT_EQ(RunBackend(*pipeline), ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 502);
+  ASSERT_TRUE(context_.last_error.has_value());
+  EXPECT_EQ(context_.last_error->source, "forward-request");
+  EXPECT_EQ(context_.last_error->reason, "BackendConnectionFailure");
+  EXPECT_EQ(context_.response.headers.Get("x-reason"), "BackendConnectionFailure");
+}
+
+TEST_F(ForwardInsideWrapperTest, FailOnErrorStatusCodeRunsOnError) {
+  auto pipeline = Compile(
+      R"x(<retry condition="@(false)" count="1" interval="0"><forward-request fail-on-error-status-code="true"/></retry>)x");
+  ASSERT_NE(pipeline, nullptr);
+  services_.statuses = {404};
+
+  EXPECT_EQ(RunBackend(*pipeline), ExecutionOutcome::kRespond);
+  EXPECT_EQ(context_.response.status_code, 404);
+  ASSERT_TRUE(context_.last_error.has_value());
+  EXPECT_EQ(context_.last_error->reason, "BackendError");
 }
 
 TEST_F(WrapperTest, RejectsInvalidAttributes) {

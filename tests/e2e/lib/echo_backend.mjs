@@ -1,5 +1,6 @@
 // A loopback HTTP backend for policy tests that responds to every request with 200 and JSON
 // {method, url, headers, body} describing it, and appends that description to echo.requests.
+// A path /flaky/{key}/{n}... fails the first n requests with that key with 503, for retries.
 
 import { createServer } from 'node:http';
 
@@ -17,6 +18,16 @@ export async function startEchoBackend() {
         body: Buffer.concat(chunks).toString('utf8'),
       };
       echo.requests.push(seen);
+      const flaky = /^\/flaky\/([\w-]+)\/(\d+)/.exec(request.url);
+      if (flaky) {
+        const failed = echo.failures.get(flaky[1]) ?? 0;
+        if (failed < Number(flaky[2])) {
+          echo.failures.set(flaky[1], failed + 1);
+          response.writeHead(503, { 'content-type': 'text/plain' });
+          response.end(`failure ${failed + 1} of ${flaky[2]}`);
+          return;
+        }
+      }
       response.writeHead(200, {
         'content-type': 'application/json',
         'x-backend': 'echo',
@@ -25,7 +36,7 @@ export async function startEchoBackend() {
       response.end(JSON.stringify(seen));
     });
   });
-  const echo = { requests: [], server };
+  const echo = { requests: [], failures: new Map(), server };
   const port = await freePort();
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
   echo.url = `http://127.0.0.1:${port}`;
