@@ -17,6 +17,7 @@
 #include <boost/beast/http/write.hpp>
 
 #include "common/encoding.h"
+#include "common/hash.h"
 #include "crypto/certificate.h"
 #include "http/headers.h"
 #include "http/tls.h"
@@ -217,8 +218,10 @@ asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest 
           request.proxy->username + ":" + std::string(request.proxy->password.Expose());
       proxy_authorization = "Basic " + Base64Encode(credentials);
     }
-    // Connections through a proxy are pooled apart, per proxy and user.
-    key += " proxy=" + proxy->Key() + " user=" + request.proxy->username;
+    // Connections through a proxy are pooled apart, per proxy and credentials. The key holds a
+    // digest of the credentials, so a tunnel opened with one password never serves another.
+    key += " proxy=" + proxy->Key() + " credentials=" +
+           Base64UrlEncode(Sha256String(proxy_authorization));
   }
   auto message = BuildRequest(request, *url, proxy && !url->origin.tls, proxy_authorization);
   if (!message.ok()) co_return std::move(message).take_error();

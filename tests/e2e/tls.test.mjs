@@ -518,6 +518,20 @@ describe('send-request with a client certificate and a proxy', { skip }, () => {
     assert.equal(seen[0].auth, `Basic ${Buffer.from('proxy-user:proxy-pass').toString('base64')}`);
   });
 
+  test('a new proxy password opens a new tunnel', async () => {
+    const url = `https://127.0.0.1:${backend.address().port}/whoami`;
+    await putCallingOperation('through-proxy', url,
+      `<authentication-certificate certificate-id="gateway-client"/>
+       <proxy url="http://127.0.0.1:${proxy.address().port}" username="proxy-user" password="rotated-pass"/>`);
+    const before = proxied.length;
+    const response = await credgate.call('/calls/through-proxy');
+    assert.equal(response.status, 200, response.text);
+    const seen = proxied.slice(before);
+    assert.equal(seen.length, 1);
+    assert.equal(seen[0].method, 'CONNECT');
+    assert.equal(seen[0].auth, `Basic ${Buffer.from('proxy-user:rotated-pass').toString('base64')}`);
+  });
+
   test('http through the proxy uses the absolute form', async () => {
     await putCallingOperation('plain-proxy', 'http://127.0.0.1:9/items?id=1',
       `<proxy url="http://127.0.0.1:${proxy.address().port}"/>`);
