@@ -4,28 +4,16 @@
 #include "management/certificates.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
-#include <filesystem>
 
-#include "../credentials/run_coroutine.h"
 #include "../crypto/test_certificates.h"
-#include "crypto/keyring.h"
-#include "management/service.h"
 #include "policy/document.h"
 #include "runtime/state.h"
-#include "store/async_store.h"
-#include "store/sqlite_store.h"
+#include "service_fixture.h"
 
 namespace credgate::management {
 namespace {
-
-using credentials::testing::RunCoroutine;
-
-constexpr char kKey[] = "bootstrap-key-for-tests-0123456789";
-constexpr char kApiBody[] =
-    R"({"properties":{"displayName":"Echo","path":"echo","serviceUrl":"https://echo.example"}})";
 
 std::string CertificateBody(const std::string& data, const std::string& password = "") {
   boost::json::object properties{{"data", data}};
@@ -48,64 +36,17 @@ std::string NamingPolicy(const std::string& certificate_id) {
                     "</inbound></policies>");
 }
 
-class CertificatesTest : public ::testing::Test {
+class CertificatesTest : public ServiceTest {
  protected:
   void SetUp() override {
-    folder_ = std::filesystem::temp_directory_path() /
-              ("credgate-certificates-" + std::to_string(::getpid()) + "-" +
-               ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(folder_);
-    std::filesystem::create_directories(folder_);
-    auto sqlite = store::SqliteStore::Open({.path = (folder_ / "credgate.db").string()});
-    ASSERT_TRUE(sqlite.ok()) << sqlite.error().message;
-    store_ = std::make_unique<store::AsyncStore>(std::move(*sqlite));
-    auto keyring = crypto::Keyring::Create({crypto::MasterKey{"k1", Secret(std::string(32, 'a'))}});
-    ASSERT_TRUE(keyring.ok());
-    keyring_.emplace(std::move(*keyring));
-    services_.clock = &clock_;
-    services_.config = &config_;
-    services_.statuses = &statuses_;
-    services_.store = store_.get();
-    services_.keyring = &*keyring_;
-    admin_keys_.Add(Secret(kKey));
-    service_ =
-        std::make_unique<ManagementService>(services_, admin_keys_, ManagementSecurityOptions{});
-    ASSERT_EQ(Call("PUT", "/apis/echo", kApiBody).status, 201);
-  }
-  void TearDown() override {
-    service_.reset();
-    store_.reset();
-    std::filesystem::remove_all(folder_);
-  }
-
-  ManagementResponse Call(std::string method, std::string target, std::string body = "") {
-    ManagementRequest request;
-    request.method = std::move(method);
-    request.target = std::move(target);
-    request.authorization = std::string("Bearer ") + kKey;
-    request.body = std::move(body);
-    request.client_address = "192.0.2.1";
-    request.request_id = "req-1";
-    return RunCoroutine(service_->Handle(std::move(request)));
-  }
-
-  boost::json::object Json(const ManagementResponse& response) {
-    return boost::json::parse(response.body).as_object();
+    ServiceTest::SetUp();
+    if (!HasFatalFailure()) CreateEchoApi();
   }
 
   std::string PfxBody(const std::string& password) {
     return CertificateBody(testing::PfxBase64(x509_.get(), key_.get(), password), password);
   }
 
-  std::filesystem::path folder_;
-  FakeClock clock_;
-  runtime::ConfigState config_;
-  runtime::ConnectionStatusTable statuses_;
-  std::unique_ptr<store::AsyncStore> store_;
-  std::optional<crypto::Keyring> keyring_;
-  runtime::Services services_;
-  AdminKeys admin_keys_;
-  std::unique_ptr<ManagementService> service_;
   testing::TestKey key_ = testing::MakeRsaKey();
   testing::TestX509 x509_ = testing::MakeCertificate(key_.get(), "api.example.com", 30);
 };
@@ -173,8 +114,7 @@ TEST_F(CertificatesTest, MalformedDataRejected) {
 
 TEST_F(CertificatesTest, StoredSealed) {
   ASSERT_EQ(Call("PUT", "/certificates/signing", PfxBody("pfx-pass")).status, 201);
-  auto get = [](store::Store& s) { return s.Get("certificate", "certificates/signing"); };
-  auto record = RunCoroutine(store_->Run(std::move(get)));
+  auto record = StoredRecord("certificate", "certificates/signing");
   ASSERT_TRUE(record.ok()) << record.error().message;
   EXPECT_EQ(record->body_json.find("pfx-pass"), std::string::npos);
   auto body = boost::json::parse(record->body_json).as_object();

@@ -3,28 +3,16 @@
 #include "management/policy_fragments.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
-#include <filesystem>
 
-#include "../credentials/run_coroutine.h"
-#include "crypto/keyring.h"
-#include "management/service.h"
 #include "policy/document.h"
 #include "policy/pipeline.h"
 #include "runtime/state.h"
-#include "store/async_store.h"
-#include "store/sqlite_store.h"
+#include "service_fixture.h"
 
 namespace credgate::management {
 namespace {
-
-using credentials::testing::RunCoroutine;
-
-constexpr char kKey[] = "bootstrap-key-for-tests-0123456789";
-constexpr char kApiBody[] =
-    R"({"properties":{"displayName":"Echo","path":"echo","serviceUrl":"https://echo.example"}})";
 
 std::string Body(const std::string& xml) {
   boost::json::object properties{{"format", "rawxml"}, {"value", xml}};
@@ -39,45 +27,11 @@ std::string Fragment(const std::string& header) {
 constexpr char kIncluding[] =
     "<policies><inbound><base/><include-fragment fragment-id=\"common\"/></inbound></policies>";
 
-class PolicyFragmentsTest : public testing::Test {
+class PolicyFragmentsTest : public ServiceTest {
  protected:
   void SetUp() override {
-    folder_ = std::filesystem::temp_directory_path() /
-              ("credgate-policy-fragments-" + std::to_string(::getpid()) + "-" +
-               testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(folder_);
-    std::filesystem::create_directories(folder_);
-    auto sqlite = store::SqliteStore::Open({.path = (folder_ / "credgate.db").string()});
-    ASSERT_TRUE(sqlite.ok()) << sqlite.error().message;
-    store_ = std::make_unique<store::AsyncStore>(std::move(*sqlite));
-    auto keyring = crypto::Keyring::Create({crypto::MasterKey{"k1", Secret(std::string(32, 'a'))}});
-    ASSERT_TRUE(keyring.ok());
-    keyring_.emplace(std::move(*keyring));
-    services_.clock = &clock_;
-    services_.config = &config_;
-    services_.statuses = &statuses_;
-    services_.store = store_.get();
-    services_.keyring = &*keyring_;
-    admin_keys_.Add(Secret(kKey));
-    service_ = std::make_unique<ManagementService>(services_, admin_keys_,
-                                                   ManagementSecurityOptions{});
-    ASSERT_EQ(Call("PUT", "/apis/echo", kApiBody).status, 201);
-  }
-  void TearDown() override {
-    service_.reset();
-    store_.reset();
-    std::filesystem::remove_all(folder_);
-  }
-
-  ManagementResponse Call(std::string method, std::string target, std::string body = "") {
-    ManagementRequest request;
-    request.method = std::move(method);
-    request.target = std::move(target);
-    request.authorization = std::string("Bearer ") + kKey;
-    request.body = std::move(body);
-    request.client_address = "192.0.2.1";
-    request.request_id = "req-1";
-    return RunCoroutine(service_->Handle(std::move(request)));
+    ServiceTest::SetUp();
+    if (!HasFatalFailure()) CreateEchoApi();
   }
 
   // The header name of the first inbound statement that the API's document took from a
@@ -93,16 +47,6 @@ class PolicyFragmentsTest : public testing::Test {
     }
     return "";
   }
-
-  std::filesystem::path folder_;
-  FakeClock clock_;
-  runtime::ConfigState config_;
-  runtime::ConnectionStatusTable statuses_;
-  std::unique_ptr<store::AsyncStore> store_;
-  std::optional<crypto::Keyring> keyring_;
-  runtime::Services services_;
-  AdminKeys admin_keys_;
-  std::unique_ptr<ManagementService> service_;
 };
 
 TEST_F(PolicyFragmentsTest, PutGetListDelete) {

@@ -2,22 +2,18 @@
 // in one transaction, so an import that fails at its last write stores nothing and leaves memory
 // unchanged.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
-#include <filesystem>
 
 #include "../credentials/run_coroutine.h"
 #include "crypto/export_seal.h"
-#include "crypto/keyring.h"
 #include "management/persistence.h"
 #include "management/resources.h"
 #include "management/transfer.h"
 #include "management/transfer_handlers.h"
 #include "runtime/state.h"
-#include "store/async_store.h"
+#include "service_fixture.h"
 #include "store/sqlite_database.h"
-#include "store/sqlite_store.h"
 
 namespace credgate::management {
 namespace {
@@ -27,34 +23,12 @@ using credentials::testing::RunCoroutine;
 
 constexpr char kConnectionStoreKey[] = "authorizationProviders/github/authorizations/alice";
 
-class TransferImportTest : public testing::Test {
+class TransferImportTest : public ServiceTest {
  protected:
   void SetUp() override {
-    folder_ = std::filesystem::temp_directory_path() /
-              ("credgate-transfer-import-" + std::to_string(::getpid()) + "-" +
-               testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(folder_);
-    std::filesystem::create_directories(folder_);
-    auto sqlite = store::SqliteStore::Open({.path = DatabasePath()});
-    ASSERT_TRUE(sqlite.ok()) << sqlite.error().message;
-    store_ = std::make_unique<store::AsyncStore>(std::move(*sqlite));
-    auto keyring = crypto::Keyring::Create({crypto::MasterKey{"k1", Secret(std::string(32, 'a'))}});
-    ASSERT_TRUE(keyring.ok());
-    keyring_.emplace(std::move(*keyring));
-    services_.clock = &clock_;
-    services_.config = &config_;
-    services_.statuses = &statuses_;
-    services_.store = store_.get();
-    services_.keyring = &*keyring_;
-    BuildSource();
+    ServiceTest::SetUp();
+    if (!HasFatalFailure()) BuildSource();
   }
-
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(folder_);
-  }
-
-  std::string DatabasePath() const { return (folder_ / "credgate.db").string(); }
 
   // The exporting instance: provider "github" with the connection "alice" and its tokens.
   void BuildSource() {
@@ -113,14 +87,6 @@ class TransferImportTest : public testing::Test {
     Status created = (*database)->Exec(sql, "create test trigger");
     ASSERT_TRUE(created.ok()) << created.error().message;
   }
-
-  std::filesystem::path folder_;
-  FakeClock clock_;
-  runtime::ConfigState config_;
-  runtime::ConnectionStatusTable statuses_;
-  std::unique_ptr<store::AsyncStore> store_;
-  std::optional<crypto::Keyring> keyring_;
-  runtime::Services services_;
 
   OpenSslRandom random_;
   Secret export_key_text_ = crypto::GenerateExportKey(random_);
