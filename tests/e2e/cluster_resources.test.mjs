@@ -322,8 +322,9 @@ describe('cluster resources', { skip, timeout: 180000 }, () => {
     // NOTE: each gateway checks the users of a resource in its own memory, so a DELETE through A
     // and a PUT of a policy that names the resource through B, sent together, can both succeed.
     // The store then has a policy whose certificate is gone. A cannot compile that policy and
-    // passes requests without validate-jwt, while B keeps checking tokens until it restarts and
-    // skips the policy too. Whether an attempt hits the race depends on timing, so the test makes ten.
+    // answers its requests with 500, while B keeps checking tokens until it restarts and then
+    // answers with 500 too. Whether an attempt hits the race depends on timing, so the test makes
+    // ten.
     test('concurrent delete and policy agree', {
       todo: 'the check of a resource\'s users does not see writes through other gateways',
     }, async () => {

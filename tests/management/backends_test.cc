@@ -95,6 +95,31 @@ TEST_F(BackendsTest, StoredBackendReloads) {
   services_.config = &config_;
 }
 
+TEST_F(BackendsTest, UncompilableStoredPolicyFailsClosed) {
+  ASSERT_EQ(Call("PUT", "/backends/orders", kBackendBody).status, 201);
+  ASSERT_EQ(Call("PUT", "/apis/echo/policies/policy",
+                 PolicyBody(R"(<set-backend-service backend-id="orders"/>)"))
+                .status,
+            201);
+  auto record = StoredRecord("policy", "apis/echo/policies/policy");
+  ASSERT_TRUE(record.ok()) << record.error().message;
+  ASSERT_EQ(Call("DELETE", "/apis/echo/policies/policy").status, 200);
+  ASSERT_EQ(Call("DELETE", "/backends/orders").status, 200);
+
+  // As when another gateway deleted the backend while this policy was being saved.
+  Status applied = ApplyStoredRecord(*record, services_);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+
+  const auto& api = *config_.Current()->apis.at("echo");
+  ASSERT_TRUE(api.policy.has_value());
+  EXPECT_NE(api.policy->xml.find(R"(backend-id="orders")"), std::string::npos);
+  ASSERT_NE(api.document, nullptr);
+  const auto& inbound = api.document->sections[static_cast<size_t>(policy::Section::kInbound)];
+  ASSERT_TRUE(inbound.has_value());
+  ASSERT_EQ(inbound->size(), 1u);
+  EXPECT_EQ(inbound->front().name, "return-response");
+}
+
 TEST_F(BackendsTest, PolicyWithMissingBackendRejected) {
   auto response = Call("PUT", "/apis/echo/policies/policy",
                        PolicyBody(R"(<set-backend-service backend-id="orders"/>)"));
