@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "gateway/backend_target.h"
+#include "gateway/redirects.h"
 #include "gateway/rejected_token.h"
 #include "gateway/router.h"
 #include "http/url.h"
@@ -98,7 +99,8 @@ void FillRequestContext(const http::ServerExchange& exchange, const Route& route
 bool HasBackendStatements(const policy::CompiledPipeline& pipeline) {
   for (const policy::PipelineStatement& entry : pipeline.section(policy::Section::kBackend)) {
     const auto* forward = std::get_if<policy::ForwardRequestSpec>(&entry.statement->spec);
-    if (forward == nullptr || forward->timeout_set || forward->fail_on_error_status_code) {
+    if (forward == nullptr || forward->sends_now || forward->timeout_set ||
+        forward->fail_on_error_status_code) {
       return true;
     }
   }
@@ -303,7 +305,7 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     }
   }
 
-  // A forward-request inside retry or limit-concurrency has called the backend already.
+  // A forward-request that sends from the policy has called the backend already.
   if (context.backend_responded) {
     if (run_outbound) {
       (void)co_await policy::Execute(*pipeline, policy::Section::kOutbound, context,
@@ -528,41 +530,65 @@ awaitable<Status> Gateway::ForwardFromPolicy(http::ServerExchange& exchange,
     co_return MakeError(ErrorCode::kInternal, call.error().message,
                         missing ? "BackendNotFound" : "InvalidBackendUrl");
   }
-  if (spec.timeout_set) call->upstream.response_timeout = spec.timeout;
+  http::Upstream upstream = call->upstream;
+  if (spec.timeout_set) upstream.response_timeout = spec.timeout;
+  http::RequestHeader header = std::move(call->header);
 
   // The body is buffered (the pipeline reads it), so every attempt sends the same one.
   const std::string* body =
       context.request_body_set || !context.request.body.empty() ? &context.request.body : nullptr;
-  std::string sent_authorization;
-  std::optional<http::RequestHeader> replay;
-  if (!authorizations.empty()) {
-    sent_authorization = std::string(call->header[bhttp::field::authorization]);
-    if (IsReplayable(call->header.method(), body != nullptr && !body->empty())) {
-      replay = call->header;
+  http::UpstreamResponse response;
+  for (int redirects = 0;; ++redirects) {
+    // ProxyRequest() takes the header, so a copy is kept to build the request after a redirect.
+    std::optional<http::RequestHeader> sent;
+    if (spec.follow_redirects) sent = header;
+    std::string sent_authorization;
+    std::optional<http::RequestHeader> replay;
+    if (!authorizations.empty()) {
+      sent_authorization = std::string(header[bhttp::field::authorization]);
+      if (IsReplayable(header.method(), body != nullptr && !body->empty())) replay = header;
     }
-  }
-  auto proxied =
-      co_await upstreams_.ProxyRequest(exchange, call->upstream, std::move(call->header), body);
-  if (proxied.ok() && proxied->status() == 401 && !authorizations.empty()) {
-    proxied = co_await HandleRejectedToken(exchange, upstreams_, call->upstream, *services_.tokens,
-                                           authorizations, std::move(sent_authorization),
-                                           std::move(replay), std::move(proxied).value(),
-                                           rejected_tokens_);
-  }
-  if (!proxied.ok()) {
-    counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
-    spdlog::warn("backend request of forward-request failed request_id={} api={} operation={}: {}",
-                 request_id, route.api->resource.id, route.operation->resource.id,
-                 proxied.error().message);
-    if (proxied.error().code == ErrorCode::kDeadlineExceeded) {
-      co_return MakeError(ErrorCode::kDeadlineExceeded, "The backend did not answer in time",
-                          "Timeout");
+    auto proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(header), body);
+    if (proxied.ok() && proxied->status() == 401 && !authorizations.empty()) {
+      proxied = co_await HandleRejectedToken(exchange, upstreams_, upstream, *services_.tokens,
+                                             authorizations, std::move(sent_authorization),
+                                             std::move(replay), std::move(proxied).value(),
+                                             rejected_tokens_);
     }
-    co_return MakeError(ErrorCode::kBadGateway, "The backend could not be reached",
-                        "BackendConnectionFailure");
+    if (!proxied.ok()) {
+      counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
+      spdlog::warn(
+          "backend request of forward-request failed request_id={} api={} operation={}: {}",
+          request_id, route.api->resource.id, route.operation->resource.id,
+          proxied.error().message);
+      if (proxied.error().code == ErrorCode::kDeadlineExceeded) {
+        co_return MakeError(ErrorCode::kDeadlineExceeded, "The backend did not answer in time",
+                            "Timeout");
+      }
+      co_return MakeError(ErrorCode::kBadGateway, "The backend could not be reached",
+                          "BackendConnectionFailure");
+    }
+    response = std::move(proxied).value();
+    if (!sent || redirects == kMaxRedirects || !IsFollowedRedirect(response.status())) break;
+    const std::string_view location = response.header()[bhttp::field::location];
+    if (location.empty()) break;
+    auto next = FollowRedirect(upstream.origin, *sent, response.status(), location);
+    if (!next.ok()) {
+      // The caller receives the redirect as the backend sent it.
+      spdlog::warn("redirect not followed request_id={} api={} operation={}: {}", request_id,
+                   route.api->resource.id, route.operation->resource.id, next.error().message);
+      break;
+    }
+    upstream.origin = std::move(next->origin);
+    header = std::move(next->header);
+    // An empty replacement body, because without one the proxy would take the framing of the
+    // caller's request, whose body was already read.
+    static const std::string kNoBody;
+    if (!next->keeps_body) body = &kNoBody;
+    // Closes the connection of the redirect response before the next request.
+    response = http::UpstreamResponse();
   }
 
-  http::UpstreamResponse response = std::move(proxied).value();
   policy::ResponseState received;
   received.status_code = response.status();
   received.reason = std::string(response.header().reason());

@@ -8,9 +8,9 @@
 // replayable request is sent once more with the new token (rejected_token.h). When a request's
 // x-credgate-trace header names a trace that the test console opened, its policy steps go into
 // that trace (policy/trace.h). The gateway removes the header before the policies and the
-// backend see it. A forward-request inside <retry> or <limit-concurrency> calls the backend from
-// the policy, with the buffered request body, as often as the enclosing statement runs it; the
-// caller then receives the last response, after the outbound policies.
+// backend see it. A forward-request inside <retry> or <limit-concurrency>, or with
+// follow-redirects, calls the backend from the policy with the buffered request body, as often
+// as it runs. The caller then receives the last response, after the outbound policies.
 //
 // The request path never throws and never blocks: configuration comes from the in-memory
 // snapshot, tokens from the token manager's memory (a refresh is the only network call besides

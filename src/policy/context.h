@@ -125,8 +125,9 @@ struct PolicyContext {
   ResponseState response;
   std::optional<LastErrorState> last_error;
   ForwardState forward;
-  // Set when a forward-request inside <retry> or <limit-concurrency> called the backend and put
-  // its whole response into `response`; the gateway then sends no request of its own.
+  // Set when a forward-request inside <retry> or <limit-concurrency>, or with follow-redirects,
+  // called the backend and put its whole response into `response`. The gateway then sends no
+  // request of its own.
   bool backend_responded = false;
   // Set when return-response or an error produced `response`; the gateway then skips the
   // backend and the remaining inbound statements.

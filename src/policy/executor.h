@@ -70,11 +70,12 @@ class PolicyServices {
   virtual boost::asio::awaitable<Result<Secret>> GetManagedIdentityToken(std::string resource,
                                                                           std::string client_id);
 
-  // forward-request inside <retry> or <limit-concurrency>: sends the request that `context`
-  // describes (method, headers, body, backend and path as the policies left them) to the
+  // forward-request inside <retry> or <limit-concurrency>, or with follow-redirects: sends the
+  // request that `context` describes (method, headers, body, backend and path as the policies left them) to the
   // backend, waiting at most `spec.timeout` for the response header when `spec.timeout_set`,
-  // reads the whole response into context.response and sets context.backend_responded. It may
-  // run several times for one request. Errors carry the status (through HttpStatusFor) and
+  // follows redirects when `spec.follow_redirects`, reads the whole response into
+  // context.response and sets context.backend_responded. It may run several times for one
+  // request. Errors carry the status (through HttpStatusFor) and
   // reason that the statement fails with: kDeadlineExceeded with reason Timeout,
   // kBadGateway with reason BackendConnectionFailure. The default fails with kUnavailable.
   virtual boost::asio::awaitable<Status> ForwardRequest(const ForwardRequestSpec& spec,

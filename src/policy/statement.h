@@ -311,9 +311,9 @@ struct LimitConcurrencySpec {
 };
 
 // forward-request. At the top of the backend section it only records these settings, and the
-// gateway sends the request after the section. Inside <retry> or <limit-concurrency>
-// (`sends_now`), running it sends the request and fills context.response, so the enclosing
-// statement can look at the backend's answer.
+// gateway sends the request after the section. Inside <retry> or <limit-concurrency>, or with
+// follow-redirects (`sends_now`), running it sends the request and fills context.response, so
+// the enclosing statement can read the response and a redirect can be sent again.
 struct ForwardRequestSpec {
   bool sends_now = false;
   // Whether `timeout` or `timeout-ms` was given; otherwise the gateway's backend timeout holds.

@@ -329,6 +329,14 @@ Result<Statement> CompileForwardRequest(const ElementReader& element, const std:
                                      : std::chrono::milliseconds(value);
     spec.timeout_set = true;
   }
+  // credgate speaks HTTP/1.1 to backends, which satisfies "1" and "2or1" but not "2".
+  if (auto version = element.Attribute("http-version"); version && *version != "1" &&
+                                                         *version != "2or1") {
+    return element.FailAt("http-version",
+                          "http-version '" + std::string(*version) +
+                              "' on <forward-request> is not supported, because credgate sends "
+                              "HTTP/1.1 to backends; use \"1\" or \"2or1\", or remove it");
+  }
   POLICY_ASSIGN_OR_RETURN(buffer_request, element.BoolAttribute("buffer-request-body", false));
   POLICY_ASSIGN_OR_RETURN(buffer_response, element.BoolAttribute("buffer-response", true));
   POLICY_ASSIGN_OR_RETURN(follow, element.BoolAttribute("follow-redirects", false));
@@ -337,7 +345,10 @@ Result<Statement> CompileForwardRequest(const ElementReader& element, const std:
   spec.buffer_response = buffer_response;
   spec.follow_redirects = follow;
   spec.fail_on_error_status_code = fail_on_error;
-  spec.sends_now = element.scope().inside_wrapper || InsideWrapper(element.node());
+  // Following a redirect sends the request again, which needs the buffered body, so such a
+  // forward-request sends from the executor too.
+  spec.sends_now =
+      follow || element.scope().inside_wrapper || InsideWrapper(element.node());
   const bool sends_now = spec.sends_now;
   if (sends_now) {
     // The request may be sent more than once, so the gateway keeps its whole body.

@@ -537,6 +537,73 @@ const kDocuments = [
     },
   },
   {
+    name: 'redirect followed with the same method and body',
+    method: 'POST',
+    template: '/redirect/307',
+    policy: `<policies>
+  <inbound>
+    <set-header name="Authorization" exists-action="override"><value>Bearer backend-key</value></set-header>
+  </inbound>
+  <backend><forward-request follow-redirects="true" /></backend>
+  <outbound><base /></outbound>
+</policies>`,
+    request: {
+      path: '/redirect/307?to=%2Fdocs-final%2Forders',
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'order 18',
+    },
+    backendCount: 2,
+    backend: (seen) => {
+      assert.equal(seen.url, '/docs-final/orders');
+      assert.equal(seen.method, 'POST');
+      assert.equal(seen.body, 'order 18');
+      assert.equal(seen.headers.authorization, 'Bearer backend-key');
+    },
+    response: (response) => {
+      assert.equal(response.status, 200, response.text);
+      assert.equal(response.json.url, '/docs-final/orders');
+    },
+  },
+  {
+    name: 'see-other redirect followed as a GET',
+    method: 'POST',
+    template: '/redirect/303',
+    policy: `<policies>
+  <inbound><base /></inbound>
+  <backend><forward-request follow-redirects="true" /></backend>
+  <outbound><base /></outbound>
+</policies>`,
+    request: {
+      path: '/redirect/303?to=%2Freceipts%2F18',
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'order 18',
+    },
+    backendCount: 2,
+    backend: (seen) => {
+      assert.equal(seen.url, '/receipts/18');
+      assert.equal(seen.method, 'GET');
+      assert.equal(seen.body, '');
+    },
+    response: (response) => assert.equal(response.json.method, 'GET'),
+  },
+  {
+    name: 'redirect returned when not followed',
+    template: '/redirect/302',
+    policy: `<policies>
+  <inbound><base /></inbound>
+  <backend><forward-request /></backend>
+  <outbound><base /></outbound>
+</policies>`,
+    request: { path: '/redirect/302?to=%2Felsewhere' },
+    backend: (seen) => assert.equal(seen.url, '/redirect/302?to=%2Felsewhere'),
+    response: (response) => {
+      assert.equal(response.status, 302);
+      assert.equal(response.headers.get('location'), '/elsewhere');
+    },
+  },
+  {
     name: 'concurrency limited per connection around the backend call',
     policy: `<policies>
   <inbound>

@@ -235,6 +235,26 @@ TEST_F(ForwardInsideWrapperTest, TopLevelForwardOnlyRecordsSettings) {
   EXPECT_EQ(context_.forward.timeout, std::chrono::seconds(9));
 }
 
+TEST_F(ForwardInsideWrapperTest, FollowRedirectsSendsFromPolicy) {
+  auto pipeline = Compile(R"(<forward-request follow-redirects="true"/>)");
+  ASSERT_NE(pipeline, nullptr);
+  EXPECT_TRUE(pipeline->reads_request_body());
+
+  EXPECT_EQ(RunBackend(*pipeline), ExecutionOutcome::kContinue);
+  EXPECT_EQ(services_.calls, 1);
+  EXPECT_TRUE(context_.backend_responded);
+}
+
+TEST_F(ForwardInsideWrapperTest, HttpVersionTwoRejected) {
+  EXPECT_NE(Compile(R"(<forward-request http-version="2or1"/>)"), nullptr);
+  auto document = CompilePolicyDocument(
+      R"(<policies><backend><forward-request http-version="2"/></backend></policies>)",
+      PolicyScope::kGlobal);
+  ASSERT_FALSE(document.ok());
+  EXPECT_NE(document.error().message.find("http-version '2'"), std::string::npos)
+      << document.error().message;
+}
+
 TEST_F(ForwardInsideWrapperTest, UnreachableBackendRunsOnError) {
   auto pipeline = Compile(
       R"x(<retry condition="@(false)" count="1" interval="0"><forward-request/></retry>)x",

@@ -1,6 +1,7 @@
 // A loopback HTTP backend for policy tests that responds to every request with 200 and JSON
 // {method, url, headers, body} describing it, and appends that description to echo.requests.
-// A path /flaky/{key}/{n}... fails the first n requests with that key with 503, for retries.
+// A path /flaky/{key}/{n}... fails the first n requests with that key with 503, for retries,
+// and /redirect/{status}?to={location} responds with that status and Location.
 
 import { createServer } from 'node:http';
 
@@ -18,6 +19,12 @@ export async function startEchoBackend() {
         body: Buffer.concat(chunks).toString('utf8'),
       };
       echo.requests.push(seen);
+      const redirect = /^\/redirect\/(\d{3})\?to=(.*)$/.exec(request.url);
+      if (redirect) {
+        response.writeHead(Number(redirect[1]), { location: decodeURIComponent(redirect[2]) });
+        response.end();
+        return;
+      }
       const flaky = /^\/flaky\/([\w-]+)\/(\d+)/.exec(request.url);
       if (flaky) {
         const failed = echo.failures.get(flaky[1]) ?? 0;
