@@ -20,9 +20,9 @@ Result<RedirectedRequest> FollowRedirect(const http::Origin& origin,
   auto base = boost::urls::parse_uri(base_text);
   auto reference = boost::urls::parse_uri_reference(location);
   if (!base || !reference) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "the backend redirected to '" + std::string(location) +
-                         "', which is not a URL reference");
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "the backend redirected to '" + std::string(location) + "', which is not a URL reference");
   }
   boost::urls::url resolved;
   if (auto joined = boost::urls::resolve(*base, *reference, resolved); !joined) {

@@ -15,7 +15,55 @@ namespace credgate::identity {
 namespace {
 
 constexpr int kMinRsaBits = 2048;
-constexpr size_t kP256CoordinateBytes = 32;
+
+// The EC curves of RFC 7518 §3.4 and §6.2.1.1, with OpenSSL's group names.
+struct Curve {
+  KeyType type;
+  std::string_view jwk_name;  // The JWK `crv`.
+  std::string_view group;     // OpenSSL's group name.
+  size_t coordinate_bytes;    // The length of x, y, R and S.
+};
+constexpr Curve kCurves[] = {
+    {KeyType::kEcP256, "P-256", "prime256v1", 32},
+    {KeyType::kEcP384, "P-384", "secp384r1", 48},
+    {KeyType::kEcP521, "P-521", "secp521r1", 66},
+};
+
+const Curve* CurveOfType(KeyType type) {
+  for (const Curve& curve : kCurves) {
+    if (curve.type == type) return &curve;
+  }
+  return nullptr;
+}
+
+enum class Scheme { kPkcs1, kPss, kEcdsa };
+
+// The JWS algorithms of RFC 7518 §3.1 that credgate verifies.
+struct Algorithm {
+  JwsAlgorithm id;
+  std::string_view name;
+  Scheme scheme;
+  const EVP_MD* (*digest)();
+  KeyType key_type;  // kRsa, or the curve ECDSA needs.
+};
+constexpr Algorithm kAlgorithms[] = {
+    {JwsAlgorithm::kRs256, "RS256", Scheme::kPkcs1, EVP_sha256, KeyType::kRsa},
+    {JwsAlgorithm::kRs384, "RS384", Scheme::kPkcs1, EVP_sha384, KeyType::kRsa},
+    {JwsAlgorithm::kRs512, "RS512", Scheme::kPkcs1, EVP_sha512, KeyType::kRsa},
+    {JwsAlgorithm::kPs256, "PS256", Scheme::kPss, EVP_sha256, KeyType::kRsa},
+    {JwsAlgorithm::kPs384, "PS384", Scheme::kPss, EVP_sha384, KeyType::kRsa},
+    {JwsAlgorithm::kPs512, "PS512", Scheme::kPss, EVP_sha512, KeyType::kRsa},
+    {JwsAlgorithm::kEs256, "ES256", Scheme::kEcdsa, EVP_sha256, KeyType::kEcP256},
+    {JwsAlgorithm::kEs384, "ES384", Scheme::kEcdsa, EVP_sha384, KeyType::kEcP384},
+    {JwsAlgorithm::kEs512, "ES512", Scheme::kEcdsa, EVP_sha512, KeyType::kEcP521},
+};
+
+const Algorithm& AlgorithmInfo(JwsAlgorithm id) {
+  for (const Algorithm& algorithm : kAlgorithms) {
+    if (algorithm.id == id) return algorithm;
+  }
+  return kAlgorithms[0];  // Unreachable: the table lists every enumerator.
+}
 
 struct BignumDeleter {
   void operator()(BIGNUM* bn) const { BN_free(bn); }
@@ -97,44 +145,54 @@ Result<EvpPkeyPtr> RsaKeyFromJwk(const boost::json::object& jwk, std::string_vie
   return key;
 }
 
-Result<EvpPkeyPtr> EcKeyFromJwk(const boost::json::object& jwk, std::string_view kid) {
+Result<EvpPkeyPtr> EcKeyFromJwk(const boost::json::object& jwk, std::string_view kid,
+                                KeyType* type) {
   const boost::json::value* crv = jwk.if_contains("crv");
-  if (crv == nullptr || !crv->is_string() || crv->as_string() != "P-256") {
-    return KeyError(kid, "'crv' is missing or not 'P-256', the only supported curve");
+  const Curve* curve = nullptr;
+  for (const Curve& candidate : kCurves) {
+    if (crv != nullptr && crv->is_string() && crv->as_string() == candidate.jwk_name) {
+      curve = &candidate;
+    }
   }
+  if (curve == nullptr) {
+    return KeyError(kid, "'crv' is missing or not one of P-256, P-384 and P-521");
+  }
+  *type = curve->type;
   std::optional<std::string> x = DecodedMember(jwk, "x");
   std::optional<std::string> y = DecodedMember(jwk, "y");
-  if (!x || !y || x->size() != kP256CoordinateBytes || y->size() != kP256CoordinateBytes) {
-    return KeyError(kid, "'x' and 'y' must be 32-byte base64url values");
+  if (!x || !y || x->size() != curve->coordinate_bytes || y->size() != curve->coordinate_bytes) {
+    return KeyError(kid, fmt::format("'x' and 'y' must be {}-byte base64url values for {}",
+                                     curve->coordinate_bytes, curve->jwk_name));
   }
 
   // The uncompressed SEC 1 point encoding: 0x04 || X || Y.
   std::string point = "\x04" + *x + *y;
   std::unique_ptr<OSSL_PARAM_BLD, ParamBuildDeleter> bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ||
+      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME,
+                                       std::string(curve->group).c_str(), 0) ||
       !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                         point.size())) {
     return KeyError(kid, "EC parameters could not be built");
   }
   EvpPkeyPtr key = KeyFromParams("EC", bld.get());
-  if (!key) return KeyError(kid, "'x' and 'y' are not a point on P-256");
+  if (!key) return KeyError(kid, fmt::format("'x' and 'y' are not a point on {}", curve->jwk_name));
 
   std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> check(
       EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!check || EVP_PKEY_public_check(check.get()) != 1) {
-    return KeyError(kid, "'x' and 'y' are not a valid P-256 public key");
+    return KeyError(kid, fmt::format("'x' and 'y' are not a valid {} public key", curve->jwk_name));
   }
   return key;
 }
 
-// Converts a JWS ES256 signature (R || S, 32 bytes each, RFC 7518 §3.4) to the DER ECDSA-Sig-Value
-// that EVP_DigestVerify expects. Returns "" when the length is wrong.
-std::string RawEcdsaToDer(std::string_view raw) {
-  if (raw.size() != 2 * kP256CoordinateBytes) return {};
+// Converts a JWS ECDSA signature (R || S, `coordinate_bytes` each, RFC 7518 §3.4) to the DER
+// ECDSA-Sig-Value that EVP_DigestVerify expects. Returns "" when the length is wrong.
+std::string RawEcdsaToDer(std::string_view raw, size_t coordinate_bytes) {
+  if (raw.size() != 2 * coordinate_bytes) return {};
   std::unique_ptr<ECDSA_SIG, EcdsaSigDeleter> sig(ECDSA_SIG_new());
-  BignumPtr r = ToBignum(raw.substr(0, kP256CoordinateBytes));
-  BignumPtr s = ToBignum(raw.substr(kP256CoordinateBytes));
+  BignumPtr r = ToBignum(raw.substr(0, coordinate_bytes));
+  BignumPtr s = ToBignum(raw.substr(coordinate_bytes));
   if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
   // ECDSA_SIG_set0 took ownership of r and s.
   r.release();
@@ -151,23 +209,13 @@ std::string RawEcdsaToDer(std::string_view raw) {
 }  // namespace
 
 std::optional<JwsAlgorithm> ParseJwsAlgorithm(std::string_view name) {
-  if (name == "RS256") return JwsAlgorithm::kRs256;
-  if (name == "PS256") return JwsAlgorithm::kPs256;
-  if (name == "ES256") return JwsAlgorithm::kEs256;
+  for (const Algorithm& algorithm : kAlgorithms) {
+    if (algorithm.name == name) return algorithm.id;
+  }
   return std::nullopt;
 }
 
-std::string_view JwsAlgorithmName(JwsAlgorithm algorithm) {
-  switch (algorithm) {
-    case JwsAlgorithm::kRs256:
-      return "RS256";
-    case JwsAlgorithm::kPs256:
-      return "PS256";
-    case JwsAlgorithm::kEs256:
-      return "ES256";
-  }
-  return "unknown";
-}
+std::string_view JwsAlgorithmName(JwsAlgorithm algorithm) { return AlgorithmInfo(algorithm).name; }
 
 VerificationKey::VerificationKey(std::string kid, KeyType type,
                                  std::optional<JwsAlgorithm> algorithm, EvpPkeyPtr key)
@@ -186,16 +234,22 @@ Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromPublicKey(st
   } else if (EVP_PKEY_is_a(key, "EC")) {
     char group[64] = {};
     size_t length = 0;
+    const Curve* curve = nullptr;
     if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
-                                       &length) != 1 ||
-        std::string_view(group, length) != "prime256v1") {
-      ERR_clear_error();
-      return PublicKeyError(kid, "the EC key is not on P-256, the only supported curve");
+                                       &length) == 1) {
+      for (const Curve& candidate : kCurves) {
+        if (candidate.group == std::string_view(group, length)) curve = &candidate;
+      }
     }
-    type = KeyType::kEcP256;
+    if (curve == nullptr) {
+      ERR_clear_error();
+      return PublicKeyError(kid, "the EC key is not on P-256, P-384 or P-521");
+    }
+    type = curve->type;
   } else {
-    return PublicKeyError(kid, fmt::format("key type {} is not supported (RSA and EC P-256 are)",
-                                           EVP_PKEY_get0_type_name(key)));
+    return PublicKeyError(
+        kid, fmt::format("key type {} is not supported (RSA and EC on P-256, P-384 or P-521 are)",
+                         EVP_PKEY_get0_type_name(key)));
   }
   EVP_PKEY_up_ref(key);
   return std::make_shared<const VerificationKey>(std::move(kid), type, std::nullopt,
@@ -215,7 +269,8 @@ Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromJwk(
     if (!value->is_string()) return KeyError(kid, "'alg' is not a string");
     algorithm = ParseJwsAlgorithm(value->as_string());
     if (!algorithm) {
-      return KeyError(kid, fmt::format("'alg' {} is not supported (RS256, PS256, ES256 are)",
+      return KeyError(kid, fmt::format("'alg' {} is not supported (RS256, RS384, RS512, PS256, "
+                                       "PS384, PS512, ES256, ES384 and ES512 are)",
                                        std::string_view(value->as_string())));
     }
   }
@@ -223,14 +278,13 @@ Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromJwk(
   const boost::json::value* kty = jwk.if_contains("kty");
   if (kty == nullptr || !kty->is_string()) return KeyError(kid, "'kty' is missing");
 
-  KeyType type;
+  KeyType type = KeyType::kRsa;
   Result<EvpPkeyPtr> key = KeyError(kid, "unreachable");
   if (kty->as_string() == "RSA") {
     type = KeyType::kRsa;
     key = RsaKeyFromJwk(jwk, kid);
   } else if (kty->as_string() == "EC") {
-    type = KeyType::kEcP256;
-    key = EcKeyFromJwk(jwk, kid);
+    key = EcKeyFromJwk(jwk, kid, &type);
   } else {
     return KeyError(kid, fmt::format("'kty' {} is not supported (RSA and EC are)",
                                      std::string_view(kty->as_string())));
@@ -249,14 +303,7 @@ Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromJwk(
 
 bool VerificationKey::Permits(JwsAlgorithm algorithm) const {
   if (algorithm_ && *algorithm_ != algorithm) return false;
-  switch (algorithm) {
-    case JwsAlgorithm::kRs256:
-    case JwsAlgorithm::kPs256:
-      return type_ == KeyType::kRsa;
-    case JwsAlgorithm::kEs256:
-      return type_ == KeyType::kEcP256;
-  }
-  return false;
+  return AlgorithmInfo(algorithm).key_type == type_;
 }
 
 Status VerificationKey::Verify(JwsAlgorithm algorithm, std::string_view signing_input,
@@ -269,9 +316,10 @@ Status VerificationKey::Verify(JwsAlgorithm algorithm, std::string_view signing_
   const Error invalid = JwtError(fmt::format("JWT signature does not verify with key '{}'", kid_),
                                  kReasonInvalidSignature);
 
+  const Algorithm& info = AlgorithmInfo(algorithm);
   std::string der;
-  if (algorithm == JwsAlgorithm::kEs256) {
-    der = RawEcdsaToDer(signature);
+  if (info.scheme == Scheme::kEcdsa) {
+    der = RawEcdsaToDer(signature, CurveOfType(type_)->coordinate_bytes);
     if (der.empty()) return invalid;
     signature = der;
   }
@@ -279,14 +327,14 @@ Status VerificationKey::Verify(JwsAlgorithm algorithm, std::string_view signing_
   std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> md_ctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pkey_ctx = nullptr;  // Owned by md_ctx.
   if (!md_ctx ||
-      EVP_DigestVerifyInit(md_ctx.get(), &pkey_ctx, EVP_sha256(), nullptr, key_.get()) != 1) {
+      EVP_DigestVerifyInit(md_ctx.get(), &pkey_ctx, info.digest(), nullptr, key_.get()) != 1) {
     return MakeError(ErrorCode::kInternal, "EVP_DigestVerifyInit failed for key '" + kid_ + "'");
   }
-  if (algorithm == JwsAlgorithm::kPs256) {
-    // RFC 7518 §3.5: the salt is as long as the SHA-256 digest, and MGF1 uses SHA-256 as well.
+  if (info.scheme == Scheme::kPss) {
+    // RFC 7518 §3.5: the salt is as long as the digest, and MGF1 uses the same hash.
     if (EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING) != 1 ||
         EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
-        EVP_PKEY_CTX_set_rsa_mgf1_md(pkey_ctx, EVP_sha256()) != 1) {
+        EVP_PKEY_CTX_set_rsa_mgf1_md(pkey_ctx, info.digest()) != 1) {
       return MakeError(ErrorCode::kInternal, "PSS parameters failed for key '" + kid_ + "'");
     }
   }

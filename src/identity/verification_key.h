@@ -16,13 +16,13 @@ namespace credgate::identity {
 
 // The JWS algorithms credgate verifies (RFC 7518 §3.1). Symmetric (HS*) and "none" are absent on
 // purpose: an issuer's public JWKS can never carry an HMAC secret.
-enum class JwsAlgorithm { kRs256, kPs256, kEs256 };
+enum class JwsAlgorithm { kRs256, kRs384, kRs512, kPs256, kPs384, kPs512, kEs256, kEs384, kEs512 };
 
 // Returns the algorithm named `name` (case-sensitive, as RFC 7515 §4.1.1 requires), or nullopt.
 std::optional<JwsAlgorithm> ParseJwsAlgorithm(std::string_view name);
 std::string_view JwsAlgorithmName(JwsAlgorithm algorithm);
 
-enum class KeyType { kRsa, kEcP256 };
+enum class KeyType { kRsa, kEcP256, kEcP384, kEcP521 };
 
 struct EvpPkeyDeleter {
   void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
@@ -38,13 +38,14 @@ class VerificationKey {
                   EvpPkeyPtr key);
 
   // Decodes a JWK (RFC 7517 §4, RFC 7518 §6): RSA from `n`/`e` with a modulus of at least 2048
-  // bits (RFC 7518 §3.3), or EC from `crv: P-256` and 32-byte `x`/`y` on the curve. Errors
+  // bits (RFC 7518 §3.3), or EC from `crv` P-256, P-384 or P-521 and `x`/`y` on the curve. Errors
   // (kInvalidArgument) name the field and the key id: an unsupported `kty`, `crv` or `alg`, or
   // a missing or malformed key parameter. The caller decides about `use` and `key_ops`.
   static Result<std::shared_ptr<const VerificationKey>> FromJwk(const boost::json::object& jwk);
 
   // Wraps the public part of `key` (taking a reference of its own), for a key read from an X.509
-  // certificate: RSA of at least 2048 bits or EC on P-256, with no declared algorithm. Errors
+  // certificate: RSA of at least 2048 bits or EC on P-256, P-384 or P-521, with no declared
+  // algorithm. Errors
   // (kInvalidArgument) name `kid` and the key type or size that is not supported.
   static Result<std::shared_ptr<const VerificationKey>> FromPublicKey(std::string kid,
                                                                       EVP_PKEY* key);
@@ -57,9 +58,10 @@ class VerificationKey {
   // (RFC 8725 §3.1: the key, not the token, decides which algorithm is acceptable).
   bool Permits(JwsAlgorithm algorithm) const;
 
-  // Verifies `signature` over `signing_input` with `algorithm`: RSASSA-PKCS1-v1_5 for RS256,
-  // RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt for PS256 (RFC 7518 §3.5), and
-  // ECDSA P-256 with a 64-byte R||S signature for ES256 (RFC 7518 §3.4). Returns
+  // Verifies `signature` over `signing_input` with `algorithm`: RSASSA-PKCS1-v1_5 for RS*,
+  // RSASSA-PSS with MGF1 on the same hash and a salt as long as the digest for PS* (RFC 7518
+  // §3.5), and ECDSA with an R||S signature on P-256, P-384 or P-521 for ES256, ES384 and ES512
+  // (RFC 7518 §3.4). Returns
   // kUnauthenticated with reason "InvalidSignature" when the signature does not verify, and
   // "AlgorithmMismatch" when Permits(algorithm) is false.
   Status Verify(JwsAlgorithm algorithm, std::string_view signing_input,

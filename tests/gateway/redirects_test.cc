@@ -7,7 +7,9 @@ namespace {
 
 namespace bhttp = boost::beast::http;
 
-http::Origin BackendOrigin() { return http::ParseHttpUrl("http://backend.test:8080/").value().origin; }
+http::Origin BackendOrigin() {
+  return http::ParseHttpUrl("http://backend.test:8080/").value().origin;
+}
 
 http::RequestHeader Request(bhttp::verb method) {
   http::RequestHeader header;
@@ -22,7 +24,8 @@ http::RequestHeader Request(bhttp::verb method) {
 
 TEST(RedirectsTest, FollowsOnlyRedirectStatuses) {
   for (int status : {301, 302, 303, 307, 308}) EXPECT_TRUE(IsFollowedRedirect(status)) << status;
-  for (int status : {200, 300, 304, 305, 306, 401}) EXPECT_FALSE(IsFollowedRedirect(status)) << status;
+  for (int status : {200, 300, 304, 305, 306, 401})
+    EXPECT_FALSE(IsFollowedRedirect(status)) << status;
 }
 
 TEST(RedirectsTest, RelativeLocationKeepsOriginAndCredentials) {
