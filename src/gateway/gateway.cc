@@ -513,6 +513,7 @@ Result<Gateway::BackendCall> Gateway::BackendCallFromContext(
   header.version(11);
   header.erase(policy::kTraceHeader);
   call.upstream.origin = service->origin;
+  call.upstream.client_certificate = context.backend_client_certificate;
   return call;
 }
 

@@ -139,7 +139,10 @@ Result<std::unique_ptr<PooledHttpClient>> PooledHttpClient::Create(ClientOptions
 
 PooledHttpClient::PooledHttpClient(ClientOptions options,
                                    std::shared_ptr<boost::asio::ssl::context> tls)
-    : options_(std::move(options)), tls_(std::move(tls)), pool_(options_.pool) {}
+    : options_(std::move(options)),
+      tls_(std::move(tls)),
+      certificate_contexts_(options_.ca_file),
+      pool_(options_.pool) {}
 
 asio::awaitable<Result<ClientResponse>> PooledHttpClient::Send(ClientRequest request) {
   // Beast runs a stream's timeout handler on the completion handler's executor, so the exchange
@@ -156,39 +159,6 @@ asio::awaitable<std::optional<Result<ClientResponse>>> PooledHttpClient::SendOnS
   co_return co_await SendNow(std::move(request));
 }
 
-Result<std::shared_ptr<asio::ssl::context>> PooledHttpClient::ClientCertificateContext(
-    const crypto::Certificate& certificate) {
-  std::lock_guard lock(certificate_contexts_mutex_);
-  if (auto found = certificate_contexts_.find(certificate.thumbprint());
-      found != certificate_contexts_.end()) {
-    return found->second;
-  }
-  if (certificate.private_key() == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     fmt::format("the client certificate {} has no private key",
-                                 certificate.subject()));
-  }
-  auto tls = MakeClientTlsContext(options_.ca_file);
-  if (!tls.ok()) return std::move(tls).take_error();
-  SSL_CTX* native = (*tls)->native_handle();
-  bool loaded = SSL_CTX_use_certificate(native, certificate.x509()) == 1 &&
-                SSL_CTX_use_PrivateKey(native, certificate.private_key()) == 1;
-  for (const auto& intermediate : certificate.chain()) {
-    loaded = loaded && SSL_CTX_add1_chain_cert(native, intermediate.get()) == 1;
-  }
-  if (!loaded) {
-    return MakeError(ErrorCode::kInternal,
-                     fmt::format("loading the client certificate {} into TLS failed",
-                                 certificate.subject()));
-  }
-  if (certificate_contexts_.size() >= kMaxCertificateContexts) {
-    certificate_contexts_.erase(certificate_contexts_.begin());
-  }
-  std::shared_ptr<asio::ssl::context> context = std::move(tls).value();
-  certificate_contexts_.emplace(certificate.thumbprint(), context);
-  return context;
-}
-
 asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest request) {
   auto url = ParseHttpUrl(request.url);
   if (!url.ok()) co_return std::move(url).take_error();
@@ -197,7 +167,7 @@ asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest 
   // The TLS context: the shared one, or one that presents the request's client certificate.
   std::shared_ptr<asio::ssl::context> tls = tls_;
   if (request.client_certificate) {
-    auto with_certificate = ClientCertificateContext(*request.client_certificate);
+    auto with_certificate = certificate_contexts_.Get(*request.client_certificate);
     if (!with_certificate.ok()) co_return std::move(with_certificate).take_error();
     tls = std::move(with_certificate).value();
     key += " client-certificate=" + request.client_certificate->thumbprint();

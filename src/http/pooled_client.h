@@ -15,6 +15,7 @@
 
 #include "common/result.h"
 #include "http/client.h"
+#include "http/client_certificates.h"
 #include "http/connection_pool.h"
 
 namespace credgate::http {
@@ -45,19 +46,9 @@ class PooledHttpClient final : public HttpClient {
   // Optional because co_spawn needs a default-constructible result type.
   boost::asio::awaitable<std::optional<Result<ClientResponse>>> SendOnStrand(ClientRequest request);
   boost::asio::awaitable<Result<ClientResponse>> SendNow(ClientRequest request);
-  // Returns the TLS context that presents `certificate`, made on first use and kept by thumbprint.
-  Result<std::shared_ptr<boost::asio::ssl::context>> ClientCertificateContext(
-      const crypto::Certificate& certificate);
-
   const ClientOptions options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
-  std::mutex certificate_contexts_mutex_;
-  // TLS contexts with a client certificate, by thumbprint, at most kMaxCertificateContexts.
-  // Stored certificates are few, but an <authentication-certificate body> expression can return
-  // a new certificate per request, so a full map drops its first entry. Connections that use a
-  // dropped context keep it alive through their shared_ptr.
-  static constexpr size_t kMaxCertificateContexts = 256;
-  std::map<std::string, std::shared_ptr<boost::asio::ssl::context>> certificate_contexts_;
+  ClientCertificateContexts certificate_contexts_;
   ConnectionPool pool_;
   std::atomic<uint64_t> connections_opened_{0};
 };

@@ -299,7 +299,10 @@ Result<std::unique_ptr<UpstreamPool>> UpstreamPool::Create(UpstreamOptions optio
 }
 
 UpstreamPool::UpstreamPool(UpstreamOptions options, std::shared_ptr<asio::ssl::context> tls)
-    : options_(std::move(options)), tls_(std::move(tls)), pool_(options_.pool) {}
+    : options_(std::move(options)),
+      tls_(std::move(tls)),
+      certificate_contexts_(options_.ca_file),
+      pool_(options_.pool) {}
 
 asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
@@ -311,6 +314,15 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
   auto executor = co_await asio::this_coro::executor;
   const asio::execution_context& context = asio::query(executor, asio::execution::context);
   std::string key = upstream.origin.Key();
+  asio::ssl::context* tls = tls_.get();
+  std::shared_ptr<asio::ssl::context> certificate_tls;
+  if (upstream.client_certificate && upstream.origin.tls) {
+    auto found = certificate_contexts_.Get(*upstream.client_certificate);
+    if (!found.ok()) co_return std::move(found).take_error();
+    certificate_tls = std::move(found).value();
+    tls = certificate_tls.get();
+    key += " client-certificate=" + upstream.client_certificate->thumbprint();
+  }
   bhttp::request<bhttp::buffer_body> out(std::move(header));
   out.keep_alive(true);
 
@@ -320,8 +332,8 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     std::unique_ptr<Connection> connection = pool_.Acquire(context, key);
     const bool reused = connection != nullptr;
     if (!reused) {
-      auto connected = co_await Connect(
-          upstream.origin, tls_.get(), std::chrono::steady_clock::now() + upstream.connect_timeout);
+      auto connected = co_await Connect(upstream.origin, tls,
+                                        std::chrono::steady_clock::now() + upstream.connect_timeout);
       if (!connected.ok()) co_return std::move(connected).take_error();
       connection = std::move(connected).value();
       ++connections_opened_;

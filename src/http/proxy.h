@@ -23,6 +23,8 @@
 #include <string>
 
 #include "common/result.h"
+#include "crypto/certificate.h"
+#include "http/client_certificates.h"
 #include "http/connection_pool.h"
 #include "http/exchange.h"
 #include "http/url.h"
@@ -38,6 +40,9 @@ struct Upstream {
   // From the end of the request until the response header has arrived.
   std::chrono::milliseconds response_timeout{60'000};
   std::chrono::milliseconds io_timeout{60'000};  // Each body read or write may stall this long.
+  // The client certificate that an https backend connection presents; null for none.
+  // Connections that present one are pooled apart from the others.
+  std::shared_ptr<const crypto::Certificate> client_certificate;
 };
 
 struct UpstreamOptions {
@@ -124,6 +129,7 @@ class UpstreamPool {
 
   const UpstreamOptions options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;
+  ClientCertificateContexts certificate_contexts_;
   ConnectionPool pool_;
   std::atomic<uint64_t> connections_opened_{0};
 };

@@ -16,6 +16,10 @@
 #include "policy/response_examples.h"
 #include "policy/value.h"
 
+namespace credgate::crypto {
+class Certificate;  // crypto/certificate.h
+}  // namespace credgate::crypto
+
 namespace credgate::policy {
 
 struct RequestState {
@@ -125,6 +129,9 @@ struct PolicyContext {
   ResponseState response;
   std::optional<LastErrorState> last_error;
   ForwardState forward;
+  // Set by authentication-certificate: the client certificate that the backend call presents in
+  // its TLS handshake. Null for none.
+  std::shared_ptr<const crypto::Certificate> backend_client_certificate;
   // Set when a forward-request inside <retry> or <limit-concurrency>, or with follow-redirects,
   // called the backend and put its whole response into `response`. The gateway then sends no
   // request of its own.

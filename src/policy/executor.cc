@@ -244,6 +244,9 @@ Step Runner::RunSync(const Statement& statement) {
     }
     return outcome->respond ? Step::kRespond : Step::kNext;
   }
+  if (const auto* spec = std::get_if<AuthenticationCertificateSpec>(&statement.spec)) {
+    return ApplyAuthenticationCertificate(statement, *spec);
+  }
   if (const auto* spec = std::get_if<ValidateJwtSpec>(&statement.spec)) {
     // Without <openid-config> every key is in memory already.
     return RunValidateJwt(statement, *spec->check, {});

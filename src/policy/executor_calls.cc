@@ -51,14 +51,11 @@ Result<std::string> OptionalText(const std::optional<ValueTemplate>& value,
   return value->EvaluateString(context);
 }
 
-// Sets the request's client certificate: the one parsed at save, or the body and password that
-// the spec's expressions return. A body that does not parse fails with kInvalidArgument.
-Status SetClientCertificate(const ClientCertificateSpec& spec, const PolicyContext& context,
-                            http::ClientRequest& request) {
-  if (spec.certificate) {
-    request.client_certificate = spec.certificate;
-    return OkStatus();
-  }
+// Returns the client certificate of `spec`: the one parsed at save, or the body and password
+// that the spec's expressions return. A body that does not parse fails with kInvalidArgument.
+Result<std::shared_ptr<const crypto::Certificate>> ResolveClientCertificate(
+    const ClientCertificateSpec& spec, const PolicyContext& context) {
+  if (spec.certificate) return spec.certificate;
   auto body = OptionalText(spec.body, context);
   if (!body.ok()) return body.error();
   auto password = OptionalText(spec.password, context);
@@ -74,8 +71,7 @@ Status SetClientCertificate(const ClientCertificateSpec& spec, const PolicyConte
                      "the client certificate in <authentication-certificate body> has no "
                      "private key");
   }
-  request.client_certificate = std::move(certificate).value();
-  return OkStatus();
+  return std::shared_ptr<const crypto::Certificate>(std::move(certificate).value());
 }
 
 Status SetProxy(const ProxySpec& spec, const PolicyContext& context,
@@ -163,8 +159,9 @@ boost::asio::awaitable<Step> Runner::RunSendRequest(const Statement& statement,
   for (const auto& [name, value] : headers.fields()) request.headers.emplace_back(name, value);
   request.timeout = spec.timeout;
   if (spec.client_certificate) {
-    Status set = SetClientCertificate(*spec.client_certificate, context_, request);
-    if (!set.ok()) co_return FailExpression(statement, set.error());
+    auto certificate = ResolveClientCertificate(*spec.client_certificate, context_);
+    if (!certificate.ok()) co_return FailExpression(statement, certificate.error());
+    request.client_certificate = std::move(certificate).value();
   }
   if (spec.proxy) {
     Status set = SetProxy(*spec.proxy, context_, request);
@@ -279,6 +276,14 @@ boost::asio::awaitable<Step> Runner::RunValidateJwtAsync(const Statement& statem
     if (reloaded.ok()) configs[i] = std::move(reloaded).value();
   }
   co_return RunValidateJwt(statement, check, configs);
+}
+
+Step Runner::ApplyAuthenticationCertificate(const Statement& statement,
+                                            const AuthenticationCertificateSpec& spec) {
+  auto certificate = ResolveClientCertificate(spec.certificate, context_);
+  if (!certificate.ok()) return FailExpression(statement, certificate.error());
+  context_.backend_client_certificate = std::move(certificate).value();
+  return Step::kNext;
 }
 
 }  // namespace credgate::policy::internal

@@ -73,6 +73,9 @@ class Runner {
   // Builds the request of send-request or send-one-way-request and sends it.
   boost::asio::awaitable<Step> RunSendRequest(const Statement& statement,
                                               const SendRequestSpec& spec);
+  // Sets the certificate that the backend call presents (context.backend_client_certificate).
+  Step ApplyAuthenticationCertificate(const Statement& statement,
+                                      const AuthenticationCertificateSpec& spec);
   // Obtains the token of <authentication-managed-identity> and stores it in the output variable,
   // or else sets "Authorization: Bearer <token>" in `headers`. A failed request with ignore-error
   // leaves both unchanged.

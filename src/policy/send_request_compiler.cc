@@ -69,6 +69,16 @@ Result<ClientCertificateSpec> CompileClientCertificate(const ElementReader& elem
   return spec;
 }
 
+}  // namespace
+
+Result<Statement> CompileAuthenticationCertificate(const ElementReader& element,
+                                                   const std::string&) {
+  SEND_ASSIGN_OR_RETURN(certificate, CompileClientCertificate(element));
+  return element.NewStatement(AuthenticationCertificateSpec{std::move(certificate)});
+}
+
+namespace {
+
 // Compiles <proxy url="http://..." username="..." password="..."/>.
 Result<ProxySpec> CompileProxy(const ElementReader& element) {
   CREDGATE_RETURN_IF_ERROR(element.CheckAttributes({"url", "username", "password"}));

@@ -17,4 +17,9 @@ namespace credgate::policy::internal {
 // literal body or password, and an https proxy URL.
 Result<Statement> CompileSendRequest(const ElementReader& element, const std::string& path);
 
+// Compiles <authentication-certificate> in inbound, whose certificate the backend call presents.
+// It takes the attributes and gives the errors of the one inside send-request.
+Result<Statement> CompileAuthenticationCertificate(const ElementReader& element,
+                                                   const std::string& path);
+
 }  // namespace credgate::policy::internal

@@ -256,13 +256,19 @@ struct CacheStoreSpec {
   std::shared_ptr<ValueCache> cache;
 };
 
-// <authentication-certificate> inside send-request: the client certificate for TLS client
-// authentication. A stored certificate (certificate-id or thumbprint) and a literal body are
-// parsed at save; a body expression is parsed per request.
+// <authentication-certificate>: the client certificate for TLS client authentication, of a
+// send-request or, as an inbound statement, of the backend call. A stored certificate
+// (certificate-id or thumbprint) and a literal body are parsed at save; a body expression is
+// parsed per request.
 struct ClientCertificateSpec {
   std::shared_ptr<const crypto::Certificate> certificate;  // Null when `body` is an expression.
   std::optional<ValueTemplate> body;                       // base64 PKCS#12 or PEM.
   std::optional<ValueTemplate> password;
+};
+
+// <authentication-certificate> in inbound: the certificate that the backend call presents.
+struct AuthenticationCertificateSpec {
+  ClientCertificateSpec certificate;
 };
 
 // <proxy> inside send-request: the HTTP forward proxy the request goes through.
@@ -332,7 +338,7 @@ using StatementSpec =
                  SetBackendServiceSpec, CheckHeaderSpec, IpFilterSpec, CorsSpec, MockResponseSpec,
                  AuthenticationBasicSpec, TraceSpec, RateLimitSpec, CacheValueSpec, SendRequestSpec,
                  RetrySpec, LimitConcurrencySpec, ManagedIdentitySpec, CacheLookupSpec,
-                 CacheStoreSpec>;
+                 CacheStoreSpec, AuthenticationCertificateSpec>;
 
 struct Statement {
   std::string name;  // Element name, for example "set-header".

@@ -403,6 +403,7 @@ constexpr StatementRule kRules[] = {
     {"send-one-way-request", kAllSections, CompileSendRequest},
     {"retry", kAllSections, CompileRetry},
     {"limit-concurrency", kAllSections, CompileLimitConcurrency},
+    {"authentication-certificate", Bit(Section::kInbound), CompileAuthenticationCertificate},
 };
 
 // Statements of APIM that credgate rejects by name, with the reason.
@@ -412,11 +413,6 @@ struct UnsupportedStatement {
 };
 
 constexpr UnsupportedStatement kUnsupported[] = {
-    // NOTE: the backend call goes through http::UpstreamPool, which has no per-request client
-    // certificate yet; send-request's client (http::PooledHttpClient) has one.
-    {"authentication-certificate",
-     "a client certificate for the backend call is not supported; it works inside "
-     "<send-request>"},
     {"rate-limit", "use rate-limit-by-key, because credgate has no subscriptions"},
     {"quota", "use quota-by-key, because credgate has no subscriptions"},
     {"json-to-xml", "it is not supported"},
@@ -500,7 +496,7 @@ Result<StatementList> CompileStatements(pugi::xml_node parent, const CompileScop
                        "authentication-managed-identity", "trace", "rate-limit-by-key",
                        "quota-by-key", "cache-lookup-value", "cache-store-value",
                        "cache-remove-value", "cache-lookup", "cache-store", "send-request",
-                       "send-one-way-request", "retry",
+                       "send-one-way-request", "retry", "authentication-certificate",
                        "limit-concurrency", "include-fragment"});
       if (!closest.empty()) message += "; did you mean <" + closest + ">?";
       return element.Fail(message);

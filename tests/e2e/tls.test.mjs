@@ -540,6 +540,36 @@ describe('send-request with a client certificate and a proxy', { skip }, () => {
     assert.equal(response.json.proxied, 'http://127.0.0.1:9/items?id=1');
   });
 
+  test('an inbound certificate authenticates the backend call', async () => {
+    await credgate.manage('PUT', '/apis/mtls', {
+      properties: {
+        displayName: 'mTLS backend',
+        path: 'mtls',
+        serviceUrl: `https://127.0.0.1:${backend.address().port}`,
+      },
+    });
+    for (const [id, inbound] of [
+      ['with-certificate', '<authentication-certificate certificate-id="gateway-client"/>'],
+      ['without-certificate', ''],
+    ]) {
+      await credgate.manage('PUT', `/apis/mtls/operations/${id}`, {
+        properties: { method: 'GET', urlTemplate: `/${id}` },
+      });
+      const saved = await credgate.manage('PUT', `/apis/mtls/operations/${id}/policies/policy`, {
+        properties: { format: 'rawxml', value: `<policies><inbound>${inbound}</inbound></policies>` },
+      });
+      assert.ok(saved.status < 300, saved.text);
+    }
+
+    const presented = await credgate.call('/mtls/with-certificate');
+    assert.equal(presented.status, 200, presented.text);
+    assert.equal(presented.json.client, 'gateway-client');
+    // The connection that presented the certificate is pooled apart, so this call opens its own
+    // and the backend rejects the handshake.
+    const refused = await credgate.call('/mtls/without-certificate');
+    assert.equal(refused.status, 502, refused.text);
+  });
+
   test('a used certificate cannot be deleted', async () => {
     const response = await credgate.manage('DELETE', '/certificates/gateway-client');
     assert.equal(response.status, 409, response.text);

@@ -208,9 +208,11 @@ TEST_F(WebhookDispatcherTest, GivesUpAfterMaxAttempts) {
 TEST_F(WebhookDispatcherTest, NextDispatcherTakesOverOutbox) {
   AppendEvent();
   ScriptedClient unreachable({0});
-  auto first = MakeDispatcher(unreachable, 6);
+  // Retries come milliseconds apart, so a loaded machine may see several before the poll. The
+  // high attempt limit keeps the first dispatcher from giving up meanwhile.
+  auto first = MakeDispatcher(unreachable, 1000);
   first->Start();
-  ASSERT_TRUE(RunUntil([&] { return first->GetCounters().retried == 1; }));
+  ASSERT_TRUE(RunUntil([&] { return first->GetCounters().retried >= 1; }));
   StopAndDrain(*first);
   EXPECT_EQ(first->GetCounters().given_up, 0u);
   first.reset();

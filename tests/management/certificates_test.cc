@@ -158,8 +158,8 @@ TEST_F(CertificatesTest, FragmentUsingCertificateConflicts) {
 TEST_F(CertificatesTest, ReplacementThatBreaksPolicyRejected) {
   ASSERT_EQ(Call("PUT", "/certificates/signing", PfxBody("pfx-pass")).status, 201);
   ASSERT_EQ(Call("PUT", "/apis/echo/policies/policy", NamingPolicy("signing")).status, 201);
-  testing::TestKey p384(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
-  testing::TestX509 other = testing::MakeCertificate(p384.get(), "p384.example");
+  testing::TestKey secp256k1(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp256k1"));
+  testing::TestX509 other = testing::MakeCertificate(secp256k1.get(), "k1.example");
   auto response =
       Call("PUT", "/certificates/signing", CertificateBody(testing::CertificatePem(other.get())));
   EXPECT_EQ(response.status, 400);

@@ -314,6 +314,71 @@ TEST_F(SendRequestCertificateTest, ProxySetsSettings) {
   EXPECT_TRUE(services_.sent[0].proxy->password.Equals("p"));
 }
 
+// <authentication-certificate> as an inbound statement: the certificate of the backend call.
+class BackendCertificateTest : public SendRequestCertificateTest {
+ protected:
+  Result<CompiledDocument> CompileInbound(const std::string& section,
+                                          const std::string& statement) {
+    return CompilePolicyDocument(
+        "<policies><" + section + ">" + statement + "</" + section + "></policies>",
+        PolicyScope::kGlobal, nullptr, Stored());
+  }
+
+  ExecutionOutcome RunInbound(const std::string& statement) {
+    auto document = CompileInbound("inbound", statement);
+    EXPECT_TRUE(document.ok()) << document.error().message;
+    if (!document.ok()) return ExecutionOutcome::kContinue;
+    auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
+    pipeline_ = ComposePipeline(shared, nullptr, nullptr).value();
+    boost::asio::io_context io;
+    std::optional<ExecutionOutcome> outcome;
+    boost::asio::co_spawn(
+        io,
+        [&]() -> boost::asio::awaitable<void> {
+          outcome = co_await Execute(*pipeline_, Section::kInbound, context_, services_);
+        },
+        boost::asio::detached);
+    io.run();
+    return outcome.value_or(ExecutionOutcome::kContinue);
+  }
+};
+
+TEST_F(BackendCertificateTest, StoredCertificateGoesToBackendCall) {
+  EXPECT_EQ(RunInbound(R"(<authentication-certificate certificate-id="client"/>)"),
+            ExecutionOutcome::kContinue);
+  EXPECT_EQ(context_.backend_client_certificate, with_key_);
+  EXPECT_TRUE(services_.sent.empty());
+}
+
+TEST_F(BackendCertificateTest, ExpressionBodyParsedPerRequest) {
+  context_.variables["certificate"] = Value(testing::PfxBase64(x509_.get(), key_.get(), "p1"));
+  EXPECT_EQ(RunInbound(R"xml(<authentication-certificate body="@((string)context.Variables[&quot;certificate&quot;])" password="p1"/>)xml"),
+            ExecutionOutcome::kContinue);
+  ASSERT_NE(context_.backend_client_certificate, nullptr);
+  EXPECT_EQ(context_.backend_client_certificate->thumbprint(), with_key_->thumbprint());
+}
+
+TEST_F(BackendCertificateTest, InvalidBodyRunsOnError) {
+  context_.variables["certificate"] = Value(std::string("bm90IGEgY2VydA=="));
+  EXPECT_EQ(RunInbound(R"xml(<authentication-certificate body="@((string)context.Variables[&quot;certificate&quot;])"/>)xml"),
+            ExecutionOutcome::kRespond);
+  ASSERT_TRUE(context_.last_error.has_value());
+  EXPECT_EQ(context_.last_error->reason, "ExpressionValueEvaluationFailure");
+  EXPECT_EQ(context_.backend_client_certificate, nullptr);
+}
+
+TEST_F(BackendCertificateTest, OnlyInbound) {
+  auto document =
+      CompileInbound("backend", R"(<authentication-certificate certificate-id="client"/>)");
+  ASSERT_FALSE(document.ok());
+  EXPECT_NE(document.error().message.find("not allowed in <backend>"), std::string::npos)
+      << document.error().message;
+  auto missing = CompileInbound("inbound", R"(<authentication-certificate certificate-id="absent"/>)");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("certificate 'absent' was not found"), std::string::npos)
+      << missing.error().message;
+}
+
 TEST_F(SendRequestTest, ReturnResponseFromVariable) {
   services_.response = http::ClientResponse{
       404, {{"Content-Type", "text/plain"}, {"Content-Length", "9"}, {"x-a", "1"}}, "not found"};

@@ -516,9 +516,9 @@ TEST_F(CertificateKeyTest, Base64DerCertificateInKey) {
 }
 
 TEST_F(CertificateKeyTest, UnsupportedCurveRejected) {
-  testing::TestKey p384(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+  testing::TestKey secp256k1(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp256k1"));
   Status status = Compile(CertificatePolicy("<key certificate-id=\"signing\"/>"),
-                          Lookup(CertificateOf(p384.get())));
+                          Lookup(CertificateOf(secp256k1.get())));
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.error().message.find("cannot verify tokens"), std::string::npos)
       << status.error().message;
