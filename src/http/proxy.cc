@@ -76,14 +76,14 @@ std::string SerializeHeader(const bhttp::response_header<>& header) {
 }
 
 void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
-                          const Upstream& upstream, const std::string* replacement_body) {
+                          const std::string& authority, const std::string* replacement_body) {
   const std::string original_host(exchange.header()[bhttp::field::host]);
   RemoveHopByHopFields(header);
   // The proxy responds to "Expect: 100-continue" itself (SendContinueIfExpected), so the backend
   // receives the body without waiting.
   header.erase(bhttp::field::expect);
   header.erase(bhttp::field::content_length);
-  header.set(bhttp::field::host, upstream.origin.Authority());
+  header.set(bhttp::field::host, authority);
 
   std::string forwarded_for = exchange.info().peer_address;
   if (auto it = header.find("x-forwarded-for"); it != header.end()) {
@@ -159,7 +159,8 @@ template <typename Stream>
 asio::awaitable<bool> WriteBufferedRequest(Stream& stream, Connection& connection,
                                            bhttp::request<bhttp::buffer_body>& out,
                                            const std::string& body, const Upstream& upstream,
-                                           bool reused, ForwardOutcome& outcome) {
+                                           const std::string& authority, bool reused,
+                                           ForwardOutcome& outcome) {
   // buffer_body takes a mutable pointer, but the serializer only reads through it.
   out.body().data = const_cast<char*>(body.data());
   out.body().size = body.size();
@@ -170,7 +171,7 @@ asio::awaitable<bool> WriteBufferedRequest(Stream& stream, Connection& connectio
   if (write_ec == bhttp::error::need_buffer) write_ec = {};
   if (write_ec) {
     outcome.retryable = reused && written == 0 && IsPeerClose(write_ec);
-    outcome.error = TransportError(write_ec, "sending the request to", upstream.origin.Authority());
+    outcome.error = TransportError(write_ec, "sending the request to", authority);
     co_return false;
   }
   co_return true;
@@ -181,9 +182,8 @@ template <typename Stream>
 asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connection,
                                            ServerExchange& exchange,
                                            bhttp::request<bhttp::buffer_body>& out,
-                                           const Upstream& upstream, bool reused,
-                                           ForwardOutcome& outcome) {
-  const std::string authority = upstream.origin.Authority();
+                                           const Upstream& upstream, const std::string& authority,
+                                           bool reused, ForwardOutcome& outcome) {
   RequestParser& in = exchange.parser();
   std::vector<char>& buffer = exchange.relay_buffer();
 
@@ -271,17 +271,16 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
                                             ServerExchange& exchange,
                                             bhttp::request<bhttp::buffer_body>& out,
                                             const std::string* replacement_body,
-                                            const Upstream& upstream, size_t max_header_bytes,
-                                            bool reused) {
+                                            const Upstream& upstream, const std::string& authority,
+                                            size_t max_header_bytes, bool reused) {
   ForwardOutcome outcome;
-  const std::string authority = upstream.origin.Authority();
   bool sent = false;
   if (replacement_body != nullptr) {
     sent = co_await WriteBufferedRequest(stream, connection, out, *replacement_body, upstream,
-                                         reused, outcome);
+                                         authority, reused, outcome);
   } else {
-    sent = co_await WriteStreamedRequest(stream, connection, exchange, out, upstream, reused,
-                                         outcome);
+    sent = co_await WriteStreamedRequest(stream, connection, exchange, out, upstream, authority,
+                                         reused, outcome);
   }
   if (!sent) co_return outcome;
   co_return co_await ReadResponseHeader(stream, connection, out.method(), authority, upstream,
@@ -304,13 +303,16 @@ UpstreamPool::UpstreamPool(UpstreamOptions options, std::shared_ptr<asio::ssl::c
 asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
     const std::string* replacement_body) {
-  PrepareRequestHeader(header, exchange, upstream, replacement_body);
+  // The authority goes into the Host field and error messages, and the key selects pooled
+  // connections. Each is formatted once per request.
+  const std::string authority = upstream.origin.Authority();
+  std::string key = upstream.origin.Key();
+  PrepareRequestHeader(header, exchange, authority, replacement_body);
   if (exchange.relay_buffer().size() < options_.relay_buffer_bytes) {
     exchange.relay_buffer().resize(options_.relay_buffer_bytes);
   }
   auto executor = co_await asio::this_coro::executor;
   const asio::execution_context& context = asio::query(executor, asio::execution::context);
-  std::string key = upstream.origin.Key();
   bhttp::request<bhttp::buffer_body> out(std::move(header));
   out.keep_alive(true);
 
@@ -328,14 +330,14 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     }
 
     ForwardOutcome outcome = co_await connection->Visit([&](auto& stream) {
-      return ForwardOnce(stream, *connection, exchange, out, replacement_body, upstream,
+      return ForwardOnce(stream, *connection, exchange, out, replacement_body, upstream, authority,
                          options_.max_response_header_bytes, reused);
     });
     if (outcome.error) {
       connection->Close();
       if (outcome.retryable && !body_pending && attempt == 0) {
         spdlog::debug("proxy: pooled connection to {} was closed by the backend; retrying",
-                      upstream.origin.Authority());
+                      authority);
         continue;
       }
       co_return std::move(*outcome.error);
@@ -350,8 +352,8 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     response.io_timeout_ = upstream.io_timeout;
     co_return response;
   }
-  co_return MakeError(ErrorCode::kUnavailable, fmt::format("sending the request to {} failed twice",
-                                                           upstream.origin.Authority()));
+  co_return MakeError(ErrorCode::kUnavailable,
+                      fmt::format("sending the request to {} failed twice", authority));
 }
 
 asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
