@@ -109,6 +109,22 @@ void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
   }
 }
 
+// Parses body bytes that already arrived in `buffer`, usually together with the response header,
+// into the parser's body chunk. Beast's async_read_some would parse the same bytes and then post
+// its completion through the io_context. Returns false, with `ec` clear, when the parser needs
+// bytes from the stream first. Otherwise `ec` is Beast's parse result, which is need_buffer when
+// the chunk filled up.
+bool ParseBufferedBody(beast::flat_buffer& buffer, Parser& parser, boost::system::error_code& ec) {
+  if (buffer.size() == 0) return false;
+  const size_t used = parser.put(buffer.data(), ec);
+  buffer.consume(used);
+  if (ec == bhttp::error::need_more) {
+    ec = {};
+    return false;
+  }
+  return true;
+}
+
 struct ForwardOutcome {
   std::optional<Error> error;
   bool retryable = false;  // Failed on a reused connection before any response byte arrived.
@@ -425,10 +441,14 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     auto& chunk = in.get().body();
     chunk.data = buffer.data();
     chunk.size = buffer.size();
-    connection.Tcp().expires_after(upstream.io_timeout_);
-    auto [read_ec, read] = co_await connection.Visit([&](auto& stream) {
-      return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
-    });
+    boost::system::error_code read_ec;
+    if (!ParseBufferedBody(connection.buffer(), in, read_ec)) {
+      connection.Tcp().expires_after(upstream.io_timeout_);
+      auto [ec, read] = co_await connection.Visit([&](auto& stream) {
+        return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
+      });
+      read_ec = ec;
+    }
     if (read_ec == bhttp::error::need_buffer) read_ec = {};
     if (read_ec) {
       co_return fail(IsHttpSyntaxError(read_ec)
@@ -503,10 +523,14 @@ asio::awaitable<Result<std::string>> UpstreamPool::ReadResponseBody(UpstreamResp
     auto& chunk = in.get().body();
     chunk.data = buffer.data();
     chunk.size = buffer.size();
-    connection.Tcp().expires_after(upstream.io_timeout_);
-    auto [read_ec, read] = co_await connection.Visit([&](auto& stream) {
-      return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
-    });
+    boost::system::error_code read_ec;
+    if (!ParseBufferedBody(connection.buffer(), in, read_ec)) {
+      connection.Tcp().expires_after(upstream.io_timeout_);
+      auto [ec, read] = co_await connection.Visit([&](auto& stream) {
+        return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
+      });
+      read_ec = ec;
+    }
     if (read_ec == bhttp::error::need_buffer) read_ec = {};
     if (read_ec) {
       co_return IsHttpSyntaxError(read_ec)
