@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -131,6 +132,36 @@ struct ForwardOutcome {
   std::unique_ptr<Parser> parser;
 };
 
+// Reads a response header into `parser` with the steps of async_read_header in Beast (Boost
+// 1.81). It parses what `buffer` already contains and reads more while the parser needs it. A
+// close before any byte is end_of_stream, and a close within the header is partial_message.
+// Doing it here saves the two composed operations that Beast wraps around each read.
+template <typename Stream>
+asio::awaitable<boost::system::error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
+                                                      Parser& parser) {
+  boost::system::error_code ec;
+  while (!ec && !parser.is_header_done()) {
+    if (buffer.size() != 0) {
+      const size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec != bhttp::error::need_more) continue;
+      ec = {};
+    }
+    // The read size that Beast's read_some_op uses.
+    const size_t size = beast::read_size(buffer, 65536);
+    if (size == 0) co_return bhttp::error::buffer_overflow;
+    auto [read_ec, read] = co_await stream.async_read_some(buffer.prepare(size), kNoThrow);
+    buffer.commit(read);
+    if (read_ec == asio::error::eof) {
+      if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+      parser.put_eof(ec);
+      co_return ec;
+    }
+    ec = read_ec;
+  }
+  co_return ec;
+}
+
 // Reads the backend's final response header on `stream`, skipping interim responses.
 template <typename Stream>
 asio::awaitable<ForwardOutcome> ReadResponseHeader(Stream& stream, Connection& connection,
@@ -146,8 +177,8 @@ asio::awaitable<ForwardOutcome> ReadResponseHeader(Stream& stream, Connection& c
     parser->header_limit(static_cast<uint32_t>(max_header_bytes));
     parser->body_limit(boost::none);
     if (method == bhttp::verb::head) parser->skip(true);
-    auto [read_ec, read] =
-        co_await bhttp::async_read_header(stream, connection.buffer(), *parser, kNoThrow);
+    const boost::system::error_code read_ec =
+        co_await ReadHeader(stream, connection.buffer(), *parser);
     if (read_ec) {
       outcome.retryable = reused && !parser->got_some() && IsPeerClose(read_ec);
       outcome.error = IsHttpSyntaxError(read_ec)
