@@ -197,7 +197,10 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
   counters_.granted.fetch_add(1, std::memory_order_relaxed);
   if (services_.audit != nullptr) {
     // The caller and connection of each token handed out. The audit log never contains the token.
+    // The event gets seven members here and "time" in Record(). Reserving eight slots spares the
+    // object's repeated growth as members are added, each step an allocation and a rehash.
     boost::json::object event;
+    event.reserve(8);
     event["event"] = "token.issued";
     event["requestId"] = context.request_id;
     event["connection"] = key;

@@ -9,7 +9,6 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
@@ -92,9 +91,12 @@ asio::awaitable<Result<beast::tcp_stream>> ConnectTcp(const Origin& origin, Stea
   auto [resolve_ec, endpoints] = std::get<0>(std::move(raced));
   if (resolve_ec) co_return TransportError(resolve_ec, "resolving", authority);
 
-  // Beast's stream timer and I/O handlers must not run concurrently, and the caller's io_context
-  // may be run by several threads, so the stream gets its own strand.
-  beast::tcp_stream stream(asio::make_strand(executor));
+  // The stream shares the executor of the coroutine that opens it. Beast binds each operation's
+  // completion and timeout handlers to the executor of the awaiting coroutine, so that executor
+  // (a strand, or an io_context run by one thread) already keeps them from running concurrently.
+  // A strand of the stream's own serialized nothing more, and wrapping it in any_io_executor cost
+  // a heap allocation and a mutex lock for each read and write.
+  beast::tcp_stream stream(executor);
   stream.expires_at(deadline);
   auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kNoThrow);
   if (connect_ec) co_return TransportError(connect_ec, "connecting to", authority);

@@ -9,6 +9,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
@@ -76,14 +77,14 @@ std::string SerializeHeader(const bhttp::response_header<>& header) {
 }
 
 void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
-                          const Upstream& upstream, const std::string* replacement_body) {
+                          const std::string& authority, const std::string* replacement_body) {
   const std::string original_host(exchange.header()[bhttp::field::host]);
   RemoveHopByHopFields(header);
   // The proxy responds to "Expect: 100-continue" itself (SendContinueIfExpected), so the backend
   // receives the body without waiting.
   header.erase(bhttp::field::expect);
   header.erase(bhttp::field::content_length);
-  header.set(bhttp::field::host, upstream.origin.Authority());
+  header.set(bhttp::field::host, authority);
 
   std::string forwarded_for = exchange.info().peer_address;
   if (auto it = header.find("x-forwarded-for"); it != header.end()) {
@@ -109,11 +110,57 @@ void PrepareRequestHeader(RequestHeader& header, ServerExchange& exchange,
   }
 }
 
+// Parses body bytes that already arrived in `buffer`, usually together with the response header,
+// into the parser's body chunk. Beast's async_read_some would parse the same bytes and then post
+// its completion through the io_context. Returns false, with `ec` clear, when the parser needs
+// bytes from the stream first. Otherwise `ec` is Beast's parse result, which is need_buffer when
+// the chunk filled up.
+bool ParseBufferedBody(beast::flat_buffer& buffer, Parser& parser, boost::system::error_code& ec) {
+  if (buffer.size() == 0) return false;
+  const size_t used = parser.put(buffer.data(), ec);
+  buffer.consume(used);
+  if (ec == bhttp::error::need_more) {
+    ec = {};
+    return false;
+  }
+  return true;
+}
+
 struct ForwardOutcome {
   std::optional<Error> error;
   bool retryable = false;  // Failed on a reused connection before any response byte arrived.
   std::unique_ptr<Parser> parser;
 };
+
+// Reads a response header into `parser` with the steps of async_read_header in Beast (Boost
+// 1.81). It parses what `buffer` already contains and reads more while the parser needs it. A
+// close before any byte is end_of_stream, and a close within the header is partial_message.
+// Doing it here saves the two composed operations that Beast wraps around each read.
+template <typename Stream>
+asio::awaitable<boost::system::error_code> ReadHeader(Stream& stream, beast::flat_buffer& buffer,
+                                                      Parser& parser) {
+  boost::system::error_code ec;
+  while (!ec && !parser.is_header_done()) {
+    if (buffer.size() != 0) {
+      const size_t used = parser.put(buffer.data(), ec);
+      buffer.consume(used);
+      if (ec != bhttp::error::need_more) continue;
+      ec = {};
+    }
+    // The read size that Beast's read_some_op uses.
+    const size_t size = beast::read_size(buffer, 65536);
+    if (size == 0) co_return bhttp::error::buffer_overflow;
+    auto [read_ec, read] = co_await stream.async_read_some(buffer.prepare(size), kNoThrow);
+    buffer.commit(read);
+    if (read_ec == asio::error::eof) {
+      if (!parser.got_some()) co_return bhttp::error::end_of_stream;
+      parser.put_eof(ec);
+      co_return ec;
+    }
+    ec = read_ec;
+  }
+  co_return ec;
+}
 
 // Reads the backend's final response header on `stream`, skipping interim responses.
 template <typename Stream>
@@ -130,8 +177,8 @@ asio::awaitable<ForwardOutcome> ReadResponseHeader(Stream& stream, Connection& c
     parser->header_limit(static_cast<uint32_t>(max_header_bytes));
     parser->body_limit(boost::none);
     if (method == bhttp::verb::head) parser->skip(true);
-    auto [read_ec, read] =
-        co_await bhttp::async_read_header(stream, connection.buffer(), *parser, kNoThrow);
+    const boost::system::error_code read_ec =
+        co_await ReadHeader(stream, connection.buffer(), *parser);
     if (read_ec) {
       outcome.retryable = reused && !parser->got_some() && IsPeerClose(read_ec);
       outcome.error = IsHttpSyntaxError(read_ec)
@@ -159,7 +206,8 @@ template <typename Stream>
 asio::awaitable<bool> WriteBufferedRequest(Stream& stream, Connection& connection,
                                            bhttp::request<bhttp::buffer_body>& out,
                                            const std::string& body, const Upstream& upstream,
-                                           bool reused, ForwardOutcome& outcome) {
+                                           const std::string& authority, bool reused,
+                                           ForwardOutcome& outcome) {
   // buffer_body takes a mutable pointer, but the serializer only reads through it.
   out.body().data = const_cast<char*>(body.data());
   out.body().size = body.size();
@@ -170,7 +218,7 @@ asio::awaitable<bool> WriteBufferedRequest(Stream& stream, Connection& connectio
   if (write_ec == bhttp::error::need_buffer) write_ec = {};
   if (write_ec) {
     outcome.retryable = reused && written == 0 && IsPeerClose(write_ec);
-    outcome.error = TransportError(write_ec, "sending the request to", upstream.origin.Authority());
+    outcome.error = TransportError(write_ec, "sending the request to", authority);
     co_return false;
   }
   co_return true;
@@ -181,9 +229,8 @@ template <typename Stream>
 asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connection,
                                            ServerExchange& exchange,
                                            bhttp::request<bhttp::buffer_body>& out,
-                                           const Upstream& upstream, bool reused,
-                                           ForwardOutcome& outcome) {
-  const std::string authority = upstream.origin.Authority();
+                                           const Upstream& upstream, const std::string& authority,
+                                           bool reused, ForwardOutcome& outcome) {
   RequestParser& in = exchange.parser();
   std::vector<char>& buffer = exchange.relay_buffer();
 
@@ -271,17 +318,16 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
                                             ServerExchange& exchange,
                                             bhttp::request<bhttp::buffer_body>& out,
                                             const std::string* replacement_body,
-                                            const Upstream& upstream, size_t max_header_bytes,
-                                            bool reused) {
+                                            const Upstream& upstream, const std::string& authority,
+                                            size_t max_header_bytes, bool reused) {
   ForwardOutcome outcome;
-  const std::string authority = upstream.origin.Authority();
   bool sent = false;
   if (replacement_body != nullptr) {
     sent = co_await WriteBufferedRequest(stream, connection, out, *replacement_body, upstream,
-                                         reused, outcome);
+                                         authority, reused, outcome);
   } else {
-    sent = co_await WriteStreamedRequest(stream, connection, exchange, out, upstream, reused,
-                                         outcome);
+    sent = co_await WriteStreamedRequest(stream, connection, exchange, out, upstream, authority,
+                                         reused, outcome);
   }
   if (!sent) co_return outcome;
   co_return co_await ReadResponseHeader(stream, connection, out.method(), authority, upstream,
@@ -307,13 +353,16 @@ UpstreamPool::UpstreamPool(UpstreamOptions options, std::shared_ptr<asio::ssl::c
 asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
     const std::string* replacement_body) {
-  PrepareRequestHeader(header, exchange, upstream, replacement_body);
+  // The authority goes into the Host field and error messages, and the key selects pooled
+  // connections. Each is formatted once per request.
+  const std::string authority = upstream.origin.Authority();
+  std::string key = upstream.origin.Key();
+  PrepareRequestHeader(header, exchange, authority, replacement_body);
   if (exchange.relay_buffer().size() < options_.relay_buffer_bytes) {
     exchange.relay_buffer().resize(options_.relay_buffer_bytes);
   }
   auto executor = co_await asio::this_coro::executor;
   const asio::execution_context& context = asio::query(executor, asio::execution::context);
-  std::string key = upstream.origin.Key();
   asio::ssl::context* tls = tls_.get();
   std::shared_ptr<asio::ssl::context> certificate_tls;
   if (upstream.client_certificate && upstream.origin.tls) {
@@ -340,14 +389,14 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     }
 
     ForwardOutcome outcome = co_await connection->Visit([&](auto& stream) {
-      return ForwardOnce(stream, *connection, exchange, out, replacement_body, upstream,
+      return ForwardOnce(stream, *connection, exchange, out, replacement_body, upstream, authority,
                          options_.max_response_header_bytes, reused);
     });
     if (outcome.error) {
       connection->Close();
       if (outcome.retryable && !body_pending && attempt == 0) {
         spdlog::debug("proxy: pooled connection to {} was closed by the backend; retrying",
-                      upstream.origin.Authority());
+                      authority);
         continue;
       }
       co_return std::move(*outcome.error);
@@ -362,8 +411,8 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     response.io_timeout_ = upstream.io_timeout;
     co_return response;
   }
-  co_return MakeError(ErrorCode::kUnavailable, fmt::format("sending the request to {} failed twice",
-                                                           upstream.origin.Authority()));
+  co_return MakeError(ErrorCode::kUnavailable,
+                      fmt::format("sending the request to {} failed twice", authority));
 }
 
 asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
@@ -435,10 +484,14 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     auto& chunk = in.get().body();
     chunk.data = buffer.data();
     chunk.size = buffer.size();
-    connection.Tcp().expires_after(upstream.io_timeout_);
-    auto [read_ec, read] = co_await connection.Visit([&](auto& stream) {
-      return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
-    });
+    boost::system::error_code read_ec;
+    if (!ParseBufferedBody(connection.buffer(), in, read_ec)) {
+      connection.Tcp().expires_after(upstream.io_timeout_);
+      auto [ec, read] = co_await connection.Visit([&](auto& stream) {
+        return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
+      });
+      read_ec = ec;
+    }
     if (read_ec == bhttp::error::need_buffer) read_ec = {};
     if (read_ec) {
       co_return fail(IsHttpSyntaxError(read_ec)
@@ -513,10 +566,14 @@ asio::awaitable<Result<std::string>> UpstreamPool::ReadResponseBody(UpstreamResp
     auto& chunk = in.get().body();
     chunk.data = buffer.data();
     chunk.size = buffer.size();
-    connection.Tcp().expires_after(upstream.io_timeout_);
-    auto [read_ec, read] = co_await connection.Visit([&](auto& stream) {
-      return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
-    });
+    boost::system::error_code read_ec;
+    if (!ParseBufferedBody(connection.buffer(), in, read_ec)) {
+      connection.Tcp().expires_after(upstream.io_timeout_);
+      auto [ec, read] = co_await connection.Visit([&](auto& stream) {
+        return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
+      });
+      read_ec = ec;
+    }
     if (read_ec == bhttp::error::need_buffer) read_ec = {};
     if (read_ec) {
       co_return IsHttpSyntaxError(read_ec)

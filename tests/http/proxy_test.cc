@@ -64,6 +64,31 @@ asio::awaitable<void> CustomReasonBackend(ServerExchange& exchange) {
                              asio::as_tuple(asio::use_awaitable));
 }
 
+// Backend that sends an interim 100 response, then the final header in two writes.
+asio::awaitable<void> SplitHeaderBackend(ServerExchange& exchange) {
+  exchange.MarkResponded(true);
+  static constexpr std::string_view kParts[] = {
+      "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-",
+      "Length: 5\r\n\r\nsplit",
+  };
+  for (std::string_view part : kParts) {
+    co_await asio::async_write(exchange.stream(), asio::buffer(part.data(), part.size()),
+                               asio::as_tuple(asio::use_awaitable));
+    asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(50));
+    co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+// Backend that closes the connection in the middle of its response header.
+asio::awaitable<void> TruncatedHeaderBackend(ServerExchange& exchange) {
+  exchange.MarkResponded(false);
+  static constexpr std::string_view kResponse = "HTTP/1.1 200 OK\r\nContent-Le";
+  co_await asio::async_write(exchange.stream(), asio::buffer(kResponse.data(), kResponse.size()),
+                             asio::as_tuple(asio::use_awaitable));
+  boost::system::error_code ignored;
+  exchange.stream().Tcp().socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+}
+
 class ProxyTest : public IoTest {
  protected:
   ProxyTest()
@@ -252,6 +277,26 @@ TEST_F(ProxyTest, ClosedPooledConnectionIsRetried) {
     EXPECT_EQ(response->body, "ok");
   }
   EXPECT_EQ(pool_->ConnectionsOpened(), 3u);
+}
+
+TEST_F(ProxyTest, SplitResponseHeaderIsRead) {
+  StartServer(SplitHeaderBackend);
+  StartProxy(last_port_);
+  auto response = Send("GET", "/split");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "split");
+}
+
+TEST_F(ProxyTest, TruncatedResponseHeaderIsUnavailable) {
+  StartServer(TruncatedHeaderBackend);
+  StartProxy(last_port_);
+  auto response = Send("GET", "/truncated");
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  ASSERT_TRUE(last_error_.has_value());
+  EXPECT_EQ(last_error_->code, ErrorCode::kUnavailable);
+  EXPECT_NE(last_error_->message.find("partial message"), std::string::npos)
+      << last_error_->message;
 }
 
 TEST_F(ProxyTest, BackendDownIsUnavailable) {

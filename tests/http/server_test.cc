@@ -97,6 +97,15 @@ TEST_F(ServerTest, KeepAliveServesSequentialRequests) {
   EXPECT_NE(result.received.find("\r\n\r\ntwo"), std::string::npos) << result.received;
 }
 
+TEST_F(ServerTest, HeaderSplitAcrossReads) {
+  StartEcho();
+  auto result =
+      RawExchange(last_port_, "POST / HTTP/1.1\r\nHost: a\r\nCont", std::chrono::seconds(5),
+                  "ent-Length: 3\r\nConnection: close\r\n\r\nabc", std::chrono::milliseconds(100));
+  EXPECT_TRUE(result.received.starts_with("HTTP/1.1 200")) << result.received;
+  EXPECT_TRUE(result.received.ends_with("\r\n\r\nabc")) << result.received;
+}
+
 TEST_F(ServerTest, RequestIdFromHeaderWhenSafe) {
   StartEcho();
   auto safe =

@@ -40,6 +40,29 @@ TEST(ParseHttpUrl, Ipv6Literal) {
   EXPECT_EQ(url->origin.Authority(), "[::1]:8080");
 }
 
+struct OriginCase {
+  const char* url;
+  const char* authority;
+  const char* key;
+};
+
+TEST(Origin, AuthorityAndKeyTable) {
+  const OriginCase cases[] = {
+      {"http://example.com/", "example.com", "http://example.com:80"},
+      {"https://example.com/", "example.com", "https://example.com:443"},
+      {"http://example.com:443/", "example.com:443", "http://example.com:443"},
+      {"https://127.0.0.1:8443/", "127.0.0.1:8443", "https://127.0.0.1:8443"},
+      {"http://[::1]/", "[::1]", "http://[::1]:80"},
+      {"https://[2001:db8::1]:65535/", "[2001:db8::1]:65535", "https://[2001:db8::1]:65535"},
+  };
+  for (const OriginCase& c : cases) {
+    auto url = ParseHttpUrl(c.url);
+    ASSERT_TRUE(url.ok()) << c.url;
+    EXPECT_EQ(url->origin.Authority(), c.authority) << c.url;
+    EXPECT_EQ(url->origin.Key(), c.key) << c.url;
+  }
+}
+
 struct ComposeCase {
   const char* base;
   const char* rest;
