@@ -126,6 +126,27 @@ bool ParseBufferedBody(beast::flat_buffer& buffer, Parser& parser, boost::system
   return true;
 }
 
+// Reads the next piece of the backend body into `buffer`, through the parser's body chunk: from
+// bytes that already arrived, or else from the connection within `io_timeout`. A full chunk
+// (need_buffer) is not an error.
+asio::awaitable<boost::system::error_code> ReadBodyPiece(Connection& connection, Parser& in,
+                                                         std::vector<char>& buffer,
+                                                         std::chrono::milliseconds io_timeout) {
+  auto& chunk = in.get().body();
+  chunk.data = buffer.data();
+  chunk.size = buffer.size();
+  boost::system::error_code read_ec;
+  if (!ParseBufferedBody(connection.buffer(), in, read_ec)) {
+    connection.Tcp().expires_after(io_timeout);
+    auto [ec, read] = co_await connection.Visit([&](auto& stream) {
+      return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
+    });
+    read_ec = ec;
+  }
+  if (read_ec == bhttp::error::need_buffer) read_ec = {};
+  co_return read_ec;
+}
+
 struct ForwardOutcome {
   std::optional<Error> error;
   bool retryable = false;  // Failed on a reused connection before any response byte arrived.
@@ -481,18 +502,8 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
   }
 
   while (!in.is_done()) {
-    auto& chunk = in.get().body();
-    chunk.data = buffer.data();
-    chunk.size = buffer.size();
-    boost::system::error_code read_ec;
-    if (!ParseBufferedBody(connection.buffer(), in, read_ec)) {
-      connection.Tcp().expires_after(upstream.io_timeout_);
-      auto [ec, read] = co_await connection.Visit([&](auto& stream) {
-        return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
-      });
-      read_ec = ec;
-    }
-    if (read_ec == bhttp::error::need_buffer) read_ec = {};
+    const boost::system::error_code read_ec =
+        co_await ReadBodyPiece(connection, in, buffer, upstream.io_timeout_);
     if (read_ec) {
       co_return fail(IsHttpSyntaxError(read_ec)
                          ? MakeError(ErrorCode::kBadGateway,
@@ -500,7 +511,7 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
                                                  read_ec.message()))
                          : TransportError(read_ec, "reading the response body from", "backend"));
     }
-    const size_t filled = buffer.size() - chunk.size;
+    const size_t filled = buffer.size() - in.get().body().size;
     if (filled == 0) continue;
 
     exchange.stream().expires_after(exchange.io_timeout());
@@ -563,25 +574,15 @@ asio::awaitable<Result<std::string>> UpstreamPool::ReadResponseBody(UpstreamResp
   }
   std::vector<char> buffer(options_.relay_buffer_bytes);
   while (!in.is_done()) {
-    auto& chunk = in.get().body();
-    chunk.data = buffer.data();
-    chunk.size = buffer.size();
-    boost::system::error_code read_ec;
-    if (!ParseBufferedBody(connection.buffer(), in, read_ec)) {
-      connection.Tcp().expires_after(upstream.io_timeout_);
-      auto [ec, read] = co_await connection.Visit([&](auto& stream) {
-        return bhttp::async_read_some(stream, connection.buffer(), in, kNoThrow);
-      });
-      read_ec = ec;
-    }
-    if (read_ec == bhttp::error::need_buffer) read_ec = {};
+    const boost::system::error_code read_ec =
+        co_await ReadBodyPiece(connection, in, buffer, upstream.io_timeout_);
     if (read_ec) {
       co_return IsHttpSyntaxError(read_ec)
           ? MakeError(ErrorCode::kBadGateway,
                       fmt::format("malformed response body from backend: {}", read_ec.message()))
           : TransportError(read_ec, "reading the response body from", "backend");
     }
-    const size_t filled = buffer.size() - chunk.size;
+    const size_t filled = buffer.size() - in.get().body().size;
     if (body.size() + filled > max_bytes) {
       co_return MakeError(ErrorCode::kResourceExhausted,
                           fmt::format("the response body is larger than {} bytes", max_bytes));

@@ -56,8 +56,8 @@ class SendRequestTest : public ::testing::Test {
     context_.request.body = "original";
   }
 
-  ExecutionOutcome Run(const std::string& xml) {
-    auto document = CompilePolicyDocument(xml, PolicyScope::kGlobal);
+  ExecutionOutcome Run(const std::string& xml, const CertificateLookup& certificates = nullptr) {
+    auto document = CompilePolicyDocument(xml, PolicyScope::kGlobal, nullptr, certificates);
     EXPECT_TRUE(document.ok()) << document.error().message;
     if (!document.ok()) return ExecutionOutcome::kContinue;
     auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
@@ -325,21 +325,7 @@ class BackendCertificateTest : public SendRequestCertificateTest {
   }
 
   ExecutionOutcome RunInbound(const std::string& statement) {
-    auto document = CompileInbound("inbound", statement);
-    EXPECT_TRUE(document.ok()) << document.error().message;
-    if (!document.ok()) return ExecutionOutcome::kContinue;
-    auto shared = std::make_shared<const CompiledDocument>(std::move(document).value());
-    pipeline_ = ComposePipeline(shared, nullptr, nullptr).value();
-    boost::asio::io_context io;
-    std::optional<ExecutionOutcome> outcome;
-    boost::asio::co_spawn(
-        io,
-        [&]() -> boost::asio::awaitable<void> {
-          outcome = co_await Execute(*pipeline_, Section::kInbound, context_, services_);
-        },
-        boost::asio::detached);
-    io.run();
-    return outcome.value_or(ExecutionOutcome::kContinue);
+    return Run("<policies><inbound>" + statement + "</inbound></policies>", Stored());
   }
 };
 
