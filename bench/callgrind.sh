@@ -244,7 +244,8 @@ section="$work_dir/section.md"
 {
   echo "Run of $(date -u '+%Y-%m-%d %H:%M UTC'), checkout $(git rev-parse --short HEAD 2>/dev/null || echo unknown),"
   echo "\`bench/callgrind.sh\` with CALLGRIND_REQUESTS=$CALLGRIND_REQUESTS after $CALLGRIND_WARMUP warm-up requests,"
-  echo "valgrind $(valgrind --version | sed 's/^valgrind-//'), credgate \`$credgate_bin\` with \`--threads 1\`."
+  # The binary's path relative to the checkout, so the recorded text names no machine's folders.
+  echo "valgrind $(valgrind --version | sed 's/^valgrind-//'), credgate \`${credgate_bin#"$repo_root"/}\` with \`--threads 1\`."
   echo
   echo "| path | instructions per request |"
   echo "|---|---:|"

@@ -9,6 +9,8 @@
 // the min-max range when there was more than one round. A ratio divides two medians of the same
 // run.
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -66,7 +68,10 @@ say(`Run of ${meta.date}, checkout ${meta.checkout}${meta.quick === '1' ? ', qui
 say();
 say(`- Machine: ${meta.cpus} CPUs (${meta.cpu_model}), Linux ${meta.kernel}. The load generators, every`);
 say('  target and the upstream share these CPUs.');
-say(`- nginx ${meta.nginx}, HAProxy ${meta.haproxy}. credgate: \`${meta.credgate_bin}\``);
+// The binary's path relative to the checkout, so the recorded text names no machine's folders.
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const credgateBin = meta.credgate_bin && path.relative(repoRoot, meta.credgate_bin);
+say(`- nginx ${meta.nginx}, HAProxy ${meta.haproxy}. credgate: \`${credgateBin}\``);
 say(`  (modified ${meta.credgate_modified}), build type ${meta.build_type}, \`--threads ${meta.credgate_threads_option}\``);
 say(`  (0 is one I/O thread per core); the process had ${meta.credgate_threads} threads at the end of the run.`);
 say(`- ${meta.rounds} interleaved round(s). wrk runs: \`wrk -t${meta.wrk_threads} -cCONNECTIONS -d${meta.duration}s --timeout 2s -s bench/callers.lua URL\`,`);
