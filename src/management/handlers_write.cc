@@ -413,12 +413,29 @@ awaitable<Result<json::value>> Handlers::PutPolicy(const ResourcePath& path,
   if (!saved.ok()) co_return saved.error();
 
   int ignored = 0;
+  std::optional<Error> broken;
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
-    // A fragment may have changed since the compile above, so compile against `next`.
+    // A fragment, backend or certificate may have changed since the compile above, for example
+    // through another gateway, so compile against `next`. The record is stored by now, so a
+    // policy that no longer compiles makes its scope fail closed, as a reload would.
     auto current = CompileDocument(resource->xml, level, next);
-    if (!current.ok()) return Status(current.error());
+    if (!current.ok()) {
+      broken = current.error();
+      current = RejectingDocument(level);
+      if (!current.ok()) return Status(current.error());
+    }
     return SetPolicy(next, path, *resource, *current, ignored);
   }));
+  if (broken) {
+    spdlog::error("saved policy no longer compiles, so requests of its scope get 500 key={}: {}",
+                  key, broken->message);
+    co_return MakeError(ErrorCode::kConflict,
+                        "the policy was stored, but a change made meanwhile (for example through "
+                        "another gateway) means it no longer compiles: " +
+                            broken->message +
+                            ". Requests of its scope get 500 until the policy is saved again.",
+                        "Conflict");
+  }
   co_return json::value(RenderPolicy("/" + key, *resource));
 }
 

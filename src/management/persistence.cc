@@ -34,22 +34,6 @@ int KindRank(std::string_view kind) {
   return static_cast<int>(it - std::begin(kOrder));
 }
 
-// The document that takes the place of a stored policy that no longer compiles, for example one
-// that names a certificate another gateway deleted while the policy was being saved. It answers
-// every request of its scope with 500, so the scope fails closed instead of running without the
-// statements the administrator wrote.
-Result<std::shared_ptr<const policy::CompiledDocument>> RejectingDocument(PolicyLevel level) {
-  static constexpr std::string_view kXml =
-      R"(<policies><inbound><return-response>)"
-      R"(<set-status code="500" reason="Internal Server Error"/>)"
-      R"(<set-header name="Content-Type" exists-action="override">)"
-      R"(<value>application/json; charset=utf-8</value></set-header>)"
-      R"(<set-body>{"statusCode": 500, "message": "The stored policy of this scope does not )"
-      R"(compile, so its requests are rejected. An administrator must save the policy again."})"
-      R"(</set-body></return-response></inbound></policies>)";
-  return CompileDocument(kXml, level, policy::FragmentLookup{});
-}
-
 // Splits a store key into its path segments and parses it as a management path.
 Result<ResourcePath> PathOfKey(std::string_view key) { return ParseResourcePath(key); }
 

@@ -74,4 +74,16 @@ Status RecomposePipelines(runtime::Snapshot& snapshot, std::string_view api_id) 
   return OkStatus();
 }
 
+Result<std::shared_ptr<const policy::CompiledDocument>> RejectingDocument(PolicyLevel level) {
+  static constexpr std::string_view kXml =
+      R"(<policies><inbound><return-response>)"
+      R"(<set-status code="500" reason="Internal Server Error"/>)"
+      R"(<set-header name="Content-Type" exists-action="override">)"
+      R"(<value>application/json; charset=utf-8</value></set-header>)"
+      R"(<set-body>{"statusCode": 500, "message": "The stored policy of this scope does not )"
+      R"(compile, so its requests are rejected. An administrator must save the policy again."})"
+      R"(</set-body></return-response></inbound></policies>)";
+  return CompileDocument(kXml, level, policy::FragmentLookup{});
+}
+
 }  // namespace credgate::management

@@ -28,6 +28,12 @@ Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
     std::string_view xml, PolicyLevel level, const policy::FragmentLookup& fragments,
     const policy::CertificateLookup& certificates = nullptr);
 
+// Returns the document that takes the place of a stored policy that no longer compiles, for
+// example one that names a certificate another gateway deleted while the policy was being saved.
+// It answers every request of its scope with 500, so the scope fails closed instead of running
+// without the statements the administrator wrote.
+Result<std::shared_ptr<const policy::CompiledDocument>> RejectingDocument(PolicyLevel level);
+
 // Checks that `client_ids` contains every managed identity client-id of `document`. Errors:
 // kInvalidArgument with reason ValidationError naming the first missing one.
 Status RequireManagedIdentities(const policy::CompiledDocument& document,
