@@ -30,7 +30,7 @@ Result<std::shared_ptr<const policy::CompiledDocument>> CompileDocument(
 
 // Returns the document that takes the place of a stored policy that no longer compiles, for
 // example one that names a certificate another gateway deleted while the policy was being saved.
-// It answers every request of its scope with 500, so the scope fails closed instead of running
+// It responds to every request of its scope with 500, so the scope fails closed instead of running
 // without the statements the administrator wrote.
 Result<std::shared_ptr<const policy::CompiledDocument>> RejectingDocument(PolicyLevel level);
 
