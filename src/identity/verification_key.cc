@@ -20,7 +20,8 @@ constexpr int kMinRsaBits = 2048;
 struct Curve {
   KeyType type;
   std::string_view jwk_name;  // The JWK `crv`.
-  std::string_view group;     // OpenSSL's group name.
+  // OpenSSL's group name. A literal, because OSSL_PARAM_BLD keeps the pointer until it builds.
+  const char* group;
   size_t coordinate_bytes;    // The length of x, y, R and S.
 };
 constexpr Curve kCurves[] = {
@@ -169,8 +170,7 @@ Result<EvpPkeyPtr> EcKeyFromJwk(const boost::json::object& jwk, std::string_view
   std::string point = "\x04" + *x + *y;
   std::unique_ptr<OSSL_PARAM_BLD, ParamBuildDeleter> bld(OSSL_PARAM_BLD_new());
   if (!bld ||
-      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME,
-                                       std::string(curve->group).c_str(), 0) ||
+      !OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, curve->group, 0) ||
       !OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point.data(),
                                         point.size())) {
     return KeyError(kid, "EC parameters could not be built");
@@ -238,7 +238,7 @@ Result<std::shared_ptr<const VerificationKey>> VerificationKey::FromPublicKey(st
     if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
                                        &length) == 1) {
       for (const Curve& candidate : kCurves) {
-        if (candidate.group == std::string_view(group, length)) curve = &candidate;
+        if (std::string_view(candidate.group) == std::string_view(group, length)) curve = &candidate;
       }
     }
     if (curve == nullptr) {
