@@ -107,6 +107,23 @@ bool HasBackendStatements(const policy::CompiledPipeline& pipeline) {
   return false;
 }
 
+// Returns the error that fails forward-request after a failed backend call (an error of
+// UpstreamPool::ProxyRequest): its code gives the status, and its reason and message become
+// context.LastError's. The message may be sent to the caller.
+Error ForwardRequestError(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kDeadlineExceeded:
+      return MakeError(ErrorCode::kDeadlineExceeded, "The backend did not respond in time",
+                       "Timeout");
+    case ErrorCode::kInvalidArgument:
+      return MakeError(ErrorCode::kInvalidArgument, "The request body is malformed",
+                       "BackendConnectionFailure");
+    default:
+      return MakeError(ErrorCode::kBadGateway, "The backend could not be reached",
+                       "BackendConnectionFailure");
+  }
+}
+
 // Sets the context's response to the gateway's JSON error, which on-error may then change.
 void SetJsonError(policy::PolicyContext& context, int status, std::string_view message) {
   boost::json::object body;
@@ -361,7 +378,7 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
   // A failed backend call fails forward-request, and so does a 4xx or 5xx response when
   // fail-on-error-status-code is set.
   int failed_status = 0;
-  std::string_view failed_reason;
+  std::string failed_reason;
   std::string failed_message;
   if (!proxied.ok()) {
     counters_.backend_failures.fetch_add(1, std::memory_order_relaxed);
@@ -370,13 +387,10 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
                  exchange.info().request_id, api.resource.id, route.operation->resource.id,
                  error.message);
     if (exchange.responded()) co_return;
-    failed_status = error.code == ErrorCode::kDeadlineExceeded ? 504
-                    : error.code == ErrorCode::kInvalidArgument ? 400
-                                                                : 502;
-    failed_reason = failed_status == 504 ? "Timeout" : "BackendConnectionFailure";
-    failed_message = failed_status == 504   ? "The backend did not answer in time"
-                     : failed_status == 400 ? "The request body is malformed"
-                                            : "The backend could not be reached";
+    Error failure = ForwardRequestError(error);
+    failed_status = HttpStatusFor(failure.code);
+    failed_reason = std::move(failure.reason);
+    failed_message = std::move(failure.message);
   } else if (context.forward.fail_on_error_status_code && proxied->status() >= 400 &&
              proxied->status() <= 599) {
     counters_.backend_error_statuses.fetch_add(1, std::memory_order_relaxed);
@@ -393,7 +407,7 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
         FillRequestContext(exchange, route, path, query, services_.settings, context);
       }
       context.last_error = policy::LastErrorState{
-          "forward-request", std::string(failed_reason), failed_message, "", "backend", "", ""};
+          "forward-request", failed_reason, failed_message, "", "backend", "", ""};
       SetJsonError(context, failed_status, failed_message);
       co_await policy::Execute(*pipeline, policy::Section::kOnError, context, authorizations);
       co_await Respond(exchange, ResponseFromContext(context, version));
@@ -562,12 +576,7 @@ awaitable<Status> Gateway::ForwardFromPolicy(http::ServerExchange& exchange,
           "backend request of forward-request failed request_id={} api={} operation={}: {}",
           request_id, route.api->resource.id, route.operation->resource.id,
           proxied.error().message);
-      if (proxied.error().code == ErrorCode::kDeadlineExceeded) {
-        co_return MakeError(ErrorCode::kDeadlineExceeded, "The backend did not answer in time",
-                            "Timeout");
-      }
-      co_return MakeError(ErrorCode::kBadGateway, "The backend could not be reached",
-                          "BackendConnectionFailure");
+      co_return ForwardRequestError(proxied.error());
     }
     response = std::move(proxied).value();
     if (!sent || redirects == kMaxRedirects || !IsFollowedRedirect(response.status())) break;

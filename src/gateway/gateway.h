@@ -40,7 +40,7 @@ struct GatewayCounters {
   std::atomic<uint64_t> no_route{0};
   std::atomic<uint64_t> policy_responses{0};  // Answered by the policy (return-response, error).
   std::atomic<uint64_t> backend_failures{0};
-  // Backend 4xx and 5xx answers that forward-request's fail-on-error-status-code turned into
+  // Backend 4xx and 5xx responses that forward-request's fail-on-error-status-code turned into
   // failures.
   std::atomic<uint64_t> backend_error_statuses{0};
   // Requests whose set-backend-service backend-id expression named no existing backend.
@@ -102,8 +102,8 @@ class Gateway {
   // Builds the backend request from `context` after the request sections ran: the target of
   // set-backend-service and rewrite-uri, the context's method and headers without the caller's
   // token, and a backend resource's credentials. Errors: kNotFound when set-backend-service
-  // names a backend that does not exist, kInvalidArgument when the URL it set is invalid; the
-  // message may be sent to the caller.
+  // names a backend that does not exist, and kInvalidArgument when the URL it set is invalid.
+  // The message may be sent to the caller.
   Result<BackendCall> BackendCallFromContext(const runtime::Snapshot& snapshot, const Route& route,
                                              const policy::PolicyContext& context,
                                              const RequestAuthorizations& authorizations,

@@ -188,7 +188,7 @@ asio::awaitable<Result<ClientResponse>> PooledHttpClient::SendNow(ClientRequest 
           request.proxy->username + ":" + std::string(request.proxy->password.Expose());
       proxy_authorization = "Basic " + Base64Encode(credentials);
     }
-    // Connections through a proxy are pooled apart, per proxy and credentials. The key holds a
+    // Connections through a proxy are pooled apart, per proxy and credentials. The key contains a
     // digest of the credentials, so a tunnel opened with one password never serves another.
     key += " proxy=" + proxy->Key() + " credentials=" +
            Base64UrlEncode(Sha256String(proxy_authorization));

@@ -323,7 +323,7 @@ describe('cluster resources', { skip, timeout: 180000 }, () => {
     // and a PUT of a policy that names the resource through B, sent together, can both succeed.
     // The store then has a policy whose certificate is gone. No gateway may then let requests
     // through without the policy: a gateway that compiled it in time runs it (401), and one that
-    // cannot compile it answers 500. Whether an attempt hits the race depends on timing, so the
+    // cannot compile it responds with 500. Whether an attempt hits the race depends on timing, so the
     // test makes ten.
     test('raced deletion leaves no gateway open', async () => {
       const kAttempts = 10;

@@ -566,8 +566,8 @@ describe('send-request with a client certificate and a proxy', { skip }, () => {
     assert.equal(presented.json.client, 'gateway-client');
     // The connection that presented the certificate is pooled apart, so this call opens its own
     // and the backend rejects the handshake.
-    const refused = await credgate.call('/mtls/without-certificate');
-    assert.equal(refused.status, 502, refused.text);
+    const rejected = await credgate.call('/mtls/without-certificate');
+    assert.equal(rejected.status, 502, rejected.text);
   });
 
   test('a used certificate cannot be deleted', async () => {

@@ -99,7 +99,7 @@ TEST_F(FragmentTest, SectionRulesApplyWhereIncluded) {
             "");
 }
 
-TEST_F(FragmentTest, ForwardRequestIncludedInsideRetrySendsWhenItRuns) {
+TEST_F(FragmentTest, ForwardInRetryFragmentSends) {
   fragments_["forward"] = "<fragment><forward-request/></fragment>";
   auto document = Compile(
       "<set-variable name=\"v\" value=\"1\"/>",
