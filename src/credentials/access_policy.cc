@@ -5,30 +5,11 @@
 
 namespace credgate::credentials {
 
-namespace {
-
-bool ContainsIgnoreCase(const std::vector<std::string>& values, std::string_view value) {
-  return std::any_of(values.begin(), values.end(),
-                     [&](const std::string& item) { return IdsEqual(item, value); });
-}
-
-bool MatchesPrincipal(const AccessPolicy& policy, const CallerClaims& caller) {
-  if (policy.object_id.empty()) return false;
-  if (IdsEqual(policy.object_id, caller.object_id)) return true;
-  return caller.groups_known && ContainsIgnoreCase(caller.groups, policy.object_id);
-}
-
-}  // namespace
-
 bool IdsEqual(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
     return std::tolower(static_cast<unsigned char>(x)) ==
            std::tolower(static_cast<unsigned char>(y));
   });
-}
-
-bool PolicyAllowsApp(const AccessPolicy& policy, std::string_view app_id) {
-  return policy.app_ids.empty() || ContainsIgnoreCase(policy.app_ids, app_id);
 }
 
 Error AccessDeniedError(const CallerClaims& caller, bool app_mismatch,
@@ -47,17 +28,7 @@ Error AccessDeniedError(const CallerClaims& caller, bool app_mismatch,
 Result<std::string> MatchAccessPolicy(const CallerClaims& caller,
                                       std::span<const AccessPolicy> policies,
                                       std::string_view connection_key) {
-  bool app_mismatch = false;
-  for (const AccessPolicy& policy : policies) {
-    if (policy.tenant_id.empty() || !IdsEqual(policy.tenant_id, caller.tenant_id)) continue;
-    if (!MatchesPrincipal(policy, caller)) continue;
-    if (!PolicyAllowsApp(policy, caller.app_id)) {
-      app_mismatch = true;
-      continue;
-    }
-    return policy.id;
-  }
-  return AccessDeniedError(caller, app_mismatch, connection_key);
+  return MatchFirstAccessPolicy(caller, policies, connection_key);
 }
 
 }  // namespace credgate::credentials

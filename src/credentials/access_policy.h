@@ -25,9 +25,21 @@ struct CallerClaims {
 // Reports whether two ids are equal when compared ASCII case-insensitively.
 bool IdsEqual(std::string_view a, std::string_view b);
 
+// Reports whether `values` (strings or string views) holds `value`, compared as IdsEqual does.
+template <typename Strings>
+bool ContainsId(const Strings& values, std::string_view value) {
+  for (std::string_view item : values) {
+    if (IdsEqual(item, value)) return true;
+  }
+  return false;
+}
+
 // Reports whether `policy` lets a caller use it through the client application `app_id`: its
-// app_ids are empty or contain `app_id`.
-bool PolicyAllowsApp(const AccessPolicy& policy, std::string_view app_id);
+// app_ids are empty or contain `app_id`. `Policy` is AccessPolicy or a view with its members.
+template <typename Policy>
+bool PolicyAllowsApp(const Policy& policy, std::string_view app_id) {
+  return policy.app_ids.empty() || ContainsId(policy.app_ids, app_id);
+}
 
 // Returns the kPermissionDenied error of a caller that no policy matches. `app_mismatch` is
 // true when a policy named the caller's tenant and principal but not its app id.
@@ -39,9 +51,33 @@ Error AccessDeniedError(const CallerClaims& caller, bool app_mismatch,
 // the caller's object id or, when groups are known, one of the caller's groups. Its app_ids are
 // empty or contain the caller's app id. Ids compare ASCII case-insensitively.
 //
+// `Policies` is a range of AccessPolicy or of views with its members (AccessPolicyView).
+//
 // Errors: kPermissionDenied with reason "AccessDenied" and a message naming the caller, its
 // tenant and `connection_key` ("provider/connection"); the message adds that groups were not
 // checked when groups_known is false.
+template <typename Policies>
+Result<std::string> MatchFirstAccessPolicy(const CallerClaims& caller, const Policies& policies,
+                                           std::string_view connection_key) {
+  bool app_mismatch = false;
+  for (const auto& policy : policies) {
+    const std::string_view tenant_id = policy.tenant_id;
+    const std::string_view object_id = policy.object_id;
+    if (tenant_id.empty() || !IdsEqual(tenant_id, caller.tenant_id)) continue;
+    if (object_id.empty()) continue;
+    const bool principal = IdsEqual(object_id, caller.object_id) ||
+                           (caller.groups_known && ContainsId(caller.groups, object_id));
+    if (!principal) continue;
+    if (!PolicyAllowsApp(policy, caller.app_id)) {
+      app_mismatch = true;
+      continue;
+    }
+    return std::string(policy.id);
+  }
+  return AccessDeniedError(caller, app_mismatch, connection_key);
+}
+
+// MatchFirstAccessPolicy over a span of policies.
 Result<std::string> MatchAccessPolicy(const CallerClaims& caller,
                                       std::span<const AccessPolicy> policies,
                                       std::string_view connection_key);

@@ -63,6 +63,8 @@ struct AccessPolicySet::Index {
   size_t size = 0;
   uint64_t next_rank = 0;
 
+  const AccessPolicy* Find(std::string_view id) const;
+
   void AddPrincipal(const RankedPtr& ranked) {
     if (!MatchesAnyone(ranked->policy)) return;
     const uint64_t hash = PrincipalHash(ranked->policy.tenant_id, ranked->policy.object_id);
@@ -129,13 +131,8 @@ struct AccessPolicySet::Index {
 
 size_t AccessPolicySet::size() const { return index_ != nullptr ? index_->size : flat_.size(); }
 
-const AccessPolicy* AccessPolicySet::Find(std::string_view id) const {
-  if (index_ == nullptr) {
-    auto it = std::find_if(flat_.begin(), flat_.end(),
-                           [&](const AccessPolicy& policy) { return policy.id == id; });
-    return it != flat_.end() ? &*it : nullptr;
-  }
-  const Trie::Bucket* bucket = index_->by_id.Find(IdHash(id));
+const AccessPolicy* AccessPolicySet::Index::Find(std::string_view id) const {
+  const Trie::Bucket* bucket = by_id.Find(IdHash(id));
   if (bucket == nullptr) return nullptr;
   for (const RankedPtr& ranked : *bucket) {
     if (ranked->policy.id == id) return &ranked->policy;
@@ -143,13 +140,28 @@ const AccessPolicy* AccessPolicySet::Find(std::string_view id) const {
   return nullptr;
 }
 
-std::vector<const AccessPolicy*> AccessPolicySet::InOrder() const {
-  std::vector<const AccessPolicy*> policies;
-  policies.reserve(size());
+std::optional<AccessPolicy> AccessPolicySet::Find(std::string_view id) const {
   if (index_ == nullptr) {
-    for (const AccessPolicy& policy : flat_) policies.push_back(&policy);
-    return policies;
+    for (const AccessPolicyView& view : flat_) {
+      if (view.id == id) return view.ToPolicy();
+    }
+    return std::nullopt;
   }
+  const AccessPolicy* policy = index_->Find(id);
+  if (policy == nullptr) return std::nullopt;
+  return *policy;
+}
+
+bool AccessPolicySet::Contains(std::string_view id) const {
+  if (index_ == nullptr) {
+    return std::any_of(flat_.begin(), flat_.end(),
+                       [&](const AccessPolicyView& view) { return view.id == id; });
+  }
+  return index_->Find(id) != nullptr;
+}
+
+std::vector<AccessPolicy> AccessPolicySet::InOrder() const {
+  if (index_ == nullptr) return flat_.Unpack();
 
   std::vector<const RankedPolicy*> ranked;
   ranked.reserve(index_->size);
@@ -158,20 +170,31 @@ std::vector<const AccessPolicy*> AccessPolicySet::InOrder() const {
   });
   std::sort(ranked.begin(), ranked.end(),
             [](const RankedPolicy* a, const RankedPolicy* b) { return a->rank < b->rank; });
-  for (const RankedPolicy* entry : ranked) policies.push_back(&entry->policy);
+  std::vector<AccessPolicy> policies;
+  policies.reserve(ranked.size());
+  for (const RankedPolicy* entry : ranked) policies.push_back(entry->policy);
   return policies;
 }
 
 void AccessPolicySet::Upsert(AccessPolicy policy) {
+  if (index_ == nullptr && flat_.empty()) {
+    flat_ = PackedAccessPolicies(std::span<const AccessPolicy>(&policy, 1));
+    return;
+  }
   if (index_ == nullptr) {
-    auto it = std::find_if(flat_.begin(), flat_.end(),
+    std::vector<AccessPolicy> policies = flat_.Unpack();
+    auto it = std::find_if(policies.begin(), policies.end(),
                            [&](const AccessPolicy& existing) { return existing.id == policy.id; });
-    if (it != flat_.end()) {
+    if (it != policies.end()) {
       *it = std::move(policy);
     } else {
-      flat_.push_back(std::move(policy));
+      policies.push_back(std::move(policy));
     }
-    if (flat_.size() > kFlatLimit) BuildIndex();
+    if (policies.size() > kFlatLimit) {
+      BuildIndex(std::move(policies));
+    } else {
+      flat_ = PackedAccessPolicies(policies);
+    }
     return;
   }
   auto next = std::make_shared<Index>(*index_);
@@ -181,7 +204,13 @@ void AccessPolicySet::Upsert(AccessPolicy policy) {
 
 bool AccessPolicySet::Erase(std::string_view id) {
   if (index_ == nullptr) {
-    return std::erase_if(flat_, [&](const AccessPolicy& policy) { return policy.id == id; }) > 0;
+    std::vector<AccessPolicy> policies = flat_.Unpack();
+    if (std::erase_if(policies, [&](const AccessPolicy& policy) { return policy.id == id; }) ==
+        0) {
+      return false;
+    }
+    flat_ = PackedAccessPolicies(policies);
+    return true;
   }
   auto next = std::make_shared<Index>(*index_);
   if (!next->Erase(id)) return false;
@@ -189,16 +218,16 @@ bool AccessPolicySet::Erase(std::string_view id) {
   return true;
 }
 
-void AccessPolicySet::BuildIndex() {
+void AccessPolicySet::BuildIndex(std::vector<AccessPolicy> policies) {
   auto index = std::make_shared<Index>();
-  for (AccessPolicy& policy : flat_) index->Upsert(std::move(policy));
-  flat_ = {};
+  for (AccessPolicy& policy : policies) index->Upsert(std::move(policy));
+  flat_ = PackedAccessPolicies();
   index_ = std::move(index);
 }
 
 Result<std::string> AccessPolicySet::Match(const CallerClaims& caller,
                                            std::string_view connection_key) const {
-  if (index_ == nullptr) return MatchAccessPolicy(caller, flat_, connection_key);
+  if (index_ == nullptr) return MatchFirstAccessPolicy(caller, flat_, connection_key);
 
   const RankedPolicy* first = nullptr;
   bool app_mismatch = false;

@@ -284,7 +284,7 @@ awaitable<Result<json::value>> Handlers::PutAccessPolicy(const ResourcePath& pat
   }
   auto resource = ParseAccessPolicy(path.first, path.second, path.third, body);
   if (!resource.ok()) co_return resource.error();
-  status = connection->second->access_policies.Find(path.third) != nullptr ? 200 : 201;
+  status = connection->second->access_policies.Contains(path.third) ? 200 : 201;
 
   const std::string key = StoreKey(path);
   store::ResourceRecord record{"accessPolicy", key, ParentKey(key),

@@ -119,7 +119,7 @@ bool Exists(const runtime::Snapshot& snapshot, const ResourcePath& path) {
     case ResourceKind::kAccessPolicy: {
       auto it = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
       if (it == snapshot.connections.end()) return false;
-      return it->second->access_policies.Find(path.third) != nullptr;
+      return it->second->access_policies.Contains(path.third);
     }
     case ResourceKind::kApi:
       return snapshot.apis.contains(path.first);

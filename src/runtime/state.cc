@@ -65,16 +65,16 @@ management::AccessPolicyResource ToResource(const management::ConnectionResource
 std::vector<management::AccessPolicyResource> ConnectionEntry::AccessPolicyResources() const {
   std::vector<management::AccessPolicyResource> resources;
   resources.reserve(access_policies.size());
-  for (const credentials::AccessPolicy* policy : access_policies.InOrder()) {
-    resources.push_back(ToResource(resource, *policy));
+  for (const credentials::AccessPolicy& policy : access_policies.InOrder()) {
+    resources.push_back(ToResource(resource, policy));
   }
   return resources;
 }
 
 std::optional<management::AccessPolicyResource> ConnectionEntry::FindAccessPolicyResource(
     std::string_view id) const {
-  const credentials::AccessPolicy* policy = access_policies.Find(id);
-  if (policy == nullptr) return std::nullopt;
+  std::optional<credentials::AccessPolicy> policy = access_policies.Find(id);
+  if (!policy) return std::nullopt;
   return ToResource(resource, *policy);
 }
 

@@ -36,7 +36,7 @@ AccessPolicySet IndexedSet() {
 
 std::vector<std::string> Ids(const AccessPolicySet& set) {
   std::vector<std::string> ids;
-  for (const AccessPolicy* policy : set.InOrder()) ids.push_back(policy->id);
+  for (const AccessPolicy& policy : set.InOrder()) ids.push_back(policy.id);
   return ids;
 }
 
@@ -135,7 +135,7 @@ TEST(AccessPolicySet, ErasedPolicyStopsMatching) {
   AccessPolicySet set = IndexedSet();
   EXPECT_TRUE(set.Erase("user"));
   EXPECT_FALSE(set.Erase("user"));
-  EXPECT_EQ(set.Find("user"), nullptr);
+  EXPECT_FALSE(set.Contains("user"));
   EXPECT_FALSE(set.Match(Caller("oid-alice", "tenant-a"), "p/a").ok());
 }
 
@@ -146,7 +146,7 @@ TEST(AccessPolicySet, EmptyIdsNeverMatch) {
   set.Upsert({"no-object", "tenant-a", "", {}});
   EXPECT_FALSE(set.Match(Caller("oid-alice", ""), "p/a").ok());
   EXPECT_FALSE(set.Match(Caller("", "tenant-a"), "p/a").ok());
-  EXPECT_NE(set.Find("no-tenant"), nullptr);
+  EXPECT_TRUE(set.Contains("no-tenant"));
 }
 
 TEST(AccessPolicySet, CopyKeepsItsPolicies) {
@@ -156,7 +156,7 @@ TEST(AccessPolicySet, CopyKeepsItsPolicies) {
   after.Upsert({"new", "tenant-a", "oid-new", {}});
   EXPECT_TRUE(before.Match(Caller("oid-alice", "tenant-a"), "p/a").ok());
   EXPECT_FALSE(before.Match(Caller("oid-new", "tenant-a"), "p/a").ok());
-  EXPECT_EQ(before.Find("new"), nullptr);
+  EXPECT_FALSE(before.Contains("new"));
   EXPECT_EQ(before.size(), AccessPolicySet::kFlatLimit + 3);
 }
 
@@ -169,9 +169,9 @@ TEST(AccessPolicySet, InOrderListsOrderOfAddition) {
     set.Upsert({expected.back(), "tenant", "oid-" + expected.back(), {}});
   }
   EXPECT_EQ(Ids(set), expected);
-  ASSERT_NE(set.Find("policy-37"), nullptr);
+  ASSERT_TRUE(set.Find("policy-37").has_value());
   EXPECT_EQ(set.Find("policy-37")->object_id, "oid-policy-37");
-  EXPECT_EQ(set.Find("Policy-37"), nullptr);  // Policy ids compare exactly.
+  EXPECT_FALSE(set.Contains("Policy-37"));  // Policy ids compare exactly.
 }
 
 // The indexed match returns what the linear matcher returns on the same policies in the same
