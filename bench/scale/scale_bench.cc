@@ -233,6 +233,7 @@ struct StartTimes {
   double open = 0, configuration = 0, tokens = 0;  // Seconds.
   double cpu = 0;  // CPU seconds of the three phases.
   long configuration_kib = 0;  // VmRSS after the configuration load, before the tokens.
+  size_t configuration_heap = 0;  // Heap bytes in use after the configuration load.
 };
 
 StartTimes Start(Process& p, const std::string& path,
@@ -262,6 +263,7 @@ StartTimes Start(Process& p, const std::string& path,
                                                          p.random,
                                                          credentials::TokenManager::Options());
   p.services.tokens = p.tokens.get();
+  p.statuses.ReadConnectedFromTokens(p.tokens.get());
   p.scheduler = std::make_unique<credentials::RefreshScheduler>(
       p.scheduler_io.get_executor(), *p.tokens, p.clock, p.random, scheduler_options);
   store::Store& blocking = p.store->blocking_store();
@@ -271,6 +273,7 @@ StartTimes Start(Process& p, const std::string& path,
   times.cpu = CpuSeconds() - cpu_started;
   malloc_trim(0);
   times.configuration_kib = StatusKib("VmRSS");
+  times.configuration_heap = mallinfo2().uordblks;
   const Steady::time_point tokens_started = Steady::now();
   const double cpu_tokens_started = CpuSeconds();
   Check(management::LoadTokensFromStore(blocking, p.services), "load tokens");
@@ -420,6 +423,7 @@ int Run(const Options& options) {
 
   malloc_trim(0);
   const long rss_before = StatusKib("VmRSS");
+  const size_t heap_before = mallinfo2().uordblks;
   credentials::RefreshScheduler::Options scheduler_options;
   scheduler_options.max_refresh_rate = options.max_refresh_rate;
   Process p(keyring);
@@ -439,6 +443,13 @@ int Run(const Options& options) {
       (rss_loaded - rss_before) * 1024.0 / n, (rss_trimmed - rss_before) * 1024.0 / n,
       (times.configuration_kib - rss_before) * 1024.0 / n,
       (rss_trimmed - times.configuration_kib) * 1024.0 / n, StatusKib("VmHWM") / 1024);
+  // The bytes malloc handed out and not yet freed, without the free holes that VmRSS keeps.
+  const size_t heap_loaded = mallinfo2().uordblks;
+  std::printf(
+      "heap in use: %.0f B per connection (configuration %.0f B, tokens and statuses %.0f B)\n",
+      static_cast<double>(heap_loaded - heap_before) / n,
+      static_cast<double>(times.configuration_heap - heap_before) / n,
+      static_cast<double>(heap_loaded - times.configuration_heap) / n);
   std::fflush(stdout);
 
   boost::asio::io_context io;

@@ -279,6 +279,7 @@ Status Start(const ServeConfig& config, Process& p) {
   p.tokens = std::make_unique<credentials::TokenManager>(*p.token_client, *p.persistence, p.clock,
                                                          p.random, token_options);
   p.services.tokens = p.tokens.get();
+  p.statuses.ReadConnectedFromTokens(p.tokens.get());
   // One io_context runs every scheduled refresh, so the scheduler needs no lock.
   credentials::RefreshScheduler::Options scheduler_options;
   scheduler_options.max_refresh_rate = config.max_refresh_rate;

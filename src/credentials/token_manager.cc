@@ -131,6 +131,11 @@ std::optional<int64_t> TokenManager::TokenVersion(const std::string& connection_
   return it->second->tokens->version;
 }
 
+size_t TokenManager::ConnectionsWithTokens() const {
+  std::lock_guard lock(mutex_);
+  return entries_.size();
+}
+
 std::string_view TokenManager::RefreshOutcomeName(RefreshOutcome outcome) {
   switch (outcome) {
     case RefreshOutcome::kRefreshed:

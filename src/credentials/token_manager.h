@@ -271,6 +271,8 @@ class TokenManager {
   std::optional<ConnectionState> GetState(const std::string& connection_key) const;
   // Returns the store version of the connection's current tokens; nullopt without tokens.
   std::optional<int64_t> TokenVersion(const std::string& connection_key) const;
+  // Returns how many connections have tokens.
+  size_t ConnectionsWithTokens() const;
   Counters GetCounters() const;
   const Options& options() const { return options_; }
 

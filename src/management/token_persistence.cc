@@ -281,7 +281,11 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
     // A stored Error status (for example ReloginRequired) stays in force over the tokens, and
     // ReloginRequired also keeps the token manager from refreshing with the dead grant.
     const ConnectionState stored = services.statuses->Get(connection_key);
-    if (stored.error_code == "Unauthenticated") {
+    const bool plain_connected =
+        stored.connected && stored.error_code.empty() && stored.error_message.empty();
+    if (stored.error_code == "Unauthenticated" || plain_connected) {
+      // With the tokens in place, a table that reads Connected from them drops the stored
+      // Connected status that the configuration load set.
       services.statuses->Set(connection_key, ConnectionState{true, "", ""});
     } else if (stored.error_code == credentials::kReloginRequired ||
                stored.error_code == credentials::kRefreshTokenRotationLost) {

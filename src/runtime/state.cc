@@ -1,6 +1,9 @@
 #include "runtime/state.h"
 
 #include <algorithm>
+#include <vector>
+
+#include "credentials/token_manager.h"
 
 namespace credgate::runtime {
 
@@ -137,32 +140,58 @@ void ConfigState::RebuildRoutes(Snapshot& snapshot) {
                    });
 }
 
+bool ConnectionStatusTable::HasTokens(const std::string& key) const {
+  return tokens_ != nullptr && tokens_->TokenVersion(key).has_value();
+}
+
 std::map<std::string, uint64_t> ConnectionStatusTable::CountByStatus() const {
-  std::lock_guard lock(mutex_);
   std::map<std::string, uint64_t> counts;
-  for (const auto& [key, state] : states_) {
-    ++counts[state == nullptr || state->connected ? "Connected" : state->error_code];
+  std::vector<std::string> stored_keys;
+  {
+    std::lock_guard lock(mutex_);
+    stored_keys.reserve(states_.size());
+    for (const auto& [key, state] : states_) {
+      ++counts[state == nullptr || state->connected ? "Connected" : state->error_code];
+      stored_keys.push_back(key);
+    }
   }
+  if (tokens_ == nullptr) return counts;
+  // The token manager's lock is taken without the table's, as in Get().
+  uint64_t stored_with_tokens = 0;
+  for (const std::string& key : stored_keys) stored_with_tokens += HasTokens(key) ? 1 : 0;
+  const uint64_t with_tokens = tokens_->ConnectionsWithTokens();
+  if (with_tokens > stored_with_tokens) counts["Connected"] += with_tokens - stored_with_tokens;
   return counts;
 }
 
 management::ConnectionState ConnectionStatusTable::Get(const std::string& key) const {
-  std::lock_guard lock(mutex_);
-  auto it = states_.find(key);
-  if (it == states_.end()) {
-    return {false, "Unauthenticated", "no user has signed in through a login link yet"};
+  {
+    std::lock_guard lock(mutex_);
+    auto it = states_.find(key);
+    if (it != states_.end()) {
+      if (it->second == nullptr) return {true, "", ""};
+      return *it->second;
+    }
   }
-  if (it->second == nullptr) return {true, "", ""};
-  return *it->second;
+  if (HasTokens(key)) return {true, "", ""};
+  return {false, "Unauthenticated", "no user has signed in through a login link yet"};
 }
 
 void ConnectionStatusTable::Set(const std::string& key, management::ConnectionState state) {
   std::unique_ptr<const management::ConnectionState> stored;
-  if (!state.connected || !state.error_code.empty() || !state.error_message.empty()) {
+  const bool plain_connected =
+      state.connected && state.error_code.empty() && state.error_message.empty();
+  if (!plain_connected) {
     stored = std::make_unique<const management::ConnectionState>(std::move(state));
   }
+  // Checked before the table's lock: the two locks are never held together.
+  const bool implied = plain_connected && HasTokens(key);
   std::lock_guard lock(mutex_);
-  states_[key] = std::move(stored);
+  if (implied) {
+    states_.erase(key);
+  } else {
+    states_[key] = std::move(stored);
+  }
 }
 
 void ConnectionStatusTable::Remove(const std::string& key) {

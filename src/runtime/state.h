@@ -36,6 +36,10 @@ namespace credgate::management {
 struct CertificateEntry;
 }  // namespace credgate::management
 
+namespace credgate::credentials {
+class TokenManager;
+}  // namespace credgate::credentials
+
 namespace credgate::runtime {
 
 struct ProviderEntry {
@@ -191,20 +195,35 @@ class ConfigState {
 };
 
 // Thread-safe map from connection key to its run-time status. A key without a stored status
-// reads as Unauthenticated.
+// reads as Connected when the token manager given to ReadConnectedFromTokens() contains tokens
+// for it, and as Unauthenticated otherwise.
+//
+// Nearly every connection is Connected and has tokens, so the table stores no entry for such
+// a connection: Set() with the plain Connected status of a key that has tokens removes the
+// stored status. A Connected key without tokens yet (a sign-in stores the status before the
+// token manager receives the tokens) keeps a stored entry until its status is set again.
 class ConnectionStatusTable {
  public:
+  // Makes keys without a stored status read as Connected while `tokens` contains their
+  // tokens. Call it once, before the table is shared between threads, and keep `tokens` alive
+  // as long as the table. Without it every status is stored.
+  void ReadConnectedFromTokens(const credentials::TokenManager* tokens) { tokens_ = tokens; }
+
   management::ConnectionState Get(const std::string& key) const;
   void Set(const std::string& key, management::ConnectionState state);
   void Remove(const std::string& key);
   void RemovePrefix(const std::string& prefix);
-  // Returns how many stored states have each status: "Connected", or the error code.
+  // Returns how many connections have each status: "Connected", or the error code. A
+  // connection counts once, with its stored status or as Connected through its tokens.
   std::map<std::string, uint64_t> CountByStatus() const;
 
  private:
+  bool HasTokens(const std::string& key) const;
+
+  const credentials::TokenManager* tokens_ = nullptr;
   mutable std::mutex mutex_;
-  // Null for Connected with empty error fields, which nearly every connection has. Such a
-  // connection then costs its hash node only, without a 72 B ConnectionState.
+  // Null for Connected with empty error fields, which then costs the hash node only, without
+  // a 72 B ConnectionState.
   std::unordered_map<std::string, std::unique_ptr<const management::ConnectionState>> states_;
 };
 
