@@ -42,14 +42,14 @@ bool MatchesStored(const runtime::Snapshot& snapshot, const ResourcePath& path,
       if (stored == snapshot.connections.end()) return false;
       auto declared = ParseConnection(path.first, path.second, body);
       return declared.ok() &&
-             RenderConnection(stored->second->resource, {}) == RenderConnection(*declared, {});
+             RenderConnection(stored->second->Resource(stored->first), {}) == RenderConnection(*declared, {});
     }
     case ResourceKind::kAccessPolicy: {
       auto stored = snapshot.connections.find(runtime::ConnectionKey(path.first, path.second));
       if (stored == snapshot.connections.end()) return false;
       auto declared = ParseAccessPolicy(path.first, path.second, path.third, body);
       if (!declared.ok()) return false;
-      auto policy = stored->second->FindAccessPolicyResource(path.third);
+      auto policy = stored->second->FindAccessPolicyResource(stored->first, path.third);
       return policy.has_value() && RenderAccessPolicy(*policy) == RenderAccessPolicy(*declared);
     }
     case ResourceKind::kTrustedIssuer: {

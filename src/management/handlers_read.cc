@@ -43,7 +43,7 @@ Result<json::value> Handlers::List(const ResourcePath& path) {
       for (auto it = snapshot->connections.lower_bound(prefix);
            it != snapshot->connections.end() && it->first.starts_with(prefix); ++it) {
         items.push_back(
-            RenderConnection(it->second->resource, services_.statuses->Get(it->first)));
+            RenderConnection(it->second->Resource(it->first), services_.statuses->Get(it->first)));
       }
       break;
     }
@@ -52,7 +52,7 @@ Result<json::value> Handlers::List(const ResourcePath& path) {
       if (it == snapshot->connections.end()) {
         return NotFound("authorization '" + path.first + "/" + path.second + "'");
       }
-      for (const auto& policy : it->second->AccessPolicyResources()) {
+      for (const auto& policy : it->second->AccessPolicyResources(it->first)) {
         items.push_back(RenderAccessPolicy(policy));
       }
       break;
@@ -109,13 +109,13 @@ Result<json::value> Handlers::Get(const ResourcePath& path) {
       std::string key = runtime::ConnectionKey(path.first, path.second);
       auto it = snapshot->connections.find(key);
       if (it == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
-      return json::value(RenderConnection(it->second->resource, services_.statuses->Get(key)));
+      return json::value(RenderConnection(it->second->Resource(key), services_.statuses->Get(key)));
     }
     case ResourceKind::kAccessPolicy: {
       std::string key = runtime::ConnectionKey(path.first, path.second);
       auto it = snapshot->connections.find(key);
       if (it == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
-      if (auto policy = it->second->FindAccessPolicyResource(path.third)) {
+      if (auto policy = it->second->FindAccessPolicyResource(key, path.third)) {
         return json::value(RenderAccessPolicy(*policy));
       }
       return NotFound("access policy '" + path.third + "' of authorization '" + key + "'");
@@ -203,7 +203,7 @@ Result<json::value> Handlers::CreateLoginLink(const ResourcePath& path, const st
   std::string key = runtime::ConnectionKey(path.first, path.second);
   auto connection = snapshot->connections.find(key);
   if (connection == snapshot->connections.end()) return NotFound("authorization '" + key + "'");
-  if (connection->second->resource.grant_type == GrantType::kClientCredentials) {
+  if (connection->second->grant_type == GrantType::kClientCredentials) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "authorization '" + key +
                          "' uses the client credentials grant, which needs no sign-in: PUT it "

@@ -182,7 +182,7 @@ awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
     // Like the provider's secret, the connection's parameters are write-only, so a PUT without
     // them keeps the stored ones, and one without clientSecret keeps the stored secret.
     if (existing != snapshot->connections.end()) {
-      const ConnectionResource& stored = existing->second->resource;
+      const runtime::ConnectionEntry& stored = *existing->second;
       if (!resource->parameters_given) {
         resource->parameters = stored.parameters;
         resource->parameters_given = stored.parameters_given;
@@ -214,7 +214,7 @@ awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
 
   auto entry = std::make_shared<runtime::ConnectionEntry>();
   if (existing != snapshot->connections.end()) *entry = *existing->second;
-  entry->resource = *resource;
+  entry->SetResource(*resource);
   CREDGATE_CO_RETURN_IF_ERROR(services_.config->Update([&](runtime::Snapshot& next) {
     if (!next.providers.contains(path.first)) {
       return Status(NotFound("authorization provider '" + path.first + "'"));
@@ -223,7 +223,7 @@ awaitable<Result<json::value>> Handlers::PutConnection(const ResourcePath& path,
     return OkStatus();
   }));
   if (config) co_await RequestClientCredentialsToken(connection_key, std::move(*config));
-  co_return json::value(RenderConnection(entry->resource, services_.statuses->Get(connection_key)));
+  co_return json::value(RenderConnection(entry->Resource(connection_key), services_.statuses->Get(connection_key)));
 }
 
 awaitable<void> Handlers::RequestClientCredentialsToken(const std::string& connection_key,
@@ -261,8 +261,8 @@ void Handlers::UpdateClientCredentialsConnections(const runtime::Snapshot& snaps
   const std::string prefix = provider.resource.id + "/";
   for (auto it = snapshot.connections.lower_bound(prefix);
        it != snapshot.connections.end() && it->first.starts_with(prefix); ++it) {
-    if (it->second->resource.grant_type != GrantType::kClientCredentials) continue;
-    auto config = ClientCredentialsConfig(provider, it->second->resource);
+    if (it->second->grant_type != GrantType::kClientCredentials) continue;
+    auto config = ClientCredentialsConfig(provider, it->second->Resource(it->first));
     if (!config.ok()) {
       // The connection keeps its previous settings, and its next PUT reports the error.
       spdlog::error("client credentials connection keeps its previous settings connection={}: {}",

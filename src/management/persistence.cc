@@ -140,7 +140,7 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
           std::make_shared<const credentials::ProviderConfig>(std::move(*config)));
     }
     auto entry = std::make_shared<runtime::ConnectionEntry>();
-    entry->resource = std::move(*resource);
+    entry->SetResource(std::move(*resource));
     // A connection stored again keeps its access policies, which are records of their own.
     auto& slot = next.connections[runtime::ConnectionKey(path->first, path->second)];
     if (slot != nullptr) {

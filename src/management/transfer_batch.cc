@@ -51,7 +51,7 @@ Result<store::ResourceRecord> ConnectionImportRecord(const ImportItem& item,
       current.connections.find(runtime::ConnectionKey(item.path.first, item.path.second));
   if (resource->grant_type == GrantType::kClientCredentials &&
       existing != current.connections.end()) {
-    const ConnectionResource& stored = existing->second->resource;
+    const runtime::ConnectionEntry& stored = *existing->second;
     if (!resource->parameters_given) {
       resource->parameters = stored.parameters;
       resource->parameters_given = stored.parameters_given;

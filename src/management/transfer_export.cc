@@ -55,11 +55,12 @@ class Writer {
   json::array resources_;
 };
 
-json::object ConnectionBody(const runtime::ConnectionEntry& entry, const ConnectionState& state) {
-  json::object body = RenderConnection(entry.resource, state);
-  if (entry.resource.parameters_given) {
+json::object ConnectionBody(std::string_view key, const runtime::ConnectionEntry& entry,
+                            const ConnectionState& state) {
+  json::object body = RenderConnection(entry.Resource(key), state);
+  if (entry.parameters_given) {
     json::object parameters;
-    for (const auto& [name, value] : entry.resource.parameters->values) {
+    for (const auto& [name, value] : entry.parameters->values) {
       parameters[name] = value;
     }
     body["properties"].as_object()["parameters"] = std::move(parameters);
@@ -98,19 +99,19 @@ Result<json::object> BuildExportDocument(const runtime::Snapshot& snapshot,
                                         {{member, provider->config.client_secret}}));
   }
   for (const auto& [key, connection] : snapshot.connections) {
-    const std::string path = "/authorizationProviders/" + connection->resource.provider_id +
-                             "/authorizations/" + connection->resource.id;
+    const auto [provider_id, connection_id] = runtime::SplitConnectionKey(key);
+    const std::string path = "/authorizationProviders/" + std::string(provider_id) +
+                             "/authorizations/" + std::string(connection_id);
     std::map<std::string, Secret> secrets;
-    secrets["properties.parameters.clientSecret"] =
-        connection->resource.parameters->client_secret;
+    secrets["properties.parameters.clientSecret"] = connection->parameters->client_secret;
     if (auto it = tokens.find(key); it != tokens.end()) {
       secrets["tokens"] = credentials::SerializeTokenSet(it->second);
     }
     CREDGATE_RETURN_IF_ERROR(
-        writer.Add(path, ConnectionBody(*connection, statuses.Get(key)), secrets));
+        writer.Add(path, ConnectionBody(key, *connection, statuses.Get(key)), secrets));
   }
   for (const auto& [key, connection] : snapshot.connections) {
-    for (const auto& policy : connection->AccessPolicyResources()) {
+    for (const auto& policy : connection->AccessPolicyResources(key)) {
       const std::string path = "/authorizationProviders/" + policy.provider_id +
                                "/authorizations/" + policy.connection_id + "/accessPolicies/" +
                                policy.id;

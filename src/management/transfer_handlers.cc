@@ -135,9 +135,10 @@ awaitable<void> RequestClientCredentialsTokens(runtime::Services& services,
     auto snapshot = services.config->Current();
     auto connection = snapshot->connections.find(key);
     if (connection == snapshot->connections.end()) continue;
-    auto provider = snapshot->providers.find(connection->second->resource.provider_id);
+    const ConnectionResource resource = connection->second->Resource(key);
+    auto provider = snapshot->providers.find(resource.provider_id);
     if (provider == snapshot->providers.end()) continue;
-    auto config = ClientCredentialsConfig(*provider->second, connection->second->resource);
+    auto config = ClientCredentialsConfig(*provider->second, resource);
     if (!config.ok()) {
       spdlog::error("imported client credentials connection has invalid settings connection={}: {}",
                     key, config.error().message);

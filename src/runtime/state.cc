@@ -49,13 +49,20 @@ Result<std::vector<TemplateSegment>> ParseUrlTemplate(std::string_view url_templ
   return segments;
 }
 
+std::pair<std::string_view, std::string_view> SplitConnectionKey(std::string_view key) {
+  const size_t slash = key.find('/');
+  if (slash == std::string_view::npos) return {key, {}};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
 namespace {
 
-management::AccessPolicyResource ToResource(const management::ConnectionResource& connection,
+management::AccessPolicyResource ToResource(std::string_view key,
                                             const credentials::AccessPolicy& policy) {
+  const auto [provider_id, connection_id] = SplitConnectionKey(key);
   management::AccessPolicyResource resource;
-  resource.provider_id = connection.provider_id;
-  resource.connection_id = connection.id;
+  resource.provider_id = std::string(provider_id);
+  resource.connection_id = std::string(connection_id);
   resource.id = policy.id;
   resource.tenant_id = policy.tenant_id;
   resource.object_id = policy.object_id;
@@ -65,20 +72,38 @@ management::AccessPolicyResource ToResource(const management::ConnectionResource
 
 }  // namespace
 
-std::vector<management::AccessPolicyResource> ConnectionEntry::AccessPolicyResources() const {
+management::ConnectionResource ConnectionEntry::Resource(std::string_view key) const {
+  const auto [provider_id, connection_id] = SplitConnectionKey(key);
+  management::ConnectionResource resource;
+  resource.provider_id = std::string(provider_id);
+  resource.id = std::string(connection_id);
+  resource.grant_type = grant_type;
+  resource.parameters_given = parameters_given;
+  resource.parameters = parameters;
+  return resource;
+}
+
+void ConnectionEntry::SetResource(management::ConnectionResource resource) {
+  grant_type = resource.grant_type;
+  parameters_given = resource.parameters_given;
+  parameters = std::move(resource.parameters);
+}
+
+std::vector<management::AccessPolicyResource> ConnectionEntry::AccessPolicyResources(
+    std::string_view key) const {
   std::vector<management::AccessPolicyResource> resources;
   resources.reserve(access_policies.size());
   for (const credentials::AccessPolicy& policy : access_policies.InOrder()) {
-    resources.push_back(ToResource(resource, policy));
+    resources.push_back(ToResource(key, policy));
   }
   return resources;
 }
 
 std::optional<management::AccessPolicyResource> ConnectionEntry::FindAccessPolicyResource(
-    std::string_view id) const {
+    std::string_view key, std::string_view id) const {
   std::optional<credentials::AccessPolicy> policy = access_policies.Find(id);
   if (!policy) return std::nullopt;
-  return ToResource(resource, *policy);
+  return ToResource(key, *policy);
 }
 
 ConnectionMap::ConnectionMap(const ConnectionMap& other) : entries_(other.entries_) {

@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "credentials/access_policy_set.h"
@@ -50,15 +51,25 @@ struct ProviderEntry {
 // The access policies are kept once, in the form the gateway matches callers against. A
 // million connections make every per-connection byte count, so the management resources are
 // rebuilt from them when the management API reads them.
+// A connection of the snapshot. Its provider id and id are not kept here, because the
+// ConnectionMap key "<provider id>/<connection id>" names them: a million connections would
+// otherwise carry the two strings twice.
 struct ConnectionEntry {
-  management::ConnectionResource resource;
+  management::GrantType grant_type = management::GrantType::kAuthorizationCode;
+  bool parameters_given = false;  // As in ConnectionResource.
+  management::ConnectionParameters parameters;
   credentials::AccessPolicySet access_policies;
 
+  // Returns the resource of this connection, whose key is `key`.
+  management::ConnectionResource Resource(std::string_view key) const;
+  // Replaces the fields of the resource that the entry keeps.
+  void SetResource(management::ConnectionResource resource);
+
   // Returns the access policies as management resources, in the order they were added.
-  std::vector<management::AccessPolicyResource> AccessPolicyResources() const;
+  std::vector<management::AccessPolicyResource> AccessPolicyResources(std::string_view key) const;
   // Returns the access policy `id` as a management resource, or nullopt when there is none.
   std::optional<management::AccessPolicyResource> FindAccessPolicyResource(
-      std::string_view id) const;
+      std::string_view key, std::string_view id) const;
 };
 
 // One segment of an operation's URL template: a literal, a `{name}` parameter, or the `*`
@@ -162,6 +173,9 @@ struct Snapshot {
 
 // Returns "<provider id>/<connection id>".
 std::string ConnectionKey(std::string_view provider_id, std::string_view connection_id);
+// Returns the provider id and the connection id of a connection key. Provider ids contain no
+// '/', so the first '/' separates them. A key without '/' returns an empty connection id.
+std::pair<std::string_view, std::string_view> SplitConnectionKey(std::string_view key);
 
 // Parses a URL template such as "/users/{id}/repos" or "/*". Errors name the template.
 Result<std::vector<TemplateSegment>> ParseUrlTemplate(std::string_view url_template);

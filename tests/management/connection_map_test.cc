@@ -7,10 +7,15 @@
 namespace credgate::runtime {
 namespace {
 
+// An entry told apart from others by the id of its one access policy.
 std::shared_ptr<const ConnectionEntry> Entry(const std::string& id) {
   auto entry = std::make_shared<ConnectionEntry>();
-  entry->resource.id = id;
+  entry->access_policies.Upsert({id, "tenant", "object", {}});
   return entry;
+}
+
+std::string IdOf(const std::shared_ptr<const ConnectionEntry>& entry) {
+  return entry->access_policies.InOrder().at(0).id;
 }
 
 TEST(ConnectionMap, FindsInsertedKeys) {
@@ -19,7 +24,7 @@ TEST(ConnectionMap, FindsInsertedKeys) {
   connections["github/bob"] = Entry("bob");
 
   ASSERT_NE(connections.find("github/alice"), connections.end());
-  EXPECT_EQ(connections.find("github/alice")->second->resource.id, "alice");
+  EXPECT_EQ(IdOf(connections.find("github/alice")->second), "alice");
   EXPECT_TRUE(connections.contains("github/bob"));
   EXPECT_FALSE(connections.contains("github/carol"));
   EXPECT_EQ(connections.find("github/carol"), connections.end());
@@ -63,7 +68,7 @@ TEST(ConnectionMap, CopyHasItsOwnIndex) {
   original.reset();  // The copy's index must not point into the destroyed map.
 
   ASSERT_NE(copy.find("github/alice"), copy.end());
-  EXPECT_EQ(copy.find("github/alice")->second->resource.id, "alice");
+  EXPECT_EQ(IdOf(copy.find("github/alice")->second), "alice");
   EXPECT_TRUE(copy.contains("github/bob"));
 
   ConnectionMap assigned;
@@ -78,16 +83,15 @@ TEST(ConnectionMap, MoveKeepsIndex) {
   connections["github/alice"] = Entry("alice");
   ConnectionMap moved = std::move(connections);
   ASSERT_NE(moved.find("github/alice"), moved.end());
-  EXPECT_EQ(moved.find("github/alice")->second->resource.id, "alice");
+  EXPECT_EQ(IdOf(moved.find("github/alice")->second), "alice");
 }
 
 TEST(ConnectionEntry, AccessPolicyResourcesNameTheConnection) {
   ConnectionEntry entry;
-  entry.resource.provider_id = "github";
-  entry.resource.id = "alice";
   entry.access_policies.Upsert({"owner", "tenant", "object", {"app"}});
 
-  const std::vector<management::AccessPolicyResource> resources = entry.AccessPolicyResources();
+  const std::vector<management::AccessPolicyResource> resources =
+      entry.AccessPolicyResources("github/alice");
   ASSERT_EQ(resources.size(), 1u);
   EXPECT_EQ(resources[0].provider_id, "github");
   EXPECT_EQ(resources[0].connection_id, "alice");
@@ -95,6 +99,32 @@ TEST(ConnectionEntry, AccessPolicyResourcesNameTheConnection) {
   EXPECT_EQ(resources[0].tenant_id, "tenant");
   EXPECT_EQ(resources[0].object_id, "object");
   EXPECT_EQ(resources[0].app_ids, std::vector<std::string>{"app"});
+}
+
+TEST(ConnectionEntry, ResourceTakesIdsFromKey) {
+  ConnectionEntry entry;
+  management::ConnectionResource resource;
+  resource.provider_id = "ignored";
+  resource.id = "ignored";
+  resource.grant_type = management::GrantType::kClientCredentials;
+  resource.parameters_given = true;
+  resource.parameters.Mutable().values["clientId"] = "worker-client";
+  entry.SetResource(std::move(resource));
+
+  const management::ConnectionResource read = entry.Resource("daemon/worker");
+  EXPECT_EQ(read.provider_id, "daemon");
+  EXPECT_EQ(read.id, "worker");
+  EXPECT_EQ(read.grant_type, management::GrantType::kClientCredentials);
+  EXPECT_TRUE(read.parameters_given);
+  EXPECT_EQ(read.parameters->values.at("clientId"), "worker-client");
+}
+
+TEST(ConnectionKey, SplitsAtFirstSlash) {
+  EXPECT_EQ(SplitConnectionKey("github/alice").first, "github");
+  EXPECT_EQ(SplitConnectionKey("github/alice").second, "alice");
+  EXPECT_EQ(SplitConnectionKey(ConnectionKey("p", "c")).second, "c");
+  EXPECT_EQ(SplitConnectionKey("no-slash").first, "no-slash");
+  EXPECT_EQ(SplitConnectionKey("no-slash").second, "");
 }
 
 }  // namespace

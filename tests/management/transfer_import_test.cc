@@ -48,8 +48,6 @@ class TransferImportTest : public ServiceTest {
     source_.providers["github"] = entry;
 
     auto connection = std::make_shared<runtime::ConnectionEntry>();
-    connection->resource.provider_id = "github";
-    connection->resource.id = "alice";
     source_.connections["github/alice"] = connection;
 
     credentials::TokenSet tokens;

@@ -38,8 +38,6 @@ class TransferTest : public testing::Test {
     source_.providers["github"] = entry;
 
     auto connection = std::make_shared<runtime::ConnectionEntry>();
-    connection->resource.provider_id = "github";
-    connection->resource.id = "alice";
     source_.connections["github/alice"] = connection;
 
     credentials::TokenSet tokens;
@@ -191,12 +189,10 @@ TEST_F(TransferTest, ClientCredentialsSecretTravelsSealed) {
   entry->resource = std::move(*provider);
   source_.providers["daemon"] = entry;
   auto connection = std::make_shared<runtime::ConnectionEntry>();
-  connection->resource.provider_id = "daemon";
-  connection->resource.id = "worker";
-  connection->resource.grant_type = GrantType::kClientCredentials;
-  connection->resource.parameters_given = true;
-  connection->resource.parameters.Mutable().values["clientId"] = "worker-client";
-  connection->resource.parameters.Mutable().client_secret = Secret("worker-secret-1");
+  connection->grant_type = GrantType::kClientCredentials;
+  connection->parameters_given = true;
+  connection->parameters.Mutable().values["clientId"] = "worker-client";
+  connection->parameters.Mutable().client_secret = Secret("worker-secret-1");
   source_.connections["daemon/worker"] = connection;
 
   json::value document = Export();
