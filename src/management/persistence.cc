@@ -3,6 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <vector>
 #include <boost/json.hpp>
 
 #include "credentials/catalogue.h"
@@ -25,13 +28,33 @@ namespace json = boost::json;
 namespace {
 
 // Load order: a resource's parent must be in the snapshot before the resource itself.
-int KindRank(std::string_view kind) {
-  static constexpr std::string_view kOrder[] = {
-      "trustedIssuer", "provider", "connection", "accessPolicy",   "connectionState",
-      "certificate",   "api",      "operation",  "backend",        "policyFragment",
-      "policy"};
-  auto it = std::find(std::begin(kOrder), std::end(kOrder), kind);
-  return static_cast<int>(it - std::begin(kOrder));
+constexpr std::string_view kKindOrder[] = {
+    "trustedIssuer", "provider", "connection", "accessPolicy",   "connectionState",
+    "certificate",   "api",      "operation",  "backend",        "policyFragment",
+    "policy"};
+// The number of ranks: one per listed kind, and one after them for any other kind.
+constexpr size_t kKindRanks = std::size(kKindOrder) + 1;
+
+size_t KindRank(std::string_view kind) {
+  auto it = std::find(std::begin(kKindOrder), std::end(kKindOrder), kind);
+  return static_cast<size_t>(it - std::begin(kKindOrder));
+}
+
+// Returns the records in the order of KindRank, keeping the store's order within a kind.
+// A counting sort over pointers: the load orders millions of records, and a comparison sort
+// that moves whole records cost about a seventh of the configuration load's instructions.
+std::vector<const store::ResourceRecord*> OrderByKind(
+    const std::vector<store::ResourceRecord>& records) {
+  std::vector<uint8_t> ranks(records.size());
+  std::array<size_t, kKindRanks + 1> starts{};
+  for (size_t i = 0; i < records.size(); ++i) {
+    ranks[i] = static_cast<uint8_t>(KindRank(records[i].kind));
+    ++starts[ranks[i] + 1];
+  }
+  for (size_t rank = 1; rank < starts.size(); ++rank) starts[rank] += starts[rank - 1];
+  std::vector<const store::ResourceRecord*> ordered(records.size());
+  for (size_t i = 0; i < records.size(); ++i) ordered[starts[ranks[i]]++] = &records[i];
+  return ordered;
 }
 
 // Splits a store key into its path segments and parses it as a management path.
@@ -557,14 +580,13 @@ Status LoadFromStore(store::Store& store, runtime::Services& services) {
   spdlog::info("provider catalogue loaded identity_providers={}", catalogue->entries().size());
   auto records = store.ListAll();
   if (!records.ok()) return records.error();
-  std::stable_sort(records->begin(), records->end(), [](const auto& a, const auto& b) {
-    return KindRank(a.kind) < KindRank(b.kind);
-  });
+  const std::vector<const store::ResourceRecord*> ordered = OrderByKind(*records);
   // One snapshot copy for the whole load: a copy per record would make the load quadratic in
   // the number of connections.
   size_t loaded = 0;
   CREDGATE_RETURN_IF_ERROR(services.config->Update([&](runtime::Snapshot& next) {
-    for (const auto& record : *records) {
+    for (const store::ResourceRecord* item : ordered) {
+      const store::ResourceRecord& record = *item;
       Status status = ApplyRecordOrRestore(record, services, next);
       if (!status.ok()) {
         spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
