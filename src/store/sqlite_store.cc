@@ -1,6 +1,8 @@
 #include "store/sqlite_store.h"
 
+#include <algorithm>
 #include <array>
+#include <numeric>
 
 #include "store/resource_keys.h"
 
@@ -93,7 +95,36 @@ Result<std::vector<ResourceRecord>> SqliteStore::List(std::string_view kind,
 }
 
 Result<std::vector<ResourceRecord>> SqliteStore::ListAll() {
-  return QueryResources("ORDER BY key, kind", "ListAll", {});
+  // Read in table order and sorted here: ORDER BY key walks the key index and looks up each
+  // row in the table, about half of ListAll's instructions with a million connections.
+  auto records = QueryResources("", "ListAll", {});
+  if (!records.ok()) return records;
+  std::vector<size_t> order(records->size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  // std::string compares as memcmp does, which is SQLite's BINARY collation of ORDER BY.
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const ResourceRecord& left = (*records)[a];
+    const ResourceRecord& right = (*records)[b];
+    if (left.key != right.key) return left.key < right.key;
+    return left.kind < right.kind;
+  });
+  // Moves each record to its place along the cycles of `order`, so that no second vector of
+  // millions of records is allocated. A done place gets order[j] == j.
+  std::vector<ResourceRecord>& items = *records;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (order[i] == i) continue;
+    ResourceRecord first = std::move(items[i]);
+    size_t j = i;
+    while (order[j] != i) {
+      const size_t from = order[j];
+      items[j] = std::move(items[from]);
+      order[j] = j;
+      j = from;
+    }
+    items[j] = std::move(first);
+    order[j] = j;
+  }
+  return records;
 }
 
 Result<std::vector<ResourceRecord>> SqliteStore::QueryResources(

@@ -175,6 +175,27 @@ TEST_P(StoreTest, ListAllOrdersKeysBytewise) {
   EXPECT_EQ((*all)[3].key, "p/b");
 }
 
+TEST_P(StoreTest, ListAllSortsScrambledInserts) {
+  // Keys inserted in an order unrelated to theirs, with two kinds sharing some keys, so that
+  // the records move along several cycles into place.
+  std::vector<std::string> keys;
+  for (int i = 0; i < 200; ++i) keys.push_back("p/" + std::to_string((i * 7919) % 200));
+  for (const std::string& key : keys) {
+    PutResource(Resource(kProvider, key, ""));
+    if (key.ends_with('3')) PutResource(Resource(kConnection, key, ""));
+  }
+  auto all = store_->ListAll();
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 220u);
+  for (size_t i = 1; i < all->size(); ++i) {
+    const auto& before = (*all)[i - 1];
+    const auto& after = (*all)[i];
+    EXPECT_TRUE(before.key < after.key || (before.key == after.key && before.kind < after.kind))
+        << "record " << i << " (" << after.kind << " " << after.key << ") after " << before.kind
+        << " " << before.key;
+  }
+}
+
 TEST_P(StoreTest, DeleteTreeOfChildKeepsParent) {
   PutGithubTree();
   EXPECT_EQ(store_->DeleteTree(kAlice).value(), 1);
