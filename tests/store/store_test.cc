@@ -273,6 +273,20 @@ TEST_P(StoreTest, ListAllTokens) {
   EXPECT_EQ((*tokens)[0].connection_key, kAlice);
 }
 
+TEST_P(StoreTest, ListAllTokensSortsScrambledInserts) {
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = "p/" + std::to_string((i * 37) % 100);
+    ASSERT_TRUE(store_->PutTokens(Tokens(key, "sealed-" + key), std::nullopt).ok());
+  }
+  auto tokens = store_->ListAllTokens();
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->size(), 100u);
+  for (size_t i = 1; i < tokens->size(); ++i) {
+    EXPECT_LT((*tokens)[i - 1].connection_key, (*tokens)[i].connection_key) << "record " << i;
+  }
+  EXPECT_EQ(tokens->front().sealed_tokens, "sealed-p/0");
+}
+
 TEST_P(StoreTest, AdminKeyLifecycle) {
   AdminKeyRecord key{"ops", "hash-1", "admin", 1'700'000'000};
   ASSERT_TRUE(store_->PutAdminKey(key).ok());
