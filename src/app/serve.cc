@@ -300,8 +300,8 @@ Status Start(const ServeConfig& config, Process& p) {
   CREDGATE_RETURN_IF_ERROR(management::LoadFromStore(blocking, p.services));
   CREDGATE_RETURN_IF_ERROR(management::LoadTokensFromStore(blocking, p.services));
   // The loads read every stored row at once and freed the rows afterwards. glibc keeps such
-  // freed pages in the process until it is asked to return them: with many connections they
-  // are about a tenth of the resident memory (bench/scale_bench.sh).
+  // freed pages in the process until it is asked to return them: bench/scale_bench.sh measured
+  // them at a tenth to a third of the resident memory after the load.
   malloc_trim(0);
 
   bool generated = false;

@@ -87,8 +87,9 @@ Status ApplyStoredRecord(const store::ResourceRecord& record, runtime::Services&
 // Passes the snapshot's trusted issuers to the validator.
 void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidator& validator);
 
-// Loads every stored resource and token into `services`, in dependency order (providers before
-// their connections, APIs before operations and policies). A stored record that no longer
+// Loads every stored resource into `services`, in dependency order (providers before their
+// connections, APIs before operations and policies). LoadTokensFromStore (token_persistence.h)
+// loads the tokens afterwards. A stored record that no longer
 // validates is logged and skipped, so one bad row cannot keep the gateway from starting.
 Status LoadFromStore(store::Store& store, runtime::Services& services);
 

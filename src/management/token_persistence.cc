@@ -9,6 +9,7 @@
 #include "common/parallel_for.h"
 #include "crypto/keyring.h"
 #include "management/connection_events.h"
+#include "management/persistence.h"
 #include "store/async_store.h"
 
 namespace credgate::management {
@@ -238,34 +239,31 @@ bool StoreTokenPersistence::ConnectionExists(const std::string& connection_key) 
   return services_.config->Current()->connections.contains(connection_key);
 }
 
-Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
-  auto records = store.ListAllTokens();
-  if (!records.ok()) return records.error();
-  auto snapshot = services.config->Current();
+OpenedTokenRecords OpenTokenRecords(const std::vector<store::TokenRecord>& records,
+                                    const crypto::Keyring& keyring) {
+  OpenedTokenRecords opened;
+  opened.items.resize(records.size(), {"", MakeError(ErrorCode::kNotFound, "not opened")});
   // Unsealing (AES-256-GCM) and parsing each record is most of the load's time, so it runs on
-  // every core; the request path has not started. The snapshot and the keyring are immutable.
-  struct Opened {
-    std::string connection_key;  // Empty for a record of no configured connection.
-    std::optional<Result<credentials::TokenSet>> tokens;
-  };
-  std::vector<Opened> opened(records->size());
-  ParallelFor(records->size(), 1024, [&](size_t begin, size_t end) {
+  // every core; the request path has not started. The keyring is immutable.
+  ParallelFor(records.size(), 1024, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
-      const store::TokenRecord& record = (*records)[i];
-      std::string connection_key = ConnectionKeyOfStoreKey(record.connection_key);
-      if (connection_key.empty() || !snapshot->connections.contains(connection_key)) continue;
-      opened[i].tokens = OpenTokenRecord(record, *services.keyring);
-      opened[i].connection_key = std::move(connection_key);
+      const store::TokenRecord& record = records[i];
+      OpenedTokenRecords::Item& item = opened.items[i];
+      item.connection_key = ConnectionKeyOfStoreKey(record.connection_key);
+      if (item.connection_key.empty()) continue;
+      item.tokens = OpenTokenRecord(record, keyring);
     }
   });
-  records->clear();
-  records->shrink_to_fit();
+  return opened;
+}
 
+Status ApplyTokenRecords(OpenedTokenRecords opened, runtime::Services& services) {
+  auto snapshot = services.config->Current();
   size_t loaded = 0;
-  for (Opened& item : opened) {
-    if (!item.tokens) continue;
+  for (OpenedTokenRecords::Item& item : opened.items) {
     const std::string& connection_key = item.connection_key;
-    Result<credentials::TokenSet>& tokens = *item.tokens;
+    if (connection_key.empty() || !snapshot->connections.contains(connection_key)) continue;
+    Result<credentials::TokenSet>& tokens = item.tokens;
     if (!tokens.ok()) {
       spdlog::error("stored tokens cannot be read connection={}: {}", connection_key,
                     tokens.error().message);
@@ -277,10 +275,18 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
       continue;
     }
     services.tokens->SetTokens(connection_key, std::move(*tokens));
-    item.tokens.reset();
+    // Without a stored status the connection now reads as Connected through its tokens, which
+    // is the common case and needs no further lookup.
+    const std::optional<ConnectionState> stored_status =
+        services.statuses->GetStored(connection_key);
+    if (!stored_status && services.statuses->ReadsConnectedFromTokens()) {
+      ++loaded;
+      continue;
+    }
     // A stored Error status (for example ReloginRequired) stays in force over the tokens, and
     // ReloginRequired also keeps the token manager from refreshing with the dead grant.
-    const ConnectionState stored = services.statuses->Get(connection_key);
+    const ConnectionState stored =
+        stored_status ? *stored_status : services.statuses->Get(connection_key);
     const bool plain_connected =
         stored.connected && stored.error_code.empty() && stored.error_message.empty();
     if (stored.error_code == "Unauthenticated" || plain_connected) {
@@ -296,6 +302,16 @@ Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
   }
   spdlog::info("connection tokens loaded count={}", loaded);
   return OkStatus();
+}
+
+Status LoadTokensFromStore(store::Store& store, runtime::Services& services) {
+  auto records = store.ListAllTokens();
+  if (!records.ok()) return records.error();
+  OpenedTokenRecords opened = OpenTokenRecords(*records, *services.keyring);
+  // Freed here, before the tokens are applied, so that the token sets can reuse the memory.
+  records->clear();
+  records->shrink_to_fit();
+  return ApplyTokenRecords(std::move(opened), services);
 }
 
 }  // namespace credgate::management

@@ -10,6 +10,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <string>
+#include <vector>
 
 #include "credentials/token_manager.h"
 #include "events/connection_event.h"
@@ -72,9 +73,27 @@ class StoreTokenPersistence final : public credentials::TokenPersistence {
 Result<credentials::TokenSet> OpenTokenRecord(const store::TokenRecord& record,
                                               const crypto::Keyring& keyring);
 
-// Loads every stored token record into the token manager. A record that fails to open is
-// logged and its connection marked Error, so that one corrupt row does not stop the start. A
-// connection stored as ReloginRequired is not refreshed until a new sign-in.
+// Stored token records after OpenTokenRecords, before ApplyTokenRecords.
+struct OpenedTokenRecords {
+  struct Item {
+    std::string connection_key;  // Empty for a record whose store key names no connection.
+    Result<credentials::TokenSet> tokens;
+  };
+  std::vector<Item> items;
+};
+
+// Unseals (AES-256-GCM) and parses every record on every core. It needs only the keyring.
+OpenedTokenRecords OpenTokenRecords(const std::vector<store::TokenRecord>& records,
+                                    const crypto::Keyring& keyring);
+
+// Puts opened records into the token manager. A record of a connection that the configuration
+// lacks is skipped. A record that failed to open is logged and its connection marked
+// TokensUnreadable, so that one corrupt row does not stop the start. A connection stored as
+// ReloginRequired is not refreshed until a new sign-in.
+Status ApplyTokenRecords(OpenedTokenRecords opened, runtime::Services& services);
+
+// Loads every stored token record into the token manager: OpenTokenRecords, then
+// ApplyTokenRecords. Call it after LoadFromStore.
 Status LoadTokensFromStore(store::Store& store, runtime::Services& services);
 
 }  // namespace credgate::management

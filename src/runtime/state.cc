@@ -189,6 +189,15 @@ std::map<std::string, uint64_t> ConnectionStatusTable::CountByStatus() const {
   return counts;
 }
 
+std::optional<management::ConnectionState> ConnectionStatusTable::GetStored(
+    const std::string& key) const {
+  std::lock_guard lock(mutex_);
+  auto it = states_.find(key);
+  if (it == states_.end()) return std::nullopt;
+  if (it->second == nullptr) return management::ConnectionState{true, "", ""};
+  return *it->second;
+}
+
 management::ConnectionState ConnectionStatusTable::Get(const std::string& key) const {
   {
     std::lock_guard lock(mutex_);

@@ -223,7 +223,11 @@ class ConnectionStatusTable {
   // as long as the table. Without it every status is stored.
   void ReadConnectedFromTokens(const credentials::TokenManager* tokens) { tokens_ = tokens; }
 
+  bool ReadsConnectedFromTokens() const { return tokens_ != nullptr; }
+
   management::ConnectionState Get(const std::string& key) const;
+  // Returns the stored status of `key`, or nullopt when none is stored and Get() derives it.
+  std::optional<management::ConnectionState> GetStored(const std::string& key) const;
   void Set(const std::string& key, management::ConnectionState state);
   void Remove(const std::string& key);
   void RemovePrefix(const std::string& prefix);

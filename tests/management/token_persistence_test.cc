@@ -1,5 +1,6 @@
 // StoreTokenPersistence drops writes for connections that are no longer configured, so that a
 // refresh that finishes after a DELETE cannot store the connection's tokens again.
+// LoadTokensFromStore puts stored tokens into the token manager at start-up.
 #include "management/token_persistence.h"
 
 #include <gtest/gtest.h>
@@ -7,7 +8,9 @@
 
 #include <filesystem>
 
+#include "../credentials/fake_http_client.h"
 #include "../credentials/run_coroutine.h"
+#include "credentials/token_client.h"
 #include "crypto/keyring.h"
 #include "runtime/state.h"
 #include "store/async_store.h"
@@ -73,6 +76,28 @@ class TokenPersistenceTest : public testing::Test {
   StoreTokenPersistence persistence_{services_};
 };
 
+// A token manager beside the persistence, as `credgate serve` has, for the start-up load.
+class TokenLoadTest : public TokenPersistenceTest {
+ protected:
+  void SetUp() override {
+    TokenPersistenceTest::SetUp();
+    services_.tokens = &tokens_;
+    statuses_.ReadConnectedFromTokens(&tokens_);
+  }
+
+  void RemoveConnection() {
+    Status removed = config_.Update([](runtime::Snapshot& next) {
+      next.connections.erase(kConnection);
+      return OkStatus();
+    });
+    ASSERT_TRUE(removed.ok());
+  }
+
+  credentials::testing::FakeHttpClient http_;
+  credentials::TokenClient client_{http_, clock_};
+  credentials::TokenManager tokens_{client_, persistence_, clock_};
+};
+
 TEST_F(TokenPersistenceTest, StoresTokensOfConfiguredConnection) {
   AddConnection();
   ASSERT_TRUE(Save().ok());
@@ -86,6 +111,46 @@ TEST_F(TokenPersistenceTest, DropsTokensOfDeletedConnection) {
   EXPECT_FALSE(TokensStored());
   auto state = store_->blocking_store().Get("connectionState", std::string(kStoreKey) + "/state");
   EXPECT_FALSE(state.ok());
+}
+
+TEST_F(TokenLoadTest, LoadsStoredTokens) {
+  AddConnection();
+  ASSERT_TRUE(Save().ok());
+  ASSERT_TRUE(LoadTokensFromStore(store_->blocking_store(), services_).ok());
+  EXPECT_EQ(tokens_.TokenVersion(kConnection), 1);
+  EXPECT_TRUE(statuses_.Get(kConnection).connected);
+  EXPECT_FALSE(statuses_.GetStored(kConnection).has_value());  // Read from the tokens.
+}
+
+TEST_F(TokenLoadTest, UnreadableTokensMarkConnection) {
+  AddConnection();
+  ASSERT_TRUE(store_->blocking_store()
+                  .PutTokens(store::TokenRecord{kStoreKey, "not a sealed blob", 0, 0, 0},
+                             std::nullopt)
+                  .ok());
+  ASSERT_TRUE(LoadTokensFromStore(store_->blocking_store(), services_).ok());
+  EXPECT_FALSE(tokens_.TokenVersion(kConnection).has_value());
+  EXPECT_EQ(statuses_.Get(kConnection).error_code, "TokensUnreadable");
+}
+
+TEST_F(TokenLoadTest, SkipsTokensOfRemovedConnection) {
+  AddConnection();
+  ASSERT_TRUE(Save().ok());
+  RemoveConnection();
+  ASSERT_TRUE(LoadTokensFromStore(store_->blocking_store(), services_).ok());
+  EXPECT_FALSE(tokens_.TokenVersion(kConnection).has_value());
+}
+
+TEST_F(TokenLoadTest, StoredReloginRequiredStays) {
+  AddConnection();
+  ASSERT_TRUE(Save().ok());
+  statuses_.Set(kConnection, ConnectionState{false, "ReloginRequired", "sign in again"});
+  ASSERT_TRUE(LoadTokensFromStore(store_->blocking_store(), services_).ok());
+  EXPECT_EQ(tokens_.TokenVersion(kConnection), 1);
+  EXPECT_EQ(statuses_.Get(kConnection).error_code, "ReloginRequired");
+  auto state = tokens_.GetState(kConnection);
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ(state->error.code, "ReloginRequired");
 }
 
 }  // namespace

@@ -123,6 +123,16 @@ TEST_F(StatusWithTokensTest, ErrorOverridesTokens) {
   EXPECT_EQ(table_.Get("github/alice").error_code, "");
 }
 
+TEST_F(StatusWithTokensTest, GetStoredSkipsDerivedStatus) {
+  GiveTokens("github/alice");
+  table_.Set("github/alice", ConnectionState{true, "", ""});
+  table_.Set("github/bob", ConnectionState{false, "RefreshFailed", "provider down"});
+  EXPECT_FALSE(table_.GetStored("github/alice").has_value());
+  ASSERT_TRUE(table_.GetStored("github/bob").has_value());
+  EXPECT_EQ(table_.GetStored("github/bob")->error_code, "RefreshFailed");
+  EXPECT_FALSE(table_.GetStored("github/carol").has_value());
+}
+
 TEST_F(StatusWithTokensTest, RemovedTokensReadUnauthenticated) {
   GiveTokens("github/alice");
   table_.Set("github/alice", ConnectionState{true, "", ""});
