@@ -335,6 +335,9 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
 
   http::Upstream upstream;
   http::RequestHeader upstream_header;
+  // Set when no request section ran, so that the client's header goes to the backend as it
+  // arrived, with this target and without the trace header.
+  std::string as_is_target;
   if (run_inbound || run_backend) {
     Result<BackendCall> call = BackendCallFromContext(*snapshot, route, context, authorizations,
                                                       exchange.info().request_id);
@@ -349,11 +352,8 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     }
   } else {
     upstream.origin = api.service.origin;
-    upstream_header = header;
-    upstream_header.target(
-        http::ComposeTarget(api.service.base_path, api.service.query, route.remainder, query));
-    upstream_header.version(11);
-    upstream_header.erase(policy::kTraceHeader);
+    as_is_target =
+        http::ComposeTarget(api.service.base_path, api.service.query, route.remainder, query);
   }
 
   // A request that carries a connection token may be sent once more if the backend rejects it.
@@ -367,8 +367,16 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
                           (replacement_body != nullptr && !replacement_body->empty());
     if (IsReplayable(upstream_header.method(), has_body)) replay = upstream_header;
   }
-  auto proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header),
-                                                  replacement_body);
+  // With as_is_target set no request section ran, so authorizations is empty and no body is
+  // replaced.
+  Result<http::UpstreamResponse> proxied = http::UpstreamResponse();
+  if (as_is_target.empty()) {
+    proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header),
+                                               replacement_body);
+  } else {
+    proxied = co_await upstreams_.ProxyRequestAsIs(exchange, upstream, std::move(as_is_target),
+                                                   policy::kTraceHeader);
+  }
   if (proxied.ok() && proxied->status() == 401 && !authorizations.empty()) {
     proxied = co_await HandleRejectedToken(exchange, upstreams_, upstream, *services_.tokens,
                                            authorizations, std::move(sent_authorization),

@@ -75,6 +75,11 @@ bool IsFieldValue(std::string_view value) {
   return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
+bool IsHopByHopField(http::field name) {
+  return std::find(std::begin(kHopByHopFields), std::end(kHopByHopFields), name) !=
+         std::end(kHopByHopFields);
+}
+
 void RemoveHopByHopFields(http::fields& fields) {
   // Walks the fields in order and compares field codes, because equal_range and erase by name
   // search Beast's tree with case-insensitive string comparisons, which cost more than the walk.
@@ -87,10 +92,7 @@ void RemoveHopByHopFields(http::fields& fields) {
     if (name == http::field::connection) {
       for (std::string_view token : http::token_list(field.value())) listed.push_back(token);
     }
-    if (std::find(std::begin(kHopByHopFields), std::end(kHopByHopFields), name) !=
-        std::end(kHopByHopFields)) {
-      any_hop_by_hop = true;
-    }
+    if (IsHopByHopField(name)) any_hop_by_hop = true;
   }
   // A field named in Connection implies a Connection field, which is itself hop-by-hop.
   if (!any_hop_by_hop) return;
@@ -106,9 +108,7 @@ void RemoveHopByHopFields(http::fields& fields) {
     const http::field name = it->name();
     const bool hop_by_hop =
         name != http::field::connection &&
-        (std::find(std::begin(kHopByHopFields), std::end(kHopByHopFields), name) !=
-             std::end(kHopByHopFields) ||
-         (!listed.empty() && is_listed(it->name_string())));
+        (IsHopByHopField(name) || (!listed.empty() && is_listed(it->name_string())));
     it = hop_by_hop ? fields.erase(it) : std::next(it);
   }
   for (auto it = fields.begin(); it != fields.end();) {
