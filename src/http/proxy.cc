@@ -66,15 +66,14 @@ std::string SerializeHeader(const bhttp::request_header<>& header) {
   return wire;
 }
 
-// Returns the wire text that PrepareRequestHeader() and SerializeHeader() make of a copy of the
-// client's header with `target`, HTTP/1.1 and without the field named `dropped_field`, for a
-// request without a body. Writing it straight from the client's header saves copying every field
-// and the tree operations of the changes. The fields keep their order, and the ones the proxy
-// sets follow them in the order in which PrepareRequestHeader() sets them.
-std::string SerializeForwardedHeader(ServerExchange& exchange, std::string_view target,
-                                     std::string_view dropped_field,
+// Returns the wire text that PrepareRequestHeader() and SerializeHeader() make of `source` with
+// `target`, HTTP/1.1 and without the field named `dropped_field`, for a request without a body.
+// Writing it straight from `source` saves the tree operations of those changes, and a copy when
+// `source` is the client's header. The fields keep their order, and the ones the proxy sets
+// follow them in the order in which PrepareRequestHeader() sets them.
+std::string SerializeForwardedHeader(const RequestHeader& source, std::string_view target,
+                                     std::string_view dropped_field, ServerExchange& exchange,
                                      const std::string& authority) {
-  const RequestHeader& source = exchange.header();
   boost::container::small_vector<std::string_view, 8> listed;  // Named in Connection.
   for (const auto& field : source) {
     if (field.name() != bhttp::field::connection) continue;
@@ -85,7 +84,7 @@ std::string SerializeForwardedHeader(ServerExchange& exchange, std::string_view 
       return boost::beast::iequals(item, name);
     });
   };
-  const std::string_view original_host = source[bhttp::field::host];
+  const std::string_view original_host = exchange.header()[bhttp::field::host];
   // The first X-Forwarded-For that PrepareRequestHeader() would find.
   std::optional<std::string_view> forwarded_for;
   auto forwarded = [&](const auto& field) {
@@ -483,10 +482,13 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::Forward(
   std::string key = upstream.origin.Key();
   std::string head;
   if (!as_is_target.empty()) {
-    head = SerializeForwardedHeader(exchange, as_is_target, dropped_field, authority);
+    head = SerializeForwardedHeader(exchange.header(), as_is_target, dropped_field, exchange,
+                                    authority);
     // ReadResponseHeader() reads the method to tell a response to HEAD, which has no body.
     const bhttp::verb method = exchange.header().method();
     if (method != bhttp::verb::unknown) header.method(method);
+  } else if (replacement_body == nullptr && exchange.parser().is_done()) {
+    head = SerializeForwardedHeader(header, header.target(), {}, exchange, authority);
   } else {
     PrepareRequestHeader(header, exchange, authority, replacement_body);
   }

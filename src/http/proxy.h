@@ -136,7 +136,8 @@ class UpstreamPool {
   UpstreamPool(UpstreamOptions options, std::shared_ptr<boost::asio::ssl::context> tls);
 
   // ProxyRequest() with `header`, or, when `as_is_target` is not empty, ProxyRequestAsIs()
-  // for a request without a body, which ignores `header` but for its method.
+  // for a request without a body, which ignores `header` but for its method. A request without
+  // a body is written from its header without editing it first.
   boost::asio::awaitable<Result<UpstreamResponse>> Forward(ServerExchange& exchange,
                                                            const Upstream& upstream,
                                                            RequestHeader header,

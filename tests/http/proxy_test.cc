@@ -291,8 +291,26 @@ TEST_F(ProxyTest, AsIsSendsSameHeaderAsCopy) {
   ASSERT_NE(host_at, std::string::npos) << expected_values;
   expected_values.replace(host_at, copied_host.size(), as_is_host);
   EXPECT_EQ(as_is->Header("x-received-values"), expected_values);
+  EXPECT_EQ(as_is->Header("x-received-fields"),
+            "Accept;X-End-To-End;Host;x-forwarded-for;x-forwarded-proto;x-forwarded-host;");
   EXPECT_EQ(as_is->Header("x-received-forwarded-for"), "10.0.0.1, 127.0.0.1");
   EXPECT_EQ(as_is->Header("x-received-fields").find("X-Drop"), std::string::npos);
+}
+
+// A request with a body goes through PrepareRequestHeader(), which edits a copy of the header;
+// a request without one is written from the header. Both send the fields in the same order.
+TEST_F(ProxyTest, FieldOrderWithAndWithoutBody) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_);
+  const HeaderList headers = {{"X-Forwarded-Proto", "https"}, {"X-End-To-End", "1"}};
+  auto get = Send("GET", "/g", "", headers);
+  auto post = Send("POST", "/p", "body", headers);
+  ASSERT_TRUE(get.ok()) << get.error().message;
+  ASSERT_TRUE(post.ok()) << post.error().message;
+  const std::string_view proxy_fields = "Host;x-forwarded-for;x-forwarded-proto;x-forwarded-host;";
+  EXPECT_EQ(get->Header("x-received-fields"), "X-End-To-End;" + std::string(proxy_fields));
+  EXPECT_EQ(post->Header("x-received-fields"),
+            "X-End-To-End;" + std::string(proxy_fields) + "Content-Length;");
 }
 
 TEST_F(ProxyTest, AsIsWithBodyIsForwarded) {
