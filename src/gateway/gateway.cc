@@ -335,6 +335,9 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
 
   http::Upstream upstream;
   http::RequestHeader upstream_header;
+  // Set when no request section ran, so that the client's header goes to the backend as it
+  // arrived, with this target and without the trace header.
+  std::string as_is_target;
   if (run_inbound || run_backend) {
     Result<BackendCall> call = BackendCallFromContext(*snapshot, route, context, authorizations,
                                                       exchange.info().request_id);
@@ -349,27 +352,42 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
     }
   } else {
     upstream.origin = api.service.origin;
-    upstream_header = header;
-    upstream_header.target(
-        http::ComposeTarget(api.service.base_path, api.service.query, route.remainder, query));
-    upstream_header.version(11);
-    upstream_header.erase(policy::kTraceHeader);
+    as_is_target =
+        http::ComposeTarget(api.service.base_path, api.service.query, route.remainder, query);
   }
 
   // A request that carries a connection token may be sent once more if the backend rejects it.
-  std::string sent_authorization;
-  std::optional<http::RequestHeader> replay;
+  // Whether it may is decided now, before the proxy reads the client's body.
   const std::string* replacement_body =
       context.request_body_set || body_buffered ? &context.request.body : nullptr;
+  bool replayable = false;
   if (!authorizations.empty()) {
-    sent_authorization = std::string(upstream_header[bhttp::field::authorization]);
     const bool has_body = exchange.HasUnreadBody() ||
                           (replacement_body != nullptr && !replacement_body->empty());
-    if (IsReplayable(upstream_header.method(), has_body)) replay = upstream_header;
+    replayable = IsReplayable(upstream_header.method(), has_body);
   }
-  auto proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header),
-                                                  replacement_body);
+  // With as_is_target set no request section ran, so authorizations is empty and no body is
+  // replaced.
+  Result<http::UpstreamResponse> proxied = http::UpstreamResponse();
+  if (as_is_target.empty()) {
+    proxied = co_await upstreams_.ProxyRequest(exchange, upstream, std::move(upstream_header),
+                                               replacement_body);
+  } else {
+    proxied = co_await upstreams_.ProxyRequestAsIs(exchange, upstream, std::move(as_is_target),
+                                                   policy::kTraceHeader);
+  }
   if (proxied.ok() && proxied->status() == 401 && !authorizations.empty()) {
+    // The header that was sent went to the proxy, and building it again from the unchanged
+    // context gives the same header. That costs less than a copy of every request's header.
+    Result<BackendCall> sent = BackendCallFromContext(*snapshot, route, context, authorizations,
+                                                      exchange.info().request_id,
+                                                      /*count_removed_token=*/false);
+    std::string sent_authorization;
+    std::optional<http::RequestHeader> replay;
+    if (sent.ok()) {
+      sent_authorization = std::string(sent->header[bhttp::field::authorization]);
+      if (replayable) replay = std::move(sent->header);
+    }
     proxied = co_await HandleRejectedToken(exchange, upstreams_, upstream, *services_.tokens,
                                            authorizations, std::move(sent_authorization),
                                            std::move(replay), std::move(proxied).value(),
@@ -477,7 +495,8 @@ awaitable<void> Gateway::HandleRouted(http::ServerExchange& exchange, RouteLabel
 
 Result<Gateway::BackendCall> Gateway::BackendCallFromContext(
     const runtime::Snapshot& snapshot, const Route& route, const policy::PolicyContext& context,
-    const RequestAuthorizations& authorizations, std::string_view request_id) {
+    const RequestAuthorizations& authorizations, std::string_view request_id,
+    bool count_removed_token) {
   // set-backend-service replaces the API's backend URL, and rewrite-uri the path below it.
   const http::ParsedUrl* service = &route.api->service;
   BackendTarget backend_target;
@@ -513,7 +532,9 @@ Result<Gateway::BackendCall> Gateway::BackendCallFromContext(
   if (!context.authorization_set &&
       authorizations.CarriesCallerToken(header[bhttp::field::authorization])) {
     header.erase(bhttp::field::authorization);
-    counters_.caller_tokens_removed.fetch_add(1, std::memory_order_relaxed);
+    if (count_removed_token) {
+      counters_.caller_tokens_removed.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   // A backend's query credentials go into a copy, so outbound policies never see them.
   const std::string* query_string = &context.request.query_string;

@@ -103,11 +103,13 @@ class Gateway {
   // set-backend-service and rewrite-uri, the context's method and headers without the caller's
   // token, and a backend resource's credentials. Errors: kNotFound when set-backend-service
   // names a backend that does not exist, and kInvalidArgument when the URL it set is invalid.
-  // The message may be sent to the caller.
+  // The message may be sent to the caller. `count_removed_token` false builds a call again
+  // without counting the removed caller token a second time.
   Result<BackendCall> BackendCallFromContext(const runtime::Snapshot& snapshot, const Route& route,
                                              const policy::PolicyContext& context,
                                              const RequestAuthorizations& authorizations,
-                                             std::string_view request_id);
+                                             std::string_view request_id,
+                                             bool count_removed_token = true);
   // PolicyServices::ForwardRequest for one request: sends the request that `context` describes
   // and reads the whole response into context.response.
   boost::asio::awaitable<Status> ForwardFromPolicy(http::ServerExchange& exchange,

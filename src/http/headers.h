@@ -18,6 +18,10 @@ bool IsToken(std::string_view text);
 // Reports whether `value` is a valid field value: no CR, LF or NUL (RFC 9110 §5.5).
 bool IsFieldValue(std::string_view value);
 
+// Reports whether `name` is one of the hop-by-hop fields that RemoveHopByHopFields() always
+// removes. Fields named in a Connection field are hop-by-hop too.
+bool IsHopByHopField(boost::beast::http::field name);
+
 // Removes the hop-by-hop fields (Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
 // Transfer-Encoding, Upgrade, Proxy-Authenticate, Proxy-Authorization) and every field named in
 // a Connection field, as a proxy must before forwarding (RFC 9110 §7.6.1).

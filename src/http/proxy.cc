@@ -14,6 +14,10 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/serializer.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/http/rfc7230.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/container/small_vector.hpp>
+#include <algorithm>
 #include <array>
 #include <optional>
 
@@ -29,18 +33,21 @@ namespace bhttp = boost::beast::http;
 using Parser = bhttp::response_parser<bhttp::buffer_body>;
 
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr std::string_view kFieldSeparator = ": ";
+constexpr std::string_view kLineEnd = "\r\n";
 
 // Appends each field as "Name: value\r\n" and the blank line that ends a header. Beast's
 // serializer writes the same bytes through a chain of buffer views, which costs several times
 // more instructions for the small headers of a proxied request.
+// The separators are string_views, so that no append calls strlen when g++ does not inline it.
 void AppendFields(const bhttp::fields& fields, std::string& wire) {
   for (const auto& field : fields) {
     wire.append(field.name_string());
-    wire.append(": ");
+    wire.append(kFieldSeparator);
     wire.append(field.value());
-    wire.append("\r\n");
+    wire.append(kLineEnd);
   }
-  wire.append("\r\n");
+  wire.append(kLineEnd);
 }
 
 std::string_view VersionText(unsigned version) { return version == 10 ? "HTTP/1.0" : "HTTP/1.1"; }
@@ -56,6 +63,76 @@ std::string SerializeHeader(const bhttp::request_header<>& header) {
   wire.append(VersionText(header.version()));
   wire.append("\r\n");
   AppendFields(header, wire);
+  return wire;
+}
+
+// Returns the wire text that PrepareRequestHeader() and SerializeHeader() make of `source` with
+// `target`, HTTP/1.1 and without the field named `dropped_field`, for a request without a body.
+// Writing it straight from `source` saves the tree operations of those changes, and a copy when
+// `source` is the client's header. The fields keep their order, and the ones the proxy sets
+// follow them in the order in which PrepareRequestHeader() sets them.
+std::string SerializeForwardedHeader(const RequestHeader& source, std::string_view target,
+                                     std::string_view dropped_field, ServerExchange& exchange,
+                                     const std::string& authority) {
+  boost::container::small_vector<std::string_view, 8> listed;  // Named in Connection.
+  for (const auto& field : source) {
+    if (field.name() != bhttp::field::connection) continue;
+    for (std::string_view name : bhttp::token_list(field.value())) listed.push_back(name);
+  }
+  auto is_listed = [&listed](std::string_view name) {
+    return std::any_of(listed.begin(), listed.end(), [name](std::string_view item) {
+      return boost::beast::iequals(item, name);
+    });
+  };
+  const std::string_view original_host = exchange.header()[bhttp::field::host];
+  // The first X-Forwarded-For that PrepareRequestHeader() would find.
+  std::optional<std::string_view> forwarded_for;
+  auto forwarded = [&](const auto& field) {
+    const bhttp::field name = field.name();
+    if (IsHopByHopField(name) || (!listed.empty() && is_listed(field.name_string())) ||
+        boost::beast::iequals(field.name_string(), dropped_field)) {
+      return false;
+    }
+    if (name == bhttp::field::expect || name == bhttp::field::content_length ||
+        name == bhttp::field::host) {
+      return false;
+    }
+    if (boost::beast::iequals(field.name_string(), "x-forwarded-for")) {
+      if (!forwarded_for) forwarded_for = field.value();
+      return false;
+    }
+    return !boost::beast::iequals(field.name_string(), "x-forwarded-proto") &&
+           !boost::beast::iequals(field.name_string(), "x-forwarded-host");
+  };
+
+  std::string wire;
+  wire.reserve(512);
+  wire.append(source.method_string());
+  wire.push_back(' ');
+  wire.append(target);
+  wire.append(std::string_view(" HTTP/1.1\r\n"));
+  auto append_field = [&wire](std::string_view name, std::string_view value) {
+    wire.append(name);
+    wire.append(kFieldSeparator);
+    wire.append(value);
+    wire.append(kLineEnd);
+  };
+  for (const auto& field : source) {
+    if (forwarded(field)) append_field(field.name_string(), field.value());
+  }
+  append_field("Host", authority);
+  const std::string& peer = exchange.info().peer_address;
+  if (forwarded_for) {
+    append_field("x-forwarded-for", fmt::format("{}, {}", *forwarded_for, peer));
+  } else {
+    append_field("x-forwarded-for", peer);
+  }
+  append_field("x-forwarded-proto", exchange.stream().IsTls() ? "https" : "http");
+  if (!original_host.empty()) append_field("x-forwarded-host", original_host);
+  if (auto length = exchange.parser().content_length(); length && *length > 0) {
+    append_field("Content-Length", std::to_string(*length));
+  }
+  wire.append(kLineEnd);
   return wire;
 }
 
@@ -245,13 +322,15 @@ asio::awaitable<bool> WriteBufferedRequest(Stream& stream, Connection& connectio
   co_return true;
 }
 
-// Sends the header of `out`, then streams the client's request body after it.
+// Sends the header of `out`, then streams the client's request body after it. A request without
+// a body sends `head` instead when it is not empty (SerializeForwardedHeader).
 template <typename Stream>
 asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connection,
                                            ServerExchange& exchange,
                                            bhttp::request<bhttp::buffer_body>& out,
-                                           const Upstream& upstream, const std::string& authority,
-                                           bool reused, ForwardOutcome& outcome) {
+                                           const std::string& head, const Upstream& upstream,
+                                           const std::string& authority, bool reused,
+                                           ForwardOutcome& outcome) {
   RequestParser& in = exchange.parser();
   std::vector<char>& buffer = exchange.relay_buffer();
 
@@ -261,8 +340,9 @@ asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connectio
   connection.Tcp().expires_after(upstream.io_timeout);
   if (in.is_done()) {
     // No body: the header is the whole request, so it goes out as one flat buffer.
-    const std::string head = SerializeHeader(out.base());
-    const asio::const_buffer head_buffer(head.data(), head.size());
+    const std::string serialized = head.empty() ? SerializeHeader(out.base()) : std::string();
+    const std::string& text = head.empty() ? serialized : head;
+    const asio::const_buffer head_buffer(text.data(), text.size());
     auto [write_ec, written] = co_await asio::async_write(stream, head_buffer, kNoThrow);
     if (write_ec) {
       outcome.retryable = reused && IsPeerClose(write_ec);
@@ -333,11 +413,13 @@ asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connectio
 }
 
 // Sends one forwarded request on `stream`, with `replacement_body` in place of the client's body
-// when it is not null, and reads the final response header.
+// when it is not null, and reads the final response header. A non-empty `head` is the wire text
+// of the request header, for a request without a body.
 template <typename Stream>
 asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connection,
                                             ServerExchange& exchange,
                                             bhttp::request<bhttp::buffer_body>& out,
+                                            const std::string& head,
                                             const std::string* replacement_body,
                                             const Upstream& upstream, const std::string& authority,
                                             size_t max_header_bytes, bool reused) {
@@ -347,8 +429,8 @@ asio::awaitable<ForwardOutcome> ForwardOnce(Stream& stream, Connection& connecti
     sent = co_await WriteBufferedRequest(stream, connection, out, *replacement_body, upstream,
                                          authority, reused, outcome);
   } else {
-    sent = co_await WriteStreamedRequest(stream, connection, exchange, out, upstream, authority,
-                                         reused, outcome);
+    sent = co_await WriteStreamedRequest(stream, connection, exchange, out, head, upstream,
+                                         authority, reused, outcome);
   }
   if (!sent) co_return outcome;
   co_return co_await ReadResponseHeader(stream, connection, out.method(), authority, upstream,
@@ -374,11 +456,42 @@ UpstreamPool::UpstreamPool(UpstreamOptions options, std::shared_ptr<asio::ssl::c
 asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
     const std::string* replacement_body) {
+  return Forward(exchange, upstream, std::move(header), {}, {}, replacement_body);
+}
+
+asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequestAsIs(
+    ServerExchange& exchange, const Upstream& upstream, std::string target,
+    std::string_view dropped_field) {
+  if (exchange.parser().is_done()) {
+    return Forward(exchange, upstream, RequestHeader(), std::move(target), dropped_field, nullptr);
+  }
+  RequestHeader header = exchange.header();
+  header.target(target);
+  header.version(11);
+  header.erase(dropped_field);
+  return Forward(exchange, upstream, std::move(header), {}, {}, nullptr);
+}
+
+asio::awaitable<Result<UpstreamResponse>> UpstreamPool::Forward(
+    ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
+    std::string as_is_target, std::string_view dropped_field,
+    const std::string* replacement_body) {
   // The authority goes into the Host field and error messages, and the key selects pooled
   // connections. Each is formatted once per request.
   const std::string authority = upstream.origin.Authority();
   std::string key = upstream.origin.Key();
-  PrepareRequestHeader(header, exchange, authority, replacement_body);
+  std::string head;
+  if (!as_is_target.empty()) {
+    head = SerializeForwardedHeader(exchange.header(), as_is_target, dropped_field, exchange,
+                                    authority);
+    // ReadResponseHeader() reads the method to tell a response to HEAD, which has no body.
+    const bhttp::verb method = exchange.header().method();
+    if (method != bhttp::verb::unknown) header.method(method);
+  } else if (replacement_body == nullptr && exchange.parser().is_done()) {
+    head = SerializeForwardedHeader(header, header.target(), {}, exchange, authority);
+  } else {
+    PrepareRequestHeader(header, exchange, authority, replacement_body);
+  }
   if (exchange.relay_buffer().size() < options_.relay_buffer_bytes) {
     exchange.relay_buffer().resize(options_.relay_buffer_bytes);
   }
@@ -410,8 +523,8 @@ asio::awaitable<Result<UpstreamResponse>> UpstreamPool::ProxyRequest(
     }
 
     ForwardOutcome outcome = co_await connection->Visit([&](auto& stream) {
-      return ForwardOnce(stream, *connection, exchange, out, replacement_body, upstream, authority,
-                         options_.max_response_header_bytes, reused);
+      return ForwardOnce(stream, *connection, exchange, out, head, replacement_body, upstream,
+                         authority, options_.max_response_header_bytes, reused);
     });
     if (outcome.error) {
       connection->Close();

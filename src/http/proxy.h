@@ -106,6 +106,14 @@ class UpstreamPool {
       ServerExchange& exchange, const Upstream& upstream, RequestHeader header,
       const std::string* replacement_body = nullptr);
 
+  // Forwards the client's request as ProxyRequest() forwards a copy of exchange.header() with
+  // `target` as its request target, HTTP/1.1 and without the field named `dropped_field`. A
+  // request without a body is written straight from the client's header, without that copy.
+  // `dropped_field` must outlive the call. Errors are those of ProxyRequest().
+  boost::asio::awaitable<Result<UpstreamResponse>> ProxyRequestAsIs(
+      ServerExchange& exchange, const Upstream& upstream, std::string target,
+      std::string_view dropped_field);
+
   // Sends `header` to the client with its hop-by-hop fields removed and the framing of the
   // backend body, then streams the body. The backend connection returns to the pool when both
   // sides completed cleanly and the backend allows keep-alive. On failure the client connection
@@ -126,6 +134,16 @@ class UpstreamPool {
 
  private:
   UpstreamPool(UpstreamOptions options, std::shared_ptr<boost::asio::ssl::context> tls);
+
+  // ProxyRequest() with `header`, or, when `as_is_target` is not empty, ProxyRequestAsIs()
+  // for a request without a body, which ignores `header` but for its method. A request without
+  // a body is written from its header without editing it first.
+  boost::asio::awaitable<Result<UpstreamResponse>> Forward(ServerExchange& exchange,
+                                                           const Upstream& upstream,
+                                                           RequestHeader header,
+                                                           std::string as_is_target,
+                                                           std::string_view dropped_field,
+                                                           const std::string* replacement_body);
 
   const UpstreamOptions options_;
   std::shared_ptr<boost::asio::ssl::context> tls_;

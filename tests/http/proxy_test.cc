@@ -23,6 +23,9 @@ asio::awaitable<Response> Inspect(Request&& request, const RequestInfo&) {
   response.set("x-received-forwarded-for", request["x-forwarded-for"]);
   response.set("x-received-target", request.target());
   response.set("x-received-bytes", std::to_string(request.body().size()));
+  std::string values;
+  for (const auto& field : request) values += std::string(field.value()) + ";";
+  response.set("x-received-values", values);
   response.set("x-internal", "secret-topology");
   response.set(bhttp::field::proxy_authenticate, "Basic");
   response.body() = request.body().size() <= 64 ? request.body() : "large";
@@ -100,16 +103,28 @@ class ProxyTest : public IoTest {
 
   // Starts the front server, which forwards every request to `backend_port` and then lets
   // `edit` change the response header, as an outbound policy would.
+  // With `as_is` the front server forwards with ProxyRequestAsIs(), dropping X-Drop, and
+  // otherwise with ProxyRequest() and a copy of the header.
   void StartProxy(uint16_t backend_port, std::function<void(ResponseHeader&)> edit = nullptr,
-                  std::optional<std::string> replacement_body = std::nullopt) {
+                  std::optional<std::string> replacement_body = std::nullopt,
+                  bool as_is = false) {
     upstream_.origin.host = "127.0.0.1";
     upstream_.origin.port = backend_port;
     upstream_.response_timeout = std::chrono::seconds(5);
-    StartServer([this, edit, replacement_body](ServerExchange& exchange) -> asio::awaitable<void> {
+    StartServer([this, edit, replacement_body,
+                 as_is](ServerExchange& exchange) -> asio::awaitable<void> {
+      std::string target = ComposeTarget("/base", "", exchange.header().target(), "");
       RequestHeader header = exchange.header();
-      header.target(ComposeTarget("/base", "", header.target(), ""));
+      header.target(target);
+      header.erase("x-drop");
       const std::string* body = replacement_body ? &*replacement_body : nullptr;
-      auto response = co_await pool_->ProxyRequest(exchange, upstream_, std::move(header), body);
+      Result<UpstreamResponse> response = UpstreamResponse();
+      if (as_is) {
+        response = co_await pool_->ProxyRequestAsIs(exchange, upstream_, std::move(target),
+                                                    "x-drop");
+      } else {
+        response = co_await pool_->ProxyRequest(exchange, upstream_, std::move(header), body);
+      }
       if (!response.ok()) {
         last_error_ = response.error();
         Response reply(static_cast<bhttp::status>(HttpStatusFor(response.error().code)), 11);
@@ -242,6 +257,80 @@ TEST_F(ProxyTest, HopByHopFieldsAreRemoved) {
   }
   EXPECT_NE(fields.find("X-End-To-End;"), std::string::npos) << fields;
   EXPECT_EQ(response->Header("proxy-authenticate"), "");
+}
+
+TEST_F(ProxyTest, AsIsSendsSameHeaderAsCopy) {
+  StartBuffered(Inspect);
+  const uint16_t backend = last_port_;
+  const HeaderList headers = {{"Connection", "keep-alive, X-Hop"},
+                              {"X-Hop", "1"},
+                              {"TE", "trailers"},
+                              {"X-Forwarded-For", "10.0.0.1"},
+                              {"X-Forwarded-Proto", "https"},
+                              {"X-Forwarded-Host", "outer.example"},
+                              {"X-Drop", "1"},
+                              {"Expect", "100-continue"},
+                              {"Accept", "*/*"},
+                              {"X-End-To-End", "1"}};
+  StartProxy(backend);
+  const std::string copied_host = "127.0.0.1:" + std::to_string(proxy_port_);
+  auto copied = Send("GET", "/a?b=c", "", headers);
+  StartProxy(backend, nullptr, std::nullopt, /*as_is=*/true);
+  const std::string as_is_host = "127.0.0.1:" + std::to_string(proxy_port_);
+  auto as_is = Send("GET", "/a?b=c", "", headers);
+  ASSERT_TRUE(copied.ok()) << copied.error().message;
+  ASSERT_TRUE(as_is.ok()) << as_is.error().message;
+
+  for (const char* name : {"x-received-fields", "x-received-host", "x-received-forwarded-for",
+                           "x-received-target"}) {
+    EXPECT_EQ(as_is->Header(name), copied->Header(name)) << name;
+  }
+  // X-Forwarded-Host carries each front server's own address.
+  std::string expected_values(copied->Header("x-received-values"));
+  const size_t host_at = expected_values.find(copied_host);
+  ASSERT_NE(host_at, std::string::npos) << expected_values;
+  expected_values.replace(host_at, copied_host.size(), as_is_host);
+  EXPECT_EQ(as_is->Header("x-received-values"), expected_values);
+  EXPECT_EQ(as_is->Header("x-received-fields"),
+            "Accept;X-End-To-End;Host;x-forwarded-for;x-forwarded-proto;x-forwarded-host;");
+  EXPECT_EQ(as_is->Header("x-received-forwarded-for"), "10.0.0.1, 127.0.0.1");
+  EXPECT_EQ(as_is->Header("x-received-fields").find("X-Drop"), std::string::npos);
+}
+
+// A request with a body goes through PrepareRequestHeader(), which edits a copy of the header;
+// a request without one is written from the header. Both send the fields in the same order.
+TEST_F(ProxyTest, FieldOrderWithAndWithoutBody) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_);
+  const HeaderList headers = {{"X-Forwarded-Proto", "https"}, {"X-End-To-End", "1"}};
+  auto get = Send("GET", "/g", "", headers);
+  auto post = Send("POST", "/p", "body", headers);
+  ASSERT_TRUE(get.ok()) << get.error().message;
+  ASSERT_TRUE(post.ok()) << post.error().message;
+  const std::string_view proxy_fields = "Host;x-forwarded-for;x-forwarded-proto;x-forwarded-host;";
+  EXPECT_EQ(get->Header("x-received-fields"), "X-End-To-End;" + std::string(proxy_fields));
+  EXPECT_EQ(post->Header("x-received-fields"),
+            "X-End-To-End;" + std::string(proxy_fields) + "Content-Length;");
+}
+
+TEST_F(ProxyTest, AsIsWithBodyIsForwarded) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_, nullptr, std::nullopt, /*as_is=*/true);
+  auto response = Send("POST", "/p", "hello", {{"X-Drop", "1"}});
+  ASSERT_TRUE(response.ok()) << response.error().message;
+  EXPECT_EQ(response->Header("x-received-bytes"), "5");
+  EXPECT_EQ(response->Header("x-received-target"), "/base/p");
+  EXPECT_EQ(response->Header("x-received-fields").find("X-Drop"), std::string::npos);
+}
+
+TEST_F(ProxyTest, AsIsHeadRequestHasNoBody) {
+  StartBuffered(Inspect);
+  StartProxy(last_port_, nullptr, std::nullopt, /*as_is=*/true);
+  auto head = Send("HEAD", "/h");
+  ASSERT_TRUE(head.ok()) << head.error().message;
+  auto get = Send("GET", "/h");
+  ASSERT_TRUE(get.ok()) << get.error().message;
+  EXPECT_EQ(get->Header("x-received-target"), "/base/h");
 }
 
 TEST_F(ProxyTest, ResponseHeaderCanChangeBetweenSteps) {

@@ -218,6 +218,29 @@ TEST(RemoveHopByHopFields, RemovesNamesFromEveryConnectionField) {
   EXPECT_EQ(fields.count(bhttp::field::accept), 1u);
 }
 
+TEST(RemoveHopByHopFields, RemovesStandardFieldsWithoutConnection) {
+  bhttp::fields fields;
+  fields.insert(bhttp::field::accept, "*/*");
+  fields.insert(bhttp::field::te, "trailers");
+  fields.insert(bhttp::field::upgrade, "h2c");
+  RemoveHopByHopFields(fields);
+  EXPECT_EQ(fields.count(bhttp::field::te), 0u);
+  EXPECT_EQ(fields.count(bhttp::field::upgrade), 0u);
+  EXPECT_EQ(fields.count(bhttp::field::accept), 1u);
+}
+
+TEST(RemoveHopByHopFields, KeepsFieldOrder) {
+  bhttp::fields fields;
+  fields.insert("X-B", "1");
+  fields.insert(bhttp::field::connection, "close");
+  fields.insert("X-A", "2");
+  fields.insert("X-C", "3");
+  RemoveHopByHopFields(fields);
+  std::vector<std::string> values;
+  for (const auto& field : fields) values.emplace_back(field.value());
+  EXPECT_EQ(values, (std::vector<std::string>{"1", "2", "3"}));
+}
+
 TEST(RemoveHopByHopFields, KeepsEndToEndFields) {
   bhttp::fields fields;
   fields.insert(bhttp::field::host, "example.com");
