@@ -199,14 +199,7 @@ std::optional<management::ConnectionState> ConnectionStatusTable::GetStored(
 }
 
 management::ConnectionState ConnectionStatusTable::Get(const std::string& key) const {
-  {
-    std::lock_guard lock(mutex_);
-    auto it = states_.find(key);
-    if (it != states_.end()) {
-      if (it->second == nullptr) return {true, "", ""};
-      return *it->second;
-    }
-  }
+  if (std::optional<management::ConnectionState> stored = GetStored(key)) return *stored;
   if (HasTokens(key)) return {true, "", ""};
   return {false, "Unauthenticated", "no user has signed in through a login link yet"};
 }
