@@ -25,7 +25,7 @@ struct CallerClaims {
 // Reports whether two ids are equal when compared ASCII case-insensitively.
 bool IdsEqual(std::string_view a, std::string_view b);
 
-// Reports whether `values` (strings or string views) holds `value`, compared as IdsEqual does.
+// Reports whether `values` (strings or string views) contains `value`, compared as IdsEqual does.
 template <typename Strings>
 bool ContainsId(const Strings& values, std::string_view value) {
   for (std::string_view item : values) {

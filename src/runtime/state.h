@@ -51,7 +51,7 @@ struct ProviderEntry {
 // The access policies are kept once, in the form the gateway matches callers against. A
 // million connections make every per-connection byte count, so the management resources are
 // rebuilt from them when the management API reads them.
-// A connection of the snapshot. Its provider id and id are not kept here, because the
+// A connection of the snapshot. Its provider id and connection id are not kept here, because the
 // ConnectionMap key "<provider id>/<connection id>" names them: a million connections would
 // otherwise carry the two strings twice.
 struct ConnectionEntry {

@@ -7,7 +7,7 @@
 namespace credgate::runtime {
 namespace {
 
-// An entry told apart from others by the id of its one access policy.
+// Returns an entry that the id of its one access policy identifies.
 std::shared_ptr<const ConnectionEntry> Entry(const std::string& id) {
   auto entry = std::make_shared<ConnectionEntry>();
   entry->access_policies.Upsert({id, "tenant", "object", {}});

@@ -1,6 +1,6 @@
 // ConnectionStatusTable: a stored status reads back as it was set, whether it is the compact
 // Connected form or an error, and a key without one reads as Unauthenticated, or as Connected
-// when the table reads Connected from a token manager that holds the key's tokens.
+// when the table reads Connected from a token manager that has the key's tokens.
 #include <gtest/gtest.h>
 
 #include "common/clock.h"
