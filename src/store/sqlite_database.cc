@@ -199,6 +199,12 @@ Result<std::unique_ptr<SqliteTransaction>> SqliteTransaction::Begin(SqliteDataba
   return std::unique_ptr<SqliteTransaction>(new SqliteTransaction(database, operation));
 }
 
+Result<std::unique_ptr<SqliteTransaction>> SqliteTransaction::BeginRead(
+    SqliteDatabase& database, std::string_view operation) {
+  CREDGATE_RETURN_IF_ERROR(database.Exec("BEGIN", operation));
+  return std::unique_ptr<SqliteTransaction>(new SqliteTransaction(database, operation));
+}
+
 SqliteTransaction::~SqliteTransaction() {
   if (!done_) (void)database_.Exec("ROLLBACK", operation_);
 }

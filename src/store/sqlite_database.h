@@ -92,6 +92,10 @@ class SqliteTransaction {
  public:
   static Result<std::unique_ptr<SqliteTransaction>> Begin(SqliteDatabase& database,
                                                           std::string_view operation);
+  // A deferred BEGIN for a transaction that only reads: its statements see one state of the
+  // database, and writers of other connections are not held up. Commit ends it.
+  static Result<std::unique_ptr<SqliteTransaction>> BeginRead(SqliteDatabase& database,
+                                                              std::string_view operation);
   SqliteTransaction(const SqliteTransaction&) = delete;
   SqliteTransaction& operator=(const SqliteTransaction&) = delete;
   ~SqliteTransaction();

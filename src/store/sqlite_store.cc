@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <numeric>
+#include <optional>
 
 #include "store/resource_keys.h"
+#include "store/rowid_positions.h"
 
 namespace credgate::store {
 
@@ -35,32 +36,51 @@ void ScrubWal(SqliteDatabase& database, std::string_view operation) {
   (void)database.TruncateWal(std::string(operation) + " (WAL checkpoint)");
 }
 
-// Sorts rows that a query read in table order. ORDER BY on a column other than the rowid walks
-// an index and looks up every row in the table: with a million connections that was about half
-// of ListAll's instructions (callgrind), so the start-up reads unordered and sorts here.
-// std::string compares as memcmp does, which is SQLite's BINARY collation. The rows move into
-// place along the cycles of the sorted index permutation, so no second vector of millions of
-// rows is allocated.
-template <typename Row, typename Less>
-void SortLoadedRows(std::vector<Row>& rows, Less less) {
-  std::vector<size_t> order(rows.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(),
-            [&](size_t left, size_t right) { return less(rows[left], rows[right]); });
-  // rows[j] takes the row at order[j]. A place that is done gets order[j] == j.
-  for (size_t i = 0; i < rows.size(); ++i) {
-    if (order[i] == i) continue;
-    Row first = std::move(rows[i]);
-    size_t j = i;
-    while (order[j] != i) {
-      const size_t from = order[j];
-      rows[j] = std::move(rows[from]);
-      order[j] = j;
-      j = from;
+// Reads every row of a table in key order. `rowids_sql` lists the rowids in key order from the
+// key index alone; `rows_sql` reads the rows in ascending rowid order, with the rowid in column
+// `rowid_column`, and `read` turns a row into a Row. Both run in one read transaction, so they
+// see the same rows (see rowid_positions.h for why not ORDER BY key).
+template <typename Row, typename Read>
+Result<std::vector<Row>> ReadInKeyOrder(SqliteDatabase& database, std::string_view rowids_sql,
+                                        std::string_view rows_sql, int rowid_column,
+                                        std::string_view operation, Read read) {
+  auto transaction = SqliteTransaction::BeginRead(database, operation);
+  if (!transaction.ok()) return transaction.error();
+  std::vector<int64_t> rowids;
+  {
+    auto statement = database.Prepare(rowids_sql, operation);
+    if (!statement.ok()) return statement.error();
+    while (true) {
+      auto row = (*statement)->Step(operation);
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      rowids.push_back((*statement)->ColumnInt64(0));
     }
-    rows[j] = std::move(first);
-    order[j] = j;
   }
+  const RowidPositions positions(rowids);
+  rowids = {};
+  std::vector<Row> rows(positions.size());
+  size_t index = 0;
+  {
+    auto statement = database.Prepare(rows_sql, operation);
+    if (!statement.ok()) return statement.error();
+    for (;; ++index) {
+      auto row = (*statement)->Step(operation);
+      if (!row.ok()) return row.error();
+      if (!*row) break;
+      std::optional<size_t> place = positions.Place(index, (*statement)->ColumnInt64(rowid_column));
+      if (!place) break;
+      rows[*place] = read(**statement);
+    }
+  }
+  if (index != positions.size()) {
+    return MakeError(ErrorCode::kInternal,
+                     "SQLite " + std::string(operation) + " failed on " + database.path() +
+                         ": the key index and the table list different rows; run REINDEX on "
+                         "the stopped database and start again");
+  }
+  CREDGATE_RETURN_IF_ERROR((*transaction)->Commit());
+  return rows;
 }
 
 }  // namespace
@@ -123,12 +143,24 @@ Result<std::vector<ResourceRecord>> SqliteStore::List(std::string_view kind,
 }
 
 Result<std::vector<ResourceRecord>> SqliteStore::ListAll() {
-  auto records = QueryResources("", "ListAll", {});
+  std::lock_guard lock(mutex_);
+  auto records = ReadInKeyOrder<ResourceRecord>(
+      *database_, "SELECT rowid FROM resources ORDER BY key",
+      "SELECT " + std::string(kResourceColumns) + ", rowid FROM resources ORDER BY rowid", 6,
+      "ListAll", ReadResource);
   if (!records.ok()) return records;
-  SortLoadedRows(*records, [](const ResourceRecord& left, const ResourceRecord& right) {
-    if (left.key != right.key) return left.key < right.key;
-    return left.kind < right.kind;
-  });
+  // Records of different kinds may share a key. The key index lists them in rowid order, and
+  // ordering them by kind takes a look at each neighbour.
+  for (auto run = records->begin(); run != records->end();) {
+    auto next = std::find_if(run + 1, records->end(),
+                             [&](const ResourceRecord& record) { return record.key != run->key; });
+    if (next - run > 1) {
+      std::sort(run, next, [](const ResourceRecord& left, const ResourceRecord& right) {
+        return left.kind < right.kind;
+      });
+    }
+    run = next;
+  }
   return records;
 }
 
@@ -367,21 +399,11 @@ Result<bool> SqliteStore::ReplaceResourceBody(std::string_view kind, std::string
 
 Result<std::vector<TokenRecord>> SqliteStore::ListAllTokens() {
   std::lock_guard lock(mutex_);
-  auto statement = database_->Prepare(
-      "SELECT connection_key, sealed_tokens, version, expires_at, updated_at FROM tokens",
-      "ListAllTokens");
-  if (!statement.ok()) return statement.error();
-  std::vector<TokenRecord> records;
-  while (true) {
-    auto row = (*statement)->Step("ListAllTokens");
-    if (!row.ok()) return row.error();
-    if (!*row) break;
-    records.push_back(ReadTokens(**statement));
-  }
-  SortLoadedRows(records, [](const TokenRecord& left, const TokenRecord& right) {
-    return left.connection_key < right.connection_key;
-  });
-  return records;
+  return ReadInKeyOrder<TokenRecord>(
+      *database_, "SELECT rowid FROM tokens ORDER BY connection_key",
+      "SELECT connection_key, sealed_tokens, version, expires_at, updated_at, rowid FROM tokens "
+      "ORDER BY rowid",
+      5, "ListAllTokens", ReadTokens);
 }
 
 Result<WriteBatch> SqliteStore::ApplyBatch(const WriteBatch& batch) {
