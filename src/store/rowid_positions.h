@@ -4,8 +4,8 @@
 // the table. ORDER BY key on the table does neither: it walks the index and looks up every row,
 // which with millions of rows costs more than the scan. Sorting an unordered read instead
 // compares keys scattered over the heap. A RowidPositions takes the rowids in key order, as an
-// index-only scan lists them, and tells the place of each row of a scan in rowid order, so the
-// rows move into key order without a key comparison.
+// index-only scan lists them, and returns the place of each row of a scan in rowid order, so
+// the rows move into key order without a key comparison.
 #pragma once
 
 #include <cstddef>
