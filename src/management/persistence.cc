@@ -5,8 +5,12 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <vector>
 #include <boost/json.hpp>
+
+#include "common/parallel_for.h"
 
 #include "credentials/catalogue.h"
 #include "credentials/provider_resolution.h"
@@ -26,6 +30,10 @@ namespace credgate::management {
 namespace json = boost::json;
 
 namespace {
+
+// The records a load parses at once, and how many of them one thread takes at a time.
+constexpr size_t kParseBatch = 8192;
+constexpr size_t kParseChunk = 256;
 
 // Load order: a resource's parent must be in the snapshot before the resource itself.
 constexpr std::string_view kKindOrder[] = {
@@ -62,12 +70,12 @@ Result<ResourcePath> PathOfKey(std::string_view key) { return ParseResourcePath(
 
 // Reads a stored connection's sealed parameters into `resource`.
 Status OpenConnectionParameters(const json::object& body, const std::string& key,
-                                runtime::Services& services, ConnectionResource& resource) {
+                                const crypto::Keyring& keyring, ConnectionResource& resource) {
   auto sealed = body.find(kSealedParametersMember);
   if (sealed == body.end() || !sealed->value().is_string()) return OkStatus();
   auto blob = crypto::SealedFromBase64(sealed->value().get_string());
   if (!blob.ok()) return blob.error();
-  auto opened = services.keyring->Open(*blob, key);
+  auto opened = keyring.Open(*blob, key);
   if (!opened.ok()) return opened.error();
   boost::system::error_code ec;
   json::value parameters = json::parse(opened->Expose(), ec);
@@ -88,13 +96,47 @@ Status OpenConnectionParameters(const json::object& body, const std::string& key
   return OkStatus();
 }
 
-// Applies one stored record to `next`, the snapshot being built, and to the token manager and
+// A stored record parsed without the snapshot, so that a load can parse many at once. The
+// resource is parsed here for the kinds that a store holds by the million.
+struct ParsedRecord {
+  json::object body;
+  std::optional<ResourcePath> path;  // Set for connection and accessPolicy records.
+  std::optional<ConnectionResource> connection;
+  std::optional<AccessPolicyResource> access_policy;
+};
+
+// Parses `record`'s body into memory from `storage` and, for a connection or access policy, its
+// path and resource, with the connection's sealed parameters opened. Safe to call on many
+// threads at once.
+Result<ParsedRecord> ParseRecord(const store::ResourceRecord& record,
+                                 const crypto::Keyring& keyring, json::storage_ptr storage = {}) {
+  auto body = ParseJsonBody(record.body_json, std::move(storage));
+  if (!body.ok()) return body.error();
+  ParsedRecord parsed{std::move(*body), std::nullopt, std::nullopt, std::nullopt};
+  const bool connection = record.kind == "connection";
+  if (!connection && record.kind != "accessPolicy") return parsed;
+  auto path = PathOfKey(record.key);
+  if (!path.ok()) return path.error();
+  if (connection) {
+    auto resource = ParseConnection(path->first, path->second, parsed.body);
+    if (!resource.ok()) return resource.error();
+    CREDGATE_RETURN_IF_ERROR(OpenConnectionParameters(parsed.body, record.key, keyring, *resource));
+    parsed.connection = std::move(*resource);
+  } else {
+    auto resource = ParseAccessPolicy(path->first, path->second, path->third, parsed.body);
+    if (!resource.ok()) return resource.error();
+    parsed.access_policy = std::move(*resource);
+  }
+  parsed.path = std::move(*path);
+  return parsed;
+}
+
+// Applies one parsed record to `next`, the snapshot being built, and to the token manager and
 // status table. A failure leaves `next` unchanged except for api, operation and policy records,
 // whose callers restore the APIs and the global policy (ApplyRecordOrRestore).
-Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& services,
-                     runtime::Snapshot& next) {
-  auto body = ParseJsonBody(record.body_json);
-  if (!body.ok()) return body.error();
+Status ApplyParsedRecord(const store::ResourceRecord& record, ParsedRecord parsed,
+                         runtime::Services& services, runtime::Snapshot& next) {
+  const json::object* body = &parsed.body;
   if (record.kind == "connectionState") {
     auto connected = body->find("connected");
     management::ConnectionState state;
@@ -123,6 +165,49 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
     return OkStatus();
   }
 
+  if (record.kind == "connection") {
+    const ResourcePath& path = *parsed.path;
+    ConnectionResource& resource = *parsed.connection;
+    const std::string key = runtime::ConnectionKey(path.first, path.second);
+    if (resource.grant_type == GrantType::kClientCredentials) {
+      auto provider = next.providers.find(path.first);
+      if (provider == next.providers.end()) {
+        return MakeError(ErrorCode::kNotFound, "its provider is missing");
+      }
+      auto config = ClientCredentialsConfig(*provider->second, resource);
+      if (!config.ok()) return config.error();
+      services.tokens->SetClientCredentials(
+          key, std::make_shared<const credentials::ProviderConfig>(std::move(*config)));
+    }
+    auto entry = std::make_shared<runtime::ConnectionEntry>();
+    entry->SetResource(std::move(resource));
+    // A connection stored again keeps its access policies, which are records of their own.
+    auto& slot = next.connections[key];
+    if (slot != nullptr) {
+      entry->access_policies = slot->access_policies;
+    }
+    slot = std::move(entry);
+    return OkStatus();
+  }
+  if (record.kind == "accessPolicy") {
+    const ResourcePath& path = *parsed.path;
+    auto it = next.connections.find(runtime::ConnectionKey(path.first, path.second));
+    if (it == next.connections.end()) {
+      return Status(MakeError(ErrorCode::kNotFound, "its connection is missing"));
+    }
+    // An entry that no published snapshot shares, such as one this load created, changes in
+    // place. A shared one is copied, because readers of older snapshots still hold it.
+    if (it->second.use_count() == 1) {
+      UpsertAccessPolicy(const_cast<runtime::ConnectionEntry&>(*it->second),
+                         *parsed.access_policy);
+    } else {
+      auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
+      UpsertAccessPolicy(*entry, *parsed.access_policy);
+      it->second = std::move(entry);
+    }
+    return OkStatus();
+  }
+
   auto path = PathOfKey(record.key);
   if (!path.ok()) return path.error();
   int status = 0;
@@ -145,43 +230,6 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
     entry->config = std::move(*config);
     services.tokens->SetProvider(std::make_shared<credentials::ProviderConfig>(entry->config));
     next.providers[path->first] = entry;
-    return OkStatus();
-  }
-  if (record.kind == "connection") {
-    auto resource = ParseConnection(path->first, path->second, *body);
-    if (!resource.ok()) return resource.error();
-    CREDGATE_RETURN_IF_ERROR(OpenConnectionParameters(*body, record.key, services, *resource));
-    if (resource->grant_type == GrantType::kClientCredentials) {
-      auto provider = next.providers.find(path->first);
-      if (provider == next.providers.end()) {
-        return MakeError(ErrorCode::kNotFound, "its provider is missing");
-      }
-      auto config = ClientCredentialsConfig(*provider->second, *resource);
-      if (!config.ok()) return config.error();
-      services.tokens->SetClientCredentials(
-          runtime::ConnectionKey(path->first, path->second),
-          std::make_shared<const credentials::ProviderConfig>(std::move(*config)));
-    }
-    auto entry = std::make_shared<runtime::ConnectionEntry>();
-    entry->SetResource(std::move(*resource));
-    // A connection stored again keeps its access policies, which are records of their own.
-    auto& slot = next.connections[runtime::ConnectionKey(path->first, path->second)];
-    if (slot != nullptr) {
-      entry->access_policies = slot->access_policies;
-    }
-    slot = std::move(entry);
-    return OkStatus();
-  }
-  if (record.kind == "accessPolicy") {
-    auto resource = ParseAccessPolicy(path->first, path->second, path->third, *body);
-    if (!resource.ok()) return resource.error();
-    auto it = next.connections.find(runtime::ConnectionKey(path->first, path->second));
-    if (it == next.connections.end()) {
-      return Status(MakeError(ErrorCode::kNotFound, "its connection is missing"));
-    }
-    auto entry = std::make_shared<runtime::ConnectionEntry>(*it->second);
-    UpsertAccessPolicy(*entry, *resource);
-    it->second = std::move(entry);
     return OkStatus();
   }
   if (record.kind == "trustedIssuer") {
@@ -257,21 +305,29 @@ Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& ser
   return MakeError(ErrorCode::kInvalidArgument, "unknown record kind '" + record.kind + "'");
 }
 
-// Applies a record to `next`. When an api, operation, policy, policyFragment or certificate
+// Parses one stored record and applies it to `next` (ApplyParsedRecord).
+Status ApplyRecordTo(const store::ResourceRecord& record, runtime::Services& services,
+                     runtime::Snapshot& next) {
+  auto parsed = ParseRecord(record, *services.keyring);
+  if (!parsed.ok()) return parsed.error();
+  return ApplyParsedRecord(record, std::move(*parsed), services, next);
+}
+
+// Applies a parsed record to `next`. When an api, operation, policy, policyFragment or certificate
 // record fails part way, restores the APIs, the global policy, the fragments and the
 // certificates as they were, so that a skipped record changes nothing.
-Status ApplyRecordOrRestore(const store::ResourceRecord& record, runtime::Services& services,
-                            runtime::Snapshot& next) {
+Status ApplyRecordOrRestore(const store::ResourceRecord& record, ParsedRecord parsed,
+                            runtime::Services& services, runtime::Snapshot& next) {
   const bool touches_apis = record.kind == "api" || record.kind == "operation" ||
                             record.kind == "policy" || record.kind == "policyFragment" ||
                             record.kind == "certificate";
-  if (!touches_apis) return ApplyRecordTo(record, services, next);
+  if (!touches_apis) return ApplyParsedRecord(record, std::move(parsed), services, next);
   auto apis = next.apis;
   auto global_policy = next.global_policy;
   auto global_document = next.global_document;
   auto policy_fragments = next.policy_fragments;
   auto certificates = next.certificates;
-  Status status = ApplyRecordTo(record, services, next);
+  Status status = ApplyParsedRecord(record, std::move(parsed), services, next);
   if (!status.ok()) {
     next.apis = std::move(apis);
     next.global_policy = std::move(global_policy);
@@ -582,18 +638,40 @@ Status LoadFromStore(store::Store& store, runtime::Services& services) {
   if (!records.ok()) return records.error();
   const std::vector<const store::ResourceRecord*> ordered = OrderByKind(*records);
   // One snapshot copy for the whole load: a copy per record would make the load quadratic in
-  // the number of connections.
+  // the number of connections. The records are parsed a batch at a time on every core, and
+  // applied in order on this thread.
+  // Each chunk's JSON bodies take their memory from one arena, freed with the next batch, so
+  // the bodies cost no malloc or free of their own.
   size_t loaded = 0;
+  std::vector<std::unique_ptr<json::monotonic_resource>> arenas(
+      (kParseBatch + kParseChunk - 1) / kParseChunk);
+  std::vector<std::optional<Result<ParsedRecord>>> parsed;
   CREDGATE_RETURN_IF_ERROR(services.config->Update([&](runtime::Snapshot& next) {
-    for (const store::ResourceRecord* item : ordered) {
-      const store::ResourceRecord& record = *item;
-      Status status = ApplyRecordOrRestore(record, services, next);
-      if (!status.ok()) {
-        spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
-                      status.error().message);
-        continue;
+    for (size_t begin = 0; begin < ordered.size(); begin += kParseBatch) {
+      const size_t count = std::min(kParseBatch, ordered.size() - begin);
+      parsed.assign(count, std::nullopt);
+      ParallelFor(count, kParseChunk, [&](size_t first, size_t end) {
+        // A new arena, not release(): Boost.JSON 1.81's release() keeps the size of the next
+        // block, which doubles with every block, so a reused arena soon fails with bad_alloc.
+        std::unique_ptr<json::monotonic_resource>& arena = arenas[first / kParseChunk];
+        arena = std::make_unique<json::monotonic_resource>();
+        for (size_t i = first; i < end; ++i) {
+          parsed[i].emplace(ParseRecord(*ordered[begin + i], *services.keyring, arena.get()));
+        }
+      });
+      for (size_t i = 0; i < count; ++i) {
+        const store::ResourceRecord& record = *ordered[begin + i];
+        Result<ParsedRecord>& result = *parsed[i];
+        Status status = result.ok()
+                            ? ApplyRecordOrRestore(record, std::move(*result), services, next)
+                            : Status(result.error());
+        if (!status.ok()) {
+          spdlog::error("stored resource skipped kind={} key={}: {}", record.kind, record.key,
+                        status.error().message);
+          continue;
+        }
+        ++loaded;
       }
-      ++loaded;
     }
     return OkStatus();
   }));

@@ -90,7 +90,8 @@ void ApplyTrustedIssuers(const runtime::Snapshot& snapshot, identity::JwtValidat
 // Loads every stored resource into `services`, in dependency order (providers before their
 // connections, APIs before operations and policies). LoadTokensFromStore (token_persistence.h)
 // loads the tokens afterwards. A stored record that no longer
-// validates is logged and skipped, so one bad row cannot keep the gateway from starting.
+// validates is logged and skipped, so one bad row cannot keep the gateway from starting. The
+// records are parsed on every core, a batch at a time, and applied in order on this thread.
 Status LoadFromStore(store::Store& store, runtime::Services& services);
 
 }  // namespace credgate::management

@@ -34,14 +34,17 @@ Status ValidateResourceName(std::string_view name, std::string_view what) {
   return OkStatus();
 }
 
-Result<json::object> ParseJsonBody(std::string_view body) {
+Result<json::object> ParseJsonBody(std::string_view body, json::storage_ptr storage) {
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Invalid("the request body is empty: send a JSON object, for example "
                    "{\"properties\":{...}}");
   }
   json::parse_options options;
   options.max_depth = 32;
-  json::stream_parser parser({}, options);
+  // The parser's work space for a body of ordinary depth, so that a parse does not allocate it.
+  unsigned char work_space[1024];
+  json::stream_parser parser({}, options, work_space, sizeof(work_space));
+  parser.reset(std::move(storage));
   boost::system::error_code error;
   // write() consumes the input up to the first error, so `offset` is where the error is.
   size_t offset = parser.write(body.data(), body.size(), error);

@@ -26,8 +26,10 @@ namespace credgate::management {
 // '-', '_' and '.', starting with a letter or digit (the ARM rule for these resources).
 Status ValidateResourceName(std::string_view name, std::string_view what);
 
-// Parses a JSON request body. Errors name the offset of a syntax error.
-Result<boost::json::object> ParseJsonBody(std::string_view body);
+// Parses a JSON request body into memory from `storage` (the default heap when null). Errors
+// name the offset of a syntax error.
+Result<boost::json::object> ParseJsonBody(std::string_view body,
+                                          boost::json::storage_ptr storage = {});
 
 struct TrustedIssuerResource {
   std::string id;
