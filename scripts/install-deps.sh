@@ -9,7 +9,7 @@ DEBIAN_PACKAGES="
   build-essential cmake ninja-build pkg-config git ca-certificates curl python3
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libsqlite3-dev sqlite3 libpq-dev postgresql libpugixml-dev libyaml-cpp-dev
-  libspdlog-dev libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libspdlog-dev libfmt-dev libcli11-dev libmimalloc-dev libgtest-dev libgmock-dev libbenchmark-dev
   chromium
   adduser systemd
   nginx-light wrk haproxy

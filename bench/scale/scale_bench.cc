@@ -13,7 +13,6 @@
 // inserts the records ManagementService would write, sealed with a fixed test master key.
 // Usage: scale_bench [--connections N] [--providers N] [--lookups N] [--refresh-tokens N]
 //                    [--max-refresh-rate N] [--dir PATH] [--reuse]
-#include <malloc.h>
 #include <time.h>
 #include <spdlog/spdlog.h>
 
@@ -30,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "common/allocator.h"
 #include "common/random.h"
 #include "credentials/access_policy.h"
 #include "credentials/refresh_scheduler.h"
@@ -271,9 +271,9 @@ StartTimes Start(Process& p, const std::string& path,
   Check(management::LoadFromStore(blocking, p.services), "load configuration");
   const Steady::time_point configured_at = Steady::now();
   times.cpu = CpuSeconds() - cpu_started;
-  malloc_trim(0);
+  ReleaseFreedMemory();
   times.configuration_kib = StatusKib("VmRSS");
-  times.configuration_heap = mallinfo2().uordblks;
+  times.configuration_heap = HeapBytes();
   const Steady::time_point tokens_started = Steady::now();
   const double cpu_tokens_started = CpuSeconds();
   Check(management::LoadTokensFromStore(blocking, p.services), "load tokens");
@@ -421,32 +421,33 @@ int Run(const Options& options) {
     std::fflush(stdout);
   }
 
-  malloc_trim(0);
+  ReleaseFreedMemory();
   const long rss_before = StatusKib("VmRSS");
-  const size_t heap_before = mallinfo2().uordblks;
+  const size_t heap_before = HeapBytes();
   credentials::RefreshScheduler::Options scheduler_options;
   scheduler_options.max_refresh_rate = options.max_refresh_rate;
   Process p(keyring);
   const StartTimes times = Start(p, path, scheduler_options);
   const long rss_loaded = StatusKib("VmRSS");
-  malloc_trim(0);
+  ReleaseFreedMemory();
   const long rss_trimmed = StatusKib("VmRSS");
   const double n = static_cast<double>(options.connections);
   std::printf(
       "start-up: %.2f s wall, %.2f s CPU (open store %.2f s, configuration %.2f s, tokens "
-      "%.2f s; the malloc_trim between the two loads is not counted)\n",
+      "%.2f s; the release of freed memory between the two loads is not counted)\n",
       times.open + times.configuration + times.tokens, times.cpu, times.open,
       times.configuration, times.tokens);
   std::printf(
-      "memory: %.0f B per connection resident after load (%.0f B after malloc_trim: "
+      "memory: %.0f B per connection resident after load (%.0f B after releasing freed memory: "
       "configuration %.0f B, tokens and statuses %.0f B), peak VmHWM %ld MiB\n",
       (rss_loaded - rss_before) * 1024.0 / n, (rss_trimmed - rss_before) * 1024.0 / n,
       (times.configuration_kib - rss_before) * 1024.0 / n,
       (rss_trimmed - times.configuration_kib) * 1024.0 / n, StatusKib("VmHWM") / 1024);
-  // The bytes malloc handed out and not yet freed, without the free holes that VmRSS keeps.
-  const size_t heap_loaded = mallinfo2().uordblks;
+  // The allocator's own count (common/allocator.h), without the free holes that VmRSS keeps.
+  const size_t heap_loaded = HeapBytes();
   std::printf(
-      "heap in use: %.0f B per connection (configuration %.0f B, tokens and statuses %.0f B)\n",
+      "heap (%s): %.0f B per connection (configuration %.0f B, tokens and statuses %.0f B)\n",
+      AllocatorName().c_str(),
       static_cast<double>(heap_loaded - heap_before) / n,
       static_cast<double>(times.configuration_heap - heap_before) / n,
       static_cast<double>(heap_loaded - times.configuration_heap) / n);
@@ -488,8 +489,8 @@ int Run(const Options& options) {
     std::fflush(stdout);
   };
   scan("first, after the load", options.connections + used_connections);
-  malloc_trim(0);
-  std::printf("memory after the first scan: %.0f B per connection (after malloc_trim)\n",
+  ReleaseFreedMemory();
+  std::printf("memory after the first scan: %.0f B per connection (after releasing freed memory)\n",
               (StatusKib("VmRSS") - rss_before) * 1024.0 / n);
   scan("nothing changed", 0);
   // A burst of first uses: every token set a request receives for the first time is a change.

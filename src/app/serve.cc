@@ -1,6 +1,5 @@
 #include "app/serve.h"
 
-#include <malloc.h>
 
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 #include "app/metrics_page.h"
 #include "app/portal_oidc.h"
 #include "app/portal_page.h"
+#include "common/allocator.h"
 #include "credentials/consent_codes.h"
 #include "credentials/login_sessions.h"
 #include "credentials/refresh_scheduler.h"
@@ -302,7 +302,9 @@ Status Start(const ServeConfig& config, Process& p) {
   // The loads read every stored row at once and freed the rows afterwards. glibc keeps such
   // freed pages in the process until it is asked to return them: bench/scale_bench.sh measured
   // them at a tenth to a third of the resident memory after the load.
-  malloc_trim(0);
+  ReleaseFreedMemory();
+  spdlog::info("configuration and tokens loaded allocator=\"{}\" heap_bytes={}", AllocatorName(),
+               HeapBytes());
 
   bool generated = false;
   auto bootstrap = management::LoadOrCreateBootstrapAdminKey(config.data_dir, generated);

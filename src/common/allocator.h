@@ -1,0 +1,23 @@
+// The process's memory allocator. A build with CREDGATE_MIMALLOC (the default outside sanitizer
+// and fuzz builds) links mimalloc, which then serves every malloc and operator new of the
+// process. Other builds use glibc's malloc. These calls report on and tidy whichever one is in use.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace credgate {
+
+// Returns the allocator's name and version, for example "mimalloc 2.0.9" or "glibc malloc".
+std::string AllocatorName();
+
+// Returns the memory that the program freed, and that the allocator still keeps, to the
+// operating system. For a one-off point such as the end of the start-up load, not for the
+// request path: it walks the whole heap.
+void ReleaseFreedMemory();
+
+// Returns the bytes of heap the allocator holds for the program: in use with glibc (mallinfo2),
+// committed with mimalloc, which does not count bytes in use.
+size_t HeapBytes();
+
+}  // namespace credgate
