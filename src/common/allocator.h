@@ -1,6 +1,7 @@
 // The process's memory allocator. A build with CREDGATE_MIMALLOC (the default outside sanitizer
 // and fuzz builds) links mimalloc, which then serves every malloc and operator new of the
-// process. Other builds use glibc's malloc. These calls report on and tidy whichever one is in use.
+// process. Other builds use glibc's malloc. The functions here report on the allocator in use
+// and return its freed memory to the operating system.
 #pragma once
 
 #include <cstddef>
