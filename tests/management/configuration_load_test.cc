@@ -49,9 +49,9 @@ class ConfigurationLoadTest : public ServiceTest {
     batch.resources.push_back(std::move(*record));
     for (const std::string& object_id : object_ids) {
       AccessPolicyResource policy{"github", id, object_id, kTenant, object_id, {}};
-      batch.resources.push_back(store::ResourceRecord{
-          "accessPolicy", key + "/accessPolicies/" + object_id, key,
-          boost::json::serialize(RenderAccessPolicy(policy)), 0, 0});
+      batch.resources.push_back(
+          store::ResourceRecord{"accessPolicy", key + "/accessPolicies/" + object_id, key,
+                                boost::json::serialize(RenderAccessPolicy(policy)), 0, 0});
     }
   }
 
@@ -113,14 +113,13 @@ TEST_F(ConfigurationLoadTest, SkipsUnreadableRecordsOnly) {
   AddConnection(batch, "alice", {"owner"});
   AddConnection(batch, "bob", {"owner"});
   // A connection whose body is not JSON, and a policy of a connection that is not stored.
-  batch.resources.push_back(store::ResourceRecord{
-      "connection", ConnectionStoreKey("github/carol"), kProviderKey, "{not json", 0, 0});
+  batch.resources.push_back(store::ResourceRecord{"connection", ConnectionStoreKey("github/carol"),
+                                                  kProviderKey, "{not json", 0, 0});
   const std::string dave = ConnectionStoreKey("github/dave");
   AccessPolicyResource orphan{"github", "dave", "owner", kTenant, "owner", {}};
-  batch.resources.push_back(store::ResourceRecord{"accessPolicy", dave + "/accessPolicies/owner",
-                                                  dave,
-                                                  boost::json::serialize(RenderAccessPolicy(orphan)),
-                                                  0, 0});
+  batch.resources.push_back(
+      store::ResourceRecord{"accessPolicy", dave + "/accessPolicies/owner", dave,
+                            boost::json::serialize(RenderAccessPolicy(orphan)), 0, 0});
   Store(batch);
   Load();
 
