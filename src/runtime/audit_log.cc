@@ -95,7 +95,7 @@ void AuditLog::Record(boost::json::object event) {
   QueuedLine line{boost::json::serialize(event),
                   per_request ? spdlog::level::debug : spdlog::level::info};
   line.text.push_back('\n');
-  bool was_empty = false;
+  bool wake_now = false;
   {
     std::lock_guard lock(mutex_);
     if (queue_.size() >= kMaxQueuedLines) {
@@ -104,10 +104,10 @@ void AuditLog::Record(boost::json::object event) {
                     write_failures_);
       return;
     }
-    was_empty = queue_.empty();
     queue_.push_back(std::move(line));
+    wake_now = queue_.size() == kWakeLines;
   }
-  if (was_empty) wake_.notify_one();
+  if (wake_now) wake_.notify_one();
 }
 
 void AuditLog::WriteLoop() {
@@ -115,8 +115,12 @@ void AuditLog::WriteLoop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // Stopping, and everything is written.
+      wake_.wait_for(lock, kFlushInterval,
+                     [this] { return stopping_ || queue_.size() >= kWakeLines; });
+      if (queue_.empty()) {
+        if (stopping_) return;  // Everything is written.
+        continue;
+      }
       batch.swap(queue_);
     }
     WriteBatch(batch);

@@ -66,6 +66,17 @@ TEST_F(AuditLogTest, EveryEventFromEveryThreadIsWritten) {
   }
 }
 
+TEST_F(AuditLogTest, LineReachesFileWhileLogRuns) {
+  auto log = AuditLog::Open(path_, clock_);
+  ASSERT_TRUE(log.ok()) << log.error().message;
+  (*log)->Record(boost::json::object{{"event", "management.change"}});
+  // The writer wakes every kFlushInterval, so the line arrives without the destructor's flush.
+  for (int attempt = 0; attempt < 200 && Lines().empty(); ++attempt) {
+    std::this_thread::sleep_for(AuditLog::kFlushInterval / 4);
+  }
+  EXPECT_EQ(Lines().size(), 1u);
+}
+
 TEST_F(AuditLogTest, NewFileHasMode0600) {
   auto log = AuditLog::Open(path_, clock_);
   ASSERT_TRUE(log.ok());
