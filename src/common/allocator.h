@@ -14,11 +14,11 @@ std::string AllocatorName();
 
 // Returns the memory that the program freed, and that the allocator still keeps, to the
 // operating system. For a one-off point such as the end of the start-up load, not for the
-// request path: it walks the whole heap.
+// request path, because it goes over the whole heap.
 void ReleaseFreedMemory();
 
-// Returns the bytes of heap the allocator holds for the program: in use with glibc (mallinfo2),
-// committed with mimalloc, which does not count bytes in use.
+// Returns the bytes of heap the allocator has taken for the program. With glibc these are the
+// bytes in use (mallinfo2). mimalloc does not count those, so with it they are the committed bytes.
 size_t HeapBytes();
 
 }  // namespace credgate

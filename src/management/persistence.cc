@@ -97,7 +97,7 @@ Status OpenConnectionParameters(const json::object& body, const std::string& key
 }
 
 // A stored record parsed without the snapshot, so that a load can parse many at once. The
-// resource is parsed here for the kinds that a store holds by the million.
+// resource itself is parsed here only for the kinds that a store has millions of.
 struct ParsedRecord {
   json::object body;
   std::optional<ResourcePath> path;  // Set for connection and accessPolicy records.
@@ -637,11 +637,10 @@ Status LoadFromStore(store::Store& store, runtime::Services& services) {
   auto records = store.ListAll();
   if (!records.ok()) return records.error();
   const std::vector<const store::ResourceRecord*> ordered = OrderByKind(*records);
-  // One snapshot copy for the whole load: a copy per record would make the load quadratic in
-  // the number of connections. The records are parsed a batch at a time on every core, and
-  // applied in order on this thread.
-  // Each chunk's JSON bodies take their memory from one arena, freed with the next batch, so
-  // the bodies cost no malloc or free of their own.
+  // One snapshot copy for the whole load, because a copy per record would make the load
+  // quadratic in the number of connections. The records are parsed a batch at a time on every
+  // core and applied in order on this thread. Each chunk's JSON bodies take their memory from
+  // one arena, freed with the next batch, so the bodies cost no malloc or free of their own.
   size_t loaded = 0;
   std::vector<std::unique_ptr<json::monotonic_resource>> arenas(
       (kParseBatch + kParseChunk - 1) / kParseChunk);

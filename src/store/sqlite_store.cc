@@ -36,10 +36,10 @@ void ScrubWal(SqliteDatabase& database, std::string_view operation) {
   (void)database.TruncateWal(std::string(operation) + " (WAL checkpoint)");
 }
 
-// Reads every row of a table in key order. `rowids_sql` lists the rowids in key order from the
-// key index alone; `rows_sql` reads the rows in ascending rowid order, with the rowid in column
-// `rowid_column`, and `read` turns a row into a Row. Both run in one read transaction, so they
-// see the same rows (see rowid_positions.h for why not ORDER BY key).
+// Reads every row of a table in key order (rowid_positions.h says why not ORDER BY key).
+// `rowids_sql` lists the rowids in key order from the key index alone. `rows_sql` reads the rows
+// in ascending rowid order, with the rowid in column `rowid_column`, and `read` turns a row into
+// a Row. Both run in one read transaction, so they see the same rows unless the index is broken.
 template <typename Row, typename Read>
 Result<std::vector<Row>> ReadInKeyOrder(SqliteDatabase& database, std::string_view rowids_sql,
                                         std::string_view rows_sql, int rowid_column,
@@ -61,6 +61,7 @@ Result<std::vector<Row>> ReadInKeyOrder(SqliteDatabase& database, std::string_vi
   rowids = {};
   std::vector<Row> rows(positions.size());
   size_t index = 0;
+  bool unlisted_row = false;  // A row of the table that the key index did not list.
   {
     auto statement = database.Prepare(rows_sql, operation);
     if (!statement.ok()) return statement.error();
@@ -69,11 +70,15 @@ Result<std::vector<Row>> ReadInKeyOrder(SqliteDatabase& database, std::string_vi
       if (!row.ok()) return row.error();
       if (!*row) break;
       std::optional<size_t> place = positions.Place(index, (*statement)->ColumnInt64(rowid_column));
-      if (!place) break;
+      if (!place) {
+        unlisted_row = true;
+        break;
+      }
       rows[*place] = read(**statement);
     }
   }
-  if (index != positions.size()) {
+  // NOTE: no test reaches this error, because that needs a corrupt key index.
+  if (unlisted_row || index != positions.size()) {
     return MakeError(ErrorCode::kInternal,
                      "SQLite " + std::string(operation) + " failed on " + database.path() +
                          ": the key index and the table list different rows; run REINDEX on "

@@ -133,7 +133,7 @@ TEST_F(ConfigurationLoadTest, SkipsUnreadableRecordsOnly) {
 
 TEST_F(ConfigurationLoadTest, PublishedSnapshotKeepsItsPolicies) {
   // A policy that another gateway adds later changes a copy of the connection, because readers
-  // of the published snapshot still use the entry it holds.
+  // of the published snapshot still use its entry.
   store::WriteBatch batch;
   AddConnection(batch, "alice", {"owner"});
   Store(batch);
