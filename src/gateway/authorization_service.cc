@@ -6,8 +6,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/this_coro.hpp>
 
-#include <boost/json/object.hpp>
-
 #include "credentials/access_policy.h"
 #include "credentials/token_manager.h"
 #include "identity/validator.h"
@@ -197,19 +195,14 @@ awaitable<Result<IssuedToken>> AuthorizationService::Issue(
   counters_.granted.fetch_add(1, std::memory_order_relaxed);
   if (services_.audit != nullptr) {
     // The caller and connection of each token handed out. The audit log never contains the token.
-    // The event gets seven members here and "time" in Record(). Reserving eight slots spares the
-    // object's repeated growth as members are added, each step an allocation and a rehash.
-    boost::json::object event;
-    event.reserve(8);
-    event["event"] = "token.issued";
-    event["requestId"] = context.request_id;
-    event["connection"] = key;
-    event["identityType"] =
-        request.identity_type == policy::IdentityType::kJwt ? "jwt" : "managed";
-    event["callerTenantId"] = verified ? verified->tenant_id : caller.tenant_id;
-    event["callerObjectId"] = verified ? verified->object_id : caller.object_id;
-    event["callerAppId"] = verified ? verified->app_id : caller.app_id;
-    services_.audit->Record(std::move(event));
+    runtime::TokenIssuedEvent event;
+    event.request_id = context.request_id;
+    event.connection = key;
+    event.identity_type = request.identity_type == policy::IdentityType::kJwt ? "jwt" : "managed";
+    event.caller_tenant_id = verified ? verified->tenant_id : caller.tenant_id;
+    event.caller_object_id = verified ? verified->object_id : caller.object_id;
+    event.caller_app_id = verified ? verified->app_id : caller.app_id;
+    services_.audit->RecordTokenIssued(event);
   }
   IssuedToken issued;
   issued.connection_key = key;

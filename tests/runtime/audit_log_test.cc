@@ -20,6 +20,8 @@
 namespace credgate::runtime {
 namespace {
 
+std::string_view Text(const boost::json::value& value) { return value.as_string(); }
+
 class AuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -118,6 +120,51 @@ TEST_F(AuditLogTest, TokenEventsAreLoggedAtDebugOnly) {
   ASSERT_EQ(logged.size(), 1u);
   EXPECT_NE(logged[0].find("management.change"), std::string::npos) << logged[0];
   EXPECT_EQ(Lines().size(), 2u);
+}
+
+TEST_F(AuditLogTest, TokenIssuedLineMatchesObjectLine) {
+  // Quotes, backslashes, control characters and UTF-8 must be escaped as Boost.JSON does.
+  const std::string long_id(300, 'x');
+  const std::string odd = "a\"b\\c\nd\x01e\x7f f\xc3\xa9";
+  TokenIssuedEvent event;
+  event.request_id = "req-1";
+  event.connection = "github/alice";
+  event.identity_type = "jwt";
+  event.caller_tenant_id = odd;
+  event.caller_object_id = "";
+  event.caller_app_id = long_id;
+  FakeClock clock;
+  {
+    auto log = AuditLog::Open(path_, clock);
+    ASSERT_TRUE(log.ok()) << log.error().message;
+    (*log)->RecordTokenIssued(event);
+    (*log)->Record(TokenIssuedObject(event));
+  }
+  const std::vector<std::string> lines = Lines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0], lines[1]);
+  const boost::json::object parsed = boost::json::parse(lines[0]).as_object();
+  EXPECT_EQ(Text(parsed.at("event")), "token.issued");
+  EXPECT_EQ(Text(parsed.at("callerTenantId")), odd);
+  EXPECT_EQ(Text(parsed.at("callerAppId")), long_id);
+  EXPECT_EQ(Text(parsed.at("time")), FormatAuditTime(clock.Now()));
+}
+
+TEST_F(AuditLogTest, DefaultSinkReceivesTokenIssuedObject) {
+  struct Capture final : AuditSink {
+    void Record(boost::json::object event) override { events.push_back(std::move(event)); }
+    std::vector<boost::json::object> events;
+  } sink;
+  TokenIssuedEvent event;
+  event.request_id = "req-2";
+  event.connection = "github/bob";
+  event.identity_type = "managed";
+  sink.RecordTokenIssued(event);
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(Text(sink.events[0].at("event")), "token.issued");
+  EXPECT_EQ(Text(sink.events[0].at("connection")), "github/bob");
+  EXPECT_EQ(Text(sink.events[0].at("identityType")), "managed");
+  EXPECT_EQ(sink.events[0].size(), 7u);
 }
 
 }  // namespace
