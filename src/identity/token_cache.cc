@@ -1,17 +1,45 @@
 #include "identity/token_cache.h"
 
 #include <algorithm>
+#include <atomic>
+#include <string>
 
 namespace credgate::identity {
 
+namespace {
+
+// The last token that this thread found in a cache, and the identity found for it.
+struct LastFound {
+  uint64_t cache_id = 0;  // 0: empty. Ids start at 1.
+  std::string token;
+  std::shared_ptr<const CallerIdentity> identity;
+};
+
+LastFound& ThreadLastFound() {
+  thread_local LastFound last;
+  return last;
+}
+
+uint64_t NextCacheId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
 TokenCache::TokenCache(size_t max_entries)
-    : max_entries_per_shard_(std::max<size_t>(1, max_entries / kShards)) {}
+    : id_(NextCacheId()), max_entries_per_shard_(std::max<size_t>(1, max_entries / kShards)) {}
 
 TokenCache::Shard& TokenCache::ShardFor(const Sha256Digest& digest) {
   return shards_[digest[0] % kShards];
 }
 
 std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, TimePoint now) {
+  LastFound& last = ThreadLastFound();
+  if (last.cache_id == id_ && last.token == token) {
+    if (now < last.identity->expires_at) return last.identity;
+    last = LastFound();  // Expired: the shard drops its entry below.
+  }
   const Sha256Digest digest = Sha256(token);
   Shard& shard = ShardFor(digest);
   std::lock_guard lock(shard.mutex);
@@ -24,7 +52,10 @@ std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, T
     return nullptr;
   }
   shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
-  return found->second->identity;
+  last.cache_id = id_;
+  last.token.assign(token);
+  last.identity = found->second->identity;
+  return last.identity;
 }
 
 void TokenCache::Insert(std::string_view token, std::shared_ptr<const CallerIdentity> identity,

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <list>
 #include <memory>
@@ -18,15 +19,21 @@
 namespace credgate::identity {
 
 // Thread-safe. Entries are spread over kShards shards, each an LRU list under its own mutex, so
-// that concurrent lookups of different tokens rarely contend. Keys are digests, so the cache never
-// stores a token.
+// that concurrent lookups of different tokens rarely contend. Keys are digests, so the shards
+// never store a token.
+//
+// Each thread also remembers the last token that it found, with its identity, because a client
+// usually sends the same token on every request of a keep-alive connection. Finding that token
+// again skips the digest and the shard's mutex. The memo keeps a copy of that one token in the
+// thread's memory, as the connection's read buffer does. It names its cache by a process-unique
+// id, so a cache built at the address of a destroyed one never returns the old one's identity.
 class TokenCache {
  public:
   // `max_entries` bounds the whole cache, so each shard holds max_entries / kShards (at least 1).
   explicit TokenCache(size_t max_entries);
 
   // Returns the identity stored for `token` while now < its expires_at, else nullptr (and drops
-  // an expired entry).
+  // an expired entry). The thread's memo answers for the token this thread found last.
   std::shared_ptr<const CallerIdentity> Find(std::string_view token, TimePoint now);
 
   // Stores `identity` for `token` unless it has already expired. A full shard evicts its least
@@ -59,6 +66,7 @@ class TokenCache {
 
   Shard& ShardFor(const Sha256Digest& digest);
 
+  const uint64_t id_;  // Process-unique, for the thread's memo.
   size_t max_entries_per_shard_;
   std::array<Shard, kShards> shards_;
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 
 namespace credgate::identity {
@@ -46,6 +47,32 @@ TEST(TokenCache, StaysWithinBound) {
   }
   EXPECT_LE(cache.size(), TokenCache::kShards * 4);
   EXPECT_NE(cache.Find("token-999", kNow), nullptr);
+}
+
+TEST(TokenCache, RepeatedTokenOnThreadKeepsIdentity) {
+  TokenCache cache(100);
+  auto a = IdentityExpiringAt(kNow + std::chrono::seconds(60));
+  auto b = IdentityExpiringAt(kNow + std::chrono::seconds(60));
+  cache.Insert("token-a", a, kNow);
+  cache.Insert("token-b", b, kNow);
+  EXPECT_EQ(cache.Find("token-a", kNow), a);
+  EXPECT_EQ(cache.Find("token-a", kNow), a);
+  EXPECT_EQ(cache.Find("token-ab", kNow), nullptr);
+  EXPECT_EQ(cache.Find("token-", kNow), nullptr);
+  EXPECT_EQ(cache.Find("token-b", kNow), b);
+  EXPECT_EQ(cache.Find("token-a", kNow), a);
+}
+
+TEST(TokenCache, NewCacheAtOldAddressFindsNothing) {
+  std::optional<TokenCache> cache;
+  cache.emplace(100);
+  cache->Insert("token-a", IdentityExpiringAt(kNow + std::chrono::seconds(60)), kNow);
+  ASSERT_NE(cache->Find("token-a", kNow), nullptr);
+  const void* address = &*cache;
+  cache.reset();
+  cache.emplace(100);  // The same storage, so the same address.
+  ASSERT_EQ(static_cast<const void*>(&*cache), address);
+  EXPECT_EQ(cache->Find("token-a", kNow), nullptr);
 }
 
 }  // namespace
