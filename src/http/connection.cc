@@ -30,8 +30,8 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 }  // namespace
 
-beast::tcp_stream& Connection::Tcp() {
-  return Visit([](auto& stream) -> beast::tcp_stream& { return beast::get_lowest_layer(stream); });
+TimedSocket& Connection::Tcp() {
+  return Visit([](auto& stream) -> TimedSocket& { return beast::get_lowest_layer(stream); });
 }
 
 bool Connection::LooksReusable() {
@@ -75,11 +75,11 @@ Error TransportError(const boost::system::error_code& ec, std::string_view actio
 namespace {
 
 // Resolves `origin.host` and connects to the first address that accepts.
-asio::awaitable<Result<beast::tcp_stream>> ConnectTcp(const Origin& origin, SteadyTime deadline) {
+asio::awaitable<Result<TimedSocket>> ConnectTcp(const Origin& origin, SteadyTime deadline) {
   auto executor = co_await asio::this_coro::executor;
   const std::string authority = origin.Authority();
 
-  // Resolution has no Beast timeout, so it races a timer for the same deadline.
+  // Resolution has no socket to time out, so it races a timer for the same deadline.
   tcp::resolver resolver(executor);
   asio::steady_timer timer(executor, deadline);
   auto raced =
@@ -91,12 +91,11 @@ asio::awaitable<Result<beast::tcp_stream>> ConnectTcp(const Origin& origin, Stea
   auto [resolve_ec, endpoints] = std::get<0>(std::move(raced));
   if (resolve_ec) co_return TransportError(resolve_ec, "resolving", authority);
 
-  // The stream shares the executor of the coroutine that opens it. Beast binds each operation's
-  // completion and timeout handlers to the executor of the awaiting coroutine, so that executor
-  // (a strand, or an io_context run by one thread) already keeps them from running concurrently.
-  // A strand of the stream's own serialized nothing more, and wrapping it in any_io_executor cost
-  // a heap allocation and a mutex lock for each read and write.
-  beast::tcp_stream stream(executor);
+  // The socket shares the executor of the coroutine that opens it, which (a strand, or an
+  // io_context run by one thread) keeps its handlers and its timer's from running concurrently.
+  // A strand of the socket's own serialized nothing more, and wrapping it in any_io_executor
+  // cost a heap allocation and a mutex lock for each read and write.
+  TimedSocket stream(executor);
   stream.expires_at(deadline);
   auto [connect_ec, endpoint] = co_await stream.async_connect(endpoints, kNoThrow);
   if (connect_ec) co_return TransportError(connect_ec, "connecting to", authority);
@@ -106,7 +105,7 @@ asio::awaitable<Result<beast::tcp_stream>> ConnectTcp(const Origin& origin, Stea
 }
 
 // Runs the TLS client handshake for `origin` over `stream`, checking its host name or address.
-asio::awaitable<Result<std::unique_ptr<Connection>>> StartTls(beast::tcp_stream stream,
+asio::awaitable<Result<std::unique_ptr<Connection>>> StartTls(TimedSocket stream,
                                                               const Origin& origin,
                                                               asio::ssl::context* tls) {
   Connection::TlsStream tls_stream(std::move(stream), *tls);

@@ -3,14 +3,13 @@
 // (connection_pool.h) keeps idle ones for reuse.
 //
 // A Connection is used by one coroutine at a time and is not thread-safe. Its timeouts are set
-// on the TCP layer (beast::tcp_stream::expires_at), which also bounds the TLS handshake and TLS
-// reads and writes because they go through that layer.
+// on the TCP layer (TimedSocket::expires_at), which also bounds the TLS handshake and TLS reads
+// and writes because they go through that layer.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <memory>
@@ -19,6 +18,7 @@
 #include <variant>
 
 #include "common/result.h"
+#include "http/timed_socket.h"
 #include "http/url.h"
 
 namespace credgate::http {
@@ -27,8 +27,8 @@ using SteadyTime = std::chrono::steady_clock::time_point;
 
 class Connection {
  public:
-  using PlainStream = boost::beast::tcp_stream;
-  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using PlainStream = TimedSocket;
+  using TlsStream = boost::beast::ssl_stream<TimedSocket>;
 
   explicit Connection(PlainStream stream) : stream_(std::move(stream)) {}
   explicit Connection(TlsStream stream) : stream_(std::move(stream)) {}
@@ -40,7 +40,7 @@ class Connection {
     return std::visit(std::forward<F>(f), stream_);
   }
 
-  boost::beast::tcp_stream& Tcp();
+  TimedSocket& Tcp();
   bool IsTls() const { return stream_.index() == 1; }
   boost::beast::flat_buffer& buffer() { return buffer_; }
 
@@ -83,7 +83,7 @@ bool IsHttpSyntaxError(const boost::system::error_code& ec);
 // Reports whether `ec` means the peer closed or reset the connection.
 bool IsPeerClose(const boost::system::error_code& ec);
 
-// Maps a transport error to kDeadlineExceeded (Beast's timeout) or kUnavailable, with a message
+// Maps a transport error to kDeadlineExceeded (beast::error::timeout) or kUnavailable, with a message
 // naming `action` (for example "connect") and `authority`.
 Error TransportError(const boost::system::error_code& ec, std::string_view action,
                      std::string_view authority);

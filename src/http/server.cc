@@ -14,7 +14,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
@@ -48,7 +47,7 @@ struct Session {
         id(id_in) {}
 
   static ServerStream MakeStream(tcp::socket socket, asio::ssl::context* tls_context) {
-    beast::tcp_stream tcp(std::move(socket));
+    TimedSocket tcp(std::move(socket));
     if (tls_context == nullptr) return ServerStream(std::move(tcp));
     return ServerStream(ServerStream::TlsStream(std::move(tcp), *tls_context));
   }

@@ -10,18 +10,19 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/beast/core/error.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <chrono>
 #include <utility>
 #include <variant>
 
+#include "http/timed_socket.h"
+
 namespace credgate::http {
 
 class ServerStream {
  public:
-  using PlainStream = boost::beast::tcp_stream;
-  using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+  using PlainStream = TimedSocket;
+  using TlsStream = boost::beast::ssl_stream<TimedSocket>;
   using executor_type = PlainStream::executor_type;
 
   explicit ServerStream(PlainStream stream) : stream_(std::move(stream)) {}
@@ -29,9 +30,9 @@ class ServerStream {
 
   executor_type get_executor() { return Tcp().get_executor(); }
 
-  boost::beast::tcp_stream& Tcp() {
+  TimedSocket& Tcp() {
     return std::visit(
-        [](auto& stream) -> boost::beast::tcp_stream& {
+        [](auto& stream) -> TimedSocket& {
           return boost::beast::get_lowest_layer(stream);
         },
         stream_);

@@ -2,6 +2,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include "http/pooled_client.h"
 #include "test_support.h"

@@ -1,0 +1,61 @@
+#include "http/timed_socket.h"
+
+namespace credgate::http {
+
+TimedSocket::TimedSocket(const executor_type& executor)
+    : state_(std::make_shared<State>(socket_type(executor))) {}
+
+TimedSocket::TimedSocket(socket_type socket)
+    : state_(std::make_shared<State>(std::move(socket))) {}
+
+TimedSocket::~TimedSocket() {
+  if (state_ == nullptr) return;  // Moved from.
+  boost::system::error_code ignored;
+  state_->socket.close(ignored);
+  state_->timer.cancel();
+}
+
+void TimedSocket::cancel() {
+  boost::system::error_code ignored;
+  state_->socket.cancel(ignored);
+}
+
+void TimedSocket::close() {
+  boost::system::error_code ignored;
+  state_->socket.close(ignored);
+}
+
+void TimedSocket::State::Start() {
+  ++pending;
+  // A deadline that has already passed arms a wait that fires at once, so the operation fails
+  // with a timeout as it would on beast::tcp_stream.
+  if (deadline < armed_until) Arm();
+}
+
+void TimedSocket::State::Arm() {
+  armed_until = deadline;
+  const uint64_t armed = ++generation;
+  // Setting the expiry cancels the previous wait, whose handler then finds its generation stale.
+  timer.expires_at(deadline);
+  timer.async_wait([self = shared_from_this(), armed](const boost::system::error_code& ec) {
+    self->OnTimer(armed, ec);
+  });
+}
+
+void TimedSocket::State::OnTimer(uint64_t armed, const boost::system::error_code& ec) {
+  if (armed != generation) return;  // A later Arm() replaced this wait.
+  armed_until = clock_type::time_point::max();
+  // Only the destructor cancels the current wait, and then nothing is left to time out.
+  if (ec) return;
+  // With no operation pending, the next one arms the timer again.
+  if (pending == 0 || deadline == clock_type::time_point::max()) return;
+  if (clock_type::now() < deadline) {
+    Arm();  // The deadline moved later while the wait was pending.
+    return;
+  }
+  timed_out = true;
+  boost::system::error_code ignored;
+  socket.close(ignored);
+}
+
+}  // namespace credgate::http
