@@ -15,7 +15,7 @@ bool SameOwner(const std::weak_ptr<const void>& weak, const std::shared_ptr<cons
 }  // namespace
 
 AccessDecisionCache::AccessDecisionCache(size_t max_entries)
-    : max_entries_per_shard_(std::max<size_t>(1, max_entries / kShards)) {}
+    : max_entries_(std::max<size_t>(1, max_entries)) {}
 
 AccessDecisionCache::Shard& AccessDecisionCache::ShardFor(const Key& key) const {
   return shards_[(KeyHash()(key) >> 7) % kShards];
@@ -39,10 +39,19 @@ void AccessDecisionCache::RememberAllowed(const std::shared_ptr<const void>& cal
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mutex);
   auto found = shard.entries.find(key);
-  if (found == shard.entries.end() && shard.entries.size() >= max_entries_per_shard_) {
-    shard.entries.erase(shard.entries.begin());
+  if (found != shard.entries.end()) {
+    found->second = Entry{caller, connection};
+    return;
   }
-  shard.entries.insert_or_assign(key, Entry{caller, connection});
+  // A full cache still takes an entry into an empty shard, so that no shard stays empty for good.
+  // That, and inserts into other shards passing the check at the same time, may exceed the bound
+  // by at most kShards entries plus one per concurrent insert.
+  if (entries_.load(std::memory_order_relaxed) >= max_entries_ && !shard.entries.empty()) {
+    shard.entries.erase(shard.entries.begin());
+  } else {
+    entries_.fetch_add(1, std::memory_order_relaxed);
+  }
+  shard.entries.emplace(key, Entry{caller, connection});
 }
 
 size_t AccessDecisionCache::size() const {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -25,7 +26,9 @@ namespace credgate::credentials {
 
 class AccessDecisionCache {
  public:
-  // `max_entries` bounds the whole cache. A full shard drops one arbitrary entry per insert.
+  // `max_entries` bounds the whole cache, give or take kShards entries. Shards fill unevenly, so
+  // the bound is kept across them: an insert into a full cache drops one arbitrary entry of its
+  // own shard.
   explicit AccessDecisionCache(size_t max_entries);
 
   // Reports whether RememberAllowed() stored this pair of objects and has not evicted it since.
@@ -69,7 +72,8 @@ class AccessDecisionCache {
 
   Shard& ShardFor(const Key& key) const;
 
-  size_t max_entries_per_shard_;
+  const size_t max_entries_;
+  std::atomic<size_t> entries_{0};  // In all shards. Changed under the changing shard's mutex.
   mutable std::array<Shard, kShards> shards_;
 };
 

@@ -28,7 +28,7 @@ uint64_t NextCacheId() {
 }  // namespace
 
 TokenCache::TokenCache(size_t max_entries)
-    : id_(NextCacheId()), max_entries_per_shard_(std::max<size_t>(1, max_entries / kShards)) {}
+    : id_(NextCacheId()), max_entries_(std::max<size_t>(1, max_entries)) {}
 
 TokenCache::Shard& TokenCache::ShardFor(const Sha256Digest& digest) {
   return shards_[digest[0] % kShards];
@@ -49,6 +49,7 @@ std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, T
   if (now >= found->second->identity->expires_at) {
     shard.lru.erase(found->second);
     shard.index.erase(found);
+    entries_.fetch_sub(1, std::memory_order_relaxed);
     return nullptr;
   }
   shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
@@ -69,9 +70,14 @@ void TokenCache::Insert(std::string_view token, std::shared_ptr<const CallerIden
     shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
     return;
   }
-  if (shard.lru.size() >= max_entries_per_shard_) {
+  // A full cache still takes an entry into an empty shard, so that no shard stays empty for good.
+  // That, and inserts into other shards passing the check at the same time, may exceed the bound
+  // by at most kShards entries plus one per concurrent insert.
+  if (entries_.load(std::memory_order_relaxed) >= max_entries_ && !shard.lru.empty()) {
     shard.index.erase(shard.lru.back().digest);
     shard.lru.pop_back();
+  } else {
+    entries_.fetch_add(1, std::memory_order_relaxed);
   }
   shard.lru.push_front(Entry{digest, std::move(identity)});
   shard.index.emplace(digest, shard.lru.begin());

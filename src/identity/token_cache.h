@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -29,11 +30,13 @@ namespace credgate::identity {
 // id, so a cache built at the address of a destroyed one never returns the old one's identity.
 class TokenCache {
  public:
-  // `max_entries` bounds the whole cache, so each shard holds max_entries / kShards (at least 1).
+  // `max_entries` bounds the whole cache, give or take kShards entries. Shards fill unevenly,
+  // because a token's digest picks its shard, so the bound is kept across them: an insert into a
+  // full cache evicts the least recently used entry of its own shard.
   explicit TokenCache(size_t max_entries);
 
   // Returns the identity stored for `token` while now < its expires_at, else nullptr (and drops
-  // an expired entry). The thread's memo answers for the token this thread found last.
+  // an expired entry). The token this thread found last is compared before any hashing.
   std::shared_ptr<const CallerIdentity> Find(std::string_view token, TimePoint now);
 
   // Stores `identity` for `token` unless it has already expired. A full shard evicts its least
@@ -67,7 +70,8 @@ class TokenCache {
   Shard& ShardFor(const Sha256Digest& digest);
 
   const uint64_t id_;  // Process-unique, for the thread's memo.
-  size_t max_entries_per_shard_;
+  const size_t max_entries_;
+  std::atomic<size_t> entries_{0};  // In all shards. Changed under the changing shard's mutex.
   std::array<Shard, kShards> shards_;
 };
 
