@@ -530,20 +530,17 @@ Status StartListeners(const ServeConfig& config, Process& p) {
       [gateway](http::ServerExchange& exchange) -> asio::awaitable<void> {
     co_await gateway->Handle(exchange);
   };
-  for (auto& io : p.io_contexts) {
-    http::ServerOptions options;
-    options.endpoint = *gateway_endpoint;
-    options.reuse_port = p.io_contexts.size() > 1;
-    options.single_thread = true;
-    options.tls = p.gateway_tls;
-    auto server = std::make_unique<http::HttpServer>(*io, options, gateway_handler);
-    auto gateway_bound = server->Start();
-    if (!gateway_bound.ok()) return gateway_bound.error();
-    // With port 0 every further listener must share the port the first one was given.
-    options.endpoint = *gateway_bound;
-    *gateway_endpoint = *gateway_bound;
-    p.gateway_servers.push_back(std::move(server));
-  }
+  // One listener on the first io_context hands the connections to every io_context in turn.
+  http::ServerOptions options;
+  options.endpoint = *gateway_endpoint;
+  options.single_thread = true;
+  options.tls = p.gateway_tls;
+  for (auto& io : p.io_contexts) options.connection_contexts.push_back(io.get());
+  auto server = std::make_unique<http::HttpServer>(*p.io_contexts[0], options, gateway_handler);
+  auto gateway_bound = server->Start();
+  if (!gateway_bound.ok()) return gateway_bound.error();
+  *gateway_endpoint = *gateway_bound;
+  p.gateway_servers.push_back(std::move(server));
   spdlog::info("gateway listening address={} tls={} public_url={} threads={}",
                Describe(*gateway_endpoint), p.gateway_tls != nullptr, config.public_url,
                p.io_contexts.size());

@@ -80,6 +80,8 @@ struct HttpServer::State {
   asio::strand<asio::io_context::executor_type> acceptor_strand;
   tcp::acceptor acceptor;  // Used only on acceptor_strand once started.
 
+  size_t next_context = 0;  // Index into options.connection_contexts, used on acceptor_strand.
+
   std::atomic<bool> started{false};
   std::atomic<bool> stopping{false};
   std::atomic<size_t> active{0};
@@ -239,12 +241,15 @@ asio::awaitable<void> RunSession(std::shared_ptr<State> state, std::shared_ptr<S
 }
 
 asio::awaitable<void> AcceptLoop(std::shared_ptr<State> state) {
+  const std::vector<asio::io_context*>& contexts = state->options.connection_contexts;
   for (;;) {
+    asio::io_context& context =
+        contexts.empty() ? state->io_context : *contexts[state->next_context++ % contexts.size()];
     asio::any_io_executor executor;
     if (state->options.single_thread) {
-      executor = state->io_context.get_executor();
+      executor = context.get_executor();
     } else {
-      executor = asio::make_strand(state->io_context);
+      executor = asio::make_strand(context);
     }
     auto [ec, socket] = co_await state->acceptor.async_accept(executor, kNoThrow);
     if (state->stopping.load() || !state->acceptor.is_open()) co_return;

@@ -160,6 +160,47 @@ TEST_F(ServerTest, ListensOnIpv6Loopback) {
   server.Stop();
 }
 
+TEST_F(ServerTest, ConnectionsTakeContextsInTurn) {
+  asio::io_context first;
+  asio::io_context second;
+  auto first_guard = asio::make_work_guard(first);
+  auto second_guard = asio::make_work_guard(second);
+  std::thread first_thread([&] { first.run(); });
+  std::thread second_thread([&] { second.run(); });
+
+  ServerOptions options;
+  options.single_thread = true;
+  options.connection_contexts = {&first, &second};
+  // Each response names the io_context that ran its connection.
+  StartBuffered(
+      [&](Request&&, const RequestInfo&) -> asio::awaitable<Response> {
+        auto executor = co_await asio::this_coro::executor;
+        const auto* context_executor = executor.target<asio::io_context::executor_type>();
+        Response response(bhttp::status::ok, 11);
+        response.body() = context_executor == nullptr              ? "other"
+                          : &context_executor->context() == &first ? "first"
+                          : &context_executor->context() == &second ? "second"
+                                                                    : "other";
+        co_return response;
+      },
+      options);
+
+  std::vector<std::string> ran_on;
+  for (int i = 0; i < 4; ++i) {
+    RawResult result = Raw("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    const size_t body = result.received.find("\r\n\r\n");
+    ASSERT_NE(body, std::string::npos) << result.received;
+    ran_on.push_back(result.received.substr(body + 4));
+  }
+  EXPECT_EQ(ran_on, (std::vector<std::string>{"first", "second", "first", "second"}));
+
+  StopIo();
+  first_guard.reset();
+  second_guard.reset();
+  first_thread.join();
+  second_thread.join();
+}
+
 struct FramingCase {
   std::string transfer_encoding;
   bool with_content_length;
