@@ -14,8 +14,9 @@
 // As with beast::tcp_stream, a timeout closes the socket, so the pending operations, and every
 // later one, complete with beast::error::timeout. An operation that starts after its deadline
 // fails the same way. A deadline changed while an operation is pending applies to that
-// operation. expires_never() removes the deadline. Not thread-safe: use it from one strand, or
-// from an io_context that one thread runs, like the socket it wraps.
+// operation. expires_never() removes the deadline. Not thread-safe: the timer's handler runs on
+// the socket's executor, so that executor must be the strand, or the io_context that one thread
+// runs, on which the operations complete.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
