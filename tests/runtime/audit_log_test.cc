@@ -150,6 +150,30 @@ TEST_F(AuditLogTest, TokenIssuedLineMatchesObjectLine) {
   EXPECT_EQ(Text(parsed.at("time")), FormatAuditTime(clock.Now()));
 }
 
+TEST_F(AuditLogTest, TokenIssuedValuesEscapeAsBoostJson) {
+  // Each value goes once through the line writer and once through boost::json::serialize.
+  const std::string values[] = {"plain", "", "quote\"", "back\\slash", "ctl\x01", "tab\t",
+                                "unit\x1f", "del\x7f", "utf8 \xc3\xa9", std::string("nul\0x", 5)};
+  FakeClock clock;
+  {
+    auto log = AuditLog::Open(path_, clock);
+    ASSERT_TRUE(log.ok()) << log.error().message;
+    for (const std::string& value : values) {
+      TokenIssuedEvent event;
+      event.caller_object_id = value;
+      (*log)->RecordTokenIssued(event);
+      (*log)->Record(TokenIssuedObject(event));
+    }
+  }
+  const std::vector<std::string> lines = Lines();
+  ASSERT_EQ(lines.size(), 2 * std::size(values));
+  for (size_t i = 0; i < std::size(values); ++i) {
+    EXPECT_EQ(lines[2 * i], lines[2 * i + 1]) << "value " << i;
+    const boost::json::object parsed = boost::json::parse(lines[2 * i]).as_object();
+    EXPECT_EQ(Text(parsed.at("callerObjectId")), values[i]) << "value " << i;
+  }
+}
+
 TEST_F(AuditLogTest, DefaultSinkReceivesTokenIssuedObject) {
   struct Capture final : AuditSink {
     void Record(boost::json::object event) override { events.push_back(std::move(event)); }
