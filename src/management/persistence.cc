@@ -24,6 +24,7 @@
 #include "management/pipelines.h"
 #include "management/policy_fragments.h"
 #include "management/resource_fields.h"
+#include "management/stored_record.h"
 
 namespace credgate::management {
 
@@ -63,72 +64,6 @@ std::vector<const store::ResourceRecord*> OrderByKind(
   std::vector<const store::ResourceRecord*> ordered(records.size());
   for (size_t i = 0; i < records.size(); ++i) ordered[starts[ranks[i]]++] = &records[i];
   return ordered;
-}
-
-// Splits a store key into its path segments and parses it as a management path.
-Result<ResourcePath> PathOfKey(std::string_view key) { return ParseResourcePath(key); }
-
-// Reads a stored connection's sealed parameters into `resource`.
-Status OpenConnectionParameters(const json::object& body, const std::string& key,
-                                const crypto::Keyring& keyring, ConnectionResource& resource) {
-  auto sealed = body.find(kSealedParametersMember);
-  if (sealed == body.end() || !sealed->value().is_string()) return OkStatus();
-  auto blob = crypto::SealedFromBase64(sealed->value().get_string());
-  if (!blob.ok()) return blob.error();
-  auto opened = keyring.Open(*blob, key);
-  if (!opened.ok()) return opened.error();
-  boost::system::error_code ec;
-  json::value parameters = json::parse(opened->Expose(), ec);
-  if (ec || !parameters.is_object()) {
-    return MakeError(ErrorCode::kInvalidArgument, "its sealed parameters are not a JSON object");
-  }
-  resource.parameters_given = true;
-  for (const auto& [name, value] : parameters.get_object()) {
-    if (!value.is_string()) continue;
-    if (name == credentials::kClientSecretParameter) {
-      resource.parameters.Mutable().client_secret = Secret(std::string(value.get_string()));
-    } else {
-      resource.parameters.Mutable().values[std::string(name)] = std::string(value.get_string());
-    }
-  }
-  // NOTE: boost::json cannot cleanse its buffers, so the parsed copy of the secret stays in freed
-  // heap memory until it is reused.
-  return OkStatus();
-}
-
-// A stored record parsed without the snapshot, so that a load can parse many at once. The
-// resource itself is parsed here only for the kinds that a store has millions of.
-struct ParsedRecord {
-  json::object body;
-  std::optional<ResourcePath> path;  // Set for connection and accessPolicy records.
-  std::optional<ConnectionResource> connection;
-  std::optional<AccessPolicyResource> access_policy;
-};
-
-// Parses `record`'s body into memory from `storage` and, for a connection or access policy, its
-// path and resource, with the connection's sealed parameters opened. Safe to call on many
-// threads at once.
-Result<ParsedRecord> ParseRecord(const store::ResourceRecord& record,
-                                 const crypto::Keyring& keyring, json::storage_ptr storage = {}) {
-  auto body = ParseJsonBody(record.body_json, std::move(storage));
-  if (!body.ok()) return body.error();
-  ParsedRecord parsed{std::move(*body), std::nullopt, std::nullopt, std::nullopt};
-  const bool connection = record.kind == "connection";
-  if (!connection && record.kind != "accessPolicy") return parsed;
-  auto path = PathOfKey(record.key);
-  if (!path.ok()) return path.error();
-  if (connection) {
-    auto resource = ParseConnection(path->first, path->second, parsed.body);
-    if (!resource.ok()) return resource.error();
-    CREDGATE_RETURN_IF_ERROR(OpenConnectionParameters(parsed.body, record.key, keyring, *resource));
-    parsed.connection = std::move(*resource);
-  } else {
-    auto resource = ParseAccessPolicy(path->first, path->second, path->third, parsed.body);
-    if (!resource.ok()) return resource.error();
-    parsed.access_policy = std::move(*resource);
-  }
-  parsed.path = std::move(*path);
-  return parsed;
 }
 
 // Applies one parsed record to `next`, the snapshot being built, and to the token manager and
