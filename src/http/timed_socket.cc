@@ -8,11 +8,22 @@ TimedSocket::TimedSocket(const executor_type& executor)
 TimedSocket::TimedSocket(socket_type socket)
     : state_(std::make_shared<State>(std::move(socket))) {}
 
-TimedSocket::~TimedSocket() {
+TimedSocket& TimedSocket::operator=(TimedSocket&& other) noexcept {
+  if (this != &other) {
+    Release();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+TimedSocket::~TimedSocket() { Release(); }
+
+void TimedSocket::Release() noexcept {
   if (state_ == nullptr) return;  // Moved from.
   boost::system::error_code ignored;
   state_->socket.close(ignored);
   state_->timer.cancel();
+  state_.reset();
 }
 
 void TimedSocket::cancel() {

@@ -45,8 +45,10 @@ class TimedSocket {
   explicit TimedSocket(const executor_type& executor);
   explicit TimedSocket(socket_type socket);
   TimedSocket(TimedSocket&&) noexcept = default;
-  TimedSocket& operator=(TimedSocket&&) noexcept = default;
-  // Closes the socket. Handlers still pending complete later with an error.
+  // Closes this socket first, as the destructor does.
+  TimedSocket& operator=(TimedSocket&& other) noexcept;
+  // Closes the socket and cancels the timer's wait. Handlers still pending complete later with
+  // an error.
   ~TimedSocket();
 
   executor_type get_executor() noexcept { return state_->socket.get_executor(); }
@@ -140,6 +142,10 @@ class TimedSocket {
   };
 
  private:
+  // Closes the socket and cancels the timer's wait, which would otherwise keep the state, and
+  // so the socket, until the deadline.
+  void Release() noexcept;
+
   std::shared_ptr<State> state_;
 };
 

@@ -4,6 +4,8 @@
 #include "http/timed_socket.h"
 
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -152,6 +154,18 @@ TEST_F(TimedSocketTest, DestroyedWithArmedTimerReleasesState) {
   const auto start = std::chrono::steady_clock::now();
   io_.run();  // Returns once the cancelled wait has run, long before 10 s.
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+}
+
+TEST_F(TimedSocketTest, MoveAssignmentClosesReplacedSocket) {
+  client_->expires_after(10s);
+  WriteFromPeerAfter(5ms);
+  ASSERT_EQ(ReadOnce(), boost::system::error_code());
+  *client_ = TimedSocket(io_.get_executor());  // The old socket has an armed wait for 10 s.
+  // Waits at most 2 s, so a socket left open fails the test instead of hanging it.
+  pollfd readable{peer_.native_handle(), POLLIN, 0};
+  ASSERT_EQ(::poll(&readable, 1, 2000), 1) << "the replaced socket is still open";
+  char byte;
+  EXPECT_EQ(::recv(peer_.native_handle(), &byte, 1, 0), 0);  // End of stream.
 }
 
 }  // namespace
