@@ -56,7 +56,7 @@ void TimedSocket::State::Arm() {
 void TimedSocket::State::OnTimer(uint64_t armed, const boost::system::error_code& ec) {
   if (armed != generation) return;  // A later Arm() replaced this wait.
   armed_until = clock_type::time_point::max();
-  // Only the destructor cancels the current wait, and then nothing is left to time out.
+  // Only Release() cancels the current wait, and then nothing is left to time out.
   if (ec) return;
   // With no operation pending, the next one arms the timer again.
   if (pending == 0 || deadline == clock_type::time_point::max()) return;

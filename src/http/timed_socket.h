@@ -66,41 +66,28 @@ class TimedSocket {
 
   template <typename MutableBufferSequence, typename ReadToken>
   auto async_read_some(const MutableBufferSequence& buffers, ReadToken&& token) {
-    return boost::asio::async_initiate<ReadToken, void(boost::system::error_code, std::size_t)>(
-        [](auto handler, std::shared_ptr<State> state, const MutableBufferSequence& b) {
-          state->Start();
-          socket_type& socket = state->socket;
-          socket.async_read_some(b, Completion<decltype(handler)>{std::move(state),
-                                                                   std::move(handler)});
-        },
-        token, state_, buffers);
+    return Initiate<void(boost::system::error_code, std::size_t)>(
+        std::forward<ReadToken>(token), [buffers](socket_type& socket, auto completion) {
+          socket.async_read_some(buffers, std::move(completion));
+        });
   }
 
   template <typename ConstBufferSequence, typename WriteToken>
   auto async_write_some(const ConstBufferSequence& buffers, WriteToken&& token) {
-    return boost::asio::async_initiate<WriteToken, void(boost::system::error_code, std::size_t)>(
-        [](auto handler, std::shared_ptr<State> state, const ConstBufferSequence& b) {
-          state->Start();
-          socket_type& socket = state->socket;
-          socket.async_write_some(b, Completion<decltype(handler)>{std::move(state),
-                                                                    std::move(handler)});
-        },
-        token, state_, buffers);
+    return Initiate<void(boost::system::error_code, std::size_t)>(
+        std::forward<WriteToken>(token), [buffers](socket_type& socket, auto completion) {
+          socket.async_write_some(buffers, std::move(completion));
+        });
   }
 
   // Connects to the first of `endpoints` that accepts, as boost::asio::async_connect does.
   // Completes with the error and the endpoint connected to.
   template <typename EndpointSequence, typename ConnectToken>
   auto async_connect(const EndpointSequence& endpoints, ConnectToken&& token) {
-    using Endpoint = boost::asio::ip::tcp::endpoint;
-    return boost::asio::async_initiate<ConnectToken, void(boost::system::error_code, Endpoint)>(
-        [](auto handler, std::shared_ptr<State> state, const EndpointSequence& e) {
-          state->Start();
-          socket_type& socket = state->socket;
-          boost::asio::async_connect(socket, e, Completion<decltype(handler)>{std::move(state),
-                                                                               std::move(handler)});
-        },
-        token, state_, endpoints);
+    return Initiate<void(boost::system::error_code, boost::asio::ip::tcp::endpoint)>(
+        std::forward<ConnectToken>(token), [endpoints](socket_type& socket, auto completion) {
+          boost::asio::async_connect(socket, endpoints, std::move(completion));
+        });
   }
 
  private:
@@ -142,6 +129,20 @@ class TimedSocket {
   };
 
  private:
+  // Starts one timed operation: counts it as pending, arms the timer when the deadline needs it
+  // and calls `operation(socket, completion)`, which must start the socket operation with
+  // `completion` as its handler.
+  template <typename Signature, typename Token, typename Operation>
+  auto Initiate(Token&& token, Operation operation) {
+    return boost::asio::async_initiate<Token, Signature>(
+        [](auto handler, std::shared_ptr<State> state, Operation started) {
+          state->Start();
+          socket_type& socket = state->socket;
+          started(socket, Completion<decltype(handler)>{std::move(state), std::move(handler)});
+        },
+        token, state_, std::move(operation));
+  }
+
   // Closes the socket and cancels the timer's wait, which would otherwise keep the state, and
   // so the socket, until the deadline.
   void Release() noexcept;
