@@ -43,8 +43,8 @@ struct TokenIssuedEvent {
   std::string_view caller_app_id;
 };
 
-// The members of `event` in the order of its line: event, requestId, connection, identityType,
-// callerTenantId, callerObjectId, callerAppId.
+// Builds `event` as a JSON object with the members in the order of its audit line: event,
+// requestId, connection, identityType, callerTenantId, callerObjectId, callerAppId.
 boost::json::object TokenIssuedObject(const TokenIssuedEvent& event);
 
 // The destination of audit events. Tests capture them with their own sink.
