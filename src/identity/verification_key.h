@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,8 +30,8 @@ struct EvpPkeyDeleter {
 };
 using EvpPkeyPtr = std::unique_ptr<EVP_PKEY, EvpPkeyDeleter>;
 
-// Immutable after construction. Verify() is thread-safe: each call uses its own EVP_MD_CTX, and
-// OpenSSL 3 allows concurrent read-only use of one EVP_PKEY.
+// Immutable after construction. Verify() is thread-safe: each thread verifies through contexts of
+// its own, and OpenSSL 3 allows concurrent read-only use of one EVP_PKEY.
 class VerificationKey {
  public:
   // `algorithm` is the JWK's declared `alg`, or nullopt when the JWK declares none.
@@ -68,6 +69,9 @@ class VerificationKey {
                 std::string_view signature) const;
 
  private:
+  Error InvalidSignature() const;
+
+  uint64_t id_;  // Unique in the process: names this key in each thread's verification contexts.
   std::string kid_;
   KeyType type_;
   std::optional<JwsAlgorithm> algorithm_;
