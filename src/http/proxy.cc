@@ -23,6 +23,7 @@
 
 #include "http/headers.h"
 #include "http/tls.h"
+#include "http/write_all.h"
 
 namespace credgate::http {
 namespace {
@@ -343,7 +344,7 @@ asio::awaitable<bool> WriteStreamedRequest(Stream& stream, Connection& connectio
     const std::string serialized = head.empty() ? SerializeHeader(out.base()) : std::string();
     const std::string& text = head.empty() ? serialized : head;
     const asio::const_buffer head_buffer(text.data(), text.size());
-    auto [write_ec, written] = co_await asio::async_write(stream, head_buffer, kNoThrow);
+    auto [write_ec, written] = co_await WriteAll(stream, head_buffer);
     if (write_ec) {
       outcome.retryable = reused && IsPeerClose(write_ec);
       outcome.error = TransportError(write_ec, "sending the request to", authority);
@@ -605,7 +606,7 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
       header_ec = ec;
     } else {
       const asio::const_buffer head_buffer(head.data(), head.size());
-      auto [ec, written] = co_await asio::async_write(exchange.stream(), head_buffer, kNoThrow);
+      auto [ec, written] = co_await WriteAll(exchange.stream(), head_buffer);
       header_ec = ec;
       head.clear();
     }
@@ -638,7 +639,7 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     } else {
       const std::array<asio::const_buffer, 2> pieces = {
           asio::const_buffer(head.data(), head.size()), asio::const_buffer(buffer.data(), filled)};
-      auto [ec, written] = co_await asio::async_write(exchange.stream(), pieces, kNoThrow);
+      auto [ec, written] = co_await WriteAll(exchange.stream(), pieces);
       write_ec = ec;
       head.clear();
     }
@@ -661,7 +662,7 @@ asio::awaitable<Status> UpstreamPool::RelayResponse(ServerExchange& exchange,
     // The header waited to go out with the first body bytes, and the body ended without any.
     exchange.stream().expires_after(exchange.io_timeout());
     const asio::const_buffer head_buffer(head.data(), head.size());
-    auto [head_ec, written] = co_await asio::async_write(exchange.stream(), head_buffer, kNoThrow);
+    auto [head_ec, written] = co_await WriteAll(exchange.stream(), head_buffer);
     if (head_ec) {
       co_return fail(TransportError(head_ec, "sending the response to", "the client"));
     }

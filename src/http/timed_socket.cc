@@ -1,5 +1,8 @@
 #include "http/timed_socket.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 namespace credgate::http {
 
 TimedSocket::TimedSocket(const executor_type& executor)
@@ -24,6 +27,24 @@ void TimedSocket::Release() noexcept {
   state_->socket.close(ignored);
   state_->timer.cancel();
   state_.reset();
+}
+
+std::size_t TimedSocket::TryWriteBuffers(
+    std::span<const boost::asio::const_buffer> pieces) noexcept {
+  if (pieces.empty() || state_->timed_out || !state_->socket.is_open()) return 0;
+  std::array<iovec, kMaxDirectBuffers> vectors;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    vectors[i].iov_base = const_cast<void*>(pieces[i].data());
+    vectors[i].iov_len = pieces[i].size();
+  }
+  msghdr message{};
+  message.msg_iov = vectors.data();
+  message.msg_iovlen = pieces.size();
+  // MSG_DONTWAIT keeps this one call from blocking whatever the socket's mode, and MSG_NOSIGNAL
+  // turns a write to a closed peer into EPIPE instead of SIGPIPE, as in Asio's own writes.
+  const ssize_t written =
+      ::sendmsg(state_->socket.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  return written > 0 ? static_cast<std::size_t>(written) : 0;
 }
 
 void TimedSocket::cancel() {

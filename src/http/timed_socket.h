@@ -24,12 +24,15 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/error.hpp>
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 
 namespace credgate::http {
@@ -79,6 +82,25 @@ class TimedSocket {
           socket.async_write_some(buffers, std::move(completion));
         });
   }
+
+  // Writes what the kernel accepts of `buffers` at once, without waiting and without a handler,
+  // and returns the number of bytes written. Returns 0 when it accepts nothing, when the write
+  // fails or after a timeout, so that the caller sends the rest with an asynchronous write,
+  // which then reports any error as usual. Only the first kMaxDirectBuffers non-empty buffers
+  // are offered. Call it only while no write is pending.
+  template <typename ConstBufferSequence>
+  std::size_t TryWriteSome(const ConstBufferSequence& buffers) {
+    std::array<boost::asio::const_buffer, kMaxDirectBuffers> pieces;
+    std::size_t count = 0;
+    const auto end = boost::asio::buffer_sequence_end(buffers);
+    for (auto it = boost::asio::buffer_sequence_begin(buffers); it != end && count < pieces.size();
+         ++it) {
+      const boost::asio::const_buffer piece(*it);
+      if (piece.size() > 0) pieces[count++] = piece;
+    }
+    return TryWriteBuffers(std::span<const boost::asio::const_buffer>(pieces.data(), count));
+  }
+  static constexpr std::size_t kMaxDirectBuffers = 8;
 
   // Connects to the first of `endpoints` that accepts, as boost::asio::async_connect does.
   // Completes with the error and the endpoint connected to.
@@ -146,6 +168,8 @@ class TimedSocket {
   // Closes the socket and cancels the timer's wait, which would otherwise keep the state, and
   // so the socket, until the deadline.
   void Release() noexcept;
+
+  std::size_t TryWriteBuffers(std::span<const boost::asio::const_buffer> pieces) noexcept;
 
   std::shared_ptr<State> state_;
 };
