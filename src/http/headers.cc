@@ -49,18 +49,6 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
-constexpr http::field kHopByHopFields[] = {
-    http::field::connection,
-    http::field::keep_alive,
-    http::field::proxy_connection,
-    http::field::te,
-    http::field::trailer,
-    http::field::transfer_encoding,
-    http::field::upgrade,
-    http::field::proxy_authenticate,
-    http::field::proxy_authorization,
-};
-
 }  // namespace
 
 bool IsToken(std::string_view text) {
@@ -76,8 +64,22 @@ bool IsFieldValue(std::string_view value) {
 }
 
 bool IsHopByHopField(http::field name) {
-  return std::find(std::begin(kHopByHopFields), std::end(kHopByHopFields), name) !=
-         std::end(kHopByHopFields);
+  // A switch rather than a scan of a list, because this runs for every field of every request
+  // and response.
+  switch (name) {
+    case http::field::connection:
+    case http::field::keep_alive:
+    case http::field::proxy_connection:
+    case http::field::te:
+    case http::field::trailer:
+    case http::field::transfer_encoding:
+    case http::field::upgrade:
+    case http::field::proxy_authenticate:
+    case http::field::proxy_authorization:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void RemoveHopByHopFields(http::fields& fields) {
