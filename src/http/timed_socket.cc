@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <cerrno>
+
 namespace credgate::http {
 
 TimedSocket::TimedSocket(const executor_type& executor)
@@ -29,9 +31,14 @@ void TimedSocket::Release() noexcept {
   state_.reset();
 }
 
-std::size_t TimedSocket::TryWriteBuffers(
-    std::span<const boost::asio::const_buffer> pieces) noexcept {
+std::size_t TimedSocket::TryWriteBuffers(std::span<const boost::asio::const_buffer> pieces,
+                                         boost::system::error_code& ec) noexcept {
+  ec.clear();
   if (pieces.empty() || state_->timed_out || !state_->socket.is_open()) return 0;
+  // After the deadline, the asynchronous write that follows fails with the timeout.
+  if (state_->deadline != clock_type::time_point::max() && state_->deadline <= clock_type::now()) {
+    return 0;
+  }
   std::array<iovec, kMaxDirectBuffers> vectors;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     vectors[i].iov_base = const_cast<void*>(pieces[i].data());
@@ -44,7 +51,11 @@ std::size_t TimedSocket::TryWriteBuffers(
   // turns a write to a closed peer into EPIPE instead of SIGPIPE, as in Asio's own writes.
   const ssize_t written =
       ::sendmsg(state_->socket.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
-  return written > 0 ? static_cast<std::size_t>(written) : 0;
+  if (written >= 0) return static_cast<std::size_t>(written);
+  if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    ec.assign(errno, boost::asio::error::get_system_category());
+  }
+  return 0;
 }
 
 void TimedSocket::cancel() {
@@ -59,9 +70,20 @@ void TimedSocket::close() {
 
 void TimedSocket::State::Start() {
   ++pending;
-  // A deadline that has already passed arms a wait that fires at once, so the operation fails
-  // with a timeout as it would on beast::tcp_stream.
+  if (deadline == clock_type::time_point::max()) return;
+  // Closing at once, not through a wait that fires at once, keeps a write that the kernel would
+  // take immediately from succeeding after its deadline.
+  if (deadline <= clock_type::now()) {
+    TimeOut();
+    return;
+  }
   if (deadline < armed_until) Arm();
+}
+
+void TimedSocket::State::TimeOut() {
+  timed_out = true;
+  boost::system::error_code ignored;
+  socket.close(ignored);
 }
 
 void TimedSocket::State::Arm() {
@@ -85,9 +107,7 @@ void TimedSocket::State::OnTimer(uint64_t armed, const boost::system::error_code
     Arm();  // The deadline moved later while the wait was pending.
     return;
   }
-  timed_out = true;
-  boost::system::error_code ignored;
-  socket.close(ignored);
+  TimeOut();
 }
 
 }  // namespace credgate::http

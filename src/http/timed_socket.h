@@ -84,12 +84,14 @@ class TimedSocket {
   }
 
   // Writes what the kernel accepts of `buffers` at once, without waiting and without a handler,
-  // and returns the number of bytes written. Returns 0 when it accepts nothing, when the write
-  // fails or after a timeout, so that the caller sends the rest with an asynchronous write,
-  // which then reports any error as usual. Only the first kMaxDirectBuffers non-empty buffers
-  // are offered. Call it only while no write is pending.
+  // and returns the number of bytes written. Returns 0 with `ec` clear when the kernel accepts
+  // nothing now, the socket is closed, or the deadline has passed, so that the caller writes
+  // asynchronously and that write reports the socket's state. Returns 0 with the error in `ec`
+  // when the write fails: the kernel reports a connection's error only once, so a later write
+  // would see another one. Only the first kMaxDirectBuffers non-empty buffers are offered. Call
+  // it only while no write is pending.
   template <typename ConstBufferSequence>
-  std::size_t TryWriteSome(const ConstBufferSequence& buffers) {
+  std::size_t TryWriteSome(const ConstBufferSequence& buffers, boost::system::error_code& ec) {
     std::array<boost::asio::const_buffer, kMaxDirectBuffers> pieces;
     std::size_t count = 0;
     const auto end = boost::asio::buffer_sequence_end(buffers);
@@ -98,7 +100,7 @@ class TimedSocket {
       const boost::asio::const_buffer piece(*it);
       if (piece.size() > 0) pieces[count++] = piece;
     }
-    return TryWriteBuffers(std::span<const boost::asio::const_buffer>(pieces.data(), count));
+    return TryWriteBuffers(std::span<const boost::asio::const_buffer>(pieces.data(), count), ec);
   }
   static constexpr std::size_t kMaxDirectBuffers = 8;
 
@@ -119,8 +121,11 @@ class TimedSocket {
     explicit State(socket_type socket_in)
         : socket(std::move(socket_in)), timer(socket.get_executor()) {}
 
-    // Counts an operation as pending and arms the timer when the deadline needs it.
+    // Counts an operation as pending, times out at once when the deadline has passed, and
+    // otherwise arms the timer when the deadline needs it.
     void Start();
+    // Marks the socket timed out and closes it, so pending and later operations fail.
+    void TimeOut();
     void Arm();
     void OnTimer(uint64_t generation, const boost::system::error_code& ec);
 
@@ -169,7 +174,8 @@ class TimedSocket {
   // so the socket, until the deadline.
   void Release() noexcept;
 
-  std::size_t TryWriteBuffers(std::span<const boost::asio::const_buffer> pieces) noexcept;
+  std::size_t TryWriteBuffers(std::span<const boost::asio::const_buffer> pieces,
+                              boost::system::error_code& ec) noexcept;
 
   std::shared_ptr<State> state_;
 };

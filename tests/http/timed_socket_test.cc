@@ -81,6 +81,17 @@ TEST_F(TimedSocketTest, ReadStartedAfterDeadlineTimesOut) {
   EXPECT_EQ(ReadOnce(), boost::beast::error::timeout);
 }
 
+TEST_F(TimedSocketTest, WriteStartedAfterDeadlineTimesOut) {
+  client_->expires_at(std::chrono::steady_clock::now() - 1s);
+  std::optional<boost::system::error_code> result;
+  client_->async_write_some(asio::buffer("x", 1),
+                            [&](boost::system::error_code ec, std::size_t) { result = ec; });
+  io_.restart();
+  while (!result && io_.run_one() != 0) {
+  }
+  EXPECT_EQ(result, boost::beast::error::timeout);
+}
+
 TEST_F(TimedSocketTest, ReadWithinDeadlineSucceeds) {
   client_->expires_after(10s);
   WriteFromPeerAfter(20ms);

@@ -1,6 +1,7 @@
-// TimedSocket::TryWriteSome and WriteAll: a small message goes out in the direct write, a message
-// larger than the send buffer is finished by the asynchronous write in order, and a closed or
-// timed-out socket leaves the error to the asynchronous write.
+// TimedSocket::TryWriteSome and WriteAll. A small message goes out in the direct write, and the
+// asynchronous write finishes a message larger than the send buffer, in order. A closed,
+// timed-out or expired socket leaves the error to the asynchronous write. A connection reset by
+// the peer is reported by the direct write that found it.
 #include "http/write_all.h"
 
 #include <gtest/gtest.h>
@@ -64,7 +65,9 @@ TEST_F(WriteAllTest, SmallMessageGoesOutDirectly) {
   const std::string rest = "Host: a\r\n\r\n";
   const std::array<asio::const_buffer, 2> pieces = {asio::buffer(head), asio::buffer(rest)};
 
-  EXPECT_EQ(client_->TryWriteSome(pieces), head.size() + rest.size());
+  boost::system::error_code ec;
+  EXPECT_EQ(client_->TryWriteSome(pieces, ec), head.size() + rest.size());
+  EXPECT_FALSE(ec);
   EXPECT_EQ(ReadOnPeer(head.size() + rest.size()), head + rest);
 }
 
@@ -73,7 +76,9 @@ TEST_F(WriteAllTest, FullSendBufferTakesPartOfMessage) {
   client_->socket().set_option(asio::socket_base::send_buffer_size(small));
   const std::string message(4 << 20, 'x');
 
-  const std::size_t written = client_->TryWriteSome(asio::buffer(message));
+  boost::system::error_code ec;
+  const std::size_t written = client_->TryWriteSome(asio::buffer(message), ec);
+  EXPECT_FALSE(ec);
   EXPECT_GT(written, 0u);
   EXPECT_LT(written, message.size());
 }
@@ -114,7 +119,9 @@ TEST_F(WriteAllTest, ClosedSocketReportsAsyncWriteError) {
   client_->close();
   const std::string message = "hello";
 
-  EXPECT_EQ(client_->TryWriteSome(asio::buffer(message)), 0u);
+  boost::system::error_code direct_ec;
+  EXPECT_EQ(client_->TryWriteSome(asio::buffer(message), direct_ec), 0u);
+  EXPECT_FALSE(direct_ec);
   auto [ec, written] = RunWriteAll(asio::buffer(message));
   EXPECT_TRUE(ec);
   EXPECT_EQ(written, 0u);
@@ -131,9 +138,35 @@ TEST_F(WriteAllTest, TimedOutSocketReportsTimeout) {
   ASSERT_EQ(read_result, boost::beast::error::timeout);
   const std::string message = "hello";
 
-  EXPECT_EQ(client_->TryWriteSome(asio::buffer(message)), 0u);
+  boost::system::error_code direct_ec;
+  EXPECT_EQ(client_->TryWriteSome(asio::buffer(message), direct_ec), 0u);
+  EXPECT_FALSE(direct_ec);
   auto [ec, written] = RunWriteAll(asio::buffer(message));
   EXPECT_EQ(ec, boost::beast::error::timeout);
+}
+
+TEST_F(WriteAllTest, ExpiredDeadlineFailsWithTimeout) {
+  client_->expires_at(std::chrono::steady_clock::now() - 1s);
+  const std::string message = "hello";
+
+  boost::system::error_code direct_ec;
+  EXPECT_EQ(client_->TryWriteSome(asio::buffer(message), direct_ec), 0u);
+  EXPECT_FALSE(direct_ec);
+  auto [ec, written] = RunWriteAll(asio::buffer(message));
+  EXPECT_EQ(ec, boost::beast::error::timeout);
+  EXPECT_EQ(written, 0u);
+}
+
+TEST_F(WriteAllTest, PeerResetIsReportedAsReset) {
+  // Closing with a zero linger time sends a reset instead of a FIN.
+  peer_.set_option(asio::socket_base::linger(true, 0));
+  peer_.close();
+  std::this_thread::sleep_for(50ms);  // Lets the reset arrive on loopback.
+  const std::string message = "hello";
+
+  auto [ec, written] = RunWriteAll(asio::buffer(message));
+  EXPECT_EQ(ec, asio::error::connection_reset);
+  EXPECT_EQ(written, 0u);
 }
 
 TEST_F(WriteAllTest, EmptyBuffersCompleteWithoutWriting) {

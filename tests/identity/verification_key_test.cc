@@ -71,8 +71,10 @@ class VerificationKeyTest : public ::testing::TestWithParam<AlgorithmCase> {
             {"y", Base64UrlEncode(BignumParam(key, OSSL_PKEY_PARAM_EC_PUB_Y, c.coordinate_bytes))}};
   }
 
-  // Signs `input` as the JWS algorithm of `c` does, with ECDSA signatures as R || S.
-  static std::string Sign(const AlgorithmCase& c, std::string_view input) {
+  // Signs `input` as the JWS algorithm of `c` does, with ECDSA signatures as R || S. PSS uses a
+  // salt of `pss_salt` bytes, by default as long as the digest.
+  static std::string Sign(const AlgorithmCase& c, std::string_view input,
+                          int pss_salt = RSA_PSS_SALTLEN_DIGEST) {
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
     EVP_PKEY_CTX* pkey_ctx = nullptr;
     if (EVP_DigestSignInit(ctx.get(), &pkey_ctx, c.digest(), nullptr, KeyFor(c)) != 1) {
@@ -80,7 +82,7 @@ class VerificationKeyTest : public ::testing::TestWithParam<AlgorithmCase> {
     }
     if (c.pss) {
       EVP_PKEY_CTX_set_rsa_padding(pkey_ctx, RSA_PKCS1_PSS_PADDING);
-      EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, RSA_PSS_SALTLEN_DIGEST);
+      EVP_PKEY_CTX_set_rsa_pss_saltlen(pkey_ctx, pss_salt);
     }
     const auto* data = reinterpret_cast<const unsigned char*>(input.data());
     size_t length = 0;
@@ -134,6 +136,19 @@ TEST_P(VerificationKeyTest, KeyOfOtherTypeOrCurveRefuses) {
     ASSERT_TRUE(key.ok()) << key.error().message;
     EXPECT_FALSE((*key)->Permits(algorithm)) << other.name << " key with " << c.name;
   }
+}
+
+TEST_F(VerificationKeyTest, PssRejectsSaltOfOtherLength) {
+  // RFC 7518 §3.5: the salt is as long as the digest, 32 bytes for PS256.
+  const AlgorithmCase& ps256 = kCases[3];
+  ASSERT_EQ(ps256.name, "PS256");
+  auto key = VerificationKey::FromJwk(Jwk(ps256));
+  ASSERT_TRUE(key.ok()) << key.error().message;
+  const std::string input = "header.payload";
+
+  EXPECT_TRUE((*key)->Verify(JwsAlgorithm::kPs256, input, Sign(ps256, input)).ok());
+  EXPECT_FALSE((*key)->Verify(JwsAlgorithm::kPs256, input, Sign(ps256, input, 10)).ok());
+  EXPECT_FALSE((*key)->Verify(JwsAlgorithm::kPs256, input, Sign(ps256, input, 0)).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Algorithms, VerificationKeyTest, ::testing::ValuesIn(kCases),
