@@ -20,6 +20,14 @@ uint16_t ClosedPort() {
   return port;
 }
 
+TimedSocket ConnectedPair(asio::io_context& io, tcp::socket& peer) {
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
+  TimedSocket client(io.get_executor());
+  client.socket().connect(acceptor.local_endpoint());
+  peer = acceptor.accept();
+  return client;
+}
+
 RawResult RawExchange(uint16_t port, std::string_view bytes, std::chrono::milliseconds timeout,
                       std::string_view more, std::chrono::milliseconds pause) {
   asio::io_context io;

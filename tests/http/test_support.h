@@ -1,5 +1,6 @@
 // Shared test scaffolding: an io_context running on two background threads, coroutine runners,
-// a blocking raw-socket client for byte-exact requests and throwaway TLS certificates.
+// a blocking raw-socket client for byte-exact requests, a connected TimedSocket pair and
+// throwaway TLS certificates.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -27,6 +28,7 @@
 
 #include "http/buffered.h"
 #include "http/server.h"
+#include "http/timed_socket.h"
 
 namespace credgate::http::testing {
 
@@ -108,6 +110,10 @@ class IoTest : public ::testing::Test {
 
 // Returns a port on 127.0.0.1 that nothing listens on (bound once, then released).
 uint16_t ClosedPort();
+
+// Connects a TimedSocket on `io` to a listener on 127.0.0.1 and returns it, with the accepted
+// end in `peer`, for tests of one connection's reads and writes.
+TimedSocket ConnectedPair(asio::io_context& io, tcp::socket& peer);
 
 // Sends `bytes` on a new blocking connection to 127.0.0.1:`port`, optionally waits `pause`
 // and sends `more`, then returns everything received until the peer closes or `timeout` passes.

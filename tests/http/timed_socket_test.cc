@@ -15,6 +15,8 @@
 #include <chrono>
 #include <optional>
 
+#include "test_support.h"
+
 namespace credgate::http {
 namespace {
 
@@ -25,12 +27,7 @@ using namespace std::chrono_literals;
 // A connected pair on loopback: `client` is the TimedSocket under test, `peer` the other end.
 class TimedSocketTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-    client_.emplace(io_.get_executor());
-    client_->socket().connect(acceptor.local_endpoint());
-    peer_ = acceptor.accept();
-  }
+  void SetUp() override { client_.emplace(testing::ConnectedPair(io_, peer_)); }
 
   // Starts one read on the client and runs the io_context until it completes.
   boost::system::error_code ReadOnce(std::size_t* bytes = nullptr) {

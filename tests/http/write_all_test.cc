@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "test_support.h"
+
 namespace credgate::http {
 namespace {
 
@@ -28,12 +30,7 @@ using namespace std::chrono_literals;
 // read with blocking calls.
 class WriteAllTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    tcp::acceptor acceptor(io_, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
-    client_.emplace(io_.get_executor());
-    client_->socket().connect(acceptor.local_endpoint());
-    peer_ = acceptor.accept();
-  }
+  void SetUp() override { client_.emplace(testing::ConnectedPair(io_, peer_)); }
 
   // Reads exactly `size` bytes on the peer.
   std::string ReadOnPeer(std::size_t size) {
@@ -53,6 +50,18 @@ class WriteAllTest : public ::testing::Test {
     while (!result && io_.run_one() != 0) {
     }
     return result.value_or(std::tuple(asio::error::would_block, std::size_t{0}));
+  }
+
+  // Checks that the direct write leaves a message to the asynchronous write, which then fails
+  // with beast::error::timeout without writing.
+  void ExpectDeferredWriteTimesOut() {
+    const std::string message = "hello";
+    boost::system::error_code direct_ec;
+    EXPECT_EQ(client_->TryWriteSome(asio::buffer(message), direct_ec), 0u);
+    EXPECT_FALSE(direct_ec);
+    auto [ec, written] = RunWriteAll(asio::buffer(message));
+    EXPECT_EQ(ec, boost::beast::error::timeout);
+    EXPECT_EQ(written, 0u);
   }
 
   asio::io_context io_;
@@ -136,25 +145,14 @@ TEST_F(WriteAllTest, TimedOutSocketReportsTimeout) {
   while (!read_result && io_.run_one() != 0) {
   }
   ASSERT_EQ(read_result, boost::beast::error::timeout);
-  const std::string message = "hello";
 
-  boost::system::error_code direct_ec;
-  EXPECT_EQ(client_->TryWriteSome(asio::buffer(message), direct_ec), 0u);
-  EXPECT_FALSE(direct_ec);
-  auto [ec, written] = RunWriteAll(asio::buffer(message));
-  EXPECT_EQ(ec, boost::beast::error::timeout);
+  ExpectDeferredWriteTimesOut();
 }
 
 TEST_F(WriteAllTest, ExpiredDeadlineFailsWithTimeout) {
   client_->expires_at(std::chrono::steady_clock::now() - 1s);
-  const std::string message = "hello";
 
-  boost::system::error_code direct_ec;
-  EXPECT_EQ(client_->TryWriteSome(asio::buffer(message), direct_ec), 0u);
-  EXPECT_FALSE(direct_ec);
-  auto [ec, written] = RunWriteAll(asio::buffer(message));
-  EXPECT_EQ(ec, boost::beast::error::timeout);
-  EXPECT_EQ(written, 0u);
+  ExpectDeferredWriteTimesOut();
 }
 
 TEST_F(WriteAllTest, PeerResetIsReportedAsReset) {
