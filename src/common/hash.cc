@@ -33,15 +33,20 @@ EVP_MD_CTX* ThreadDigestContext() {
 
 }  // namespace
 
-Sha256Digest Sha256(std::string_view data) {
-  Sha256Digest digest;
+size_t DigestInto(const EVP_MD* md, std::string_view data, unsigned char* out) {
   unsigned int length = 0;
   EVP_MD_CTX* context = ThreadDigestContext();
-  if (EVP_DigestInit_ex2(context, FetchedSha256(), nullptr) != 1 ||
+  if (md == nullptr || EVP_DigestInit_ex2(context, md, nullptr) != 1 ||
       EVP_DigestUpdate(context, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(context, digest.data(), &length) != 1) {
-    std::abort();
+      EVP_DigestFinal_ex(context, out, &length) != 1) {
+    return 0;
   }
+  return length;
+}
+
+Sha256Digest Sha256(std::string_view data) {
+  Sha256Digest digest;
+  if (DigestInto(FetchedSha256(), data, digest.data()) != digest.size()) std::abort();
   return digest;
 }
 

@@ -36,9 +36,7 @@ std::size_t TimedSocket::TryWriteBuffers(std::span<const boost::asio::const_buff
   ec.clear();
   if (pieces.empty() || state_->timed_out || !state_->socket.is_open()) return 0;
   // After the deadline, the asynchronous write that follows fails with the timeout.
-  if (state_->deadline != clock_type::time_point::max() && state_->deadline <= clock_type::now()) {
-    return 0;
-  }
+  if (state_->DeadlinePassed()) return 0;
   std::array<iovec, kMaxDirectBuffers> vectors;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     vectors[i].iov_base = const_cast<void*>(pieces[i].data());
@@ -70,14 +68,17 @@ void TimedSocket::close() {
 
 void TimedSocket::State::Start() {
   ++pending;
-  if (deadline == clock_type::time_point::max()) return;
   // Closing at once, not through a wait that fires at once, keeps a write that the kernel would
   // take immediately from succeeding after its deadline.
-  if (deadline <= clock_type::now()) {
+  if (DeadlinePassed()) {
     TimeOut();
     return;
   }
   if (deadline < armed_until) Arm();
+}
+
+bool TimedSocket::State::DeadlinePassed() const {
+  return deadline != clock_type::time_point::max() && deadline <= clock_type::now();
 }
 
 void TimedSocket::State::TimeOut() {

@@ -126,6 +126,8 @@ class TimedSocket {
     void Start();
     // Marks the socket timed out and closes it, so pending and later operations fail.
     void TimeOut();
+    // Returns whether a deadline is set and has passed. Reads the clock only when one is set.
+    bool DeadlinePassed() const;
     void Arm();
     void OnTimer(uint64_t generation, const boost::system::error_code& ec);
 

@@ -12,6 +12,7 @@
 #include <atomic>
 
 #include "common/encoding.h"
+#include "common/hash.h"
 #include "identity/identity_errors.h"
 
 namespace credgate::identity {
@@ -223,20 +224,6 @@ std::string RawEcdsaToDer(std::string_view raw, size_t coordinate_bytes) {
   return result;
 }
 
-// Hashes `data` with `digest` into `out` (EVP_MAX_MD_SIZE bytes) through this thread's reused
-// context, and returns the digest's length, or 0 on failure.
-size_t HashInto(Digest digest, std::string_view data, unsigned char* out) {
-  thread_local std::unique_ptr<EVP_MD_CTX, MdCtxDeleter> context(EVP_MD_CTX_new());
-  const EVP_MD* md = FetchedDigest(digest);
-  unsigned int length = 0;
-  if (!context || md == nullptr || EVP_DigestInit_ex2(context.get(), md, nullptr) != 1 ||
-      EVP_DigestUpdate(context.get(), data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(context.get(), out, &length) != 1) {
-    return 0;
-  }
-  return length;
-}
-
 // Returns a new EVP_PKEY_CTX of `key`, initialized to verify digests of `info`'s algorithm, or
 // null when an OpenSSL call fails.
 EVP_PKEY_CTX* NewVerifyContext(EVP_PKEY* key, const Algorithm& info) {
@@ -429,7 +416,7 @@ Status VerificationKey::Verify(JwsAlgorithm algorithm, std::string_view signing_
   }
 
   unsigned char digest[EVP_MAX_MD_SIZE];
-  const size_t digest_length = HashInto(info.digest, signing_input, digest);
+  const size_t digest_length = DigestInto(FetchedDigest(info.digest), signing_input, digest);
   thread_local ThreadVerifyContexts contexts;
   EVP_PKEY_CTX* ctx = contexts.Get(id_, key_.get(), info);
   if (digest_length == 0 || ctx == nullptr) {

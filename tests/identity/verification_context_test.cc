@@ -1,7 +1,7 @@
 // Each thread verifies through contexts it initialized once per key and algorithm and then
-// reuses. These cases check that reuse never changes a result: after a rejected signature, with
-// two algorithms on one key, with more keys than a thread keeps contexts for, with a new key
-// decoded after an old one was destroyed, and with several threads on the same keys.
+// reuses. These cases check that reuse never changes a result. They cover a verification after a
+// rejected signature, two algorithms on one key, more keys than a thread keeps contexts for, a
+// new key decoded after an old one was destroyed, and several threads on the same keys.
 #include <gtest/gtest.h>
 
 #include <atomic>
