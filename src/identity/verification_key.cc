@@ -227,7 +227,8 @@ std::string RawEcdsaToDer(std::string_view raw, size_t coordinate_bytes) {
 // Returns a new EVP_PKEY_CTX of `key`, initialized to verify digests of `info`'s algorithm, or
 // null when an OpenSSL call fails.
 EVP_PKEY_CTX* NewVerifyContext(EVP_PKEY* key, const Algorithm& info) {
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxDeleter> ctx(
+      EVP_PKEY_CTX_new_from_pkey(nullptr, key, nullptr));
   const EVP_MD* md = FetchedDigest(info.digest);
   if (!ctx || md == nullptr || EVP_PKEY_verify_init(ctx.get()) != 1) return nullptr;
   if (info.scheme == Scheme::kPkcs1 &&
@@ -421,9 +422,9 @@ Status VerificationKey::Verify(JwsAlgorithm algorithm, std::string_view signing_
   EVP_PKEY_CTX* ctx = contexts.Get(id_, key_.get(), info);
   if (digest_length == 0 || ctx == nullptr) {
     ERR_clear_error();
-    return MakeError(ErrorCode::kInternal,
-                     fmt::format("OpenSSL could not prepare {} verification for key '{}'",
-                                 info.name, kid_));
+    return MakeError(
+        ErrorCode::kInternal,
+        fmt::format("OpenSSL failed to prepare {} verification for key '{}'", info.name, kid_));
   }
   if (EVP_PKEY_verify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
                       signature.size(), digest, digest_length) != 1) {

@@ -261,18 +261,22 @@ TEST(RemoveHopByHopFields, RemovesNamesFromEveryConnectionField) {
 
 TEST(IsHopByHopField, MatchesEachStandardField) {
   const bhttp::field hop_by_hop[] = {
-      bhttp::field::connection,         bhttp::field::keep_alive,
-      bhttp::field::proxy_connection,   bhttp::field::te,
-      bhttp::field::trailer,            bhttp::field::transfer_encoding,
-      bhttp::field::upgrade,            bhttp::field::proxy_authenticate,
+      bhttp::field::connection,
+      bhttp::field::keep_alive,
+      bhttp::field::proxy_connection,
+      bhttp::field::te,
+      bhttp::field::trailer,
+      bhttp::field::transfer_encoding,
+      bhttp::field::upgrade,
+      bhttp::field::proxy_authenticate,
       bhttp::field::proxy_authorization,
   };
   for (bhttp::field name : hop_by_hop) {
     EXPECT_TRUE(IsHopByHopField(name)) << bhttp::to_string(name);
   }
   const bhttp::field end_to_end[] = {
-      bhttp::field::unknown,      bhttp::field::accept,         bhttp::field::authorization,
-      bhttp::field::content_type, bhttp::field::content_length, bhttp::field::host,
+      bhttp::field::unknown,          bhttp::field::accept,         bhttp::field::authorization,
+      bhttp::field::content_type,     bhttp::field::content_length, bhttp::field::host,
       bhttp::field::www_authenticate,
   };
   for (bhttp::field name : end_to_end) {

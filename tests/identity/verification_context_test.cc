@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "identity/jwt.h"
-#include "test_tokens.h"
 #include "identity/verification_key.h"
+#include "test_tokens.h"
 
 namespace credgate::identity {
 namespace {
