@@ -94,7 +94,7 @@ awaitable<Result<policy::Value>> AuthorizationService::GetAuthorizationContext(
   if (!issued.ok()) co_return std::move(issued).take_error();
   const credentials::TokenSet& set = *issued->tokens;
   co_return policy::Value(
-      policy::MakeAuthorization(std::string(set.access_token.Expose()), set.response));
+      policy::MakeAuthorization(issued->tokens, set.access_token.Expose(), set.response));
 }
 
 awaitable<Result<IssuedToken>> AuthorizationService::Issue(

@@ -36,7 +36,7 @@ awaitable<Result<policy::Value>> RequestAuthorizations::GetAuthorizationContext(
   if (!issued.ok()) co_return std::move(issued).take_error();
   const credentials::TokenSet& set = *issued->tokens;
   policy::Value value(
-      policy::MakeAuthorization(std::string(set.access_token.Expose()), set.response));
+      policy::MakeAuthorization(issued->tokens, set.access_token.Expose(), set.response));
   issued_.push_back(std::move(issued).value());
   co_return value;
 }

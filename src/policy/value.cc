@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <cmath>
+#include <mutex>
 
 #include "common/secret.h"
 #include "policy/expression_json.h"
@@ -274,6 +275,35 @@ Entries EntriesFromJson(const boost::json::object& object) {
   return entries;
 }
 
+// The Authorization of a stored token set, which it reads in place: a request copies neither
+// the access token nor the token response. Claims are converted on first use, once.
+class BorrowedAuthorization final : public Object {
+ public:
+  BorrowedAuthorization(std::shared_ptr<const void> owner, std::string_view access_token,
+                        const boost::json::object& claims)
+      : owner_(std::move(owner)), access_token_(access_token), claims_json_(claims) {}
+
+  std::string_view TypeName() const override { return "Authorization"; }
+
+  Result<Value> GetMember(std::string_view name) const override {
+    if (name == "AccessToken") return Value(access_token_);
+    if (name == "Claims") {
+      std::call_once(claims_once_, [this] {
+        claims_ = MakeDictionary(EntriesFromJson(claims_json_), /*ignore_case=*/false);
+      });
+      return Value(claims_);
+    }
+    return UnknownMember(TypeName(), name);
+  }
+
+ private:
+  const std::shared_ptr<const void> owner_;  // Keeps access_token_ and claims_json_ alive.
+  const std::string_view access_token_;
+  const boost::json::object& claims_json_;
+  mutable std::once_flag claims_once_;
+  mutable std::shared_ptr<const Object> claims_;
+};
+
 }  // namespace
 
 void Value::AppendTo(std::string& out) const {
@@ -372,6 +402,12 @@ std::shared_ptr<const Object> MakeAuthorization(std::string access_token, Entrie
 std::shared_ptr<const Object> MakeAuthorization(std::string access_token,
                                                 const boost::json::object& claims) {
   return MakeAuthorization(std::move(access_token), EntriesFromJson(claims));
+}
+
+std::shared_ptr<const Object> MakeAuthorization(std::shared_ptr<const void> owner,
+                                                std::string_view access_token,
+                                                const boost::json::object& claims) {
+  return std::make_shared<const BorrowedAuthorization>(std::move(owner), access_token, claims);
 }
 
 std::shared_ptr<const Object> MakeDictionary(Entries entries, bool ignore_case) {

@@ -125,6 +125,12 @@ std::shared_ptr<const Object> MakeAuthorization(std::string access_token, Entrie
 // and arrays become lists (see ValueFromJson).
 std::shared_ptr<const Object> MakeAuthorization(std::string access_token,
                                                 const boost::json::object& claims);
+// Same, without copies: the object reads `access_token` and `claims` where they are and keeps
+// `owner`, which must keep both alive (a stored token set, for example). Claims are converted
+// when an expression first reads them.
+std::shared_ptr<const Object> MakeAuthorization(std::shared_ptr<const void> owner,
+                                                std::string_view access_token,
+                                                const boost::json::object& claims);
 
 // Returns a read-only dictionary like .NET's IReadOnlyDictionary<string, object>, with
 // GetValueOrDefault(key[, default]), ContainsKey(key), the indexer (fails on a missing key),

@@ -51,6 +51,40 @@ TEST(ValueTest, AuthorizationFromJsonClaims) {
   EXPECT_FALSE(dictionary.CallMethod(kIndexerMethod, std::span<const Value>(&missing, 1)).ok());
 }
 
+// A stored token set as the gateway keeps it: the object reads the token and the response in
+// place and keeps the set alive.
+struct StoredTokens {
+  std::string access_token;
+  boost::json::object response;
+};
+
+TEST(ValueTest, AuthorizationReadsOwnedTokensInPlace) {
+  auto stored = std::make_shared<StoredTokens>();
+  stored->access_token = "backend-token";
+  stored->response = boost::json::parse(R"({"scope":"repo","n":7})").as_object();
+  std::weak_ptr<StoredTokens> watch = stored;
+  Value authorization(MakeAuthorization(stored, stored->access_token, stored->response));
+  stored.reset();
+  ASSERT_FALSE(watch.expired()) << "the object must keep its owner alive";
+
+  EXPECT_TRUE(authorization.AsObject().IsInstanceOf("Authorization"));
+  auto token = authorization.AsObject().GetMember("AccessToken");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->AsString(), "backend-token");
+  auto claims = authorization.AsObject().GetMember("Claims");
+  ASSERT_TRUE(claims.ok());
+  Value key("scope");
+  auto scope = claims->AsObject().CallMethod("GetValueOrDefault", std::span<const Value>(&key, 1));
+  ASSERT_TRUE(scope.ok());
+  EXPECT_EQ(scope->AsString(), "repo");
+  auto again = authorization.AsObject().GetMember("Claims");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(ValuesEqual(*claims, *again)) << "Claims is one dictionary, as in .NET";
+
+  authorization = Value();
+  EXPECT_TRUE(watch.expired());
+}
+
 TEST(ValueTest, ListIsSequence) {
   Value list(MakeList({Value("a"), Value(2)}));
   ASSERT_EQ(list.AsObject().SequenceSize(), 2u);
