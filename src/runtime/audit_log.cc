@@ -7,11 +7,14 @@
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <optional>
 
 namespace credgate::runtime {
 
@@ -25,16 +28,34 @@ std::shared_ptr<spdlog::logger> AuditLogger() {
   return logger;
 }
 
+// kPlainJson[b] is true for the bytes that Boost.JSON's serializer writes unchanged between
+// the quotes of a string: printable ASCII other than the quote and the backslash.
+constexpr std::array<bool, 256> kPlainJson = [] {
+  std::array<bool, 256> table{};
+  for (int b = 0x20; b < 0x7f; ++b) table[b] = b != '"' && b != '\\';
+  return table;
+}();
+
 // Appends `name` (plain ASCII, no escaping needed) and `value` as the JSON member
-// ,"name":"value", escaping `value` as Boost.JSON's serializer does.
+// ,"name":"value", escaping `value` as Boost.JSON's serializer does. Ids and names need no
+// escaping and are copied as they are; `serializer` is made for the first value that does.
 void AppendMember(std::string& line, std::string_view name, std::string_view value,
-                  boost::json::serializer& serializer) {
+                  std::optional<boost::json::serializer>& serializer) {
   line += ",\"";
   line += name;
   line += "\":";
-  serializer.reset(value);
+  const bool plain = std::all_of(value.begin(), value.end(),
+                                 [](char c) { return kPlainJson[static_cast<unsigned char>(c)]; });
+  if (plain) {
+    line += '"';
+    line += value;
+    line += '"';
+    return;
+  }
+  if (!serializer) serializer.emplace();
+  serializer->reset(value);
   char chunk[256];
-  while (!serializer.done()) line += serializer.read(chunk);
+  while (!serializer->done()) line += serializer->read(chunk);
 }
 
 }  // namespace
@@ -133,7 +154,7 @@ void AuditLog::RecordTokenIssued(const TokenIssuedEvent& event) {
                     event.caller_tenant_id.size() + event.caller_object_id.size() +
                     event.caller_app_id.size());
   line.text = "{\"event\":\"token.issued\"";
-  boost::json::serializer serializer;
+  std::optional<boost::json::serializer> serializer;
   AppendMember(line.text, "requestId", event.request_id, serializer);
   AppendMember(line.text, "connection", event.connection, serializer);
   AppendMember(line.text, "identityType", event.identity_type, serializer);

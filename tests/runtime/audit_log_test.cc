@@ -152,8 +152,13 @@ TEST_F(AuditLogTest, TokenIssuedLineMatchesObjectLine) {
 
 TEST_F(AuditLogTest, TokenIssuedValuesEscapeAsBoostJson) {
   // Each value goes once through the line writer and once through boost::json::serialize.
-  const std::string values[] = {"plain", "", "quote\"", "back\\slash", "ctl\x01", "tab\t",
-                                "unit\x1f", "del\x7f", "utf8 \xc3\xa9", std::string("nul\0x", 5)};
+  // The writer copies printable ASCII without the serializer; `printable` contains every such byte.
+  std::string printable;
+  for (char c = 0x20; c < 0x7f; ++c) printable.push_back(c);
+  const std::string values[] = {
+      "plain",  "",         "quote\"", "back\\slash",   "ctl\x01",
+      "tab\t",  "unit\x1f", "del\x7f", "utf8 \xc3\xa9", std::string("nul\0x", 5),
+      printable};
   FakeClock clock;
   {
     auto log = AuditLog::Open(path_, clock);
