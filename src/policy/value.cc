@@ -24,6 +24,15 @@ Error WrongArguments(std::string_view type, std::string_view method, size_t coun
                                                     std::to_string(count) + " argument(s)");
 }
 
+// Returns `value` with its object replaced by the object's Owned() copy, or nullopt when the
+// object owns everything already or `value` holds no object.
+std::optional<Value> OwnedCopy(const Value& value) {
+  if (!value.is_object()) return std::nullopt;
+  std::shared_ptr<const Object> owned = value.AsObject().Owned();
+  if (!owned) return std::nullopt;
+  return Value(std::move(owned));
+}
+
 // An entry of a dictionary as LINQ and foreach see it, with members Key and Value.
 class KeyValuePair final : public Object {
  public:
@@ -36,6 +45,12 @@ class KeyValuePair final : public Object {
     if (name == "Key") return Value(key_);
     if (name == "Value") return value_;
     return UnknownMember(TypeName(), name);
+  }
+
+  std::shared_ptr<const Object> Owned() const override {
+    std::optional<Value> owned = OwnedCopy(value_);
+    if (!owned) return nullptr;
+    return std::make_shared<const KeyValuePair>(key_, std::move(*owned));
   }
 
  private:
@@ -87,6 +102,18 @@ class Dictionary final : public Object {
     return UnknownMember(TypeName(), name);
   }
 
+  std::shared_ptr<const Object> Owned() const override {
+    std::optional<Entries> copy;
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      std::optional<Value> owned = OwnedCopy(entries_[i].second);
+      if (!owned) continue;
+      if (!copy) copy = entries_;
+      (*copy)[i].second = std::move(*owned);
+    }
+    if (!copy) return nullptr;
+    return std::make_shared<const Dictionary>(std::move(*copy), ignore_case_);
+  }
+
  private:
   const Value* Find(std::string_view key) const {
     for (const auto& entry : entries_) {
@@ -133,6 +160,18 @@ class List final : public Object {
       return Value(false);
     }
     return UnknownMember(TypeName(), name);
+  }
+
+  std::shared_ptr<const Object> Owned() const override {
+    std::optional<std::vector<Value>> copy;
+    for (size_t i = 0; i < items_.size(); ++i) {
+      std::optional<Value> owned = OwnedCopy(items_[i]);
+      if (!owned) continue;
+      if (!copy) copy = items_;
+      (*copy)[i] = std::move(*owned);
+    }
+    if (!copy) return nullptr;
+    return std::make_shared<const List>(std::move(*copy));
   }
 
  private:
@@ -296,6 +335,11 @@ class BorrowedAuthorization final : public Object {
     return UnknownMember(TypeName(), name);
   }
 
+  std::shared_ptr<const Object> Owned() const override {
+    return std::make_shared<const Authorization>(std::string(access_token_),
+                                                 EntriesFromJson(claims_json_));
+  }
+
  private:
   const std::shared_ptr<const void> owner_;  // Keeps access_token_ and claims_json_ alive.
   const std::string_view access_token_;
@@ -402,6 +446,11 @@ std::shared_ptr<const Object> MakeAuthorization(std::string access_token, Entrie
 std::shared_ptr<const Object> MakeAuthorization(std::string access_token,
                                                 const boost::json::object& claims) {
   return MakeAuthorization(std::move(access_token), EntriesFromJson(claims));
+}
+
+Value OwnedValue(Value value) {
+  std::optional<Value> owned = OwnedCopy(value);
+  return owned ? std::move(*owned) : std::move(value);
 }
 
 std::shared_ptr<const Object> MakeAuthorization(std::shared_ptr<const void> owner,

@@ -114,7 +114,15 @@ class Object {
   // Returns <0, 0 or >0 as this orders before, with or after `other`, or nullopt when the two
   // have no order (the default). DateTime and TimeSpan order by their ticks.
   virtual std::optional<int> CompareTo(const Object& other) const;
+
+  // Returns a copy that owns everything it refers to, or null when this object does already
+  // (the default). OwnedValue() uses it for values that outlive their request.
+  virtual std::shared_ptr<const Object> Owned() const { return nullptr; }
 };
+
+// Returns `value` with each object in it, nested ones too, replaced by its Owned() copy, so that
+// the result keeps nothing of the request alive. cache-store-value stores values through it.
+Value OwnedValue(Value value);
 
 using Entries = std::vector<std::pair<std::string, Value>>;
 
@@ -127,7 +135,8 @@ std::shared_ptr<const Object> MakeAuthorization(std::string access_token,
                                                 const boost::json::object& claims);
 // Same, without copies: the object reads `access_token` and `claims` where they are and keeps
 // `owner`, which must keep both alive (a stored token set, for example). Claims are converted
-// when an expression first reads them.
+// when an expression first reads them. Every copy of the object keeps `owner` alive, and its
+// Owned() copy holds the token and the claims instead.
 std::shared_ptr<const Object> MakeAuthorization(std::shared_ptr<const void> owner,
                                                 std::string_view access_token,
                                                 const boost::json::object& claims);

@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
 #include <limits>
 #include <optional>
 
@@ -171,6 +172,28 @@ TEST(ValueCacheTest, BoundsStringBytes) {
   EXPECT_FALSE(cache.Find("a", now).has_value());
   cache.Store("big", Value("123456789"), std::chrono::seconds(60), now);
   EXPECT_FALSE(cache.Find("big", now).has_value());
+}
+
+TEST(ValueCacheTest, StoredAuthorizationReleasesTokenSet) {
+  struct StoredTokens {
+    std::string access_token = "backend-token";
+    std::string refresh_token = "refresh-token";
+    boost::json::object response;
+  };
+  auto stored = std::make_shared<StoredTokens>();
+  std::weak_ptr<StoredTokens> watch = stored;
+  ValueCache cache(10, 1024);
+  TimePoint now = FromUnixSeconds(1000);
+  cache.Store("auth", Value(MakeAuthorization(stored, stored->access_token, stored->response)),
+              std::chrono::seconds(60), now);
+  stored.reset();
+  EXPECT_TRUE(watch.expired()) << "the cache must not keep the token set alive";
+
+  std::optional<Value> found = cache.Find("auth", now);
+  ASSERT_TRUE(found.has_value());
+  auto token = found->AsObject().GetMember("AccessToken");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->AsString(), "backend-token");
 }
 
 struct RejectCase {

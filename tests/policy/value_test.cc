@@ -85,6 +85,52 @@ TEST(ValueTest, AuthorizationReadsOwnedTokensInPlace) {
   EXPECT_TRUE(watch.expired());
 }
 
+TEST(ValueTest, OwnedValueReleasesTokenOwner) {
+  auto stored = std::make_shared<StoredTokens>();
+  stored->access_token = "backend-token";
+  stored->response = boost::json::parse(R"({"scope":"repo"})").as_object();
+  std::weak_ptr<StoredTokens> watch = stored;
+  Value borrowed(MakeAuthorization(stored, stored->access_token, stored->response));
+  Value list(MakeList({borrowed, Value(1)}));
+  Value dictionary(MakeDictionary({{"auth", borrowed}, {"n", Value(2)}}, /*ignore_case=*/false));
+  const Value owned = OwnedValue(borrowed);
+  const Value owned_list = OwnedValue(list);
+  const Value owned_dictionary = OwnedValue(dictionary);
+  stored.reset();
+  borrowed = Value();
+  list = Value();
+  dictionary = Value();
+  EXPECT_TRUE(watch.expired()) << "an owned copy must not keep the token set alive";
+
+  auto token = owned.AsObject().GetMember("AccessToken");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(token->AsString(), "backend-token");
+  auto claims = owned.AsObject().GetMember("Claims");
+  ASSERT_TRUE(claims.ok());
+  Value scope_key("scope");
+  auto scope =
+      claims->AsObject().CallMethod("GetValueOrDefault", std::span<const Value>(&scope_key, 1));
+  ASSERT_TRUE(scope.ok());
+  EXPECT_EQ(scope->AsString(), "repo");
+  auto from_list = owned_list.AsObject().SequenceItem(0).AsObject().GetMember("AccessToken");
+  ASSERT_TRUE(from_list.ok());
+  EXPECT_EQ(from_list->AsString(), "backend-token");
+  EXPECT_EQ(owned_list.AsObject().SequenceItem(1).AsInt(), 1);
+  Value auth_key("auth");
+  auto from_dictionary =
+      owned_dictionary.AsObject().CallMethod(kIndexerMethod, std::span<const Value>(&auth_key, 1));
+  ASSERT_TRUE(from_dictionary.ok());
+  auto dictionary_token = from_dictionary->AsObject().GetMember("AccessToken");
+  ASSERT_TRUE(dictionary_token.ok());
+  EXPECT_EQ(dictionary_token->AsString(), "backend-token");
+}
+
+TEST(ValueTest, OwnedValueKeepsOwningObjects) {
+  const Value list(MakeList({Value("a"), Value(MakeList({Value(1)}))}));
+  const Value owned = OwnedValue(list);
+  EXPECT_EQ(&owned.AsObject(), &list.AsObject());
+}
+
 TEST(ValueTest, ListIsSequence) {
   Value list(MakeList({Value("a"), Value(2)}));
   ASSERT_EQ(list.AsObject().SequenceSize(), 2u);
