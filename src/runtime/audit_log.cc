@@ -28,8 +28,8 @@ std::shared_ptr<spdlog::logger> AuditLogger() {
   return logger;
 }
 
-// kPlainJson[b] is true for the bytes that Boost.JSON's serializer writes unchanged between
-// the quotes of a string: printable ASCII other than the quote and the backslash.
+// kPlainJson[b] is true for printable ASCII other than the quote and the backslash, bytes that
+// Boost.JSON's serializer writes unchanged. Any other byte sends its value through the serializer.
 constexpr std::array<bool, 256> kPlainJson = [] {
   std::array<bool, 256> table{};
   for (int b = 0x20; b < 0x7f; ++b) table[b] = b != '"' && b != '\\';
