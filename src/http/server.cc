@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
@@ -17,7 +16,6 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
-#include <cerrno>
 #include <mutex>
 #include <optional>
 #include <unordered_map>
@@ -308,13 +306,6 @@ Result<tcp::endpoint> HttpServer::Start() {
   acceptor.open(endpoint.protocol(), ec);
   if (ec) return fail("opening the listening socket");
   acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (state_->options.reuse_port) {
-    const int on = 1;
-    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0) {
-      ec.assign(errno, boost::system::system_category());
-      return fail("setting SO_REUSEPORT");
-    }
-  }
   acceptor.bind(endpoint, ec);
   if (ec) return fail("binding");
   acceptor.listen(asio::socket_base::max_listen_connections, ec);

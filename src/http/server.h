@@ -49,7 +49,6 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{60'000};
   // Time each body read or response write may stall.
   std::chrono::milliseconds io_timeout{30'000};
-  bool reuse_port = false;  // Sets SO_REUSEPORT so several servers can share the endpoint.
   // The io_contexts that run the accepted connections, each taking the next connection in turn.
   // Empty: the io_context given to the constructor. Each must outlive the server's connections.
   // With one io_context per core this spreads connections evenly. SO_REUSEPORT with one server
