@@ -20,7 +20,7 @@ build_dir=${CREDGATE_ASAN_BUILD_DIR:-build-asan}
 
 # Line tables (-g1) are all a sanitizer report needs for its file:line frames. With them and the
 # compressed debug sections of CMakeLists.txt this build took 5.2 GB of disk instead of 7.1 GB.
-# gdb then shows no local variables: build with -g for that.
+# gdb then shows no local variables, so build with -g to inspect them.
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 \
   -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined" >/dev/null

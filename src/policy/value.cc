@@ -25,7 +25,7 @@ Error WrongArguments(std::string_view type, std::string_view method, size_t coun
 }
 
 // Returns `value` with its object replaced by the object's Owned() copy, or nullopt when the
-// object owns everything already or `value` holds no object.
+// object owns everything already or `value` is not an object.
 std::optional<Value> OwnedCopy(const Value& value) {
   if (!value.is_object()) return std::nullopt;
   std::shared_ptr<const Object> owned = value.AsObject().Owned();
@@ -314,8 +314,8 @@ Entries EntriesFromJson(const boost::json::object& object) {
   return entries;
 }
 
-// The Authorization of a stored token set, which it reads in place: a request copies neither
-// the access token nor the token response. Claims are converted on first use, once.
+// The Authorization of a stored token set, read in place so that a request copies neither the
+// access token nor the token response. Claims are converted once, on first use.
 class BorrowedAuthorization final : public Object {
  public:
   BorrowedAuthorization(std::shared_ptr<const void> owner, std::string_view access_token,

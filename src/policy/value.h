@@ -136,7 +136,7 @@ std::shared_ptr<const Object> MakeAuthorization(std::string access_token,
 // Same, without copies: the object reads `access_token` and `claims` where they are and keeps
 // `owner`, which must keep both alive (a stored token set, for example). Claims are converted
 // when an expression first reads them. Every copy of the object keeps `owner` alive, and its
-// Owned() copy holds the token and the claims instead.
+// Owned() copy contains copies of the token and the claims instead.
 std::shared_ptr<const Object> MakeAuthorization(std::shared_ptr<const void> owner,
                                                 std::string_view access_token,
                                                 const boost::json::object& claims);

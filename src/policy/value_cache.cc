@@ -21,7 +21,7 @@ void ValueCache::Store(const std::string& key, Value value, std::chrono::seconds
   const size_t bytes = value.is_string() ? value.AsString().size() : 0;
   if (bytes > max_string_bytes_ || ttl.count() <= 0) return;
   // A stored value may outlive its request by the whole ttl, so it keeps none of the request's
-  // objects alive: an Authorization read in place would keep its connection's token set,
+  // objects alive. An Authorization read in place would keep its connection's token set alive,
   // refresh token included.
   value = OwnedValue(std::move(value));
   std::lock_guard lock(mutex_);

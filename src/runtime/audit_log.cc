@@ -38,7 +38,7 @@ constexpr std::array<bool, 256> kPlainJson = [] {
 
 // Appends `name` (plain ASCII, no escaping needed) and `value` as the JSON member
 // ,"name":"value", escaping `value` as Boost.JSON's serializer does. Ids and names need no
-// escaping and are copied as they are; `serializer` is made for the first value that does.
+// escaping and are copied as they are. `serializer` is made for the first value that does.
 void AppendMember(std::string& line, std::string_view name, std::string_view value,
                   std::optional<boost::json::serializer>& serializer) {
   line += ",\"";

@@ -152,7 +152,7 @@ TEST_F(AuditLogTest, TokenIssuedLineMatchesObjectLine) {
 
 TEST_F(AuditLogTest, TokenIssuedValuesEscapeAsBoostJson) {
   // Each value goes once through the line writer and once through boost::json::serialize.
-  // The writer copies printable ASCII without the serializer; `printable` contains every such byte.
+  // The writer copies printable ASCII without the serializer, and `printable` has every such byte.
   std::string printable;
   for (char c = 0x20; c < 0x7f; ++c) printable.push_back(c);
   const std::string values[] = {
