@@ -49,15 +49,14 @@ std::string_view GetString(const uint8_t*& at) {
 
 }  // namespace
 
-std::string_view PackedStrings::iterator::operator*() const {
+std::string_view PackedStrings::iterator::dereference() const {
   const uint8_t* at = at_;
   return GetString(at);
 }
 
-PackedStrings::iterator& PackedStrings::iterator::operator++() {
+void PackedStrings::iterator::increment() {
   GetString(at_);
   if (--left_ == 0) at_ = nullptr;
-  return *this;
 }
 
 AccessPolicy AccessPolicyView::ToPolicy() const {
@@ -67,19 +66,17 @@ AccessPolicy AccessPolicyView::ToPolicy() const {
   return policy;
 }
 
-PackedAccessPolicies::iterator::iterator(const uint8_t* at, size_t left)
-    : next_(at), left_(left) {
+PackedAccessPolicies::iterator::iterator(const uint8_t* at, size_t left) : next_(at), left_(left) {
   if (left_ > 0) Read();
 }
 
-PackedAccessPolicies::iterator& PackedAccessPolicies::iterator::operator++() {
+void PackedAccessPolicies::iterator::increment() {
   if (--left_ == 0) {
     next_ = nullptr;
     view_ = {};
   } else {
     Read();
   }
-  return *this;
 }
 
 void PackedAccessPolicies::iterator::Read() {
@@ -113,9 +110,7 @@ PackedAccessPolicies::PackedAccessPolicies(std::span<const AccessPolicy> policie
   }
 }
 
-PackedAccessPolicies::PackedAccessPolicies(const PackedAccessPolicies& other) {
-  *this = other;
-}
+PackedAccessPolicies::PackedAccessPolicies(const PackedAccessPolicies& other) { *this = other; }
 
 PackedAccessPolicies& PackedAccessPolicies::operator=(const PackedAccessPolicies& other) {
   if (this == &other) return *this;

@@ -14,6 +14,7 @@
 // is destroyed. A list is not synchronised.
 #pragma once
 
+#include <boost/iterator/iterator_facade.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
@@ -29,26 +30,19 @@ namespace credgate::credentials {
 // A sequence of length-prefixed strings inside a packed block, read one after another.
 class PackedStrings {
  public:
-  class iterator {
+  // Reads the strings in order, each as a view into the block. The default value is the end.
+  class iterator : public boost::iterator_facade<iterator, std::string_view,
+                                                 std::forward_iterator_tag, std::string_view> {
    public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = std::string_view;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const std::string_view*;
-    using reference = std::string_view;
-
     iterator() = default;
     iterator(const uint8_t* at, size_t left) : at_(at), left_(left) {}
-    std::string_view operator*() const;
-    iterator& operator++();
-    iterator operator++(int) {
-      iterator before = *this;
-      ++*this;
-      return before;
-    }
-    bool operator==(const iterator& other) const { return left_ == other.left_; }
 
    private:
+    friend class boost::iterator_core_access;
+    std::string_view dereference() const;
+    void increment();
+    bool equal(const iterator& other) const { return left_ == other.left_; }
+
     const uint8_t* at_ = nullptr;
     size_t left_ = 0;  // Strings left, this one included.
   };
@@ -56,7 +50,7 @@ class PackedStrings {
   PackedStrings() = default;
   PackedStrings(const uint8_t* first, size_t count) : first_(first), count_(count) {}
   iterator begin() const { return iterator(first_, count_); }
-  iterator end() const { return iterator(nullptr, 0); }
+  iterator end() const { return iterator(); }
   size_t size() const { return count_; }
   bool empty() const { return count_ == 0; }
 
@@ -77,27 +71,19 @@ struct AccessPolicyView {
 
 class PackedAccessPolicies {
  public:
-  class iterator {
+  // Decodes one policy at a time into a view that it holds, so a reference to the view is valid
+  // until the iterator moves. The default value is the end.
+  class iterator
+      : public boost::iterator_facade<iterator, const AccessPolicyView, std::forward_iterator_tag> {
    public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = AccessPolicyView;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const AccessPolicyView*;
-    using reference = const AccessPolicyView&;
-
     iterator() = default;
     iterator(const uint8_t* at, size_t left);
-    const AccessPolicyView& operator*() const { return view_; }
-    const AccessPolicyView* operator->() const { return &view_; }
-    iterator& operator++();
-    iterator operator++(int) {
-      iterator before = *this;
-      ++*this;
-      return before;
-    }
-    bool operator==(const iterator& other) const { return left_ == other.left_; }
 
    private:
+    friend class boost::iterator_core_access;
+    const AccessPolicyView& dereference() const { return view_; }
+    void increment();
+    bool equal(const iterator& other) const { return left_ == other.left_; }
     void Read();  // Decodes the policy at next_ into view_.
 
     const uint8_t* next_ = nullptr;  // The policy after view_.

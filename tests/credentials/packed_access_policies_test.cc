@@ -1,14 +1,20 @@
 #include "credentials/packed_access_policies.h"
 
-#include "credentials/access_policy.h"
-
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "credentials/access_policy.h"
+
 namespace credgate::credentials {
 namespace {
+
+// Both lists can be read more than once and with the standard algorithms.
+static_assert(std::forward_iterator<PackedStrings::iterator>);
+static_assert(std::forward_iterator<PackedAccessPolicies::iterator>);
 
 bool SamePolicy(const AccessPolicy& a, const AccessPolicy& b) {
   return a.id == b.id && a.tenant_id == b.tenant_id && a.object_id == b.object_id &&
@@ -26,12 +32,13 @@ TEST(PackedAccessPolicies, EmptyListHasNoPolicies) {
 
 TEST(PackedAccessPolicies, UnpacksWhatWasPacked) {
   const std::vector<AccessPolicy> policies = {
-      {"user", "72f988bf-86f1-41af-91ab-2d7cd011db47", "00000000-0000-4000-8000-000000000001",
-       {}},
+      {"user", "72f988bf-86f1-41af-91ab-2d7cd011db47", "00000000-0000-4000-8000-000000000001", {}},
       {"apps", "tenant", "object", {"app-1", "", "app-3"}},
       {"", "", "", {}},  // Empty strings take one length byte each.
       // Lengths of 128 and more take two varint bytes.
-      {std::string(200, 'i'), std::string(128, 't'), std::string(16'384, 'o'),
+      {std::string(200, 'i'),
+       std::string(128, 't'),
+       std::string(16'384, 'o'),
        {std::string(300, 'a')}},
   };
   const PackedAccessPolicies packed(policies);
@@ -51,6 +58,25 @@ TEST(PackedAccessPolicies, ViewsReadAppIdsInOrder) {
   EXPECT_EQ(view.object_id, "o");
   std::vector<std::string_view> apps(view.app_ids.begin(), view.app_ids.end());
   EXPECT_EQ(apps, (std::vector<std::string_view>{"a", "bb", "ccc"}));
+  EXPECT_EQ(std::ranges::distance(view.app_ids), 3);
+  auto found = std::ranges::find(view.app_ids, std::string_view("bb"));
+  ASSERT_NE(found, view.app_ids.end());
+  EXPECT_EQ(*found++, "bb");
+  EXPECT_EQ(*found, "ccc");
+}
+
+TEST(PackedAccessPolicies, IteratorsWalkEveryPolicyOnce) {
+  const PackedAccessPolicies packed(
+      std::vector<AccessPolicy>{{"p1", "t", "o1", {}}, {"p2", "t", "o2", {"a"}}});
+  auto it = packed.begin();
+  const auto first = it++;
+  EXPECT_EQ(first->id, "p1");
+  EXPECT_EQ(it->id, "p2");
+  EXPECT_EQ(it->app_ids.size(), 1u);
+  EXPECT_TRUE(++it == packed.end());
+  EXPECT_EQ(std::ranges::count_if(
+                packed, [](const AccessPolicyView& view) { return view.tenant_id == "t"; }),
+            2);
 }
 
 TEST(PackedAccessPolicies, CopyOwnsItsBlock) {
