@@ -58,6 +58,10 @@ struct Options {
   size_t lookups = 1'000'000;
   size_t refresh_tokens = 100'000;
   int max_refresh_rate = 100;
+  // The catalogue entry of every provider. "oauth2" states no refresh token lifetime, so the
+  // scheduler indexes only connections that a request used; "google" states an idle lifetime,
+  // so it indexes every connection.
+  std::string identity_provider = "oauth2";
   std::string dir = "/tmp/credgate-scale-bench";
   bool reuse = false;  // Keep a store that a previous run with the same counts filled.
 };
@@ -159,11 +163,19 @@ void Populate(const std::string& path, const Options& options, const crypto::Key
 
   for (size_t p = 0; p < options.providers; ++p) {
     const std::string id = ProviderId(p);
-    auto body = management::ParseJsonBody(R"({"properties":{"displayName":"Provider",
+    const std::string generic = R"({"properties":{"displayName":"Provider",
       "identityProvider":"oauth2","oauth2":{"grantTypes":{"authorizationCode":{
       "clientId":"client","clientSecret":"secret","scopes":"repo user",
       "authorizationUrl":"https://idp.example/authorize",
-      "tokenUrl":"https://idp.example/token"}}}}})");
+      "tokenUrl":"https://idp.example/token"}}}}})";
+    // The catalogue entry supplies the URLs and the refresh token lifetime.
+    const std::string from_catalogue =
+        R"({"properties":{"displayName":"Provider","identityProvider":)" +
+        boost::json::serialize(boost::json::string(options.identity_provider)) +
+        R"(,"oauth2":{"grantTypes":{"authorizationCode":{
+      "clientId":"client","clientSecret":"secret"}}}}})";
+    auto body =
+        management::ParseJsonBody(options.identity_provider == "oauth2" ? generic : from_catalogue);
     Check(body.ok() ? OkStatus() : Status(body.error()), "provider body");
     auto resource = management::ParseProvider(id, *body);
     Check(resource.ok() ? OkStatus() : Status(resource.error()), "provider");
@@ -409,8 +421,11 @@ void PlanRefreshes(const Options& options) {
 int Run(const Options& options) {
   spdlog::set_level(spdlog::level::warn);
   std::filesystem::create_directories(options.dir);
-  const std::string path = options.dir + "/credgate-" + std::to_string(options.connections) +
-                           "x" + std::to_string(options.providers) + ".db";
+  const std::string path =
+      options.dir + "/credgate-" + std::to_string(options.connections) + "x" +
+      std::to_string(options.providers) +
+      (options.identity_provider == "oauth2" ? std::string() : "-" + options.identity_provider) +
+      ".db";
   const crypto::Keyring keyring = TestKeyring();
   if (!options.reuse || !std::filesystem::exists(path)) {
     const Steady::time_point started = Steady::now();
@@ -541,13 +556,16 @@ int main(int argc, char** argv) {
     } else if (flag == "--dir") {
       if (i + 1 >= argc) return 2;
       options.dir = argv[++i];
+    } else if (flag == "--identity-provider") {
+      if (i + 1 >= argc) return 2;
+      options.identity_provider = argv[++i];
     } else if (flag == "--reuse") {
       options.reuse = true;
     } else {
       std::fprintf(stderr,
                    "unknown option %s\nusage: scale_bench [--connections N] [--providers N] "
-                   "[--lookups N] [--refresh-tokens N] [--max-refresh-rate N] [--dir PATH] "
-                   "[--reuse]\n",
+                   "[--lookups N] [--refresh-tokens N] [--max-refresh-rate N] "
+                   "[--identity-provider NAME] [--dir PATH] [--reuse]\n",
                    flag.c_str());
       return 2;
     }
