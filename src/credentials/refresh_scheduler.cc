@@ -9,6 +9,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cmath>
 #include <map>
 #include <vector>
 
@@ -32,6 +33,12 @@ TimePoint::duration SpreadOf(TimePoint::duration lifetime, const RefreshSchedule
       options.max_spread,
       std::chrono::duration_cast<TimePoint::duration>(lifetime * options.spread_fraction));
   return std::chrono::duration_cast<TimePoint::duration>(window * spread);
+}
+
+// A fraction in [0, 1) that a float holds exactly, so that the spread kept in the index is the
+// one its due time was computed with.
+float DrawSpread(RandomSource& random) {
+  return std::min(static_cast<float>(RandomFraction(random)), std::nextafter(1.0f, 0.0f));
 }
 
 bool SameTokens(const std::weak_ptr<const TokenSet>& planned,
@@ -117,41 +124,30 @@ std::optional<TimePoint> RefreshScheduler::DueAt(const TokenManager::RefreshCand
   return due;
 }
 
-void RefreshScheduler::Unindex(std::unordered_map<std::string, Indexed>::iterator it) {
-  by_due_.erase({it->second.due, &it->first});
-  indexed_.erase(it);
-}
-
 bool RefreshScheduler::ApplyChanges() {
   std::vector<TokenManager::RefreshCandidate> changes =
       manager_.TakeChanges(subscription_, options_.change_batch);
   const RefreshTiming& timing = manager_.options().timing;
   for (TokenManager::RefreshCandidate& candidate : changes) {
-    auto it = indexed_.find(candidate.connection_key);
+    const DueIndex::Entry* indexed = index_.Find(candidate.connection_key);
     std::optional<TimePoint> due;
-    double spread = 0;
+    float spread = 0;
     if (candidate.tokens != nullptr && !candidate.refreshing) {
-      const bool same = it != indexed_.end() && SameTokens(it->second.tokens, candidate.tokens);
-      spread = same ? it->second.spread : RandomFraction(random_);
+      const bool same =
+          indexed != nullptr && SameTokens(indexed->fields().tokens, candidate.tokens);
+      spread = same ? indexed->fields().spread : DrawSpread(random_);
       due = DueAt(candidate, timing, options_, spread);
     }
     if (!due) {
-      if (it != indexed_.end()) Unindex(it);
+      if (indexed != nullptr) index_.Erase(candidate.connection_key);
       continue;
     }
-    if (it == indexed_.end()) {
-      it = indexed_.emplace(std::move(candidate.connection_key), Indexed{}).first;
-    } else {
-      by_due_.erase({it->second.due, &it->first});
-    }
     const std::optional<TimePoint>& expiry = candidate.tokens->expires_at;
-    Indexed& indexed = it->second;
-    indexed.tokens = candidate.tokens;
-    indexed.provider = std::move(candidate.provider);
-    indexed.spread = spread;
-    indexed.due = *due;
-    indexed.deadline = expiry && *due < *expiry ? *expiry : TimePoint::max();
-    by_due_.insert({indexed.due, &it->first});
+    index_.Set(candidate.connection_key,
+               DueIndex::Fields{.tokens = candidate.tokens,
+                                .due = *due,
+                                .deadline = expiry && *due < *expiry ? *expiry : TimePoint::max(),
+                                .spread = spread});
   }
   return changes.size() == options_.change_batch;
 }
@@ -165,19 +161,21 @@ TimePoint RefreshScheduler::ScanOnce() {
 
   struct Pending {
     QueuedRefresh refresh;
-    const std::string* provider_id;  // Points into the index entry's provider.
+    std::string_view provider_id;  // Points into the index entry's key.
   };
   // The rate limit can move a refresh ahead of its due time by at most the time that all the
   // indexed refreshes take at that rate, so later ones cannot start within the next scan.
   const auto lead = std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(
-      static_cast<double>(by_due_.size()) / options_.max_refresh_rate));
+      static_cast<double>(index_.size()) / options_.max_refresh_rate));
   const TimePoint visit_until = now + options_.scan_interval + kMinSleep + lead;
   std::vector<Pending> pending;
-  for (const auto& [due, key] : by_due_) {
-    if (due >= visit_until) break;
-    const Indexed& indexed = indexed_.at(*key);
+  for (const DueIndex::Entry& entry : index_) {
+    const DueIndex::Fields& fields = entry.fields();
+    if (fields.due >= visit_until) break;
+    const std::string_view key = entry.key();
     pending.push_back(
-        Pending{QueuedRefresh{due, indexed.deadline, *key, indexed.tokens}, &indexed.provider->id});
+        Pending{QueuedRefresh{fields.due, fields.deadline, std::string(key), fields.tokens},
+                key.substr(0, key.find('/'))});
   }
 
   // Start times under the rate limit, in due order. Refreshes planned within the next second are
@@ -196,7 +194,7 @@ TimePoint RefreshScheduler::ScanOnce() {
       next_scan = std::min(next_scan, starts[i]);
       continue;
     }
-    due_by_provider[*pending[i].provider_id].push_back(std::move(pending[i].refresh));
+    due_by_provider[std::string(pending[i].provider_id)].push_back(std::move(pending[i].refresh));
   }
 
   // The queues are rebuilt from each scan, so a connection that stopped being due leaves them.
@@ -227,8 +225,7 @@ TimePoint RefreshScheduler::ScanOnce() {
     late_logged_ = late;
     last_late_log_ = now;
   }
-  spdlog::debug("refresh scan indexed={} visited={} due={}", indexed_.size(), pending.size(),
-                queued);
+  spdlog::debug("refresh scan indexed={} visited={} due={}", index_.size(), pending.size(), queued);
   return next_scan;
 }
 

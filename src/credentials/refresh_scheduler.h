@@ -14,13 +14,13 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
 #include "common/clock.h"
 #include "common/random.h"
+#include "credentials/due_index.h"
 #include "credentials/token_manager.h"
 
 namespace credgate::credentials {
@@ -110,7 +110,7 @@ class RefreshScheduler {
   TimePoint ScanOnce();
 
   // The number of connections in the due-time index, for tests and the scale benchmark.
-  size_t IndexedCount() const { return indexed_.size(); }
+  size_t IndexedCount() const { return index_.size(); }
 
   // Returns when the scheduler refreshes `candidate`, or nullopt when it does not. `spread` is
   // the connection's random fraction in [0, 1) of the spread window.
@@ -122,14 +122,6 @@ class RefreshScheduler {
   Counters GetCounters() const;
 
  private:
-  // A connection with a due time. Its random spread is drawn again whenever its tokens change.
-  struct Indexed {
-    std::weak_ptr<const TokenSet> tokens;
-    std::shared_ptr<const ProviderConfig> provider;
-    double spread = 0;
-    TimePoint due;
-    TimePoint deadline;  // The access token's expiry when due before it, else TimePoint::max().
-  };
   struct QueuedRefresh {
     TimePoint due;
     // The access token's expiry when the refresh is due before it, else TimePoint::max().
@@ -143,7 +135,6 @@ class RefreshScheduler {
   bool TakeStartSlot(TimePoint now);
   // Reads one batch of changes into the index; returns false when none was left.
   bool ApplyChanges();
-  void Unindex(std::unordered_map<std::string, Indexed>::iterator it);
 
   boost::asio::awaitable<void> Loop();
   boost::asio::awaitable<void> Worker(std::string provider_id);
@@ -157,16 +148,9 @@ class RefreshScheduler {
   bool stopping_ = false;
 
   const TokenManager::ChangeSubscription subscription_;
-  std::unordered_map<std::string, Indexed> indexed_;  // By connection key.
-  // (due, key) of every entry of indexed_; the key points into indexed_.
-  struct DueOrder {
-    bool operator()(const std::pair<TimePoint, const std::string*>& a,
-                    const std::pair<TimePoint, const std::string*>& b) const {
-      if (a.first != b.first) return a.first < b.first;
-      return std::less<const std::string*>()(a.second, b.second);
-    }
-  };
-  std::set<std::pair<TimePoint, const std::string*>, DueOrder> by_due_;
+  // Connections with a due time. A connection's random spread is drawn again whenever its
+  // tokens change.
+  DueIndex index_;
   std::unordered_map<std::string, std::deque<QueuedRefresh>> queues_;  // By provider id.
   std::unordered_map<std::string, size_t> active_workers_;             // By provider id.
   std::deque<TimePoint> recent_starts_;  // Refresh starts of the last second, oldest first.
