@@ -13,15 +13,18 @@ size_t DueIndex::KeyHash::operator()(std::string_view key) const {
 
 DueIndex::Entry* DueIndex::Allocate(std::string_view key, Fields fields) {
   char* block = static_cast<char*>(::operator new(sizeof(Entry) + key.size()));
-  std::memcpy(block + sizeof(Entry), key.data(), key.size());
+  if (!key.empty()) std::memcpy(block + sizeof(Entry), key.data(), key.size());
   return new (block) Entry(std::move(fields), static_cast<uint32_t>(key.size()));
 }
 
 void DueIndex::Free(Entry* entry) noexcept {
-  const size_t bytes = sizeof(Entry) + entry->key_size_;
   entry->~Entry();
-  ::operator delete(static_cast<void*>(entry), bytes);
+  // Unsized: clang 14 declares the sized operator delete only with -fsized-deallocation.
+  ::operator delete(static_cast<void*>(entry));
 }
+
+// key_size_ sits in the tail padding of Fields, so an entry takes 64 B before its key.
+static_assert(sizeof(DueIndex::Entry) <= 64);
 
 DueIndex::~DueIndex() {
   by_due_.clear();
@@ -47,6 +50,10 @@ void DueIndex::Set(std::string_view key, Fields fields) {
     return;
   }
   Entry& entry = **it;
+  if (fields.due == entry.fields_.due) {  // Keeps its place among equal due times.
+    entry.fields_ = std::move(fields);
+    return;
+  }
   by_due_.erase(by_due_.iterator_to(entry));
   entry.fields_ = std::move(fields);
   by_due_.insert(entry);

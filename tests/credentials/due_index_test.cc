@@ -68,12 +68,20 @@ TEST(DueIndexTest, SettingAnIndexedKeyMovesItsEntryToTheNewDueTime) {
   EXPECT_EQ(KeysInDueOrder(index), (std::vector<std::string>{"p/b", "p/a"}));
 }
 
-TEST(DueIndexTest, EqualDueTimesKeepTheOrderTheyWereSetIn) {
+TEST(DueIndexTest, EqualDueTimesKeepTheOrderTheyWereAddedIn) {
   DueIndex index;
   index.Set("p/first", DueIn(10));
   index.Set("p/second", DueIn(10));
   index.Set("p/third", DueIn(10));
   EXPECT_EQ(KeysInDueOrder(index), (std::vector<std::string>{"p/first", "p/second", "p/third"}));
+  // New fields with the same due time keep the entry's place.
+  DueIndex::Fields same_due = DueIn(10);
+  same_due.spread = 0.5f;
+  index.Set("p/first", same_due);
+  EXPECT_EQ(KeysInDueOrder(index), (std::vector<std::string>{"p/first", "p/second", "p/third"}));
+  EXPECT_EQ(index.Find("p/first")->fields().spread, 0.5f);
+  // An entry that moves to an equal due time comes after the entries already there.
+  index.Set("p/first", DueIn(5));
   index.Set("p/first", DueIn(10));
   EXPECT_EQ(KeysInDueOrder(index), (std::vector<std::string>{"p/second", "p/third", "p/first"}));
 }
@@ -97,7 +105,7 @@ TEST(DueIndexTest, KeepsKeysOfAnyLength) {
   const std::string empty;
   const std::string guid = "aad/3fa85f64-5717-4562-b3fc-2c963f66afa6";
   const std::string longest = std::string(80, 'p') + "/" + std::string(80, 'c');
-  index.Set(empty, DueIn(3));
+  index.Set(std::string_view(), DueIn(3));  // A view without data is the empty key.
   index.Set(guid, DueIn(2));
   index.Set(longest, DueIn(1));
   EXPECT_EQ(KeysInDueOrder(index), (std::vector<std::string>{longest, guid, empty}));
