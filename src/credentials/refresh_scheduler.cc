@@ -9,7 +9,6 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cmath>
 #include <map>
 #include <vector>
 
@@ -33,12 +32,6 @@ TimePoint::duration SpreadOf(TimePoint::duration lifetime, const RefreshSchedule
       options.max_spread,
       std::chrono::duration_cast<TimePoint::duration>(lifetime * options.spread_fraction));
   return std::chrono::duration_cast<TimePoint::duration>(window * spread);
-}
-
-// A fraction in [0, 1) that a float holds exactly, so that the spread kept in the index is the
-// one its due time was computed with.
-float DrawSpread(RandomSource& random) {
-  return std::min(static_cast<float>(RandomFraction(random)), std::nextafter(1.0f, 0.0f));
 }
 
 bool SameTokens(const std::weak_ptr<const TokenSet>& planned,
@@ -135,7 +128,7 @@ bool RefreshScheduler::ApplyChanges() {
     if (candidate.tokens != nullptr && !candidate.refreshing) {
       const bool same =
           indexed != nullptr && SameTokens(indexed->fields().tokens, candidate.tokens);
-      spread = same ? indexed->fields().spread : DrawSpread(random_);
+      spread = same ? indexed->fields().spread : RandomFloatFraction(random_);
       due = DueAt(candidate, timing, options_, spread);
     }
     if (!due) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 
 namespace credgate::credentials {
@@ -12,6 +13,11 @@ double RandomFraction(RandomSource& random) {
   uint64_t bits = 0;
   for (uint8_t byte : bytes) bits = (bits << 8) | byte;
   return static_cast<double>(bits >> 11) / static_cast<double>(uint64_t{1} << 53);
+}
+
+float RandomFloatFraction(RandomSource& random) {
+  // A double just below 1 rounds to 1.0f.
+  return std::min(static_cast<float>(RandomFraction(random)), std::nextafter(1.0f, 0.0f));
 }
 
 std::chrono::milliseconds RetryDelay(std::chrono::milliseconds base, std::chrono::milliseconds cap,

@@ -183,6 +183,40 @@ TEST_F(RefreshSchedulerTest, IdleLifetimeKeepsRefreshTokenAlive) {
   EXPECT_EQ(http_.RequestCount(), 1u);
 }
 
+// Counts the draws from a seeded sequence.
+class CountingRandom final : public RandomSource {
+ public:
+  void Fill(std::span<uint8_t> out) override {
+    ++fills;
+    sequence_.Fill(out);
+  }
+  int fills = 0;
+
+ private:
+  testing::SeededRandom sequence_{7};
+};
+
+TEST_F(RefreshSchedulerTest, SpreadDrawnOncePerTokenSet) {
+  auto provider = AddProvider("idp", kTokenUrl);
+  provider->refresh_token_idle_lifetime = std::chrono::hours(24 * 14);
+  manager_.SetProvider(provider);
+  CountingRandom random;
+  RefreshScheduler scheduler(io_.get_executor(), manager_, clock_, random, options_);
+  SetTokens("idp/alice", 3600s);
+  scheduler.ScanOnce();
+  ASSERT_EQ(scheduler.IndexedCount(), 1u);  // Due before the refresh token's idle lifetime ends.
+  EXPECT_EQ(random.fills, 1);
+
+  // The first use changes the due time but not the tokens, so the spread stays.
+  Use("idp/alice");
+  scheduler.ScanOnce();
+  EXPECT_EQ(random.fills, 1);
+
+  SetTokens("idp/alice", 3600s);
+  scheduler.ScanOnce();
+  EXPECT_EQ(random.fills, 2);
+}
+
 TEST_F(RefreshSchedulerTest, StatedRefreshTokenLifetimeKeepsItAlive) {
   TokenSet tokens;
   tokens.access_token = Secret("old-at");

@@ -19,6 +19,16 @@ TEST(RandomFraction, CoversUnitInterval) {
   EXPECT_GT(RandomFraction(ones), 0.999);
 }
 
+TEST(RandomFloatFraction, StaysBelowOne) {
+  testing::FixedRandom zeros(0x00);
+  testing::FixedRandom ones(0xFF);
+  EXPECT_EQ(RandomFloatFraction(zeros), 0.0f);
+  // The double just below 1 would round to 1.0f.
+  ASSERT_EQ(static_cast<float>(RandomFraction(ones)), 1.0f);
+  EXPECT_LT(RandomFloatFraction(ones), 1.0f);
+  EXPECT_GT(RandomFloatFraction(ones), 0.999f);
+}
+
 TEST(RetryDelay, DoublesUpToCap) {
   testing::FixedRandom ones(0xFF);
   const int64_t expected_ms[] = {5000, 10000, 20000, 40000, 80000, 160000, 300000, 300000};
