@@ -71,17 +71,17 @@ struct AccessPolicyView {
 
 class PackedAccessPolicies {
  public:
-  // Decodes one policy at a time into a view that it holds, so a reference to the view is valid
-  // until the iterator moves. The default value is the end.
-  class iterator
-      : public boost::iterator_facade<iterator, const AccessPolicyView, std::forward_iterator_tag> {
+  // Decodes one policy at a time and returns copies of its view, which stay valid while the list
+  // is unchanged, after the iterator moves too. The default value is the end.
+  class iterator : public boost::iterator_facade<iterator, AccessPolicyView,
+                                                 std::forward_iterator_tag, AccessPolicyView> {
    public:
     iterator() = default;
     iterator(const uint8_t* at, size_t left);
 
    private:
     friend class boost::iterator_core_access;
-    const AccessPolicyView& dereference() const { return view_; }
+    AccessPolicyView dereference() const { return view_; }
     void increment();
     bool equal(const iterator& other) const { return left_ == other.left_; }
     void Read();  // Decodes the policy at next_ into view_.

@@ -71,6 +71,12 @@ TEST(PackedAccessPolicies, IteratorsWalkEveryPolicyOnce) {
   auto it = packed.begin();
   const auto first = it++;
   EXPECT_EQ(first->id, "p1");
+  // A view read through an iterator stays valid after the iterator moves on.
+  auto reading = packed.begin();
+  const AccessPolicyView& kept = *reading;
+  ++reading;
+  EXPECT_EQ(kept.id, "p1");
+  EXPECT_EQ(reading->id, "p2");
   EXPECT_EQ(it->id, "p2");
   EXPECT_EQ(it->app_ids.size(), 1u);
   EXPECT_TRUE(++it == packed.end());
