@@ -59,8 +59,8 @@ struct Options {
   size_t refresh_tokens = 100'000;
   int max_refresh_rate = 100;
   // The catalogue entry of every provider. "oauth2" states no refresh token lifetime, so the
-  // scheduler indexes only connections that a request used; "google" states an idle lifetime,
-  // so it indexes every connection.
+  // scheduler indexes only the connections that a request used. "google" states an idle
+  // lifetime, so the scheduler indexes every connection.
   std::string identity_provider = "oauth2";
   std::string dir = "/tmp/credgate-scale-bench";
   bool reuse = false;  // Keep a store that a previous run with the same counts filled.

@@ -67,7 +67,7 @@ class DueIndex {
   DueIndex(const DueIndex&) = delete;
   DueIndex& operator=(const DueIndex&) = delete;
 
-  // The entry of `key`, or null when the key is not indexed.
+  // Returns the entry of `key`, or null when the key is not indexed.
   const Entry* Find(std::string_view key) const;
   // Adds `key` with `fields`, or replaces the fields of its entry and moves the entry to its
   // place in the due order. Among entries with the same due time, an added or moved entry comes

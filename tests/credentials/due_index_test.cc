@@ -56,7 +56,7 @@ TEST(DueIndexTest, FindsAnEntryByKeyWithItsFields) {
   EXPECT_EQ(index.Find("github/alic"), nullptr);
 }
 
-TEST(DueIndexTest, SettingAnIndexedKeyMovesItsEntryToTheNewDueTime) {
+TEST(DueIndexTest, SetMovesEntryToNewDueTime) {
   DueIndex index;
   index.Set("p/a", DueIn(10));
   index.Set("p/b", DueIn(20));
@@ -68,7 +68,7 @@ TEST(DueIndexTest, SettingAnIndexedKeyMovesItsEntryToTheNewDueTime) {
   EXPECT_EQ(KeysInDueOrder(index), (std::vector<std::string>{"p/b", "p/a"}));
 }
 
-TEST(DueIndexTest, EqualDueTimesKeepTheOrderTheyWereAddedIn) {
+TEST(DueIndexTest, EqualDueTimesKeepAddedOrder) {
   DueIndex index;
   index.Set("p/first", DueIn(10));
   index.Set("p/second", DueIn(10));

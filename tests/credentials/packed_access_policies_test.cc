@@ -73,9 +73,9 @@ TEST(PackedAccessPolicies, IteratorsWalkEveryPolicyOnce) {
   EXPECT_EQ(first->id, "p1");
   // A view read through an iterator stays valid after the iterator moves on.
   auto reading = packed.begin();
-  const AccessPolicyView& kept = *reading;
+  const AccessPolicyView& first_view = *reading;
   ++reading;
-  EXPECT_EQ(kept.id, "p1");
+  EXPECT_EQ(first_view.id, "p1");
   EXPECT_EQ(reading->id, "p2");
   EXPECT_EQ(it->id, "p2");
   EXPECT_EQ(it->app_ids.size(), 1u);
