@@ -15,13 +15,13 @@
 #pragma once
 
 #include <boost/intrusive/set.hpp>
-#include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
 #include "common/clock.h"
+#include "common/keyed_set.h"
 #include "credentials/model.h"
 
 namespace credgate::credentials {
@@ -38,17 +38,18 @@ class DueIndex {
 
   class Entry {
    public:
-    std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size_}; }
+    std::string_view key() const { return KeyedSet<Entry>::KeyOf(*this); }
     const Fields& fields() const { return fields_; }
 
    private:
     friend class DueIndex;
-    Entry(Fields fields, uint32_t key_size) : fields_(std::move(fields)), key_size_(key_size) {}
+    friend class KeyedSet<Entry>;
+    explicit Entry(Fields fields) : fields_(std::move(fields)) {}
 
     boost::intrusive::set_member_hook<boost::intrusive::optimize_size<true>> by_due_;
     [[no_unique_address]] Fields fields_;
-    uint32_t key_size_;
-    // The key's characters follow the entry in the same block.
+    uint32_t key_size_ = 0;
+    // The key's characters follow the entry in the same block (KeyedSet).
   };
 
  private:
@@ -63,7 +64,7 @@ class DueIndex {
   using const_iterator = DueOrder::const_iterator;
 
   DueIndex() = default;
-  ~DueIndex();
+  ~DueIndex() { by_due_.clear(); }  // Unlinks the entries before by_key_ frees them.
   DueIndex(const DueIndex&) = delete;
   DueIndex& operator=(const DueIndex&) = delete;
 
@@ -83,26 +84,9 @@ class DueIndex {
   const_iterator end() const { return by_due_.end(); }
 
  private:
-  struct KeyHash {
-    using is_transparent = void;
-    size_t operator()(std::string_view key) const;
-    size_t operator()(const Entry* entry) const { return (*this)(entry->key()); }
-  };
-  struct KeyEqual {
-    using is_transparent = void;
-    static std::string_view KeyOf(std::string_view key) { return key; }
-    static std::string_view KeyOf(const Entry* entry) { return entry->key(); }
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      return KeyOf(a) == KeyOf(b);
-    }
-  };
-
-  static Entry* Allocate(std::string_view key, Fields fields);
-  static void Free(Entry* entry) noexcept;
-
+  // Declared first, so that it is destroyed after by_due_.
+  KeyedSet<Entry> by_key_;
   DueOrder by_due_;
-  boost::unordered_flat_set<Entry*, KeyHash, KeyEqual> by_key_;
 };
 
 }  // namespace credgate::credentials

@@ -1,0 +1,148 @@
+// KeyedSet<T>: objects that each live in one heap block followed by their key's characters,
+// found by key through an open-addressing hash set of pointers.
+//
+// Tables with a million connections keep one such object per connection. In libstdc++ a
+// std::string key longer than 15 characters takes a heap block of its own. A node-based hash
+// map adds a node and a bucket, so its lookup misses the cache at the bucket, the node, the key
+// and the value. Here a lookup reads the set's metadata and slot, then one block with the
+// object and its key, and the key costs its characters and four bytes of size.
+//
+// T must have a member `uint32_t key_size_` and declare `friend class KeyedSet<T>;` (KeyedSet
+// constructs T with the arguments of TryEmplace and then records the key's size there). The
+// key's characters follow T's bytes, so T may keep the size in its tail padding.
+//
+// Not thread-safe. A pointer to an object stays valid until the object is erased. An iterator
+// stays valid until its object is erased or an insertion rehashes the set, which rehashes()
+// counts. An insertion that does not rehash leaves every object at its place in the iteration
+// order.
+#pragma once
+
+#include <boost/unordered/unordered_flat_set.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+namespace credgate {
+
+template <typename T>
+class KeyedSet {
+  struct KeyHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+    size_t operator()(const T* object) const { return (*this)(KeyOf(*object)); }
+  };
+  struct KeyEqual {
+    using is_transparent = void;
+    static std::string_view Key(std::string_view key) { return key; }
+    static std::string_view Key(const T* object) { return KeyOf(*object); }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return Key(a) == Key(b);
+    }
+  };
+  using Set = boost::unordered_flat_set<T*, KeyHash, KeyEqual>;
+
+ public:
+  // An iterator over the objects in no particular order, dereferencing to `T* const&`.
+  using const_iterator = typename Set::const_iterator;
+
+  KeyedSet() = default;
+  ~KeyedSet() { clear(); }
+  KeyedSet(const KeyedSet&) = delete;
+  KeyedSet& operator=(const KeyedSet&) = delete;
+
+  static std::string_view KeyOf(const T& object) {
+    return {reinterpret_cast<const char*>(&object + 1), object.key_size_};
+  }
+
+  // Returns the object of `key`, or null.
+  T* Find(std::string_view key) const {
+    auto it = set_.find(key);
+    return it == set_.end() ? nullptr : *it;
+  }
+
+  // Returns the object of `key` and false when there is one, else constructs T(args...) for
+  // `key` and returns it and true. Throws std::length_error for a key of 4 GiB or more.
+  template <typename... Args>
+  std::pair<T*, bool> TryEmplace(std::string_view key, Args&&... args) {
+    if (T* found = Find(key)) return {found, false};
+    if (key.size() > std::numeric_limits<uint32_t>::max()) {
+      throw std::length_error("KeyedSet key of 4 GiB or more");
+    }
+    T* object = Allocate(key, std::forward<Args>(args)...);
+    if (set_.size() >= set_.max_load()) ++rehashes_;
+    try {
+      set_.insert(object);
+    } catch (...) {
+      Free(object);
+      throw;
+    }
+    return {object, true};
+  }
+
+  // Destroys the object of `key` and returns true, or returns false when there is none.
+  bool Erase(std::string_view key) {
+    auto it = set_.find(key);
+    if (it == set_.end()) return false;
+    T* object = *it;
+    set_.erase(it);
+    Free(object);
+    return true;
+  }
+
+  void clear() {
+    for (T* object : set_) Free(object);
+    set_.clear();
+    ++rehashes_;
+  }
+
+  // Makes room for `count` objects, so that inserting up to that many does not rehash. Never
+  // shrinks the set.
+  void Reserve(size_t count) {
+    if (count <= set_.max_load()) return;
+    ++rehashes_;
+    set_.reserve(count);
+  }
+
+  size_t size() const { return set_.size(); }
+  bool empty() const { return set_.empty(); }
+  const_iterator begin() const { return set_.begin(); }
+  const_iterator end() const { return set_.end(); }
+  // Counts the rehashes and clears, each of which invalidates every iterator. It may also count
+  // a Reserve() that found the capacity large enough.
+  uint64_t rehashes() const { return rehashes_; }
+
+ private:
+  template <typename... Args>
+  static T* Allocate(std::string_view key, Args&&... args) {
+    static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
+    char* block = static_cast<char*>(::operator new(sizeof(T) + key.size()));
+    T* object;
+    try {
+      object = new (block) T(std::forward<Args>(args)...);
+    } catch (...) {
+      ::operator delete(static_cast<void*>(block));
+      throw;
+    }
+    object->key_size_ = static_cast<uint32_t>(key.size());
+    if (!key.empty()) std::memcpy(block + sizeof(T), key.data(), key.size());
+    return object;
+  }
+
+  static void Free(T* object) noexcept {
+    object->~T();
+    // Unsized: clang 14 declares the sized operator delete only with -fsized-deallocation.
+    ::operator delete(static_cast<void*>(object));
+  }
+
+  Set set_;
+  uint64_t rehashes_ = 0;
+};
+
+}  // namespace credgate

@@ -1,0 +1,137 @@
+#include "common/keyed_set.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <stdexcept>
+#include <string>
+
+namespace credgate {
+namespace {
+
+// Counts live objects, so that the tests see every object destroyed exactly once.
+struct Counted {
+  explicit Counted(int initial, bool fail = false) : value(initial) {
+    if (fail) throw std::runtime_error("constructor failed");
+    ++live;
+  }
+  ~Counted() { --live; }
+  Counted(const Counted&) = delete;
+  Counted& operator=(const Counted&) = delete;
+
+  int value;
+  uint32_t key_size_ = 0;
+  static inline int live = 0;
+};
+
+class KeyedSetTest : public ::testing::Test {
+ protected:
+  void TearDown() override { EXPECT_EQ(Counted::live, 0); }
+};
+
+TEST_F(KeyedSetTest, FindsObjectByKey) {
+  KeyedSet<Counted> set;
+  auto [object, added] = set.TryEmplace("idp/alice", 1);
+
+  ASSERT_TRUE(added);
+  EXPECT_EQ(set.Find("idp/alice"), object);
+  EXPECT_EQ(KeyedSet<Counted>::KeyOf(*object), "idp/alice");
+  EXPECT_EQ(object->value, 1);
+  EXPECT_EQ(set.Find("idp/bob"), nullptr);
+  EXPECT_EQ(set.size(), 1u);
+}
+
+TEST_F(KeyedSetTest, ExistingKeyKeepsItsObject) {
+  KeyedSet<Counted> set;
+  Counted* first = set.TryEmplace("idp/alice", 1).first;
+
+  auto [object, added] = set.TryEmplace("idp/alice", 2);
+
+  EXPECT_FALSE(added);
+  EXPECT_EQ(object, first);
+  EXPECT_EQ(object->value, 1);
+  EXPECT_EQ(Counted::live, 1);
+}
+
+TEST_F(KeyedSetTest, EraseDestroysTheObject) {
+  KeyedSet<Counted> set;
+  set.TryEmplace("idp/alice", 1);
+  set.TryEmplace("idp/bob", 2);
+
+  EXPECT_TRUE(set.Erase("idp/alice"));
+  EXPECT_FALSE(set.Erase("idp/alice"));
+
+  EXPECT_EQ(set.Find("idp/alice"), nullptr);
+  EXPECT_NE(set.Find("idp/bob"), nullptr);
+  EXPECT_EQ(Counted::live, 1);
+}
+
+TEST_F(KeyedSetTest, KeysOfAnyLength) {
+  KeyedSet<Counted> set;
+  const std::string long_key(5000, 'k');
+  set.TryEmplace("", 1);
+  set.TryEmplace(long_key, 2);
+
+  ASSERT_NE(set.Find(""), nullptr);
+  EXPECT_EQ(set.Find("")->value, 1);
+  EXPECT_EQ(KeyedSet<Counted>::KeyOf(*set.Find(long_key)), long_key);
+}
+
+TEST_F(KeyedSetTest, ThrowingConstructorAddsNothing) {
+  KeyedSet<Counted> set;
+
+  EXPECT_THROW(set.TryEmplace("idp/alice", 1, true), std::runtime_error);
+
+  EXPECT_TRUE(set.empty());
+  EXPECT_EQ(set.Find("idp/alice"), nullptr);
+}
+
+TEST_F(KeyedSetTest, ClearAndDestructorFreeEveryObject) {
+  {
+    KeyedSet<Counted> set;
+    for (int i = 0; i < 100; ++i) set.TryEmplace("idp/user" + std::to_string(i), i);
+    set.clear();
+    EXPECT_EQ(Counted::live, 0);
+    for (int i = 0; i < 100; ++i) set.TryEmplace("idp/user" + std::to_string(i), i);
+  }
+  EXPECT_EQ(Counted::live, 0);
+}
+
+TEST_F(KeyedSetTest, InsertionWithoutRehashKeepsIterators) {
+  KeyedSet<Counted> set;
+  set.Reserve(1000);
+  for (int i = 0; i < 10; ++i) set.TryEmplace("idp/user" + std::to_string(i), i);
+  const uint64_t rehashes = set.rehashes();
+  auto it = set.begin();
+  Counted* at = *it;
+
+  for (int i = 10; i < 900; ++i) set.TryEmplace("idp/user" + std::to_string(i), i);
+
+  ASSERT_EQ(set.rehashes(), rehashes);
+  EXPECT_EQ(*it, at);
+}
+
+TEST_F(KeyedSetTest, GrowthCountsRehashes) {
+  KeyedSet<Counted> set;
+  const uint64_t before = set.rehashes();
+
+  for (int i = 0; i < 5000; ++i) set.TryEmplace("idp/user" + std::to_string(i), i);
+
+  EXPECT_GT(set.rehashes(), before);
+  std::set<int> values;
+  for (const Counted* object : set) values.insert(object->value);
+  EXPECT_EQ(values.size(), 5000u);
+}
+
+TEST_F(KeyedSetTest, ReserveOfAvailableRoomDoesNotRehash) {
+  KeyedSet<Counted> set;
+  set.Reserve(1000);
+  const uint64_t rehashes = set.rehashes();
+
+  set.Reserve(10);
+
+  EXPECT_EQ(set.rehashes(), rehashes);
+}
+
+}  // namespace
+}  // namespace credgate
