@@ -47,9 +47,9 @@ void TokenManager::SetProvider(std::shared_ptr<const ProviderConfig> provider) {
   // New settings may fix what failed, so connections that wait out a backoff try again.
   // The provider's settings are part of every refresh candidate of its connections.
   const std::string prefix = id + "/";
-  for (auto& [key, entry] : entries_) {
-    if (!key.starts_with(prefix)) continue;
-    NoteChanged(key);
+  for (Entry* entry : entries_) {
+    if (!entry->key().starts_with(prefix)) continue;
+    NoteChanged(entry->key());
     if (entry->refresh_blocked || entry->refresh == nullptr) continue;
     if (entry->refresh->state.status != ConnectionStatus::kError) continue;
     entry->refresh->next_attempt_at = TimePoint{};
@@ -61,8 +61,8 @@ void TokenManager::RemoveProvider(const std::string& provider_id) {
   std::lock_guard lock(mutex_);
   providers_.erase(provider_id);
   const std::string prefix = provider_id + "/";
-  for (const auto& [key, entry] : entries_) {
-    if (key.starts_with(prefix)) NoteChanged(key);
+  for (const Entry* entry : entries_) {
+    if (entry->key().starts_with(prefix)) NoteChanged(entry->key());
   }
 }
 
@@ -80,38 +80,37 @@ std::shared_ptr<const ProviderConfig> TokenManager::FindProvider(const std::stri
 }
 
 void TokenManager::SetTokens(const std::string& connection_key, TokenSet tokens) {
-  auto entry = std::make_unique<Entry>();
-  entry->tokens = std::make_shared<const TokenSet>(std::move(tokens));
+  auto shared = std::make_shared<const TokenSet>(std::move(tokens));
   std::lock_guard lock(mutex_);
-  entry->generation = next_generation_++;
-  entries_[connection_key] = std::move(entry);
+  entries_.TryEmplace(connection_key).first->Replace(std::move(shared), next_generation_++);
   NoteChanged(connection_key);
 }
 
 bool TokenManager::AdoptStoredTokens(const std::string& connection_key, TokenSet tokens) {
-  auto entry = std::make_unique<Entry>();
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(connection_key);
-  if (it != entries_.end() && it->second->tokens->version >= tokens.version) return false;
-  entry->tokens = std::make_shared<const TokenSet>(std::move(tokens));
-  entry->generation = next_generation_++;
-  entries_[connection_key] = std::move(entry);
+  const Entry* found = entries_.Find(connection_key);
+  if (found != nullptr && found->tokens->version >= tokens.version) return false;
+  auto shared = std::make_shared<const TokenSet>(std::move(tokens));
+  entries_.TryEmplace(connection_key).first->Replace(std::move(shared), next_generation_++);
   NoteChanged(connection_key);
   return true;
 }
 
 void TokenManager::MarkReloginRequired(const std::string& connection_key, ConnectionError error) {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(connection_key);
-  if (it == entries_.end()) return;
-  it->second->refresh_blocked = true;
-  it->second->MutableRefresh().state = ConnectionState{ConnectionStatus::kError, std::move(error)};
+  Entry* entry = entries_.Find(connection_key);
+  if (entry == nullptr) return;
+  entry->refresh_blocked = true;
+  entry->MutableRefresh().state = ConnectionState{ConnectionStatus::kError, std::move(error)};
   NoteChanged(connection_key);
 }
 
 void TokenManager::Remove(const std::string& connection_key) {
   std::lock_guard lock(mutex_);
-  entries_.erase(connection_key);
+  if (const Entry* entry = entries_.Find(connection_key)) {
+    StepPassesOff(entry);
+    entries_.Erase(connection_key);
+  }
   client_credentials_.erase(connection_key);
   NoteChanged(connection_key);
 }
@@ -119,16 +118,16 @@ void TokenManager::Remove(const std::string& connection_key) {
 std::optional<TokenManager::ConnectionState> TokenManager::GetState(
     const std::string& connection_key) const {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(connection_key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second->state();
+  const Entry* entry = entries_.Find(connection_key);
+  if (entry == nullptr) return std::nullopt;
+  return entry->state();
 }
 
 std::optional<int64_t> TokenManager::TokenVersion(const std::string& connection_key) const {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(connection_key);
-  if (it == entries_.end()) return std::nullopt;
-  return it->second->tokens->version;
+  const Entry* entry = entries_.Find(connection_key);
+  if (entry == nullptr) return std::nullopt;
+  return entry->tokens->version;
 }
 
 size_t TokenManager::ConnectionsWithTokens() const {
@@ -183,11 +182,11 @@ std::vector<TokenManager::RefreshCandidate> TokenManager::ListRefreshCandidates(
   std::vector<RefreshCandidate> candidates;
   std::lock_guard lock(mutex_);
   candidates.reserve(entries_.size());
-  for (const auto& [key, entry] : entries_) {
+  for (const Entry* entry : entries_) {
     RefreshCandidate candidate;
-    FillCandidate(key, entry.get(), candidate);
+    candidate.connection_key = entry->key();
+    FillCandidate(candidate.connection_key, entry, candidate);
     if (candidate.tokens == nullptr) continue;
-    candidate.connection_key = key;
     candidates.push_back(std::move(candidate));
   }
   return candidates;
@@ -206,10 +205,17 @@ void TokenManager::FillCandidate(const std::string& key, const Entry* entry,
   candidate.used = entry->used;
 }
 
-void TokenManager::NoteChanged(const std::string& key) {
+void TokenManager::NoteChanged(std::string_view key) {
   for (auto& [subscription, queue] : change_queues_) {
     if (queue.full_pass && !queue.pass_started) continue;  // The pass will read the entry.
-    queue.keys.push_back(key);
+    queue.keys.emplace_back(key);
+  }
+}
+
+void TokenManager::StepPassesOff(const Entry* entry) {
+  for (auto& [subscription, queue] : change_queues_) {
+    if (!queue.full_pass || !queue.pass_started || queue.rehashes != entries_.rehashes()) continue;
+    if (queue.next != entries_.end() && *queue.next == entry) ++queue.next;
   }
 }
 
@@ -227,31 +233,21 @@ void TokenManager::UnsubscribeChanges(ChangeSubscription subscription) {
 
 void TokenManager::TakeFullPass(ChangeQueue& queue, size_t max,
                                 std::vector<RefreshCandidate>& changes) {
-  if (!queue.pass_started || queue.bucket_count != entries_.bucket_count()) {
-    // A rehash moved entries between buckets, so the pass starts again. Changes since the
-    // first start are queued, so an entry that left is still reported.
+  if (!queue.pass_started || queue.rehashes != entries_.rehashes()) {
+    // A rehash moved the entries, so the pass starts again. Changes since the first start are
+    // queued, so an entry that left is still reported. An entry added without a rehash may
+    // land before or after the pass's place, and is reported by the queue either way.
     queue.pass_started = true;
-    queue.bucket_count = entries_.bucket_count();
-    queue.next_bucket = 0;
-    queue.next_in_bucket = 0;
+    queue.rehashes = entries_.rehashes();
+    queue.next = entries_.begin();
   }
-  while (changes.size() < max && queue.next_bucket < queue.bucket_count) {
-    size_t index = 0;
-    auto it = entries_.begin(queue.next_bucket);
-    for (; it != entries_.end(queue.next_bucket) && changes.size() < max; ++it, ++index) {
-      if (index < queue.next_in_bucket) continue;
-      RefreshCandidate& candidate = changes.emplace_back();
-      candidate.connection_key = it->first;
-      FillCandidate(it->first, it->second.get(), candidate);
-    }
-    if (it == entries_.end(queue.next_bucket)) {
-      ++queue.next_bucket;
-      queue.next_in_bucket = 0;
-    } else {
-      queue.next_in_bucket = index;
-    }
+  for (; queue.next != entries_.end() && changes.size() < max; ++queue.next) {
+    const Entry* entry = *queue.next;
+    RefreshCandidate& candidate = changes.emplace_back();
+    candidate.connection_key = entry->key();
+    FillCandidate(candidate.connection_key, entry, candidate);
   }
-  if (queue.next_bucket >= queue.bucket_count) queue.full_pass = false;
+  if (queue.next == entries_.end()) queue.full_pass = false;
 }
 
 std::vector<TokenManager::RefreshCandidate> TokenManager::TakeChanges(
@@ -266,9 +262,7 @@ std::vector<TokenManager::RefreshCandidate> TokenManager::TakeChanges(
     RefreshCandidate& candidate = changes.emplace_back();
     candidate.connection_key = std::move(queue.keys.front());
     queue.keys.pop_front();
-    auto it = entries_.find(candidate.connection_key);
-    FillCandidate(candidate.connection_key, it == entries_.end() ? nullptr : it->second.get(),
-                  candidate);
+    FillCandidate(candidate.connection_key, entries_.Find(candidate.connection_key), candidate);
   }
   return changes;
 }
@@ -313,9 +307,9 @@ boost::asio::awaitable<TokenResult> TokenManager::Run(std::string key, Cause cau
 
 void TokenManager::MarkUsed(const std::string& key, const std::shared_ptr<const TokenSet>& tokens) {
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it != entries_.end() && it->second->tokens == tokens && !it->second->used) {
-    it->second->used = true;
+  Entry* entry = entries_.Find(key);
+  if (entry != nullptr && entry->tokens == tokens && !entry->used) {
+    entry->used = true;
     NoteChanged(key);
   }
 }
@@ -355,14 +349,14 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
                                             Cause cause, const TokenSet* seen) {
   Decision decision;
   std::lock_guard lock(mutex_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) {
+  Entry* found = entries_.Find(key);
+  if (found == nullptr) {
     decision.ready = MakeError(ErrorCode::kNotFound, "connection '" + key +
                                                          "' has no tokens; sign in through a "
                                                          "login link for it");
     return decision;
   }
-  Entry& entry = *it->second;
+  Entry& entry = *found;
   if (entry.refresh_blocked) {
     decision.ready = MakeError(ErrorCode::kFailedPrecondition, entry.state().error.message,
                                entry.state().error.code);
@@ -427,9 +421,9 @@ TokenManager::Decision TokenManager::Decide(const std::string& key, TimePoint no
 }
 
 TokenManager::Entry* TokenManager::FindCurrent(const std::string& key, uint64_t generation) {
-  auto it = entries_.find(key);
-  if (it == entries_.end() || it->second->generation != generation) return nullptr;
-  return it->second.get();
+  Entry* entry = entries_.Find(key);
+  if (entry == nullptr || entry->generation != generation) return nullptr;
+  return entry;
 }
 
 TimePoint TokenManager::NextAttemptAt(Entry& entry, TimePoint now, std::chrono::seconds base) {

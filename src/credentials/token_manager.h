@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/keyed_set.h"
 #include "common/random.h"
 #include "common/result.h"
 #include "credentials/model.h"
@@ -315,7 +316,7 @@ class TokenManager {
   // taken while mutex_ is held but never the other way round.
   void CountOutcome(const std::string& key, RefreshOutcome outcome);
   // Queues `key` for every change subscriber. Requires mutex_.
-  void NoteChanged(const std::string& key);
+  void NoteChanged(std::string_view key);
   // Fills `candidate` from the entry of `key`, or leaves its tokens null when the connection
   // is not a refresh candidate. Requires mutex_.
   void FillCandidate(const std::string& key, const Entry* entry,
@@ -331,18 +332,21 @@ class TokenManager {
   std::unordered_map<std::string, std::shared_ptr<const ProviderConfig>> providers_;
   // Settings of client credentials connections, by connection key.
   std::unordered_map<std::string, std::shared_ptr<const ProviderConfig>> client_credentials_;
-  std::unordered_map<std::string, std::unique_ptr<Entry>> entries_;
+  // By connection key, each entry in one heap block with its key (common/keyed_set.h).
+  KeyedSet<Entry> entries_;
   uint64_t next_generation_ = 1;
-  // The changes a subscriber has not taken yet: first every connection of entries_, by bucket,
-  // then the keys changed since.
+  // The changes a subscriber has not taken yet: first every connection of entries_, in the
+  // set's order, then the keys changed since.
   struct ChangeQueue {
     bool full_pass = true;      // Connections of entries_ remain to be reported.
     bool pass_started = false;  // Until it starts, the pass reports every change itself.
-    size_t bucket_count = 0;    // entries_.bucket_count() at the start; a rehash restarts it.
-    size_t next_bucket = 0;
-    size_t next_in_bucket = 0;  // Entries of next_bucket already reported.
+    uint64_t rehashes = 0;      // entries_.rehashes() at the start; a rehash restarts the pass.
+    KeyedSet<Entry>::const_iterator next;  // The next entry to report, once the pass started.
     std::deque<std::string> keys;
   };
+  // Moves the pass of every subscriber off `entry`, which is about to be erased. Requires
+  // mutex_.
+  void StepPassesOff(const Entry* entry);
   // Reports up to `max` connections of the full pass into `changes`. Requires mutex_.
   void TakeFullPass(ChangeQueue& queue, size_t max, std::vector<RefreshCandidate>& changes);
 

@@ -56,6 +56,20 @@ struct TokenManager::Entry {
   bool refresh_blocked = false;  // Until SetTokens, after ReloginRequired.
   bool used = false;             // A request received `tokens`.
   bool from_rejection = false;   // `tokens` came from a refresh that a backend 401 forced.
+  uint32_t key_size_ = 0;        // The connection key's characters follow the entry (KeyedSet).
+
+  std::string_view key() const { return KeyedSet<Entry>::KeyOf(*this); }
+
+  // Gives the entry new tokens and a new generation, with every other field at its default. A
+  // refresh that started before finds another generation and leaves the entry alone.
+  void Replace(std::shared_ptr<const TokenSet> new_tokens, uint64_t new_generation) {
+    tokens = std::move(new_tokens);
+    refresh.reset();
+    generation = new_generation;
+    refresh_blocked = false;
+    used = false;
+    from_rejection = false;
+  }
 
   // The fields of RefreshState, with their defaults when it is not allocated.
   const std::shared_ptr<const TokenSet>& unsaved() const {

@@ -359,10 +359,10 @@ void TokenManager::Complete(const std::string& key, const RefreshJob& job, Token
     std::lock_guard lock(mutex_);
     job.flight->outcome = std::move(outcome);
     waiters.swap(job.flight->waiters);
-    auto it = entries_.find(key);
-    if (it != entries_.end() && it->second->flight() == job.flight) {
-      it->second->refresh->flight = nullptr;
-      it->second->Compact();
+    Entry* entry = entries_.Find(key);
+    if (entry != nullptr && entry->flight() == job.flight) {
+      entry->refresh->flight = nullptr;
+      entry->Compact();
     }
     // The refresh ended, and may have replaced the tokens or set a backoff.
     NoteChanged(key);

@@ -426,6 +426,37 @@ TEST_F(TokenManagerTest, ChangeFeedSurvivesRehashDuringFirstPass) {
   manager_.UnsubscribeChanges(subscription);
 }
 
+TEST_F(TokenManagerTest, ChangeFeedSurvivesRemovalsDuringFirstPass) {
+  for (int i = 0; i < 100; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+  const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
+  std::set<std::string> seen;
+  for (const auto& change : manager_.TakeChanges(subscription, 10)) {
+    seen.insert(change.connection_key);
+  }
+
+  // Removing every connection the pass has not reached removes the one it reads next, again
+  // and again, and the connections added after it land anywhere in the pass's order.
+  for (int i = 0; i < 100; ++i) {
+    const std::string key = "idp/user" + std::to_string(i);
+    if (!seen.contains(key)) manager_.Remove(key);
+  }
+  for (int i = 100; i < 105; ++i) manager_.SetTokens("idp/user" + std::to_string(i), TokenSet{});
+  std::set<std::string> with_tokens;
+  std::vector<TokenManager::RefreshCandidate> changes;
+  do {
+    changes = manager_.TakeChanges(subscription, 7);
+    for (const auto& change : changes) {
+      seen.insert(change.connection_key);
+      if (change.tokens != nullptr) with_tokens.insert(change.connection_key);
+    }
+  } while (!changes.empty());
+
+  EXPECT_EQ(seen.size(), 105u);
+  for (int i = 100; i < 105; ++i) EXPECT_TRUE(with_tokens.contains("idp/user" + std::to_string(i)));
+  EXPECT_EQ(manager_.ConnectionsWithTokens(), 15u);
+  manager_.UnsubscribeChanges(subscription);
+}
+
 TEST_F(TokenManagerTest, ChangeFeedReportsFirstUseOnce) {
   SetTokens(0s, 3600s);
   const TokenManager::ChangeSubscription subscription = manager_.SubscribeChanges();
