@@ -118,34 +118,40 @@ ConnectionMap& ConnectionMap::operator=(const ConnectionMap& other) {
   return *this;
 }
 
+size_t ConnectionMap::KeyHash::operator()(std::string_view key) const {
+  return std::hash<std::string_view>()(key);
+}
+
 ConnectionMap::iterator ConnectionMap::find(std::string_view key) {
   auto it = index_.find(key);
-  return it == index_.end() ? entries_.end() : it->second;
+  return it == index_.end() ? entries_.end() : *it;
 }
 
 ConnectionMap::const_iterator ConnectionMap::find(std::string_view key) const {
   auto it = index_.find(key);
-  return it == index_.end() ? entries_.end() : const_iterator(it->second);
+  return it == index_.end() ? entries_.end() : const_iterator(*it);
 }
 
 std::shared_ptr<const ConnectionEntry>& ConnectionMap::operator[](const std::string& key) {
-  if (auto found = index_.find(key); found != index_.end()) return found->second->second;
+  if (auto found = index_.find(std::string_view(key)); found != index_.end()) {
+    return (*found)->second;
+  }
   // A load inserts keys in ascending order, and the end hint then saves the descent through
   // the tree. A wrong hint costs one comparison before the usual search.
   auto it = entries_.try_emplace(entries_.end(), key);
-  index_.emplace(it->first, it);
+  index_.insert(it);
   return it->second;
 }
 
 ConnectionMap::iterator ConnectionMap::erase(iterator position) {
-  index_.erase(position->first);  // First, because the index key points into the node.
+  index_.erase(position);  // First, because the index hashes the key in the node.
   return entries_.erase(position);
 }
 
 size_t ConnectionMap::erase(std::string_view key) {
   auto it = index_.find(key);
   if (it == index_.end()) return 0;
-  const iterator position = it->second;
+  const iterator position = *it;
   index_.erase(it);
   entries_.erase(position);
   return 1;
@@ -154,7 +160,7 @@ size_t ConnectionMap::erase(std::string_view key) {
 void ConnectionMap::RebuildIndex() {
   index_.clear();
   index_.reserve(entries_.size());
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) index_.emplace(it->first, it);
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) index_.insert(it);
 }
 
 ConfigState::ConfigState() : current_(std::make_shared<const Snapshot>()) {}
