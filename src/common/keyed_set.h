@@ -17,6 +17,7 @@
 // order.
 #pragma once
 
+#include <algorithm>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -62,7 +63,11 @@ class KeyedSet {
   }
 
   // Returns the object of `key`, or null.
-  T* Find(std::string_view key) const {
+  T* Find(std::string_view key) {
+    auto it = set_.find(key);
+    return it == set_.end() ? nullptr : *it;
+  }
+  const T* Find(std::string_view key) const {
     auto it = set_.find(key);
     return it == set_.end() ? nullptr : *it;
   }
@@ -96,18 +101,26 @@ class KeyedSet {
     return true;
   }
 
+  // Destroys `object`, which must be an object of this set.
+  void Erase(const T* object) {
+    set_.erase(set_.find(KeyOf(*object)));
+    Free(const_cast<T*>(object));
+  }
+
   void clear() {
     for (T* object : set_) Free(object);
     set_.clear();
     ++rehashes_;
   }
 
-  // Makes room for `count` objects, so that inserting up to that many does not rehash. Never
-  // shrinks the set.
+  // Makes room for `count` objects in all, so that inserting up to that many does not rehash.
+  // Never shrinks the set. After many erasures it may double the capacity.
   void Reserve(size_t count) {
     if (count <= set_.max_load()) return;
     ++rehashes_;
-    set_.reserve(count);
+    // boost::unordered_flat_set::reserve() shrinks a set whose capacity exceeds the request,
+    // and erasures lower max_load() below the capacity's share, so ask for the capacity too.
+    set_.reserve(std::max(count, set_.bucket_count()));
   }
 
   size_t size() const { return set_.size(); }

@@ -29,7 +29,7 @@ bool DueIndex::Erase(std::string_view key) {
   Entry* entry = by_key_.Find(key);
   if (entry == nullptr) return false;
   by_due_.erase(by_due_.iterator_to(*entry));
-  by_key_.Erase(key);
+  by_key_.Erase(entry);
   return true;
 }
 

@@ -87,11 +87,11 @@ void TokenManager::SetTokens(const std::string& connection_key, TokenSet tokens)
 }
 
 bool TokenManager::AdoptStoredTokens(const std::string& connection_key, TokenSet tokens) {
-  std::lock_guard lock(mutex_);
-  const Entry* found = entries_.Find(connection_key);
-  if (found != nullptr && found->tokens->version >= tokens.version) return false;
   auto shared = std::make_shared<const TokenSet>(std::move(tokens));
-  entries_.TryEmplace(connection_key).first->Replace(std::move(shared), next_generation_++);
+  std::lock_guard lock(mutex_);
+  auto [entry, added] = entries_.TryEmplace(connection_key);
+  if (!added && entry->tokens->version >= shared->version) return false;
+  entry->Replace(std::move(shared), next_generation_++);
   NoteChanged(connection_key);
   return true;
 }
@@ -109,7 +109,7 @@ void TokenManager::Remove(const std::string& connection_key) {
   std::lock_guard lock(mutex_);
   if (const Entry* entry = entries_.Find(connection_key)) {
     StepPassesOff(entry);
-    entries_.Erase(connection_key);
+    entries_.Erase(entry);
   }
   client_credentials_.erase(connection_key);
   NoteChanged(connection_key);

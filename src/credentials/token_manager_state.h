@@ -63,12 +63,11 @@ struct TokenManager::Entry {
   // Gives the entry new tokens and a new generation, with every other field at its default. A
   // refresh that started before finds another generation and leaves the entry alone.
   void Replace(std::shared_ptr<const TokenSet> new_tokens, uint64_t new_generation) {
+    const uint32_t key_size = key_size_;
+    *this = Entry{};
+    key_size_ = key_size;
     tokens = std::move(new_tokens);
-    refresh.reset();
     generation = new_generation;
-    refresh_blocked = false;
-    used = false;
-    from_rejection = false;
   }
 
   // The fields of RefreshState, with their defaults when it is not allocated.

@@ -5,6 +5,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace credgate {
 namespace {
@@ -121,6 +122,68 @@ TEST_F(KeyedSetTest, GrowthCountsRehashes) {
   std::set<int> values;
   for (const Counted* object : set) values.insert(object->value);
   EXPECT_EQ(values.size(), 5000u);
+}
+
+// Iterators must stay valid while rehashes() stays the same, including after erasures have
+// lowered the set's load limit.
+TEST_F(KeyedSetTest, UnchangedRehashCountKeepsIterators) {
+  KeyedSet<Counted> set;
+  int next = 0;
+  for (int round = 0; round < 4; ++round) {
+    for (int i = 0; i < 3000; ++i) {
+      const uint64_t rehashes = set.rehashes();
+      const auto first = set.begin();
+      const Counted* at = set.empty() ? nullptr : *first;
+
+      set.TryEmplace("idp/user" + std::to_string(next), next);
+      ++next;
+
+      if (at != nullptr && set.rehashes() == rehashes) {
+        ASSERT_EQ(*first, at);
+      }
+    }
+    // Erase all but every tenth object, so that the next round inserts after erasures.
+    std::vector<std::string> keys;
+    for (const Counted* object : set) {
+      if (object->value % 10 != 0) keys.emplace_back(KeyedSet<Counted>::KeyOf(*object));
+    }
+    for (const std::string& key : keys) set.Erase(key);
+  }
+}
+
+// Erasures lower the set's load limit below its capacity's share, and Reserve() must still
+// make room for the whole count.
+TEST_F(KeyedSetTest, ReserveAfterErasuresHoldsItsCount) {
+  // With these counts Boost 1.81's set keeps a capacity of 1,919 slots, whose load limit of
+  // 1,679 the erasures lower to 1,549, so room for 1,600 needs a larger capacity.
+  KeyedSet<Counted> set;
+  for (int i = 0; i < 1650; ++i) set.TryEmplace("idp/user" + std::to_string(i), i);
+  for (int i = 0; i < 1650; ++i) {
+    if (i % 3 != 0) set.Erase("idp/user" + std::to_string(i));
+  }
+  ASSERT_EQ(set.size(), 550u);
+
+  set.Reserve(1600);
+  const uint64_t rehashes = set.rehashes();
+  const auto first = set.begin();
+  const Counted* at = *first;
+  for (int i = 1650; i < 2700; ++i) set.TryEmplace("idp/user" + std::to_string(i), i);
+
+  EXPECT_EQ(set.size(), 1600u);
+  EXPECT_EQ(set.rehashes(), rehashes);
+  EXPECT_EQ(*first, at);
+}
+
+TEST_F(KeyedSetTest, EraseByObject) {
+  KeyedSet<Counted> set;
+  Counted* alice = set.TryEmplace("idp/alice", 1).first;
+  set.TryEmplace("idp/bob", 2);
+
+  set.Erase(alice);
+
+  EXPECT_EQ(set.Find("idp/alice"), nullptr);
+  EXPECT_NE(set.Find("idp/bob"), nullptr);
+  EXPECT_EQ(Counted::live, 1);
 }
 
 TEST_F(KeyedSetTest, ReserveOfAvailableRoomDoesNotRehash) {
