@@ -437,12 +437,12 @@ TEST_F(TokenManagerTest, ChangeFeedSurvivesRemovalsDuringFirstPass) {
   // Removing all but one of the connections the pass has not reached removes the one it reads
   // next, again and again. Without the pass stepping off an erased entry, the next batch reads
   // freed memory, which the sanitizer build of this test reports.
-  std::string kept;
+  std::string kept_key;
   for (int i = 99; i >= 0; --i) {
     const std::string key = "idp/user" + std::to_string(i);
     if (seen.contains(key)) continue;
-    if (kept.empty()) {
-      kept = key;
+    if (kept_key.empty()) {
+      kept_key = key;
     } else {
       manager_.Remove(key);
     }
@@ -463,7 +463,7 @@ TEST_F(TokenManagerTest, ChangeFeedSurvivesRemovalsDuringFirstPass) {
   }
 
   EXPECT_EQ(seen.size(), 105u);
-  EXPECT_TRUE(with_tokens.contains(kept));
+  EXPECT_TRUE(with_tokens.contains(kept_key));
   for (int i = 100; i < 105; ++i) EXPECT_TRUE(with_tokens.contains("idp/user" + std::to_string(i)));
   EXPECT_EQ(manager_.ConnectionsWithTokens(), 16u);
   manager_.UnsubscribeChanges(subscription);
