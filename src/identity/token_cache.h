@@ -35,6 +35,11 @@ class TokenCache {
   // full cache evicts the least recently used entry of its own shard.
   explicit TokenCache(size_t max_entries);
 
+  // The bound of the gateway's verified-token caches: the one of its trusted issuers, and the
+  // one of each validate-jwt statement. With more distinct callers than this within their
+  // tokens' lifetimes, tokens are evicted and their signatures verified again.
+  static constexpr size_t kDefaultMaxEntries = 10'000;
+
   // Returns the identity stored for `token` while now < its expires_at, else nullptr (and drops
   // an expired entry). The token this thread found last is compared before any hashing.
   std::shared_ptr<const CallerIdentity> Find(std::string_view token, TimePoint now);

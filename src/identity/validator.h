@@ -15,13 +15,14 @@
 #include "common/result.h"
 #include "http/client.h"
 #include "identity/claims.h"
+#include "identity/token_cache.h"
 #include "identity/trusted_issuer.h"
 
 namespace credgate::identity {
 
 struct JwtValidatorOptions {
   // Upper bound on cached identities. Each costs about the size of its token's payload.
-  size_t cache_max_entries = 10'000;
+  size_t cache_max_entries = TokenCache::kDefaultMaxEntries;
   // Minimum time between two JWKS fetches of one issuer caused by an unknown `kid`, so that
   // tokens with random kids cannot cause a fetch storm.
   std::chrono::seconds unknown_kid_refetch_interval{30};

@@ -18,8 +18,6 @@ namespace {
   if (!name##_result.ok()) return name##_result.error(); \
   auto name = std::move(name##_result).value()
 
-// Upper bound on tokens whose verified signature one validate-jwt statement remembers.
-constexpr size_t kVerifiedTokenCacheEntries = 4096;
 // RFC 7518 §3.2: an HMAC key must be at least as long as the hash output, 32 bytes for HS256.
 constexpr size_t kMinSymmetricKeyBytes = 32;
 
@@ -294,7 +292,10 @@ Result<Statement> CompileValidateJwt(const ElementReader& element, const std::st
         "<validate-jwt> has no signing keys; add <openid-config url=\"...\"/> or "
         "<issuer-signing-keys>, or set require-signed-tokens=\"false\"");
   }
-  check->verified = std::make_shared<identity::TokenCache>(kVerifiedTokenCacheEntries);
+  // As many tokens as the trusted issuers' cache, so that a policy that validates the caller's
+  // token itself verifies no more signatures than get-authorization-context does.
+  check->verified =
+      std::make_shared<identity::TokenCache>(identity::TokenCache::kDefaultMaxEntries);
 
   const bool is_async = !check->openid_config_urls.empty();
   Statement statement = element.NewStatement(ValidateJwtSpec{std::move(check)});

@@ -334,6 +334,38 @@ TEST_F(ValidateJwtTest, SymmetricKey) {
   EXPECT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
 }
 
+// A statement remembers as many callers as the gateway's trusted issuers do. A bound of 4,096
+// would evict each of these 5,000 callers' tokens before the caller came back.
+TEST_F(ValidateJwtTest, CacheHoldsManyCallers) {
+  Load(
+      "<policies><inbound><validate-jwt header-name=\"Authorization\"><issuer-signing-keys>"
+      "<key>" +
+      kSymmetricKey + "</key></issuer-signing-keys></validate-jwt></inbound></policies>");
+  std::vector<std::string> tokens;
+  for (int caller = 0; caller < 5000; ++caller) {
+    boost::json::object claims = Claims();
+    claims["sub"] = "caller-" + std::to_string(caller);
+    std::string input = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                        Base64UrlEncode(boost::json::serialize(claims));
+    std::string mac = HmacSha256("0123456789abcdef0123456789abcdef", input);
+    tokens.push_back(input + "." + Base64UrlEncode(mac));
+  }
+  for (const std::string& token : tokens) {
+    context_ = PolicyContext{};
+    SendBearer(token);
+    ASSERT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+  }
+  const uint64_t hits = ValidateJwtCounters().cache_hits.load();
+
+  for (const std::string& token : tokens) {
+    context_ = PolicyContext{};
+    SendBearer(token);
+    ASSERT_EQ(Run(), ExecutionOutcome::kContinue) << Reason();
+  }
+
+  EXPECT_EQ(ValidateJwtCounters().cache_hits.load(), hits + tokens.size());
+}
+
 TEST_F(ValidateJwtTest, HmacWithPublicKeyRejected) {
   // RFC 8725 §2.1: an RSA public key must never serve as an HMAC secret.
   Load(Policy("", ""));
