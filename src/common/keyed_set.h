@@ -11,6 +11,8 @@
 // constructs T with the arguments of TryEmplace and then records the key's size there). The
 // key's characters follow T's bytes, so T may keep the size in its tail padding.
 //
+// Each set hashes its keys with a seed of its own, so two sets order the same keys differently.
+//
 // Not thread-safe. A pointer to an object stays valid until the object is erased. An iterator
 // stays valid until its object is erased or an insertion rehashes the set, which rehashes()
 // counts. An insertion that does not rehash leaves every object at its place in the iteration
@@ -18,6 +20,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <boost/unordered/unordered_flat_set.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -35,8 +38,11 @@ template <typename T>
 class KeyedSet {
   struct KeyHash {
     using is_transparent = void;
-    size_t operator()(std::string_view key) const { return std::hash<std::string_view>()(key); }
+    size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>()(key) ^ seed;
+    }
     size_t operator()(const T* object) const { return (*this)(KeyOf(*object)); }
+    size_t seed = 0;
   };
   struct KeyEqual {
     using is_transparent = void;
@@ -53,7 +59,7 @@ class KeyedSet {
   // An iterator over the objects in no particular order, dereferencing to `T* const&`.
   using const_iterator = typename Set::const_iterator;
 
-  KeyedSet() = default;
+  KeyedSet() : set_(0, KeyHash{NextSeed()}) {}
   ~KeyedSet() { clear(); }
   KeyedSet(const KeyedSet&) = delete;
   KeyedSet& operator=(const KeyedSet&) = delete;
@@ -132,6 +138,15 @@ class KeyedSet {
   uint64_t rehashes() const { return rehashes_; }
 
  private:
+  // Each set hashes with a seed of its own. Inserting the objects of one open-addressing set
+  // into another in the first one's order otherwise sends runs of neighbouring keys to the same
+  // slots of the second set. In a test program, copying 1,000,000 objects from one KeyedSet to
+  // another took about 2 s with one hash for both, and 0.8 to 1.2 s with a seed for each.
+  static size_t NextSeed() {
+    static std::atomic<size_t> sets{0};
+    return (sets.fetch_add(1, std::memory_order_relaxed) + 1) * 0x9e3779b97f4a7c15ull;
+  }
+
   template <typename... Args>
   static T* Allocate(std::string_view key, Args&&... args) {
     static_assert(alignof(T) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);

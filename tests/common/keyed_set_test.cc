@@ -174,6 +174,24 @@ TEST_F(KeyedSetTest, ReserveAfterErasuresHoldsItsCount) {
   EXPECT_EQ(*first, at);
 }
 
+// Two sets hash with different seeds, so copying one into another in its order does not send
+// runs of neighbouring keys to the same slots.
+TEST_F(KeyedSetTest, SetsOrderKeysDifferently) {
+  KeyedSet<Counted> first;
+  KeyedSet<Counted> second;
+  for (int i = 0; i < 1000; ++i) {
+    first.TryEmplace("idp/user" + std::to_string(i), i);
+    second.TryEmplace("idp/user" + std::to_string(i), i);
+  }
+  std::vector<int> first_order;
+  std::vector<int> second_order;
+
+  for (const Counted* object : first) first_order.push_back(object->value);
+  for (const Counted* object : second) second_order.push_back(object->value);
+
+  EXPECT_NE(first_order, second_order);
+}
+
 TEST_F(KeyedSetTest, EraseByObject) {
   KeyedSet<Counted> set;
   Counted* alice = set.TryEmplace("idp/alice", 1).first;
