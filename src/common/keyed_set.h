@@ -7,9 +7,10 @@
 // and the value. Here a lookup reads the set's metadata and slot, then one block with the
 // object and its key, and the key costs its characters and four bytes of size.
 //
-// T must have a member `uint32_t key_size_` and declare `friend class KeyedSet<T>;` (KeyedSet
-// constructs T with the arguments of TryEmplace and then records the key's size there). The
-// key's characters follow T's bytes, so T may keep the size in its tail padding.
+// T must have a member `uint32_t key_size_` that KeyedSet can reach, public or through
+// `friend class KeyedSet<T>;`. KeyedSet constructs T with the arguments of TryEmplace and then
+// records the key's size there. The key's characters follow T's bytes, so T may keep the size
+// in its tail padding.
 //
 // Each set hashes its keys with a seed of its own, so two sets order the same keys differently.
 //
@@ -29,6 +30,7 @@
 #include <limits>
 #include <new>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -80,11 +82,14 @@ class KeyedSet {
 
   // Returns the object of `key` and false when there is one, else constructs T(args...) for
   // `key` and returns it and true. Throws std::length_error for a key of 4 GiB or more.
+  // NOTE: adding a key hashes it twice, once to find it and once to insert it, because
+  // Boost 1.81's flat set offers no insertion by key alone.
   template <typename... Args>
   std::pair<T*, bool> TryEmplace(std::string_view key, Args&&... args) {
     if (T* found = Find(key)) return {found, false};
     if (key.size() > std::numeric_limits<uint32_t>::max()) {
-      throw std::length_error("KeyedSet key of 4 GiB or more");
+      throw std::length_error("KeyedSet: a key of " + std::to_string(key.size()) +
+                              " bytes is too long; keys must be shorter than 4 GiB");
     }
     T* object = Allocate(key, std::forward<Args>(args)...);
     if (set_.size() >= set_.max_load()) ++rehashes_;

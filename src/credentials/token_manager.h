@@ -340,7 +340,8 @@ class TokenManager {
   struct ChangeQueue {
     bool full_pass = true;      // Connections of entries_ remain to be reported.
     bool pass_started = false;  // Until it starts, the pass reports every change itself.
-    uint64_t rehashes = 0;      // entries_.rehashes() at the start; a rehash restarts the pass.
+    // entries_.rehashes() when the pass started. The pass restarts when the count changed.
+    uint64_t rehashes = 0;
     KeyedSet<Entry>::const_iterator next;  // The next entry to report, once the pass started.
     std::deque<std::string> keys;
   };

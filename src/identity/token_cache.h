@@ -35,9 +35,9 @@ class TokenCache {
   // full cache evicts the least recently used entry of its own shard.
   explicit TokenCache(size_t max_entries);
 
-  // The bound of the gateway's verified-token caches: the one of its trusted issuers, and the
-  // one of each validate-jwt statement. With more distinct callers than this within their
-  // tokens' lifetimes, tokens are evicted and their signatures verified again.
+  // The bound of the trusted issuers' cache and of each validate-jwt statement's cache. With more
+  // distinct callers than this within their tokens' lifetimes, tokens are evicted and their
+  // signatures verified again.
   static constexpr size_t kDefaultMaxEntries = 10'000;
 
   // Returns the identity stored for `token` while now < its expires_at, else nullptr (and drops

@@ -292,8 +292,8 @@ Result<Statement> CompileValidateJwt(const ElementReader& element, const std::st
         "<validate-jwt> has no signing keys; add <openid-config url=\"...\"/> or "
         "<issuer-signing-keys>, or set require-signed-tokens=\"false\"");
   }
-  // As many tokens as the trusted issuers' cache, so that a policy that validates the caller's
-  // token itself verifies no more signatures than get-authorization-context does.
+  // The trusted issuers' bound, so that a policy that validates the caller's token itself
+  // verifies no more signatures than get-authorization-context does.
   check->verified =
       std::make_shared<identity::TokenCache>(identity::TokenCache::kDefaultMaxEntries);
 
