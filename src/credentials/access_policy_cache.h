@@ -10,16 +10,17 @@
 // either. Denials are not cached: they are rare and each one is logged and counted.
 //
 // Thread-safe. Entries are spread over kShards shards, each behind its own mutex that is held
-// for one hash lookup.
+// for one hash lookup. Each shard is an open-addressing table that stores its entries inline, so
+// a lookup reads the table's slot and no separately allocated node.
 #pragma once
 
 #include <array>
 #include <atomic>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <utility>
 
 namespace credgate::credentials {
@@ -64,7 +65,7 @@ class AccessDecisionCache {
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::unordered_map<Key, Entry, KeyHash> entries;
+    boost::unordered_flat_map<Key, Entry, KeyHash> entries;
     // Counted under `mutex`, which Allowed() takes anyway, so counting adds no shared write.
     uint64_t hits = 0;
     uint64_t misses = 0;
