@@ -46,17 +46,41 @@ std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, T
   auto found = shard.index.find(digest);
   if (found == shard.index.end()) return nullptr;
 
-  if (now >= found->second->identity->expires_at) {
-    shard.lru.erase(found->second);
-    shard.index.erase(found);
+  Slot& slot = shard.slots[found->second];
+  if (now >= slot.expires_at) {
+    FreeSlot(shard, found->second);
     entries_.fetch_sub(1, std::memory_order_relaxed);
     return nullptr;
   }
-  shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
+  if (!slot.found) slot.found = true;
   last.cache_id = id_;
   last.token.assign(token);
-  last.identity = found->second->identity;
+  last.identity = slot.identity;
   return last.identity;
+}
+
+void TokenCache::FreeSlot(Shard& shard, uint32_t slot) {
+  Slot& entry = shard.slots[slot];
+  shard.index.erase(entry.digest);
+  entry.identity.reset();
+  entry.found = false;
+  shard.free_slots.push_back(slot);
+}
+
+uint32_t TokenCache::Evict(Shard& shard) {
+  // Ends within two turns: the first clears every mark, so the second meets an unmarked entry.
+  for (;;) {
+    if (shard.hand >= shard.slots.size()) shard.hand = 0;
+    const auto slot = static_cast<uint32_t>(shard.hand++);
+    Slot& entry = shard.slots[slot];
+    if (!entry.identity) continue;  // Free.
+    if (entry.found) {
+      entry.found = false;
+      continue;
+    }
+    shard.index.erase(entry.digest);
+    return slot;
+  }
 }
 
 void TokenCache::Insert(std::string_view token, std::shared_ptr<const CallerIdentity> identity,
@@ -66,28 +90,41 @@ void TokenCache::Insert(std::string_view token, std::shared_ptr<const CallerIden
   Shard& shard = ShardFor(digest);
   std::lock_guard lock(shard.mutex);
   if (auto found = shard.index.find(digest); found != shard.index.end()) {
-    found->second->identity = std::move(identity);
-    shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
+    Slot& slot = shard.slots[found->second];
+    slot.expires_at = identity->expires_at;
+    slot.identity = std::move(identity);
+    slot.found = true;
     return;
   }
   // A full cache still takes an entry into an empty shard, so that no shard stays empty for good.
   // That, and inserts into other shards passing the check at the same time, may exceed the bound
   // by at most kShards entries plus one per concurrent insert.
-  if (entries_.load(std::memory_order_relaxed) >= max_entries_ && !shard.lru.empty()) {
-    shard.index.erase(shard.lru.back().digest);
-    shard.lru.pop_back();
+  uint32_t slot = 0;
+  if (entries_.load(std::memory_order_relaxed) >= max_entries_ && !shard.index.empty()) {
+    slot = Evict(shard);
   } else {
     entries_.fetch_add(1, std::memory_order_relaxed);
+    if (!shard.free_slots.empty()) {
+      slot = shard.free_slots.back();
+      shard.free_slots.pop_back();
+    } else {
+      slot = static_cast<uint32_t>(shard.slots.size());
+      shard.slots.emplace_back();
+    }
   }
-  shard.lru.push_front(Entry{digest, std::move(identity)});
-  shard.index.emplace(digest, shard.lru.begin());
+  Slot& entry = shard.slots[slot];
+  entry.digest = digest;
+  entry.expires_at = identity->expires_at;
+  entry.identity = std::move(identity);
+  entry.found = false;
+  shard.index.emplace(digest, slot);
 }
 
 size_t TokenCache::size() const {
   size_t total = 0;
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mutex);
-    total += shard.lru.size();
+    total += shard.index.size();
   }
   return total;
 }

@@ -4,14 +4,14 @@
 
 #include <array>
 #include <atomic>
+#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <unordered_map>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/hash.h"
@@ -19,9 +19,18 @@
 
 namespace credgate::identity {
 
-// Thread-safe. Entries are spread over kShards shards, each an LRU list under its own mutex, so
-// that concurrent lookups of different tokens rarely contend. Keys are digests, so the shards
-// never store a token.
+// Thread-safe. Entries are spread over kShards shards, each under its own mutex, so that
+// concurrent lookups of different tokens rarely contend. Keys are digests, so the shards never
+// store a token.
+//
+// A shard keeps its entries in an array of slots and finds them through an open-addressing table
+// from digest to slot number. A full shard evicts with the clock algorithm, an approximation of
+// least recently used. A hit marks its slot. The eviction hand passes over the slots in turn and
+// clears each mark it meets, until it reaches an unmarked slot, whose entry it evicts. A hit thus
+// reads the table and one slot and moves nothing, where a list in recency order would relink
+// neighbours.
+// A new entry starts unmarked, so when tokens that are each sent once flood a full shard, the hand
+// evicts them before any entry found again since the hand last passed it.
 //
 // Each thread also remembers the last token that it found, with its identity, because a client
 // usually sends the same token on every request of a keep-alive connection. Finding that token
@@ -32,7 +41,7 @@ class TokenCache {
  public:
   // `max_entries` bounds the whole cache, give or take kShards entries. Shards fill unevenly,
   // because a token's digest picks its shard, so the bound is kept across them: an insert into a
-  // full cache evicts the least recently used entry of its own shard.
+  // full cache evicts an entry of its own shard, one not found since the hand last passed it.
   explicit TokenCache(size_t max_entries);
 
   // The bound of the trusted issuers' cache and of each validate-jwt statement's cache. With more
@@ -44,8 +53,8 @@ class TokenCache {
   // an expired entry). The token this thread found last is compared before any hashing.
   std::shared_ptr<const CallerIdentity> Find(std::string_view token, TimePoint now);
 
-  // Stores `identity` for `token` unless it has already expired. A full shard evicts its least
-  // recently used entry.
+  // Stores `identity` for `token` unless it has already expired. In a full cache the token's
+  // shard evicts one entry.
   void Insert(std::string_view token, std::shared_ptr<const CallerIdentity> identity,
               TimePoint now);
 
@@ -54,12 +63,15 @@ class TokenCache {
   static constexpr size_t kShards = 16;
 
  private:
-  struct Entry {
+  struct Slot {
     Sha256Digest digest;
-    std::shared_ptr<const CallerIdentity> identity;
+    std::shared_ptr<const CallerIdentity> identity;  // Null in a free slot.
+    TimePoint expires_at;  // A copy of identity->expires_at, read without following the pointer.
+    bool found = false;    // Set by a hit, cleared by the eviction hand.
   };
-  // SHA-256 output is uniform, so its first bytes are a good bucket hash as they are.
+  // SHA-256 output is uniform, so its first bytes are a good hash as they are.
   struct DigestHash {
+    using is_avalanching = void;
     size_t operator()(const Sha256Digest& digest) const {
       size_t hash;
       std::memcpy(&hash, digest.data() + 1, sizeof(hash));
@@ -68,9 +80,17 @@ class TokenCache {
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::list<Entry> lru;  // Most recently used first.
-    std::unordered_map<Sha256Digest, std::list<Entry>::iterator, DigestHash> index;
+    std::vector<Slot> slots;
+    std::vector<uint32_t> free_slots;  // Numbers of the slots without an identity.
+    boost::unordered_flat_map<Sha256Digest, uint32_t, DigestHash> index;  // Digest to slot.
+    size_t hand = 0;  // The next slot that the eviction hand examines.
   };
+
+  // Removes the entry in `slot` of `shard` from its index and frees the slot.
+  static void FreeSlot(Shard& shard, uint32_t slot);
+  // Advances the hand of a non-empty `shard` to an unmarked entry and returns its slot number,
+  // after removing that entry from the index. The slot keeps its place for the caller to reuse.
+  static uint32_t Evict(Shard& shard);
 
   Shard& ShardFor(const Sha256Digest& digest);
 

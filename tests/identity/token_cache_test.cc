@@ -4,6 +4,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "common/hash.h"
 
 namespace credgate::identity {
 namespace {
@@ -75,6 +78,61 @@ TEST(TokenCache, RepeatedTokenOnThreadKeepsIdentity) {
   EXPECT_EQ(cache.Find("token-", kNow), nullptr);
   EXPECT_EQ(cache.Find("token-b", kNow), b);
   EXPECT_EQ(cache.Find("token-a", kNow), a);
+}
+
+// Returns `count` tokens whose digests pick one shard, so that a bound smaller than `count` makes
+// that shard evict.
+std::vector<std::string> TokensOfOneShard(size_t count) {
+  std::vector<std::string> tokens;
+  for (int i = 0; tokens.size() < count; ++i) {
+    std::string token = "token-" + std::to_string(i);
+    if (Sha256(token)[0] % TokenCache::kShards == 0) tokens.push_back(std::move(token));
+  }
+  return tokens;
+}
+
+TEST(TokenCache, FullShardEvictsUnfoundEntry) {
+  const std::vector<std::string> tokens = TokensOfOneShard(4);
+  TokenCache cache(3);
+  for (size_t i = 0; i < 3; ++i) {
+    cache.Insert(tokens[i], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+  }
+  ASSERT_NE(cache.Find(tokens[0], kNow), nullptr);
+  ASSERT_NE(cache.Find(tokens[2], kNow), nullptr);
+
+  cache.Insert(tokens[3], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+
+  EXPECT_EQ(cache.size(), 3u);
+  EXPECT_EQ(cache.Find(tokens[1], kNow), nullptr);
+  EXPECT_NE(cache.Find(tokens[0], kNow), nullptr);
+  EXPECT_NE(cache.Find(tokens[2], kNow), nullptr);
+  EXPECT_NE(cache.Find(tokens[3], kNow), nullptr);
+}
+
+TEST(TokenCache, FullShardOfFoundEntriesEvicts) {
+  const std::vector<std::string> tokens = TokensOfOneShard(3);
+  TokenCache cache(2);
+  cache.Insert(tokens[0], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+  cache.Insert(tokens[1], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+  ASSERT_NE(cache.Find(tokens[0], kNow), nullptr);
+  ASSERT_NE(cache.Find(tokens[1], kNow), nullptr);
+
+  cache.Insert(tokens[2], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_NE(cache.Find(tokens[2], kNow), nullptr);
+}
+
+TEST(TokenCache, ReusesExpiredSlot) {
+  TokenCache cache(100);
+  cache.Insert("token-a", IdentityExpiringAt(kNow + std::chrono::seconds(60)), kNow);
+  const TimePoint later = kNow + std::chrono::seconds(60);
+  ASSERT_EQ(cache.Find("token-a", later), nullptr);
+  auto renewed = IdentityExpiringAt(later + std::chrono::seconds(60));
+  cache.Insert("token-b", renewed, later);
+  EXPECT_EQ(cache.Find("token-b", later), renewed);
+  EXPECT_EQ(cache.Find("token-a", later), nullptr);
+  EXPECT_EQ(cache.size(), 1u);
 }
 
 TEST(TokenCache, NewCacheAtOldAddressFindsNothing) {
