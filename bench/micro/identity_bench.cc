@@ -61,13 +61,13 @@ void BM_TokenCacheHitManyCallers(benchmark::State& state) {
   constexpr int kCallers = 10'000;
   TokenCache cache(kCallers);
   const TimePoint now = FromUnixSeconds(1'800'000'000);
-  // Tokens of the real size, told apart by their last characters, signed once.
+  // Tokens of the real size that differ in their last six characters, signed once.
   const std::string signed_token = Signer().SignRs256(CallerClaims(1));
   std::vector<std::string> tokens;
   tokens.reserve(kCallers);
   for (int i = 0; i < kCallers; ++i) {
     std::string token = signed_token;
-    const std::string suffix = std::to_string(i);
+    const std::string suffix = std::to_string(100'000 + i);
     token.replace(token.size() - suffix.size(), suffix.size(), suffix);
     auto identity = std::make_shared<CallerIdentity>();
     identity->expires_at = now + std::chrono::hours(1);

@@ -26,32 +26,36 @@ bool AccessDecisionCache::Allowed(const std::shared_ptr<const void>& caller,
   const Key key(caller.get(), connection.get());
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mutex);
-  auto found = shard.entries.find(key);
-  const bool allowed = found != shard.entries.end() && SameOwner(found->second.caller, caller) &&
-                       SameOwner(found->second.connection, connection);
+  const Entry* found = shard.entries.Find(key);
+  const bool allowed = found != nullptr && SameOwner(found->caller, caller) &&
+                       SameOwner(found->connection, connection);
   ++(allowed ? shard.hits : shard.misses);
   return allowed;
 }
 
+void AccessDecisionCache::EvictFromNextShard() {
+  for (size_t tried = 0; tried < kShards; ++tried) {
+    Shard& shard = shards_[next_victim_.fetch_add(1, std::memory_order_relaxed) % kShards];
+    std::lock_guard lock(shard.mutex);
+    if (shard.entries.EvictOne()) {
+      entries_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
 void AccessDecisionCache::RememberAllowed(const std::shared_ptr<const void>& caller,
                                           const std::shared_ptr<const void>& connection) {
+  // Inserts running at the same time may all pass this check, so the cache may exceed its bound
+  // by one entry per such insert. A pair already stored, after two threads matched it at once
+  // or after a new object took a freed object's address, costs one eviction too many.
+  if (entries_.load(std::memory_order_relaxed) >= max_entries_) EvictFromNextShard();
   const Key key(caller.get(), connection.get());
   Shard& shard = ShardFor(key);
   std::lock_guard lock(shard.mutex);
-  auto found = shard.entries.find(key);
-  if (found != shard.entries.end()) {
-    found->second = Entry{caller, connection};
-    return;
-  }
-  // A full cache still takes an entry into an empty shard, so that no shard stays empty for good.
-  // That, and inserts into other shards passing the check at the same time, may exceed the bound
-  // by at most kShards entries plus one per concurrent insert.
-  if (entries_.load(std::memory_order_relaxed) >= max_entries_ && !shard.entries.empty()) {
-    shard.entries.erase(shard.entries.begin());
-  } else {
+  if (shard.entries.Insert(key, Entry{caller, connection})) {
     entries_.fetch_add(1, std::memory_order_relaxed);
   }
-  shard.entries.emplace(key, Entry{caller, connection});
 }
 
 size_t AccessDecisionCache::size() const {

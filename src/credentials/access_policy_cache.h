@@ -9,9 +9,10 @@
 // stay allocated while a weak reference exists, so a new object at a freed address never matches
 // either. Denials are not cached: they are rare and each one is logged and counted.
 //
-// Thread-safe. Entries are spread over kShards shards, each behind its own mutex that is held
-// for one hash lookup. Each shard is an open-addressing table that stores its entries inline, so
-// a lookup reads the table's slot and no separately allocated node.
+// Thread-safe. Entries are spread over kShards shards, each a ClockTable behind its own mutex
+// that is held for one hash lookup. An insert into a full cache first evicts, with the clock
+// algorithm, one entry of the next shard in turn, so entries of callers no longer seen leave
+// every shard, and the pairs allowed last stay.
 #pragma once
 
 #include <array>
@@ -23,13 +24,14 @@
 #include <mutex>
 #include <utility>
 
+#include "common/clock_table.h"
+
 namespace credgate::credentials {
 
 class AccessDecisionCache {
  public:
-  // `max_entries` bounds the whole cache, give or take kShards entries. Shards fill unevenly, so
-  // the bound is kept across them: an insert into a full cache drops one arbitrary entry of its
-  // own shard.
+  // `max_entries` bounds the whole cache, give or take one entry per insert running at the same
+  // time.
   explicit AccessDecisionCache(size_t max_entries);
 
   // Reports whether RememberAllowed() stored this pair of objects and has not evicted it since.
@@ -65,16 +67,19 @@ class AccessDecisionCache {
   };
   struct Shard {
     mutable std::mutex mutex;
-    boost::unordered_flat_map<Key, Entry, KeyHash> entries;
+    ClockTable<Key, Entry, KeyHash> entries;
     // Counted under `mutex`, which Allowed() takes anyway, so counting adds no shared write.
     uint64_t hits = 0;
     uint64_t misses = 0;
   };
 
   Shard& ShardFor(const Key& key) const;
+  // Evicts one entry of the next non-empty shard in turn.
+  void EvictFromNextShard();
 
   const size_t max_entries_;
   std::atomic<size_t> entries_{0};  // In all shards. Changed under the changing shard's mutex.
+  std::atomic<size_t> next_victim_{0};  // The shard that evicts next, modulo kShards.
   mutable std::array<Shard, kShards> shards_;
 };
 

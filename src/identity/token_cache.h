@@ -11,26 +11,21 @@
 #include <memory>
 #include <mutex>
 #include <string_view>
-#include <vector>
+#include <type_traits>
 
 #include "common/clock.h"
+#include "common/clock_table.h"
 #include "common/hash.h"
 #include "identity/claims.h"
 
 namespace credgate::identity {
 
-// Thread-safe. Entries are spread over kShards shards, each under its own mutex, so that
-// concurrent lookups of different tokens rarely contend. Keys are digests, so the shards never
-// store a token.
-//
-// A shard keeps its entries in an array of slots and finds them through an open-addressing table
-// from digest to slot number. A full shard evicts with the clock algorithm, an approximation of
-// least recently used. A hit marks its slot. The eviction hand passes over the slots in turn and
-// clears each mark it meets, until it reaches an unmarked slot, whose entry it evicts. A hit thus
-// reads the table and one slot and moves nothing, where a list in recency order would relink
-// neighbours.
-// A new entry starts unmarked, so when tokens that are each sent once flood a full shard, the hand
-// evicts them before any entry found again since the hand last passed it.
+// Thread-safe. Entries are spread over kShards shards, each a ClockTable under its own mutex, so
+// that concurrent lookups of different tokens rarely contend. Keys are digests, so the shards
+// never store a token. An insert into a full cache first evicts, with the clock algorithm, one
+// entry of the next shard in turn, whichever shard the new token goes to. The shards' sizes
+// thus follow where new tokens go, and the entries of tokens no longer sent leave every shard.
+// A hit marks its entry only when it reaches the shard, not when it takes the thread's memo.
 //
 // Each thread also remembers the last token that it found, with its identity, because a client
 // usually sends the same token on every request of a keep-alive connection. Finding that token
@@ -39,9 +34,8 @@ namespace credgate::identity {
 // id, so a cache built at the address of a destroyed one never returns the old one's identity.
 class TokenCache {
  public:
-  // `max_entries` bounds the whole cache, give or take kShards entries. Shards fill unevenly,
-  // because a token's digest picks its shard, so the bound is kept across them: an insert into a
-  // full cache evicts an entry of its own shard, one not found since the hand last passed it.
+  // `max_entries` bounds the whole cache, give or take one entry per insert running at the same
+  // time.
   explicit TokenCache(size_t max_entries);
 
   // The bound of the trusted issuers' cache and of each validate-jwt statement's cache. With more
@@ -53,8 +47,8 @@ class TokenCache {
   // an expired entry). The token this thread found last is compared before any hashing.
   std::shared_ptr<const CallerIdentity> Find(std::string_view token, TimePoint now);
 
-  // Stores `identity` for `token` unless it has already expired. In a full cache the token's
-  // shard evicts one entry.
+  // Stores `identity` for `token` unless it has already expired. In a full cache it first evicts
+  // one entry.
   void Insert(std::string_view token, std::shared_ptr<const CallerIdentity> identity,
               TimePoint now);
 
@@ -63,15 +57,13 @@ class TokenCache {
   static constexpr size_t kShards = 16;
 
  private:
-  struct Slot {
-    Sha256Digest digest;
-    std::shared_ptr<const CallerIdentity> identity;  // Null in a free slot.
+  struct Entry {
+    std::shared_ptr<const CallerIdentity> identity;
     TimePoint expires_at;  // A copy of identity->expires_at, read without following the pointer.
-    bool found = false;    // Set by a hit, cleared by the eviction hand.
   };
   // SHA-256 output is uniform, so its first bytes are a good hash as they are.
   struct DigestHash {
-    using is_avalanching = void;
+    using is_avalanching = std::true_type;
     size_t operator()(const Sha256Digest& digest) const {
       size_t hash;
       std::memcpy(&hash, digest.data() + 1, sizeof(hash));
@@ -80,23 +72,17 @@ class TokenCache {
   };
   struct Shard {
     mutable std::mutex mutex;
-    std::vector<Slot> slots;
-    std::vector<uint32_t> free_slots;  // Numbers of the slots without an identity.
-    boost::unordered_flat_map<Sha256Digest, uint32_t, DigestHash> index;  // Digest to slot.
-    size_t hand = 0;  // The next slot that the eviction hand examines.
+    ClockTable<Sha256Digest, Entry, DigestHash> entries;
   };
 
-  // Removes the entry in `slot` of `shard` from its index and frees the slot.
-  static void FreeSlot(Shard& shard, uint32_t slot);
-  // Advances the hand of a non-empty `shard` to an unmarked entry and returns its slot number,
-  // after removing that entry from the index. The slot keeps its place for the caller to reuse.
-  static uint32_t Evict(Shard& shard);
-
   Shard& ShardFor(const Sha256Digest& digest);
+  // Evicts one entry of the next non-empty shard in turn.
+  void EvictFromNextShard();
 
   const uint64_t id_;  // Process-unique, for the thread's memo.
   const size_t max_entries_;
   std::atomic<size_t> entries_{0};  // In all shards. Changed under the changing shard's mutex.
+  std::atomic<size_t> next_victim_{0};  // The shard that evicts next, modulo kShards.
   std::array<Shard, kShards> shards_;
 };
 

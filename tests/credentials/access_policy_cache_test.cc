@@ -76,8 +76,7 @@ TEST(AccessDecisionCache, StaysWithinBound) {
     callers.push_back(Object("caller " + std::to_string(i)));
     cache.RememberAllowed(callers.back(), connection);
   }
-  // A full cache may still take one entry into each empty shard.
-  EXPECT_LE(cache.size(), AccessDecisionCache::kShards * 3);
+  EXPECT_LE(cache.size(), AccessDecisionCache::kShards * 2);
   EXPECT_TRUE(cache.Allowed(callers.back(), connection));
 }
 
@@ -94,6 +93,24 @@ TEST(AccessDecisionCache, KeepsEveryPairUpToBound) {
   for (size_t i = 0; i < callers.size(); ++i) {
     EXPECT_TRUE(cache.Allowed(callers[i], connection)) << "caller " << i;
   }
+}
+
+TEST(AccessDecisionCache, FullCacheKeepsNewPairs) {
+  constexpr size_t kBound = AccessDecisionCache::kShards * 4;
+  AccessDecisionCache cache(kBound);
+  auto connection = Object("connection");
+  std::vector<std::shared_ptr<const void>> callers;
+  for (size_t i = 0; i < 2 * kBound; ++i) {
+    callers.push_back(Object("caller " + std::to_string(i)));
+    cache.RememberAllowed(callers.back(), connection);
+  }
+
+  // The clock evicts the older pairs, which no lookup found again, before the newer ones.
+  size_t still_allowed = 0;
+  for (size_t i = kBound; i < callers.size(); ++i) {
+    if (cache.Allowed(callers[i], connection)) ++still_allowed;
+  }
+  EXPECT_GT(still_allowed, kBound / 2);
 }
 
 }  // namespace

@@ -48,8 +48,7 @@ TEST(TokenCache, StaysWithinBound) {
     cache.Insert("token-" + std::to_string(i), IdentityExpiringAt(kNow + std::chrono::hours(1)),
                  kNow);
   }
-  // A full cache may still take one entry into each empty shard.
-  EXPECT_LE(cache.size(), TokenCache::kShards * 5);
+  EXPECT_LE(cache.size(), TokenCache::kShards * 4);
   EXPECT_NE(cache.Find("token-999", kNow), nullptr);
 }
 
@@ -80,59 +79,47 @@ TEST(TokenCache, RepeatedTokenOnThreadKeepsIdentity) {
   EXPECT_EQ(cache.Find("token-a", kNow), a);
 }
 
-// Returns `count` tokens whose digests pick one shard, so that a bound smaller than `count` makes
-// that shard evict.
-std::vector<std::string> TokensOfOneShard(size_t count) {
+// Returns `count` tokens whose digests pick shard `shard`.
+std::vector<std::string> TokensOfShard(size_t shard, size_t count) {
   std::vector<std::string> tokens;
   for (int i = 0; tokens.size() < count; ++i) {
     std::string token = "token-" + std::to_string(i);
-    if (Sha256(token)[0] % TokenCache::kShards == 0) tokens.push_back(std::move(token));
+    if (Sha256(token)[0] % TokenCache::kShards == shard) tokens.push_back(std::move(token));
   }
   return tokens;
 }
 
-TEST(TokenCache, FullShardEvictsUnfoundEntry) {
-  const std::vector<std::string> tokens = TokensOfOneShard(4);
-  TokenCache cache(3);
-  for (size_t i = 0; i < 3; ++i) {
-    cache.Insert(tokens[i], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
-  }
-  ASSERT_NE(cache.Find(tokens[0], kNow), nullptr);
-  ASSERT_NE(cache.Find(tokens[2], kNow), nullptr);
-
-  cache.Insert(tokens[3], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
-
-  EXPECT_EQ(cache.size(), 3u);
-  EXPECT_EQ(cache.Find(tokens[1], kNow), nullptr);
-  EXPECT_NE(cache.Find(tokens[0], kNow), nullptr);
-  EXPECT_NE(cache.Find(tokens[2], kNow), nullptr);
-  EXPECT_NE(cache.Find(tokens[3], kNow), nullptr);
-}
-
-TEST(TokenCache, FullShardOfFoundEntriesEvicts) {
-  const std::vector<std::string> tokens = TokensOfOneShard(3);
+TEST(TokenCache, FullCacheEvictsFromEveryShard) {
+  const std::vector<std::string> first = TokensOfShard(0, 3);
+  const std::vector<std::string> second = TokensOfShard(1, 1);
   TokenCache cache(2);
-  cache.Insert(tokens[0], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
-  cache.Insert(tokens[1], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
-  ASSERT_NE(cache.Find(tokens[0], kNow), nullptr);
-  ASSERT_NE(cache.Find(tokens[1], kNow), nullptr);
+  cache.Insert(first[0], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+  cache.Insert(second[0], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
 
-  cache.Insert(tokens[2], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+  // Both go to shard 0. A cache that evicted only from the new token's shard would keep
+  // second[0] and lose first[1].
+  cache.Insert(first[1], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+  cache.Insert(first[2], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
 
   EXPECT_EQ(cache.size(), 2u);
-  EXPECT_NE(cache.Find(tokens[2], kNow), nullptr);
+  EXPECT_NE(cache.Find(first[1], kNow), nullptr);
+  EXPECT_NE(cache.Find(first[2], kNow), nullptr);
+  EXPECT_EQ(cache.Find(second[0], kNow), nullptr);
 }
 
-TEST(TokenCache, ReusesExpiredSlot) {
-  TokenCache cache(100);
+TEST(TokenCache, ExpiryFreesPlaceInBound) {
+  TokenCache cache(2);
   cache.Insert("token-a", IdentityExpiringAt(kNow + std::chrono::seconds(60)), kNow);
+  cache.Insert("token-b", IdentityExpiringAt(kNow + std::chrono::seconds(60)), kNow);
   const TimePoint later = kNow + std::chrono::seconds(60);
   ASSERT_EQ(cache.Find("token-a", later), nullptr);
-  auto renewed = IdentityExpiringAt(later + std::chrono::seconds(60));
-  cache.Insert("token-b", renewed, later);
-  EXPECT_EQ(cache.Find("token-b", later), renewed);
-  EXPECT_EQ(cache.Find("token-a", later), nullptr);
-  EXPECT_EQ(cache.size(), 1u);
+  ASSERT_EQ(cache.Find("token-b", later), nullptr);
+
+  cache.Insert("token-c", IdentityExpiringAt(later + std::chrono::seconds(60)), later);
+  cache.Insert("token-d", IdentityExpiringAt(later + std::chrono::seconds(60)), later);
+
+  EXPECT_NE(cache.Find("token-c", later), nullptr);
+  EXPECT_NE(cache.Find("token-d", later), nullptr);
 }
 
 TEST(TokenCache, NewCacheAtOldAddressFindsNothing) {
