@@ -14,8 +14,11 @@
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -43,19 +46,17 @@ class ClockTable {
       slot.marked = true;
       return false;
     }
-    uint32_t number = 0;
-    if (!free_.empty()) {
-      number = free_.back();
-      free_.pop_back();
-    } else {
-      number = static_cast<uint32_t>(slots_.size());
-      slots_.emplace_back();
-    }
+    // The index takes the key before the slot takes the value, so a throwing allocation leaves
+    // the slot free: on the free list, or appended and skipped by EvictOne().
+    const bool reuse = !free_.empty();
+    const uint32_t number = reuse ? free_.back() : static_cast<uint32_t>(slots_.size());
+    if (!reuse) slots_.emplace_back();
+    index_.emplace(key, number);
+    if (reuse) free_.pop_back();
     Slot& slot = slots_[number];
     slot.key = key;
     slot.value = std::move(value);
     slot.marked = false;
-    index_.emplace(key, number);
     return true;
   }
 
@@ -110,5 +111,28 @@ class ClockTable {
   boost::unordered_flat_map<Key, uint32_t, Hash> index_;
   size_t hand_ = 0;  // The slot that EvictOne() examines next.
 };
+
+// Evicts one entry from a cache sharded over `shards`, whose Shard type has `mutex`, a ClockTable
+// `entries` guarded by it, and `std::atomic<size_t> size` that mirrors entries.size(). `own` is
+// the shard of the key about to be inserted. The victim is the shard that `turn` names, so that
+// each shard gives up entries in its turn and the shards' sizes follow where new keys go, unless
+// `own` already holds `own_limit` entries or more: then `own` evicts, so a stream of keys that
+// are each used once cannot grow one shard without bound. When the victim is empty the next
+// non-empty shard evicts. Locks one shard at a time. Returns false when every shard was empty.
+template <typename Shard, size_t kShards>
+bool EvictFromShards(std::array<Shard, kShards>& shards, size_t turn, Shard& own,
+                     size_t own_limit) {
+  Shard* first = &shards[turn % kShards];
+  if (own.size.load(std::memory_order_relaxed) >= own_limit) first = &own;
+  for (size_t offset = 0; offset < kShards; ++offset) {
+    Shard& shard = offset == 0 ? *first : shards[(turn + offset) % kShards];
+    std::lock_guard lock(shard.mutex);
+    if (shard.entries.EvictOne()) {
+      shard.size.store(shard.entries.size(), std::memory_order_relaxed);
+      return true;
+    }
+  }
+  return false;
+}
 
 }  // namespace credgate

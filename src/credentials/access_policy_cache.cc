@@ -33,27 +33,26 @@ bool AccessDecisionCache::Allowed(const std::shared_ptr<const void>& caller,
   return allowed;
 }
 
-void AccessDecisionCache::EvictFromNextShard() {
-  for (size_t tried = 0; tried < kShards; ++tried) {
-    Shard& shard = shards_[next_victim_.fetch_add(1, std::memory_order_relaxed) % kShards];
-    std::lock_guard lock(shard.mutex);
-    if (shard.entries.EvictOne()) {
-      entries_.fetch_sub(1, std::memory_order_relaxed);
-      return;
-    }
+void AccessDecisionCache::EvictFromNextShard(Shard& own) {
+  const size_t turn = next_victim_.fetch_add(1, std::memory_order_relaxed);
+  // Twice a shard's even share, far above the unevenness of hashing 10,000 or more keys.
+  const size_t own_limit = 2 * max_entries_ / kShards + 2;
+  if (EvictFromShards(shards_, turn, own, own_limit)) {
+    entries_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
 
 void AccessDecisionCache::RememberAllowed(const std::shared_ptr<const void>& caller,
                                           const std::shared_ptr<const void>& connection) {
   // Inserts running at the same time may all pass this check, so the cache may exceed its bound
-  // by one entry per such insert. A pair already stored, after two threads matched it at once
-  // or after a new object took a freed object's address, costs one eviction too many.
-  if (entries_.load(std::memory_order_relaxed) >= max_entries_) EvictFromNextShard();
+  // (see the constructor). A pair already stored, after two threads matched it at once or after
+  // a new object took a freed object's address, costs one eviction too many.
   const Key key(caller.get(), connection.get());
   Shard& shard = ShardFor(key);
+  if (entries_.load(std::memory_order_relaxed) >= max_entries_) EvictFromNextShard(shard);
   std::lock_guard lock(shard.mutex);
   if (shard.entries.Insert(key, Entry{caller, connection})) {
+    shard.size.store(shard.entries.size(), std::memory_order_relaxed);
     entries_.fetch_add(1, std::memory_order_relaxed);
   }
 }

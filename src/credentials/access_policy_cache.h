@@ -9,15 +9,16 @@
 // stay allocated while a weak reference exists, so a new object at a freed address never matches
 // either. Denials are not cached: they are rare and each one is logged and counted.
 //
-// Thread-safe. Entries are spread over kShards shards, each a ClockTable behind its own mutex
-// that is held for one hash lookup. An insert into a full cache first evicts, with the clock
-// algorithm, one entry of the next shard in turn, so entries of callers no longer seen leave
-// every shard, and the pairs allowed last stay.
+// Thread-safe. Entries are spread over kShards shards, each a ClockTable behind its own mutex,
+// which a lookup holds for one hash lookup and an eviction for at most two turns of the shard's
+// clock hand. An insert into a full cache first evicts one entry of the next shard in turn, or
+// of its own shard once that holds more than twice its even share, so entries of callers no
+// longer seen leave every shard, while pairs that Allowed() found since the hand last passed
+// them stay.
 #pragma once
 
 #include <array>
 #include <atomic>
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -30,8 +31,9 @@ namespace credgate::credentials {
 
 class AccessDecisionCache {
  public:
-  // `max_entries` bounds the whole cache, give or take one entry per insert running at the same
-  // time.
+  // `max_entries` bounds the whole cache. Inserts that run at the same time may each add an
+  // entry after one eviction, so k of them may leave up to k - 1 entries more, which stay until
+  // entries expire or are erased.
   explicit AccessDecisionCache(size_t max_entries);
 
   // Reports whether RememberAllowed() stored this pair of objects and has not evicted it since.
@@ -67,6 +69,7 @@ class AccessDecisionCache {
   };
   struct Shard {
     mutable std::mutex mutex;
+    std::atomic<size_t> size{0};  // The table's size, written under `mutex`, read without it.
     ClockTable<Key, Entry, KeyHash> entries;
     // Counted under `mutex`, which Allowed() takes anyway, so counting adds no shared write.
     uint64_t hits = 0;
@@ -74,8 +77,9 @@ class AccessDecisionCache {
   };
 
   Shard& ShardFor(const Key& key) const;
-  // Evicts one entry of the next non-empty shard in turn.
-  void EvictFromNextShard();
+  // Evicts one entry with EvictFromShards(), `own` being the new key's shard, which evicts
+  // itself once it holds more than twice its even share of the bound.
+  void EvictFromNextShard(Shard& own);
 
   const size_t max_entries_;
   std::atomic<size_t> entries_{0};  // In all shards. Changed under the changing shard's mutex.

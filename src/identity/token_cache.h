@@ -4,7 +4,6 @@
 
 #include <array>
 #include <atomic>
-#include <boost/unordered/unordered_flat_map.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -23,8 +22,9 @@ namespace credgate::identity {
 // Thread-safe. Entries are spread over kShards shards, each a ClockTable under its own mutex, so
 // that concurrent lookups of different tokens rarely contend. Keys are digests, so the shards
 // never store a token. An insert into a full cache first evicts, with the clock algorithm, one
-// entry of the next shard in turn, whichever shard the new token goes to. The shards' sizes
-// thus follow where new tokens go, and the entries of tokens no longer sent leave every shard.
+// entry of the next shard in turn, or of the new token's shard once that holds more than twice
+// its even share. The entries of tokens no longer sent thus leave every shard, and the shards'
+// sizes follow where new tokens go.
 // A hit marks its entry only when it reaches the shard, not when it takes the thread's memo.
 //
 // Each thread also remembers the last token that it found, with its identity, because a client
@@ -34,8 +34,9 @@ namespace credgate::identity {
 // id, so a cache built at the address of a destroyed one never returns the old one's identity.
 class TokenCache {
  public:
-  // `max_entries` bounds the whole cache, give or take one entry per insert running at the same
-  // time.
+  // `max_entries` bounds the whole cache. Inserts that run at the same time may each add an
+  // entry after one eviction, so k of them may leave up to k - 1 entries more, which stay until
+  // entries expire or are erased.
   explicit TokenCache(size_t max_entries);
 
   // The bound of the trusted issuers' cache and of each validate-jwt statement's cache. With more
@@ -72,12 +73,14 @@ class TokenCache {
   };
   struct Shard {
     mutable std::mutex mutex;
+    std::atomic<size_t> size{0};  // The table's size, written under `mutex`, read without it.
     ClockTable<Sha256Digest, Entry, DigestHash> entries;
   };
 
   Shard& ShardFor(const Sha256Digest& digest);
-  // Evicts one entry of the next non-empty shard in turn.
-  void EvictFromNextShard();
+  // Evicts one entry with EvictFromShards(), `own` being the new key's shard, which evicts
+  // itself once it holds more than twice its even share of the bound.
+  void EvictFromNextShard(Shard& own);
 
   const uint64_t id_;  // Process-unique, for the thread's memo.
   const size_t max_entries_;

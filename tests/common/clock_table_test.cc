@@ -68,6 +68,31 @@ TEST(ClockTable, NewEntrySurvivesNextEviction) {
   EXPECT_EQ(table.Find("t2"), nullptr);
 }
 
+TEST(ClockTable, ReplacedEntryIsMarked) {
+  Table table;
+  table.Insert("a", 1);
+  table.Insert("b", 2);
+  table.Insert("a", 3);
+
+  ASSERT_TRUE(table.EvictOne());
+
+  EXPECT_EQ(table.Find("b"), nullptr);
+  EXPECT_NE(table.Find("a"), nullptr);
+}
+
+TEST(ClockTable, ErasedSlotIsReused) {
+  Table table;
+  table.Insert("a", 1);
+  table.Insert("b", 2);
+  table.Erase("a");
+  table.Insert("c", 3);  // Takes a's slot, the first one, where the hand starts.
+
+  ASSERT_TRUE(table.EvictOne());
+
+  EXPECT_EQ(table.Find("c"), nullptr);
+  EXPECT_NE(table.Find("b"), nullptr);
+}
+
 TEST(ClockTable, EraseFreesSlotForReuse) {
   Table table;
   table.Insert("a", 1);

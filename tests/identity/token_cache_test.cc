@@ -48,7 +48,7 @@ TEST(TokenCache, StaysWithinBound) {
     cache.Insert("token-" + std::to_string(i), IdentityExpiringAt(kNow + std::chrono::hours(1)),
                  kNow);
   }
-  EXPECT_LE(cache.size(), TokenCache::kShards * 4);
+  EXPECT_EQ(cache.size(), TokenCache::kShards * 4);
   EXPECT_NE(cache.Find("token-999", kNow), nullptr);
 }
 
@@ -96,8 +96,8 @@ TEST(TokenCache, FullCacheEvictsFromEveryShard) {
   cache.Insert(first[0], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
   cache.Insert(second[0], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
 
-  // Both go to shard 0. A cache that evicted only from the new token's shard would keep
-  // second[0] and lose first[1].
+  // Both go to shard 0. The turns of eviction start at shard 0, then shard 1. A cache that
+  // evicted only from the new token's shard would keep second[0] and lose first[1].
   cache.Insert(first[1], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
   cache.Insert(first[2], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
 
@@ -105,6 +105,30 @@ TEST(TokenCache, FullCacheEvictsFromEveryShard) {
   EXPECT_NE(cache.Find(first[1], kNow), nullptr);
   EXPECT_NE(cache.Find(first[2], kNow), nullptr);
   EXPECT_EQ(cache.Find(second[0], kNow), nullptr);
+}
+
+TEST(TokenCache, FullShardStopsAtTwiceItsShare) {
+  // A bound of two entries per shard, which a shard may exceed up to 2 * 2 + 2 entries.
+  TokenCache cache(TokenCache::kShards * 2);
+  for (size_t shard = 0; shard < TokenCache::kShards; ++shard) {
+    for (const std::string& token : TokensOfShard(shard, 2)) {
+      cache.Insert(token, IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+    }
+  }
+  ASSERT_EQ(cache.size(), TokenCache::kShards * 2);
+
+  // Twenty new tokens of shard 0, each sent once.
+  const std::vector<std::string> tokens = TokensOfShard(0, 22);
+  for (size_t i = 2; i < tokens.size(); ++i) {
+    cache.Insert(tokens[i], IdentityExpiringAt(kNow + std::chrono::hours(1)), kNow);
+  }
+
+  size_t in_shard = 0;
+  for (const std::string& token : tokens) {
+    if (cache.Find(token, kNow) != nullptr) ++in_shard;
+  }
+  EXPECT_EQ(cache.size(), TokenCache::kShards * 2);
+  EXPECT_LE(in_shard, 6u);
 }
 
 TEST(TokenCache, ExpiryFreesPlaceInBound) {
@@ -116,6 +140,22 @@ TEST(TokenCache, ExpiryFreesPlaceInBound) {
   ASSERT_EQ(cache.Find("token-b", later), nullptr);
 
   cache.Insert("token-c", IdentityExpiringAt(later + std::chrono::seconds(60)), later);
+  cache.Insert("token-d", IdentityExpiringAt(later + std::chrono::seconds(60)), later);
+
+  EXPECT_NE(cache.Find("token-c", later), nullptr);
+  EXPECT_NE(cache.Find("token-d", later), nullptr);
+}
+
+TEST(TokenCache, EvictionLeavesRoomAfterExpiry) {
+  TokenCache cache(2);
+  cache.Insert("token-a", IdentityExpiringAt(kNow + std::chrono::seconds(60)), kNow);
+  cache.Insert("token-b", IdentityExpiringAt(kNow + std::chrono::seconds(60)), kNow);
+  cache.Insert("token-c", IdentityExpiringAt(kNow + std::chrono::seconds(120)), kNow);
+  const TimePoint later = kNow + std::chrono::seconds(60);
+  ASSERT_EQ(cache.Find("token-a", later), nullptr);
+  ASSERT_EQ(cache.Find("token-b", later), nullptr);
+
+  // One entry remains, so the next insert has room without evicting token-c.
   cache.Insert("token-d", IdentityExpiringAt(later + std::chrono::seconds(60)), later);
 
   EXPECT_NE(cache.Find("token-c", later), nullptr);
