@@ -114,10 +114,10 @@ class ClockTable {
 
 // Evicts one entry from a cache sharded over `shards`, whose Shard type has `mutex`, a ClockTable
 // `entries` guarded by it, and `std::atomic<size_t> size` that mirrors entries.size(). `own` is
-// the shard of the key about to be inserted. The victim is the shard that `turn` names, so that
-// each shard gives up entries in its turn and the shards' sizes follow where new keys go, unless
-// `own` already holds `own_limit` entries or more: then `own` evicts, so a stream of keys that
-// are each used once cannot grow one shard without bound. When the victim is empty the next
+// the shard of the key about to be inserted. The victim is the shard that `turn` names, so each
+// shard gives up entries in its turn and the shards' sizes follow where new keys go. When `own`
+// already contains `own_limit` entries or more, `own` is the victim instead, so a stream of keys
+// that are each used once cannot grow one shard without bound. When the victim is empty the next
 // non-empty shard evicts. Locks one shard at a time. Returns false when every shard was empty.
 template <typename Shard, size_t kShards>
 bool EvictFromShards(std::array<Shard, kShards>& shards, size_t turn, Shard& own,

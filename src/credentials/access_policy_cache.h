@@ -12,7 +12,7 @@
 // Thread-safe. Entries are spread over kShards shards, each a ClockTable behind its own mutex,
 // which a lookup holds for one hash lookup and an eviction for at most two turns of the shard's
 // clock hand. An insert into a full cache first evicts one entry of the next shard in turn, or
-// of its own shard once that holds more than twice its even share, so entries of callers no
+// of its own shard once that contains more than twice its even share, so entries of callers no
 // longer seen leave every shard, while pairs that Allowed() found since the hand last passed
 // them stay.
 #pragma once
@@ -78,7 +78,7 @@ class AccessDecisionCache {
 
   Shard& ShardFor(const Key& key) const;
   // Evicts one entry with EvictFromShards(), `own` being the new key's shard, which evicts
-  // itself once it holds more than twice its even share of the bound.
+  // itself once it contains more than twice its even share of the bound.
   void EvictFromNextShard(Shard& own);
 
   const size_t max_entries_;

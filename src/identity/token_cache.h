@@ -22,7 +22,7 @@ namespace credgate::identity {
 // Thread-safe. Entries are spread over kShards shards, each a ClockTable under its own mutex, so
 // that concurrent lookups of different tokens rarely contend. Keys are digests, so the shards
 // never store a token. An insert into a full cache first evicts, with the clock algorithm, one
-// entry of the next shard in turn, or of the new token's shard once that holds more than twice
+// entry of the next shard in turn, or of the new token's shard once that contains more than twice
 // its even share. The entries of tokens no longer sent thus leave every shard, and the shards'
 // sizes follow where new tokens go.
 // A hit marks its entry only when it reaches the shard, not when it takes the thread's memo.
@@ -79,7 +79,7 @@ class TokenCache {
 
   Shard& ShardFor(const Sha256Digest& digest);
   // Evicts one entry with EvictFromShards(), `own` being the new key's shard, which evicts
-  // itself once it holds more than twice its even share of the bound.
+  // itself once it contains more than twice its even share of the bound.
   void EvictFromNextShard(Shard& own);
 
   const uint64_t id_;  // Process-unique, for the thread's memo.
