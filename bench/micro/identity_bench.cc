@@ -54,8 +54,8 @@ void BM_TokenCacheHit(benchmark::State& state) {
 }
 BENCHMARK(BM_TokenCacheHit);
 
-// Hits on a cache that holds 10,000 callers' tokens, looked up in a shuffled order, as in the
-// gateway benchmark's 10k scenario: no lookup repeats the thread's last token, so each one
+// Hits on a cache that contains 10,000 callers' tokens, looked up in a shuffled order as in the
+// gateway benchmark's 10k scenario. No lookup repeats the thread's last token, so each one
 // hashes the token and reaches the shard's table.
 void BM_TokenCacheHitManyCallers(benchmark::State& state) {
   constexpr int kCallers = 10'000;

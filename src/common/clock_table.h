@@ -116,12 +116,15 @@ class ClockTable {
 // `entries` guarded by it, and `std::atomic<size_t> size` that mirrors entries.size(). `own` is
 // the shard of the key about to be inserted. The victim is the shard that `turn` names, so each
 // shard gives up entries in its turn and the shards' sizes follow where new keys go. When `own`
-// already contains `own_limit` entries or more, `own` is the victim instead, so a stream of keys
-// that are each used once cannot grow one shard without bound. When the victim is empty the next
-// non-empty shard evicts. Locks one shard at a time. Returns false when every shard was empty.
+// already contains more than twice its even share of `max_entries`, `own` is the victim instead,
+// so a stream of keys that are each used once cannot grow one shard without bound. When the
+// victim is empty the next non-empty shard evicts. Locks one shard at a time. Returns false when
+// every shard was empty.
 template <typename Shard, size_t kShards>
 bool EvictFromShards(std::array<Shard, kShards>& shards, size_t turn, Shard& own,
-                     size_t own_limit) {
+                     size_t max_entries) {
+  // Twice the even share is far above the unevenness of hashing 10,000 or more keys.
+  const size_t own_limit = 2 * max_entries / kShards + 2;
   Shard* first = &shards[turn % kShards];
   if (own.size.load(std::memory_order_relaxed) >= own_limit) first = &own;
   for (size_t offset = 0; offset < kShards; ++offset) {

@@ -12,8 +12,8 @@
 // Thread-safe. Entries are spread over kShards shards, each a ClockTable behind its own mutex,
 // which a lookup holds for one hash lookup and an eviction for at most two turns of the shard's
 // clock hand. An insert into a full cache first evicts one entry of the next shard in turn, or
-// of its own shard once that contains more than twice its even share, so entries of callers no
-// longer seen leave every shard, while pairs that Allowed() found since the hand last passed
+// of its own shard once that contains more than twice its even share. Entries of callers no
+// longer seen thus leave every shard. Pairs that Allowed() found since the hand last passed
 // them stay.
 #pragma once
 

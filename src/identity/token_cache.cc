@@ -60,9 +60,7 @@ std::shared_ptr<const CallerIdentity> TokenCache::Find(std::string_view token, T
 
 void TokenCache::EvictFromNextShard(Shard& own) {
   const size_t turn = next_victim_.fetch_add(1, std::memory_order_relaxed);
-  // Twice a shard's even share, far above the unevenness of hashing 10,000 or more keys.
-  const size_t own_limit = 2 * max_entries_ / kShards + 2;
-  if (EvictFromShards(shards_, turn, own, own_limit)) {
+  if (EvictFromShards(shards_, turn, own, max_entries_)) {
     entries_.fetch_sub(1, std::memory_order_relaxed);
   }
 }
